@@ -1,0 +1,65 @@
+package dev.parley.server;
+
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
+import dev.parley.server.login.Accounts;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** A running Parley server node: its actor system, and when it is listening and when it has ended. */
+public final class ParleyServer {
+
+  /** The actor system's name, which appears in logs and actor paths. */
+  public static final String SYSTEM_NAME = "parley-server";
+
+  private final ActorSystem<Void> system;
+  private final CompletableFuture<InetSocketAddress> bound;
+
+  private ParleyServer(ActorSystem<Void> system, CompletableFuture<InetSocketAddress> bound) {
+    this.system = system;
+    this.bound = bound;
+  }
+
+  /**
+   * Starts a server node.
+   *
+   * @param config the full configuration (Akka's and {@code parley.server}); settings are read from
+   *     it by the caller so that command-line overrides apply to both
+   * @param clock the clock of login and logout times (tests pass a controllable one)
+   */
+  public static ParleyServer start(
+      Config config, ServerSettings settings, Accounts accounts, Clock clock) {
+    CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+    ActorSystem<Void> system =
+        ActorSystem.create(Guardian.create(settings, accounts, clock, bound), SYSTEM_NAME, config);
+    // If the node stops before it ever listened, say so to whoever waits for the address.
+    system
+        .getWhenTerminated()
+        .thenRun(() -> bound.completeExceptionally(new IllegalStateException("server stopped")));
+    return new ParleyServer(system, bound);
+  }
+
+  /** Completes with the address the server listens on, or fails if it could not bind. */
+  public CompletionStage<InetSocketAddress> bound() {
+    return bound;
+  }
+
+  /** Stops the node as SIGTERM would: sessions are told goodbye, then the system terminates. */
+  public CompletionStage<Done> stop() {
+    return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+  }
+
+  /** Completes when the node has stopped. */
+  public CompletionStage<Done> terminated() {
+    return system.getWhenTerminated();
+  }
+
+  /** The node's actor system, for tests that need to look inside. */
+  public ActorSystem<Void> system() {
+    return system;
+  }
+}

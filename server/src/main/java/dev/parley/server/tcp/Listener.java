@@ -1,0 +1,228 @@
+package dev.parley.server.tcp;
+
+import akka.Done;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.io.Inet;
+import akka.io.TcpSO;
+import akka.stream.Materializer;
+import akka.stream.javadsl.Tcp;
+import akka.stream.typed.javadsl.ActorSink;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.server.ServerSettings;
+import dev.parley.server.session.Session;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Binds the server's TCP port and turns each accepted connection into a {@link Session} child,
+ * up to the connection limit (beyond it, the client is told the server is busy). Connections are
+ * accepted with backpressure: the next is taken once the previous has its session.
+ *
+ * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
+ * answers once they have all ended.
+ */
+public final class Listener extends AbstractBehavior<Listener.Command> {
+
+  /** What the listener understands. */
+  public sealed interface Command {}
+
+  /** Stop accepting, close every session, and answer when none is left. */
+  public record Drain(ActorRef<Done> replyTo) implements Command {}
+
+  private record BindSucceeded(Tcp.ServerBinding binding) implements Command {}
+
+  private record BindFailed(Throwable cause) implements Command {}
+
+  private record AcceptStarted(ActorRef<AcceptAck> ackTo) implements Command {}
+
+  private record ConnectionAccepted(ActorRef<AcceptAck> ackTo, Tcp.IncomingConnection connection)
+      implements Command {}
+
+  private enum AcceptEnded implements Command {
+    INSTANCE
+  }
+
+  private record AcceptFailed(Throwable cause) implements Command {}
+
+  private record SessionEnded(ActorRef<Session.Command> session) implements Command {}
+
+  private record Unbound(Done done) implements Command {}
+
+  private enum AcceptAck {
+    INSTANCE
+  }
+
+  /**
+   * @param bound completed with the bound address, or with the reason the port could not be bound
+   */
+  public static Behavior<Command> create(
+      ServerSettings settings,
+      Session.Services services,
+      CompletableFuture<InetSocketAddress> bound) {
+    return Behaviors.setup(context -> new Listener(context, settings, services, bound));
+  }
+
+  private final ServerSettings settings;
+  private final Session.Services services;
+  private final CompletableFuture<InetSocketAddress> bound;
+  private final Materializer materializer;
+  private final Set<ActorRef<Session.Command>> sessions = new HashSet<>();
+  private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+  private Tcp.ServerBinding binding;
+  private boolean draining;
+  private long accepted;
+
+  private Listener(
+      ActorContext<Command> context,
+      ServerSettings settings,
+      Session.Services services,
+      CompletableFuture<InetSocketAddress> bound) {
+    super(context);
+    this.settings = settings;
+    this.services = services;
+    this.bound = bound;
+    this.materializer = Materializer.matFromSystem(context.getSystem());
+    bind();
+  }
+
+  private void bind() {
+    List<Inet.SocketOption> options = List.of(TcpSO.tcpNoDelay(true));
+    CompletionStage<Tcp.ServerBinding> binding =
+        Tcp.get(getContext().getSystem())
+            .bind(settings.host(), settings.port(), settings.acceptBacklog(), options, false, Optional.empty())
+            .to(
+                ActorSink.actorRefWithBackpressure(
+                    getContext().getSelf(),
+                    ConnectionAccepted::new,
+                    AcceptStarted::new,
+                    AcceptAck.INSTANCE,
+                    AcceptEnded.INSTANCE,
+                    AcceptFailed::new))
+            .run(materializer);
+    getContext()
+        .pipeToSelf(
+            binding, (ok, failure) -> failure == null ? new BindSucceeded(ok) : new BindFailed(failure));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(ConnectionAccepted.class, this::onConnectionAccepted)
+        .onMessage(AcceptStarted.class, this::onAcceptStarted)
+        .onMessage(SessionEnded.class, this::onSessionEnded)
+        .onMessage(BindSucceeded.class, this::onBindSucceeded)
+        .onMessage(BindFailed.class, this::onBindFailed)
+        .onMessage(AcceptEnded.class, ended -> this)
+        .onMessage(AcceptFailed.class, this::onAcceptFailed)
+        .onMessage(Drain.class, this::onDrain)
+        .onMessage(Unbound.class, unbound -> this)
+        .build();
+  }
+
+  private Behavior<Command> onBindSucceeded(BindSucceeded succeeded) {
+    binding = succeeded.binding();
+    InetSocketAddress address = binding.localAddress();
+    getContext()
+        .getLog()
+        .info(
+            "Parley server listening on {}:{}", address.getAddress().getHostAddress(), address.getPort());
+    bound.complete(address);
+    return this;
+  }
+
+  private Behavior<Command> onBindFailed(BindFailed failed) {
+    getContext()
+        .getLog()
+        .error(
+            "cannot listen on {}:{}: {}", settings.host(), settings.port(), failed.cause().getMessage());
+    bound.completeExceptionally(failed.cause());
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onAcceptStarted(AcceptStarted started) {
+    started.ackTo().tell(AcceptAck.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> onConnectionAccepted(ConnectionAccepted accept) {
+    Tcp.IncomingConnection connection = accept.connection();
+    if (draining) {
+      SessionConnection.refuse(
+          connection, new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN), materializer);
+    } else if (sessions.size() >= settings.maxConnections()) {
+      getContext()
+          .getLog()
+          .warn("connection limit reached, refusing remote={} limit={}", connection.remoteAddress(), settings.maxConnections());
+      SessionConnection.refuse(
+          connection, new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY), materializer);
+    } else {
+      InetSocketAddress remote = connection.remoteAddress();
+      ActorRef<Session.Command> session =
+          getContext()
+              .spawn(
+                  Session.create(
+                      settings,
+                      services,
+                      remote,
+                      self -> SessionConnection.attach(connection, self, settings, materializer)),
+                  sessionName(remote));
+      getContext().watchWith(session, new SessionEnded(session));
+      sessions.add(session);
+      getContext().getLog().debug("connection accepted remote={} sessions={}", remote, sessions.size());
+    }
+    accept.ackTo().tell(AcceptAck.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> onSessionEnded(SessionEnded ended) {
+    sessions.remove(ended.session());
+    answerDrainWaitersIfDone();
+    return this;
+  }
+
+  private Behavior<Command> onAcceptFailed(AcceptFailed failed) {
+    // The listening socket itself failed: without it the server is useless, so stop and let the
+    // guardian bring the node down.
+    getContext().getLog().error("listening socket failed: {}", failed.cause().toString());
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onDrain(Drain drain) {
+    drainWaiters.add(drain.replyTo());
+    if (!draining) {
+      draining = true;
+      getContext().getLog().info("stopping: closing {} sessions", sessions.size());
+      if (binding != null) {
+        getContext().pipeToSelf(binding.unbind(), (done, failure) -> new Unbound(Done.getInstance()));
+      }
+      sessions.forEach(session -> session.tell(Session.Shutdown.INSTANCE));
+    }
+    answerDrainWaitersIfDone();
+    return this;
+  }
+
+  private void answerDrainWaitersIfDone() {
+    if (draining && sessions.isEmpty()) {
+      drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
+      drainWaiters.clear();
+    }
+  }
+
+  /** Unique, and readable in logs: the accept count and the client's address. */
+  private String sessionName(InetSocketAddress remote) {
+    accepted++;
+    String host = remote.getAddress().getHostAddress().replaceAll("[^A-Za-z0-9.]", "_");
+    return "session-" + accepted + "-" + host + "-" + remote.getPort();
+  }
+}

@@ -1,0 +1,129 @@
+package dev.parley.protocol;
+
+import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.required;
+import static dev.parley.protocol.Fields.validPort;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/**
+ * Frames a client sends to the server. Each is one JSON object on one line whose {@code type}
+ * names the record; {@code docs/protocol.md} shows every one with an example.
+ *
+ * <p>A connection opens with {@link Hello}, logs in with {@link Username} then {@link Password},
+ * and afterwards sends commands. The server answers every command with exactly one reply (a
+ * specific {@link ServerMessage} or a {@link ServerMessage.Error}) and handles a connection's
+ * commands one at a time, in order.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = ClientMessage.Hello.class, name = "hello"),
+  @JsonSubTypes.Type(value = ClientMessage.Username.class, name = "username"),
+  @JsonSubTypes.Type(value = ClientMessage.Password.class, name = "password"),
+  @JsonSubTypes.Type(value = ClientMessage.SendMessage.class, name = "message"),
+  @JsonSubTypes.Type(value = ClientMessage.Broadcast.class, name = "broadcast"),
+  @JsonSubTypes.Type(value = ClientMessage.WhoElse.class, name = "whoelse"),
+  @JsonSubTypes.Type(value = ClientMessage.WhoElseSince.class, name = "whoelsesince"),
+  @JsonSubTypes.Type(value = ClientMessage.Block.class, name = "block"),
+  @JsonSubTypes.Type(value = ClientMessage.Unblock.class, name = "unblock"),
+  @JsonSubTypes.Type(value = ClientMessage.StartPrivate.class, name = "startprivate"),
+  @JsonSubTypes.Type(value = ClientMessage.NoteActivity.class, name = "activity"),
+  @JsonSubTypes.Type(value = ClientMessage.Logout.class, name = "logout")
+})
+public sealed interface ClientMessage {
+
+  /** The wire name of this frame's type, as it appears in the {@code type} field. */
+  default String typeName() {
+    return WireNames.of(this);
+  }
+
+  /** First frame of a connection: the protocol version the client speaks. */
+  record Hello(int version) implements ClientMessage {}
+
+  /** Login, step one: who is logging in. */
+  record Username(String username) implements ClientMessage {
+    public Username {
+      required(username, "username");
+    }
+  }
+
+  /**
+   * Login, step two: the password, and the port on which this client accepts private chats (the
+   * server pairs it with the address it sees the connection come from).
+   */
+  record Password(String password, int peerPort) implements ClientMessage {
+    public Password {
+      required(password, "password");
+      validPort(peerPort, "peerPort");
+    }
+
+    /** Never let the password reach a log line through a record's generated toString. */
+    @Override
+    public String toString() {
+      return "Password[password=<hidden>, peerPort=" + peerPort + "]";
+    }
+  }
+
+  /**
+   * A direct message. {@code id} is optional and chosen by the client; the server echoes it in
+   * {@link ServerMessage.MessageAccepted} so replies can be matched to requests.
+   */
+  record SendMessage(String to, String text, String id) implements ClientMessage {
+    public SendMessage {
+      required(to, "to");
+      required(text, "text");
+    }
+
+    public SendMessage(String to, String text) {
+      this(to, text, null);
+    }
+  }
+
+  /** A message to every online user who has not blocked the sender; never stored. */
+  record Broadcast(String text) implements ClientMessage {
+    public Broadcast {
+      required(text, "text");
+    }
+  }
+
+  /** Who else is online now. */
+  record WhoElse() implements ClientMessage {}
+
+  /** Who else was online at any time in the last {@code seconds} seconds. */
+  record WhoElseSince(long seconds) implements ClientMessage {
+    public WhoElseSince {
+      nonNegative(seconds, "seconds");
+    }
+  }
+
+  /** Stop receiving messages, broadcasts and private-chat requests from {@code user}. */
+  record Block(String user) implements ClientMessage {
+    public Block {
+      required(user, "user");
+    }
+  }
+
+  /** Undo a {@link Block}. */
+  record Unblock(String user) implements ClientMessage {
+    public Unblock {
+      required(user, "user");
+    }
+  }
+
+  /** Ask for the address on which {@code user}'s client accepts private chats. */
+  record StartPrivate(String user) implements ClientMessage {
+    public StartPrivate {
+      required(user, "user");
+    }
+  }
+
+  /**
+   * The user did something the server does not see (a private message, a command the client
+   * rejected); it counts as activity for the idle timeout.
+   */
+  record NoteActivity() implements ClientMessage {}
+
+  /** End the session; the server answers with {@link ServerMessage.Goodbye} and closes. */
+  record Logout() implements ClientMessage {}
+}

@@ -1,0 +1,247 @@
+package dev.parley.protocol;
+
+import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.present;
+import static dev.parley.protocol.Fields.required;
+import static dev.parley.protocol.Fields.validPort;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+
+/**
+ * Frames the server sends to a client: replies to the client's commands, and events (messages,
+ * presence) that arrive at any time. {@link Goodbye} is always the last frame of a connection.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = ServerMessage.Hello.class, name = "hello"),
+  @JsonSubTypes.Type(value = ServerMessage.PasswordRequired.class, name = "password-required"),
+  @JsonSubTypes.Type(value = ServerMessage.LoginFailed.class, name = "login-failed"),
+  @JsonSubTypes.Type(value = ServerMessage.LoginAccepted.class, name = "login-accepted"),
+  @JsonSubTypes.Type(value = ServerMessage.MessageReceived.class, name = "message-received"),
+  @JsonSubTypes.Type(value = ServerMessage.BroadcastReceived.class, name = "broadcast-received"),
+  @JsonSubTypes.Type(value = ServerMessage.MessageAccepted.class, name = "message-accepted"),
+  @JsonSubTypes.Type(value = ServerMessage.BroadcastSent.class, name = "broadcast-sent"),
+  @JsonSubTypes.Type(value = ServerMessage.UserLoggedIn.class, name = "user-logged-in"),
+  @JsonSubTypes.Type(value = ServerMessage.UserLoggedOut.class, name = "user-logged-out"),
+  @JsonSubTypes.Type(value = ServerMessage.OnlineUsers.class, name = "online-users"),
+  @JsonSubTypes.Type(value = ServerMessage.RecentUsers.class, name = "recent-users"),
+  @JsonSubTypes.Type(value = ServerMessage.BlockConfirmed.class, name = "block-confirmed"),
+  @JsonSubTypes.Type(value = ServerMessage.UnblockConfirmed.class, name = "unblock-confirmed"),
+  @JsonSubTypes.Type(value = ServerMessage.PeerAddress.class, name = "peer-address"),
+  @JsonSubTypes.Type(value = ServerMessage.ActivityNoted.class, name = "activity-noted"),
+  @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
+  @JsonSubTypes.Type(value = ServerMessage.Goodbye.class, name = "goodbye")
+})
+public sealed interface ServerMessage {
+
+  /** The wire name of this frame's type, as it appears in the {@code type} field. */
+  default String typeName() {
+    return WireNames.of(this);
+  }
+
+  /** Answer to the client's hello: the version the server speaks, and its name. */
+  record Hello(int version, String server) implements ServerMessage {}
+
+  /** The username exists and may log in: send the password. */
+  record PasswordRequired(String username) implements ServerMessage {
+    public PasswordRequired {
+      required(username, "username");
+    }
+  }
+
+  /** A login step failed but the client may try again (the reason says which step). */
+  record LoginFailed(Reason reason, String username) implements ServerMessage {
+    public LoginFailed {
+      present(reason, "reason");
+    }
+
+    /** Why a login step failed. */
+    public enum Reason {
+      /** No account has that username; send another username. */
+      @JsonProperty("unknown-user")
+      UNKNOWN_USER,
+      /** Wrong password; send the password again (the username is kept). */
+      @JsonProperty("invalid-password")
+      INVALID_PASSWORD,
+      /** The user is logged in on another connection; send another username. */
+      @JsonProperty("already-online")
+      ALREADY_ONLINE
+    }
+  }
+
+  /** Logged in: commands may follow. Offline messages, if any, come right after this frame. */
+  record LoginAccepted(String username) implements ServerMessage {
+    public LoginAccepted {
+      required(username, "username");
+    }
+  }
+
+  /** A direct message from {@code from}, live or kept while this user was offline. */
+  record MessageReceived(String from, String text) implements ServerMessage {
+    public MessageReceived {
+      required(from, "from");
+      present(text, "text");
+    }
+  }
+
+  /** A broadcast from {@code from}. */
+  record BroadcastReceived(String from, String text) implements ServerMessage {
+    public BroadcastReceived {
+      required(from, "from");
+      present(text, "text");
+    }
+  }
+
+  /**
+   * Reply to a direct message: accepted, and either handed to the online recipient or kept for
+   * them ({@code stored}). {@code id} echoes the request's id.
+   */
+  record MessageAccepted(String id, boolean stored) implements ServerMessage {}
+
+  /** Reply to a broadcast; {@code complete} is false when someone online had blocked the sender. */
+  record BroadcastSent(boolean complete) implements ServerMessage {}
+
+  /** Presence: {@code user} logged in. */
+  record UserLoggedIn(String user) implements ServerMessage {
+    public UserLoggedIn {
+      required(user, "user");
+    }
+  }
+
+  /** Presence: {@code user} logged out, timed out or lost their connection. */
+  record UserLoggedOut(String user) implements ServerMessage {
+    public UserLoggedOut {
+      required(user, "user");
+    }
+  }
+
+  /** Reply to whoelse: the other users online now, in login order. */
+  record OnlineUsers(List<String> users) implements ServerMessage {
+    public OnlineUsers {
+      users = List.copyOf(present(users, "users"));
+    }
+  }
+
+  /** Reply to whoelsesince: the other users online at any time in the last {@code seconds}. */
+  record RecentUsers(long seconds, List<String> users) implements ServerMessage {
+    public RecentUsers {
+      nonNegative(seconds, "seconds");
+      users = List.copyOf(present(users, "users"));
+    }
+  }
+
+  /** Reply to block. */
+  record BlockConfirmed(String user) implements ServerMessage {
+    public BlockConfirmed {
+      required(user, "user");
+    }
+  }
+
+  /** Reply to unblock. */
+  record UnblockConfirmed(String user) implements ServerMessage {
+    public UnblockConfirmed {
+      required(user, "user");
+    }
+  }
+
+  /** Reply to startprivate: where {@code user}'s client accepts private chats. */
+  record PeerAddress(String user, String host, int port) implements ServerMessage {
+    public PeerAddress {
+      required(user, "user");
+      required(host, "host");
+      validPort(port, "port");
+    }
+  }
+
+  /** Reply to activity: the idle timer was reset. */
+  record ActivityNoted() implements ServerMessage {}
+
+  /**
+   * A request could not be carried out, or a frame could not be understood. {@code command} is the
+   * type of the frame that failed (absent when it could not be read); {@code subject} is the user
+   * the error is about, or a short description for protocol errors. The connection stays open.
+   */
+  record Error(Code code, String command, String subject) implements ServerMessage {
+    public Error {
+      present(code, "code");
+    }
+
+    /** What went wrong. */
+    public enum Code {
+      /** No account has that username. */
+      @JsonProperty("invalid-user")
+      INVALID_USER,
+      /** The command names the sender itself (message, block, unblock, startprivate). */
+      @JsonProperty("self")
+      SELF,
+      /** The user named in the command has blocked the sender. */
+      @JsonProperty("blocked-by-user")
+      BLOCKED_BY_USER,
+      /** block: the user is already blocked. */
+      @JsonProperty("already-blocked")
+      ALREADY_BLOCKED,
+      /** unblock: the user was not blocked. */
+      @JsonProperty("not-blocked")
+      NOT_BLOCKED,
+      /** startprivate: the user is not online. */
+      @JsonProperty("user-offline")
+      USER_OFFLINE,
+      /** message: the offline recipient's mailbox is full. */
+      @JsonProperty("mailbox-full")
+      MAILBOX_FULL,
+      /** A field's value is out of range (a negative time, an empty text). */
+      @JsonProperty("invalid-argument")
+      INVALID_ARGUMENT,
+      /** The frame is not valid JSON or lacks a required field. */
+      @JsonProperty("malformed-frame")
+      MALFORMED_FRAME,
+      /** The frame's type is not part of the protocol. */
+      @JsonProperty("unknown-frame")
+      UNKNOWN_FRAME,
+      /** The frame is valid but not allowed now (a command before login, a second hello). */
+      @JsonProperty("unexpected-frame")
+      UNEXPECTED_FRAME
+    }
+  }
+
+  /** The last frame of a connection: why the server is closing it. */
+  record Goodbye(Reason reason) implements ServerMessage {
+    public Goodbye {
+      present(reason, "reason");
+    }
+
+    /** Why the connection ends. */
+    public enum Reason {
+      /** The client asked to log out. */
+      @JsonProperty("logged-out")
+      LOGGED_OUT,
+      /** No command arrived within the idle timeout. */
+      @JsonProperty("timed-out")
+      TIMED_OUT,
+      /** This login attempt was the last allowed failure: the account is now blocked. */
+      @JsonProperty("account-locked")
+      ACCOUNT_LOCKED,
+      /** The account is still blocked after earlier failures. */
+      @JsonProperty("account-blocked")
+      ACCOUNT_BLOCKED,
+      /** The client speaks a protocol version the server does not. */
+      @JsonProperty("unsupported-version")
+      UNSUPPORTED_VERSION,
+      /** A frame exceeded the server's frame limit. */
+      @JsonProperty("frame-too-long")
+      FRAME_TOO_LONG,
+      /** Too many frames that could not be understood. */
+      @JsonProperty("protocol-violation")
+      PROTOCOL_VIOLATION,
+      /** The server is at its connection limit. */
+      @JsonProperty("server-busy")
+      SERVER_BUSY,
+      /** The server is shutting down. */
+      @JsonProperty("server-shutdown")
+      SERVER_SHUTDOWN
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.parley.protocol;
+
+import akka.NotUsed;
+import akka.stream.javadsl.BidiFlow;
+import akka.stream.javadsl.Flow;
+import akka.util.ByteString;
+
+/**
+ * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
+ * frame limit under the JSON codec. The top (inbound) side turns bytes into {@link Inbound}
+ * values and never fails on bad input (see {@link FrameDecoder} for the exact rules, including
+ * what follows an {@link Inbound.Oversized}); the bottom (outbound) side encodes frames.
+ */
+public final class WireFlows {
+
+  private WireFlows() {}
+
+  /**
+   * The stack for one side of a connection.
+   *
+   * @param inbound codec of the frames this side receives
+   * @param outbound codec of the frames this side sends
+   * @param maxFrameBytes longest accepted line, line feed excluded
+   */
+  public static <I, O> BidiFlow<ByteString, Inbound<I>, O, ByteString, NotUsed> stack(
+      JsonCodec<I> inbound, JsonCodec<O> outbound, int maxFrameBytes) {
+    return BidiFlow.fromFlows(decoder(inbound, maxFrameBytes), encoder(outbound));
+  }
+
+  /** Bytes to decoded frames. */
+  public static <I> Flow<ByteString, Inbound<I>, NotUsed> decoder(
+      JsonCodec<I> codec, int maxFrameBytes) {
+    return Flow.fromGraph(new FrameDecoder<>(codec, maxFrameBytes));
+  }
+
+  /** Frames to bytes, one line each. */
+  public static <O> Flow<O, ByteString, NotUsed> encoder(JsonCodec<O> codec) {
+    return Flow.<O>create().map(codec::encode);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.parley.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+
+/** The {@code type} name of each wire record, read once from its family's {@link JsonSubTypes}. */
+final class WireNames {
+
+  private static final ClassValue<String> NAMES =
+      new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+          for (Class<?> family : type.getInterfaces()) {
+            JsonSubTypes subTypes = family.getAnnotation(JsonSubTypes.class);
+            if (subTypes == null) {
+              continue;
+            }
+            for (JsonSubTypes.Type subType : subTypes.value()) {
+              if (subType.value() == type) {
+                return subType.name();
+              }
+            }
+          }
+          throw new IllegalStateException(type.getName() + " is not a registered wire frame");
+        }
+      };
+
+  private WireNames() {}
+
+  static String of(Object frame) {
+    return NAMES.get(frame.getClass());
+  }
+}
