@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The server's command line: {@code [server_port block_duration timeout] [options]}. Positional
@@ -46,6 +47,8 @@ public final class CommandLine {
     }
   }
 
+  private static final Pattern NUMBER = Pattern.compile("-?\\d+");
+
   private CommandLine() {}
 
   public static Invocation parse(String... args) throws UsageException {
@@ -63,7 +66,8 @@ public final class CommandLine {
         case "--credentials" -> credentials = Optional.of(Path.of(value(args, ++i, arg)));
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         default -> {
-          if (arg.startsWith("-")) {
+          // A negative number is a (bad) positional argument, not an option.
+          if (arg.startsWith("-") && !NUMBER.matcher(arg).matches()) {
             throw new UsageException("unknown option " + arg);
           }
           switch (positional++) {
@@ -84,7 +88,7 @@ public final class CommandLine {
   }
 
   private static String value(String[] args, int index, String option) throws UsageException {
-    if (index >= args.length) {
+    if (index >= args.length || args[index].startsWith("--")) {
       throw new UsageException(option + " needs a value");
     }
     return args[index];
@@ -95,14 +99,18 @@ public final class CommandLine {
   }
 
   private static int integer(String arg, String name, int min, int max) throws UsageException {
-    try {
-      int value = Integer.parseInt(arg);
-      if (value < min || value > max) {
-        throw new UsageException(name + " must be between " + min + " and " + max + ", not " + arg);
-      }
-      return value;
-    } catch (NumberFormatException e) {
+    if (!NUMBER.matcher(arg).matches()) {
       throw new UsageException(name + " must be a whole number, not '" + arg + "'");
     }
+    long value;
+    try {
+      value = Long.parseLong(arg);
+    } catch (NumberFormatException tooLong) {
+      value = arg.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    if (value < min || value > max) {
+      throw new UsageException(name + " must be between " + min + " and " + max + ", not " + arg);
+    }
+    return (int) value;
   }
 }

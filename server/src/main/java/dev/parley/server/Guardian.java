@@ -68,7 +68,8 @@ public final class Guardian {
                       AskPattern.ask(
                               listener,
                               Listener.Drain::new,
-                              settings.closeTimeout(),
+                              // Sessions may take up to close-timeout to flush their goodbye.
+                              settings.closeTimeout().multipliedBy(2),
                               context.getSystem().scheduler())
                           // A listener that is already gone has no sessions left to close.
                           .exceptionally(failure -> akka.Done.getInstance()));

@@ -1,5 +1,8 @@
 package dev.parley.server;
 
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import ch.qos.logback.classic.LoggerContext;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.server.login.Accounts;
@@ -8,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +60,14 @@ public final class Main {
     }
 
     ParleyServer server = ParleyServer.start(config, settings, accounts, Clock.systemUTC());
+    CoordinatedShutdown.get(server.system())
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "flush-logs",
+            () -> {
+              flushLogs();
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
     try {
       InetSocketAddress address = server.bound().toCompletableFuture().join();
       log.debug("bound {}", address);
@@ -68,6 +80,13 @@ public final class Main {
       return;
     }
     server.terminated().toCompletableFuture().join();
+  }
+
+  /** Writes out what the asynchronous log appender still holds; the last step of a shutdown. */
+  private static void flushLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+      logback.stop();
+    }
   }
 
   /** Defaults, then the --config file, then system properties, then the command line. */

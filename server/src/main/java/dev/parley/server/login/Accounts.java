@@ -26,6 +26,8 @@ public final class Accounts {
   /** The demo accounts bundled with the server (the five users of the reference sample run). */
   public static final String DEMO_RESOURCE = "/demo-credentials.txt";
 
+  private static final String BYTE_ORDER_MARK = "\uFEFF";
+
   private final Map<String, byte[]> passwords;
 
   private Accounts(Map<String, byte[]> passwords) {
@@ -72,6 +74,10 @@ public final class Accounts {
     int lineNumber = 0;
     for (String line = reader.readLine(); line != null; line = reader.readLine()) {
       lineNumber++;
+      if (lineNumber == 1 && line.startsWith(BYTE_ORDER_MARK)) {
+        // Editors on Windows start UTF-8 files with one; it is not part of the first username.
+        line = line.substring(BYTE_ORDER_MARK.length());
+      }
       if (line.isBlank()) {
         continue;
       }

@@ -263,7 +263,12 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
           .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, "whoelsesince", "seconds"));
       return this;
     }
-    Instant windowStart = clock.instant().minus(Duration.ofSeconds(command.seconds()));
+    Instant now = clock.instant();
+    // A window reaching back before the start of time is the same as one reaching back forever.
+    Instant windowStart =
+        Duration.between(Instant.MIN, now).getSeconds() > command.seconds()
+            ? now.minusSeconds(command.seconds())
+            : Instant.MIN;
     List<String> users = new ArrayList<>();
     for (String user : online.keySet()) {
       if (!user.equals(command.requester())) {

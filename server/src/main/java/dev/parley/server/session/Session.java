@@ -130,6 +130,8 @@ public final class Session {
   private ActorRef<StreamAck> inbound;
   /** The logged-in user; null until the registry has admitted this session. */
   private String user;
+  /** The user the registry is being asked to admit; null when no registration is in flight. */
+  private String registering;
   private int badFrames;
 
   private Session(
@@ -240,6 +242,7 @@ public final class Session {
                               remote.getAddress().getHostAddress(),
                               peerPort,
                               registrations));
+                  registering = username;
                   return registering(username);
                 case INVALID_PASSWORD:
                   outbox.tell(
@@ -264,6 +267,7 @@ public final class Session {
         .onMessage(
             RegistrationAnswered.class,
             answer -> {
+              registering = null;
               if (answer.registration() == Registration.ALREADY_ONLINE) {
                 return loginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, username);
               }
@@ -301,6 +305,17 @@ public final class Session {
   /** Goodbye written; waiting for the connection to finish writing it and close. */
   private Behavior<Command> closing() {
     return Behaviors.receive(Command.class)
+        .onMessage(
+            RegistrationAnswered.class,
+            answer -> {
+              // Closed while the registry was admitting us: leave again at once, or messages for
+              // the user would be handed to a connection that is already saying goodbye.
+              if (answer.registration() == Registration.REGISTERED && registering != null) {
+                services.registry().tell(new UserRegistry.Unregister(registering, context.getSelf()));
+              }
+              registering = null;
+              return Behaviors.same();
+            })
         .onMessage(StreamCompleted.class, done -> Behaviors.stopped())
         .onMessage(StreamFailed.class, failed -> Behaviors.stopped())
         .onMessage(CloseTimedOut.class, timeout -> Behaviors.stopped())
@@ -363,7 +378,7 @@ public final class Session {
               } else if (in instanceof Inbound.Malformed<ClientMessage> malformed) {
                 return badFrame(Code.MALFORMED_FRAME, null, malformed.reason());
               } else if (in instanceof Inbound.UnknownType<ClientMessage> unknown) {
-                return badFrame(Code.UNKNOWN_FRAME, unknown.type(), unknown.type());
+                return badFrame(Code.UNKNOWN_FRAME, null, unknown.type());
               } else {
                 context
                     .getLog()
@@ -378,7 +393,11 @@ public final class Session {
         .onMessage(
             StreamCompleted.class,
             done -> {
-              context.getLog().warn("connection closed by client remote={} user={}", remote, user);
+              if (user != null) {
+                context.getLog().warn("connection closed without logout remote={} user={}", remote, user);
+              } else {
+                context.getLog().info("connection closed before login remote={}", remote);
+              }
               return disconnected();
             })
         .onMessage(
@@ -420,7 +439,7 @@ public final class Session {
   }
 
   private Behavior<Command> unexpected(ClientMessage frame) {
-    return badFrame(Code.UNEXPECTED_FRAME, frame.typeName(), frame.typeName());
+    return badFrame(Code.UNEXPECTED_FRAME, frame.typeName(), null);
   }
 
   /** Answers a frame that could not be used; too many of them end the connection. */

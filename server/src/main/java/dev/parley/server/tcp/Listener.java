@@ -81,6 +81,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private Tcp.ServerBinding binding;
   private boolean draining;
+  /** The port is released (or was never bound): no new connection can arrive. */
+  private boolean unbound;
   private long accepted;
 
   private Listener(
@@ -126,7 +128,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         .onMessage(AcceptEnded.class, ended -> this)
         .onMessage(AcceptFailed.class, this::onAcceptFailed)
         .onMessage(Drain.class, this::onDrain)
-        .onMessage(Unbound.class, unbound -> this)
+        .onMessage(Unbound.class, this::onUnbound)
         .build();
   }
 
@@ -205,6 +207,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       getContext().getLog().info("stopping: closing {} sessions", sessions.size());
       if (binding != null) {
         getContext().pipeToSelf(binding.unbind(), (done, failure) -> new Unbound(Done.getInstance()));
+      } else {
+        unbound = true;
       }
       sessions.forEach(session -> session.tell(Session.Shutdown.INSTANCE));
     }
@@ -212,8 +216,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     return this;
   }
 
+  private Behavior<Command> onUnbound(Unbound done) {
+    unbound = true;
+    answerDrainWaitersIfDone();
+    return this;
+  }
+
   private void answerDrainWaitersIfDone() {
-    if (draining && sessions.isEmpty()) {
+    if (draining && unbound && sessions.isEmpty()) {
       drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
       drainWaiters.clear();
     }

@@ -1,0 +1,92 @@
+package dev.parley.client;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The client's settings, read once from the {@code parley.client} section of the configuration
+ * ({@code reference.conf} documents every key).
+ *
+ * @param maxFrameBytes longest frame accepted from the server or a peer, in bytes
+ * @param outboundBuffer frames that may wait to be written on one connection
+ * @param connectTimeout how long opening a TCP connection may take
+ * @param peerBindHost address to accept private chats on; empty for the local address of the server
+ *     connection
+ * @param peerPort port to accept private chats on; 0 for any free port
+ * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello
+ * @param closeTimeout how long private chats may take to close when the client exits
+ * @param logoutTimeout how long to wait for the server's goodbye after logout
+ * @param maxUnackedPrivate unacknowledged private messages allowed per chat
+ * @param commandPrompt prompt before each command on an interactive terminal
+ */
+public record ClientSettings(
+    int maxFrameBytes,
+    int outboundBuffer,
+    Duration connectTimeout,
+    String peerBindHost,
+    int peerPort,
+    Duration peerHandshakeTimeout,
+    Duration closeTimeout,
+    Duration logoutTimeout,
+    int maxUnackedPrivate,
+    String commandPrompt) {
+
+  /** Where the client's settings live in the configuration. */
+  public static final String CONFIG_PATH = "parley.client";
+
+  /** Dispatcher the Console actor runs on. */
+  public static final String CONSOLE_DISPATCHER = CONFIG_PATH + ".console-dispatcher";
+
+  private static final int MAX_PORT = 65_535;
+
+  public ClientSettings {
+    positive(maxFrameBytes, "max-frame-bytes");
+    positive(outboundBuffer, "outbound-buffer");
+    positive(maxUnackedPrivate, "max-unacked-private");
+    positive(connectTimeout, "connect-timeout");
+    positive(peerHandshakeTimeout, "peer-handshake-timeout");
+    positive(closeTimeout, "close-timeout");
+    positive(logoutTimeout, "logout-timeout");
+    if (peerPort < 0 || peerPort > MAX_PORT) {
+      throw new IllegalArgumentException("peer-port must be between 0 and " + MAX_PORT);
+    }
+    if (peerBindHost == null || commandPrompt == null) {
+      throw new IllegalArgumentException("peer-bind-host and command-prompt must be set");
+    }
+    peerBindHost = peerBindHost.strip();
+  }
+
+  /** Reads the {@code parley.client} section of a resolved configuration. */
+  public static ClientSettings fromConfig(Config config) {
+    Config client = config.getConfig(CONFIG_PATH);
+    return new ClientSettings(
+        Math.toIntExact(client.getBytes("max-frame-bytes")),
+        client.getInt("outbound-buffer"),
+        client.getDuration("connect-timeout"),
+        client.getString("peer-bind-host"),
+        client.getInt("peer-port"),
+        client.getDuration("peer-handshake-timeout"),
+        client.getDuration("close-timeout"),
+        client.getDuration("logout-timeout"),
+        client.getInt("max-unacked-private"),
+        client.getString("command-prompt"));
+  }
+
+  /** The configured address for private chats, unless the server connection's is to be used. */
+  public Optional<String> peerBindHostOverride() {
+    return peerBindHost.isEmpty() ? Optional.empty() : Optional.of(peerBindHost);
+  }
+
+  private static void positive(long value, String key) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(key + " must be positive");
+    }
+  }
+
+  private static void positive(Duration value, String key) {
+    if (value == null || value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(key + " must be a positive duration");
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.parley.client;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The client's command line: {@code <server_host> <server_port>} and options, in any order.
+ *
+ * @param help {@code --help} was given; nothing else matters then
+ * @param host the server's host name or address
+ * @param port the server's port
+ * @param configFile {@code --config FILE}: extra HOCON layered over the defaults
+ * @param peerHost {@code --peer-host ADDR}: where to accept private chats
+ * @param peerPort {@code --peer-port N}: the port to accept private chats on
+ */
+public record CommandLine(
+    boolean help,
+    String host,
+    int port,
+    Optional<Path> configFile,
+    Optional<String> peerHost,
+    Optional<Integer> peerPort) {
+
+  /** How to call the client, for {@code --help} and usage errors. */
+  public static final String USAGE =
+      String.join(
+          System.lineSeparator(),
+          "Usage: parley <server_host> <server_port> [options]",
+          "Options:",
+          "  --config FILE     extra configuration (HOCON) layered over the defaults",
+          "  --peer-host ADDR  address to accept private chats on"
+              + " (default: the one used to reach the server)",
+          "  --peer-port N     port to accept private chats on (default: any free port)",
+          "  --help            show this help and exit");
+
+  private static final int MAX_PORT = 65_535;
+
+  /** Thrown for a command line that cannot be used; the message says what is wrong. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** Parses the arguments of {@code main}. */
+  public static CommandLine parse(String[] args) throws UsageException {
+    List<String> positional = new ArrayList<>();
+    Optional<Path> configFile = Optional.empty();
+    Optional<String> peerHost = Optional.empty();
+    Optional<Integer> peerPort = Optional.empty();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      switch (arg) {
+        case "--help", "-h" -> {
+          return new CommandLine(true, "", 0, configFile, peerHost, peerPort);
+        }
+        case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
+        case "--peer-host" -> peerHost = Optional.of(value(args, ++i, arg));
+        case "--peer-port" -> peerPort = Optional.of(port(value(args, ++i, arg), arg, 0));
+        default -> {
+          if (arg.startsWith("--")) {
+            throw new UsageException("unknown option " + arg);
+          }
+          positional.add(arg);
+        }
+      }
+    }
+    if (positional.size() != 2) {
+      throw new UsageException("expected <server_host> <server_port>");
+    }
+    String host = positional.get(0);
+    if (host.isBlank()) {
+      throw new UsageException("the server host must not be empty");
+    }
+    int port = port(positional.get(1), "<server_port>", 1);
+    return new CommandLine(false, host, port, configFile, peerHost, peerPort);
+  }
+
+  private static String value(String[] args, int index, String option) throws UsageException {
+    if (index >= args.length || args[index].startsWith("--")) {
+      throw new UsageException(option + " needs a value");
+    }
+    return args[index];
+  }
+
+  private static int port(String text, String what, int lowest) throws UsageException {
+    try {
+      int port = Integer.parseInt(text);
+      if (port >= lowest && port <= MAX_PORT) {
+        return port;
+      }
+    } catch (NumberFormatException notANumber) {
+      // Reported below, with the accepted range.
+    }
+    throw new UsageException(what + " must be a port number from " + lowest + " to " + MAX_PORT);
+  }
+}

@@ -1,0 +1,109 @@
+package dev.parley.client;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code parley <server_host> <server_port> [options]}: parses the command line, loads the
+ * configuration, opens the terminal and runs a {@link ParleyClient} until it finishes, then exits
+ * with its status (see {@link ExitStatus}).
+ */
+public final class Main {
+
+  private static final String TERMINAL_NAME = "parley";
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    // Taking a logger before the actor system exists keeps SLF4J from printing its replay notice.
+    Logger log = LoggerFactory.getLogger(Main.class);
+    int status = run(args, log, System.out, System.err);
+    System.exit(status);
+  }
+
+  static int run(String[] args, Logger log, PrintStream out, PrintStream err) {
+    CommandLine commandLine;
+    try {
+      commandLine = CommandLine.parse(args);
+    } catch (CommandLine.UsageException e) {
+      err.println("Error. " + e.getMessage());
+      err.println(CommandLine.USAGE);
+      return ExitStatus.USAGE;
+    }
+    if (commandLine.help()) {
+      out.println(CommandLine.USAGE);
+      return ExitStatus.OK;
+    }
+    Config config;
+    ClientSettings settings;
+    try {
+      config = configuration(commandLine);
+      settings = ClientSettings.fromConfig(config);
+    } catch (ConfigException | IllegalArgumentException e) {
+      err.println("Error. Invalid configuration: " + e.getMessage());
+      return ExitStatus.USAGE;
+    }
+    log.info("Starting the client for {}:{}", commandLine.host(), commandLine.port());
+    try (Terminal terminal =
+        TerminalBuilder.builder()
+            .name(TERMINAL_NAME)
+            .system(true)
+            // Piped stdin gives a dumb terminal; that is expected, so no warning about it. (With a
+            // terminal on stdin but stdout redirected, JLine draws on stderr instead: the password
+            // stays masked, which a plain console on a TTY could not promise.)
+            .dumb(true)
+            .encoding(StandardCharsets.UTF_8)
+            .build()) {
+      ParleyClient client =
+          ParleyClient.start(config, settings, commandLine.host(), commandLine.port(), terminal);
+      int status = client.exitStatus().toCompletableFuture().join();
+      log.info("Exiting with status {}", status);
+      if (status == ExitStatus.INTERNAL_ERROR) {
+        err.println("Error. The client failed unexpectedly; the log file has the details");
+      }
+      return status;
+    } catch (IOException e) {
+      err.println("Error. Cannot open the terminal: " + e.getMessage());
+      return ExitStatus.INTERNAL_ERROR;
+    }
+  }
+
+  /**
+   * The configuration, highest precedence first: command-line options, system properties, the
+   * {@code --config} file, {@code application.conf}, the defaults.
+   */
+  static Config configuration(CommandLine commandLine) {
+    Map<String, Object> options = new HashMap<>();
+    commandLine
+        .peerHost()
+        .ifPresent(host -> options.put(ClientSettings.CONFIG_PATH + ".peer-bind-host", host));
+    commandLine
+        .peerPort()
+        .ifPresent(port -> options.put(ClientSettings.CONFIG_PATH + ".peer-port", port));
+    Config file =
+        commandLine
+            .configFile()
+            .map(
+                path ->
+                    ConfigFactory.parseFile(
+                        path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)))
+            .orElse(ConfigFactory.empty());
+    return ConfigFactory.parseMap(options)
+        .withFallback(ConfigFactory.defaultOverrides())
+        .withFallback(file)
+        .withFallback(ConfigFactory.defaultApplication())
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+  }
+}

@@ -1,0 +1,521 @@
+package dev.parley.client.chat;
+
+import akka.NotUsed;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Tcp;
+import akka.stream.typed.javadsl.ActorSink;
+import akka.util.ByteString;
+import dev.parley.client.ClientSettings;
+import dev.parley.client.console.Console;
+import dev.parley.client.net.Connections;
+import dev.parley.client.net.StreamAck;
+import dev.parley.client.text.Texts;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.PeerMessage;
+import dev.parley.protocol.PeerMessage.Ack;
+import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.protocol.PeerMessage.Hello;
+import dev.parley.protocol.PeerMessage.Text;
+import dev.parley.protocol.Protocol;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One private chat: a direct TCP connection to one peer, either opened by this client after {@code
+ * startprivate} ({@link #connect}) or accepted by the {@link PeerListener} ({@link #accept}).
+ *
+ * <p>Peer protocol: the connecting side sends {@link Hello} with its user name; the accepting side
+ * reports the name to its parent ({@link Identified}), which answers {@link Accept} (the accepting
+ * side then answers with its own {@link Hello}) or {@link Reject} when a chat with that user exists
+ * ({@link Bye} with {@code ALREADY_CHATTING}). A connection without a hello within the handshake
+ * timeout is closed. Then each side sends {@link Text}, numbered from 1, and the other answers
+ * {@link Ack} once the text is on its terminal; unacknowledged texts are kept (up to the configured
+ * bound) and reported as undelivered when the chat ends. {@link Bye} is the last frame either side
+ * sends; the outbound stream completes right after writing it.
+ *
+ * <p>Commands: {@link Send} a text, {@link Stop} the chat (stopprivate, logout, lost server
+ * connection). When the connection has ended, the chat tells its parent {@link Ended} and keeps
+ * answering late {@link Send}s with an undelivered notice until the parent, which then routes no
+ * more texts to it, answers {@link Release}; then it stops. So a text typed just as a chat ends is
+ * reported, never silently lost.
+ */
+public final class PrivateChat {
+
+  /** Everything a private chat does. */
+  public sealed interface Command {}
+
+  /** Send a text to the peer. */
+  public record Send(String text) implements Command {}
+
+  /** End the chat, telling the peer why. */
+  public record Stop(Bye.Reason reason) implements Command {}
+
+  /** From the parent, for an accepted connection: no other chat with this user, go ahead. */
+  public enum Accept implements Command {
+    INSTANCE
+  }
+
+  /** From the parent, for an accepted connection: a chat with this user exists already. */
+  public enum Reject implements Command {
+    INSTANCE
+  }
+
+  /** From the parent, after {@link Ended}: no more texts will come, stop. */
+  public enum Release implements Command {
+    INSTANCE
+  }
+
+  /** What a chat tells its parent. */
+  public sealed interface Notification {}
+
+  /** For an accepted connection: the peer said hello as {@code user}. */
+  public record Identified(String user, ActorRef<Command> chat) implements Notification {}
+
+  /**
+   * The connection has ended; the chat waits for {@link Release}. {@code farewell} are the lines
+   * to show the user about it, once texts are no longer routed to this chat.
+   */
+  public record Ended(ActorRef<Command> chat, List<String> farewell) implements Notification {
+    public Ended {
+      farewell = List.copyOf(farewell);
+    }
+  }
+
+  private record StreamStarted(ActorRef<StreamAck> ackTo) implements Command {}
+
+  private record FrameReceived(ActorRef<StreamAck> ackTo, Inbound<PeerMessage> inbound)
+      implements Command {}
+
+  private enum StreamCompleted implements Command {
+    INSTANCE
+  }
+
+  private record StreamFailed(Throwable cause) implements Command {}
+
+  private record TextShown(long seq) implements Command {}
+
+  private enum HandshakeTimedOut implements Command {
+    INSTANCE
+  }
+
+  private enum CloseTimedOut implements Command {
+    INSTANCE
+  }
+
+  private static final long FIRST_SEQ = 1;
+
+  /** A chat this client opens to {@code peer}, who accepts private chats at host:port. */
+  public static Behavior<Command> connect(
+      ClientSettings settings,
+      ActorRef<Console.Command> console,
+      String me,
+      String peer,
+      String host,
+      int port,
+      ActorRef<Notification> parent) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new PrivateChat(context, timers, settings, console, me, parent)
+                        .connectTo(peer, host, port)));
+  }
+
+  /** A chat the peer opened: the connection arrived on this client's listener. */
+  public static Behavior<Command> accept(
+      ClientSettings settings,
+      ActorRef<Console.Command> console,
+      String me,
+      Tcp.IncomingConnection connection,
+      ActorRef<Notification> parent) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new PrivateChat(context, timers, settings, console, me, parent)
+                        .acceptFrom(connection)));
+  }
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ClientSettings settings;
+  private final ActorRef<Console.Command> console;
+  private final String me;
+  private final ActorRef<Notification> parent;
+  private final ActorRef<Console.Receipt> receiptAdapter;
+  private final Deque<Text> unacknowledged = new ArrayDeque<>();
+  /** Lines to show the user when the chat has ended (see {@link #sayFarewell}). */
+  private final List<String> farewell = new ArrayList<>();
+  private Connections.Link<PeerMessage> link;
+  private long nextSeq = FIRST_SEQ;
+
+  private PrivateChat(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ClientSettings settings,
+      ActorRef<Console.Command> console,
+      String me,
+      ActorRef<Notification> parent) {
+    this.context = context;
+    this.timers = timers;
+    this.settings = settings;
+    this.console = console;
+    this.me = me;
+    this.parent = parent;
+    this.receiptAdapter =
+        context.messageAdapter(Console.Receipt.class, receipt -> new TextShown(receipt.ticket()));
+    timers.startSingleTimer(HandshakeTimedOut.INSTANCE, settings.peerHandshakeTimeout());
+  }
+
+  private Flow<ByteString, ByteString, Connections.Link<PeerMessage>> protocolFlow() {
+    Sink<Inbound<PeerMessage>, NotUsed> receiver =
+        ActorSink.actorRefWithBackpressure(
+            context.getSelf(),
+            FrameReceived::new,
+            StreamStarted::new,
+            StreamAck.INSTANCE,
+            StreamCompleted.INSTANCE,
+            StreamFailed::new);
+    return Connections.protocolFlow(
+        JsonCodec.PEER,
+        JsonCodec.PEER,
+        settings.maxFrameBytes(),
+        settings.outboundBuffer(),
+        receiver,
+        frame -> frame instanceof Bye);
+  }
+
+  // Phase: this side connected and said hello; waiting for the peer's hello.
+
+  private Behavior<Command> connectTo(String peer, String host, int port) {
+    Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tcp =
+        Tcp.get(context.getSystem())
+            .outgoingConnection(
+                InetSocketAddress.createUnresolved(host, port),
+                Optional.empty(),
+                Collections.emptyList(),
+                false,
+                Optional.of(settings.connectTimeout()),
+                Optional.empty());
+    link = tcp.joinMat(protocolFlow(), Keep.right()).run(context.getSystem());
+    // Written as soon as the connection is up; a failed connect ends the stream instead.
+    link.outbound().tell(new Hello(Protocol.VERSION, me));
+    return opening(peer);
+  }
+
+  private Behavior<Command> opening(String peer) {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, received -> onFrameWhileOpening(received, peer))
+        .onMessage(Send.class, send -> queue(send, peer))
+        .onMessage(Stop.class, stop -> stop(stop.reason(), peer))
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> unreachable(peer, "no hello"))
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> unreachable(peer, "connection closed"))
+        .onMessage(StreamFailed.class, failed -> unreachable(peer, failed.cause().toString()))
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onFrameWhileOpening(FrameReceived received, String peer) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    PeerMessage frame = frameOf(received.inbound());
+    if (frame instanceof Hello hello) {
+      if (hello.version() != Protocol.VERSION || !peer.equals(hello.user())) {
+        context.getLog().info("Expected {} to answer the hello, got {}", peer, hello);
+        sendBye(Bye.Reason.PROTOCOL_VIOLATION);
+        return unreachableWhileClosing(peer);
+      }
+      timers.cancel(HandshakeTimedOut.INSTANCE);
+      print(Texts.privateStarted(peer));
+      unacknowledged.forEach(link.outbound()::tell);
+      return chatting(peer);
+    } else if (frame instanceof Bye bye) {
+      return endWith(peer, bye.reason() == Bye.Reason.ALREADY_CHATTING
+              ? Texts.privateAlreadyEnabled(peer)
+              : Texts.privateUnreachable(peer));
+    } else if (isUnknownType(received.inbound())) {
+      return Behaviors.same();
+    }
+    context.getLog().info("Peer {} broke the handshake with {}", peer, received.inbound());
+    sendBye(Bye.Reason.PROTOCOL_VIOLATION);
+    return unreachableWhileClosing(peer);
+  }
+
+  private Behavior<Command> unreachable(String peer, String why) {
+    context.getLog().info("Could not open a private chat with {}: {}", peer, why);
+    return endWith(peer, Texts.privateUnreachable(peer));
+  }
+
+  private Behavior<Command> unreachableWhileClosing(String peer) {
+    sayFarewell(peer, Texts.privateUnreachable(peer));
+    return closing(Optional.of(peer));
+  }
+
+  private Behavior<Command> queue(Send send, String peer) {
+    if (unacknowledged.size() >= settings.maxUnackedPrivate()) {
+      print(Texts.privateBacklogFull(peer));
+    } else {
+      unacknowledged.add(new Text(nextSeq++, send.text()));
+    }
+    return Behaviors.same();
+  }
+
+  // Phases: a connection arrived; waiting for the peer's hello, then for the parent's verdict.
+
+  private Behavior<Command> acceptFrom(Tcp.IncomingConnection connection) {
+    link = connection.handleWith(protocolFlow(), context.getSystem());
+    return awaitHello();
+  }
+
+  private Behavior<Command> awaitHello() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, this::onFrameWhileAwaitingHello)
+        .onMessage(Stop.class, stop -> closeUnidentified(stop.reason()))
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, this::onHandshakeTimedOut)
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(Optional.empty()))
+        .onMessage(StreamFailed.class, failed -> ended(Optional.empty()))
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onFrameWhileAwaitingHello(FrameReceived received) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    PeerMessage frame = frameOf(received.inbound());
+    if (frame instanceof Hello hello && hello.version() == Protocol.VERSION) {
+      parent.tell(new Identified(hello.user(), context.getSelf()));
+      return awaitVerdict(hello.user());
+    } else if (frame instanceof Bye) {
+      return ended(Optional.empty());
+    } else if (isUnknownType(received.inbound())) {
+      return Behaviors.same();
+    }
+    context.getLog().info("Private chat connection opened without a hello: {}", received.inbound());
+    return closeUnidentified(Bye.Reason.PROTOCOL_VIOLATION);
+  }
+
+  private Behavior<Command> onHandshakeTimedOut() {
+    context.getLog().info("Private chat connection closed: no hello within the timeout");
+    return ended(Optional.empty());
+  }
+
+  private Behavior<Command> closeUnidentified(Bye.Reason reason) {
+    sendBye(reason);
+    return closing(Optional.empty());
+  }
+
+  private Behavior<Command> awaitVerdict(String peer) {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Accept.INSTANCE, () -> onAccepted(peer))
+        .onMessageEquals(Reject.INSTANCE, () -> closeUnidentified(Bye.Reason.ALREADY_CHATTING))
+        .onMessage(FrameReceived.class, received -> onFrameWhileAwaitingVerdict(received))
+        .onMessage(Stop.class, stop -> closeUnidentified(stop.reason()))
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, this::onHandshakeTimedOut)
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(Optional.empty()))
+        .onMessage(StreamFailed.class, failed -> ended(Optional.empty()))
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onFrameWhileAwaitingVerdict(FrameReceived received) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    if (frameOf(received.inbound()) instanceof Bye) {
+      return ended(Optional.empty());
+    } else if (isUnknownType(received.inbound())) {
+      return Behaviors.same();
+    }
+    // The connecting side must wait for our hello before it sends anything else.
+    return closeUnidentified(Bye.Reason.PROTOCOL_VIOLATION);
+  }
+
+  private Behavior<Command> onAccepted(String peer) {
+    timers.cancel(HandshakeTimedOut.INSTANCE);
+    link.outbound().tell(new Hello(Protocol.VERSION, me));
+    print(Texts.privateStartedByPeer(peer));
+    return chatting(peer);
+  }
+
+  // Phase: both hellos exchanged.
+
+  private Behavior<Command> chatting(String peer) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Send.class, send -> onSend(send, peer))
+        .onMessage(FrameReceived.class, received -> onFrameWhileChatting(received, peer))
+        .onMessage(TextShown.class, this::onTextShown)
+        .onMessage(Stop.class, stop -> stop(stop.reason(), peer))
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> connectionLost(peer))
+        .onMessage(StreamFailed.class, failed -> connectionLost(peer))
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onSend(Send send, String peer) {
+    if (unacknowledged.size() >= settings.maxUnackedPrivate()) {
+      print(Texts.privateBacklogFull(peer));
+      return Behaviors.same();
+    }
+    Text text = new Text(nextSeq++, send.text());
+    unacknowledged.add(text);
+    link.outbound().tell(text);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onFrameWhileChatting(FrameReceived received, String peer) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    Inbound<PeerMessage> inbound = received.inbound();
+    PeerMessage frame = frameOf(inbound);
+    if (frame instanceof Text text) {
+      // Acknowledged only once shown: an Ack promises the user has seen it.
+      console.tell(
+          new Console.PrintWithReceipt(
+              Texts.privateReceived(peer, text.text()), text.seq(), receiptAdapter));
+    } else if (frame instanceof Ack ack) {
+      while (!unacknowledged.isEmpty() && unacknowledged.peek().seq() <= ack.seq()) {
+        unacknowledged.poll();
+      }
+    } else if (frame instanceof Bye bye) {
+      return endWith(peer, Texts.privateClosed(peer, bye.reason()));
+    } else if (frame instanceof Hello) {
+      context.getLog().debug("Ignoring a repeated hello from {}", peer);
+    } else if (inbound instanceof Inbound.Malformed<PeerMessage> malformed) {
+      context.getLog().info("Malformed frame from {}: {}", peer, malformed.reason());
+      sayFarewell(peer, Texts.privateProtocolError(peer));
+      sendBye(Bye.Reason.PROTOCOL_VIOLATION);
+      return closing(Optional.of(peer));
+    } else if (inbound instanceof Inbound.Oversized<PeerMessage>) {
+      return endWith(peer, Texts.privateProtocolError(peer));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTextShown(TextShown shown) {
+    link.outbound().tell(new Ack(shown.seq()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> stop(Bye.Reason reason, String peer) {
+    sendBye(reason);
+    if (reason == Bye.Reason.STOPPED) {
+      print(Texts.privateStopped(peer));
+    }
+    reportUndelivered(peer);
+    return closing(Optional.of(peer));
+  }
+
+  private Behavior<Command> connectionLost(String peer) {
+    return endWith(peer, Texts.privateConnectionLost(peer));
+  }
+
+  // Phase: Bye sent; waiting for the connection to finish writing it.
+
+  private Behavior<Command> closing(Optional<String> peer) {
+    timers.cancel(HandshakeTimedOut.INSTANCE);
+    timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, this::discard)
+        .onMessage(Send.class, send -> undeliverable(send, peer))
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(peer))
+        .onMessage(StreamFailed.class, failed -> ended(peer))
+        .onMessageEquals(CloseTimedOut.INSTANCE, () -> ended(peer))
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .onAnyMessage(message -> Behaviors.same())
+        .build();
+  }
+
+  // Phase: the connection is over; waiting for the parent to stop routing texts here.
+
+  /** Ends the chat at once, saying {@code line} (see {@link #sayFarewell}). */
+  private Behavior<Command> endWith(String peer, String line) {
+    sayFarewell(peer, line);
+    return ended(Optional.of(peer));
+  }
+
+  /**
+   * Keeps {@code line} (why the chat ends) and a report of each text not delivered, for {@link
+   * Ended}: the parent shows them once it has stopped routing texts here, so that anything the
+   * user types after reading them is answered as "not enabled" rather than lost.
+   */
+  private void sayFarewell(String peer, String line) {
+    farewell.add(line);
+    unacknowledged.forEach(text -> farewell.add(Texts.privateUndelivered(peer, text.text())));
+    unacknowledged.clear();
+  }
+
+  private Behavior<Command> ended(Optional<String> peer) {
+    timers.cancelAll();
+    link.killSwitch().shutdown();
+    parent.tell(new Ended(context.getSelf(), farewell));
+    farewell.clear();
+    return Behaviors.receive(Command.class)
+        .onMessage(Send.class, send -> undeliverable(send, peer))
+        .onMessageEquals(Release.INSTANCE, Behaviors::stopped)
+        // Closing everything: the parent will not need to release this one.
+        .onMessage(Stop.class, stop -> Behaviors.stopped())
+        .onMessage(FrameReceived.class, this::discard)
+        .onAnyMessage(message -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> discard(FrameReceived received) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> undeliverable(Send send, Optional<String> peer) {
+    peer.ifPresent(name -> print(Texts.privateUndelivered(name, send.text())));
+    return Behaviors.same();
+  }
+
+  // Shared
+
+  private Behavior<Command> onStreamStarted(StreamStarted started) {
+    started.ackTo().tell(StreamAck.INSTANCE);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPostStop() {
+    // Normally the stream has ended already; this covers being stopped from outside.
+    link.killSwitch().shutdown();
+    return Behaviors.same();
+  }
+
+  private void sendBye(Bye.Reason reason) {
+    link.outbound().tell(new Bye(reason));
+  }
+
+  private void reportUndelivered(String peer) {
+    unacknowledged.forEach(text -> print(Texts.privateUndelivered(peer, text.text())));
+    unacknowledged.clear();
+  }
+
+  private void print(String line) {
+    console.tell(new Console.Print(line));
+  }
+
+  private static PeerMessage frameOf(Inbound<PeerMessage> inbound) {
+    return inbound instanceof Inbound.Frame<PeerMessage> frame ? frame.frame() : null;
+  }
+
+  /** Frame types this version does not know are skipped, so newer peers can add some. */
+  private static boolean isUnknownType(Inbound<PeerMessage> inbound) {
+    return inbound instanceof Inbound.UnknownType<PeerMessage>;
+  }
+}

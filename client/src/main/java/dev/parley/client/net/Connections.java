@@ -1,0 +1,78 @@
+package dev.parley.client.net;
+
+import akka.NotUsed;
+import akka.actor.ClassicActorSystemProvider;
+import akka.actor.typed.ActorRef;
+import akka.stream.KillSwitches;
+import akka.stream.OverflowStrategy;
+import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.BidiFlow;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.Tcp;
+import akka.stream.typed.javadsl.ActorSource;
+import akka.util.ByteString;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.WireFlows;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Builds the stream that sits between a TCP connection and the actor that owns it: the protocol
+ * stack of {@link WireFlows}, decoded frames into a given sink (an {@code ActorSink} into the
+ * actor), and frames to send from a bounded {@code ActorSource}. Inbound and outbound are coupled,
+ * so the end of either (EOF, a framing error, the last outbound frame) ends the connection.
+ */
+public final class Connections {
+
+  /**
+   * What the owning actor holds on to while the connection runs.
+   *
+   * @param outbound where to tell frames to send; after the stream has ended they go to dead
+   *     letters, so the owner tracks whether it is still open
+   * @param killSwitch closes the connection from the owner's side without a farewell frame
+   */
+  public record Link<O>(ActorRef<O> outbound, UniqueKillSwitch killSwitch) {}
+
+  private Connections() {}
+
+  /**
+   * The byte-level flow for one connection.
+   *
+   * @param inboundCodec codec of the frames received
+   * @param outboundCodec codec of the frames sent
+   * @param maxFrameBytes longest line accepted
+   * @param outboundBuffer frames that may wait to be written; one more fails the connection, so a
+   *     peer that does not read is cut off instead of growing memory
+   * @param receiver where decoded frames go
+   * @param isLastFrame the outbound completes, closing the connection, right after writing a frame
+   *     that matches
+   */
+  public static <I, O> Flow<ByteString, ByteString, Link<O>> protocolFlow(
+      JsonCodec<I> inboundCodec,
+      JsonCodec<O> outboundCodec,
+      int maxFrameBytes,
+      int outboundBuffer,
+      Sink<Inbound<I>, NotUsed> receiver,
+      Predicate<O> isLastFrame) {
+    Source<O, ActorRef<O>> outbound =
+        ActorSource.<O>actorRef(
+                frame -> false, frame -> Optional.empty(), outboundBuffer, OverflowStrategy.fail())
+            .takeWhile(frame -> !isLastFrame.test(frame), true);
+    Flow<Inbound<I>, O, ActorRef<O>> application =
+        Flow.fromSinkAndSourceCoupledMat(receiver, outbound, Keep.right());
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> closer =
+        BidiFlow.fromGraph(KillSwitches.singleBidi());
+    return closer
+        .atop(WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes), Keep.left())
+        .join(application, (killSwitch, ref) -> new Link<>(ref, killSwitch));
+  }
+
+  /** Closes an accepted connection straight away, reading and writing nothing. */
+  public static void refuse(Tcp.IncomingConnection connection, ClassicActorSystemProvider system) {
+    connection.handleWith(Flow.fromSinkAndSource(Sink.cancelled(), Source.empty()), system);
+  }
+}

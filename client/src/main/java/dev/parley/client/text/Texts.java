@@ -1,0 +1,257 @@
+package dev.parley.client.text;
+
+import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.protocol.ServerMessage.Goodbye;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Every line the client shows the user, in one place so that the wording the acceptance script
+ * checks cannot drift. Names and texts that came over the network are passed through {@link
+ * #clean(String)} by the methods that take them, so a remote party cannot break the one line per
+ * event layout or send terminal escapes.
+ */
+public final class Texts {
+
+  public static final String USERNAME_PROMPT = "Username: ";
+  public static final String PASSWORD_PROMPT = "Password: ";
+
+  public static final String WELCOME = "Welcome to the greatest messaging application ever!";
+  public static final String INVALID_PASSWORD = "Invalid Password. Please try again";
+  public static final String INVALID_COMMAND = "Error. Invalid command";
+  public static final String INVALID_TIME =
+      "Error. Time must be a whole number of seconds, 0 or more";
+  public static final String INVALID_USER = "Error. Invalid user";
+  public static final String BROADCAST_INCOMPLETE =
+      "Your message could not be delivered to some recipients";
+  public static final String MESSAGE_BLOCKED =
+      "Your message could not be delivered as the recipient has blocked you";
+  public static final String NO_ONE_ONLINE = "No other users are online";
+  public static final String CONNECTION_LOST = "Error. Lost connection to the server";
+
+  /** Shown by {@code help}. */
+  public static final List<String> HELP =
+      List.of(
+          "Commands:",
+          "  message <user> <message>    send a message to a user (kept if they are offline)",
+          "  broadcast <message>         send a message to everyone online",
+          "  whoelse                     list the other users online",
+          "  whoelsesince <time>         list the other users online in the last <time> seconds",
+          "  block <user>                stop receiving anything from a user",
+          "  unblock <user>              undo block",
+          "  startprivate <user>         open a direct private chat with a user",
+          "  private <user> <message>    send a private message over that chat",
+          "  stopprivate <user>          close the private chat with a user",
+          "  logout                      log out and exit",
+          "  help                        show this list");
+
+  private static final char REPLACEMENT = ' ';
+  private static final char LINE_SEPARATOR = '\u2028';
+  private static final char PARAGRAPH_SEPARATOR = '\u2029';
+
+  private Texts() {}
+
+  /**
+   * A remote-supplied string made safe to print on one line: control characters (line breaks,
+   * carriage returns, escapes, tabs) and Unicode line separators become spaces. Null becomes empty.
+   */
+  public static String clean(String remote) {
+    if (remote == null) {
+      return "";
+    }
+    StringBuilder safe = null;
+    for (int i = 0; i < remote.length(); i++) {
+      char c = remote.charAt(i);
+      if (Character.isISOControl(c) || c == LINE_SEPARATOR || c == PARAGRAPH_SEPARATOR) {
+        if (safe == null) {
+          safe = new StringBuilder(remote);
+        }
+        safe.setCharAt(i, REPLACEMENT);
+      }
+    }
+    return safe == null ? remote : safe.toString();
+  }
+
+  // Login
+
+  public static String unknownUsername(String name) {
+    return "Error. Unknown username " + clean(name) + ". Please try again";
+  }
+
+  public static String alreadyLoggedIn(String name) {
+    return "Error. " + clean(name) + " is already logged in elsewhere";
+  }
+
+  // Commands
+
+  public static String usage(String syntax) {
+    return "Error. Usage: " + syntax;
+  }
+
+  // Server frames
+
+  public static String received(String from, String text) {
+    return clean(from) + ": " + clean(text);
+  }
+
+  public static String loggedIn(String user) {
+    return clean(user) + " logged in";
+  }
+
+  public static String loggedOut(String user) {
+    return clean(user) + " logged out";
+  }
+
+  public static String noneRecently(long seconds) {
+    return "No other users have been online in the last " + seconds + " seconds";
+  }
+
+  public static String blocked(String user) {
+    return clean(user) + " is blocked";
+  }
+
+  public static String unblocked(String user) {
+    return clean(user) + " is unblocked";
+  }
+
+  public static String cannotTargetSelf(String command) {
+    return switch (command) {
+      case "startprivate" -> "Error. Cannot start private messaging with self";
+      case "" -> "Error. Cannot do that to self";
+      default -> "Error. Cannot " + clean(command) + " self";
+    };
+  }
+
+  public static String privateBlocked(String user) {
+    String name = clean(user);
+    return "Error. Private messaging to "
+        + name
+        + " is not possible as "
+        + name
+        + " has blocked you";
+  }
+
+  public static String alreadyBlocked(String user) {
+    return "Error. " + clean(user) + " is already blocked";
+  }
+
+  public static String notBlocked(String user) {
+    return "Error. " + clean(user) + " was not blocked";
+  }
+
+  public static String offline(String user) {
+    return "Error. " + clean(user) + " is offline";
+  }
+
+  public static String mailboxFull(String user) {
+    return "Error. " + clean(user) + "'s mailbox is full; your message was not delivered";
+  }
+
+  public static String invalidArgument(String subject) {
+    return "Error. Invalid argument: " + clean(subject);
+  }
+
+  public static String notUnderstood(String subject) {
+    return "Error. The server did not understand a request (" + clean(subject) + ")";
+  }
+
+  /** The line that explains why the server closed the connection. */
+  public static String goodbye(Goodbye.Reason reason) {
+    return switch (reason) {
+      case LOGGED_OUT -> "You are logged out";
+      case TIMED_OUT -> "You have been logged out due to inactivity";
+      case ACCOUNT_LOCKED ->
+          "Invalid Password. Your account has been blocked. Please try again later";
+      case ACCOUNT_BLOCKED ->
+          "Your account is blocked due to multiple login failures. Please try again later";
+      case SERVER_SHUTDOWN -> "The server is shutting down. You have been logged out";
+      case SERVER_BUSY -> "Error. The server is busy. Please try again later";
+      case UNSUPPORTED_VERSION -> "Error. This client is not compatible with the server";
+      default -> "Error. The server closed the connection (" + wireName(reason) + ")";
+    };
+  }
+
+  // Connection
+
+  public static String cannotConnect(String host, int port, String reason) {
+    return "Error. Cannot connect to the server at "
+        + clean(host)
+        + ":"
+        + port
+        + ": "
+        + clean(reason);
+  }
+
+  public static String cannotListen(String host, String reason) {
+    return "Error. Cannot accept private chats on " + clean(host) + ": " + clean(reason);
+  }
+
+  // Private chats
+
+  public static String privateStarted(String peer) {
+    return "Start private messaging with " + clean(peer);
+  }
+
+  public static String privateStartedByPeer(String peer) {
+    return clean(peer) + " started private messaging with you";
+  }
+
+  public static String privateUnreachable(String peer) {
+    return "Error. Could not reach " + clean(peer) + " for private messaging";
+  }
+
+  public static String privateReceived(String peer, String text) {
+    return clean(peer) + "(private): " + clean(text);
+  }
+
+  public static String privateStopped(String peer) {
+    return "Stopped private messaging with " + clean(peer);
+  }
+
+  public static String privateStoppedByPeer(String peer) {
+    return clean(peer) + " stopped private messaging with you";
+  }
+
+  /** The line shown when the peer ends the chat (its {@code Bye}) or the connection drops. */
+  public static String privateClosed(String peer, Bye.Reason reason) {
+    String name = clean(peer);
+    return switch (reason) {
+      case STOPPED -> privateStoppedByPeer(peer);
+      case LOGGED_OUT -> "Private messaging with " + name + " closed: " + name + " logged out";
+      case TIMED_OUT -> "Private messaging with " + name + " closed: " + name + " timed out";
+      case PROTOCOL_VIOLATION -> privateProtocolError(peer);
+      default -> privateConnectionLost(peer);
+    };
+  }
+
+  public static String privateConnectionLost(String peer) {
+    return "Private messaging with " + clean(peer) + " closed: connection lost";
+  }
+
+  public static String privateProtocolError(String peer) {
+    return "Private messaging with " + clean(peer) + " closed: protocol error";
+  }
+
+  public static String privateUndelivered(String peer, String text) {
+    return "Error. Private message to " + clean(peer) + " could not be delivered: " + clean(text);
+  }
+
+  public static String privateAlreadyEnabled(String peer) {
+    return "Error. Private messaging with " + clean(peer) + " is already enabled";
+  }
+
+  public static String privateNotEnabled(String peer) {
+    return "Error. Private messaging to " + clean(peer) + " not enabled";
+  }
+
+  public static String privateBacklogFull(String peer) {
+    return "Error. Too many private messages to "
+        + clean(peer)
+        + " are awaiting delivery; message not sent";
+  }
+
+  /** An enum constant as it is spelled on the wire (the protocol uses lower-case kebab case). */
+  static String wireName(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

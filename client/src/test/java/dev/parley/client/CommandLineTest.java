@@ -1,0 +1,139 @@
+package dev.parley.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+class CommandLineTest {
+
+  @Test
+  void shouldTakeTheServerAndOptionsInAnyOrder() throws Exception {
+    CommandLine parsed =
+        CommandLine.parse(
+            new String[] {
+              "--peer-port",
+              "6000",
+              "localhost",
+              "--config",
+              "extra.conf",
+              "4000",
+              "--peer-host",
+              "10.0.0.5"
+            });
+    assertEquals(
+        new CommandLine(
+            false,
+            "localhost",
+            4000,
+            Optional.of(Path.of("extra.conf")),
+            Optional.of("10.0.0.5"),
+            Optional.of(6000)),
+        parsed);
+  }
+
+  @Test
+  void shouldAskForHelp() throws Exception {
+    assertTrue(CommandLine.parse(new String[] {"--help"}).help());
+    assertTrue(CommandLine.parse(new String[] {"localhost", "--help"}).help());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "",
+        "localhost",
+        "localhost 4000 extra",
+        "localhost port",
+        "localhost 0",
+        "localhost 65536",
+        "localhost 4000 --peer-port",
+        "localhost 4000 --peer-port -1",
+        "localhost 4000 --config",
+        "localhost 4000 --verbose"
+      })
+  void shouldRejectUnusableCommandLines(String line) {
+    String[] args = line.isEmpty() ? new String[0] : line.split(" ");
+    assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(args));
+  }
+
+  @Test
+  void shouldPrintUsageToStderrAndExitWithStatusTwo() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        Main.run(
+            new String[] {"localhost"},
+            LoggerFactory.getLogger(CommandLineTest.class),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(ExitStatus.USAGE, status);
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains(CommandLine.USAGE));
+  }
+
+  @Test
+  void shouldPrintHelpToStdoutAndExitWithStatusZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        Main.run(
+            new String[] {"--help"},
+            LoggerFactory.getLogger(CommandLineTest.class),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(ExitStatus.OK, status);
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: parley"));
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void shouldRejectAMissingConfigFileWithStatusTwo(@TempDir Path dir) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        Main.run(
+            new String[] {"localhost", "4000", "--config", dir.resolve("missing.conf").toString()},
+            LoggerFactory.getLogger(CommandLineTest.class),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(ExitStatus.USAGE, status);
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("Error. Invalid configuration"));
+  }
+
+  @Test
+  void shouldLayerOptionsOverTheConfigFileOverTheDefaults(@TempDir Path dir)
+      throws IOException, CommandLine.UsageException {
+    Path file = dir.resolve("extra.conf");
+    Files.writeString(
+        file,
+        "parley.client { peer-port = 7000\n"
+            + " peer-bind-host = \"10.1.1.1\"\n"
+            + " close-timeout = 1s }\n");
+    Config config =
+        Main.configuration(
+            CommandLine.parse(
+                new String[] {
+                  "localhost", "4000", "--config", file.toString(), "--peer-port", "7001"
+                }));
+    ClientSettings settings = ClientSettings.fromConfig(config);
+    assertEquals(7001, settings.peerPort());
+    assertEquals(Optional.of("10.1.1.1"), settings.peerBindHostOverride());
+    assertEquals(Duration.ofSeconds(1), settings.closeTimeout());
+    assertEquals(64 * 1024, settings.maxFrameBytes());
+    assertEquals("akka.event.slf4j.Slf4jLogger", config.getStringList("akka.loggers").get(0));
+  }
+}

@@ -1,0 +1,262 @@
+package dev.parley.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.Done;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import dev.parley.client.testing.PipedTerminal;
+import dev.parley.client.testing.RawPeer;
+import dev.parley.client.testing.TestKits;
+import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSettings;
+import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.Protocol;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.protocol.ServerMessage.LoginFailed;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole clients, each with its own actor system and a piped terminal, against a fake server on
+ * loopback: what a script driving {@code bin/parley} through pipes sees, byte for byte.
+ */
+class ParleyClientTest {
+
+  private static final ActorTestKit testKit = TestKits.create();
+  private static final ClientSettings settings = TestSettings.defaults();
+  private static final long EXIT_TIMEOUT_SECONDS = 10;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private final TestListener server = TestListener.bind(testKit);
+
+  private ParleyClient start(PipedTerminal terminal) {
+    return ParleyClient.start(settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
+  }
+
+  private RawPeer<ClientMessage, ServerMessage> acceptClient() {
+    RawPeer<ClientMessage, ServerMessage> connection =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "fake"));
+    return connection;
+  }
+
+  /** Logs {@code user} in and returns the port its client accepts private chats on. */
+  private static int logIn(
+      PipedTerminal terminal, RawPeer<ClientMessage, ServerMessage> connection, String user) {
+    terminal.type(user + "\n");
+    connection.expectFrame(new ClientMessage.Username(user));
+    connection.send(new ServerMessage.PasswordRequired(user));
+    terminal.type("falcon\n");
+    ClientMessage.Password password =
+        assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
+    assertEquals("falcon", password.password());
+    connection.send(new ServerMessage.LoginAccepted(user));
+    return password.peerPort();
+  }
+
+  private static int exitStatus(ParleyClient client)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    return client.exitStatus().toCompletableFuture().get(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Waits for a line the client prints on its own, triggered by something far away. */
+  private static void awaitOutput(PipedTerminal terminal, String line) {
+    TestProbe<Done> waiting = testKit.createTestProbe();
+    waiting.awaitAssert(
+        () -> {
+          assertTrue(terminal.output().contains(line + "\n"), terminal.output());
+          return Done.getInstance();
+        });
+  }
+
+  @Test
+  void shouldWriteExactlyThePromptsAndLinesWhenPiped() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ParleyClient client = start(terminal);
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      terminal.type("hans\n");
+      connection.expectFrame(new ClientMessage.Username("hans"));
+      connection.send(new ServerMessage.PasswordRequired("hans"));
+      terminal.type("wrong\n");
+      assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
+      connection.send(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, "hans"));
+      terminal.type("falcon\n");
+      assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
+      connection.send(new ServerMessage.LoginAccepted("hans"));
+      connection.send(new ServerMessage.MessageReceived("yoda", "Hey Dude"));
+
+      terminal.type("whoelse\n");
+      connection.expectFrame(new ClientMessage.WhoElse());
+      connection.send(new ServerMessage.OnlineUsers(List.of("yoda", "luke")));
+      // Replies are shown whenever they come; wait for this one to keep the expected order.
+      awaitOutput(terminal, "luke");
+      terminal.type("whatsthetime\n");
+      connection.expectFrame(new ClientMessage.NoteActivity());
+      terminal.type("logout\n");
+      connection.expectFrame(new ClientMessage.Logout());
+      connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+
+      assertEquals(0, exitStatus(client));
+      connection.expectClosed();
+      assertEquals(
+          "Username: Password: Invalid Password. Please try again\n"
+              + "Password: Welcome to the greatest messaging application ever!\n"
+              + "yoda: Hey Dude\n"
+              + "yoda\n"
+              + "luke\n"
+              + "Error. Invalid command\n"
+              + "You are logged out\n",
+          terminal.output());
+    }
+  }
+
+  @Test
+  void shouldExitWithStatusOneAfterTheThirdWrongPassword() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ParleyClient client = start(terminal);
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      terminal.type("hans\n");
+      connection.expectFrame(new ClientMessage.Username("hans"));
+      connection.send(new ServerMessage.PasswordRequired("hans"));
+      for (int attempt = 1; attempt < 3; attempt++) {
+        terminal.type("wrong\n");
+        assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
+        connection.send(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, "hans"));
+      }
+      terminal.type("wrong\n");
+      assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
+      connection.send(new Goodbye(Goodbye.Reason.ACCOUNT_LOCKED));
+
+      assertEquals(1, exitStatus(client));
+      assertTrue(
+          terminal
+              .output()
+              .endsWith(
+                  "Password: Invalid Password. Your account has been blocked. Please try again"
+                      + " later\n"),
+          terminal.output());
+    }
+  }
+
+  @Test
+  void shouldLogOutCleanlyWhenTheInputEnds() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ParleyClient client = start(terminal);
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      logIn(terminal, connection, "hans");
+      terminal.endInput();
+      connection.expectFrame(new ClientMessage.Logout());
+      connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+      assertEquals(0, exitStatus(client));
+    }
+  }
+
+  @Test
+  void shouldExitWithStatusFourWhenTimedOut() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ParleyClient client = start(terminal);
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      logIn(terminal, connection, "hans");
+      connection.send(new Goodbye(Goodbye.Reason.TIMED_OUT));
+      assertEquals(4, exitStatus(client));
+      assertTrue(
+          terminal.output().endsWith("You have been logged out due to inactivity\n"),
+          terminal.output());
+    }
+  }
+
+  @Test
+  void shouldSendNothingMoreWhenKilled() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ParleyClient client = start(terminal);
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      logIn(terminal, connection, "hans");
+      awaitOutput(terminal, "Welcome to the greatest messaging application ever!");
+      client.kill();
+      assertEquals(ExitStatus.KILLED, exitStatus(client));
+      // No logout, no goodbye: the connection just ends.
+      connection.expectClosed();
+    }
+  }
+
+  @Test
+  void shouldChatPrivatelyBetweenTwoClientsAndTellThePeerOnLogout() throws Exception {
+    try (PipedTerminal hansTerminal = new PipedTerminal();
+        PipedTerminal lukeTerminal = new PipedTerminal()) {
+      ParleyClient hans = start(hansTerminal);
+      RawPeer<ClientMessage, ServerMessage> hansConnection = acceptClient();
+      logIn(hansTerminal, hansConnection, "hans");
+      ParleyClient luke = start(lukeTerminal);
+      RawPeer<ClientMessage, ServerMessage> lukeConnection = acceptClient();
+      int lukePeerPort = logIn(lukeTerminal, lukeConnection, "luke");
+
+      hansTerminal.type("private luke hey dude\n");
+      hansConnection.expectFrame(new ClientMessage.NoteActivity());
+      awaitOutput(hansTerminal, "Error. Private messaging to luke not enabled");
+
+      hansTerminal.type("startprivate luke\n");
+      hansConnection.expectFrame(new ClientMessage.StartPrivate("luke"));
+      hansConnection.send(
+          new ServerMessage.PeerAddress("luke", TestListener.LOOPBACK, lukePeerPort));
+      awaitOutput(hansTerminal, "Start private messaging with luke");
+      awaitOutput(lukeTerminal, "hans started private messaging with you");
+
+      hansTerminal.type("private luke hey dude\n");
+      awaitOutput(lukeTerminal, "hans(private): hey dude");
+      lukeTerminal.type("private hans hello\n");
+      awaitOutput(hansTerminal, "luke(private): hello");
+
+      hansTerminal.type("logout\n");
+      // Activity notes for the private commands come first; the logout is what matters here.
+      ClientMessage frame;
+      do {
+        frame = hansConnection.expectFrame();
+      } while (frame instanceof ClientMessage.NoteActivity);
+      assertEquals(new ClientMessage.Logout(), frame);
+      hansConnection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+      assertEquals(0, exitStatus(hans));
+      awaitOutput(lukeTerminal, "Private messaging with hans closed: hans logged out");
+
+      lukeTerminal.type("private hans still there?\n");
+      awaitOutput(lukeTerminal, "Error. Private messaging to hans not enabled");
+      lukeTerminal.endInput();
+      do {
+        frame = lukeConnection.expectFrame();
+      } while (frame instanceof ClientMessage.NoteActivity);
+      assertEquals(new ClientMessage.Logout(), frame);
+      lukeConnection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+      assertEquals(0, exitStatus(luke));
+    }
+  }
+
+  @Test
+  void shouldExitWithStatusThreeWhenTheServerIsUnreachable() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      server.unbind().toCompletableFuture().get(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      ParleyClient client = start(terminal);
+      assertEquals(3, exitStatus(client));
+      assertTrue(
+          terminal
+              .output()
+              .startsWith(
+                  "Error. Cannot connect to the server at 127.0.0.1:" + server.port() + ": "),
+          terminal.output());
+      assertEquals(1, terminal.output().split("\n", -1).length - 1, terminal.output());
+    }
+  }
+}

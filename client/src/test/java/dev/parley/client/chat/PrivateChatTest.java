@@ -1,0 +1,421 @@
+package dev.parley.client.chat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.ManualTime;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.stream.javadsl.Tcp;
+import dev.parley.client.ClientSettings;
+import dev.parley.client.console.Console;
+import dev.parley.client.testing.RawPeer;
+import dev.parley.client.testing.StartSignal;
+import dev.parley.client.testing.TestConsole;
+import dev.parley.client.testing.TestKits;
+import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSettings;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.PeerMessage;
+import dev.parley.protocol.PeerMessage.Ack;
+import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.protocol.PeerMessage.Hello;
+import dev.parley.protocol.PeerMessage.Text;
+import dev.parley.protocol.Protocol;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** A private chat over real loopback TCP, against a test-driven peer or another chat actor. */
+class PrivateChatTest {
+
+  private static final ActorTestKit testKit = TestKits.withManualTime();
+  private static final ManualTime manualTime = ManualTime.get(testKit.system());
+  private static final ClientSettings settings = TestSettings.defaults();
+  private static final String LOOPBACK = TestListener.LOOPBACK;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** A chat hans opened to a test-driven luke: the actor, hans's lines and luke's end. */
+  private record Opened(
+      ActorRef<PrivateChat.Command> chat,
+      TestProbe<String> lines,
+      TestProbe<PrivateChat.Notification> parent,
+      RawPeer<PeerMessage, PeerMessage> luke) {}
+
+  private static TestProbe<PrivateChat.Notification> parent() {
+    return testKit.createTestProbe();
+  }
+
+  /**
+   * The chat reports its end with the lines to show about it, is released by its parent, and
+   * stops.
+   */
+  private static void expectEndedAndRelease(
+      TestProbe<PrivateChat.Notification> parent,
+      ActorRef<PrivateChat.Command> chat,
+      String... farewell) {
+    parent.expectMessage(new PrivateChat.Ended(chat, List.of(farewell)));
+    chat.tell(PrivateChat.Release.INSTANCE);
+    parent.expectTerminated(chat);
+  }
+
+  private static TestProbe<String> lines() {
+    return testKit.createTestProbe();
+  }
+
+  private static ActorRef<Console.Command> console(TestProbe<String> lines) {
+    return testKit.spawn(TestConsole.create(lines.ref()));
+  }
+
+  private static RawPeer<PeerMessage, PeerMessage> acceptRaw(TestListener listener) {
+    return RawPeer.handle(
+        listener.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+  }
+
+  /** hans opens a chat to a test-driven luke and luke answers the hello. */
+  private static Opened openedByHans(ClientSettings settings) {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+    RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.send(new Hello(Protocol.VERSION, "luke"));
+    lines.expectMessage("Start private messaging with luke");
+    listener.unbind();
+    return new Opened(chat, lines, parent, luke);
+  }
+
+  @Test
+  void shouldExchangeTextsWithAcknowledgementsAfterOpening() {
+    Opened hans = openedByHans(settings);
+    RawPeer<PeerMessage, PeerMessage> luke = hans.luke();
+
+    hans.chat().tell(new PrivateChat.Send("hey dude"));
+    luke.expectFrame(new Text(1, "hey dude"));
+    luke.send(new Ack(1));
+    luke.send(new Text(1, "hello"));
+    hans.lines().expectMessage("luke(private): hello");
+    luke.expectFrame(new Ack(1));
+    hans.chat().tell(new PrivateChat.Send("second"));
+    luke.expectFrame(new Text(2, "second"));
+    luke.send(new Ack(2));
+    luke.send(new Text(2, "bye now"));
+    hans.lines().expectMessage("luke(private): bye now");
+    luke.expectFrame(new Ack(2));
+
+    hans.chat().tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+    hans.lines().expectMessage("Stopped private messaging with luke");
+    luke.expectFrame(new Bye(Bye.Reason.STOPPED));
+    luke.expectClosed();
+    expectEndedAndRelease(hans.parent(), hans.chat());
+    // Everything sent was acknowledged, so nothing is reported as undelivered.
+    hans.lines().expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void shouldAnswerTheHelloOfAnAcceptedConnectionOnlyOnceTheParentAgrees() {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> hans =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    Tcp.IncomingConnection incoming = listener.expectConnection();
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(PrivateChat.accept(settings, console(lines), "luke", incoming, parent.ref()));
+
+    hans.send(new Hello(Protocol.VERSION, "hans"));
+    parent.expectMessage(new PrivateChat.Identified("hans", chat));
+    chat.tell(PrivateChat.Accept.INSTANCE);
+    hans.expectFrame(new Hello(Protocol.VERSION, "luke"));
+    lines.expectMessage("hans started private messaging with you");
+
+    hans.send(new Text(1, "hey dude"));
+    lines.expectMessage("hans(private): hey dude");
+    hans.expectFrame(new Ack(1));
+    chat.tell(new PrivateChat.Send("hello"));
+    hans.expectFrame(new Text(1, "hello"));
+
+    hans.send(new Bye(Bye.Reason.STOPPED));
+    hans.expectClosed();
+    expectEndedAndRelease(
+        parent,
+        chat,
+        "hans stopped private messaging with you",
+        "Error. Private message to hans could not be delivered: hello");
+    listener.unbind();
+  }
+
+  @Test
+  void shouldRejectADuplicateChatWithAlreadyChatting() {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> hans =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.accept(
+                settings, console(lines), "luke", listener.expectConnection(), parent.ref()));
+
+    hans.send(new Hello(Protocol.VERSION, "hans"));
+    parent.expectMessage(new PrivateChat.Identified("hans", chat));
+    chat.tell(PrivateChat.Reject.INSTANCE);
+    hans.expectFrame(new Bye(Bye.Reason.ALREADY_CHATTING));
+    hans.expectClosed();
+    expectEndedAndRelease(parent, chat);
+    lines.expectNoMessage(Duration.ofMillis(100));
+    listener.unbind();
+  }
+
+  @Test
+  void shouldTellBothUsersWhenEitherSideStops() {
+    for (boolean initiatorStops : new boolean[] {true, false}) {
+      TestListener listener = TestListener.bind(testKit);
+      TestProbe<String> hansLines = lines();
+      TestProbe<String> lukeLines = lines();
+      TestProbe<PrivateChat.Notification> hansParent = parent();
+      TestProbe<PrivateChat.Notification> parent = parent();
+      ActorRef<PrivateChat.Command> hans =
+          testKit.spawn(
+              PrivateChat.connect(
+                  settings,
+                  console(hansLines),
+                  "hans",
+                  "luke",
+                  LOOPBACK,
+                  listener.port(),
+                  hansParent.ref()));
+      ActorRef<PrivateChat.Command> luke =
+          testKit.spawn(
+              PrivateChat.accept(
+                  settings, console(lukeLines), "luke", listener.expectConnection(), parent.ref()));
+      parent.expectMessage(new PrivateChat.Identified("hans", luke));
+      luke.tell(PrivateChat.Accept.INSTANCE);
+      lukeLines.expectMessage("hans started private messaging with you");
+      hansLines.expectMessage("Start private messaging with luke");
+
+      // Each side shows a text only after it has seen the acknowledgements sent before it, so
+      // ending with a text towards the side that stops leaves nothing unacknowledged.
+      hans.tell(new PrivateChat.Send("hey dude"));
+      lukeLines.expectMessage("hans(private): hey dude");
+      luke.tell(new PrivateChat.Send("hello"));
+      hansLines.expectMessage("luke(private): hello");
+      if (!initiatorStops) {
+        hans.tell(new PrivateChat.Send("how are you"));
+        lukeLines.expectMessage("hans(private): how are you");
+      }
+
+      if (initiatorStops) {
+        hans.tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+        hansLines.expectMessage("Stopped private messaging with luke");
+        expectEndedAndRelease(hansParent, hans);
+        expectEndedAndRelease(parent, luke, "hans stopped private messaging with you");
+      } else {
+        luke.tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+        lukeLines.expectMessage("Stopped private messaging with hans");
+        expectEndedAndRelease(hansParent, hans, "luke stopped private messaging with you");
+        expectEndedAndRelease(parent, luke);
+      }
+      hansLines.expectNoMessage(Duration.ofMillis(100));
+      lukeLines.expectNoMessage(Duration.ofMillis(100));
+      listener.unbind();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "LOGGED_OUT|Private messaging with luke closed: luke logged out",
+        "TIMED_OUT|Private messaging with luke closed: luke timed out",
+        "DISCONNECTED|Private messaging with luke closed: connection lost",
+        "STOPPED|luke stopped private messaging with you"
+      })
+  void shouldSayWhyThePeerEndedTheChat(Bye.Reason reason, String line) {
+    Opened hans = openedByHans(settings);
+    hans.luke().send(new Bye(reason));
+    hans.luke().expectClosed();
+    expectEndedAndRelease(hans.parent(), hans.chat(), line);
+  }
+
+  @Test
+  void shouldReportATextSentAsTheChatEndedInsteadOfLosingIt() {
+    Opened hans = openedByHans(settings);
+    hans.luke().send(new Bye(Bye.Reason.LOGGED_OUT));
+    hans.parent()
+        .expectMessage(
+            new PrivateChat.Ended(
+                hans.chat(), List.of("Private messaging with luke closed: luke logged out")));
+    // Routed here before the parent learnt of the end: answered, not dropped.
+    hans.chat().tell(new PrivateChat.Send("too late"));
+    hans.lines().expectMessage("Error. Private message to luke could not be delivered: too late");
+    hans.chat().tell(PrivateChat.Release.INSTANCE);
+    hans.parent().expectTerminated(hans.chat());
+  }
+
+  @Test
+  void shouldReportUnacknowledgedTextsWhenTheConnectionDrops() {
+    Opened hans = openedByHans(settings);
+    RawPeer<PeerMessage, PeerMessage> luke = hans.luke();
+
+    hans.chat().tell(new PrivateChat.Send("delivered"));
+    luke.expectFrame(new Text(1, "delivered"));
+    luke.send(new Ack(1));
+    hans.chat().tell(new PrivateChat.Send("lost one"));
+    hans.chat().tell(new PrivateChat.Send("lost two"));
+    luke.expectFrame(new Text(2, "lost one"));
+    luke.expectFrame(new Text(3, "lost two"));
+    luke.drop();
+
+    expectEndedAndRelease(
+        hans.parent(),
+        hans.chat(),
+        "Private messaging with luke closed: connection lost",
+        "Error. Private message to luke could not be delivered: lost one",
+        "Error. Private message to luke could not be delivered: lost two");
+  }
+
+  @Test
+  void shouldSayGoodbyeWithoutALineWhenClosedForLogout() {
+    Opened hans = openedByHans(settings);
+    hans.chat().tell(new PrivateChat.Stop(Bye.Reason.LOGGED_OUT));
+    hans.luke().expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    hans.luke().expectClosed();
+    expectEndedAndRelease(hans.parent(), hans.chat());
+    hans.lines().expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void shouldRefuseTextsBeyondTheUnacknowledgedBound() {
+    ClientSettings tight =
+        new ClientSettings(
+            settings.maxFrameBytes(),
+            settings.outboundBuffer(),
+            settings.connectTimeout(),
+            settings.peerBindHost(),
+            settings.peerPort(),
+            settings.peerHandshakeTimeout(),
+            settings.closeTimeout(),
+            settings.logoutTimeout(),
+            2,
+            settings.commandPrompt());
+    Opened hans = openedByHans(tight);
+    hans.chat().tell(new PrivateChat.Send("one"));
+    hans.chat().tell(new PrivateChat.Send("two"));
+    hans.chat().tell(new PrivateChat.Send("three"));
+    hans.lines()
+        .expectMessage(
+            "Error. Too many private messages to luke are awaiting delivery; message not sent");
+    hans.luke().expectFrame(new Text(1, "one"));
+    hans.luke().expectFrame(new Text(2, "two"));
+  }
+
+  @Test
+  void shouldGiveUpOnAPeerThatNeverAnswersTheHello() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+    RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
+    // The hello proves the chat has started, and with it the handshake timer.
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    chat.tell(new PrivateChat.Send("too early"));
+
+    manualTime.timePasses(settings.peerHandshakeTimeout());
+    luke.expectClosed();
+    expectEndedAndRelease(
+        parent,
+        chat,
+        "Error. Could not reach luke for private messaging",
+        "Error. Private message to luke could not be delivered: too early");
+    listener.unbind();
+  }
+
+  @Test
+  void shouldCloseAnAcceptedConnectionThatStaysSilent() {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> silent =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    TestProbe<String> lines = lines();
+    TestProbe<StartSignal.Started> started = testKit.createTestProbe();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            StartSignal.signalling(
+                PrivateChat.Command.class,
+                started.ref(),
+                PrivateChat.accept(
+                    settings, console(lines), "luke", listener.expectConnection(), parent.ref())));
+    started.expectMessage(StartSignal.Started.INSTANCE);
+
+    manualTime.expectNoMessageFor(settings.peerHandshakeTimeout().minusMillis(1), parent);
+    manualTime.timePasses(Duration.ofMillis(1));
+    silent.expectClosed();
+    expectEndedAndRelease(parent, chat);
+    lines.expectNoMessage(Duration.ofMillis(100));
+    listener.unbind();
+  }
+
+  @Test
+  void shouldSayWhenThePeerCannotBeReached() throws IOException {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console(lines), "hans", "luke", LOOPBACK, closedPort, parent.ref()));
+    expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
+  }
+
+  @Test
+  void shouldRefuseAPeerThatAnswersUnderAnotherName() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+    RawPeer<PeerMessage, PeerMessage> impostor = acceptRaw(listener);
+    impostor.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    impostor.send(new Hello(Protocol.VERSION, "vader"));
+    impostor.expectFrame(new Bye(Bye.Reason.PROTOCOL_VIOLATION));
+    impostor.expectClosed();
+    expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
+    listener.unbind();
+  }
+
+  @Test
+  void shouldSayAlreadyEnabledWhenThePeerHasAChatWithUsAlready() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+    RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.send(new Bye(Bye.Reason.ALREADY_CHATTING));
+    expectEndedAndRelease(parent, chat, "Error. Private messaging with luke is already enabled");
+    listener.unbind();
+  }
+}

@@ -1,0 +1,204 @@
+package dev.parley.client.chat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import dev.parley.client.ClientSettings;
+import dev.parley.client.testing.RawPeer;
+import dev.parley.client.testing.TestConsole;
+import dev.parley.client.testing.TestKits;
+import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSettings;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.PeerMessage;
+import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.protocol.PeerMessage.Hello;
+import dev.parley.protocol.PeerMessage.Text;
+import dev.parley.protocol.Protocol;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing and bookkeeping of private chats. Manual time never moves here, so every close observed
+ * is the chats' own doing, not a timeout's.
+ */
+class PrivateChatsTest {
+
+  private static final ActorTestKit testKit = TestKits.withManualTime();
+  private static final ClientSettings settings = TestSettings.defaults();
+  private static final String LOOPBACK = TestListener.LOOPBACK;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private final TestProbe<String> lines = testKit.createTestProbe();
+  private final TestProbe<PrivateChats.ServerRequest> server = testKit.createTestProbe();
+  private final TestListener peers = TestListener.bind(testKit);
+
+  private ActorRef<PrivateChats.Command> spawnChats() {
+    return testKit.spawn(
+        PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
+  }
+
+  private ActorRef<PrivateChats.Command> loggedInAsHans() {
+    ActorRef<PrivateChats.Command> chats = spawnChats();
+    chats.tell(new PrivateChats.LoggedIn("hans", server.ref()));
+    return chats;
+  }
+
+  /** Runs startprivate luke through to an open chat with a test-driven luke. */
+  private RawPeer<PeerMessage, PeerMessage> openChatWithLuke(ActorRef<PrivateChats.Command> chats) {
+    chats.tell(new PrivateChats.Start("luke"));
+    server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port()));
+    RawPeer<PeerMessage, PeerMessage> luke =
+        RawPeer.handle(peers.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.send(new Hello(Protocol.VERSION, "luke"));
+    lines.expectMessage("Start private messaging with luke");
+    return luke;
+  }
+
+  /** A test-driven peer connects to hans's listener and says hello as {@code user}. */
+  private RawPeer<PeerMessage, PeerMessage> connectAs(
+      ActorRef<PrivateChats.Command> chats, String user) {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> peer =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
+    listener.unbind();
+    peer.send(new Hello(Protocol.VERSION, user));
+    return peer;
+  }
+
+  @Test
+  void shouldSayNotEnabledWhenThereIsNoChat() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    chats.tell(new PrivateChats.SendPrivate("luke", "hey dude"));
+    lines.expectMessage("Error. Private messaging to luke not enabled");
+    chats.tell(new PrivateChats.StopPrivate("luke"));
+    lines.expectMessage("Error. Private messaging to luke not enabled");
+  }
+
+  @Test
+  void shouldAskTheServerOnceWhileAChatIsBeingOpened() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    chats.tell(new PrivateChats.Start("luke"));
+    server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+    chats.tell(new PrivateChats.Start("luke"));
+    lines.expectMessage("Error. Private messaging with luke is already enabled");
+    server.expectMessage(PrivateChats.ReportActivity.INSTANCE);
+
+    // The server refused (and said why): a new attempt is allowed.
+    chats.tell(new PrivateChats.PeerAddressRefused("luke"));
+    chats.tell(new PrivateChats.Start("luke"));
+    server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+  }
+
+  @Test
+  void shouldOpenAChatAtTheServersAddressAndRouteTextsToIt() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    RawPeer<PeerMessage, PeerMessage> luke = openChatWithLuke(chats);
+
+    chats.tell(new PrivateChats.SendPrivate("luke", "hey dude"));
+    luke.expectFrame(new Text(1, "hey dude"));
+    chats.tell(new PrivateChats.Start("luke"));
+    lines.expectMessage("Error. Private messaging with luke is already enabled");
+    server.expectMessage(PrivateChats.ReportActivity.INSTANCE);
+
+    chats.tell(new PrivateChats.StopPrivate("luke"));
+    lines.expectMessage("Stopped private messaging with luke");
+    // luke never acknowledged it.
+    lines.expectMessage("Error. Private message to luke could not be delivered: hey dude");
+    luke.expectFrame(new Bye(Bye.Reason.STOPPED));
+    luke.expectClosed();
+    chats.tell(new PrivateChats.SendPrivate("luke", "still there?"));
+    lines.expectMessage("Error. Private messaging to luke not enabled");
+  }
+
+  @Test
+  void shouldForgetAStartThatWasStoppedBeforeTheAddressCame() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    chats.tell(new PrivateChats.Start("luke"));
+    server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+    chats.tell(new PrivateChats.StopPrivate("luke"));
+    lines.expectMessage("Stopped private messaging with luke");
+    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port()));
+    chats.tell(new PrivateChats.SendPrivate("luke", "hello?"));
+    lines.expectMessage("Error. Private messaging to luke not enabled");
+  }
+
+  @Test
+  void shouldAcceptAnIncomingChatAndRejectASecondOneWithTheSamePeer() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    RawPeer<PeerMessage, PeerMessage> yoda = connectAs(chats, "yoda");
+    yoda.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    lines.expectMessage("yoda started private messaging with you");
+    chats.tell(new PrivateChats.SendPrivate("yoda", "hello master"));
+    yoda.expectFrame(new Text(1, "hello master"));
+
+    RawPeer<PeerMessage, PeerMessage> secondYoda = connectAs(chats, "yoda");
+    secondYoda.expectFrame(new Bye(Bye.Reason.ALREADY_CHATTING));
+    secondYoda.expectClosed();
+
+    // The first chat is untouched.
+    chats.tell(new PrivateChats.SendPrivate("yoda", "still here"));
+    yoda.expectFrame(new Text(2, "still here"));
+  }
+
+  @Test
+  void shouldRejectAnIncomingChatFromAPeerWeAreConnectingTo() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    chats.tell(new PrivateChats.Start("luke"));
+    server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+    RawPeer<PeerMessage, PeerMessage> luke = connectAs(chats, "luke");
+    luke.expectFrame(new Bye(Bye.Reason.ALREADY_CHATTING));
+    luke.expectClosed();
+  }
+
+  @Test
+  void shouldCloseEveryChatAndAnswerOnceAllHaveStopped() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    RawPeer<PeerMessage, PeerMessage> luke = openChatWithLuke(chats);
+    RawPeer<PeerMessage, PeerMessage> yoda = connectAs(chats, "yoda");
+    yoda.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    lines.expectMessage("yoda started private messaging with you");
+    TestProbe<PrivateChats.AllClosed> closed = testKit.createTestProbe();
+
+    chats.tell(new PrivateChats.CloseAll(Bye.Reason.LOGGED_OUT, closed.ref()));
+    luke.expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    yoda.expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    luke.expectClosed();
+    yoda.expectClosed();
+    closed.expectMessage(PrivateChats.AllClosed.INSTANCE);
+
+    // Closed for good: new connections are refused, a second CloseAll answers at once.
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> late =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
+    late.expectClosed();
+    listener.unbind();
+    chats.tell(new PrivateChats.CloseAll(Bye.Reason.LOGGED_OUT, closed.ref()));
+    closed.expectMessage(PrivateChats.AllClosed.INSTANCE);
+    lines.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void shouldRefuseConnectionsBeforeLoginAndCloseAtOnceWithoutChats() {
+    ActorRef<PrivateChats.Command> chats = spawnChats();
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> early =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
+    early.expectClosed();
+    listener.unbind();
+
+    TestProbe<PrivateChats.AllClosed> closed = testKit.createTestProbe();
+    chats.tell(new PrivateChats.CloseAll(Bye.Reason.DISCONNECTED, closed.ref()));
+    closed.expectMessage(PrivateChats.AllClosed.INSTANCE);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.parley.client.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import akka.actor.typed.ActorSystem;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.Tcp;
+import akka.stream.testkit.TestPublisher;
+import akka.stream.testkit.TestSubscriber;
+import akka.stream.testkit.javadsl.TestSink;
+import akka.stream.testkit.javadsl.TestSource;
+import akka.util.ByteString;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.WireFlows;
+import java.io.IOException;
+
+/**
+ * The far end of a real loopback TCP connection, driven by the test frame by frame: a fake server
+ * ({@code RawPeer<ClientMessage, ServerMessage>}) or a fake peer client ({@code
+ * RawPeer<PeerMessage, PeerMessage>}). Inbound and outbound are independent, so the test sees
+ * exactly when the client closes its side.
+ *
+ * @param <I> frames the test receives
+ * @param <O> frames the test sends
+ */
+public final class RawPeer<I, O> {
+
+  private static final int MAX_FRAME_BYTES = 64 * 1024;
+
+  private final TestSubscriber.Probe<Inbound<I>> inbound;
+  private final TestPublisher.Probe<O> outbound;
+
+  private RawPeer(TestSubscriber.Probe<Inbound<I>> inbound, TestPublisher.Probe<O> outbound) {
+    this.inbound = inbound;
+    this.outbound = outbound;
+  }
+
+  /** Serves an accepted connection. */
+  public static <I, O> RawPeer<I, O> handle(
+      Tcp.IncomingConnection connection, JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
+    return connection.handleWith(flow(in, out, system), system);
+  }
+
+  /** Opens a connection to a port on loopback. */
+  public static <I, O> RawPeer<I, O> connect(
+      int port, JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
+    return Tcp.get(system)
+        .outgoingConnection(TestListener.LOOPBACK, port)
+        .joinMat(flow(in, out, system), Keep.right())
+        .run(system);
+  }
+
+  private static <I, O> Flow<ByteString, ByteString, RawPeer<I, O>> flow(
+      JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
+    Sink<Inbound<I>, TestSubscriber.Probe<Inbound<I>>> sink = TestSink.create(system);
+    Source<O, TestPublisher.Probe<O>> source = TestSource.create(system);
+    return WireFlows.stack(in, out, MAX_FRAME_BYTES)
+        .join(Flow.fromSinkAndSourceMat(sink, source, RawPeer::new), Keep.right());
+  }
+
+  public void send(O frame) {
+    outbound.sendNext(frame);
+  }
+
+  /** The next frame the client sent. */
+  public I expectFrame() {
+    Inbound<I> next = inbound.requestNext();
+    if (next instanceof Inbound.Frame<I> frame) {
+      return frame.frame();
+    }
+    return fail("expected a frame, got " + next);
+  }
+
+  public void expectFrame(I expected) {
+    assertEquals(expected, expectFrame());
+  }
+
+  /** The client closed the connection (after whatever frames were already expected). */
+  public void expectClosed() {
+    // Requesting takes the subscription first, so the next event is the end (or a stray frame).
+    inbound.request(1);
+    TestSubscriber.SubscriberEvent event = inbound.expectEvent();
+    assertTrue(
+        event instanceof TestSubscriber.OnComplete$ || event instanceof TestSubscriber.OnError,
+        "expected the connection to close, got " + event);
+  }
+
+  /** Closes politely (FIN) without a farewell frame. */
+  public void close() {
+    outbound.sendComplete();
+  }
+
+  /** Aborts the connection, as a crash or a network failure would. */
+  public void drop() {
+    outbound.sendError(new IOException("connection dropped by the test"));
+  }
+}

@@ -1,0 +1,130 @@
+package dev.parley.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.it.support.EndToEnd;
+import dev.parley.it.support.HeadlessClient;
+import dev.parley.it.support.TestServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Login over real TCP: prompts, retries, the lockout and its expiry, already-online refusal. */
+class LoginTest extends EndToEnd {
+
+  private static final String LOCKED_NOW =
+      "Invalid Password. Your account has been blocked. Please try again later";
+  private static final String STILL_BLOCKED =
+      "Your account is blocked due to multiple login failures. Please try again later";
+
+  @Test
+  void shouldAskForTheUsernameAgainWhenItIsUnknown() {
+    startServer();
+    HeadlessClient client = connect("bob");
+
+    client.type("bob").expect("Error. Unknown username bob. Please try again").awaitPrompts(2);
+    client.type("hans", "falcon*solo").expect(HeadlessClient.WELCOME);
+
+    assertEquals(List.of("Username: ", "Username: ", "Password: "), client.prompts());
+  }
+
+  @Test
+  void shouldKeepTheUsernameAfterAWrongPassword() {
+    startServer();
+    HeadlessClient client = connect("hans");
+
+    client.type("hans", "wrong").expect("Invalid Password. Please try again").awaitPrompts(3);
+    client.type("falcon*solo").expect(HeadlessClient.WELCOME);
+
+    assertEquals(List.of("Username: ", "Password: ", "Password: "), client.prompts());
+  }
+
+  @Test
+  void shouldBlockTheAccountAfterThreeFailuresAcrossConnections() {
+    startServer();
+    HeadlessClient first = connect("hans-1");
+    first.type("hans", "wrong1").expect("Invalid Password. Please try again");
+    first.type("wrong2").expect("Invalid Password. Please try again");
+    first.type("wrong3").expect(LOCKED_NOW);
+    assertEquals(1, first.exitStatus());
+
+    // Another connection, even with the right password, is refused while the block lasts.
+    HeadlessClient second = connect("hans-2");
+    second.type("hans").expect(STILL_BLOCKED);
+    assertEquals(1, second.exitStatus());
+
+    // The block belongs to hans alone.
+    login("yoda");
+  }
+
+  @Test
+  void shouldCountFailuresPerUsernameWhicheverConnectionTheyComeFrom() {
+    startServer();
+    HeadlessClient first = connect("hans-1");
+    first.type("hans", "wrong1").expect("Invalid Password. Please try again");
+    first.type("wrong2").expect("Invalid Password. Please try again");
+
+    HeadlessClient second = connect("hans-2");
+    second.type("hans", "wrong3").expect(LOCKED_NOW);
+    assertEquals(1, second.exitStatus());
+  }
+
+  @Test
+  void shouldLiftTheBlockAfterTheBlockDuration() {
+    startServer(Map.of("parley.server.block-duration", "1s"));
+    HeadlessClient first = connect("hans-1");
+    first.type("hans", "x", "y", "z");
+    first.expect(
+        "Invalid Password. Please try again", "Invalid Password. Please try again", LOCKED_NOW);
+    long blockedAt = System.nanoTime();
+
+    // Try until the server lets hans in again, which must not be before the block duration.
+    HeadlessClient admitted = null;
+    while (admitted == null) {
+      HeadlessClient attempt = connect("hans-retry");
+      attempt.type("hans");
+      String answer = attempt.nextLineOrPrompts(2);
+      if (answer == null) {
+        admitted = attempt;
+      } else {
+        assertEquals(STILL_BLOCKED, answer);
+        assertEquals(1, attempt.exitStatus());
+        assertTrue(
+            Duration.ofNanos(System.nanoTime() - blockedAt).compareTo(HeadlessClient.PATIENCE) < 0,
+            "the block should have expired long ago");
+      }
+    }
+    assertTrue(Duration.ofNanos(System.nanoTime() - blockedAt).toMillis() >= 1000);
+    admitted.type("falcon*solo").expect(HeadlessClient.WELCOME);
+  }
+
+  @Test
+  void shouldRefuseASecondLoginOfAnOnlineUserAndLeaveTheFirstAlone() {
+    startServer();
+    HeadlessClient hans = login("hans");
+
+    HeadlessClient impostor = connect("hans-again");
+    impostor.type("hans").expect("Error. hans is already logged in elsewhere").awaitPrompts(2);
+
+    hans.type("whoelse").expect("No other users are online");
+    impostor.type("yoda", "wise@!man").expect(HeadlessClient.WELCOME);
+    hans.expect("yoda logged in");
+  }
+
+  @Test
+  void shouldDeliverKeptMessagesInOrderRightAfterTheWelcome() {
+    startServer();
+    HeadlessClient hans = login("hans");
+    HeadlessClient yoda = login("yoda");
+    hans.expect("yoda logged in");
+    // Each user's commands are answered in order: once whoelse is, the messages before it are kept.
+    hans.type("message luke one", "message luke two", "whoelse").expect("yoda");
+    yoda.type("message luke three", "whoelse").expect("hans");
+    hans.type("message luke four", "whoelse").expect("yoda");
+
+    HeadlessClient luke = login("luke");
+    luke.expect("hans: one", "hans: two", "yoda: three", "hans: four");
+  }
+}

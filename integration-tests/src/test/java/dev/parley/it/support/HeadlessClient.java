@@ -1,0 +1,186 @@
+package dev.parley.it.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.parley.client.ClientSettings;
+import dev.parley.client.ParleyClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.impl.DumbTerminal;
+
+/**
+ * The real client, driven as a script drives it: lines typed into a pipe, output read back line by
+ * line. Each has its own actor system, private-chat listener and connection to the server.
+ */
+public final class HeadlessClient implements AutoCloseable {
+
+  /** How long a test waits for something it expects to see. */
+  public static final Duration PATIENCE = Duration.ofSeconds(10);
+
+  public static final String WELCOME = "Welcome to the greatest messaging application ever!";
+
+  private final String name;
+  private final Pipe.SinkChannel keyboard;
+  private final Screen screen = new Screen();
+  private final Terminal terminal;
+  private final ParleyClient client;
+
+  private HeadlessClient(String name, String host, int port) {
+    this.name = name;
+    try {
+      Pipe pipe = Pipe.open();
+      this.keyboard = pipe.sink();
+      this.terminal =
+          new DumbTerminal(
+              "headless-" + name,
+              Terminal.TYPE_DUMB,
+              Channels.newInputStream(pipe.source()),
+              screen,
+              StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Config config = ConfigFactory.load();
+    this.client = ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
+  }
+
+  /** A client connected to {@code server}, at its username prompt. */
+  public static HeadlessClient connect(TestServer server, String name) {
+    HeadlessClient client = new HeadlessClient(name, server.host(), server.port());
+    client.screen.awaitPrompts(1, PATIENCE);
+    return client;
+  }
+
+  /** A client for an address where nothing may listen. */
+  public static HeadlessClient connectTo(String host, int port, String name) {
+    return new HeadlessClient(name, host, port);
+  }
+
+  /** Connects and logs {@code user} in with the demo password, up to the welcome line. */
+  public static HeadlessClient login(TestServer server, String user) {
+    HeadlessClient client = connect(server, user);
+    client.type(user, TestServer.PASSWORDS.get(user));
+    client.expect(WELCOME);
+    return client;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Types lines, each followed by Enter. */
+  public HeadlessClient type(String... lines) {
+    StringBuilder text = new StringBuilder();
+    for (String line : lines) {
+      text.append(line).append('\n');
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+    try {
+      while (bytes.hasRemaining()) {
+        keyboard.write(bytes);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** Ends the input, as the end of a piped file (or Ctrl-D) does. */
+  public void endInput() {
+    try {
+      keyboard.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The next lines printed are exactly these, in this order. */
+  public HeadlessClient expect(String... lines) {
+    for (String line : lines) {
+      assertEquals(line, screen.nextLine(PATIENCE), () -> name + "'s terminal:\n" + screen.transcript());
+    }
+    return this;
+  }
+
+  /** The next lines printed are these, in any order (events from independent sources). */
+  public HeadlessClient expectInAnyOrder(String... lines) {
+    List<String> expected = new ArrayList<>(Arrays.asList(lines));
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < lines.length; i++) {
+      seen.add(screen.nextLine(PATIENCE));
+    }
+    expected.sort(null);
+    List<String> sorted = new ArrayList<>(seen);
+    sorted.sort(null);
+    assertEquals(expected, sorted, () -> name + "'s terminal:\n" + screen.transcript());
+    return this;
+  }
+
+  /** The next line printed, whatever it is. */
+  public String nextLine() {
+    return screen.nextLine(PATIENCE);
+  }
+
+  /** The next line, or null if the {@code count}-th login prompt comes first. */
+  public String nextLineOrPrompts(int count) {
+    return screen.nextLineOrPrompts(count, PATIENCE);
+  }
+
+  /** Waits until the terminal has shown {@code count} login prompts in all. */
+  public HeadlessClient awaitPrompts(int count) {
+    screen.awaitPrompts(count, PATIENCE);
+    return this;
+  }
+
+  public List<String> prompts() {
+    return screen.prompts();
+  }
+
+  /** Lines printed but not yet taken by an expectation. */
+  public List<String> unread() {
+    return screen.unread();
+  }
+
+  public String transcript() {
+    return screen.transcript();
+  }
+
+  /** Waits for the client to finish and returns its exit status. */
+  public int exitStatus() {
+    try {
+      return client.exitStatus().toCompletableFuture().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(name + " did not exit; its terminal:\n" + screen.transcript(), e);
+    }
+  }
+
+  /** Ends the client abruptly, as kill -9 would: no goodbye to the server or to peers. */
+  public void kill() {
+    client.kill();
+    exitStatus();
+  }
+
+  @Override
+  public void close() {
+    client.kill();
+    try {
+      client.exitStatus().toCompletableFuture().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      terminal.close();
+      keyboard.close();
+    } catch (Exception e) {
+      // Closing after a failed test: nothing more to learn here.
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.parley.it.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One of Parley's packaged programs running as a separate process, with its standard output and
+ * error read into {@link Screen}s as they arrive and its standard input piped from the test.
+ */
+public final class Program implements AutoCloseable {
+
+  private final String name;
+  private final Process process;
+  private final Screen stdout = new Screen();
+  private final Screen stderr = new Screen();
+  private final List<Thread> pumps = new ArrayList<>();
+
+  private Program(String name, Process process) {
+    this.name = name;
+    this.process = process;
+    pumps.add(pump(process.getInputStream(), stdout, name + "-stdout"));
+    pumps.add(pump(process.getErrorStream(), stderr, name + "-stderr"));
+  }
+
+  /** Runs {@code java -jar jar args...} in {@code workingDirectory}. */
+  public static Program start(String name, Path jar, Path workingDirectory, String... args) {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify)");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:+UseSerialGC");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-jar");
+    command.add(jar.toString());
+    command.addAll(List.of(args));
+    try {
+      return new Program(name, new ProcessBuilder(command).directory(workingDirectory.toFile()).start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The jar a Maven property of this module's build names. */
+  public static Path jar(String property) {
+    String path = System.getProperty(property);
+    if (path == null) {
+      throw new IllegalStateException("system property " + property + " is not set (run through Maven)");
+    }
+    return Path.of(path);
+  }
+
+  private static Thread pump(InputStream from, OutputStream to, String threadName) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try (from) {
+                from.transferTo(to);
+              } catch (IOException e) {
+                // The process ended.
+              }
+            },
+            threadName);
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  public Screen stdout() {
+    return stdout;
+  }
+
+  public Screen stderr() {
+    return stderr;
+  }
+
+  /** Types lines into the program's standard input. */
+  public Program type(String... lines) {
+    try {
+      OutputStream in = process.getOutputStream();
+      for (String line : lines) {
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      in.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** Closes standard input, as the end of a piped file does. */
+  public void endInput() {
+    try {
+      process.getOutputStream().close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The next line on standard output must be this. */
+  public Program expect(String line) {
+    org.junit.jupiter.api.Assertions.assertEquals(
+        line,
+        stdout.nextLine(HeadlessClient.PATIENCE),
+        () -> name + " printed:\n" + stdout.transcript() + "\nand on stderr:\n" + stderr.transcript());
+    return this;
+  }
+
+  /**
+   * Sends SIGTERM, as a service manager does to stop it. Through the process handle: {@code
+   * Process.destroy()} would also close our ends of its pipes and lose what it prints while
+   * stopping.
+   */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
+  /** Waits for the program to end, and for all it printed to be read; returns its exit status. */
+  public int exitStatus() {
+    try {
+      if (!process.waitFor(HeadlessClient.PATIENCE.toSeconds() * 2, TimeUnit.SECONDS)) {
+        throw new AssertionError(
+            name + " did not exit; it printed:\n" + stdout.transcript() + "\nstderr:\n" + stderr.transcript());
+      }
+      for (Thread pump : pumps) {
+        pump.join(HeadlessClient.PATIENCE.toMillis());
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}

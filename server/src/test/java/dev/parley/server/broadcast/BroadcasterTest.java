@@ -1,0 +1,187 @@
+package dev.parley.server.broadcast;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.server.testing.LogCapturingExtension;
+import dev.parley.server.testing.TestKits;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(LogCapturingExtension.class)
+class BroadcasterTest {
+
+  private static final ActorTestKit testKit = TestKits.create();
+
+  private ActorRef<Broadcaster.Command> broadcaster;
+  private TestProbe<ServerMessage> hans;
+  private TestProbe<ServerMessage> yoda;
+  private TestProbe<ServerMessage> luke;
+  private TestProbe<ServerMessage> replies;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** hans, yoda and luke are online, in that order, and nobody blocks anybody. */
+  @BeforeEach
+  void startWithThreeMembers() {
+    broadcaster = testKit.spawn(Broadcaster.create());
+    replies = testKit.createTestProbe();
+    hans = join("hans", Set.of());
+    yoda = join("yoda", Set.of());
+    hans.expectMessage(new ServerMessage.UserLoggedIn("yoda"));
+    luke = join("luke", Set.of());
+    hans.expectMessage(new ServerMessage.UserLoggedIn("luke"));
+    yoda.expectMessage(new ServerMessage.UserLoggedIn("luke"));
+  }
+
+  @Test
+  void shouldBroadcastToEveryOtherMemberAndReportItComplete() {
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "vader sucks", replies.ref()));
+
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "vader sucks"));
+    luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "vader sucks"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    // The sender never receives its own broadcast.
+    hans.expectNoMessage();
+  }
+
+  @Test
+  void shouldSkipMembersWhoBlockedTheSenderAndReportItIncomplete() {
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "I rock", replies.ref()));
+
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "I rock"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(false));
+    luke.expectNoMessage();
+    hans.expectNoMessage();
+  }
+
+  @Test
+  void shouldHonourABlockListGivenAtJoin() {
+    TestProbe<ServerMessage> vader = join("vader", Set.of("hans"));
+    yoda.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    luke.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "hello all", replies.ref()));
+
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "hello all"));
+    luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "hello all"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(false));
+    vader.expectNoMessage();
+    // vader's block also kept his login from hans.
+    hans.expectNoMessage();
+  }
+
+  @Test
+  void shouldStillReachUsersTheSenderHasBlocked() {
+    // Blocks keep the blocked user away from the blocker, not the other way round.
+    broadcaster.tell(new Broadcaster.BlocksChanged("hans", Set.of("yoda")));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "listen", replies.ref()));
+
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "listen"));
+    luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "listen"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+  }
+
+  @Test
+  void shouldApplyAnUnblockToLaterBroadcasts() {
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of()));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "again", replies.ref()));
+
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "again"));
+    luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "again"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+  }
+
+  @Test
+  void shouldReportABroadcastWithNobodyElseOnlineAsComplete() {
+    ActorRef<Broadcaster.Command> empty = testKit.spawn(Broadcaster.create());
+    TestProbe<ServerMessage> alone = testKit.createTestProbe();
+    empty.tell(new Broadcaster.MemberJoined("hans", alone.ref(), Set.of()));
+
+    empty.tell(new Broadcaster.Broadcast("hans", "anyone?", replies.ref()));
+
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    alone.expectNoMessage();
+  }
+
+  @Test
+  void shouldAnnounceALoginToEveryOtherMemberExceptThoseTheSubjectBlocks() {
+    TestProbe<ServerMessage> vader = join("vader", Set.of("luke"));
+
+    hans.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    yoda.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    luke.expectNoMessage();
+    vader.expectNoMessage();
+  }
+
+  @Test
+  void shouldAnnounceALogoutToEveryOtherMemberExceptThoseTheSubjectBlocks() {
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("yoda")));
+
+    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+
+    hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+    yoda.expectNoMessage();
+    luke.expectNoMessage();
+  }
+
+  @Test
+  void shouldStillTellABlockerAboutTheUserTheyBlocked() {
+    // hans blocks luke: that hides hans's presence from luke, not luke's from hans.
+    broadcaster.tell(new Broadcaster.BlocksChanged("hans", Set.of("luke")));
+
+    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+
+    hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+    yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+  }
+
+  @Test
+  void shouldSendNothingMoreToAMemberWhoLeft() {
+    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+    hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+    yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "after luke left", replies.ref()));
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "after luke left"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    TestProbe<ServerMessage> vader = join("vader", Set.of());
+    hans.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    yoda.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    broadcaster.tell(new Broadcaster.MemberLeft("vader"));
+    hans.expectMessage(new ServerMessage.UserLoggedOut("vader"));
+    yoda.expectMessage(new ServerMessage.UserLoggedOut("vader"));
+
+    luke.expectNoMessage();
+    vader.expectNoMessage();
+  }
+
+  @Test
+  void shouldIgnoreALeaveOfSomeoneNotOnline() {
+    broadcaster.tell(new Broadcaster.MemberLeft("vader"));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "still here", replies.ref()));
+
+    // The next thing anyone gets is the broadcast: no notice about vader came first.
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "still here"));
+    luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "still here"));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+  }
+
+  private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    broadcaster.tell(new Broadcaster.MemberJoined(user, outbox.ref(), blocked));
+    return outbox;
+  }
+}

@@ -1,0 +1,829 @@
+package dev.parley.server.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.LoggingTestKit;
+import akka.actor.testkit.typed.javadsl.ManualTime;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.stream.BufferOverflowException;
+import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.ServerMessage.Goodbye.Reason;
+import dev.parley.server.ServerSettings;
+import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.login.LoginGuard;
+import dev.parley.server.login.LoginGuard.PasswordVerdict;
+import dev.parley.server.login.LoginGuard.UsernameVerdict;
+import dev.parley.server.registry.UserRegistry;
+import dev.parley.server.registry.UserRegistry.Registration;
+import dev.parley.server.session.Session.StreamAck;
+import dev.parley.server.testing.LogCapturingExtension;
+import dev.parley.server.testing.TestKits;
+import dev.parley.server.testing.TestSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Drives a session exactly as its TCP stream would ({@link Session.StreamStarted}, one {@link
+ * Session.FrameReceived} per {@link StreamAck}, then {@link Session.StreamCompleted} or {@link
+ * Session.StreamFailed}), with probes standing in for the outbound queue, the registry, the login
+ * guard and the broadcaster. Every timer runs on {@link ManualTime}.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class SessionTest {
+
+  private static final ActorTestKit testKit = TestKits.withManualTime();
+  private static final ManualTime manualTime = ManualTime.get(testKit.system());
+
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(600);
+  private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+  private static final int MAX_BAD_FRAMES = 3;
+  private static final ServerSettings SETTINGS =
+      TestSettings.with(
+          "idle-timeout = 600s\n"
+              + "login-timeout = 120s\n"
+              + "close-timeout = 5s\n"
+              + "max-bad-frames = 3\n"
+              + "max-frame-bytes = 65536");
+
+  private static final int PEER_PORT = 50001;
+
+  /** Each session comes from its own port, so that log lines can be told apart. */
+  private static final AtomicInteger nextRemotePort = new AtomicInteger(40_000);
+
+  private TestProbe<UserRegistry.Command> registry;
+  private TestProbe<LoginGuard.Command> guard;
+  private TestProbe<Broadcaster.Command> broadcaster;
+  private TestProbe<ServerMessage> outbox;
+  private TestProbe<StreamAck> ack;
+
+  /** Every message the session handles, in the order it handles them. */
+  private TestProbe<Session.Command> handled;
+
+  private TestProbe<Void> deathWatch;
+  private InetSocketAddress remote;
+  private AtomicReference<ActorRef<Session.Command>> attachedTo;
+  private ActorRef<Session.Command> session;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void spawnSession() {
+    registry = testKit.createTestProbe(UserRegistry.Command.class);
+    guard = testKit.createTestProbe(LoginGuard.Command.class);
+    broadcaster = testKit.createTestProbe(Broadcaster.Command.class);
+    outbox = testKit.createTestProbe(ServerMessage.class);
+    ack = testKit.createTestProbe(StreamAck.class);
+    handled = testKit.createTestProbe(Session.Command.class);
+    deathWatch = testKit.createTestProbe();
+    remote = new InetSocketAddress("127.0.0.1", nextRemotePort.getAndIncrement());
+    attachedTo = new AtomicReference<>();
+    Session.Services services =
+        new Session.Services(registry.ref(), guard.ref(), broadcaster.ref());
+    session =
+        testKit.spawn(
+            Behaviors.monitor(
+                Session.Command.class,
+                handled.ref(),
+                Session.create(
+                    SETTINGS,
+                    services,
+                    remote,
+                    self -> {
+                      attachedTo.set(self);
+                      return outbox.ref();
+                    })));
+  }
+
+  @AfterEach
+  void stopSession() {
+    testKit.stop(session);
+  }
+
+  // ---- handshake ----
+
+  @Test
+  void shouldAttachTheConnectionToItself() {
+    startStream();
+
+    assertEquals(session, attachedTo.get());
+  }
+
+  @Test
+  void shouldAnswerHelloWithTheServersHello() {
+    startStream();
+
+    send(new ClientMessage.Hello(1));
+
+    outbox.expectMessage(new ServerMessage.Hello(1, "parley"));
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  @Test
+  void shouldSayGoodbyeToAVersionItDoesNotSpeak() {
+    startStream();
+
+    expectOneWarning(
+        "unsupported protocol remote=" + remote + " version=2",
+        () -> {
+          send(new ClientMessage.Hello(2));
+          outbox.expectMessage(new ServerMessage.Goodbye(Reason.UNSUPPORTED_VERSION));
+        });
+
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  @Test
+  void shouldRefuseCommandsBeforeHelloAndStayInTheHandshake() {
+    startStream();
+
+    send(new ClientMessage.WhoElse());
+    expectError(Code.UNEXPECTED_FRAME, "whoelse");
+    ack.expectMessage(StreamAck.INSTANCE);
+    send(new ClientMessage.Username("hans"));
+    expectError(Code.UNEXPECTED_FRAME, "username");
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    hello();
+    guard.expectNoMessage();
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldAnswerAnUnexpectedFrameExactlyAsTheProtocolDocumentSays() {
+    startStream();
+
+    send(new ClientMessage.WhoElse());
+
+    outbox.expectMessage(new ServerMessage.Error(Code.UNEXPECTED_FRAME, "whoelse", null));
+  }
+
+  // ---- awaiting username ----
+
+  @Test
+  void shouldAskForThePasswordOfAUsernameTheGuardAccepts() {
+    startStream();
+    hello();
+
+    send(new ClientMessage.Username("hans"));
+    LoginGuard.CheckUsername check = guard.expectMessageClass(LoginGuard.CheckUsername.class);
+    assertEquals("hans", check.username());
+    // Not acknowledged until answered: the next frame waits for the verdict.
+    ack.expectNoMessage();
+    check.replyTo().tell(UsernameVerdict.PASSWORD_REQUIRED);
+
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  @Test
+  void shouldReportAnUnknownUsernameAndTakeAnother() {
+    startStream();
+    hello();
+
+    username("bob", UsernameVerdict.UNKNOWN_USER);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.UNKNOWN_USER, "bob"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+  }
+
+  @Test
+  void shouldReportAUserAlreadyOnlineAndTakeAnotherUsername() {
+    startStream();
+    hello();
+
+    username("hans", UsernameVerdict.ALREADY_ONLINE);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, "hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("yoda", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("yoda"));
+  }
+
+  @Test
+  void shouldSayGoodbyeToABlockedUsername() {
+    startStream();
+    hello();
+
+    username("hans", UsernameVerdict.BLOCKED);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.ACCOUNT_BLOCKED));
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  @Test
+  void shouldRefuseAPasswordBeforeTheUsername() {
+    startStream();
+    hello();
+
+    send(new ClientMessage.Password("falcon*solo", PEER_PORT));
+
+    expectError(Code.UNEXPECTED_FRAME, "password");
+    ack.expectMessage(StreamAck.INSTANCE);
+    guard.expectNoMessage();
+  }
+
+  // ---- awaiting password ----
+
+  @Test
+  void shouldAuthenticateAndRegisterWithTheConnectionsAddressAndPeerPort() {
+    awaitPassword("hans");
+
+    send(new ClientMessage.Password("falcon*solo", PEER_PORT));
+    LoginGuard.Authenticate authenticate = guard.expectMessageClass(LoginGuard.Authenticate.class);
+    assertEquals(
+        new LoginGuard.Authenticate("hans", "falcon*solo", authenticate.replyTo()), authenticate);
+    assertEquals("falcon*solo", authenticate.password());
+    authenticate.replyTo().tell(PasswordVerdict.AUTHENTICATED);
+
+    UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
+    assertEquals(
+        new UserRegistry.Register(
+            "hans", session, outbox.ref(), "127.0.0.1", PEER_PORT, register.replyTo()),
+        register);
+    // The registry writes login-accepted; the session only asks for the next frame.
+    ack.expectNoMessage();
+    register.replyTo().tell(Registration.REGISTERED);
+    ack.expectMessage(StreamAck.INSTANCE);
+    outbox.expectNoMessage();
+
+    send(new ClientMessage.WhoElse());
+    assertEquals("hans", registry.expectMessageClass(UserRegistry.ListOnline.class).requester());
+  }
+
+  @Test
+  void shouldLetTheClientRetryAWrongPasswordForTheSameUsername() {
+    awaitPassword("hans");
+
+    password("wrong", PasswordVerdict.INVALID_PASSWORD);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.INVALID_PASSWORD, "hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    send(new ClientMessage.Password("falcon*solo", PEER_PORT));
+    assertEquals("hans", guard.expectMessageClass(LoginGuard.Authenticate.class).username());
+  }
+
+  @Test
+  void shouldSayAccountLockedOnTheFailureThatBlocks() {
+    awaitPassword("hans");
+
+    password("wrong", PasswordVerdict.BLOCKED_NOW);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.ACCOUNT_LOCKED));
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  @Test
+  void shouldSayAccountBlockedWhenTheUsernameWasBlockedMeanwhile() {
+    awaitPassword("hans");
+
+    password("falcon*solo", PasswordVerdict.BLOCKED);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.ACCOUNT_BLOCKED));
+  }
+
+  @Test
+  void shouldGoBackToTheUsernameWhenThePasswordStepFindsNoAccount() {
+    awaitPassword("hans");
+
+    password("falcon*solo", PasswordVerdict.UNKNOWN_USER);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.UNKNOWN_USER, "hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("yoda", UsernameVerdict.PASSWORD_REQUIRED);
+  }
+
+  @Test
+  void shouldGoBackToTheUsernameWhenAnotherSessionRegisteredFirst() {
+    awaitPassword("hans");
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+
+    registry
+        .expectMessageClass(UserRegistry.Register.class)
+        .replyTo()
+        .tell(Registration.ALREADY_ONLINE);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, "hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("yoda", UsernameVerdict.PASSWORD_REQUIRED);
+  }
+
+  // ---- active ----
+
+  @Test
+  void shouldSendAMessageThroughTheRegistryAndAcknowledgeOnlyAfterTheReply() {
+    login();
+
+    send(new ClientMessage.SendMessage("yoda", "Hey Dude", "m-1"));
+    UserRegistry.SendDirect request = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    assertEquals(
+        new UserRegistry.SendDirect("hans", "yoda", "Hey Dude", "m-1", request.replyTo()), request);
+    ack.expectNoMessage();
+
+    request.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+    ack.expectMessage(StreamAck.INSTANCE);
+    // One frame, one acknowledgement.
+    ack.expectNoMessage();
+  }
+
+  @Test
+  void shouldPassAnErrorReplyToTheClient() {
+    login();
+
+    send(new ClientMessage.SendMessage("bob", "party time"));
+    UserRegistry.SendDirect request = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    assertEquals(
+        new UserRegistry.SendDirect("hans", "bob", "party time", null, request.replyTo()), request);
+
+    replyAndExpectAck(
+        request.replyTo(), new ServerMessage.Error(Code.INVALID_USER, "message", "bob"));
+  }
+
+  @Test
+  void shouldSendABroadcastThroughTheBroadcaster() {
+    login();
+
+    send(new ClientMessage.Broadcast("vader sucks"));
+    Broadcaster.Broadcast request = broadcaster.expectMessageClass(Broadcaster.Broadcast.class);
+    assertEquals(new Broadcaster.Broadcast("hans", "vader sucks", request.replyTo()), request);
+    ack.expectNoMessage();
+
+    replyAndExpectAck(request.replyTo(), new ServerMessage.BroadcastSent(false));
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldAskTheRegistryWhoElseIsOnline() {
+    login();
+
+    send(new ClientMessage.WhoElse());
+    UserRegistry.ListOnline request = registry.expectMessageClass(UserRegistry.ListOnline.class);
+    assertEquals(new UserRegistry.ListOnline("hans", request.replyTo()), request);
+
+    replyAndExpectAck(request.replyTo(), new ServerMessage.OnlineUsers(List.of("yoda", "luke")));
+  }
+
+  @Test
+  void shouldAskTheRegistryWhoElseWasOnlineRecently() {
+    login();
+
+    send(new ClientMessage.WhoElseSince(200));
+    UserRegistry.ListRecent request = registry.expectMessageClass(UserRegistry.ListRecent.class);
+    assertEquals(new UserRegistry.ListRecent("hans", 200, request.replyTo()), request);
+
+    replyAndExpectAck(
+        request.replyTo(), new ServerMessage.RecentUsers(200, List.of("yoda", "vader")));
+  }
+
+  @Test
+  void shouldAskTheRegistryToBlockAndToUnblock() {
+    login();
+
+    send(new ClientMessage.Block("luke"));
+    UserRegistry.Block block = registry.expectMessageClass(UserRegistry.Block.class);
+    assertEquals(new UserRegistry.Block("hans", "luke", block.replyTo()), block);
+    replyAndExpectAck(block.replyTo(), new ServerMessage.BlockConfirmed("luke"));
+
+    send(new ClientMessage.Unblock("luke"));
+    UserRegistry.Unblock unblock = registry.expectMessageClass(UserRegistry.Unblock.class);
+    assertEquals(new UserRegistry.Unblock("hans", "luke", unblock.replyTo()), unblock);
+    replyAndExpectAck(unblock.replyTo(), new ServerMessage.UnblockConfirmed("luke"));
+  }
+
+  @Test
+  void shouldAskTheRegistryWhereAPeerAcceptsPrivateChats() {
+    login();
+
+    send(new ClientMessage.StartPrivate("luke"));
+    UserRegistry.LocatePeer request = registry.expectMessageClass(UserRegistry.LocatePeer.class);
+    assertEquals(new UserRegistry.LocatePeer("hans", "luke", request.replyTo()), request);
+
+    replyAndExpectAck(request.replyTo(), new ServerMessage.PeerAddress("luke", "192.0.2.7", 50002));
+  }
+
+  @Test
+  void shouldNoteActivityItself() {
+    login();
+
+    send(new ClientMessage.NoteActivity());
+
+    outbox.expectMessage(new ServerMessage.ActivityNoted());
+    ack.expectMessage(StreamAck.INSTANCE);
+    registry.expectNoMessage();
+    broadcaster.expectNoMessage();
+  }
+
+  @Test
+  void shouldRefuseLoginFramesOnceLoggedIn() {
+    login();
+
+    send(new ClientMessage.Hello(1));
+    expectError(Code.UNEXPECTED_FRAME, "hello");
+    ack.expectMessage(StreamAck.INSTANCE);
+    // (A third bad frame would end the connection: max-bad-frames is 3.)
+    send(new ClientMessage.Password("wise@!man", PEER_PORT));
+    expectError(Code.UNEXPECTED_FRAME, "password");
+    ack.expectMessage(StreamAck.INSTANCE);
+    guard.expectNoMessage();
+  }
+
+  @Test
+  void shouldLeaveTheRegistryAndSayGoodbyeOnLogoutThenStopWhenTheStreamCompletes() {
+    login();
+
+    send(new ClientMessage.Logout());
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
+    // Still there while the goodbye is being written...
+    awaitHandled(Session.Shutdown.INSTANCE);
+    // ...and gone once the connection has closed.
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+    registry.expectNoMessage();
+  }
+
+  // ---- timers ----
+
+  @Test
+  void shouldLogOutAUserWhoSendsNothingForTheIdleTimeout() {
+    login();
+
+    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    outbox.expectNoMessage();
+
+    manualTime.timePasses(Duration.ofSeconds(1));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
+  }
+
+  @Test
+  void shouldRestartTheIdleTimerOnEveryCommand() {
+    login();
+
+    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    send(new ClientMessage.NoteActivity());
+    outbox.expectMessage(new ServerMessage.ActivityNoted());
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    send(new ClientMessage.WhoElse());
+    replyAndExpectAck(
+        registry.expectMessageClass(UserRegistry.ListOnline.class).replyTo(),
+        new ServerMessage.OnlineUsers(List.of()));
+
+    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    outbox.expectNoMessage();
+    manualTime.timePasses(Duration.ofSeconds(1));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
+  }
+
+  @Test
+  void shouldCloseAConnectionThatHasNotLoggedInWithinTheLoginTimeout() {
+    startStream();
+    hello();
+
+    // Frames do not extend the deadline: it runs from the connection's start.
+    manualTime.timePasses(LOGIN_TIMEOUT.minusSeconds(1));
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    manualTime.timePasses(Duration.ofSeconds(1));
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldStopTheLoginTimerOnceLoggedIn() {
+    login();
+
+    manualTime.timePasses(LOGIN_TIMEOUT);
+
+    outbox.expectNoMessage();
+  }
+
+  @Test
+  void shouldStopAfterTheCloseTimeoutWhenTheStreamNeverCompletes() {
+    login();
+    send(new ClientMessage.Logout());
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
+    // The close timer is started right after the goodbye is written: let that finish first.
+    awaitHandled(Session.Shutdown.INSTANCE);
+
+    manualTime.timePasses(CLOSE_TIMEOUT.minusMillis(1));
+    // Still there just before the deadline...
+    awaitHandled(Session.Shutdown.INSTANCE);
+    // ...and gone at it.
+    manualTime.timePasses(Duration.ofMillis(1));
+
+    deathWatch.expectTerminated(session);
+  }
+
+  // ---- bad input ----
+
+  @Test
+  void shouldAnswerAMalformedFrameWithAnErrorAndOneWarning() {
+    startStream();
+    hello();
+
+    expectOneWarning(
+        "bad frame remote=" + remote + " user=null code=MALFORMED_FRAME",
+        () -> {
+          session.tell(
+              new Session.FrameReceived(
+                  ack.ref(), new Inbound.Malformed<>("field 'username' is required")));
+          outbox.expectMessage(
+              new ServerMessage.Error(Code.MALFORMED_FRAME, null, "field 'username' is required"));
+        });
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  @Test
+  void shouldAnswerAnUnknownFrameTypeWithAnErrorNamingIt() {
+    startStream();
+    hello();
+
+    expectOneWarning(
+        "bad frame remote=" + remote + " user=null code=UNKNOWN_FRAME",
+        () -> {
+          session.tell(new Session.FrameReceived(ack.ref(), new Inbound.UnknownType<>("shout")));
+          ServerMessage.Error error = outbox.expectMessageClass(ServerMessage.Error.class);
+          assertEquals(Code.UNKNOWN_FRAME, error.code());
+          assertEquals("shout", error.subject());
+        });
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  @Test
+  void shouldAnswerAnUnknownFrameTypeExactlyAsTheProtocolDocumentSays() {
+    startStream();
+    hello();
+
+    session.tell(new Session.FrameReceived(ack.ref(), new Inbound.UnknownType<>("shout")));
+
+    outbox.expectMessage(new ServerMessage.Error(Code.UNKNOWN_FRAME, null, "shout"));
+  }
+
+  @Test
+  void shouldEndTheConnectionAtTheLastBadFrameAllowed() {
+    login();
+
+    LoggingTestKit.warn("bad frame remote=" + remote + " user=hans")
+        .withOccurrences(MAX_BAD_FRAMES)
+        .expect(
+            testKit.system(),
+            () -> {
+              session.tell(new Session.FrameReceived(ack.ref(), new Inbound.Malformed<>("junk")));
+              expectError(Code.MALFORMED_FRAME, null);
+              ack.expectMessage(StreamAck.INSTANCE);
+              session.tell(
+                  new Session.FrameReceived(ack.ref(), new Inbound.UnknownType<>("shout")));
+              expectError(Code.UNKNOWN_FRAME);
+              ack.expectMessage(StreamAck.INSTANCE);
+              // Valid frames in between do not reset the count.
+              send(new ClientMessage.NoteActivity());
+              outbox.expectMessage(new ServerMessage.ActivityNoted());
+              ack.expectMessage(StreamAck.INSTANCE);
+              send(new ClientMessage.Hello(1));
+              return null;
+            });
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.PROTOCOL_VIOLATION));
+    ack.expectNoMessage();
+  }
+
+  @Test
+  void shouldSayFrameTooLongAndCloseOnAnOversizedLine() {
+    login();
+
+    expectOneWarning(
+        "frame too long remote=" + remote + " user=hans limit=65536",
+        () -> {
+          session.tell(new Session.FrameReceived(ack.ref(), new Inbound.Oversized<>(65_536)));
+          registry.expectMessage(new UserRegistry.Unregister("hans", session));
+          outbox.expectMessage(new ServerMessage.Goodbye(Reason.FRAME_TOO_LONG));
+        });
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  // ---- the end of the connection ----
+
+  @Test
+  void shouldLeaveTheRegistryAndStopWhenTheClientClosesTheConnection() {
+    login();
+
+    expectOneWarning(
+        "connection closed without logout remote=" + remote + " user=hans",
+        () -> {
+          session.tell(Session.StreamCompleted.INSTANCE);
+          registry.expectMessage(new UserRegistry.Unregister("hans", session));
+          deathWatch.expectTerminated(session);
+        });
+    outbox.expectNoMessage();
+  }
+
+  @Test
+  void shouldLeaveTheRegistryAndStopWhenTheConnectionFails() {
+    login();
+
+    expectOneWarning(
+        "connection failed remote=" + remote + " user=hans cause=java.io.IOException: reset",
+        () -> {
+          session.tell(new Session.StreamFailed(new IOException("reset")));
+          registry.expectMessage(new UserRegistry.Unregister("hans", session));
+          deathWatch.expectTerminated(session);
+        });
+  }
+
+  @Test
+  void shouldSayAClientThatCouldNotKeepUpWasTooSlow() {
+    login();
+
+    expectOneWarning(
+        "client too slow, disconnected remote=" + remote + " user=hans",
+        () -> {
+          session.tell(new Session.StreamFailed(new BufferOverflowException("buffer full")));
+          registry.expectMessage(new UserRegistry.Unregister("hans", session));
+          deathWatch.expectTerminated(session);
+        });
+  }
+
+  @Test
+  void shouldJustStopWhenAConnectionEndsBeforeLogin() {
+    startStream();
+    hello();
+
+    session.tell(Session.StreamCompleted.INSTANCE);
+
+    deathWatch.expectTerminated(session);
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldSayGoodbyeOnServerShutdown() {
+    login();
+
+    session.tell(Session.Shutdown.INSTANCE);
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_SHUTDOWN));
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  @Test
+  void shouldSayGoodbyeOnServerShutdownBeforeLogin() {
+    startStream();
+
+    session.tell(Session.Shutdown.INSTANCE);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_SHUTDOWN));
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldLeaveTheRegistryWhenARegistrationCompletesAfterTheGoodbye() {
+    awaitPassword("hans");
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+    UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
+
+    session.tell(Session.Shutdown.INSTANCE);
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_SHUTDOWN));
+    register.replyTo().tell(Registration.REGISTERED);
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+  }
+
+  // ---- helpers ----
+
+  /** The inbound stream starts, and the session asks for the first frame. */
+  private void startStream() {
+    session.tell(new Session.StreamStarted(ack.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  private void send(ClientMessage frame) {
+    session.tell(new Session.FrameReceived(ack.ref(), new Inbound.Frame<>(frame)));
+  }
+
+  private void hello() {
+    send(new ClientMessage.Hello(1));
+    outbox.expectMessage(new ServerMessage.Hello(1, "parley"));
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  /** Sends a username and answers the guard's check with {@code verdict}. */
+  private void username(String name, UsernameVerdict verdict) {
+    send(new ClientMessage.Username(name));
+    LoginGuard.CheckUsername check = guard.expectMessageClass(LoginGuard.CheckUsername.class);
+    assertEquals(name, check.username());
+    check.replyTo().tell(verdict);
+  }
+
+  /** Sends a password and answers the guard's check with {@code verdict}. */
+  private void password(String password, PasswordVerdict verdict) {
+    send(new ClientMessage.Password(password, PEER_PORT));
+    LoginGuard.Authenticate authenticate = guard.expectMessageClass(LoginGuard.Authenticate.class);
+    assertEquals(password, authenticate.password());
+    authenticate.replyTo().tell(verdict);
+  }
+
+  private void awaitPassword(String name) {
+    startStream();
+    hello();
+    username(name, UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired(name));
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  /** Logs in as hans, the registry admitting the session. */
+  private void login() {
+    awaitPassword("hans");
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+    registry
+        .expectMessageClass(UserRegistry.Register.class)
+        .replyTo()
+        .tell(Registration.REGISTERED);
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  /** Answers the session's request; the reply goes to the client, then the next frame is asked. */
+  private void replyAndExpectAck(ActorRef<ServerMessage> replyTo, ServerMessage reply) {
+    replyTo.tell(reply);
+    outbox.expectMessage(reply);
+    ack.expectMessage(StreamAck.INSTANCE);
+  }
+
+  /** An error frame with the code and command the protocol gives it. */
+  private void expectError(Code code, String command) {
+    ServerMessage.Error error = outbox.expectMessageClass(ServerMessage.Error.class);
+    assertEquals(code, error.code());
+    assertEquals(command, error.command());
+  }
+
+  /** An error frame with the code the protocol gives it. */
+  private void expectError(Code code) {
+    assertEquals(code, outbox.expectMessageClass(ServerMessage.Error.class).code());
+  }
+
+  /**
+   * Sends {@code marker} and returns once the session has handled it, and so everything sent before
+   * it: a synchronisation point before moving {@link ManualTime}. Only for phases in which the
+   * marker changes nothing.
+   */
+  private void awaitHandled(Session.Command marker) {
+    session.tell(marker);
+    handled.fishForMessage(
+        Duration.ofSeconds(5),
+        message ->
+            message.equals(marker)
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+  }
+
+  /** Runs {@code action} and checks that it made the session log {@code text} once, at WARN. */
+  private void expectOneWarning(String text, Runnable action) {
+    LoggingTestKit.warn(text)
+        .expect(
+            testKit.system(),
+            () -> {
+              action.run();
+              return null;
+            });
+  }
+}
