@@ -31,9 +31,13 @@ class BadInputTest extends EndToEnd {
     try (RawConnection raw = RawConnection.login(server, "hans")) {
       yoda.expect("hans logged in");
       raw.send("this is not json")
-          .expect("{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"a frame must be a JSON object\"}");
+          .expect(
+              "{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"a frame must be a"
+                  + " JSON object\"}");
       raw.send("{\"type\":\"message\",\"to\":\"yoda\"}")
-          .expect("{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"field 'text' is required\"}");
+          .expect(
+              "{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"field 'text' is"
+                  + " required\"}");
       raw.send("{\"type\":\"message\",\"to\":\"yoda\",\"text\":\"still here\"}")
           .expect("{\"type\":\"message-accepted\",\"stored\":false}");
       yoda.expect("hans: still here");
@@ -58,7 +62,8 @@ class BadInputTest extends EndToEnd {
     try (RawConnection raw = new RawConnection(server)) {
       raw.send("{\"type\":\"whoelse\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"whoelse\"}");
-      raw.send("{\"type\":\"hello\",\"version\":1}").expect("{\"type\":\"hello\",\"version\":1,\"server\":\"parley\"}");
+      raw.send("{\"type\":\"hello\",\"version\":1}")
+          .expect("{\"type\":\"hello\",\"version\":1,\"server\":\"parley\"}");
       raw.send("{\"type\":\"message\",\"to\":\"yoda\",\"text\":\"before login\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"message\"}");
     }
@@ -69,7 +74,9 @@ class BadInputTest extends EndToEnd {
   void shouldCloseAConnectionThatSendsAnOversizedFrame() {
     try (RawConnection raw = RawConnection.login(server, "hans")) {
       yoda.expect("hans logged in");
-      raw.sendBytes(("{\"type\":\"broadcast\",\"text\":\"" + "x".repeat(5000) + "\"}\n").getBytes(StandardCharsets.UTF_8));
+      raw.sendBytes(
+          ("{\"type\":\"broadcast\",\"text\":\"" + "x".repeat(5000) + "\"}\n")
+              .getBytes(StandardCharsets.UTF_8));
       raw.expect("{\"type\":\"goodbye\",\"reason\":\"frame-too-long\"}");
       raw.expectClosed();
     }
@@ -82,7 +89,9 @@ class BadInputTest extends EndToEnd {
     try (RawConnection raw = new RawConnection(server)) {
       for (int i = 1; i < 5; i++) {
         raw.send("{garbage " + i)
-            .expect("{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"invalid JSON at column 2\"}");
+            .expect(
+                "{\"type\":\"error\",\"code\":\"malformed-frame\",\"subject\":\"invalid JSON at"
+                    + " column 2\"}");
       }
       raw.send("{garbage 5").expect("{\"type\":\"goodbye\",\"reason\":\"protocol-violation\"}");
       raw.expectClosed();

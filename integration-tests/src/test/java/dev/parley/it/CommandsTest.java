@@ -44,8 +44,10 @@ class CommandsTest extends EndToEnd {
   @Test
   void shouldRejectATimeThatIsNotAWholeNumberOfSeconds() {
     hans.type("whoelsesince -1").expect("Error. Time must be a whole number of seconds, 0 or more");
-    hans.type("whoelsesince soon").expect("Error. Time must be a whole number of seconds, 0 or more");
-    hans.type("whoelsesince 1.5").expect("Error. Time must be a whole number of seconds, 0 or more");
+    hans.type("whoelsesince soon")
+        .expect("Error. Time must be a whole number of seconds, 0 or more");
+    hans.type("whoelsesince 1.5")
+        .expect("Error. Time must be a whole number of seconds, 0 or more");
     hans.type("whoelsesince 0").expect("yoda");
   }
 
@@ -154,7 +156,8 @@ class CommandsTest extends EndToEnd {
     hans.type("startprivate yoda").expect("Start private messaging with yoda");
     yoda.expect("hans started private messaging with you");
     hans.type("private yoda psst", "message yoda hello", "whoelse");
-    // Two connections, so no order between them: the private one is direct, the other via the server.
+    // Two connections, so no order between them: the private one is direct, the other via the
+    // server.
     yoda.expectInAnyOrder("hans(private): psst", "hans: hello");
     hans.expect("yoda");
   }
@@ -169,8 +172,7 @@ class CommandsTest extends EndToEnd {
 
     luke.kill();
 
-    hans.expectInAnyOrder(
-        "luke logged out", "Private messaging with luke closed: connection lost");
+    hans.expectInAnyOrder("luke logged out", "Private messaging with luke closed: connection lost");
     yoda.expect("luke logged out");
     hans.type("private luke are you there?").expect("Error. Private messaging to luke not enabled");
   }

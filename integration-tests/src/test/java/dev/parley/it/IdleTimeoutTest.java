@@ -9,9 +9,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server-side idle timeout (SPEC A5): a user who sends nothing for the timeout is logged out
- * by the server's own timer, the others are told, private chats close, and the client exits.
- * Nothing here waits a fixed time: each test waits for the event, which the timer must bring.
+ * The server-side idle timeout (SPEC A5): a user who sends nothing for the timeout is logged out by
+ * the server's own timer, the others are told, private chats close, and the client exits. Nothing
+ * here waits a fixed time: each test waits for the event, which the timer must bring.
  */
 class IdleTimeoutTest extends EndToEnd {
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.it.support.EndToEnd;
 import dev.parley.it.support.HeadlessClient;
-import dev.parley.it.support.TestServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

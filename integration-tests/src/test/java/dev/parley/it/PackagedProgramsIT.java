@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged programs (the jars {@code bin/parley-server} and {@code bin/parley} run) as
- * separate processes, driven through piped standard input and output as a script would drive them.
+ * The packaged programs (the jars {@code bin/parley-server} and {@code bin/parley} run) as separate
+ * processes, driven through piped standard input and output as a script would drive them.
  */
 class PackagedProgramsIT {
 
@@ -35,7 +35,9 @@ class PackagedProgramsIT {
   @BeforeEach
   void startServer() throws IOException {
     Files.writeString(directory.resolve("credentials.txt"), "hans falcon*solo\nyoda wise@!man\n");
-    server = track(Program.start("server", Program.jar("parley.server.jar"), directory, "0", "60", "600"));
+    server =
+        track(
+            Program.start("server", Program.jar("parley.server.jar"), directory, "0", "60", "600"));
     port = awaitListening(server);
   }
 
@@ -85,7 +87,15 @@ class PackagedProgramsIT {
     assertEquals(3, hans.exitStatus());
     int serverStatus = server.exitStatus();
     String log = String.join("\n", server.stdout().unread());
-    assertTrue(log.contains("stopping"), () -> "status " + serverStatus + "\n" + server.stdout().transcript() + "\nstderr:\n" + server.stderr().transcript());
+    assertTrue(
+        log.contains("stopping"),
+        () ->
+            "status "
+                + serverStatus
+                + "\n"
+                + server.stdout().transcript()
+                + "\nstderr:\n"
+                + server.stderr().transcript());
   }
 
   @Test
@@ -95,17 +105,26 @@ class PackagedProgramsIT {
       closedPort = socket.getLocalPort();
     }
     Program client =
-        track(Program.start("client", Program.jar("parley.client.jar"), directory, "127.0.0.1", String.valueOf(closedPort)));
+        track(
+            Program.start(
+                "client",
+                Program.jar("parley.client.jar"),
+                directory,
+                "127.0.0.1",
+                String.valueOf(closedPort)));
     assertEquals(3, client.exitStatus());
     List<String> said = new ArrayList<>(client.stdout().unread());
     said.addAll(client.stderr().unread());
     assertEquals(1, said.size(), said::toString);
-    assertTrue(said.get(0).startsWith("Error. Cannot connect to the server at 127.0.0.1:" + closedPort), said.get(0));
+    assertTrue(
+        said.get(0).startsWith("Error. Cannot connect to the server at 127.0.0.1:" + closedPort),
+        said.get(0));
   }
 
   @Test
   void shouldExplainBadArguments() {
-    Program client = track(Program.start("client", Program.jar("parley.client.jar"), directory, "localhost"));
+    Program client =
+        track(Program.start("client", Program.jar("parley.client.jar"), directory, "localhost"));
     assertEquals(2, client.exitStatus());
     assertTrue(client.stderr().unread().stream().anyMatch(line -> line.contains("Usage")));
 
@@ -117,7 +136,13 @@ class PackagedProgramsIT {
 
   private Program client(String name) {
     Program client =
-        track(Program.start(name, Program.jar("parley.client.jar"), directory, "127.0.0.1", String.valueOf(port)));
+        track(
+            Program.start(
+                name,
+                Program.jar("parley.client.jar"),
+                directory,
+                "127.0.0.1",
+                String.valueOf(port)));
     return client;
   }
 

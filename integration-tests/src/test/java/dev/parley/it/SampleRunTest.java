@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The reference sample run of the behaviour contract (SPEC A7), replayed line by line with five
- * real clients against a real server over loopback TCP. The server's clock is moved by hand so
- * that r2d2 was online 10 to 5 minutes ago and vader 5 to 2 minutes ago, as the run assumes.
+ * real clients against a real server over loopback TCP. The server's clock is moved by hand so that
+ * r2d2 was online 10 to 5 minutes ago and vader 5 to 2 minutes ago, as the run assumes.
  *
  * <p>Where the run says a user sees nothing, the user's next line is checked to be the next thing
  * that happens to them: a line they would have seen comes before it.
@@ -125,5 +125,4 @@ class SampleRunTest {
     client.type("logout").expect("You are logged out");
     assertEquals(0, client.exitStatus(), client::transcript);
   }
-
 }

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The server's command line: {@code [server_port block_duration timeout] [options]}. Positional
- * arguments and options become configuration overrides, so the configuration stays the single
- * place where settings are read.
+ * arguments and options become configuration overrides, so the configuration stays the single place
+ * where settings are read.
  */
 public final class CommandLine {
 
@@ -31,7 +31,8 @@ public final class CommandLine {
           "  --config FILE        HOCON file layered over the defaults (see reference.conf)",
           "  -h, --help           show this help",
           "",
-          "Any setting can also be given as a system property, e.g. JAVA_OPTS=-Dparley.server.max-connections=100");
+          "Any setting can also be given as a system property, e.g."
+              + " JAVA_OPTS=-Dparley.server.max-connections=100");
 
   /** What the command line asks for. */
   public record Invocation(

@@ -82,10 +82,11 @@ public final class Guardian {
 
   /**
    * The registry, guard and broadcaster hold the server's state in memory: a restart would forget
-   * who is online while their sessions are still connected, so a failure while handling one
-   * message is logged and the actor carries on with its state.
+   * who is online while their sessions are still connected, so a failure while handling one message
+   * is logged and the actor carries on with its state.
    */
   private static <T> Behavior<T> resumeOnFailure(Behavior<T> behavior) {
-    return Behaviors.supervise(behavior).onFailure(SupervisorStrategy.resume().withLoggingEnabled(true));
+    return Behaviors.supervise(behavior)
+        .onFailure(SupervisorStrategy.resume().withLoggingEnabled(true));
   }
 }

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts a Parley server node: reads the command line and configuration, loads the accounts, and
- * creates the actor system. Exit status: 0 after a clean stop, 1 when the server cannot start,
- * 2 on a bad command line.
+ * creates the actor system. Exit status: 0 after a clean stop, 1 when the server cannot start, 2 on
+ * a bad command line.
  */
 public final class Main {
 
@@ -73,7 +73,12 @@ public final class Main {
       log.debug("bound {}", address);
     } catch (CompletionException e) {
       System.err.println(
-          "parley-server: cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getCause().getMessage());
+          "parley-server: cannot listen on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + ": "
+              + e.getCause().getMessage());
       server.stop();
       server.terminated().toCompletableFuture().join();
       System.exit(EXIT_CANNOT_START);
@@ -117,7 +122,8 @@ public final class Main {
     } else {
       loaded = Accounts.readDemo();
       log.warn(
-          "no {} in {}: using the bundled demo accounts ({}); give --credentials FILE for real ones",
+          "no {} in {}: using the bundled demo accounts ({}); give --credentials FILE for real"
+              + " ones",
           file,
           Path.of("").toAbsolutePath(),
           String.join(", ", loaded.accounts().usernames().stream().sorted().toList()));

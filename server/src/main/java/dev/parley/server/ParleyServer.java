@@ -10,7 +10,9 @@ import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** A running Parley server node: its actor system, and when it is listening and when it has ended. */
+/**
+ * A running Parley server node: its actor system, and when it is listening and when it has ended.
+ */
 public final class ParleyServer {
 
   /** The actor system's name, which appears in logs and actor paths. */

@@ -159,7 +159,8 @@ class CommandLineTest {
 
   @Test
   void shouldReportANumberTooLongForAnIntAsOutOfRange() {
-    assertUsageError("timeout must be between 1 and 2147483647, not 99999999999", "1", "1", "99999999999");
+    assertUsageError(
+        "timeout must be between 1 and 2147483647, not 99999999999", "1", "1", "99999999999");
   }
 
   @Test

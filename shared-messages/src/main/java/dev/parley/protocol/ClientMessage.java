@@ -8,8 +8,8 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
 /**
- * Frames a client sends to the server. Each is one JSON object on one line whose {@code type}
- * names the record; {@code docs/protocol.md} shows every one with an example.
+ * Frames a client sends to the server. Each is one JSON object on one line whose {@code type} names
+ * the record; {@code docs/protocol.md} shows every one with an example.
  *
  * <p>A connection opens with {@link Hello}, logs in with {@link Username} then {@link Password},
  * and afterwards sends commands. The server answers every command with exactly one reply (a

@@ -11,9 +11,9 @@ import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
 
 /**
- * Splits bytes into lines and decodes each into an {@link Inbound}, in one stage. It never fails
- * on bad input, which matters on a TCP connection: a failing stage cancels the socket's read side
- * with an error, and the socket then aborts the whole connection before anything can be written.
+ * Splits bytes into lines and decodes each into an {@link Inbound}, in one stage. It never fails on
+ * bad input, which matters on a TCP connection: a failing stage cancels the socket's read side with
+ * an error, and the socket then aborts the whole connection before anything can be written.
  *
  * <ul>
  *   <li>A line feed ends a frame; a carriage return before it is dropped; blank lines are skipped;
@@ -56,8 +56,10 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
     return new GraphStageLogic(shape) {
       /** Bytes received but not yet part of a delivered frame. */
       private ByteString buffer = ByteString.emptyByteString();
+
       /** How many leading bytes of the buffer are known to hold no line feed. */
       private int scanned;
+
       /** After an oversized line: swallow the rest of the input. */
       private boolean discarding;
 

@@ -123,11 +123,12 @@ public final class JsonCodec<T> {
     } catch (InvalidFormatException e) {
       return new Inbound.Malformed<>(describe(e) + " has an invalid value");
     } catch (JsonParseException e) {
-      return new Inbound.Malformed<>(
-          "invalid JSON at column " + e.getLocation().getColumnNr());
+      return new Inbound.Malformed<>("invalid JSON at column " + e.getLocation().getColumnNr());
     } catch (JsonMappingException e) {
       return new Inbound.Malformed<>(
-          e.getPath().isEmpty() ? "invalid frame" : describe(e) + " is missing or of the wrong type");
+          e.getPath().isEmpty()
+              ? "invalid frame"
+              : describe(e) + " is missing or of the wrong type");
     } catch (IOException e) {
       // Reading from a byte array does no I/O: anything else is unreadable input too.
       return new Inbound.Malformed<>("invalid frame");

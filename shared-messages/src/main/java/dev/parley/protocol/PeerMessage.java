@@ -10,10 +10,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
 /**
- * Frames between two clients on a private chat's direct connection; the server never sees them.
- * The side that connects sends {@link Hello}; the side that accepted answers with its own
- * {@link Hello}; then either side sends {@link Text}, acknowledged by {@link Ack}, until one sends
- * {@link Bye} or the connection drops.
+ * Frames between two clients on a private chat's direct connection; the server never sees them. The
+ * side that connects sends {@link Hello}; the side that accepted answers with its own {@link
+ * Hello}; then either side sends {@link Text}, acknowledged by {@link Ack}, until one sends {@link
+ * Bye} or the connection drops.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({

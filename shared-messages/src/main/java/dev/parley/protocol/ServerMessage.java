@@ -96,8 +96,8 @@ public sealed interface ServerMessage {
   }
 
   /**
-   * Reply to a direct message: accepted, and either handed to the online recipient or kept for
-   * them ({@code stored}). {@code id} echoes the request's id.
+   * Reply to a direct message: accepted, and either handed to the online recipient or kept for them
+   * ({@code stored}). {@code id} echoes the request's id.
    */
   record MessageAccepted(String id, boolean stored) implements ServerMessage {}
 

@@ -7,9 +7,9 @@ import akka.util.ByteString;
 
 /**
  * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
- * frame limit under the JSON codec. The top (inbound) side turns bytes into {@link Inbound}
- * values and never fails on bad input (see {@link FrameDecoder} for the exact rules, including
- * what follows an {@link Inbound.Oversized}); the bottom (outbound) side encodes frames.
+ * frame limit under the JSON codec. The top (inbound) side turns bytes into {@link Inbound} values
+ * and never fails on bad input (see {@link FrameDecoder} for the exact rules, including what
+ * follows an {@link Inbound.Oversized}); the bottom (outbound) side encodes frames.
  */
 public final class WireFlows {
 

@@ -374,11 +374,7 @@ final class JsonCodecTest {
 
     @ParameterizedTest
     @ValueSource(
-        strings = {
-          "{\"username\":\"alice\"}",
-          "{\"type\":null,\"username\":\"alice\"}",
-          "{}"
-        })
+        strings = {"{\"username\":\"alice\"}", "{\"type\":null,\"username\":\"alice\"}", "{}"})
     void shouldReportAMissingTypeAsMalformed(String line) {
       assertEquals(
           new Inbound.Malformed<>("field 'type' is required"), JsonCodec.CLIENT.decode(line));

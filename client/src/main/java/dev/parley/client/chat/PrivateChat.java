@@ -87,8 +87,8 @@ public final class PrivateChat {
   public record Identified(String user, ActorRef<Command> chat) implements Notification {}
 
   /**
-   * The connection has ended; the chat waits for {@link Release}. {@code farewell} are the lines
-   * to show the user about it, once texts are no longer routed to this chat.
+   * The connection has ended; the chat waits for {@link Release}. {@code farewell} are the lines to
+   * show the user about it, once texts are no longer routed to this chat.
    */
   public record Ended(ActorRef<Command> chat, List<String> farewell) implements Notification {
     public Ended {
@@ -159,8 +159,10 @@ public final class PrivateChat {
   private final ActorRef<Notification> parent;
   private final ActorRef<Console.Receipt> receiptAdapter;
   private final Deque<Text> unacknowledged = new ArrayDeque<>();
+
   /** Lines to show the user when the chat has ended (see {@link #sayFarewell}). */
   private final List<String> farewell = new ArrayList<>();
+
   private Connections.Link<PeerMessage> link;
   private long nextSeq = FIRST_SEQ;
 
@@ -245,7 +247,9 @@ public final class PrivateChat {
       unacknowledged.forEach(link.outbound()::tell);
       return chatting(peer);
     } else if (frame instanceof Bye bye) {
-      return endWith(peer, bye.reason() == Bye.Reason.ALREADY_CHATTING
+      return endWith(
+          peer,
+          bye.reason() == Bye.Reason.ALREADY_CHATTING
               ? Texts.privateAlreadyEnabled(peer)
               : Texts.privateUnreachable(peer));
     } else if (isUnknownType(received.inbound())) {
@@ -450,8 +454,8 @@ public final class PrivateChat {
 
   /**
    * Keeps {@code line} (why the chat ends) and a report of each text not delivered, for {@link
-   * Ended}: the parent shows them once it has stopped routing texts here, so that anything the
-   * user types after reading them is answered as "not enabled" rather than lost.
+   * Ended}: the parent shows them once it has stopped routing texts here, so that anything the user
+   * types after reading them is answered as "not enabled" rather than lost.
    */
   private void sayFarewell(String peer, String line) {
     farewell.add(line);

@@ -54,8 +54,7 @@ class PrivateChatTest {
   }
 
   /**
-   * The chat reports its end with the lines to show about it, is released by its parent, and
-   * stops.
+   * The chat reports its end with the lines to show about it, is released by its parent, and stops.
    */
   private static void expectEndedAndRelease(
       TestProbe<PrivateChat.Notification> parent,

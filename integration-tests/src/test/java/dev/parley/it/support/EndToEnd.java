@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 
-/** Base of the end-to-end tests: a server per test and the clients it started, all stopped after. */
+/**
+ * Base of the end-to-end tests: a server per test and the clients it started, all stopped after.
+ */
 public abstract class EndToEnd {
 
   private final List<HeadlessClient> clients = new ArrayList<>();

@@ -53,7 +53,8 @@ public final class HeadlessClient implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     Config config = ConfigFactory.load();
-    this.client = ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
+    this.client =
+        ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
   }
 
   /** A client connected to {@code server}, at its username prompt. */
@@ -109,7 +110,8 @@ public final class HeadlessClient implements AutoCloseable {
   /** The next lines printed are exactly these, in this order. */
   public HeadlessClient expect(String... lines) {
     for (String line : lines) {
-      assertEquals(line, screen.nextLine(PATIENCE), () -> name + "'s terminal:\n" + screen.transcript());
+      assertEquals(
+          line, screen.nextLine(PATIENCE), () -> name + "'s terminal:\n" + screen.transcript());
     }
     return this;
   }

@@ -43,7 +43,8 @@ public final class Program implements AutoCloseable {
     command.add(jar.toString());
     command.addAll(List.of(args));
     try {
-      return new Program(name, new ProcessBuilder(command).directory(workingDirectory.toFile()).start());
+      return new Program(
+          name, new ProcessBuilder(command).directory(workingDirectory.toFile()).start());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -53,7 +54,8 @@ public final class Program implements AutoCloseable {
   public static Path jar(String property) {
     String path = System.getProperty(property);
     if (path == null) {
-      throw new IllegalStateException("system property " + property + " is not set (run through Maven)");
+      throw new IllegalStateException(
+          "system property " + property + " is not set (run through Maven)");
     }
     return Path.of(path);
   }
@@ -110,7 +112,12 @@ public final class Program implements AutoCloseable {
     org.junit.jupiter.api.Assertions.assertEquals(
         line,
         stdout.nextLine(HeadlessClient.PATIENCE),
-        () -> name + " printed:\n" + stdout.transcript() + "\nand on stderr:\n" + stderr.transcript());
+        () ->
+            name
+                + " printed:\n"
+                + stdout.transcript()
+                + "\nand on stderr:\n"
+                + stderr.transcript());
     return this;
   }
 
@@ -128,7 +135,11 @@ public final class Program implements AutoCloseable {
     try {
       if (!process.waitFor(HeadlessClient.PATIENCE.toSeconds() * 2, TimeUnit.SECONDS)) {
         throw new AssertionError(
-            name + " did not exit; it printed:\n" + stdout.transcript() + "\nstderr:\n" + stderr.transcript());
+            name
+                + " did not exit; it printed:\n"
+                + stdout.transcript()
+                + "\nstderr:\n"
+                + stderr.transcript());
       }
       for (Thread pump : pumps) {
         pump.join(HeadlessClient.PATIENCE.toMillis());

@@ -10,8 +10,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A bare TCP connection to the server speaking the wire protocol by hand, for input no real
- * client would send. Reads wait at most {@link HeadlessClient#PATIENCE}.
+ * A bare TCP connection to the server speaking the wire protocol by hand, for input no real client
+ * would send. Reads wait at most {@link HeadlessClient#PATIENCE}.
  */
 public final class RawConnection implements AutoCloseable {
 
@@ -23,7 +23,9 @@ public final class RawConnection implements AutoCloseable {
     try {
       this.socket = new Socket(server.host(), server.port());
       socket.setSoTimeout((int) HeadlessClient.PATIENCE.toMillis());
-      this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      this.in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       this.out = socket.getOutputStream();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -11,9 +11,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * What a client writes to its terminal, split into lines as they complete. The login prompts
- * stay unterminated on the terminal (the next line is written after them), so they are taken off
- * the front of a line and recorded as prompts of their own.
+ * What a client writes to its terminal, split into lines as they complete. The login prompts stay
+ * unterminated on the terminal (the next line is written after them), so they are taken off the
+ * front of a line and recorded as prompts of their own.
  *
  * <p>Waiting is for an event with a deadline, never for a fixed time: a line is there as soon as
  * the client has written it.
@@ -112,7 +112,12 @@ public final class Screen extends OutputStream {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new AssertionError(
-              "neither a line nor prompt " + count + " within " + timeout + "; the terminal shows:\n" + transcript());
+              "neither a line nor prompt "
+                  + count
+                  + " within "
+                  + timeout
+                  + "; the terminal shows:\n"
+                  + transcript());
         }
         changed.awaitNanos(left);
       }
@@ -134,7 +139,12 @@ public final class Screen extends OutputStream {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new AssertionError(
-              "expected " + count + " prompts, saw " + prompts + "; the terminal shows:\n" + transcript());
+              "expected "
+                  + count
+                  + " prompts, saw "
+                  + prompts
+                  + "; the terminal shows:\n"
+                  + transcript());
         }
         changed.await(left, TimeUnit.NANOSECONDS);
       }

@@ -11,8 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A real server node on a free loopback port, with the bundled demo accounts (the five users of
- * the reference sample run) and the settings a test asks for.
+ * A real server node on a free loopback port, with the bundled demo accounts (the five users of the
+ * reference sample run) and the settings a test asks for.
  */
 public final class TestServer implements AutoCloseable {
 

@@ -88,7 +88,13 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
             Behaviors.withTimers(
                 timers ->
                     new LoginGuard(
-                        context, timers, accounts, registry, maxFailures, blockDuration, askTimeout)));
+                        context,
+                        timers,
+                        accounts,
+                        registry,
+                        maxFailures,
+                        blockDuration,
+                        askTimeout)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -142,7 +148,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
               replyTo -> new UserRegistry.IsOnline(user, replyTo),
               // Without an answer, carry on: registering the session is the decisive check.
               (status, failure) ->
-                  new OnlineStatusReceived(user, status != null && status.online(), command.replyTo()));
+                  new OnlineStatusReceived(
+                      user, status != null && status.online(), command.replyTo()));
     }
     return this;
   }
@@ -171,7 +178,11 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
         timers.startSingleTimer(user, new BlockExpired(user), blockDuration);
         getContext()
             .getLog()
-            .warn("login blocked user={} failures={} for={}s", user, count, blockDuration.toSeconds());
+            .warn(
+                "login blocked user={} failures={} for={}s",
+                user,
+                count,
+                blockDuration.toSeconds());
         command.replyTo().tell(PasswordVerdict.BLOCKED_NOW);
       } else {
         getContext().getLog().info("login failed user={} failures={}", user, count);

@@ -23,14 +23,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Who is online, since when, who blocks whom, and the messages kept for users who are offline.
- * The single source of truth for presence and blocks: it admits logged-in sessions, routes direct
+ * Who is online, since when, who blocks whom, and the messages kept for users who are offline. The
+ * single source of truth for presence and blocks: it admits logged-in sessions, routes direct
  * messages to the recipient's outbound frame queue (or into their mailbox), answers whoelse and
  * whoelsesince, and keeps the {@link Broadcaster}'s roster up to date.
  *
  * <p>Replies to commands are the wire frames the requesting session sends back to its client: a
- * specific success frame, or {@link ServerMessage.Error} naming the command and the user. Checks run
- * in the order the behaviour contract gives: unknown user, self, blocked, then online/offline.
+ * specific success frame, or {@link ServerMessage.Error} naming the command and the user. Checks
+ * run in the order the behaviour contract gives: unknown user, self, blocked, then online/offline.
  */
 public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
@@ -69,7 +69,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     ALREADY_ONLINE
   }
 
-  /** The session of {@code username} logged out or timed out. Ignored unless it is the current one. */
+  /**
+   * The session of {@code username} logged out or timed out. Ignored unless it is the current one.
+   */
   public record Unregister(String username, ActorRef<?> session) implements Command {}
 
   /** A direct message; answered with {@code message-accepted} or an error. */
@@ -125,12 +127,16 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private final ActorRef<Broadcaster.Command> broadcaster;
   private final int mailboxCapacity;
   private final Clock clock;
+
   /** Online users in the order they logged in (whoelse lists them that way). */
   private final Map<String, Member> online = new LinkedHashMap<>();
+
   /** When each user who has been online since the server started last logged out. */
   private final Map<String, Instant> lastLogout = new HashMap<>();
+
   /** Blocker to the users they block. */
   private final Map<String, Set<String>> blocks = new HashMap<>();
+
   /** Messages kept for offline users, oldest first. */
   private final Map<String, ArrayDeque<ServerMessage.MessageReceived>> mailboxes = new HashMap<>();
 
@@ -164,7 +170,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   private Behavior<Command> onIsOnline(IsOnline command) {
-    command.replyTo().tell(new OnlineStatus(command.username(), online.containsKey(command.username())));
+    command
+        .replyTo()
+        .tell(new OnlineStatus(command.username(), online.containsKey(command.username())));
     return this;
   }
 
@@ -191,14 +199,14 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   private Behavior<Command> onUnregister(Unregister command) {
-    return leave(command.username(), command.session(), "logged out");
+    return leave(command.username(), command.session());
   }
 
   private Behavior<Command> onSessionTerminated(SessionTerminated signal) {
-    return leave(signal.username(), signal.session(), "connection ended");
+    return leave(signal.username(), signal.session());
   }
 
-  private Behavior<Command> leave(String user, ActorRef<?> session, String how) {
+  private Behavior<Command> leave(String user, ActorRef<?> session) {
     Member member = online.get(user);
     // A late notice about an earlier session must not log out the user's current one.
     if (member == null || !member.session().equals(session)) {
@@ -208,7 +216,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     getContext().unwatch(session);
     lastLogout.put(user, clock.instant());
     broadcaster.tell(new Broadcaster.MemberLeft(user));
-    getContext().getLog().info("user logged out user={} reason={}", user, how);
+    getContext().getLog().info("user logged out user={}", user);
     return this;
   }
 
@@ -222,7 +230,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     } else if (isBlocking(to, from)) {
       command.replyTo().tell(new ServerMessage.Error(Code.BLOCKED_BY_USER, MESSAGE, to));
     } else {
-      ServerMessage.MessageReceived message = new ServerMessage.MessageReceived(from, command.text());
+      ServerMessage.MessageReceived message =
+          new ServerMessage.MessageReceived(from, command.text());
       Member recipient = online.get(to);
       if (recipient != null) {
         recipient.outbox().tell(message);
@@ -253,8 +262,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   /**
-   * Everyone whose time online overlaps the last {@code seconds}: online now (in login order),
-   * then those who logged out within the window, most recent first.
+   * Everyone whose time online overlaps the last {@code seconds}: online now (in login order), then
+   * those who logged out within the window, most recent first.
    */
   private Behavior<Command> onListRecent(ListRecent command) {
     if (command.seconds() < 0) {
@@ -332,7 +341,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, target));
     } else {
-      command.replyTo().tell(new ServerMessage.PeerAddress(target, peer.peerHost(), peer.peerPort()));
+      command
+          .replyTo()
+          .tell(new ServerMessage.PeerAddress(target, peer.peerHost(), peer.peerPort()));
     }
     return this;
   }

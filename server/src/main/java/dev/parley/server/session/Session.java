@@ -13,6 +13,7 @@ import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye.Reason;
+import dev.parley.protocol.ServerMessage.LoginFailed;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.login.LoginGuard;
@@ -31,9 +32,9 @@ import java.util.function.Function;
  *
  * <p>Inbound frames arrive through the stream protocol ({@link StreamStarted}, {@link
  * FrameReceived}, {@link StreamCompleted}, {@link StreamFailed}) with backpressure: the session
- * acknowledges a frame only once the request it caused has been answered, so each connection has
- * at most one request in flight, its commands are answered in order, and a client that sends
- * faster than the server handles its commands is slowed down by TCP instead of filling mailboxes.
+ * acknowledges a frame only once the request it caused has been answered, so each connection has at
+ * most one request in flight, its commands are answered in order, and a client that sends faster
+ * than the server handles its commands is slowed down by TCP instead of filling mailboxes.
  *
  * <p>Outbound frames go to the connection's {@code outbox}, a bounded queue in front of the socket;
  * the registry and broadcaster write events (messages, presence) to it directly. {@link
@@ -102,8 +103,8 @@ public final class Session {
 
   /**
    * @param remote where the client's connection comes from
-   * @param connect attaches the connection to the new session and returns its outbound queue; it
-   *     is given the session's own reference, to which the inbound stream must deliver
+   * @param connect attaches the connection to the new session and returns its outbound queue; it is
+   *     given the session's own reference, to which the inbound stream must deliver
    */
   public static Behavior<Command> create(
       ServerSettings settings,
@@ -113,7 +114,8 @@ public final class Session {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new Session(context, timers, settings, services, remote, connect).handshake()));
+                timers ->
+                    new Session(context, timers, settings, services, remote, connect).handshake()));
   }
 
   private final ActorContext<Command> context;
@@ -126,12 +128,16 @@ public final class Session {
   private final ActorRef<UsernameVerdict> usernameVerdicts;
   private final ActorRef<PasswordVerdict> passwordVerdicts;
   private final ActorRef<Registration> registrations;
+
   /** Where to acknowledge the frame being handled; null until the stream has started. */
   private ActorRef<StreamAck> inbound;
+
   /** The logged-in user; null until the registry has admitted this session. */
   private String user;
+
   /** The user the registry is being asked to admit; null when no registration is in flight. */
   private String registering;
+
   private int badFrames;
 
   private Session(
@@ -149,8 +155,7 @@ public final class Session {
     this.replies = context.messageAdapter(ServerMessage.class, Replied::new);
     this.usernameVerdicts = context.messageAdapter(UsernameVerdict.class, UsernameChecked::new);
     this.passwordVerdicts = context.messageAdapter(PasswordVerdict.class, PasswordChecked::new);
-    this.registrations =
-        context.messageAdapter(Registration.class, RegistrationAnswered::new);
+    this.registrations = context.messageAdapter(Registration.class, RegistrationAnswered::new);
     this.outbox = connect.apply(context.getSelf());
     timers.startSingleTimer(LOGIN_TIMER, LoginTimedOut.INSTANCE, settings.loginTimeout());
   }
@@ -160,31 +165,35 @@ public final class Session {
   /** Waiting for the client's {@code hello}. */
   private Behavior<Command> handshake() {
     return frames(
-        frame -> {
-          if (!(frame instanceof ClientMessage.Hello hello)) {
-            return unexpected(frame);
-          }
-          if (hello.version() != Protocol.VERSION) {
-            context.getLog().warn("unsupported protocol remote={} version={}", remote, hello.version());
-            return close(Reason.UNSUPPORTED_VERSION);
-          }
-          outbox.tell(new ServerMessage.Hello(Protocol.VERSION, SERVER_NAME));
-          ack();
-          return awaitingUsername();
-        })
+            frame -> {
+              if (!(frame instanceof ClientMessage.Hello hello)) {
+                return unexpected(frame);
+              }
+              if (hello.version() != Protocol.VERSION) {
+                context
+                    .getLog()
+                    .warn("unsupported protocol remote={} version={}", remote, hello.version());
+                return close(Reason.UNSUPPORTED_VERSION);
+              }
+              outbox.tell(new ServerMessage.Hello(Protocol.VERSION, SERVER_NAME));
+              ack();
+              return awaitingUsername();
+            })
         .build();
   }
 
   /** Login step one. */
   private Behavior<Command> awaitingUsername() {
     return frames(
-        frame -> {
-          if (!(frame instanceof ClientMessage.Username login)) {
-            return unexpected(frame);
-          }
-          services.loginGuard().tell(new LoginGuard.CheckUsername(login.username(), usernameVerdicts));
-          return checkingUsername(login.username());
-        })
+            frame -> {
+              if (!(frame instanceof ClientMessage.Username login)) {
+                return unexpected(frame);
+              }
+              services
+                  .loginGuard()
+                  .tell(new LoginGuard.CheckUsername(login.username(), usernameVerdicts));
+              return checkingUsername(login.username());
+            })
         .build();
   }
 
@@ -192,36 +201,33 @@ public final class Session {
     return loginPhase()
         .onMessage(
             UsernameChecked.class,
-            checked -> {
-              switch (checked.verdict()) {
-                case PASSWORD_REQUIRED:
-                  outbox.tell(new ServerMessage.PasswordRequired(username));
-                  ack();
-                  return awaitingPassword(username);
-                case UNKNOWN_USER:
-                  return loginFailed(ServerMessage.LoginFailed.Reason.UNKNOWN_USER, username);
-                case ALREADY_ONLINE:
-                  return loginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, username);
-                case BLOCKED:
-                default:
-                  return close(Reason.ACCOUNT_BLOCKED);
-              }
-            })
+            checked ->
+                switch (checked.verdict()) {
+                  case PASSWORD_REQUIRED -> {
+                    outbox.tell(new ServerMessage.PasswordRequired(username));
+                    ack();
+                    yield awaitingPassword(username);
+                  }
+                  case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                  case ALREADY_ONLINE -> loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
+                  case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                })
         .build();
   }
 
   /** Login step two: the username is known and may log in. */
   private Behavior<Command> awaitingPassword(String username) {
     return frames(
-        frame -> {
-          if (!(frame instanceof ClientMessage.Password password)) {
-            return unexpected(frame);
-          }
-          services
-              .loginGuard()
-              .tell(new LoginGuard.Authenticate(username, password.password(), passwordVerdicts));
-          return authenticating(username, password.peerPort());
-        })
+            frame -> {
+              if (!(frame instanceof ClientMessage.Password password)) {
+                return unexpected(frame);
+              }
+              services
+                  .loginGuard()
+                  .tell(
+                      new LoginGuard.Authenticate(username, password.password(), passwordVerdicts));
+              return authenticating(username, password.peerPort());
+            })
         .build();
   }
 
@@ -229,36 +235,31 @@ public final class Session {
     return loginPhase()
         .onMessage(
             PasswordChecked.class,
-            checked -> {
-              switch (checked.verdict()) {
-                case AUTHENTICATED:
-                  services
-                      .registry()
-                      .tell(
-                          new UserRegistry.Register(
-                              username,
-                              context.getSelf(),
-                              outbox,
-                              remote.getAddress().getHostAddress(),
-                              peerPort,
-                              registrations));
-                  registering = username;
-                  return registering(username);
-                case INVALID_PASSWORD:
-                  outbox.tell(
-                      new ServerMessage.LoginFailed(
-                          ServerMessage.LoginFailed.Reason.INVALID_PASSWORD, username));
-                  ack();
-                  return awaitingPassword(username);
-                case UNKNOWN_USER:
-                  return loginFailed(ServerMessage.LoginFailed.Reason.UNKNOWN_USER, username);
-                case BLOCKED_NOW:
-                  return close(Reason.ACCOUNT_LOCKED);
-                case BLOCKED:
-                default:
-                  return close(Reason.ACCOUNT_BLOCKED);
-              }
-            })
+            checked ->
+                switch (checked.verdict()) {
+                  case AUTHENTICATED -> {
+                    services
+                        .registry()
+                        .tell(
+                            new UserRegistry.Register(
+                                username,
+                                context.getSelf(),
+                                outbox,
+                                remote.getAddress().getHostAddress(),
+                                peerPort,
+                                registrations));
+                    registering = username;
+                    yield registering(username);
+                  }
+                  case INVALID_PASSWORD -> {
+                    outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
+                    ack();
+                    yield awaitingPassword(username);
+                  }
+                  case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                  case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
+                  case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                })
         .build();
   }
 
@@ -269,7 +270,7 @@ public final class Session {
             answer -> {
               registering = null;
               if (answer.registration() == Registration.ALREADY_ONLINE) {
-                return loginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, username);
+                return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
               }
               // The registry has written the welcome and any kept messages to the outbox.
               user = username;
@@ -311,7 +312,9 @@ public final class Session {
               // Closed while the registry was admitting us: leave again at once, or messages for
               // the user would be handed to a connection that is already saying goodbye.
               if (answer.registration() == Registration.REGISTERED && registering != null) {
-                services.registry().tell(new UserRegistry.Unregister(registering, context.getSelf()));
+                services
+                    .registry()
+                    .tell(new UserRegistry.Unregister(registering, context.getSelf()));
               }
               registering = null;
               return Behaviors.same();
@@ -331,7 +334,8 @@ public final class Session {
     ActorRef<UserRegistry.Command> registry = services.registry();
     if (frame instanceof ClientMessage.SendMessage message) {
       registry.tell(
-          new UserRegistry.SendDirect(username, message.to(), message.text(), message.id(), replies));
+          new UserRegistry.SendDirect(
+              username, message.to(), message.text(), message.id(), replies));
     } else if (frame instanceof ClientMessage.Broadcast broadcast) {
       services.broadcaster().tell(new Broadcaster.Broadcast(username, broadcast.text(), replies));
     } else if (frame instanceof ClientMessage.WhoElse) {
@@ -394,7 +398,9 @@ public final class Session {
             StreamCompleted.class,
             done -> {
               if (user != null) {
-                context.getLog().warn("connection closed without logout remote={} user={}", remote, user);
+                context
+                    .getLog()
+                    .warn("connection closed without logout remote={} user={}", remote, user);
               } else {
                 context.getLog().info("connection closed before login remote={}", remote);
               }
@@ -404,7 +410,9 @@ public final class Session {
             StreamFailed.class,
             failed -> {
               if (failed.cause() instanceof BufferOverflowException) {
-                context.getLog().warn("client too slow, disconnected remote={} user={}", remote, user);
+                context
+                    .getLog()
+                    .warn("client too slow, disconnected remote={} user={}", remote, user);
               } else {
                 context
                     .getLog()
@@ -432,8 +440,8 @@ public final class Session {
 
   // ---- helpers ----
 
-  private Behavior<Command> loginFailed(ServerMessage.LoginFailed.Reason reason, String username) {
-    outbox.tell(new ServerMessage.LoginFailed(reason, username));
+  private Behavior<Command> loginFailed(LoginFailed.Reason reason, String username) {
+    outbox.tell(new LoginFailed(reason, username));
     ack();
     return awaitingUsername();
   }
@@ -463,10 +471,11 @@ public final class Session {
   }
 
   /**
-   * Ends the session from the server's side: leave the registry if logged in (so that messages
-   * sent from now on are kept for the user), then say goodbye.
+   * Ends the session from the server's side: leave the registry if logged in (so that messages sent
+   * from now on are kept for the user), then say goodbye.
    */
   private Behavior<Command> close(Reason reason) {
+    context.getLog().info("session closing remote={} user={} reason={}", remote, user, reason);
     leaveRegistry();
     timers.cancelAll();
     outbox.tell(new ServerMessage.Goodbye(reason));

@@ -25,8 +25,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Binds the server's TCP port and turns each accepted connection into a {@link Session} child,
- * up to the connection limit (beyond it, the client is told the server is busy). Connections are
+ * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
+ * to the connection limit (beyond it, the client is told the server is busy). Connections are
  * accepted with backpressure: the next is taken once the previous has its session.
  *
  * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
@@ -81,8 +81,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private Tcp.ServerBinding binding;
   private boolean draining;
+
   /** The port is released (or was never bound): no new connection can arrive. */
   private boolean unbound;
+
   private long accepted;
 
   private Listener(
@@ -102,7 +104,13 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     List<Inet.SocketOption> options = List.of(TcpSO.tcpNoDelay(true));
     CompletionStage<Tcp.ServerBinding> binding =
         Tcp.get(getContext().getSystem())
-            .bind(settings.host(), settings.port(), settings.acceptBacklog(), options, false, Optional.empty())
+            .bind(
+                settings.host(),
+                settings.port(),
+                settings.acceptBacklog(),
+                options,
+                false,
+                Optional.empty())
             .to(
                 ActorSink.actorRefWithBackpressure(
                     getContext().getSelf(),
@@ -114,7 +122,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
             .run(materializer);
     getContext()
         .pipeToSelf(
-            binding, (ok, failure) -> failure == null ? new BindSucceeded(ok) : new BindFailed(failure));
+            binding,
+            (ok, failure) -> failure == null ? new BindSucceeded(ok) : new BindFailed(failure));
   }
 
   @Override
@@ -138,7 +147,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     getContext()
         .getLog()
         .info(
-            "Parley server listening on {}:{}", address.getAddress().getHostAddress(), address.getPort());
+            "Parley server listening on {}:{}",
+            address.getAddress().getHostAddress(),
+            address.getPort());
     bound.complete(address);
     return this;
   }
@@ -147,7 +158,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     getContext()
         .getLog()
         .error(
-            "cannot listen on {}:{}: {}", settings.host(), settings.port(), failed.cause().getMessage());
+            "cannot listen on {}:{}: {}",
+            settings.host(),
+            settings.port(),
+            failed.cause().getMessage());
     bound.completeExceptionally(failed.cause());
     return Behaviors.stopped();
   }
@@ -161,13 +175,20 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     Tcp.IncomingConnection connection = accept.connection();
     if (draining) {
       SessionConnection.refuse(
-          connection, new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN), materializer);
+          connection,
+          new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN),
+          materializer);
     } else if (sessions.size() >= settings.maxConnections()) {
       getContext()
           .getLog()
-          .warn("connection limit reached, refusing remote={} limit={}", connection.remoteAddress(), settings.maxConnections());
+          .warn(
+              "connection limit reached, refusing remote={} limit={}",
+              connection.remoteAddress(),
+              settings.maxConnections());
       SessionConnection.refuse(
-          connection, new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY), materializer);
+          connection,
+          new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY),
+          materializer);
     } else {
       InetSocketAddress remote = connection.remoteAddress();
       ActorRef<Session.Command> session =
@@ -181,7 +202,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                   sessionName(remote));
       getContext().watchWith(session, new SessionEnded(session));
       sessions.add(session);
-      getContext().getLog().debug("connection accepted remote={} sessions={}", remote, sessions.size());
+      getContext()
+          .getLog()
+          .debug("connection accepted remote={} sessions={}", remote, sessions.size());
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);
     return this;
@@ -206,7 +229,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       draining = true;
       getContext().getLog().info("stopping: closing {} sessions", sessions.size());
       if (binding != null) {
-        getContext().pipeToSelf(binding.unbind(), (done, failure) -> new Unbound(Done.getInstance()));
+        getContext()
+            .pipeToSelf(binding.unbind(), (done, failure) -> new Unbound(Done.getInstance()));
       } else {
         unbound = true;
       }

@@ -22,10 +22,10 @@ import dev.parley.server.session.Session;
 import java.util.Optional;
 
 /**
- * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the
- * frame limit) → JSON decoding → the session, with backpressure; and a bounded queue of frames →
- * JSON encoding → bytes. The two directions are coupled so that the end of either ends the
- * connection: the inbound side ends when the client closes, the outbound side after {@link
+ * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the frame
+ * limit) → JSON decoding → the session, with backpressure; and a bounded queue of frames → JSON
+ * encoding → bytes. The two directions are coupled so that the end of either ends the connection:
+ * the inbound side ends when the client closes, the outbound side after {@link
  * ServerMessage.Goodbye} has been written or when the queue overflows (a client too slow to read).
  */
 public final class SessionConnection {
