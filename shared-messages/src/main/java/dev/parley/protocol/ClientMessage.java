@@ -1,6 +1,7 @@
 package dev.parley.protocol;
 
 import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.positive;
 import static dev.parley.protocol.Fields.required;
 import static dev.parley.protocol.Fields.validPort;
 
@@ -14,7 +15,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
  * <p>A connection opens with {@link Hello}, logs in with {@link Username} then {@link Password},
  * and afterwards sends commands. The server answers every command with exactly one reply (a
  * specific {@link ServerMessage} or a {@link ServerMessage.Error}) and handles a connection's
- * commands one at a time, in order.
+ * commands one at a time, in order. {@link Acknowledge} is the exception: it is never answered.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
@@ -29,6 +30,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(value = ClientMessage.Unblock.class, name = "unblock"),
   @JsonSubTypes.Type(value = ClientMessage.StartPrivate.class, name = "startprivate"),
   @JsonSubTypes.Type(value = ClientMessage.NoteActivity.class, name = "activity"),
+  @JsonSubTypes.Type(value = ClientMessage.Acknowledge.class, name = "ack"),
   @JsonSubTypes.Type(value = ClientMessage.Logout.class, name = "logout")
 })
 public sealed interface ClientMessage {
@@ -66,13 +68,22 @@ public sealed interface ClientMessage {
   }
 
   /**
-   * A direct message. {@code id} is optional and chosen by the client; the server echoes it in
-   * {@link ServerMessage.MessageAccepted} so replies can be matched to requests.
+   * A direct message. {@code id} is chosen by the client, unique among its sender's messages (a
+   * UUID will do); the server echoes it in {@link ServerMessage.MessageAccepted}, and a message
+   * sent again with the same id (after a reconnect, say) is accepted without being stored or
+   * delivered twice. Without an id there is no such protection.
    */
   record SendMessage(String to, String text, String id) implements ClientMessage {
+    /** Longest client-chosen message id, in characters (a UUID has 36). */
+    public static final int MAX_ID_LENGTH = 64;
+
     public SendMessage {
       required(to, "to");
       required(text, "text");
+      if (id != null && (id.isBlank() || id.length() > MAX_ID_LENGTH)) {
+        throw new IllegalArgumentException(
+            "field 'id' must be 1 to " + MAX_ID_LENGTH + " characters when present");
+      }
     }
 
     public SendMessage(String to, String text) {
@@ -123,6 +134,17 @@ public sealed interface ClientMessage {
    * rejected); it counts as activity for the idle timeout.
    */
   record NoteActivity() implements ClientMessage {}
+
+  /**
+   * Every direct message to this user up to and including {@code seq} (see {@link
+   * ServerMessage.MessageReceived}) has been shown: the server may forget them. Messages not
+   * acknowledged are sent again at the next login. Not answered.
+   */
+  record Acknowledge(long seq) implements ClientMessage {
+    public Acknowledge {
+      positive(seq, "seq");
+    }
+  }
 
   /** End the session; the server answers with {@link ServerMessage.Goodbye} and closes. */
   record Logout() implements ClientMessage {}

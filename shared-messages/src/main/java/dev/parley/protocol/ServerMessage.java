@@ -1,6 +1,7 @@
 package dev.parley.protocol;
 
 import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.positive;
 import static dev.parley.protocol.Fields.present;
 import static dev.parley.protocol.Fields.required;
 import static dev.parley.protocol.Fields.validPort;
@@ -79,11 +80,18 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** A direct message from {@code from}, live or kept while this user was offline. */
-  record MessageReceived(String from, String text) implements ServerMessage {
+  /**
+   * A direct message from {@code from}, live or kept while this user was offline. {@code seq}
+   * numbers this user's messages, increasing (not necessarily by one); the same message sent
+   * again after a reconnect has the same {@code seq}, so a client shows a message only if its seq
+   * is above the highest it has shown, and acknowledges what it has shown with {@code ack}. {@code
+   * id} is the sender's id for the message, when it gave one.
+   */
+  record MessageReceived(String from, String text, long seq, String id) implements ServerMessage {
     public MessageReceived {
       required(from, "from");
       present(text, "text");
+      positive(seq, "seq");
     }
   }
 
@@ -162,11 +170,17 @@ public sealed interface ServerMessage {
   /**
    * A request could not be carried out, or a frame could not be understood. {@code command} is the
    * type of the frame that failed (absent when it could not be read); {@code subject} is the user
-   * the error is about, or a short description for protocol errors. The connection stays open.
+   * the error is about, or a short description for protocol errors; {@code id} echoes the id of the
+   * failed {@code message}, when it had one. The connection stays open.
    */
-  record Error(Code code, String command, String subject) implements ServerMessage {
+  record Error(Code code, String command, String subject, String id) implements ServerMessage {
     public Error {
       present(code, "code");
+    }
+
+    /** An error about a request that carries no id. */
+    public Error(Code code, String command, String subject) {
+      this(code, command, subject, null);
     }
 
     /** What went wrong. */
@@ -189,9 +203,12 @@ public sealed interface ServerMessage {
       /** startprivate: the user is not online. */
       @JsonProperty("user-offline")
       USER_OFFLINE,
-      /** message: the offline recipient's mailbox is full. */
+      /** message: the recipient has too many messages they have not acknowledged yet. */
       @JsonProperty("mailbox-full")
       MAILBOX_FULL,
+      /** message: the server could not store the message; nothing was delivered, send it again. */
+      @JsonProperty("unavailable")
+      UNAVAILABLE,
       /** A field's value is out of range (a negative time, an empty text). */
       @JsonProperty("invalid-argument")
       INVALID_ARGUMENT,

@@ -145,6 +145,7 @@ final class JsonCodecTest {
       codes.put(ServerMessage.Error.Code.NOT_BLOCKED, "not-blocked");
       codes.put(ServerMessage.Error.Code.USER_OFFLINE, "user-offline");
       codes.put(ServerMessage.Error.Code.MAILBOX_FULL, "mailbox-full");
+      codes.put(ServerMessage.Error.Code.UNAVAILABLE, "unavailable");
       codes.put(ServerMessage.Error.Code.INVALID_ARGUMENT, "invalid-argument");
       codes.put(ServerMessage.Error.Code.MALFORMED_FRAME, "malformed-frame");
       codes.put(ServerMessage.Error.Code.UNKNOWN_FRAME, "unknown-frame");
@@ -290,7 +291,7 @@ final class JsonCodecTest {
           List.of(
               JsonCodec.CLIENT.encode(new ClientMessage.SendMessage("bob", text)),
               JsonCodec.CLIENT.encode(new ClientMessage.Broadcast(text)),
-              JsonCodec.SERVER.encode(new ServerMessage.MessageReceived("alice", text)),
+              JsonCodec.SERVER.encode(new ServerMessage.MessageReceived("alice", text, 1, null)),
               JsonCodec.PEER.encode(new PeerMessage.Text(1, text)));
 
       for (ByteString frame : encoded) {
@@ -308,7 +309,7 @@ final class JsonCodecTest {
                   JsonCodec.CLIENT.decode(encoded.get(1).dropRight(1))),
           () ->
               assertEquals(
-                  new Inbound.Frame<>(new ServerMessage.MessageReceived("alice", text)),
+                  new Inbound.Frame<>(new ServerMessage.MessageReceived("alice", text, 1, null)),
                   JsonCodec.SERVER.decode(encoded.get(2).dropRight(1))),
           () ->
               assertEquals(

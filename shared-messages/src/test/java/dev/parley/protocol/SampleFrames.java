@@ -35,6 +35,7 @@ final class SampleFrames {
         new Sample<>(new ClientMessage.Unblock("mallory"), "unblock"),
         new Sample<>(new ClientMessage.StartPrivate("bob"), "startprivate"),
         new Sample<>(new ClientMessage.NoteActivity(), "activity"),
+        new Sample<>(new ClientMessage.Acknowledge(42), "ack"),
         new Sample<>(new ClientMessage.Logout(), "logout"));
   }
 
@@ -47,7 +48,7 @@ final class SampleFrames {
                 ServerMessage.LoginFailed.Reason.INVALID_PASSWORD, "alice"),
             "login-failed"),
         new Sample<>(new ServerMessage.LoginAccepted("alice"), "login-accepted"),
-        new Sample<>(new ServerMessage.MessageReceived("bob", "see you there"), "message-received"),
+        new Sample<>(new ServerMessage.MessageReceived("bob", "see you there", 42, "m-17"), "message-received"),
         new Sample<>(
             new ServerMessage.BroadcastReceived("carol", "deploying now"), "broadcast-received"),
         new Sample<>(new ServerMessage.MessageAccepted("m-1", true), "message-accepted"),
