@@ -5,11 +5,20 @@ import akka.actor.CoordinatedShutdown;
 import ch.qos.logback.classic.LoggerContext;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.parley.server.login.Accounts;
+import dev.parley.server.admin.AccountImport;
+import dev.parley.server.admin.UserAdmin;
+import dev.parley.server.login.CredentialsFile;
+import dev.parley.server.login.PasswordHasher;
+import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreSettings;
+import dev.parley.server.store.StoreSnapshot;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -17,9 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a Parley server node: reads the command line and configuration, loads the accounts, and
- * creates the actor system. Exit status: 0 after a clean stop, 1 when the server cannot start, 2 on
- * a bad command line.
+ * Starts a Parley server node, or runs an account command: reads the command line and
+ * configuration, opens the store (migrating its schema), imports a credentials file, reads the
+ * stored state, and creates the actor system. Exit status: 0 after a clean stop, 1 when the server
+ * cannot start (or an account command is refused), 2 on a bad command line.
  */
 public final class Main {
 
@@ -45,32 +55,74 @@ public final class Main {
       System.out.println(CommandLine.USAGE);
       return;
     }
+    System.exit(invocation.admin().isPresent() ? admin(invocation) : serve(invocation, log));
+  }
 
+  private static int admin(CommandLine.Invocation invocation) {
+    try {
+      Config config = loadConfig(invocation);
+      ServerSettings settings = ServerSettings.fromConfig(config);
+      try (Store store = Store.open(StoreSettings.fromConfig(config))) {
+        BufferedReader stdin =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        return new UserAdmin(
+                store,
+                new PasswordHasher(settings.passwordHashIterations()),
+                UserAdmin.interactive(stdin, System.err),
+                System.out,
+                System.err)
+            .run(invocation.admin().orElseThrow());
+      }
+    } catch (IOException | SQLException | RuntimeException e) {
+      System.err.println("parley-server: " + e.getMessage());
+      return EXIT_CANNOT_START;
+    }
+  }
+
+  private static int serve(CommandLine.Invocation invocation, Logger log) {
     Config config;
     ServerSettings settings;
-    Accounts accounts;
+    StoreSettings storeSettings;
+    Store store;
+    StoreSnapshot snapshot;
     try {
       config = loadConfig(invocation);
       settings = ServerSettings.fromConfig(config);
-      accounts = loadAccounts(invocation, settings, log);
-    } catch (IOException | RuntimeException e) {
+      storeSettings = StoreSettings.fromConfig(config);
+      store = Store.open(storeSettings);
+      log.info("store opened db={}", store.description());
+      importAccounts(store, invocation, settings, log);
+      snapshot = store.load(Clock.systemUTC().instant());
+      log.info(
+          "state loaded accounts={} undelivered={}",
+          snapshot.usernames().size(),
+          snapshot.unacknowledged().values().stream().mapToInt(java.util.List::size).sum());
+    } catch (IOException | SQLException | RuntimeException e) {
       System.err.println("parley-server: " + e.getMessage());
-      System.exit(EXIT_CANNOT_START);
-      return;
+      return EXIT_CANNOT_START;
     }
 
-    ParleyServer server = ParleyServer.start(config, settings, accounts, Clock.systemUTC());
-    CoordinatedShutdown.get(server.system())
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-            "flush-logs",
-            () -> {
-              flushLogs();
-              return CompletableFuture.completedFuture(Done.getInstance());
-            });
+    ParleyServer server =
+        ParleyServer.start(
+            config, settings, new Guardian.Storage(store, storeSettings, snapshot), Clock.systemUTC());
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(server.system());
+    // After the journal has written what it held (service-stop), before the logs are flushed.
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseClusterShutdown(),
+        "close-store",
+        () -> {
+          store.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "flush-logs",
+        () -> {
+          flushLogs();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     try {
-      InetSocketAddress address = server.bound().toCompletableFuture().join();
-      log.debug("bound {}", address);
+      server.bound().toCompletableFuture().join();
     } catch (CompletionException e) {
       System.err.println(
           "parley-server: cannot listen on "
@@ -81,10 +133,50 @@ public final class Main {
               + e.getCause().getMessage());
       server.stop();
       server.terminated().toCompletableFuture().join();
-      System.exit(EXIT_CANNOT_START);
-      return;
+      return EXIT_CANNOT_START;
     }
     server.terminated().toCompletableFuture().join();
+    return 0;
+  }
+
+  /**
+   * Adds the accounts of the credentials file that the store lacks. Without a file (and none named
+   * on the command line), a store with no accounts at all gets the bundled demo accounts.
+   */
+  private static void importAccounts(
+      Store store, CommandLine.Invocation invocation, ServerSettings settings, Logger log)
+      throws IOException, SQLException {
+    Path file = settings.credentialsFile();
+    CredentialsFile.Loaded loaded;
+    String source = file.toString();
+    if (Files.exists(file)) {
+      loaded = CredentialsFile.read(file);
+    } else if (invocation.credentialsFile().isPresent()) {
+      throw new IOException("credentials file " + file + " does not exist");
+    } else if (store.usernames().isEmpty()) {
+      loaded = CredentialsFile.readDemo();
+      source = "bundled demo accounts";
+      log.warn(
+          "no accounts yet and no {} in {}: adding the bundled demo accounts ({});"
+              + " give --credentials FILE or use 'parley-server user add' for real ones",
+          file,
+          Path.of("").toAbsolutePath(),
+          String.join(", ", loaded.passwords().keySet().stream().sorted().toList()));
+    } else {
+      return;
+    }
+    loaded.problems().forEach(problem -> log.warn("skipped credentials line: {}", problem));
+    AccountImport.Result result =
+        AccountImport.run(
+            store,
+            loaded,
+            new PasswordHasher(settings.passwordHashIterations()),
+            Clock.systemUTC().instant());
+    log.info(
+        "accounts imported from={} added={} already-present={}",
+        source,
+        result.added().size(),
+        result.kept().size());
   }
 
   /** Writes out what the asynchronous log appender still holds; the last step of a shutdown. */
@@ -108,27 +200,5 @@ public final class Main {
               .withFallback(base);
     }
     return ConfigFactory.parseMap(invocation.overrides()).withFallback(base).resolve();
-  }
-
-  private static Accounts loadAccounts(
-      CommandLine.Invocation invocation, ServerSettings settings, Logger log) throws IOException {
-    Path file = settings.credentialsFile();
-    Accounts.Loaded loaded;
-    if (Files.exists(file)) {
-      loaded = Accounts.read(file);
-      log.info("accounts loaded file={} count={}", file.toAbsolutePath(), loaded.accounts().size());
-    } else if (invocation.credentialsFile().isPresent()) {
-      throw new IOException("credentials file " + file + " does not exist");
-    } else {
-      loaded = Accounts.readDemo();
-      log.warn(
-          "no {} in {}: using the bundled demo accounts ({}); give --credentials FILE for real"
-              + " ones",
-          file,
-          Path.of("").toAbsolutePath(),
-          String.join(", ", loaded.accounts().usernames().stream().sorted().toList()));
-    }
-    loaded.problems().forEach(problem -> log.warn("skipped credentials line: {}", problem));
-    return loaded.accounts();
   }
 }

@@ -4,7 +4,6 @@ import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
-import dev.parley.server.login.Accounts;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
@@ -31,13 +30,15 @@ public final class ParleyServer {
    *
    * @param config the full configuration (Akka's and {@code parley.server}); settings are read from
    *     it by the caller so that command-line overrides apply to both
+   * @param storage the open store and the state read from it; the caller closes the store once the
+   *     node has {@link #terminated()}
    * @param clock the clock of login and logout times (tests pass a controllable one)
    */
   public static ParleyServer start(
-      Config config, ServerSettings settings, Accounts accounts, Clock clock) {
+      Config config, ServerSettings settings, Guardian.Storage storage, Clock clock) {
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     ActorSystem<Void> system =
-        ActorSystem.create(Guardian.create(settings, accounts, clock, bound), SYSTEM_NAME, config);
+        ActorSystem.create(Guardian.create(settings, storage, clock, bound), SYSTEM_NAME, config);
     // If the node stops before it ever listened, say so to whoever waits for the address.
     system
         .getWhenTerminated()

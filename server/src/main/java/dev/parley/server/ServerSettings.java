@@ -22,11 +22,19 @@ public record ServerSettings(
     int maxBadFrames,
     int maxConnections,
     int mailboxCapacity,
+    int passwordHashIterations,
+    Duration directoryRefresh,
     Duration askTimeout,
     Duration closeTimeout) {
 
   /** The configuration path of the server's settings. */
   public static final String PATH = "parley.server";
+
+  /** Dispatcher of the blocking database calls. */
+  public static final String STORE_DISPATCHER = PATH + ".store-dispatcher";
+
+  /** Dispatcher of password hashing. */
+  public static final String PASSWORD_DISPATCHER = PATH + ".password-dispatcher";
 
   public ServerSettings {
     requirePositive(maxLoginFailures, "max-login-failures");
@@ -35,6 +43,8 @@ public record ServerSettings(
     requirePositive(maxBadFrames, "max-bad-frames");
     requirePositive(maxConnections, "max-connections");
     requirePositive(mailboxCapacity, "mailbox-capacity");
+    requirePositive(passwordHashIterations, "password-hash-iterations");
+    requirePositive(directoryRefresh, "directory-refresh");
     requirePositive(blockDuration, "block-duration");
     requirePositive(idleTimeout, "idle-timeout");
     requirePositive(loginTimeout, "login-timeout");
@@ -62,6 +72,8 @@ public record ServerSettings(
         c.getInt("max-bad-frames"),
         c.getInt("max-connections"),
         c.getInt("mailbox-capacity"),
+        c.getInt("password-hash-iterations"),
+        c.getDuration("directory-refresh"),
         c.getDuration("ask-timeout"),
         c.getDuration("close-timeout"));
   }

@@ -9,11 +9,18 @@ import akka.actor.typed.javadsl.Receive;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.store.Change;
+import dev.parley.server.store.Journal;
+import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.store.StoredMessage;
+import akka.actor.typed.javadsl.TimerScheduler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,6 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * Who is online, since when, who blocks whom, and the messages kept for users who are offline. The
@@ -79,6 +88,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       String from, String to, String text, String id, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
+  /** {@code user}'s client has shown every message up to {@code seq}. Not answered. */
+  public record Acknowledge(String user, long seq) implements Command {}
+
   /** whoelse: answered with {@code online-users}. */
   public record ListOnline(String requester, ActorRef<ServerMessage> replyTo) implements Command {}
 
@@ -100,6 +112,21 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   private record SessionTerminated(String username, ActorRef<?> session) implements Command {}
 
+  private record MessageRecorded(Journal.Recorded recorded) implements Command {}
+
+  private enum DirectoryRefreshDue implements Command {
+    INSTANCE
+  }
+
+  private record DirectoryRefreshed(Collection<String> usernames, Throwable failure)
+      implements Command {}
+
+  /** Identifies a message among all: the recipient and its number for them. */
+  private record MessageKey(String recipient, long seq) {}
+
+  /** A message waiting for the journal, and who to answer when it is durable. */
+  private record PendingSend(ActorRef<ServerMessage> replyTo) {}
+
   /** An online user: where their frames go and where their client takes private chats. */
   private record Member(
       ActorRef<?> session, ActorRef<ServerMessage> outbox, String peerHost, int peerPort) {}
@@ -109,54 +136,96 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private static final String UNBLOCK = "unblock";
   private static final String START_PRIVATE = "startprivate";
 
+  /** How the registry is set up: its limits, and where it finds the list of accounts. */
+  public record Settings(int mailboxCapacity, Duration directoryRefresh) {}
+
   /**
-   * @param usernames every account that exists
-   * @param mailboxCapacity messages kept for one offline user
-   * @param clock the time of logins and logouts, for whoelsesince
+   * @param initial the stored state to start from
+   * @param directory reads every username (off the actor's thread), to notice accounts added or
+   *     removed while the server runs
+   * @param clock the time of logins and logouts (for whoelsesince) and of messages
    */
   public static Behavior<Command> create(
-      Set<String> usernames,
+      StoreSnapshot initial,
       ActorRef<Broadcaster.Command> broadcaster,
-      int mailboxCapacity,
+      ActorRef<Journal.Command> journal,
+      Supplier<CompletionStage<? extends Collection<String>>> directory,
+      Settings settings,
       Clock clock) {
     return Behaviors.setup(
-        context -> new UserRegistry(context, usernames, broadcaster, mailboxCapacity, clock));
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new UserRegistry(
+                        context, timers, initial, broadcaster, journal, directory, settings, clock)));
   }
 
-  private final Set<String> usernames;
   private final ActorRef<Broadcaster.Command> broadcaster;
-  private final int mailboxCapacity;
+  private final ActorRef<Journal.Command> journal;
+  private final Supplier<CompletionStage<? extends Collection<String>>> directory;
+  private final Settings settings;
   private final Clock clock;
+  private final ActorRef<Journal.Recorded> recordedAdapter;
+
+  /** Every account, as of the last look at the store. */
+  private Set<String> usernames;
 
   /** Online users in the order they logged in (whoelse lists them that way). */
   private final Map<String, Member> online = new LinkedHashMap<>();
 
-  /** When each user who has been online since the server started last logged out. */
-  private final Map<String, Instant> lastLogout = new HashMap<>();
+  /** When each user who has ever been online last logged out. */
+  private final Map<String, Instant> lastLogout;
 
   /** Blocker to the users they block. */
   private final Map<String, Set<String>> blocks = new HashMap<>();
 
-  /** Messages kept for offline users, oldest first. */
-  private final Map<String, ArrayDeque<ServerMessage.MessageReceived>> mailboxes = new HashMap<>();
+  /** Each user's durable messages they have not acknowledged, in sequence order. */
+  private final Map<String, ArrayDeque<StoredMessage>> unacknowledged = new HashMap<>();
+
+  /** The last sequence number given to a message for each user. */
+  private final Map<String, Long> lastSeq;
+
+  /** The highest sequence number each user acknowledged. */
+  private final Map<String, Long> ackedSeq;
+
+  /** Messages the journal is writing, and who waits for each. */
+  private final Map<MessageKey, PendingSend> inFlight = new HashMap<>();
+
+  /** How many of {@link #inFlight} are for each recipient (they count towards the capacity). */
+  private final Map<String, Integer> inFlightPerRecipient = new HashMap<>();
 
   private UserRegistry(
       ActorContext<Command> context,
-      Set<String> usernames,
+      TimerScheduler<Command> timers,
+      StoreSnapshot initial,
       ActorRef<Broadcaster.Command> broadcaster,
-      int mailboxCapacity,
+      ActorRef<Journal.Command> journal,
+      Supplier<CompletionStage<? extends Collection<String>>> directory,
+      Settings settings,
       Clock clock) {
     super(context);
-    this.usernames = Set.copyOf(usernames);
     this.broadcaster = broadcaster;
-    this.mailboxCapacity = mailboxCapacity;
+    this.journal = journal;
+    this.directory = directory;
+    this.settings = settings;
     this.clock = clock;
+    this.usernames = new HashSet<>(initial.usernames());
+    this.lastLogout = new HashMap<>(initial.lastLogouts());
+    initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
+    initial.unacknowledged().forEach((user, messages) -> unacknowledged.put(user, new ArrayDeque<>(messages)));
+    this.lastSeq = new HashMap<>(initial.lastSeqs());
+    this.ackedSeq = new HashMap<>(initial.ackedSeqs());
+    this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, MessageRecorded::new);
+    timers.startTimerWithFixedDelay(
+        DirectoryRefreshDue.INSTANCE, DirectoryRefreshDue.INSTANCE, settings.directoryRefresh());
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(SendDirect.class, this::onSendDirect)
+        .onMessage(MessageRecorded.class, this::onMessageRecorded)
+        .onMessage(Acknowledge.class, this::onAcknowledge)
         .onMessage(IsOnline.class, this::onIsOnline)
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, this::onUnregister)
@@ -166,6 +235,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         .onMessage(Block.class, this::onBlock)
         .onMessage(Unblock.class, this::onUnblock)
         .onMessage(LocatePeer.class, this::onLocatePeer)
+        .onMessage(DirectoryRefreshDue.class, due -> onDirectoryRefreshDue())
+        .onMessage(DirectoryRefreshed.class, this::onDirectoryRefreshed)
         .build();
   }
 
@@ -182,6 +253,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       command.replyTo().tell(Registration.ALREADY_ONLINE);
       return this;
     }
+    // An account added since the directory was last read: it just proved it exists.
+    usernames.add(user);
     Member member =
         new Member(command.session(), command.outbox(), command.peerHost(), command.peerPort());
     online.put(user, member);
@@ -189,10 +262,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     // The contract's order: the welcome, then the others hear of it, then the kept messages.
     member.outbox().tell(new ServerMessage.LoginAccepted(user));
     broadcaster.tell(new Broadcaster.MemberJoined(user, member.outbox(), blockList(user)));
-    ArrayDeque<ServerMessage.MessageReceived> kept = mailboxes.remove(user);
+    ArrayDeque<StoredMessage> kept = unacknowledged.get(user);
     if (kept != null) {
-      kept.forEach(member.outbox()::tell);
+      kept.forEach(message -> member.outbox().tell(received(message)));
     }
+    journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant()), null));
     getContext().getLog().info("user logged in user={} from={}", user, command.peerHost());
     command.replyTo().tell(Registration.REGISTERED);
     return this;
@@ -214,7 +288,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
     online.remove(user);
     getContext().unwatch(session);
-    lastLogout.put(user, clock.instant());
+    Instant now = clock.instant();
+    lastLogout.put(user, now);
+    journal.tell(new Journal.Record(new Change.LoggedOut(user, now), null));
     broadcaster.tell(new Broadcaster.MemberLeft(user));
     getContext().getLog().info("user logged out user={}", user);
     return this;
@@ -223,30 +299,108 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private Behavior<Command> onSendDirect(SendDirect command) {
     String from = command.from();
     String to = command.to();
+    Code error = null;
     if (!usernames.contains(to)) {
-      command.replyTo().tell(new ServerMessage.Error(Code.INVALID_USER, MESSAGE, to));
+      error = Code.INVALID_USER;
     } else if (to.equals(from)) {
-      command.replyTo().tell(new ServerMessage.Error(Code.SELF, MESSAGE, to));
+      error = Code.SELF;
     } else if (isBlocking(to, from)) {
-      command.replyTo().tell(new ServerMessage.Error(Code.BLOCKED_BY_USER, MESSAGE, to));
-    } else {
-      ServerMessage.MessageReceived message =
-          new ServerMessage.MessageReceived(from, command.text());
+      error = Code.BLOCKED_BY_USER;
+    } else if (waitingFor(to) >= settings.mailboxCapacity()) {
+      error = Code.MAILBOX_FULL;
+    }
+    if (error != null) {
+      command.replyTo().tell(new ServerMessage.Error(error, MESSAGE, to, command.id()));
+      return this;
+    }
+    long seq = lastSeq.merge(to, 1L, Long::sum);
+    StoredMessage message =
+        new StoredMessage(to, seq, from, command.id(), command.text(), clock.instant());
+    inFlight.put(new MessageKey(to, seq), new PendingSend(command.replyTo()));
+    inFlightPerRecipient.merge(to, 1, Integer::sum);
+    journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
+    return this;
+  }
+
+  /**
+   * The journal has written (or failed to write) a message. The journal answers in the order it was
+   * told, so each recipient's messages arrive here in sequence order.
+   */
+  private Behavior<Command> onMessageRecorded(MessageRecorded recorded) {
+    if (!(recorded.recorded().change() instanceof Change.MessageAppended appended)) {
+      return this;
+    }
+    StoredMessage message = appended.message();
+    String to = message.recipient();
+    PendingSend pending = inFlight.remove(new MessageKey(to, message.seq()));
+    inFlightPerRecipient.computeIfPresent(to, (user, count) -> count > 1 ? count - 1 : null);
+    if (pending == null) {
+      return this;
+    }
+    Store.Outcome outcome = recorded.recorded().outcome();
+    ServerMessage reply;
+    if (outcome == Store.Outcome.STORED) {
+      unacknowledged.computeIfAbsent(to, user -> new ArrayDeque<>()).addLast(message);
       Member recipient = online.get(to);
       if (recipient != null) {
-        recipient.outbox().tell(message);
-        command.replyTo().tell(new ServerMessage.MessageAccepted(command.id(), false));
-      } else {
-        ArrayDeque<ServerMessage.MessageReceived> mailbox =
-            mailboxes.computeIfAbsent(to, user -> new ArrayDeque<>());
-        if (mailbox.size() >= mailboxCapacity) {
-          command.replyTo().tell(new ServerMessage.Error(Code.MAILBOX_FULL, MESSAGE, to));
-        } else {
-          mailbox.addLast(message);
-          command.replyTo().tell(new ServerMessage.MessageAccepted(command.id(), true));
-        }
+        recipient.outbox().tell(received(message));
       }
+      reply = new ServerMessage.MessageAccepted(message.clientId(), recipient == null);
+    } else if (outcome == Store.Outcome.DUPLICATE) {
+      // Sent before, and stored then: accepted again, neither stored nor delivered twice.
+      reply = new ServerMessage.MessageAccepted(message.clientId(), false);
+    } else if (outcome == Store.Outcome.NO_RECIPIENT) {
+      usernames.remove(to);
+      reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, to, message.clientId());
+    } else {
+      reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
+    pending.replyTo().tell(reply);
+    return this;
+  }
+
+  private Behavior<Command> onAcknowledge(Acknowledge ack) {
+    String user = ack.user();
+    if (ack.seq() <= ackedSeq.getOrDefault(user, 0L)) {
+      return this;
+    }
+    ackedSeq.put(user, ack.seq());
+    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
+    while (tail != null && !tail.isEmpty() && tail.peekFirst().seq() <= ack.seq()) {
+      tail.pollFirst();
+    }
+    if (tail != null && tail.isEmpty()) {
+      unacknowledged.remove(user);
+    }
+    journal.tell(new Journal.Record(new Change.Acknowledged(user, ack.seq()), null));
+    return this;
+  }
+
+  /** Messages for {@code user} not acknowledged yet, written or being written. */
+  private int waitingFor(String user) {
+    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
+    return (tail == null ? 0 : tail.size()) + inFlightPerRecipient.getOrDefault(user, 0);
+  }
+
+  private static ServerMessage.MessageReceived received(StoredMessage message) {
+    return new ServerMessage.MessageReceived(
+        message.sender(), message.text(), message.seq(), message.clientId());
+  }
+
+  private Behavior<Command> onDirectoryRefreshDue() {
+    getContext().pipeToSelf(directory.get(), DirectoryRefreshed::new);
+    return this;
+  }
+
+  private Behavior<Command> onDirectoryRefreshed(DirectoryRefreshed refreshed) {
+    if (refreshed.failure() != null) {
+      getContext().getLog().warn("account list refresh failed cause={}", refreshed.failure().toString());
+      return this;
+    }
+    Set<String> current = new HashSet<>(refreshed.usernames());
+    // Someone online has an account, even if it was created after this read began.
+    current.addAll(online.keySet());
+    usernames = current;
     return this;
   }
 
@@ -304,6 +458,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       return this;
     }
     blocks.computeIfAbsent(command.blocker(), user -> new HashSet<>()).add(target);
+    journal.tell(new Journal.Record(new Change.BlockAdded(command.blocker(), target), null));
     blocksChanged(command.blocker());
     command.replyTo().tell(new ServerMessage.BlockConfirmed(target));
     return this;
@@ -324,6 +479,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (blocked.isEmpty()) {
       blocks.remove(command.blocker());
     }
+    journal.tell(new Journal.Record(new Change.BlockRemoved(command.blocker(), target), null));
     blocksChanged(command.blocker());
     command.replyTo().tell(new ServerMessage.UnblockConfirmed(target));
     return this;

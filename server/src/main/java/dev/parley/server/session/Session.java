@@ -259,6 +259,7 @@ public final class Session {
                   case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
                   case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
                   case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                  case UNAVAILABLE -> close(Reason.SERVER_BUSY);
                 })
         .build();
   }
@@ -329,9 +330,16 @@ public final class Session {
   // ---- handlers ----
 
   private Behavior<Command> onCommand(ClientMessage frame) {
-    restartIdleTimer();
     String username = user;
     ActorRef<UserRegistry.Command> registry = services.registry();
+    if (frame instanceof ClientMessage.Acknowledge acknowledge) {
+      // Sent by the client on its own as messages arrive: not the user's activity, and not
+      // answered.
+      registry.tell(new UserRegistry.Acknowledge(username, acknowledge.seq()));
+      ack();
+      return Behaviors.same();
+    }
+    restartIdleTimer();
     if (frame instanceof ClientMessage.SendMessage message) {
       registry.tell(
           new UserRegistry.SendDirect(

@@ -8,45 +8,40 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The accounts the server knows: usernames and their passwords, as read from a credentials file
- * ({@code username password} per line, one space between them, case-sensitive). Immutable.
- *
- * <p>Read once at start-up, before any actor runs, so that no actor does file I/O.
+ * A credentials file of the classic application: one {@code username password} per line, one
+ * space between them, case-sensitive. Parley imports it into its store (hashing the passwords) and
+ * otherwise never keeps a password in clear.
  */
-public final class Accounts {
+public final class CredentialsFile {
 
   /** The demo accounts bundled with the server (the five users of the reference sample run). */
   public static final String DEMO_RESOURCE = "/demo-credentials.txt";
 
   private static final String BYTE_ORDER_MARK = "\uFEFF";
 
-  private final Map<String, byte[]> passwords;
-
-  private Accounts(Map<String, byte[]> passwords) {
-    this.passwords = Map.copyOf(passwords);
-  }
-
-  /** What reading a credentials file produced: the accounts, and one note per line skipped. */
-  public record Loaded(Accounts accounts, List<String> problems) {
+  /**
+   * What reading a credentials file produced: the accounts in file order, and one note per line
+   * skipped.
+   */
+  public record Loaded(Map<String, String> passwords, List<String> problems) {
     public Loaded {
+      passwords = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(passwords));
       problems = List.copyOf(problems);
+    }
+
+    @Override
+    public String toString() {
+      return "Loaded[users=" + passwords.keySet() + ", problems=" + problems + "]";
     }
   }
 
-  /** Accounts from {@code username password} pairs, for tests and tools. */
-  public static Accounts of(Map<String, String> usernameToPassword) {
-    Map<String, byte[]> encoded = new LinkedHashMap<>();
-    usernameToPassword.forEach((user, password) -> encoded.put(user, utf8(password)));
-    return new Accounts(encoded);
-  }
+  private CredentialsFile() {}
 
   /** Reads a credentials file. */
   public static Loaded read(Path file) throws IOException {
@@ -57,7 +52,7 @@ public final class Accounts {
 
   /** Reads the demo accounts bundled with the server. */
   public static Loaded readDemo() {
-    try (InputStream in = Accounts.class.getResourceAsStream(DEMO_RESOURCE)) {
+    try (InputStream in = CredentialsFile.class.getResourceAsStream(DEMO_RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("bundled resource " + DEMO_RESOURCE + " is missing");
       }
@@ -69,7 +64,7 @@ public final class Accounts {
   }
 
   private static Loaded parse(BufferedReader reader, String source) throws IOException {
-    Map<String, byte[]> passwords = new LinkedHashMap<>();
+    Map<String, String> passwords = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     int lineNumber = 0;
     for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -92,33 +87,8 @@ public final class Accounts {
         problems.add(source + ":" + lineNumber + ": duplicate username '" + user + "' ignored");
         continue;
       }
-      passwords.put(user, utf8(line.substring(space + 1)));
+      passwords.put(user, line.substring(space + 1));
     }
-    return new Loaded(new Accounts(passwords), problems);
-  }
-
-  /** Every username, in no particular order. */
-  public Set<String> usernames() {
-    return passwords.keySet();
-  }
-
-  /** Whether an account has this username. */
-  public boolean exists(String username) {
-    return passwords.containsKey(username);
-  }
-
-  /** Whether the password is this account's, compared in constant time. */
-  public boolean passwordMatches(String username, String password) {
-    byte[] expected = passwords.get(username);
-    return expected != null && MessageDigest.isEqual(expected, utf8(password));
-  }
-
-  /** How many accounts there are. */
-  public int size() {
-    return passwords.size();
-  }
-
-  private static byte[] utf8(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
+    return new Loaded(passwords, problems);
   }
 }

@@ -1,0 +1,444 @@
+package dev.parley.server.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.sql.DataSource;
+
+/**
+ * The server's durable state in a relational database, over JDBC: the embedded H2 database by
+ * default, PostgreSQL in production, with the same SQL for both. Every method blocks on the
+ * database, so none may be called on an actor's thread: the actors reach it through the {@link
+ * Journal} (writes) and futures on the store's dispatcher (reads); the admin command line and
+ * start-up call it directly, before any actor runs.
+ *
+ * <p>Thread-safe: each call takes its own connection from a small pool.
+ */
+public final class Store implements AutoCloseable {
+
+  /** What storing one message came to. */
+  public enum Outcome {
+    /** Stored, and to be delivered. */
+    STORED,
+    /** The sender sent this message (same id) before: nothing stored. */
+    DUPLICATE,
+    /** The recipient's account no longer exists: nothing stored. */
+    NO_RECIPIENT,
+    /** Not a message: applied. */
+    APPLIED,
+    /** Not written: the database could not be reached (the journal reports this, not the store). */
+    FAILED
+  }
+
+  private final HikariDataSource dataSource;
+  private final String description;
+
+  private Store(HikariDataSource dataSource, String description) {
+    this.dataSource = dataSource;
+    this.description = description;
+  }
+
+  /** Connects to the configured database, creating it (embedded) and migrating its schema. */
+  public static Store open(StoreSettings settings) throws SQLException {
+    if (settings.embedded()) {
+      Path dir = settings.dataDir();
+      try {
+        Files.createDirectories(dir);
+      } catch (java.io.IOException e) {
+        throw new SQLException("cannot create the data directory " + dir.toAbsolutePath(), e);
+      }
+    }
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(settings.jdbcUrl());
+    if (!settings.user().isBlank()) {
+      config.setUsername(settings.user());
+    }
+    if (!settings.password().isBlank()) {
+      config.setPassword(settings.password());
+    }
+    config.setMaximumPoolSize(settings.poolSize());
+    config.setPoolName("parley-store");
+    // Fail at start-up, with the database's own message, rather than at the first login.
+    config.setInitializationFailTimeout(1);
+    HikariDataSource dataSource;
+    try {
+      dataSource = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new SQLException(
+          "cannot open the database (" + settings.describe() + "): " + cause.getMessage(), e);
+    }
+    try {
+      Migrations.migrate(dataSource);
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      throw e;
+    }
+    return new Store(dataSource, settings.describe());
+  }
+
+  /** Where the data lives, for logs (no credentials). */
+  public String description() {
+    return description;
+  }
+
+  /** The pool, for tests that look at the tables directly. */
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  // ---- accounts ----
+
+  /** The stored password hash of {@code username}, if the account exists. */
+  public Optional<String> passwordHash(String username) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s =
+            c.prepareStatement("SELECT password_hash FROM accounts WHERE username = ?")) {
+      s.setString(1, username);
+      try (ResultSet rows = s.executeQuery()) {
+        return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  /** Every username, sorted. */
+  public List<String> usernames() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rows = s.executeQuery("SELECT username FROM accounts ORDER BY username")) {
+      List<String> names = new ArrayList<>();
+      while (rows.next()) {
+        names.add(rows.getString(1));
+      }
+      return names;
+    }
+  }
+
+  /** Creates an account; false if the username is taken. */
+  public boolean addAccount(String username, String passwordHash, Instant now)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO accounts (username, password_hash, created_at) SELECT ?, ?, ?"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE username = ?)")) {
+      s.setString(1, username);
+      s.setString(2, passwordHash);
+      s.setTimestamp(3, Timestamp.from(now));
+      s.setString(4, username);
+      return s.executeUpdate() == 1;
+    }
+  }
+
+  /** Deletes an account with its blocks and messages; false if there was none. */
+  public boolean removeAccount(String username) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement("DELETE FROM accounts WHERE username = ?")) {
+      s.setString(1, username);
+      return s.executeUpdate() == 1;
+    }
+  }
+
+  /** Replaces a password hash and lifts any lockout; false if there is no such account. */
+  public boolean setPasswordHash(String username, String passwordHash) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "UPDATE accounts SET password_hash = ?, failed_logins = 0, blocked_until = NULL"
+                    + " WHERE username = ?")) {
+      s.setString(1, passwordHash);
+      s.setString(2, username);
+      return s.executeUpdate() == 1;
+    }
+  }
+
+  // ---- start-up ----
+
+  /**
+   * Reads everything the server starts from. Users who were online when the server stopped (a
+   * login after their last logout) are recorded as logged out at {@code now}.
+   */
+  public StoreSnapshot load(Instant now) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "UPDATE accounts SET last_logout = ? WHERE last_login IS NOT NULL"
+                  + " AND (last_logout IS NULL OR last_logout < last_login)")) {
+        s.setTimestamp(1, Timestamp.from(now));
+        s.executeUpdate();
+      }
+      Set<String> usernames = new TreeSet<>();
+      Map<String, Instant> lastLogouts = new HashMap<>();
+      Map<String, StoreSnapshot.Lockout> lockouts = new HashMap<>();
+      Map<String, Long> lastSeqs = new HashMap<>();
+      Map<String, Long> ackedSeqs = new HashMap<>();
+      try (Statement s = c.createStatement();
+          ResultSet rows =
+              s.executeQuery(
+                  "SELECT username, last_logout, failed_logins, blocked_until, last_seq, acked_seq"
+                      + " FROM accounts")) {
+        while (rows.next()) {
+          String user = rows.getString(1);
+          usernames.add(user);
+          Timestamp logout = rows.getTimestamp(2);
+          if (logout != null) {
+            lastLogouts.put(user, logout.toInstant());
+          }
+          int failures = rows.getInt(3);
+          Timestamp blockedUntil = rows.getTimestamp(4);
+          if (failures > 0 || blockedUntil != null) {
+            lockouts.put(
+                user,
+                new StoreSnapshot.Lockout(
+                    failures, blockedUntil == null ? null : blockedUntil.toInstant()));
+          }
+          lastSeqs.put(user, rows.getLong(5));
+          ackedSeqs.put(user, rows.getLong(6));
+        }
+      }
+      Map<String, Set<String>> blocks = new HashMap<>();
+      try (Statement s = c.createStatement();
+          ResultSet rows = s.executeQuery("SELECT blocker, blocked FROM blocks")) {
+        while (rows.next()) {
+          blocks.computeIfAbsent(rows.getString(1), u -> new HashSet<>()).add(rows.getString(2));
+        }
+      }
+      Map<String, List<StoredMessage>> unacknowledged = new LinkedHashMap<>();
+      try (Statement s = c.createStatement();
+          ResultSet rows =
+              s.executeQuery(
+                  "SELECT m.recipient, m.seq, m.sender, m.client_id, m.body, m.sent_at"
+                      + " FROM messages m JOIN accounts a ON a.username = m.recipient"
+                      + " WHERE m.seq > a.acked_seq ORDER BY m.recipient, m.seq")) {
+        while (rows.next()) {
+          StoredMessage message = message(rows);
+          unacknowledged.computeIfAbsent(message.recipient(), u -> new ArrayList<>()).add(message);
+        }
+      }
+      return new StoreSnapshot(
+          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, unacknowledged);
+    }
+  }
+
+  // ---- the journal's writes ----
+
+  /**
+   * Applies {@code changes} in order, in one transaction, and returns the outcome of each. Runs of
+   * messages go to the database as one JDBC batch.
+   */
+  public List<Outcome> apply(List<Change> changes) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        List<Outcome> outcomes = new Writes(c).apply(changes);
+        c.commit();
+        return outcomes;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** Forgets acknowledged messages sent before {@code cutoff}; returns how many. */
+  public int purgeAcknowledged(Instant cutoff) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "DELETE FROM messages WHERE sent_at < ? AND seq <= (SELECT a.acked_seq"
+                    + " FROM accounts a WHERE a.username = messages.recipient)")) {
+      s.setTimestamp(1, Timestamp.from(cutoff));
+      return s.executeUpdate();
+    }
+  }
+
+  private static StoredMessage message(ResultSet rows) throws SQLException {
+    return new StoredMessage(
+        rows.getString(1),
+        rows.getLong(2),
+        rows.getString(3),
+        rows.getString(4),
+        rows.getString(5),
+        rows.getTimestamp(6).toInstant());
+  }
+
+  /** One transaction's writes, with its prepared statements. */
+  private static final class Writes {
+
+    private static final String INSERT_MESSAGE =
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
+            + " SELECT ?, ?, ?, ?, ?, ?"
+            + " WHERE EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
+            + " AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = ? AND client_id = ?)";
+
+    private final Connection connection;
+    private final Map<String, Long> lastSeqs = new HashMap<>();
+    private final Map<String, Long> ackedSeqs = new HashMap<>();
+    private PreparedStatement insertMessage;
+
+    Writes(Connection connection) {
+      this.connection = connection;
+    }
+
+    List<Outcome> apply(List<Change> changes) throws SQLException {
+      Outcome[] outcomes = new Outcome[changes.size()];
+      List<Integer> pending = new ArrayList<>();
+      for (int i = 0; i < changes.size(); i++) {
+        Change change = changes.get(i);
+        if (change instanceof Change.MessageAppended appended) {
+          addMessage(appended.message());
+          pending.add(i);
+          continue;
+        }
+        // Keep the recorded order: messages before this change are written before it.
+        flushMessages(changes, pending, outcomes);
+        applyOther(change);
+        outcomes[i] = Outcome.APPLIED;
+      }
+      flushMessages(changes, pending, outcomes);
+      updateCursors();
+      if (insertMessage != null) {
+        insertMessage.close();
+      }
+      return List.of(outcomes);
+    }
+
+    private void addMessage(StoredMessage m) throws SQLException {
+      if (insertMessage == null) {
+        insertMessage = connection.prepareStatement(INSERT_MESSAGE);
+      }
+      insertMessage.setString(1, m.recipient());
+      insertMessage.setLong(2, m.seq());
+      insertMessage.setString(3, m.sender());
+      insertMessage.setString(4, m.clientId());
+      insertMessage.setString(5, m.text());
+      insertMessage.setTimestamp(6, Timestamp.from(m.sentAt()));
+      insertMessage.setString(7, m.recipient());
+      insertMessage.setString(8, m.sender());
+      insertMessage.setString(9, m.clientId());
+      insertMessage.addBatch();
+    }
+
+    private void flushMessages(List<Change> changes, List<Integer> pending, Outcome[] outcomes)
+        throws SQLException {
+      if (pending.isEmpty()) {
+        return;
+      }
+      int[] counts = insertMessage.executeBatch();
+      for (int j = 0; j < pending.size(); j++) {
+        int index = pending.get(j);
+        StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
+        if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
+          outcomes[index] = Outcome.STORED;
+          lastSeqs.merge(m.recipient(), m.seq(), Math::max);
+        } else {
+          outcomes[index] = isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT;
+        }
+      }
+      pending.clear();
+    }
+
+    private boolean isDuplicate(StoredMessage m) throws SQLException {
+      if (m.clientId() == null) {
+        return false;
+      }
+      try (PreparedStatement s =
+          connection.prepareStatement(
+              "SELECT 1 FROM messages WHERE sender = ? AND client_id = ?")) {
+        s.setString(1, m.sender());
+        s.setString(2, m.clientId());
+        try (ResultSet rows = s.executeQuery()) {
+          return rows.next();
+        }
+      }
+    }
+
+    private void applyOther(Change change) throws SQLException {
+      if (change instanceof Change.Acknowledged ack) {
+        ackedSeqs.merge(ack.user(), ack.seq(), Math::max);
+      } else if (change instanceof Change.LoggedIn in) {
+        update("UPDATE accounts SET last_login = ? WHERE username = ?", Timestamp.from(in.at()), in.user());
+      } else if (change instanceof Change.LoggedOut out) {
+        update(
+            "UPDATE accounts SET last_logout = ? WHERE username = ?", Timestamp.from(out.at()), out.user());
+      } else if (change instanceof Change.BlockAdded block) {
+        update(
+            "INSERT INTO blocks (blocker, blocked) SELECT ?, ?"
+                + " WHERE EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
+                + " AND EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
+                + " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker = ? AND blocked = ?)",
+            block.blocker(),
+            block.blocked(),
+            block.blocker(),
+            block.blocked(),
+            block.blocker(),
+            block.blocked());
+      } else if (change instanceof Change.BlockRemoved unblock) {
+        update(
+            "DELETE FROM blocks WHERE blocker = ? AND blocked = ?", unblock.blocker(), unblock.blocked());
+      } else if (change instanceof Change.LockoutChanged lockout) {
+        update(
+            "UPDATE accounts SET failed_logins = ?, blocked_until = ? WHERE username = ?",
+            lockout.failures(),
+            lockout.blockedUntil() == null ? null : Timestamp.from(lockout.blockedUntil()),
+            lockout.user());
+      } else if (change instanceof Change.PasswordRehashed rehashed) {
+        update(
+            "UPDATE accounts SET password_hash = ? WHERE username = ?",
+            rehashed.passwordHash(),
+            rehashed.user());
+      } else {
+        throw new IllegalArgumentException("unknown change " + change);
+      }
+    }
+
+    /** The per-user high-water marks, once per transaction whatever the number of messages. */
+    private void updateCursors() throws SQLException {
+      for (Map.Entry<String, Long> e : lastSeqs.entrySet()) {
+        update(
+            "UPDATE accounts SET last_seq = ? WHERE username = ? AND last_seq < ?",
+            e.getValue(),
+            e.getKey(),
+            e.getValue());
+      }
+      for (Map.Entry<String, Long> e : ackedSeqs.entrySet()) {
+        update(
+            "UPDATE accounts SET acked_seq = ? WHERE username = ? AND acked_seq < ?",
+            e.getValue(),
+            e.getKey(),
+            e.getValue());
+      }
+    }
+
+    private void update(String sql, Object... parameters) throws SQLException {
+      try (PreparedStatement s = connection.prepareStatement(sql)) {
+        for (int i = 0; i < parameters.length; i++) {
+          s.setObject(i + 1, parameters[i]);
+        }
+        s.executeUpdate();
+      }
+    }
+  }
+}
