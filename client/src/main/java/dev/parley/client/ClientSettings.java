@@ -18,6 +18,12 @@ import java.util.Optional;
  * @param closeTimeout how long private chats may take to close when the client exits
  * @param logoutTimeout how long to wait for the server's goodbye after logout
  * @param maxUnackedPrivate unacknowledged private messages allowed per chat
+ * @param maxUnsentMessages direct messages kept while the server has not accepted them
+ * @param resendDelay wait before sending again a message the server could not store yet
+ * @param reconnectWindow how long to keep trying to reconnect; zero never reconnects
+ * @param reconnectBackoffMin wait before the first reconnection attempt
+ * @param reconnectBackoffMax longest wait between reconnection attempts
+ * @param reconnectBackoffRandomFactor largest random share by which a wait is made longer
  * @param commandPrompt prompt before each command on an interactive terminal
  */
 public record ClientSettings(
@@ -30,6 +36,12 @@ public record ClientSettings(
     Duration closeTimeout,
     Duration logoutTimeout,
     int maxUnackedPrivate,
+    int maxUnsentMessages,
+    Duration resendDelay,
+    Duration reconnectWindow,
+    Duration reconnectBackoffMin,
+    Duration reconnectBackoffMax,
+    double reconnectBackoffRandomFactor,
     String commandPrompt) {
 
   /** Where the client's settings live in the configuration. */
@@ -48,6 +60,20 @@ public record ClientSettings(
     positive(peerHandshakeTimeout, "peer-handshake-timeout");
     positive(closeTimeout, "close-timeout");
     positive(logoutTimeout, "logout-timeout");
+    positive(maxUnsentMessages, "max-unsent-messages");
+    positive(resendDelay, "resend-delay");
+    positive(reconnectBackoffMin, "reconnect-backoff-min");
+    positive(reconnectBackoffMax, "reconnect-backoff-max");
+    if (reconnectWindow == null || reconnectWindow.isNegative()) {
+      throw new IllegalArgumentException("reconnect-window must be 0 or a positive duration");
+    }
+    if (reconnectBackoffMax.compareTo(reconnectBackoffMin) < 0) {
+      throw new IllegalArgumentException(
+          "reconnect-backoff-max must not be shorter than reconnect-backoff-min");
+    }
+    if (!(reconnectBackoffRandomFactor >= 0) || Double.isInfinite(reconnectBackoffRandomFactor)) {
+      throw new IllegalArgumentException("reconnect-backoff-random-factor must be 0 or more");
+    }
     if (peerPort < 0 || peerPort > MAX_PORT) {
       throw new IllegalArgumentException("peer-port must be between 0 and " + MAX_PORT);
     }
@@ -70,12 +96,23 @@ public record ClientSettings(
         client.getDuration("close-timeout"),
         client.getDuration("logout-timeout"),
         client.getInt("max-unacked-private"),
+        client.getInt("max-unsent-messages"),
+        client.getDuration("resend-delay"),
+        client.getDuration("reconnect-window"),
+        client.getDuration("reconnect-backoff-min"),
+        client.getDuration("reconnect-backoff-max"),
+        client.getDouble("reconnect-backoff-random-factor"),
         client.getString("command-prompt"));
   }
 
   /** The configured address for private chats, unless the server connection's is to be used. */
   public Optional<String> peerBindHostOverride() {
     return peerBindHost.isEmpty() ? Optional.empty() : Optional.of(peerBindHost);
+  }
+
+  /** Whether a lost connection is retried; a zero reconnect window means it is not. */
+  public boolean reconnects() {
+    return !reconnectWindow.isZero();
   }
 
   private static void positive(long value, String key) {

@@ -14,7 +14,10 @@ public final class ExitStatus {
   /** The command line could not be understood. */
   public static final int USAGE = 2;
 
-  /** The server could not be reached, or the connection was lost or closed by the server. */
+  /**
+   * The server could not be reached, the connection was lost and not regained within the reconnect
+   * window, or the server closed it for good.
+   */
   public static final int CONNECTION = 3;
 
   /** The server logged the user out for inactivity. */

@@ -1,12 +1,17 @@
 package dev.parley.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.parley.client.testing.TestSettings;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ClientSettingsTest {
 
@@ -18,6 +23,32 @@ class ClientSettingsTest {
     assertEquals(Optional.empty(), settings.peerBindHostOverride());
     assertEquals("> ", settings.commandPrompt());
     assertEquals(Duration.ofSeconds(10), settings.peerHandshakeTimeout());
+    assertEquals(1000, settings.maxUnsentMessages());
+    assertEquals(Duration.ofSeconds(2), settings.resendDelay());
+    assertEquals(Duration.ofMinutes(2), settings.reconnectWindow());
+    assertEquals(Duration.ofMillis(200), settings.reconnectBackoffMin());
+    assertEquals(Duration.ofSeconds(5), settings.reconnectBackoffMax());
+    assertEquals(0.2, settings.reconnectBackoffRandomFactor());
+    assertTrue(settings.reconnects());
+  }
+
+  @Test
+  void shouldNotReconnectWithAZeroWindow() {
+    assertFalse(TestSettings.with("reconnect-window = 0").reconnects());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "max-unsent-messages = 0",
+        "resend-delay = 0s",
+        "reconnect-window = -1s",
+        "reconnect-backoff-min = 0s",
+        "reconnect-backoff-max = 100ms",
+        "reconnect-backoff-random-factor = -0.5"
+      })
+  void shouldRefuseDeliverySettingsThatCannotWork(String setting) {
+    assertThrows(IllegalArgumentException.class, () -> TestSettings.with(setting));
   }
 
   @Test

@@ -98,7 +98,10 @@ class ParleyClientTest {
       terminal.type("falcon\n");
       assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
       connection.send(new ServerMessage.LoginAccepted("hans"));
-      connection.send(new ServerMessage.MessageReceived("yoda", "Hey Dude"));
+      connection.send(new ServerMessage.MessageReceived("yoda", "Hey Dude", 1, "y-1"));
+      // Acknowledged once on the terminal, which is before the next line typed is read.
+      awaitOutput(terminal, "yoda: Hey Dude");
+      connection.expectFrame(new ClientMessage.Acknowledge(1));
 
       terminal.type("whoelse\n");
       connection.expectFrame(new ClientMessage.WhoElse());

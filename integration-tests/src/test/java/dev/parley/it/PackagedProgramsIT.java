@@ -78,7 +78,16 @@ class PackagedProgramsIT {
 
   @Test
   void shouldSayGoodbyeToClientsWhenTheServerIsStopped() {
-    Program hans = client("hans");
+    // A client reconnects after a shutdown by default; this one is told not to, so that it exits.
+    Program hans =
+        track(
+            Program.start(
+                "hans",
+                Program.jar("parley.client.jar"),
+                directory,
+                List.of("-Dparley.client.reconnect-window=0s"),
+                "127.0.0.1",
+                String.valueOf(port)));
     hans.type("hans", "falcon*solo").expect(HeadlessClient.WELCOME);
 
     server.terminate();

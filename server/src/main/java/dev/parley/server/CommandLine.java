@@ -8,10 +8,10 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The server's command line: {@code [server_port block_duration timeout] [options]} to run a
- * node, or {@code user add|remove|passwd|list [NAME] [options]} to manage accounts. Positional
- * arguments and options become configuration overrides, so the configuration stays the single
- * place where settings are read.
+ * The server's command line: {@code [server_port block_duration timeout] [options]} to run a node,
+ * or {@code user add|remove|passwd|list [NAME] [options]} to manage accounts. Positional arguments
+ * and options become configuration overrides, so the configuration stays the single place where
+ * settings are read.
  */
 public final class CommandLine {
 
@@ -44,7 +44,8 @@ public final class CommandLine {
           "  --config FILE        HOCON file layered over the defaults (see reference.conf)",
           "  -h, --help           show this help",
           "",
-          "Any setting can also be given as a system property, e.g. JAVA_OPTS=-Dparley.server.max-connections=100");
+          "Any setting can also be given as a system property, e.g."
+              + " JAVA_OPTS=-Dparley.server.max-connections=100");
 
   /** An account operation of the admin command line. */
   public enum AdminAction {
@@ -138,7 +139,7 @@ public final class CommandLine {
       throw new UsageException("user " + args[1] + " needs a NAME");
     }
     String name = args[2];
-    if (name.length() > 64 || !name.chars().allMatch(c -> c > ' ' && c != 0x7f)) {
+    if (name.isEmpty() || name.length() > 64 || !name.chars().allMatch(c -> c > ' ' && c != 0x7f)) {
       throw new UsageException("a username is 1 to 64 characters without spaces");
     }
     return new Admin(action, Optional.of(name));

@@ -1,12 +1,15 @@
 package dev.parley.server;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.server.CommandLine.AdminAction;
 import dev.parley.server.CommandLine.Invocation;
 import dev.parley.server.CommandLine.UsageException;
+import dev.parley.server.store.StoreSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +25,9 @@ class CommandLineTest {
   void shouldRunWithTheDefaultsWhenGivenNothing() throws UsageException {
     Invocation invocation = CommandLine.parse();
 
-    assertEquals(new Invocation(false, Map.of(), Optional.empty(), Optional.empty()), invocation);
+    assertEquals(
+        new Invocation(false, Map.of(), Optional.empty(), Optional.empty(), Optional.empty()),
+        invocation);
   }
 
   @Test
@@ -110,7 +115,8 @@ class CommandLineTest {
 
   @Test
   void shouldAskForHelpWithEitherSpellingWhateverElseIsGiven() throws UsageException {
-    Invocation help = new Invocation(true, Map.of(), Optional.empty(), Optional.empty());
+    Invocation help =
+        new Invocation(true, Map.of(), Optional.empty(), Optional.empty(), Optional.empty());
 
     assertEquals(help, CommandLine.parse("-h"));
     assertEquals(help, CommandLine.parse("--help"));
@@ -118,6 +124,120 @@ class CommandLineTest {
     assertTrue(
         CommandLine.USAGE.startsWith("Usage: parley-server [server_port block_duration timeout]"));
   }
+
+  // ---- the store ----
+
+  @Test
+  void shouldTurnTheStoreOptionsIntoOverrides() throws UsageException {
+    Invocation invocation =
+        CommandLine.parse(
+            "4000", "--data-dir", "/srv/parley", "--db-url", "jdbc:postgresql://db/parley");
+
+    assertEquals(
+        Map.of(
+            "parley.server.port", 4000,
+            "parley.server.store.data-dir", "/srv/parley",
+            "parley.server.store.url", "jdbc:postgresql://db/parley"),
+        invocation.overrides());
+  }
+
+  @Test
+  void shouldMakeTheStoreOptionsTheStoresSettings(@TempDir Path dir) throws UsageException {
+    StoreSettings embedded =
+        StoreSettings.fromConfig(Main.loadConfig(CommandLine.parse("--data-dir", dir.toString())));
+    StoreSettings postgres =
+        StoreSettings.fromConfig(
+            Main.loadConfig(CommandLine.parse("--db-url", "jdbc:postgresql://db:5432/parley")));
+
+    assertEquals(dir, embedded.dataDir());
+    assertFalse(postgres.embedded());
+    assertEquals("jdbc:postgresql://db:5432/parley", postgres.jdbcUrl());
+  }
+
+  @Test
+  void shouldRefuseAStoreOptionWithoutItsValue() {
+    assertUsageError("--data-dir needs a value", "--data-dir");
+    assertUsageError("--db-url needs a value", "4000", "--db-url");
+    assertUsageError("--db-url needs a value", "--db-url", "--data-dir", "data");
+  }
+
+  // ---- account commands ----
+
+  @Test
+  void shouldParseEveryAccountCommand() throws UsageException {
+    assertEquals(admin(AdminAction.ADD, "hans"), CommandLine.parse("user", "add", "hans"));
+    assertEquals(admin(AdminAction.PASSWD, "hans"), CommandLine.parse("user", "passwd", "hans"));
+    assertEquals(admin(AdminAction.REMOVE, "hans"), CommandLine.parse("user", "remove", "hans"));
+    assertEquals(
+        new Invocation(
+            false,
+            Map.of(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(new CommandLine.Admin(AdminAction.LIST, Optional.empty()))),
+        CommandLine.parse("user", "list"));
+  }
+
+  @Test
+  void shouldTakeTheStoreOptionsAfterAnAccountCommand() throws UsageException {
+    Invocation invocation =
+        CommandLine.parse(
+            "user", "add", "hans", "--data-dir", "/srv/parley", "--config", "parley.conf");
+
+    assertEquals(Map.of("parley.server.store.data-dir", "/srv/parley"), invocation.overrides());
+    assertEquals(Optional.of(Path.of("parley.conf")), invocation.configFile());
+    assertEquals(
+        Optional.of(new CommandLine.Admin(AdminAction.ADD, Optional.of("hans"))),
+        invocation.admin());
+    assertEquals(
+        Map.of("parley.server.store.url", "jdbc:postgresql://db/parley"),
+        CommandLine.parse("user", "list", "--db-url", "jdbc:postgresql://db/parley").overrides());
+  }
+
+  @Test
+  void shouldGiveHelpForAnAccountCommand() throws UsageException {
+    Invocation invocation = CommandLine.parse("user", "remove", "hans", "--help");
+
+    assertTrue(invocation.help());
+    assertEquals(
+        Optional.of(new CommandLine.Admin(AdminAction.REMOVE, Optional.of("hans"))),
+        invocation.admin());
+  }
+
+  @Test
+  void shouldRefuseAnIncompleteOrUnknownAccountCommand() {
+    assertUsageError("user needs one of add, passwd, remove, list", "user");
+    assertUsageError("user needs one of add, passwd, remove, list", "user", "--data-dir", "d");
+    assertUsageError("unknown user command delete", "user", "delete", "hans");
+    assertUsageError("user add needs a NAME", "user", "add");
+    assertUsageError("user passwd needs a NAME", "user", "passwd", "--data-dir", "d");
+    assertUsageError("user remove needs a NAME", "user", "remove");
+  }
+
+  @Test
+  void shouldRefuseAUsernameThatCouldNotBeAnAccount() {
+    String message = "a username is 1 to 64 characters without spaces";
+    assertUsageError(message, "user", "add", "han solo");
+    assertUsageError(message, "user", "add", "x".repeat(65));
+    assertUsageError(message, "user", "add", "");
+    assertUsageError(message, "user", "add", "tab\there");
+    assertEquals(
+        Optional.of("x".repeat(64)),
+        assertDoesNotThrow(() -> CommandLine.parse("user", "add", "x".repeat(64)))
+            .admin()
+            .orElseThrow()
+            .username());
+  }
+
+  @Test
+  void shouldRefuseArgumentsAnAccountCommandDoesNotTake() {
+    assertUsageError("unexpected argument hans", "user", "list", "hans");
+    assertUsageError("unexpected argument 4000", "user", "add", "hans", "4000");
+    assertUsageError("unexpected argument luke", "user", "remove", "hans", "luke");
+    assertUsageError("unknown option --force", "user", "remove", "hans", "--force");
+  }
+
+  // ---- errors ----
 
   @Test
   void shouldRefuseAnUnknownOption() {
@@ -166,6 +286,15 @@ class CommandLineTest {
   @Test
   void shouldNotTakeTheNextOptionAsAnOptionsValue() {
     assertUsageError("--host needs a value", "--host", "--help");
+  }
+
+  private static Invocation admin(AdminAction action, String username) {
+    return new Invocation(
+        false,
+        Map.of(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of(new CommandLine.Admin(action, Optional.of(username))));
   }
 
   private static void assertUsageError(String message, String... args) {

@@ -29,6 +29,8 @@ class ServerSettingsTest {
             10,
             50_000,
             10_000,
+            600_000,
+            Duration.ofSeconds(10),
             Duration.ofSeconds(5),
             Duration.ofSeconds(5)),
         settings);
@@ -40,6 +42,11 @@ class ServerSettingsTest {
     assertInvalid("max-bad-frames = -1", "max-bad-frames must be positive, not -1");
     assertInvalid("block-duration = 0s", "block-duration must be a positive duration, not PT0S");
     assertInvalid("idle-timeout = -5s", "idle-timeout must be a positive duration, not PT-5S");
+    assertInvalid("mailbox-capacity = 0", "mailbox-capacity must be positive, not 0");
+    assertInvalid(
+        "password-hash-iterations = 0", "password-hash-iterations must be positive, not 0");
+    assertInvalid(
+        "directory-refresh = 0s", "directory-refresh must be a positive duration, not PT0S");
   }
 
   @Test

@@ -48,11 +48,11 @@ import java.util.concurrent.CompletionStage;
  * bound) and reported as undelivered when the chat ends. {@link Bye} is the last frame either side
  * sends; the outbound stream completes right after writing it.
  *
- * <p>Commands: {@link Send} a text, {@link Stop} the chat (stopprivate, logout, lost server
- * connection). When the connection has ended, the chat tells its parent {@link Ended} and keeps
- * answering late {@link Send}s with an undelivered notice until the parent, which then routes no
- * more texts to it, answers {@link Release}; then it stops. So a text typed just as a chat ends is
- * reported, never silently lost.
+ * <p>Commands: {@link Send} a text, {@link Stop} the chat (stopprivate, logout, timeout, or the
+ * client giving up on the server after a lost connection). When the connection has ended, the chat
+ * tells its parent {@link Ended} and keeps answering late {@link Send}s with an undelivered notice
+ * until the parent, which then routes no more texts to it, answers {@link Release}; then it stops.
+ * So a text typed just as a chat ends is reported, never silently lost.
  */
 public final class PrivateChat {
 

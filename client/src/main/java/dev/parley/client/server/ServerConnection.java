@@ -1,7 +1,6 @@
 package dev.parley.client.server;
 
 import akka.Done;
-import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
@@ -9,11 +8,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.japi.Pair;
-import akka.stream.javadsl.Keep;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Tcp;
-import akka.stream.typed.javadsl.ActorSink;
 import dev.parley.client.ClientSettings;
 import dev.parley.client.ExitStatus;
 import dev.parley.client.chat.PeerListener;
@@ -21,52 +15,70 @@ import dev.parley.client.chat.PrivateChats;
 import dev.parley.client.command.CommandParser;
 import dev.parley.client.command.UserCommand;
 import dev.parley.client.console.Console;
-import dev.parley.client.net.Connections;
-import dev.parley.client.net.Failures;
-import dev.parley.client.net.StreamAck;
 import dev.parley.client.text.Renderer;
 import dev.parley.client.text.Texts;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
-import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginAccepted;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import dev.parley.protocol.ServerMessage.MessageAccepted;
+import dev.parley.protocol.ServerMessage.MessageReceived;
 import dev.parley.protocol.ServerMessage.PasswordRequired;
 import dev.parley.protocol.ServerMessage.PeerAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The user's session: owns the TCP connection to the server, drives the login dialogue and then the
- * command loop, and shows every frame the server sends.
+ * The user's session with the server: owns the connection to it ({@link ServerLink}), drives the
+ * login dialogue and then the command loop, shows every frame the server sends, and keeps the
+ * session going when the connection is lost.
  *
  * <p>Phases: connecting → binding the {@link PeerListener} on the connection's local address (its
  * port goes into the password frame) → {@code Hello}, then the login dialogue ({@code Username:} →
  * {@code Username}; {@code PasswordRequired} → {@code Password:} → {@code Password}; {@code
- * LoginFailed} asks again) → after {@code LoginAccepted}, the command loop: read a line, parse it
- * ({@link CommandParser}), send the frame or hand private-chat commands to {@link PrivateChats},
- * read the next line at once (replies are shown whenever they come) → finishing. A {@code Goodbye},
- * a lost connection or the end of input leads to finishing: every private chat is closed with the
- * matching reason, the console is closed (last lines shown, a pending read cancelled), and the
+ * LoginFailed} asks again) → after {@code LoginAccepted}, active: read a line, parse it ({@link
+ * CommandParser}), send the frame or hand private-chat commands to {@link PrivateChats}, read the
+ * next line at once (replies are shown whenever they come), and back to active after each lost
+ * connection that reconnecting regains → logging out → finishing.
+ *
+ * <p>Delivery. Each direct message the user sends is kept in the {@link Outbox} under a fresh id
+ * until the server accepts or refuses it; when the server could not store it ({@code unavailable}),
+ * it is sent again, same id, after the resend delay. Each direct message received is shown once, by
+ * its seq, and acknowledged once the console has printed it ({@link Inbox}); one arriving while
+ * logging out is not shown, since it could no longer be acknowledged: the server keeps it for the
+ * next login.
+ *
+ * <p>Reconnecting. A connection lost without a goodbye, or closed with {@code server-shutdown},
+ * does not end the session while the reconnect window lasts: the session goes on reading commands
+ * (direct messages are queued, other server commands refused, private chats work as before, being
+ * direct), connects again after waits that grow ({@link Backoff}), logs in again by itself with the
+ * username, password and peer port of the first login, then sends every message of the outbox
+ * again, in order, with the same ids. {@code already-online} (the server has not noticed the old
+ * connection is gone) is retried; refused credentials, a locked account or the window passing end
+ * the session.
+ *
+ * <p>A goodbye, a lost connection that is not retried, a logout or the end of input lead to
+ * finishing: every private chat is closed with the matching reason, messages never accepted are
+ * counted for the user, the console is closed (last lines shown, a pending read cancelled), and the
  * parent is told {@link Finished} with the exit status.
  *
- * <p>Inbound frames arrive through an {@code ActorSink} with acknowledgements; outbound frames go
- * through a bounded {@code ActorSource}. Commands handled without the server (private messages,
- * usage errors) send {@code NoteActivity}, because the server's idle timer only counts what it
- * receives.
+ * <p>Commands handled without the server (private messages, usage errors) send {@code
+ * NoteActivity}, because the server's idle timer only counts what it receives.
  */
 public final class ServerConnection {
 
-  /** Everything the session reacts to; all of it arrives through adapters and streams. */
+  /** Everything the session reacts to; all of it arrives through adapters, streams and timers. */
   public sealed interface Command {}
 
   /** To the parent: the session is over and the client should exit with {@code exitStatus}. */
@@ -79,26 +91,27 @@ public final class ServerConnection {
       ActorRef<PeerListener.Command> listener,
       ActorRef<Finished> parent) {}
 
-  private record Connected(InetSocketAddress localAddress) implements Command {}
-
-  private record ConnectFailed(Throwable cause) implements Command {}
-
-  private record StreamStarted(ActorRef<StreamAck> ackTo) implements Command {}
-
-  private record FrameReceived(ActorRef<StreamAck> ackTo, Inbound<ServerMessage> inbound)
-      implements Command {}
-
-  private enum StreamCompleted implements Command {
-    INSTANCE
-  }
-
-  private record StreamFailed(Throwable cause) implements Command {}
+  private record LinkReported(ServerLink.Event event) implements Command {}
 
   private record ListenerAnswered(PeerListener.ListenResult result) implements Command {}
 
   private record InputReceived(Console.Input input) implements Command {}
 
   private record ChatsRequested(PrivateChats.ServerRequest request) implements Command {}
+
+  /** The console has printed the direct message with this seq. */
+  private record MessageShown(long seq) implements Command {}
+
+  /** Time to send again the message with this id, which the server could not store. */
+  private record ResendDue(String id) implements Command {}
+
+  private enum ReconnectDue implements Command {
+    INSTANCE
+  }
+
+  private enum ReconnectWindowClosed implements Command {
+    INSTANCE
+  }
 
   private enum ChatsClosed implements Command {
     INSTANCE
@@ -112,7 +125,18 @@ public final class ServerConnection {
     INSTANCE
   }
 
+  /** What it takes to log in again by oneself: the answers of the first login. */
+  private record Login(String username, String password, int peerPort) {
+    /** Never let the password reach a log line through a record's generated toString. */
+    @Override
+    public String toString() {
+      return "Login[username=" + username + ", password=<hidden>, peerPort=" + peerPort + "]";
+    }
+  }
+
   private static final String START_PRIVATE = "startprivate";
+  private static final String MESSAGE = "message";
+  private static final int FIRST_ATTEMPT = 0;
 
   public static Behavior<Command> create(
       ClientSettings settings, String host, int port, Collaborators collaborators) {
@@ -134,14 +158,25 @@ public final class ServerConnection {
   private final ActorRef<PeerListener.Command> listener;
   private final ActorRef<Finished> parent;
   private final ActorRef<Console.Input> inputAdapter;
+  private final ActorRef<Console.Receipt> receiptAdapter;
   private final ActorRef<PeerListener.ListenResult> listenerAdapter;
   private final ActorRef<PrivateChats.ServerRequest> chatsAdapter;
   private final ActorRef<PrivateChats.AllClosed> chatsClosedAdapter;
   private final ActorRef<Done> consoleClosedAdapter;
-  private final Connections.Link<ClientMessage> link;
+  private final Backoff backoff;
+  private final Outbox outbox;
+  private final Inbox inbox = new Inbox();
 
   /** startprivate requests sent and not answered yet: the server answers in order. */
   private final Deque<String> pendingPeerAddresses = new ArrayDeque<>();
+
+  /** The current connection; null while there is none (waiting to reconnect, finished). */
+  private ServerLink link;
+
+  private long linksOpened;
+
+  /** Whether the user was told, since the connection was lost, that messages are queued. */
+  private boolean queuedNoticeShown;
 
   private ServerConnection(
       ActorContext<Command> context,
@@ -160,6 +195,9 @@ public final class ServerConnection {
     this.listener = collaborators.listener();
     this.parent = collaborators.parent();
     this.inputAdapter = context.messageAdapter(Console.Input.class, InputReceived::new);
+    this.receiptAdapter =
+        context.messageAdapter(
+            Console.Receipt.class, receipt -> new MessageShown(receipt.ticket()));
     this.listenerAdapter =
         context.messageAdapter(PeerListener.ListenResult.class, ListenerAnswered::new);
     this.chatsAdapter =
@@ -167,78 +205,46 @@ public final class ServerConnection {
     this.chatsClosedAdapter =
         context.messageAdapter(PrivateChats.AllClosed.class, closed -> ChatsClosed.INSTANCE);
     this.consoleClosedAdapter = context.messageAdapter(Done.class, done -> ConsoleClosed.INSTANCE);
-
-    Sink<Inbound<ServerMessage>, NotUsed> receiver =
-        ActorSink.actorRefWithBackpressure(
-            context.getSelf(),
-            FrameReceived::new,
-            StreamStarted::new,
-            StreamAck.INSTANCE,
-            StreamCompleted.INSTANCE,
-            StreamFailed::new);
-    Pair<CompletionStage<Tcp.OutgoingConnection>, Connections.Link<ClientMessage>> running =
-        Tcp.get(context.getSystem())
-            .outgoingConnection(
-                InetSocketAddress.createUnresolved(host, port),
-                Optional.empty(),
-                Collections.emptyList(),
-                false,
-                Optional.of(settings.connectTimeout()),
-                Optional.empty())
-            .joinMat(
-                Connections.protocolFlow(
-                    JsonCodec.SERVER,
-                    JsonCodec.CLIENT,
-                    settings.maxFrameBytes(),
-                    settings.outboundBuffer(),
-                    receiver,
-                    frame -> false),
-                Keep.both())
-            .run(context.getSystem());
-    this.link = running.second();
-    context.pipeToSelf(
-        running.first(),
-        (connection, failure) ->
-            failure == null
-                ? new Connected(connection.localAddress())
-                : new ConnectFailed(failure));
+    this.backoff =
+        new Backoff(
+            settings.reconnectBackoffMin(),
+            settings.reconnectBackoffMax(),
+            settings.reconnectBackoffRandomFactor());
+    this.outbox = new Outbox(settings.maxUnsentMessages());
+    this.link = openLink();
   }
 
   // Phase: opening the TCP connection.
 
   private Behavior<Command> connecting() {
     return session(
-        Behaviors.receive(Command.class)
-            .onMessage(Connected.class, this::onConnected)
-            .onMessage(ConnectFailed.class, failed -> cannotConnect(failed.cause()))
-            // Before the connection is up, a failed stream is a failed connect.
-            .onMessage(StreamFailed.class, failed -> cannotConnect(failed.cause())),
-        this::unexpected);
+        Behaviors.receive(Command.class),
+        this::onConnected,
+        this::onOtherFrame,
+        this::cannotConnect);
   }
 
-  private Behavior<Command> onConnected(Connected connected) {
+  private Behavior<Command> onConnected(InetSocketAddress localAddress) {
     String bindHost =
-        settings
-            .peerBindHostOverride()
-            .orElseGet(() -> connected.localAddress().getAddress().getHostAddress());
-    context.getLog().info("Connected to {}:{} from {}", host, port, connected.localAddress());
+        settings.peerBindHostOverride().orElseGet(() -> localAddress.getAddress().getHostAddress());
+    context.getLog().info("Connected to {}:{} from {}", host, port, localAddress);
     listener.tell(new PeerListener.Listen(bindHost, listenerAdapter));
     return binding();
   }
 
-  private Behavior<Command> cannotConnect(Throwable cause) {
-    context.getLog().warn("Cannot connect to {}:{}: {}", host, port, cause.toString());
-    print(Texts.cannotConnect(host, port, Failures.describe(cause)));
+  private Behavior<Command> cannotConnect(String reason) {
+    context.getLog().warn("Cannot connect to {}:{}: {}", host, port, reason);
+    print(Texts.cannotConnect(host, port, reason));
     return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
   }
 
   // Phase: starting the peer listener, whose port the login needs.
 
   private Behavior<Command> binding() {
-    return session(
+    return beforeLogin(
         Behaviors.receive(Command.class)
             .onMessage(ListenerAnswered.class, answered -> onListenerAnswered(answered.result())),
-        this::unexpected);
+        this::onOtherFrame);
   }
 
   private Behavior<Command> onListenerAnswered(PeerListener.ListenResult result) {
@@ -255,10 +261,10 @@ public final class ServerConnection {
 
   private Behavior<Command> askUsername(int peerPort) {
     console.tell(new Console.ReadLine(Texts.USERNAME_PROMPT, false, inputAdapter));
-    return session(
+    return beforeLogin(
         Behaviors.receive(Command.class)
             .onMessage(InputReceived.class, input -> onUsernameInput(input.input(), peerPort)),
-        this::unexpected);
+        this::onOtherFrame);
   }
 
   private Behavior<Command> onUsernameInput(Console.Input input, int peerPort) {
@@ -270,17 +276,17 @@ public final class ServerConnection {
       return askUsername(peerPort);
     }
     send(new ClientMessage.Username(username));
-    return session(
-        Behaviors.receive(Command.class), frame -> onLoginReply(frame, peerPort, username));
+    return beforeLogin(
+        Behaviors.receive(Command.class), frame -> onUsernameReply(frame, peerPort, username));
   }
 
   private Behavior<Command> askPassword(int peerPort, String username) {
     console.tell(new Console.ReadLine(Texts.PASSWORD_PROMPT, true, inputAdapter));
-    return session(
+    return beforeLogin(
         Behaviors.receive(Command.class)
             .onMessage(
                 InputReceived.class, input -> onPasswordInput(input.input(), peerPort, username)),
-        this::unexpected);
+        this::onOtherFrame);
   }
 
   private Behavior<Command> onPasswordInput(Console.Input input, int peerPort, String username) {
@@ -290,33 +296,46 @@ public final class ServerConnection {
     if (line.text().isBlank()) {
       return askPassword(peerPort, username);
     }
-    send(new ClientMessage.Password(line.text(), peerPort));
-    return session(
-        Behaviors.receive(Command.class), frame -> onLoginReply(frame, peerPort, username));
+    Login login = new Login(username, line.text(), peerPort);
+    send(new ClientMessage.Password(login.password(), peerPort));
+    return beforeLogin(Behaviors.receive(Command.class), frame -> onPasswordReply(frame, login));
   }
 
-  private Behavior<Command> onLoginReply(ServerMessage frame, int peerPort, String username) {
+  private Behavior<Command> onUsernameReply(ServerMessage frame, int peerPort, String username) {
     if (frame instanceof PasswordRequired) {
       return askPassword(peerPort, username);
     } else if (frame instanceof LoginFailed failed) {
-      return switch (failed.reason()) {
-        case INVALID_PASSWORD -> {
-          print(Texts.INVALID_PASSWORD);
-          yield askPassword(peerPort, username);
-        }
-        case UNKNOWN_USER -> {
-          print(Texts.unknownUsername(username));
-          yield askUsername(peerPort);
-        }
-        case ALREADY_ONLINE -> {
-          print(Texts.alreadyLoggedIn(username));
-          yield askUsername(peerPort);
-        }
-      };
-    } else if (frame instanceof LoginAccepted accepted) {
-      return loggedIn(accepted.username());
+      return onLoginFailed(failed, peerPort, username);
     }
-    return unexpected(frame);
+    return onOtherFrame(frame);
+  }
+
+  private Behavior<Command> onPasswordReply(ServerMessage frame, Login login) {
+    if (frame instanceof LoginAccepted) {
+      return loggedIn(login);
+    } else if (frame instanceof PasswordRequired) {
+      return askPassword(login.peerPort(), login.username());
+    } else if (frame instanceof LoginFailed failed) {
+      return onLoginFailed(failed, login.peerPort(), login.username());
+    }
+    return onOtherFrame(frame);
+  }
+
+  private Behavior<Command> onLoginFailed(LoginFailed failed, int peerPort, String username) {
+    return switch (failed.reason()) {
+      case INVALID_PASSWORD -> {
+        print(Texts.INVALID_PASSWORD);
+        yield askPassword(peerPort, username);
+      }
+      case UNKNOWN_USER -> {
+        print(Texts.unknownUsername(username));
+        yield askUsername(peerPort);
+      }
+      case ALREADY_ONLINE -> {
+        print(Texts.alreadyLoggedIn(username));
+        yield askUsername(peerPort);
+      }
+    };
   }
 
   private Behavior<Command> quit() {
@@ -324,67 +343,105 @@ public final class ServerConnection {
     return finish(ExitStatus.OK, Bye.Reason.LOGGED_OUT);
   }
 
-  // Phase: logged in, reading commands.
-
-  private Behavior<Command> loggedIn(String me) {
-    context.getLog().info("Logged in as {}", me);
-    print(Texts.WELCOME);
-    chats.tell(new PrivateChats.LoggedIn(me, chatsAdapter));
-    console.tell(new Console.ReadCommand(inputAdapter));
-    return session(
-        Behaviors.receive(Command.class)
-            .onMessage(InputReceived.class, input -> onCommandInput(input.input()))
-            .onMessage(ChatsRequested.class, this::onChatsRequested),
-        this::onSessionFrame);
+  /** Completes a phase before the first login: losing the connection then ends the session. */
+  private Behavior<Command> beforeLogin(
+      BehaviorBuilder<Command> phase, Function<ServerMessage, Behavior<Command>> onFrame) {
+    return session(phase, onFrame, reason -> connectionLostForGood(reason));
   }
 
-  private Behavior<Command> onCommandInput(Console.Input input) {
+  // Phase: logged in and connected, reading commands.
+
+  private Behavior<Command> loggedIn(Login login) {
+    context.getLog().info("Logged in as {}", login.username());
+    print(Texts.WELCOME);
+    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter));
+    console.tell(new Console.ReadCommand(inputAdapter));
+    return active(login);
+  }
+
+  private Behavior<Command> active(Login login) {
+    return session(
+        Behaviors.receive(Command.class)
+            .onMessage(
+                InputReceived.class, input -> onInput(input.input(), this::carryOut, this::logout))
+            .onMessage(ChatsRequested.class, requested -> onChatsRequested(requested.request()))
+            .onMessage(MessageShown.class, this::onMessageShown)
+            .onMessage(ResendDue.class, this::onResendDue),
+        frame -> onActiveFrame(frame, login),
+        reason -> onConnectionLost(login, reason));
+  }
+
+  /** Runs a command line: {@code carryOut} for a command, {@code logout} for its end. */
+  private Behavior<Command> onInput(
+      Console.Input input, Consumer<UserCommand> carryOut, Supplier<Behavior<Command>> logout) {
     if (!(input instanceof Console.LineRead line)) {
-      return logout();
+      return logout.get();
     }
     UserCommand command = CommandParser.parse(line.text());
     if (command instanceof UserCommand.Logout) {
-      return logout();
+      return logout.get();
     }
-    carryOut(command);
+    carryOut.accept(command);
     console.tell(new Console.ReadCommand(inputAdapter));
     return Behaviors.same();
   }
 
   private void carryOut(UserCommand command) {
-    if (command instanceof UserCommand.Message m) {
-      send(new ClientMessage.SendMessage(m.user(), m.text()));
-    } else if (command instanceof UserCommand.Broadcast b) {
-      send(new ClientMessage.Broadcast(b.text()));
-    } else if (command instanceof UserCommand.WhoElse) {
-      send(new ClientMessage.WhoElse());
-    } else if (command instanceof UserCommand.WhoElseSince w) {
-      send(new ClientMessage.WhoElseSince(w.seconds()));
-    } else if (command instanceof UserCommand.Block b) {
-      send(new ClientMessage.Block(b.user()));
-    } else if (command instanceof UserCommand.Unblock u) {
-      send(new ClientMessage.Unblock(u.user()));
+    Optional<ClientMessage> request = serverRequest(command);
+    if (request.isPresent()) {
+      send(request.get());
+    } else if (command instanceof UserCommand.Message message) {
+      sendMessage(message);
     } else if (command instanceof UserCommand.StartPrivate s) {
       // PrivateChats answers with a server request either way (address or activity).
       chats.tell(new PrivateChats.Start(s.user()));
-    } else if (command instanceof UserCommand.Private p) {
-      chats.tell(new PrivateChats.SendPrivate(p.user(), p.text()));
-      send(new ClientMessage.NoteActivity());
-    } else if (command instanceof UserCommand.StopPrivate s) {
-      chats.tell(new PrivateChats.StopPrivate(s.user()));
-      send(new ClientMessage.NoteActivity());
-    } else if (command instanceof UserCommand.Help) {
-      Texts.HELP.forEach(this::print);
-      send(new ClientMessage.NoteActivity());
-    } else if (command instanceof UserCommand.Rejected rejected) {
-      print(rejected.error());
+    } else if (!(command instanceof UserCommand.Blank)) {
+      // A blank line is no command at all, and no activity either.
+      carryOutLocally(command);
       send(new ClientMessage.NoteActivity());
     }
-    // A blank line is no command at all, and no activity either.
   }
 
-  private Behavior<Command> onChatsRequested(ChatsRequested requested) {
-    if (requested.request() instanceof PrivateChats.RequestPeerAddress address) {
+  /** The frame for a command that only the server answers, if it is one. */
+  private static Optional<ClientMessage> serverRequest(UserCommand command) {
+    if (command instanceof UserCommand.Broadcast b) {
+      return Optional.of(new ClientMessage.Broadcast(b.text()));
+    } else if (command instanceof UserCommand.WhoElse) {
+      return Optional.of(new ClientMessage.WhoElse());
+    } else if (command instanceof UserCommand.WhoElseSince w) {
+      return Optional.of(new ClientMessage.WhoElseSince(w.seconds()));
+    } else if (command instanceof UserCommand.Block b) {
+      return Optional.of(new ClientMessage.Block(b.user()));
+    } else if (command instanceof UserCommand.Unblock u) {
+      return Optional.of(new ClientMessage.Unblock(u.user()));
+    }
+    return Optional.empty();
+  }
+
+  /** Commands the server never sees: private chats, help, rejected lines. */
+  private void carryOutLocally(UserCommand command) {
+    if (command instanceof UserCommand.Private p) {
+      chats.tell(new PrivateChats.SendPrivate(p.user(), p.text()));
+    } else if (command instanceof UserCommand.StopPrivate s) {
+      chats.tell(new PrivateChats.StopPrivate(s.user()));
+    } else if (command instanceof UserCommand.Help) {
+      Texts.HELP.forEach(this::print);
+    } else if (command instanceof UserCommand.Rejected rejected) {
+      print(rejected.error());
+    }
+  }
+
+  private void sendMessage(UserCommand.Message message) {
+    if (outbox.isFull()) {
+      print(Texts.tooManyUnsent(settings.maxUnsentMessages()));
+      send(new ClientMessage.NoteActivity());
+      return;
+    }
+    send(outbox.add(message.user(), message.text()).frame());
+  }
+
+  private Behavior<Command> onChatsRequested(PrivateChats.ServerRequest request) {
+    if (request instanceof PrivateChats.RequestPeerAddress address) {
       pendingPeerAddresses.add(address.user());
       send(new ClientMessage.StartPrivate(address.user()));
     } else {
@@ -393,36 +450,308 @@ public final class ServerConnection {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onSessionFrame(ServerMessage frame) {
-    if (frame instanceof PeerAddress address) {
+  private Behavior<Command> onMessageShown(MessageShown shown) {
+    inbox.shown(shown.seq());
+    acknowledgeShown();
+    return Behaviors.same();
+  }
+
+  private void acknowledgeShown() {
+    inbox.acknowledgement().ifPresent(seq -> send(new ClientMessage.Acknowledge(seq)));
+  }
+
+  private Behavior<Command> onResendDue(ResendDue due) {
+    outbox.find(due.id()).ifPresent(entry -> send(entry.frame()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onActiveFrame(ServerMessage frame, Login login) {
+    if (frame instanceof MessageReceived received) {
+      show(received);
+    } else if (frame instanceof Goodbye goodbye
+        && goodbye.reason() == Goodbye.Reason.SERVER_SHUTDOWN
+        && settings.reconnects()) {
+      return onServerShutdown(login);
+    } else if (frame instanceof Goodbye goodbye) {
+      return onGoodbye(goodbye);
+    } else {
+      onReply(frame, true);
+    }
+    return Behaviors.same();
+  }
+
+  private void show(MessageReceived received) {
+    if (inbox.admit(received.seq())) {
+      // Acknowledged only once shown: an ack promises the user has seen it.
+      console.tell(
+          new Console.PrintWithReceipt(
+              Texts.received(received.from(), received.text()), received.seq(), receiptAdapter));
+    } else {
+      context.getLog().debug("Message {} was shown already", received.seq());
+      // Sent again because its ack was lost with a connection: acknowledging it again is harmless.
+      acknowledgeShown();
+    }
+  }
+
+  /**
+   * A reply to a command, or an event other than a direct message: bookkeeping for direct messages
+   * and private chats, then the lines it renders as. {@code retrying} is whether a message the
+   * server could not store will be sent again (not while logging out).
+   */
+  private void onReply(ServerMessage frame, boolean retrying) {
+    if (frame instanceof MessageAccepted accepted) {
+      if (outbox.remove(accepted.id()).isEmpty()) {
+        context.getLog().debug("Accepted message {} was not waiting", accepted.id());
+      }
+    } else if (frame instanceof ServerMessage.Error error && MESSAGE.equals(error.command())) {
+      onMessageRefused(error, retrying);
+    } else if (frame instanceof PeerAddress address) {
       String requested = pendingPeerAddresses.poll();
       if (requested == null) {
         context.getLog().warn("Unrequested peer address for {}", address.user());
       } else {
         chats.tell(new PrivateChats.PeerAddressReceived(requested, address.host(), address.port()));
       }
-      return Behaviors.same();
+    } else {
+      if (frame instanceof ServerMessage.Error error && START_PRIVATE.equals(error.command())) {
+        String requested = pendingPeerAddresses.poll();
+        if (requested != null) {
+          chats.tell(new PrivateChats.PeerAddressRefused(requested));
+        }
+      }
+      Renderer.render(frame).forEach(this::print);
     }
-    if (frame instanceof ServerMessage.Error error && START_PRIVATE.equals(error.command())) {
-      String requested = pendingPeerAddresses.poll();
-      if (requested != null) {
-        chats.tell(new PrivateChats.PeerAddressRefused(requested));
+  }
+
+  private void onMessageRefused(ServerMessage.Error error, boolean retrying) {
+    if (error.code() != ServerMessage.Error.Code.UNAVAILABLE) {
+      if (outbox.remove(error.id()).isEmpty()) {
+        context.getLog().warn("Refused message {} was not waiting: {}", error.id(), error);
+      }
+      print(Renderer.error(error));
+      return;
+    }
+    Optional<Outbox.Entry> entry = outbox.find(error.id());
+    if (entry.isEmpty()) {
+      context.getLog().warn("Unstored message {} was not waiting", error.id());
+    } else if (retrying) {
+      // Kept; sent again later (after a reconnect, whichever comes first). The timer starts
+      // before the line is shown, so whoever sees the line can count on it.
+      timers.startSingleTimer(new ResendDue(entry.get().id()), settings.resendDelay());
+      if (outbox.firstRetry(entry.get().id())) {
+        print(Texts.notStoredYet(entry.get().to()));
       }
     }
-    Renderer.render(frame).forEach(this::print);
+  }
+
+  private Behavior<Command> onServerShutdown(Login login) {
+    context.getLog().info("The server is shutting down");
+    closeLink();
+    print(Texts.goodbye(Goodbye.Reason.SERVER_SHUTDOWN));
+    return startReconnecting(login);
+  }
+
+  private Behavior<Command> onConnectionLost(Login login, String reason) {
+    if (!settings.reconnects()) {
+      return connectionLostForGood(reason);
+    }
+    context.getLog().warn("Lost the connection to {}:{}: {}; reconnecting", host, port, reason);
+    return startReconnecting(login);
+  }
+
+  private Behavior<Command> connectionLostForGood(String reason) {
+    context.getLog().warn("Lost the connection to {}:{} for good: {}", host, port, reason);
+    print(Texts.CONNECTION_LOST);
+    return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
+  }
+
+  // Phases: disconnected, waiting to reconnect or logging in again. The user goes on working.
+
+  private Behavior<Command> startReconnecting(Login login) {
+    // Requests in flight died with the connection. Messages stay in the outbox and all go again
+    // once reconnected (so no resend of one of them is due before); an address request is given
+    // up, or the chats would wait for its answer for ever.
+    outbox.entries().forEach(entry -> timers.cancel(new ResendDue(entry.id())));
+    pendingPeerAddresses.forEach(user -> chats.tell(new PrivateChats.PeerAddressRefused(user)));
+    pendingPeerAddresses.clear();
+    queuedNoticeShown = false;
+    // Timers start before the line is shown, so whoever sees the line can count on them.
+    timers.startSingleTimer(ReconnectWindowClosed.INSTANCE, settings.reconnectWindow());
+    Behavior<Command> waiting = waitToReconnect(login, FIRST_ATTEMPT);
+    print(Texts.RECONNECTING);
+    return waiting;
+  }
+
+  private Behavior<Command> waitToReconnect(Login login, int attempt) {
+    Duration delay = backoff.delay(attempt, ThreadLocalRandom.current().nextDouble());
+    context.getLog().info("Reconnection attempt {} in {} ms", attempt + 1, delay.toMillis());
+    timers.startSingleTimer(ReconnectDue.INSTANCE, delay);
+    return disconnected(
+        Behaviors.receive(Command.class)
+            .onMessageEquals(ReconnectDue.INSTANCE, () -> reconnect(login, attempt)),
+        this::onOtherFrame,
+        reason -> Behaviors.same());
+  }
+
+  private Behavior<Command> reconnect(Login login, int attempt) {
+    link = openLink();
+    inbox.connectionChanged();
+    // Sent at once: they wait in the outbound buffer until the connection is open.
+    send(new ClientMessage.Hello(Protocol.VERSION));
+    send(new ClientMessage.Username(login.username()));
+    return disconnected(
+        Behaviors.receive(Command.class),
+        frame -> onReloginReply(frame, login, attempt),
+        reason -> retryLater(login, attempt, reason));
+  }
+
+  private Behavior<Command> onReloginReply(ServerMessage frame, Login login, int attempt) {
+    if (frame instanceof PasswordRequired) {
+      send(new ClientMessage.Password(login.password(), login.peerPort()));
+      return Behaviors.same();
+    } else if (frame instanceof LoginAccepted) {
+      return reconnected(login);
+    } else if (frame instanceof LoginFailed failed) {
+      return switch (failed.reason()) {
+        // The server has not noticed yet that the old connection is gone.
+        case ALREADY_ONLINE -> retryLater(login, attempt, "still online on the lost connection");
+        // An administrator changed the account meanwhile: asking the user is not this phase's job.
+        case INVALID_PASSWORD, UNKNOWN_USER -> cannotLogInAgain(failed.reason(), login);
+      };
+    } else if (frame instanceof Goodbye goodbye) {
+      return switch (goodbye.reason()) {
+        case SERVER_BUSY, SERVER_SHUTDOWN, TIMED_OUT, LOGGED_OUT ->
+            retryLater(login, attempt, "goodbye " + goodbye.reason());
+        // Locked or blocked accounts, an incompatible server, protocol errors: as at first login.
+        default -> onGoodbye(goodbye);
+      };
+    }
+    return onOtherFrame(frame);
+  }
+
+  private Behavior<Command> retryLater(Login login, int attempt, String why) {
+    context.getLog().info("Reconnection attempt {} failed: {}", attempt + 1, why);
+    // The next attempt is scheduled before the connection closes, for whoever watches it close.
+    Behavior<Command> waiting = waitToReconnect(login, attempt + 1);
+    closeLink();
+    return waiting;
+  }
+
+  private Behavior<Command> cannotLogInAgain(LoginFailed.Reason reason, Login login) {
+    context.getLog().warn("Could not log in again as {}: {}", login.username(), reason);
+    print(Texts.cannotLogInAgain(reason, login.username()));
+    return finish(ExitStatus.LOGIN_REFUSED, Bye.Reason.DISCONNECTED);
+  }
+
+  private Behavior<Command> reconnected(Login login) {
+    timers.cancel(ReconnectWindowClosed.INSTANCE);
+    context.getLog().info("Logged in again as {}", login.username());
+    print(Texts.RECONNECTED);
+    acknowledgeShown();
+    outbox.entries().forEach(entry -> send(entry.frame()));
+    return active(login);
+  }
+
+  /** Completes a phase without a logged-in connection: the user's commands are handled offline. */
+  private Behavior<Command> disconnected(
+      BehaviorBuilder<Command> phase,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
+    return session(
+        phase
+            .onMessage(
+                InputReceived.class,
+                input ->
+                    onInput(input.input(), this::carryOutOffline, this::logOutWhileDisconnected))
+            .onMessage(
+                ChatsRequested.class, requested -> onChatsRequestedOffline(requested.request()))
+            .onMessage(MessageShown.class, shown -> onMessageShownOffline(shown.seq()))
+            .onMessageEquals(ReconnectWindowClosed.INSTANCE, this::giveUp),
+        onFrame,
+        onLinkEnded);
+  }
+
+  private void carryOutOffline(UserCommand command) {
+    if (serverRequest(command).isPresent()) {
+      print(Texts.NOT_CONNECTED);
+    } else if (command instanceof UserCommand.Message message) {
+      queueMessage(message);
+    } else if (command instanceof UserCommand.StartPrivate s) {
+      // The chats may refuse it themselves (already enabled); if not, the address request fails.
+      chats.tell(new PrivateChats.Start(s.user()));
+    } else {
+      carryOutLocally(command);
+    }
+  }
+
+  private void queueMessage(UserCommand.Message message) {
+    if (outbox.isFull()) {
+      print(Texts.tooManyUnsent(settings.maxUnsentMessages()));
+      return;
+    }
+    outbox.add(message.user(), message.text());
+    if (!queuedNoticeShown) {
+      queuedNoticeShown = true;
+      print(Texts.MESSAGE_QUEUED);
+    }
+  }
+
+  private Behavior<Command> onChatsRequestedOffline(PrivateChats.ServerRequest request) {
+    // Activity reports have no server to go to, and the next login restarts its idle timer.
+    if (request instanceof PrivateChats.RequestPeerAddress address) {
+      print(Texts.NOT_CONNECTED);
+      chats.tell(new PrivateChats.PeerAddressRefused(address.user()));
+    }
     return Behaviors.same();
   }
 
+  private Behavior<Command> onMessageShownOffline(long seq) {
+    // Acknowledged once logged in again.
+    inbox.shown(seq);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> giveUp() {
+    context.getLog().warn("Could not reconnect within {}", settings.reconnectWindow());
+    closeLink();
+    print(Texts.CONNECTION_LOST);
+    return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
+  }
+
+  private Behavior<Command> logOutWhileDisconnected() {
+    // Not logged in on the server any more: there is no one to say goodbye to.
+    context.getLog().info("Logging out while disconnected");
+    closeLink();
+    print(Texts.goodbye(Goodbye.Reason.LOGGED_OUT));
+    return finish(ExitStatus.OK, Bye.Reason.LOGGED_OUT);
+  }
+
+  // Phase: logging out, waiting for the server's goodbye.
+
   private Behavior<Command> logout() {
     timers.startSingleTimer(LogoutTimedOut.INSTANCE, settings.logoutTimeout());
+    // Last chance to acknowledge: nothing can be sent after the logout.
+    inbox.finalAcknowledgement().ifPresent(seq -> send(new ClientMessage.Acknowledge(seq)));
     send(new ClientMessage.Logout());
     return session(
         Behaviors.receive(Command.class)
-            .onMessageEquals(LogoutTimedOut.INSTANCE, () -> loggedOutWithoutGoodbye("timeout"))
-            // Closing instead of saying goodbye still does what the user asked for.
-            .onMessageEquals(StreamCompleted.INSTANCE, () -> loggedOutWithoutGoodbye("close"))
-            .onMessage(StreamFailed.class, failed -> loggedOutWithoutGoodbye("failure")),
-        this::onSessionFrame);
+            .onMessageEquals(LogoutTimedOut.INSTANCE, () -> loggedOutWithoutGoodbye("timeout")),
+        this::onFrameWhileLoggingOut,
+        // Closing instead of saying goodbye still does what the user asked for.
+        this::loggedOutWithoutGoodbye);
+  }
+
+  private Behavior<Command> onFrameWhileLoggingOut(ServerMessage frame) {
+    if (frame instanceof Goodbye goodbye) {
+      return onGoodbye(goodbye);
+    } else if (frame instanceof MessageReceived received) {
+      // It could not be acknowledged now, so the server keeps it for the next login: showing it
+      // now too would show it twice.
+      context.getLog().debug("Leaving message {} for the next login", received.seq());
+    } else {
+      onReply(frame, false);
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> loggedOutWithoutGoodbye(String ending) {
@@ -434,35 +763,77 @@ public final class ServerConnection {
   // Shared by every phase until finishing.
 
   /**
-   * Completes a phase's behavior with what every phase before the end does: acknowledge and
-   * dispatch inbound frames (a goodbye ends the session whatever the phase; the rest goes to {@code
-   * onFrame}), and treat the end of the stream as a lost connection.
+   * Completes a phase's behavior with what every phase before the end does with its connection's
+   * events: answer the stream, ignore events of abandoned connections, and pass the rest on.
+   *
+   * @param onFrame every frame from the server, goodbye included
+   * @param onLinkEnded the connection could not be opened or has ended, for the reason given
    */
   private Behavior<Command> session(
-      BehaviorBuilder<Command> phase, Function<ServerMessage, Behavior<Command>> onFrame) {
+      BehaviorBuilder<Command> phase,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
+    return session(phase, this::onOpened, onFrame, onLinkEnded);
+  }
+
+  private Behavior<Command> session(
+      BehaviorBuilder<Command> phase,
+      Function<InetSocketAddress, Behavior<Command>> onOpened,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
     return phase
-        .onMessage(FrameReceived.class, received -> onFrameReceived(received, onFrame))
-        .onMessage(StreamStarted.class, this::onStreamStarted)
-        .onMessageEquals(StreamCompleted.INSTANCE, this::connectionLost)
-        .onMessage(StreamFailed.class, failed -> connectionLost())
+        .onMessage(
+            LinkReported.class,
+            reported -> onLinkReported(reported.event(), onOpened, onFrame, onLinkEnded))
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(this::stale)
         .build();
   }
 
-  private Behavior<Command> onFrameReceived(
-      FrameReceived received, Function<ServerMessage, Behavior<Command>> onFrame) {
-    received.ackTo().tell(StreamAck.INSTANCE);
-    Inbound<ServerMessage> inbound = received.inbound();
+  private Behavior<Command> onLinkReported(
+      ServerLink.Event event,
+      Function<InetSocketAddress, Behavior<Command>> onOpened,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
+    ServerLink.requestNext(event);
+    if (link == null || !link.reported(event)) {
+      context.getLog().debug("Ignoring {} of an abandoned connection", event);
+      return Behaviors.same();
+    } else if (event instanceof ServerLink.Opened opened) {
+      return onOpened.apply(opened.localAddress());
+    } else if (event instanceof ServerLink.FrameReceived received) {
+      return onInbound(received.inbound(), onFrame);
+    } else if (event instanceof ServerLink.Ended ended) {
+      closeLink();
+      return onLinkEnded.apply(ended.reason());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onOpened(InetSocketAddress localAddress) {
+    context.getLog().info("Connected to {}:{} from {}", host, port, localAddress);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onInbound(
+      Inbound<ServerMessage> inbound, Function<ServerMessage, Behavior<Command>> onFrame) {
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
-      return frame.frame() instanceof Goodbye goodbye
-          ? onGoodbye(goodbye)
-          : onFrame.apply(frame.frame());
+      return onFrame.apply(frame.frame());
     }
     // Bad input from the server is not worth ending the session for; an oversized line ends
     // the stream by itself.
     context.getLog().warn("Unreadable frame from the server: {}", inbound);
+    return Behaviors.same();
+  }
+
+  /** A frame the phase has no use for: a goodbye still ends the session. */
+  private Behavior<Command> onOtherFrame(ServerMessage frame) {
+    if (frame instanceof Goodbye goodbye) {
+      return onGoodbye(goodbye);
+    } else if (!(frame instanceof ServerMessage.Hello)) {
+      context.getLog().warn("Unexpected frame from the server now: {}", frame);
+    }
     return Behaviors.same();
   }
 
@@ -478,21 +849,8 @@ public final class ServerConnection {
     return finish(ExitStatus.forGoodbye(goodbye.reason()), byeReason);
   }
 
-  private Behavior<Command> connectionLost() {
-    context.getLog().warn("Lost the connection to {}:{}", host, port);
-    print(Texts.CONNECTION_LOST);
-    return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
-  }
-
-  private Behavior<Command> unexpected(ServerMessage frame) {
-    if (!(frame instanceof ServerMessage.Hello)) {
-      context.getLog().warn("Unexpected frame from the server now: {}", frame);
-    }
-    return Behaviors.same();
-  }
-
   private Behavior<Command> stale(Command command) {
-    // Late answers from a phase already left (a read, a listener reply): nothing to do.
+    // Late answers from a phase already left (a read, a listener reply, a timer): nothing to do.
     context.getLog().debug("Ignoring {}", command);
     return Behaviors.same();
   }
@@ -501,12 +859,15 @@ public final class ServerConnection {
 
   private Behavior<Command> finish(int exitStatus, Bye.Reason reason) {
     timers.cancelAll();
+    if (!outbox.isEmpty()) {
+      context.getLog().warn("{} messages were never accepted by the server", outbox.size());
+      print(Texts.unsent(outbox.size()));
+    }
     chats.tell(new PrivateChats.CloseAll(reason, chatsClosedAdapter));
     return Behaviors.receive(Command.class)
         .onMessageEquals(ChatsClosed.INSTANCE, this::onChatsClosed)
         .onMessageEquals(ConsoleClosed.INSTANCE, () -> onConsoleClosed(exitStatus))
-        .onMessage(FrameReceived.class, this::discard)
-        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onMessage(LinkReported.class, this::discard)
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(this::stale)
         .build();
@@ -519,34 +880,46 @@ public final class ServerConnection {
   }
 
   private Behavior<Command> onConsoleClosed(int exitStatus) {
-    link.killSwitch().shutdown();
+    closeLink();
     context.getLog().info("Session finished with exit status {}", exitStatus);
     parent.tell(new Finished(exitStatus));
     return Behaviors.receive(Command.class)
-        .onMessage(FrameReceived.class, this::discard)
-        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onMessage(LinkReported.class, this::discard)
         .onAnyMessage(this::stale)
         .build();
   }
 
-  private Behavior<Command> discard(FrameReceived received) {
-    received.ackTo().tell(StreamAck.INSTANCE);
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onStreamStarted(StreamStarted started) {
-    started.ackTo().tell(StreamAck.INSTANCE);
+  private Behavior<Command> discard(LinkReported reported) {
+    ServerLink.requestNext(reported.event());
     return Behaviors.same();
   }
 
   private Behavior<Command> onPostStop() {
-    link.killSwitch().shutdown();
+    closeLink();
     return Behaviors.same();
   }
 
+  // Helpers
+
+  private ServerLink openLink() {
+    return ServerLink.open(context, LinkReported::new, settings, host, port, ++linksOpened);
+  }
+
+  /** Closes the current connection, if any; whatever it still reports is stale from now on. */
+  private void closeLink() {
+    if (link != null) {
+      link.close();
+      link = null;
+    }
+  }
+
   private void send(ClientMessage frame) {
+    if (link == null) {
+      context.getLog().debug("Not connected; not sending {}", frame);
+      return;
+    }
     context.getLog().debug("Sending {}", frame);
-    link.outbound().tell(frame);
+    link.send(frame);
   }
 
   private void print(String line) {

@@ -64,6 +64,9 @@ public final class Renderer {
       case NOT_BLOCKED -> Texts.notBlocked(subject);
       case USER_OFFLINE -> Texts.offline(subject);
       case MAILBOX_FULL -> Texts.mailboxFull(subject);
+      // The protocol has it for messages only; other durable commands may get it one day.
+      case UNAVAILABLE ->
+          "message".equals(command) ? Texts.notStoredYet(subject) : Texts.SERVER_UNAVAILABLE;
       case INVALID_ARGUMENT -> Texts.invalidArgument(subject);
       // An unexpected frame has no subject; its type is the command.
       case MALFORMED_FRAME, UNKNOWN_FRAME, UNEXPECTED_FRAME ->

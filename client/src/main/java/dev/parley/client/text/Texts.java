@@ -2,6 +2,7 @@ package dev.parley.client.text;
 
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.protocol.ServerMessage.LoginFailed;
 import java.util.List;
 import java.util.Locale;
 
@@ -28,6 +29,14 @@ public final class Texts {
       "Your message could not be delivered as the recipient has blocked you";
   public static final String NO_ONE_ONLINE = "No other users are online";
   public static final String CONNECTION_LOST = "Error. Lost connection to the server";
+  public static final String RECONNECTING = "Lost connection to the server; reconnecting...";
+  public static final String RECONNECTED = "Reconnected to the server";
+  public static final String SERVER_UNAVAILABLE =
+      "Error. The server could not do that right now. Please try again later";
+  public static final String NOT_CONNECTED =
+      "Error. Not connected to the server; try again once reconnected";
+  public static final String MESSAGE_QUEUED =
+      "Not connected: your message will be sent once the connection is back";
 
   /** Shown by {@code help}. */
   public static final List<String> HELP =
@@ -147,6 +156,13 @@ public final class Texts {
     return "Error. " + clean(user) + "'s mailbox is full; your message was not delivered";
   }
 
+  /** The server could not store a direct message; the client sends it again later. */
+  public static String notStoredYet(String user) {
+    return "Error. The server could not store your message to "
+        + clean(user)
+        + " yet; it will be sent again";
+  }
+
   public static String invalidArgument(String subject) {
     return "Error. Invalid argument: " + clean(subject);
   }
@@ -171,7 +187,30 @@ public final class Texts {
     };
   }
 
+  // Delivery of direct messages
+
+  /** A direct message refused because {@code max} messages are already waiting to be sent. */
+  public static String tooManyUnsent(int max) {
+    return "Error. " + max + " messages are already waiting to be sent; message not sent";
+  }
+
+  /** On exit: direct messages the server never accepted. */
+  public static String unsent(int count) {
+    return "Error. " + count + " message(s) could not be sent";
+  }
+
   // Connection
+
+  /** Logging in again after a lost connection failed for good. */
+  public static String cannotLogInAgain(LoginFailed.Reason reason, String username) {
+    String why =
+        switch (reason) {
+          case INVALID_PASSWORD -> "invalid password";
+          case UNKNOWN_USER -> "unknown username " + clean(username);
+          case ALREADY_ONLINE -> clean(username) + " is already logged in elsewhere";
+        };
+    return "Error. Could not log in again: " + why;
+  }
 
   public static String cannotConnect(String host, int port, String reason) {
     return "Error. Cannot connect to the server at "

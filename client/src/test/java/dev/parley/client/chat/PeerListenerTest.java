@@ -28,17 +28,7 @@ class PeerListenerTest {
   }
 
   private static ClientSettings onPort(int port) {
-    return new ClientSettings(
-        settings.maxFrameBytes(),
-        settings.outboundBuffer(),
-        settings.connectTimeout(),
-        settings.peerBindHost(),
-        port,
-        settings.peerHandshakeTimeout(),
-        settings.closeTimeout(),
-        settings.logoutTimeout(),
-        settings.maxUnackedPrivate(),
-        settings.commandPrompt());
+    return TestSettings.with("peer-port = " + port);
   }
 
   @Test

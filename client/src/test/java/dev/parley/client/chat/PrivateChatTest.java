@@ -297,18 +297,7 @@ class PrivateChatTest {
 
   @Test
   void shouldRefuseTextsBeyondTheUnacknowledgedBound() {
-    ClientSettings tight =
-        new ClientSettings(
-            settings.maxFrameBytes(),
-            settings.outboundBuffer(),
-            settings.connectTimeout(),
-            settings.peerBindHost(),
-            settings.peerPort(),
-            settings.peerHandshakeTimeout(),
-            settings.closeTimeout(),
-            settings.logoutTimeout(),
-            2,
-            settings.commandPrompt());
+    ClientSettings tight = TestSettings.with("max-unacked-private = 2");
     Opened hans = openedByHans(tight);
     hans.chat().tell(new PrivateChat.Send("one"));
     hans.chat().tell(new PrivateChat.Send("two"));

@@ -1,6 +1,9 @@
 package dev.parley.client.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
@@ -21,6 +24,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginFailed;
 import java.io.IOException;
@@ -28,6 +32,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +46,13 @@ class ServerConnectionTest {
 
   private static final ActorTestKit testKit = TestKits.withManualTime();
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
-  private static final ClientSettings settings = TestSettings.defaults();
+
+  /** The defaults, with exact reconnection waits so that manual time can step right onto them. */
+  private static final ClientSettings settings =
+      TestSettings.with("reconnect-backoff-random-factor = 0");
+
+  private static final ClientSettings noReconnect = TestSettings.with("reconnect-window = 0");
+  private static final Duration FIRST_WAIT = settings.reconnectBackoffMin();
   private static final String LOOPBACK = TestListener.LOOPBACK;
   private static final int PEER_PORT = 40_404;
 
@@ -63,6 +74,10 @@ class ServerConnectionTest {
       ActorRef<PrivateChats.ServerRequest> fromChats) {}
 
   private void spawnSession(int port) {
+    spawnSession(port, settings);
+  }
+
+  private void spawnSession(int port, ClientSettings settings) {
     testKit.spawn(
         ServerConnection.create(
             settings,
@@ -74,7 +89,11 @@ class ServerConnectionTest {
 
   /** Connects, lets the listener bind and returns the server's end after the hello. */
   private RawPeer<ClientMessage, ServerMessage> connect() {
-    spawnSession(server.port());
+    return connect(settings);
+  }
+
+  private RawPeer<ClientMessage, ServerMessage> connect(ClientSettings settings) {
+    spawnSession(server.port(), settings);
     RawPeer<ClientMessage, ServerMessage> connection =
         RawPeer.handle(
             server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
@@ -118,7 +137,11 @@ class ServerConnectionTest {
   }
 
   private Session logIn() {
-    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    return logIn(settings);
+  }
+
+  private Session logIn(ClientSettings settings) {
+    RawPeer<ClientMessage, ServerMessage> connection = connect(settings);
     enterUsername(connection, "hans");
     connection.send(new ServerMessage.PasswordRequired("hans"));
     enterPassword(connection, "falcon");
@@ -127,6 +150,59 @@ class ServerConnectionTest {
     PrivateChats.LoggedIn loggedIn = chats.expectMessageClass(PrivateChats.LoggedIn.class);
     assertEquals("hans", loggedIn.me());
     return new Session(connection, expectCommandRead(), loggedIn.server());
+  }
+
+  /** A direct message shown with a print receipt; returns where the receipt goes. */
+  private ActorRef<Console.Receipt> expectShown(String line, long seq) {
+    Console.PrintWithReceipt print = console.expectMessageClass(Console.PrintWithReceipt.class);
+    assertEquals(line, print.line());
+    assertEquals(seq, print.ticket());
+    return print.replyTo();
+  }
+
+  /** The next frame is a direct message to {@code to}; returns its id. */
+  private static String expectMessageFrame(
+      RawPeer<ClientMessage, ServerMessage> connection, String to, String text) {
+    ClientMessage.SendMessage message =
+        assertInstanceOf(ClientMessage.SendMessage.class, connection.expectFrame());
+    assertEquals(to, message.to());
+    assertEquals(text, message.text());
+    assertNotNull(message.id());
+    // A UUID, which the server's limit on ids leaves room for.
+    assertEquals(message.id(), UUID.fromString(message.id()).toString());
+    return message.id();
+  }
+
+  /**
+   * Types a command at the command prompt, expects the lines it prints, then the next read: the
+   * command has been carried out by then, and nothing of it is left for the console probe.
+   */
+  private void type(Session session, String line, String... lines) {
+    answer(session.input(), line);
+    expectLines(lines);
+    expectCommandRead();
+  }
+
+  /** The fake server drops the connection; the session says it is reconnecting. */
+  private void dropAndExpectReconnecting(RawPeer<ClientMessage, ServerMessage> connection) {
+    connection.drop();
+    // The reconnection timers run from before this line is shown.
+    expectLines("Lost connection to the server; reconnecting...");
+  }
+
+  /**
+   * The fake server takes the session's next connection and gets hello, username and password,
+   * without any prompt, as the first login gave them.
+   */
+  private RawPeer<ClientMessage, ServerMessage> acceptLoginAgain() {
+    RawPeer<ClientMessage, ServerMessage> connection =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    connection.expectFrame(new ClientMessage.Username("hans"));
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    connection.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
+    return connection;
   }
 
   /** The session closes the chats with {@code reason}, closes the console and reports. */
@@ -209,12 +285,12 @@ class ServerConnectionTest {
     RawPeer<ClientMessage, ServerMessage> connection = session.server();
 
     answer(session.input(), "message yoda Hey Dude");
-    connection.expectFrame(new ClientMessage.SendMessage("yoda", "Hey Dude"));
+    String id = expectMessageFrame(connection, "yoda", "Hey Dude");
     ActorRef<Console.Input> input = expectCommandRead();
     answer(input, "whoelse");
     connection.expectFrame(new ClientMessage.WhoElse());
     input = expectCommandRead();
-    connection.send(new ServerMessage.MessageAccepted(null, false));
+    connection.send(new ServerMessage.MessageAccepted(id, false));
     connection.send(new ServerMessage.OnlineUsers(List.of("yoda", "luke")));
     expectLines("yoda", "luke");
 
@@ -234,12 +310,13 @@ class ServerConnectionTest {
     connection.send(new ServerMessage.Error(ServerMessage.Error.Code.SELF, "block", "hans"));
     connection.send(
         new ServerMessage.Error(ServerMessage.Error.Code.NOT_BLOCKED, "unblock", "yoda"));
-    connection.send(new ServerMessage.MessageReceived("yoda", "force is strong"));
+    connection.send(new ServerMessage.MessageReceived("yoda", "force is strong", 1, "y-1"));
     expectLines(
         "Your message could not be delivered to some recipients",
         "Error. Cannot block self",
-        "Error. yoda was not blocked",
-        "yoda: force is strong");
+        "Error. yoda was not blocked");
+    expectShown("yoda: force is strong", 1).tell(new Console.Receipt(1));
+    connection.expectFrame(new ClientMessage.Acknowledge(1));
   }
 
   @Test
@@ -372,8 +449,9 @@ class ServerConnectionTest {
         "SERVER_SHUTDOWN|The server is shutting down. You have been logged out",
         "PROTOCOL_VIOLATION|Error. The server closed the connection (protocol-violation)"
       })
-  void shouldExitWithStatusThreeWhenTheServerClosesTheSession(Goodbye.Reason reason, String line) {
-    Session session = logIn();
+  void shouldExitWithStatusThreeWhenTheServerClosesTheSessionAndReconnectingIsDisabled(
+      Goodbye.Reason reason, String line) {
+    Session session = logIn(noReconnect);
     session.server().send(new Goodbye(reason));
     expectLines(line);
     expectFinished(Bye.Reason.DISCONNECTED, 3);
@@ -390,10 +468,20 @@ class ServerConnectionTest {
   }
 
   @Test
-  void shouldExitWithStatusThreeWhenTheConnectionIsLost() {
-    Session session = logIn();
+  void shouldExitWithStatusThreeAtOnceWhenTheConnectionIsLostAndReconnectingIsDisabled() {
+    Session session = logIn(noReconnect);
+    type(session, "message yoda still there?");
+    expectMessageFrame(session.server(), "yoda", "still there?");
     session.server().drop();
-    expectLines("Error. Lost connection to the server");
+    expectLines("Error. Lost connection to the server", "Error. 1 message(s) could not be sent");
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+  }
+
+  @Test
+  void shouldExitWithStatusThreeWhenTheServerClosesTheSessionForGood() {
+    Session session = logIn();
+    session.server().send(new Goodbye(Goodbye.Reason.PROTOCOL_VIOLATION));
+    expectLines("Error. The server closed the connection (protocol-violation)");
     expectFinished(Bye.Reason.DISCONNECTED, 3);
   }
 
@@ -430,5 +518,333 @@ class ServerConnectionTest {
     listen.replyTo().tell(new PeerListener.ListenFailed(LOOPBACK, "Address already in use"));
     expectLines("Error. Cannot accept private chats on 127.0.0.1: Address already in use");
     expectFinished(Bye.Reason.DISCONNECTED, 3);
+  }
+
+  // Delivery of direct messages.
+
+  @Test
+  void shouldGiveEveryMessageItsOwnId() {
+    Session session = logIn();
+    type(session, "message yoda one");
+    String first = expectMessageFrame(session.server(), "yoda", "one");
+    type(session, "message yoda one");
+    String second = expectMessageFrame(session.server(), "yoda", "one");
+    assertNotEquals(first, second);
+  }
+
+  @Test
+  void shouldForgetAcceptedMessagesAndShowRefusedOnes() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda Hey Dude");
+    String accepted = expectMessageFrame(connection, "yoda", "Hey Dude");
+    type(session, "message bob party time");
+    String refused = expectMessageFrame(connection, "bob", "party time");
+    type(session, "message luke You angry?");
+    expectMessageFrame(connection, "luke", "You angry?");
+
+    connection.send(new ServerMessage.MessageAccepted(accepted, false));
+    connection.send(new ServerMessage.Error(Code.INVALID_USER, "message", "bob", refused));
+    expectLines("Error. Invalid user");
+
+    // Only the message still unanswered at the goodbye is reported.
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out", "Error. 1 message(s) could not be sent");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldSendAMessageAgainWithTheSameIdWhenTheServerCouldNotStoreIt() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda Hey Dude");
+    String id = expectMessageFrame(connection, "yoda", "Hey Dude");
+    connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", id));
+    // The resend timer runs from before this line is shown.
+    expectLines(
+        "Error. The server could not store your message to yoda yet; it will be sent again");
+
+    // Not a moment before the resend delay: the next frame is the next command's.
+    manualTime.timePasses(settings.resendDelay().minusMillis(1));
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+    manualTime.timePasses(Duration.ofMillis(1));
+    assertEquals(id, expectMessageFrame(connection, "yoda", "Hey Dude"));
+
+    // Still not stored: sent again, without telling the user again.
+    connection.send(new ServerMessage.OnlineUsers(List.of("yoda")));
+    connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", id));
+    connection.send(new ServerMessage.OnlineUsers(List.of("luke")));
+    expectLines("yoda", "luke");
+    manualTime.timePasses(settings.resendDelay());
+    assertEquals(id, expectMessageFrame(connection, "yoda", "Hey Dude"));
+    connection.send(new ServerMessage.MessageAccepted(id, true));
+
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    // Accepted in the end: nothing is reported as unsent.
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldRefuseMessagesBeyondTheUnsentBound() {
+    Session session = logIn(TestSettings.with("max-unsent-messages = 2"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    String first = expectMessageFrame(connection, "yoda", "one");
+    type(session, "message yoda two");
+    expectMessageFrame(connection, "yoda", "two");
+    type(
+        session,
+        "message yoda three",
+        "Error. 2 messages are already waiting to be sent; message not sent");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    // Room again once one is accepted.
+    connection.send(new ServerMessage.MessageAccepted(first, false));
+    connection.send(new ServerMessage.OnlineUsers(List.of("yoda")));
+    expectLines("yoda");
+    type(session, "message yoda three");
+    expectMessageFrame(connection, "yoda", "three");
+  }
+
+  @Test
+  void shouldShowEachMessageOnceAndAcknowledgeOnlyWhatIsPrinted() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    connection.send(new ServerMessage.MessageReceived("yoda", "one", 3, null));
+    connection.send(new ServerMessage.MessageReceived("yoda", "one", 3, null));
+    connection.send(new ServerMessage.MessageReceived("luke", "older", 2, null));
+    connection.send(new ServerMessage.MessageReceived("yoda", "two", 5, null));
+    // The repeated and the older message are not shown: the next line is seq 5's.
+    ActorRef<Console.Receipt> three = expectShown("yoda: one", 3);
+    ActorRef<Console.Receipt> five = expectShown("yoda: two", 5);
+
+    // Nothing printed yet, nothing acknowledged: the next frame is the next command's.
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+    // One of two printed: still no ack, since one ack covers both once both are printed.
+    three.tell(new Console.Receipt(3));
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+    five.tell(new Console.Receipt(5));
+    connection.expectFrame(new ClientMessage.Acknowledge(5));
+
+    // Sent again (as if its ack had been lost): not shown, and the ack sent covers it already.
+    connection.send(new ServerMessage.MessageReceived("yoda", "two", 5, null));
+    connection.send(new ServerMessage.MessageReceived("yoda", "three", 8, null));
+    expectShown("yoda: three", 8).tell(new Console.Receipt(8));
+    connection.expectFrame(new ClientMessage.Acknowledge(8));
+  }
+
+  @Test
+  void shouldAcknowledgeWhatIsShownBeforeLoggingOutAndLeaveLaterMessagesForTheNextLogin() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    connection.send(new ServerMessage.MessageReceived("yoda", "one", 3, null));
+    connection.send(new ServerMessage.MessageReceived("yoda", "two", 4, null));
+    expectShown("yoda: one", 3).tell(new Console.Receipt(3));
+    expectShown("yoda: two", 4);
+
+    // Seq 4 is still being printed; what is shown is acknowledged before the logout.
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Acknowledge(3));
+    connection.expectFrame(new ClientMessage.Logout());
+    // Too late to acknowledge it: not shown now, so that the next login shows it once.
+    connection.send(new ServerMessage.MessageReceived("luke", "wait!", 6, null));
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  // Reconnecting.
+
+  @Test
+  void shouldReconnectLogInAgainAndSendUnsentMessagesWithTheirIds() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> first = session.server();
+    first.send(new ServerMessage.MessageReceived("yoda", "before", 4, "y-1"));
+    expectShown("yoda: before", 4).tell(new Console.Receipt(4));
+    first.expectFrame(new ClientMessage.Acknowledge(4));
+    type(session, "message yoda in flight");
+    String inFlight = expectMessageFrame(first, "yoda", "in flight");
+
+    dropAndExpectReconnecting(first);
+    type(
+        session,
+        "message luke while away",
+        "Not connected: your message will be sent once the connection is back");
+    // Said once per disconnection: this one prints nothing.
+    type(session, "message luke still away");
+    type(session, "whoelse", "Error. Not connected to the server; try again once reconnected");
+    // Private chats are direct: they go on, and are not closed.
+    type(session, "private luke hey dude");
+    chats.expectMessage(new PrivateChats.SendPrivate("luke", "hey dude"));
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> second = acceptLoginAgain();
+    second.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    // An ack sent on a lost connection may not have arrived: it goes again, first.
+    second.expectFrame(new ClientMessage.Acknowledge(4));
+    assertEquals(inFlight, expectMessageFrame(second, "yoda", "in flight"));
+    String away = expectMessageFrame(second, "luke", "while away");
+    String stillAway = expectMessageFrame(second, "luke", "still away");
+    assertNotEquals(away, stillAway);
+
+    // The server sends again what it had not seen acknowledged: shown only if new.
+    second.send(new ServerMessage.MessageReceived("yoda", "before", 4, "y-1"));
+    second.send(new ServerMessage.MessageReceived("yoda", "after", 6, "y-2"));
+    expectShown("yoda: after", 6).tell(new Console.Receipt(6));
+    second.expectFrame(new ClientMessage.Acknowledge(6));
+
+    // Commands reach the server again; the private-chat listener was not bound again.
+    type(session, "whoelse");
+    second.expectFrame(new ClientMessage.WhoElse());
+    listener.expectNoMessage(Duration.ofMillis(50));
+    second.send(new ServerMessage.MessageAccepted(inFlight, false));
+    second.send(new ServerMessage.MessageAccepted(away, true));
+    second.send(new ServerMessage.MessageAccepted(stillAway, true));
+    answer(session.input(), "logout");
+    second.expectFrame(new ClientMessage.Logout());
+    second.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+    second.expectClosed();
+  }
+
+  @Test
+  void shouldKeepTryingWhileTheServerStillHasTheLostSession() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> refused = acceptLoginAgain();
+    refused.send(new LoginFailed(LoginFailed.Reason.ALREADY_ONLINE, "hans"));
+    // The next attempt is scheduled by the time the connection closes.
+    refused.expectClosed();
+    // The wait doubles: nothing after the first wait again, the next attempt after twice it.
+    manualTime.timePasses(FIRST_WAIT);
+    server.expectNoConnection();
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> accepted = acceptLoginAgain();
+    accepted.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    type(session, "whoelse");
+    accepted.expectFrame(new ClientMessage.WhoElse());
+  }
+
+  @Test
+  void shouldReconnectAfterTheServerShutsDown() {
+    Session session = logIn();
+    session.server().send(new Goodbye(Goodbye.Reason.SERVER_SHUTDOWN));
+    expectLines(
+        "The server is shutting down. You have been logged out",
+        "Lost connection to the server; reconnecting...");
+    session.server().expectClosed();
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    type(session, "whoelse");
+    again.expectFrame(new ClientMessage.WhoElse());
+    // The private chats were never closed.
+    chats.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldExitWithStatusThreeWhenTheReconnectWindowPasses() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    type(
+        session,
+        "message yoda anyone?",
+        "Not connected: your message will be sent once the connection is back");
+
+    manualTime.timePasses(settings.reconnectWindow());
+    expectLines("Error. Lost connection to the server", "Error. 1 message(s) could not be sent");
+    // Only now, giving up, are the private chats closed.
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "INVALID_PASSWORD|Error. Could not log in again: invalid password",
+        "UNKNOWN_USER|Error. Could not log in again: unknown username hans"
+      })
+  void shouldExitWithStatusOneWhenTheAccountChangedMeanwhile(
+      LoginFailed.Reason reason, String line) {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new LoginFailed(reason, "hans"));
+    expectLines(line);
+    expectFinished(Bye.Reason.DISCONNECTED, 1);
+    again.expectClosed();
+  }
+
+  @Test
+  void shouldExitWithStatusOneWhenTheAccountIsBlockedMeanwhile() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new Goodbye(Goodbye.Reason.ACCOUNT_BLOCKED));
+    expectLines("Your account is blocked due to multiple login failures. Please try again later");
+    expectFinished(Bye.Reason.DISCONNECTED, 1);
+  }
+
+  @Test
+  void shouldRefuseServerCommandsButKeepPrivateChatsWhileDisconnected() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    // A startprivate in flight when the connection drops is given up.
+    type(session, "startprivate luke");
+    chats.expectMessage(new PrivateChats.Start("luke"));
+    session.fromChats().tell(new PrivateChats.RequestPeerAddress("luke"));
+    connection.expectFrame(new ClientMessage.StartPrivate("luke"));
+    dropAndExpectReconnecting(connection);
+    chats.expectMessage(new PrivateChats.PeerAddressRefused("luke"));
+
+    for (String command :
+        List.of("broadcast hi", "whoelse", "whoelsesince 60", "block vader", "unblock vader")) {
+      type(session, command, "Error. Not connected to the server; try again once reconnected");
+    }
+    type(session, "startprivate yoda");
+    chats.expectMessage(new PrivateChats.Start("yoda"));
+    session.fromChats().tell(new PrivateChats.RequestPeerAddress("yoda"));
+    expectLines("Error. Not connected to the server; try again once reconnected");
+    chats.expectMessage(new PrivateChats.PeerAddressRefused("yoda"));
+    type(session, "stopprivate luke");
+    chats.expectMessage(new PrivateChats.StopPrivate("luke"));
+    type(session, "whatsthetime", "Error. Invalid command");
+    type(
+        session,
+        "message yoda later",
+        "Not connected: your message will be sent once the connection is back");
+
+    // Logging out does not wait for the server; what could not be sent is counted.
+    answer(session.input(), "logout");
+    expectLines("You are logged out", "Error. 1 message(s) could not be sent");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldLogOutAtTheEndOfInputWhileLoggingInAgain() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    session.input().tell(Console.InputEnded.INSTANCE);
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+    again.expectClosed();
   }
 }

@@ -15,6 +15,7 @@ public final class TestListener {
 
   public static final String LOOPBACK = "127.0.0.1";
   private static final Duration BIND_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration QUIET = Duration.ofMillis(200);
 
   private final Tcp.ServerBinding binding;
   private final TestProbe<Tcp.IncomingConnection> connections;
@@ -46,6 +47,11 @@ public final class TestListener {
 
   public Tcp.IncomingConnection expectConnection() {
     return connections.receiveMessage();
+  }
+
+  /** No connection arrives for a moment (real time, since nothing here runs on manual time). */
+  public void expectNoConnection() {
+    connections.expectNoMessage(QUIET);
   }
 
   /** Stops listening; completes once the port is closed. */

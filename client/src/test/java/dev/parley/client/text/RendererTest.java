@@ -6,6 +6,7 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.protocol.ServerMessage.LoginFailed;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,7 +25,8 @@ class RendererTest {
   @Test
   void shouldShowMessagesAndBroadcastsAsSenderColonText() {
     assertEquals(
-        List.of("hans: Hey Dude"), render(new ServerMessage.MessageReceived("hans", "Hey Dude")));
+        List.of("hans: Hey Dude"),
+        render(new ServerMessage.MessageReceived("hans", "Hey Dude", 7, "m-1")));
     assertEquals(
         List.of("hans: vader sucks"),
         render(new ServerMessage.BroadcastReceived("hans", "vader sucks")));
@@ -95,6 +97,12 @@ class RendererTest {
         "Error. luke's mailbox is full; your message was not delivered",
         error(Code.MAILBOX_FULL, "message", "luke"));
     assertEquals(
+        "Error. The server could not store your message to luke yet; it will be sent again",
+        error(Code.UNAVAILABLE, "message", "luke"));
+    assertEquals(
+        "Error. The server could not do that right now. Please try again later",
+        error(Code.UNAVAILABLE, "block", "luke"));
+    assertEquals(
         "Error. Invalid argument: seconds must not be negative",
         error(Code.INVALID_ARGUMENT, "whoelsesince", "seconds must not be negative"));
     assertEquals(
@@ -151,7 +159,7 @@ class RendererTest {
         List.of("hans: line one  line two  [2J bell  sep "),
         render(
             new ServerMessage.MessageReceived(
-                "hans", "line one\r\nline two\t\u001b[2J bell\u0007 sep\u2028")));
+                "hans", "line one\r\nline two\t\u001b[2J bell\u0007 sep\u2028", 1, null)));
     assertEquals(
         List.of("evil name logged in"), render(new ServerMessage.UserLoggedIn("evil\nname")));
     assertEquals(List.of("a b", "c"), render(new ServerMessage.OnlineUsers(List.of("a\rb", "c"))));
@@ -198,5 +206,26 @@ class RendererTest {
     assertEquals("Error. Lost connection to the server", Texts.CONNECTION_LOST);
     assertEquals("Welcome to the greatest messaging application ever!", Texts.WELCOME);
     assertEquals("Invalid Password. Please try again", Texts.INVALID_PASSWORD);
+  }
+
+  @Test
+  void shouldWordReconnectingAndUndeliveredMessages() {
+    assertEquals("Lost connection to the server; reconnecting...", Texts.RECONNECTING);
+    assertEquals("Reconnected to the server", Texts.RECONNECTED);
+    assertEquals(
+        "Error. Not connected to the server; try again once reconnected", Texts.NOT_CONNECTED);
+    assertEquals(
+        "Not connected: your message will be sent once the connection is back",
+        Texts.MESSAGE_QUEUED);
+    assertEquals(
+        "Error. Could not log in again: invalid password",
+        Texts.cannotLogInAgain(LoginFailed.Reason.INVALID_PASSWORD, "hans"));
+    assertEquals(
+        "Error. Could not log in again: unknown username hans",
+        Texts.cannotLogInAgain(LoginFailed.Reason.UNKNOWN_USER, "hans"));
+    assertEquals("Error. 3 message(s) could not be sent", Texts.unsent(3));
+    assertEquals(
+        "Error. 1000 messages are already waiting to be sent; message not sent",
+        Texts.tooManyUnsent(1000));
   }
 }

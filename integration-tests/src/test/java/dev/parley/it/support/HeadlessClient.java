@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.DumbTerminal;
@@ -38,6 +39,10 @@ public final class HeadlessClient implements AutoCloseable {
   private final ParleyClient client;
 
   private HeadlessClient(String name, String host, int port) {
+    this(name, host, port, Map.of());
+  }
+
+  private HeadlessClient(String name, String host, int port, Map<String, Object> overrides) {
     this.name = name;
     try {
       Pipe pipe = Pipe.open();
@@ -52,7 +57,7 @@ public final class HeadlessClient implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Config config = ConfigFactory.load();
+    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
     this.client =
         ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
   }
@@ -60,6 +65,14 @@ public final class HeadlessClient implements AutoCloseable {
   /** A client connected to {@code server}, at its username prompt. */
   public static HeadlessClient connect(TestServer server, String name) {
     HeadlessClient client = new HeadlessClient(name, server.host(), server.port());
+    client.screen.awaitPrompts(1, PATIENCE);
+    return client;
+  }
+
+  /** A client connected to host:port with client settings overridden, at its username prompt. */
+  public static HeadlessClient connect(
+      String host, int port, String name, Map<String, Object> overrides) {
+    HeadlessClient client = new HeadlessClient(name, host, port, overrides);
     client.screen.awaitPrompts(1, PATIENCE);
     return client;
   }

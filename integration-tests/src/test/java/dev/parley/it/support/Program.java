@@ -32,6 +32,12 @@ public final class Program implements AutoCloseable {
 
   /** Runs {@code java -jar jar args...} in {@code workingDirectory}. */
   public static Program start(String name, Path jar, Path workingDirectory, String... args) {
+    return start(name, jar, workingDirectory, List.of(), args);
+  }
+
+  /** Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}. */
+  public static Program start(
+      String name, Path jar, Path workingDirectory, List<String> jvmOptions, String... args) {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify)");
     }
@@ -39,6 +45,7 @@ public final class Program implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-XX:+UseSerialGC");
     command.add("-XX:TieredStopAtLevel=1");
+    command.addAll(jvmOptions);
     command.add("-jar");
     command.add(jar.toString());
     command.addAll(List.of(args));
@@ -128,6 +135,12 @@ public final class Program implements AutoCloseable {
    */
   public void terminate() {
     process.toHandle().destroy();
+  }
+
+  /** Sends SIGKILL: the process dies on the spot, without running any shutdown code. */
+  public void kill() {
+    process.toHandle().destroyForcibly();
+    exitStatus();
   }
 
   /** Waits for the program to end, and for all it printed to be read; returns its exit status. */

@@ -9,10 +9,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
 /**
- * The accounts' passwords, asked about without blocking: the lookup runs on the store's
- * dispatcher and the (deliberately slow) hash comparison on the password dispatcher, and both
- * answer with a {@link CompletionStage} for the {@link LoginGuard} to pipe to itself. Reading the
- * store on every login means an account changed with the admin command line takes effect at once.
+ * The accounts' passwords, asked about without blocking: the lookup runs on the store's dispatcher
+ * and the (deliberately slow) hash comparison on the password dispatcher, and both answer with a
+ * {@link CompletionStage} for the {@link LoginGuard} to pipe to itself. Reading the store on every
+ * login means an account changed with the admin command line takes effect at once.
  */
 public final class Credentials {
 
@@ -27,10 +27,11 @@ public final class Credentials {
   }
 
   /**
+   * @param storedHash the hash the password was checked against (null without an account)
    * @param rehash a new hash of the password with the current parameters, when it matched and its
    *     stored hash was made with weaker ones; otherwise null
    */
-  public record Verification(Verdict verdict, String rehash) {
+  public record Verification(Verdict verdict, String storedHash, String rehash) {
     @Override
     public String toString() {
       return "Verification[" + verdict + (rehash == null ? "" : ", rehashed") + "]";
@@ -61,13 +62,13 @@ public final class Credentials {
         .thenApplyAsync(
             stored -> {
               if (stored.isEmpty()) {
-                return new Verification(Verdict.NO_ACCOUNT, null);
+                return new Verification(Verdict.NO_ACCOUNT, null, null);
               }
               if (!hasher.verify(password, stored.get())) {
-                return new Verification(Verdict.MISMATCH, null);
+                return new Verification(Verdict.MISMATCH, stored.get(), null);
               }
               String rehash = hasher.needsRehash(stored.get()) ? hasher.hash(password) : null;
-              return new Verification(Verdict.MATCH, rehash);
+              return new Verification(Verdict.MATCH, stored.get(), rehash);
             },
             hashExecutor);
   }

@@ -110,7 +110,14 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
             Behaviors.withTimers(
                 timers ->
                     new LoginGuard(
-                        context, timers, credentials, registry, journal, settings, lockouts, clock)));
+                        context,
+                        timers,
+                        credentials,
+                        registry,
+                        journal,
+                        settings,
+                        lockouts,
+                        clock)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -187,7 +194,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     String user = checked.username();
     if (checked.failure() != null) {
       // Without the store nobody can log in; asking for the password lets the next step say so.
-      getContext().getLog().warn("account lookup failed user={} cause={}", user, checked.failure().toString());
+      getContext()
+          .getLog()
+          .warn("account lookup failed user={} cause={}", user, checked.failure().toString());
     } else if (!checked.exists()) {
       checked.replyTo().tell(UsernameVerdict.UNKNOWN_USER);
       return this;
@@ -200,7 +209,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
             replyTo -> new UserRegistry.IsOnline(user, replyTo),
             // Without an answer, carry on: registering the session is the decisive check.
             (status, failure) ->
-                new OnlineStatusReceived(user, status != null && status.online(), checked.replyTo()));
+                new OnlineStatusReceived(
+                    user, status != null && status.online(), checked.replyTo()));
     return this;
   }
 
@@ -209,7 +219,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     if (blocked.contains(answer.username())) {
       verdict = UsernameVerdict.BLOCKED;
     } else {
-      verdict = answer.online() ? UsernameVerdict.ALREADY_ONLINE : UsernameVerdict.PASSWORD_REQUIRED;
+      verdict =
+          answer.online() ? UsernameVerdict.ALREADY_ONLINE : UsernameVerdict.PASSWORD_REQUIRED;
     }
     answer.replyTo().tell(verdict);
     return this;
@@ -232,7 +243,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private Behavior<Command> onPasswordChecked(PasswordChecked checked) {
     String user = checked.username();
     if (checked.failure() != null) {
-      getContext().getLog().warn("password check failed user={} cause={}", user, checked.failure().toString());
+      getContext()
+          .getLog()
+          .warn("password check failed user={} cause={}", user, checked.failure().toString());
       checked.replyTo().tell(PasswordVerdict.UNAVAILABLE);
     } else if (checked.verification().verdict() == Credentials.Verdict.NO_ACCOUNT) {
       checked.replyTo().tell(PasswordVerdict.UNKNOWN_USER);
@@ -246,7 +259,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       if (checked.verification().rehash() != null) {
         journal.tell(
             new Journal.Record(
-                new Change.PasswordRehashed(user, checked.verification().rehash()), null));
+                new Change.PasswordRehashed(
+                    user, checked.verification().storedHash(), checked.verification().rehash()),
+                null));
       }
       checked.replyTo().tell(PasswordVerdict.AUTHENTICATED);
     } else {
@@ -285,6 +300,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   }
 
   private void record(String user, int failureCount, Instant blockedUntil) {
-    journal.tell(new Journal.Record(new Change.LockoutChanged(user, failureCount, blockedUntil), null));
+    journal.tell(
+        new Journal.Record(new Change.LockoutChanged(user, failureCount, blockedUntil), null));
   }
 }

@@ -27,7 +27,9 @@ public final class PasswordHasher {
   private final int iterations;
   private final SecureRandom random = new SecureRandom();
 
-  /** @param iterations PBKDF2 iterations for new hashes (OWASP recommends 600,000 for SHA-256) */
+  /**
+   * @param iterations PBKDF2 iterations for new hashes (OWASP recommends 600,000 for SHA-256)
+   */
   public PasswordHasher(int iterations) {
     if (iterations < 1) {
       throw new IllegalArgumentException("iterations must be positive");
@@ -40,10 +42,18 @@ public final class PasswordHasher {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
     byte[] key = derive(password, salt, iterations, KEY_BITS);
-    return SCHEME + "$" + iterations + "$" + ENCODER.encodeToString(salt) + "$" + ENCODER.encodeToString(key);
+    return SCHEME
+        + "$"
+        + iterations
+        + "$"
+        + ENCODER.encodeToString(salt)
+        + "$"
+        + ENCODER.encodeToString(key);
   }
 
-  /** Whether {@code password} is the one {@code encoded} was made from; false if it is unreadable. */
+  /**
+   * Whether {@code password} is the one {@code encoded} was made from; false if it is unreadable.
+   */
   public boolean verify(String password, String encoded) {
     Parsed parsed = parse(encoded);
     if (parsed == null) {
@@ -67,7 +77,12 @@ public final class PasswordHasher {
       return null;
     }
     try {
-      return new Parsed(Integer.parseInt(parts[1]), DECODER.decode(parts[2]), DECODER.decode(parts[3]));
+      int iterations = Integer.parseInt(parts[1]);
+      byte[] salt = DECODER.decode(parts[2]);
+      byte[] key = DECODER.decode(parts[3]);
+      // PBEKeySpec throws on these: they are not hashes this class wrote.
+      boolean usable = iterations > 0 && salt.length > 0 && key.length > 0;
+      return usable ? new Parsed(iterations, salt, key) : null;
     } catch (IllegalArgumentException e) {
       return null;
     }

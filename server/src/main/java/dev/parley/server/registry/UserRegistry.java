@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.server.broadcast.Broadcaster;
@@ -14,7 +15,6 @@ import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.store.StoredMessage;
-import akka.actor.typed.javadsl.TimerScheduler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -132,6 +132,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       ActorRef<?> session, ActorRef<ServerMessage> outbox, String peerHost, int peerPort) {}
 
   private static final String MESSAGE = "message";
+
+  /** The longest message text the store takes (its column's size), in characters. */
+  public static final int MAX_TEXT_LENGTH = 65_536;
+
   private static final String BLOCK = "block";
   private static final String UNBLOCK = "unblock";
   private static final String START_PRIVATE = "startprivate";
@@ -157,7 +161,14 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
             Behaviors.withTimers(
                 timers ->
                     new UserRegistry(
-                        context, timers, initial, broadcaster, journal, directory, settings, clock)));
+                        context,
+                        timers,
+                        initial,
+                        broadcaster,
+                        journal,
+                        directory,
+                        settings,
+                        clock)));
   }
 
   private final ActorRef<Broadcaster.Command> broadcaster;
@@ -212,7 +223,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     this.usernames = new HashSet<>(initial.usernames());
     this.lastLogout = new HashMap<>(initial.lastLogouts());
     initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
-    initial.unacknowledged().forEach((user, messages) -> unacknowledged.put(user, new ArrayDeque<>(messages)));
+    initial
+        .unacknowledged()
+        .forEach((user, messages) -> unacknowledged.put(user, new ArrayDeque<>(messages)));
     this.lastSeq = new HashMap<>(initial.lastSeqs());
     this.ackedSeq = new HashMap<>(initial.ackedSeqs());
     this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, MessageRecorded::new);
@@ -308,6 +321,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.BLOCKED_BY_USER;
     } else if (waitingFor(to) >= settings.mailboxCapacity()) {
       error = Code.MAILBOX_FULL;
+    } else if (command.text().length() > MAX_TEXT_LENGTH) {
+      error = Code.INVALID_ARGUMENT;
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, MESSAGE, to, command.id()));
@@ -351,6 +366,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       reply = new ServerMessage.MessageAccepted(message.clientId(), false);
     } else if (outcome == Store.Outcome.NO_RECIPIENT) {
       usernames.remove(to);
+      if (!inFlightPerRecipient.containsKey(to)) {
+        forget(to);
+      }
       reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, to, message.clientId());
     } else {
       reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
@@ -361,18 +379,21 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   private Behavior<Command> onAcknowledge(Acknowledge ack) {
     String user = ack.user();
-    if (ack.seq() <= ackedSeq.getOrDefault(user, 0L)) {
+    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
+    // Only messages the user was sent can have been shown: an ack beyond the last of them would
+    // mark the next messages as shown before they exist, and lose them at the next restart.
+    long seq = tail == null || tail.isEmpty() ? 0L : Math.min(ack.seq(), tail.peekLast().seq());
+    if (seq <= ackedSeq.getOrDefault(user, 0L)) {
       return this;
     }
-    ackedSeq.put(user, ack.seq());
-    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
-    while (tail != null && !tail.isEmpty() && tail.peekFirst().seq() <= ack.seq()) {
+    ackedSeq.put(user, seq);
+    while (!tail.isEmpty() && tail.peekFirst().seq() <= seq) {
       tail.pollFirst();
     }
-    if (tail != null && tail.isEmpty()) {
+    if (tail.isEmpty()) {
       unacknowledged.remove(user);
     }
-    journal.tell(new Journal.Record(new Change.Acknowledged(user, ack.seq()), null));
+    journal.tell(new Journal.Record(new Change.Acknowledged(user, seq), null));
     return this;
   }
 
@@ -394,14 +415,39 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   private Behavior<Command> onDirectoryRefreshed(DirectoryRefreshed refreshed) {
     if (refreshed.failure() != null) {
-      getContext().getLog().warn("account list refresh failed cause={}", refreshed.failure().toString());
+      getContext()
+          .getLog()
+          .warn("account list refresh failed cause={}", refreshed.failure().toString());
       return this;
     }
     Set<String> current = new HashSet<>(refreshed.usernames());
     // Someone online has an account, even if it was created after this read began.
     current.addAll(online.keySet());
+    for (String removed : usernames) {
+      if (!current.contains(removed)) {
+        forget(removed);
+      }
+    }
     usernames = current;
     return this;
+  }
+
+  /**
+   * Drops what is kept about an account removed from the store (which deleted its messages and
+   * blocks), so that an account created again under the name starts afresh.
+   */
+  private void forget(String user) {
+    if (inFlightPerRecipient.containsKey(user)) {
+      // Its messages being written come back as NO_RECIPIENT; forget it at a later refresh.
+      return;
+    }
+    unacknowledged.remove(user);
+    lastSeq.remove(user);
+    ackedSeq.remove(user);
+    lastLogout.remove(user);
+    blocks.remove(user);
+    blocks.values().forEach(blocked -> blocked.remove(user));
+    getContext().getLog().info("account removed from the store user={}", user);
   }
 
   private Behavior<Command> onListOnline(ListOnline command) {

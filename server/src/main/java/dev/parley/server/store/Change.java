@@ -32,8 +32,11 @@ public sealed interface Change {
    */
   record LockoutChanged(String user, int failures, Instant blockedUntil) implements Change {}
 
-  /** The password hash of {@code user} was recomputed with stronger parameters. */
-  record PasswordRehashed(String user, String passwordHash) implements Change {
+  /**
+   * The password hash of {@code user} was recomputed with stronger parameters; it replaces {@code
+   * previousHash} only if that is still the stored one (the password was not changed meanwhile).
+   */
+  record PasswordRehashed(String user, String previousHash, String passwordHash) implements Change {
     @Override
     public String toString() {
       return "PasswordRehashed[user=" + user + "]";

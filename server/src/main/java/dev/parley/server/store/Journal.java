@@ -17,17 +17,16 @@ import java.util.concurrent.Executor;
 
 /**
  * The single writer of the server's durable state. Changes are applied in the order they are
- * recorded, in batches: while one batch is being written (on the store's dispatcher, never on
- * this actor's thread), the changes that arrive wait, and go together in the next transaction.
- * That is group commit: under load, one commit covers many messages; when idle, a change is
- * written at once.
+ * recorded, in batches: while one batch is being written (on the store's dispatcher, never on this
+ * actor's thread), the changes that arrive wait, and go together in the next transaction. That is
+ * group commit: under load, one commit covers many messages; when idle, a change is written at
+ * once.
  *
- * <p>A stored message is acknowledged to its recorder ({@link Recorded}) only after its
- * transaction has committed. If a write fails, the messages in it are reported {@link
- * Store.Outcome#FAILED} (their senders are told to send again) and so are the messages recorded
- * until the database is back; the other changes are kept, up to a bound, and written when it is.
- * While the database is down, a retry (an empty transaction if nothing else waits) probes it every
- * {@code retry-delay}.
+ * <p>A stored message is acknowledged to its recorder ({@link Recorded}) only after its transaction
+ * has committed. If a write fails, the messages in it are reported {@link Store.Outcome#FAILED}
+ * (their senders are told to send again) and so are the messages recorded until the database is
+ * back; the other changes are kept, up to a bound, and written when it is. While the database is
+ * down, a retry (an empty transaction if nothing else waits) probes it every {@code retry-delay}.
  */
 public final class Journal extends AbstractBehavior<Journal.Command> {
 
@@ -43,7 +42,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   /** Reply to {@link Record}: what became of the change once written (or given up on). */
   public record Recorded(Change change, Store.Outcome outcome) {}
 
-  private record BatchWritten(List<Record> batch, List<Store.Outcome> outcomes)
+  private record BatchWritten(List<Record> batch, List<Store.Outcome> outcomes, long startedNanos)
       implements Command {}
 
   private record BatchFailed(List<Record> batch, Throwable cause) implements Command {}
@@ -60,6 +59,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
 
   private static final String RETRY_TIMER = "retry";
   private static final String PURGE_TIMER = "purge";
+  private static final java.time.Duration FIRST_PURGE = java.time.Duration.ofMinutes(1);
 
   /**
    * @param store where to write
@@ -81,6 +81,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   private final ArrayDeque<Record> pending = new ArrayDeque<>();
   private final List<ActorRef<Done>> flushWaiters = new ArrayList<>();
   private boolean writing;
+
   /** After a failed write: the database is presumed down until a retry succeeds. */
   private boolean unavailable;
 
@@ -97,8 +98,9 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     this.executor = executor;
     this.settings = settings;
     this.clock = clock;
+    // Soon after start (a server restarted often must purge too), then twice per retention period.
     timers.startTimerWithFixedDelay(
-        PURGE_TIMER, PurgeDue.INSTANCE, settings.messageRetention().dividedBy(2).plusMinutes(1));
+        PURGE_TIMER, PurgeDue.INSTANCE, FIRST_PURGE, settings.messageRetention().dividedBy(2));
   }
 
   @Override
@@ -121,7 +123,10 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
       return this;
     }
     if (pending.size() >= settings.maxPendingChanges()) {
-      getContext().getLog().error("journal full, change dropped pending={} change={}", pending.size(), record.change());
+      getContext()
+          .getLog()
+          .error(
+              "journal full, change dropped pending={} change={}", pending.size(), record.change());
       fail(record);
       return this;
     }
@@ -142,11 +147,14 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     List<Change> changes = new ArrayList<>(batch.size());
     batch.forEach(record -> changes.add(record.change()));
     writing = true;
+    long started = System.nanoTime();
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(() -> applyOrThrow(changes), executor),
             (outcomes, failure) ->
-                failure == null ? new BatchWritten(batch, outcomes) : new BatchFailed(batch, failure));
+                failure == null
+                    ? new BatchWritten(batch, outcomes, started)
+                    : new BatchFailed(batch, failure));
     return this;
   }
 
@@ -159,6 +167,13 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   }
 
   private Behavior<Command> onBatchWritten(BatchWritten written) {
+    getContext()
+        .getLog()
+        .debug(
+            "batch written changes={} micros={} waiting={}",
+            written.batch().size(),
+            (System.nanoTime() - written.startedNanos()) / 1000,
+            pending.size());
     if (unavailable) {
       unavailable = false;
       getContext().getLog().info("store available again");
@@ -173,10 +188,15 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   }
 
   private Behavior<Command> onBatchFailed(BatchFailed failed) {
-    Throwable cause = failed.cause().getCause() != null ? failed.cause().getCause() : failed.cause();
+    Throwable cause =
+        failed.cause().getCause() != null ? failed.cause().getCause() : failed.cause();
     getContext()
         .getLog()
-        .error("store write failed, retrying in {} changes={} cause={}", settings.retryDelay(), failed.batch().size(), cause.toString());
+        .error(
+            "store write failed, retrying in {} changes={} cause={}",
+            settings.retryDelay(),
+            failed.batch().size(),
+            cause.toString());
     unavailable = true;
     writing = false;
     // Messages are answered now (their senders will send them again); other changes wait.
@@ -218,7 +238,8 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
             CompletableFuture.supplyAsync(
                 () -> {
                   try {
-                    return store.purgeAcknowledged(clock.instant().minus(settings.messageRetention()));
+                    return store.purgeAcknowledged(
+                        clock.instant().minus(settings.messageRetention()));
                   } catch (java.sql.SQLException e) {
                     throw new java.util.concurrent.CompletionException(e);
                   }
@@ -230,7 +251,9 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
 
   private Behavior<Command> onPurged(Purged purged) {
     if (purged.failure() != null) {
-      getContext().getLog().warn("purge of acknowledged messages failed cause={}", purged.failure().toString());
+      getContext()
+          .getLog()
+          .warn("purge of acknowledged messages failed cause={}", purged.failure().toString());
     } else if (purged.count() > 0) {
       getContext().getLog().info("purged acknowledged messages count={}", purged.count());
     }

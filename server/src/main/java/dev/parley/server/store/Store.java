@@ -9,8 +9,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -74,6 +75,8 @@ public final class Store implements AutoCloseable {
       config.setPassword(settings.password());
     }
     config.setMaximumPoolSize(settings.poolSize());
+    // A database that is down should fail writes and logins in seconds, not hold them for long.
+    config.setConnectionTimeout(settings.connectTimeout().toMillis());
     config.setPoolName("parley-store");
     // Fail at start-up, with the database's own message, rather than at the first login.
     config.setInitializationFailTimeout(1);
@@ -137,8 +140,7 @@ public final class Store implements AutoCloseable {
   }
 
   /** Creates an account; false if the username is taken. */
-  public boolean addAccount(String username, String passwordHash, Instant now)
-      throws SQLException {
+  public boolean addAccount(String username, String passwordHash, Instant now) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement s =
             c.prepareStatement(
@@ -146,7 +148,7 @@ public final class Store implements AutoCloseable {
                     + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE username = ?)")) {
       s.setString(1, username);
       s.setString(2, passwordHash);
-      s.setTimestamp(3, Timestamp.from(now));
+      s.setObject(3, utc(now));
       s.setString(4, username);
       return s.executeUpdate() == 1;
     }
@@ -177,8 +179,8 @@ public final class Store implements AutoCloseable {
   // ---- start-up ----
 
   /**
-   * Reads everything the server starts from. Users who were online when the server stopped (a
-   * login after their last logout) are recorded as logged out at {@code now}.
+   * Reads everything the server starts from. Users who were online when the server stopped (a login
+   * after their last logout) are recorded as logged out at {@code now}.
    */
   public StoreSnapshot load(Instant now) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
@@ -186,7 +188,7 @@ public final class Store implements AutoCloseable {
           c.prepareStatement(
               "UPDATE accounts SET last_logout = ? WHERE last_login IS NOT NULL"
                   + " AND (last_logout IS NULL OR last_logout < last_login)")) {
-        s.setTimestamp(1, Timestamp.from(now));
+        s.setObject(1, utc(now));
         s.executeUpdate();
       }
       Set<String> usernames = new TreeSet<>();
@@ -202,17 +204,14 @@ public final class Store implements AutoCloseable {
         while (rows.next()) {
           String user = rows.getString(1);
           usernames.add(user);
-          Timestamp logout = rows.getTimestamp(2);
+          Instant logout = instant(rows, 2);
           if (logout != null) {
-            lastLogouts.put(user, logout.toInstant());
+            lastLogouts.put(user, logout);
           }
           int failures = rows.getInt(3);
-          Timestamp blockedUntil = rows.getTimestamp(4);
+          Instant blockedUntil = instant(rows, 4);
           if (failures > 0 || blockedUntil != null) {
-            lockouts.put(
-                user,
-                new StoreSnapshot.Lockout(
-                    failures, blockedUntil == null ? null : blockedUntil.toInstant()));
+            lockouts.put(user, new StoreSnapshot.Lockout(failures, blockedUntil));
           }
           lastSeqs.put(user, rows.getLong(5));
           ackedSeqs.put(user, rows.getLong(6));
@@ -252,14 +251,40 @@ public final class Store implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        List<Outcome> outcomes = new Writes(c).apply(changes);
-        c.commit();
-        return outcomes;
+        return commit(c, new Writes(c, false).apply(changes));
+      } catch (SQLException e) {
+        c.rollback();
+        if (!isConstraintViolation(e)) {
+          throw e;
+        }
+      } catch (RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+      // A resent message or a vanished recipient: the rare case, so only now check row by row.
+      try {
+        return commit(c, new Writes(c, true).apply(changes));
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
       }
     }
+  }
+
+  private static List<Outcome> commit(Connection connection, List<Outcome> outcomes)
+      throws SQLException {
+    connection.commit();
+    return outcomes;
+  }
+
+  /** SQLSTATE class 23: a unique or foreign key constraint said no. */
+  private static boolean isConstraintViolation(SQLException e) {
+    for (SQLException next = e; next != null; next = next.getNextException()) {
+      if (next.getSQLState() != null && next.getSQLState().startsWith("23")) {
+        return true;
+      }
+    }
+    return e.getCause() instanceof SQLException cause && isConstraintViolation(cause);
   }
 
   /** Forgets acknowledged messages sent before {@code cutoff}; returns how many. */
@@ -269,7 +294,7 @@ public final class Store implements AutoCloseable {
             c.prepareStatement(
                 "DELETE FROM messages WHERE sent_at < ? AND seq <= (SELECT a.acked_seq"
                     + " FROM accounts a WHERE a.username = messages.recipient)")) {
-      s.setTimestamp(1, Timestamp.from(cutoff));
+      s.setObject(1, utc(cutoff));
       return s.executeUpdate();
     }
   }
@@ -281,25 +306,50 @@ public final class Store implements AutoCloseable {
         rows.getString(3),
         rows.getString(4),
         rows.getString(5),
-        rows.getTimestamp(6).toInstant());
+        instant(rows, 6));
   }
 
-  /** One transaction's writes, with its prepared statements. */
+  /**
+   * Instants go to the database as UTC offsets rather than {@code java.sql.Timestamp}, whose
+   * conversion through the JVM's local time cannot tell the two occurrences of a repeated hour
+   * apart at the end of daylight saving time.
+   */
+  private static OffsetDateTime utc(Instant instant) {
+    return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+  }
+
+  private static Instant instant(ResultSet rows, int column) throws SQLException {
+    OffsetDateTime value = rows.getObject(column, OffsetDateTime.class);
+    return value == null ? null : value.toInstant();
+  }
+
+  /**
+   * One transaction's writes. Optimistic by default: runs of messages go in as one JDBC batch of
+   * plain inserts, and the unique index on (sender, client id) and the foreign key on the recipient
+   * reject a resend or a message to a removed account by failing the batch. {@link #apply} then
+   * rolls back and runs the same changes carefully: each message inserted only if its recipient
+   * exists and its id is new, which tells the outcome of each.
+   */
   private static final class Writes {
 
     private static final String INSERT_MESSAGE =
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?)";
+
+    private static final String INSERT_MESSAGE_CAREFULLY =
         "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
             + " SELECT ?, ?, ?, ?, ?, ?"
             + " WHERE EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
             + " AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = ? AND client_id = ?)";
 
     private final Connection connection;
+    private final boolean careful;
     private final Map<String, Long> lastSeqs = new HashMap<>();
     private final Map<String, Long> ackedSeqs = new HashMap<>();
-    private PreparedStatement insertMessage;
 
-    Writes(Connection connection) {
+    Writes(Connection connection, boolean careful) {
       this.connection = connection;
+      this.careful = careful;
     }
 
     List<Outcome> apply(List<Change> changes) throws SQLException {
@@ -307,54 +357,52 @@ public final class Store implements AutoCloseable {
       List<Integer> pending = new ArrayList<>();
       for (int i = 0; i < changes.size(); i++) {
         Change change = changes.get(i);
-        if (change instanceof Change.MessageAppended appended) {
-          addMessage(appended.message());
+        if (change instanceof Change.MessageAppended) {
           pending.add(i);
           continue;
         }
         // Keep the recorded order: messages before this change are written before it.
-        flushMessages(changes, pending, outcomes);
+        writeMessages(changes, pending, outcomes);
         applyOther(change);
         outcomes[i] = Outcome.APPLIED;
       }
-      flushMessages(changes, pending, outcomes);
+      writeMessages(changes, pending, outcomes);
       updateCursors();
-      if (insertMessage != null) {
-        insertMessage.close();
-      }
       return List.of(outcomes);
     }
 
-    private void addMessage(StoredMessage m) throws SQLException {
-      if (insertMessage == null) {
-        insertMessage = connection.prepareStatement(INSERT_MESSAGE);
-      }
-      insertMessage.setString(1, m.recipient());
-      insertMessage.setLong(2, m.seq());
-      insertMessage.setString(3, m.sender());
-      insertMessage.setString(4, m.clientId());
-      insertMessage.setString(5, m.text());
-      insertMessage.setTimestamp(6, Timestamp.from(m.sentAt()));
-      insertMessage.setString(7, m.recipient());
-      insertMessage.setString(8, m.sender());
-      insertMessage.setString(9, m.clientId());
-      insertMessage.addBatch();
-    }
-
-    private void flushMessages(List<Change> changes, List<Integer> pending, Outcome[] outcomes)
+    private void writeMessages(List<Change> changes, List<Integer> pending, Outcome[] outcomes)
         throws SQLException {
       if (pending.isEmpty()) {
         return;
       }
-      int[] counts = insertMessage.executeBatch();
-      for (int j = 0; j < pending.size(); j++) {
-        int index = pending.get(j);
-        StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
-        if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
-          outcomes[index] = Outcome.STORED;
-          lastSeqs.merge(m.recipient(), m.seq(), Math::max);
-        } else {
-          outcomes[index] = isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT;
+      try (PreparedStatement insert =
+          connection.prepareStatement(careful ? INSERT_MESSAGE_CAREFULLY : INSERT_MESSAGE)) {
+        for (int index : pending) {
+          StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
+          insert.setString(1, m.recipient());
+          insert.setLong(2, m.seq());
+          insert.setString(3, m.sender());
+          insert.setString(4, m.clientId());
+          insert.setString(5, m.text());
+          insert.setObject(6, utc(m.sentAt()));
+          if (careful) {
+            insert.setString(7, m.recipient());
+            insert.setString(8, m.sender());
+            insert.setString(9, m.clientId());
+          }
+          insert.addBatch();
+        }
+        int[] counts = insert.executeBatch();
+        for (int j = 0; j < pending.size(); j++) {
+          int index = pending.get(j);
+          StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
+          if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
+            outcomes[index] = Outcome.STORED;
+            lastSeqs.merge(m.recipient(), m.seq(), Math::max);
+          } else {
+            outcomes[index] = isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT;
+          }
         }
       }
       pending.clear();
@@ -379,10 +427,9 @@ public final class Store implements AutoCloseable {
       if (change instanceof Change.Acknowledged ack) {
         ackedSeqs.merge(ack.user(), ack.seq(), Math::max);
       } else if (change instanceof Change.LoggedIn in) {
-        update("UPDATE accounts SET last_login = ? WHERE username = ?", Timestamp.from(in.at()), in.user());
+        update("UPDATE accounts SET last_login = ? WHERE username = ?", utc(in.at()), in.user());
       } else if (change instanceof Change.LoggedOut out) {
-        update(
-            "UPDATE accounts SET last_logout = ? WHERE username = ?", Timestamp.from(out.at()), out.user());
+        update("UPDATE accounts SET last_logout = ? WHERE username = ?", utc(out.at()), out.user());
       } else if (change instanceof Change.BlockAdded block) {
         update(
             "INSERT INTO blocks (blocker, blocked) SELECT ?, ?"
@@ -397,18 +444,22 @@ public final class Store implements AutoCloseable {
             block.blocked());
       } else if (change instanceof Change.BlockRemoved unblock) {
         update(
-            "DELETE FROM blocks WHERE blocker = ? AND blocked = ?", unblock.blocker(), unblock.blocked());
+            "DELETE FROM blocks WHERE blocker = ? AND blocked = ?",
+            unblock.blocker(),
+            unblock.blocked());
       } else if (change instanceof Change.LockoutChanged lockout) {
         update(
             "UPDATE accounts SET failed_logins = ?, blocked_until = ? WHERE username = ?",
             lockout.failures(),
-            lockout.blockedUntil() == null ? null : Timestamp.from(lockout.blockedUntil()),
+            utc(lockout.blockedUntil()),
             lockout.user());
       } else if (change instanceof Change.PasswordRehashed rehashed) {
+        // Only if the password has not been changed since it was checked.
         update(
-            "UPDATE accounts SET password_hash = ? WHERE username = ?",
+            "UPDATE accounts SET password_hash = ? WHERE username = ? AND password_hash = ?",
             rehashed.passwordHash(),
-            rehashed.user());
+            rehashed.user(),
+            rehashed.previousHash());
       } else {
         throw new IllegalArgumentException("unknown change " + change);
       }
@@ -416,19 +467,24 @@ public final class Store implements AutoCloseable {
 
     /** The per-user high-water marks, once per transaction whatever the number of messages. */
     private void updateCursors() throws SQLException {
-      for (Map.Entry<String, Long> e : lastSeqs.entrySet()) {
-        update(
-            "UPDATE accounts SET last_seq = ? WHERE username = ? AND last_seq < ?",
-            e.getValue(),
-            e.getKey(),
-            e.getValue());
+      updateEach("UPDATE accounts SET last_seq = ? WHERE username = ? AND last_seq < ?", lastSeqs);
+      updateEach(
+          "UPDATE accounts SET acked_seq = ? WHERE username = ? AND acked_seq < ?", ackedSeqs);
+    }
+
+    /** One JDBC batch of {@code sql} with (value, user, value) for each entry. */
+    private void updateEach(String sql, Map<String, Long> values) throws SQLException {
+      if (values.isEmpty()) {
+        return;
       }
-      for (Map.Entry<String, Long> e : ackedSeqs.entrySet()) {
-        update(
-            "UPDATE accounts SET acked_seq = ? WHERE username = ? AND acked_seq < ?",
-            e.getValue(),
-            e.getKey(),
-            e.getValue());
+      try (PreparedStatement s = connection.prepareStatement(sql)) {
+        for (Map.Entry<String, Long> e : values.entrySet()) {
+          s.setLong(1, e.getValue());
+          s.setString(2, e.getKey());
+          s.setLong(3, e.getValue());
+          s.addBatch();
+        }
+        s.executeBatch();
       }
     }
 

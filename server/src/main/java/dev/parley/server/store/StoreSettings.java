@@ -17,6 +17,7 @@ public record StoreSettings(
     String password,
     Path dataDir,
     int poolSize,
+    Duration connectTimeout,
     int maxBatch,
     Duration retryDelay,
     int maxPendingChanges,
@@ -46,6 +47,7 @@ public record StoreSettings(
         c.getString("password"),
         Path.of(c.getString("data-dir")),
         c.getInt("pool-size"),
+        c.getDuration("connect-timeout"),
         c.getInt("max-batch"),
         c.getDuration("retry-delay"),
         c.getInt("max-pending-changes"),
@@ -75,6 +77,8 @@ public record StoreSettings(
 
   /** A printable description of the database, without credentials. */
   public String describe() {
-    return embedded() ? "embedded H2 in " + dataDir.toAbsolutePath() : url.replaceAll("password=[^&;]*", "password=***");
+    return embedded()
+        ? "embedded H2 in " + dataDir.toAbsolutePath()
+        : url.replaceAll("password=[^&;]*", "password=***");
   }
 }

@@ -1,39 +1,72 @@
 package dev.parley.server.registry;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.LoggingTestKit;
+import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.registry.UserRegistry.Registration;
+import dev.parley.server.store.Change;
+import dev.parley.server.store.Journal;
+import dev.parley.server.store.Store.Outcome;
+import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.store.StoredMessage;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/**
+ * The registry with probes for the broadcaster, the sessions and the journal: the test plays the
+ * journal, answering each recorded message with the outcome it chooses, and sees every change the
+ * registry records. The directory refresh timer runs on {@link ManualTime}, and the directory
+ * itself is answered by the test.
+ */
 @ExtendWith(LogCapturingExtension.class)
 class UserRegistryTest {
 
-  private static final ActorTestKit testKit = TestKits.create();
+  private static final ActorTestKit testKit = TestKits.withManualTime();
+  private static final ManualTime manualTime = ManualTime.get(testKit.system());
 
   /** The accounts of the reference sample run, and leia, who never logs in. */
   private static final Set<String> USERNAMES =
       Set.of("hans", "yoda", "luke", "vader", "r2d2", "leia");
 
   private static final int MAILBOX_CAPACITY = 3;
+  private static final Duration DIRECTORY_REFRESH = Duration.ofSeconds(10);
+  private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
   private MutableClock clock;
   private TestProbe<Broadcaster.Command> broadcaster;
+  private TestProbe<Journal.Command> journal;
+  private TestProbe<CompletableFuture<Collection<String>>> directoryReads;
   private TestProbe<ServerMessage> replies;
   private TestProbe<Registration> registrations;
+
+  /** Every message the registry handles, just before it does. */
+  private TestProbe<UserRegistry.Command> handled;
+
   private ActorRef<UserRegistry.Command> registry;
 
   /** A logged-in user as the registry sees it: the session actor and its outbound queue. */
@@ -45,19 +78,28 @@ class UserRegistryTest {
   }
 
   @BeforeEach
-  void startRegistry() {
-    clock = new MutableClock(Instant.parse("2030-05-04T12:00:00Z"));
+  void createProbes() {
+    clock = new MutableClock(T0);
     broadcaster = testKit.createTestProbe(Broadcaster.Command.class);
+    journal = testKit.createTestProbe(Journal.Command.class);
+    directoryReads = testKit.createTestProbe();
     replies = testKit.createTestProbe(ServerMessage.class);
     registrations = testKit.createTestProbe(Registration.class);
-    registry =
-        testKit.spawn(UserRegistry.create(USERNAMES, broadcaster.ref(), MAILBOX_CAPACITY, clock));
+    handled = testKit.createTestProbe(UserRegistry.Command.class);
+  }
+
+  @AfterEach
+  void stopRegistry() {
+    if (registry != null) {
+      testKit.stop(registry);
+    }
   }
 
   // ---- register and unregister ----
 
   @Test
-  void shouldWelcomeARegisteredSessionTellTheBroadcasterAndReplyRegistered() {
+  void shouldWelcomeARegisteredSessionRecordTheLoginAndReplyRegistered() {
+    startRegistry();
     TestProbe<Object> session = testKit.createTestProbe();
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
 
@@ -67,12 +109,14 @@ class UserRegistryTest {
 
     outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
     broadcaster.expectMessage(new Broadcaster.MemberJoined("hans", outbox.ref(), Set.of()));
+    journal.expectMessage(new Journal.Record(new Change.LoggedIn("hans", T0), null));
     registrations.expectMessage(Registration.REGISTERED);
     expectOnline("hans", true);
   }
 
   @Test
   void shouldRefuseASecondSessionOfAnOnlineUserAndKeepTheFirst() {
+    startRegistry();
     Online hans = login("hans");
     Online yoda = login("yoda");
     TestProbe<Object> secondSession = testKit.createTestProbe();
@@ -89,26 +133,32 @@ class UserRegistryTest {
 
     registrations.expectMessage(Registration.ALREADY_ONLINE);
     // Nothing changed: the others are not told, and hans's messages still reach the first session.
-    send("yoda", "hans", "still you?", "m-1");
-    hans.outbox().expectMessage(new ServerMessage.MessageReceived("yoda", "still you?"));
+    sendAndStore("yoda", "hans", "still you?", "m-1", 1);
+    hans.outbox().expectMessage(new ServerMessage.MessageReceived("yoda", "still you?", 1, "m-1"));
     replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
     secondOutbox.expectNoMessage();
     broadcaster.expectNoMessage();
     yoda.outbox().expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
-  void shouldLogOutOnUnregisterAndTellTheBroadcaster() {
+  void shouldLogOutOnUnregisterTellTheBroadcasterAndRecordTheLogout() {
+    startRegistry();
     Online hans = login("hans");
+    clock.advance(Duration.ofSeconds(30));
 
     registry.tell(new UserRegistry.Unregister("hans", hans.session().ref()));
 
     broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    journal.expectMessage(
+        new Journal.Record(new Change.LoggedOut("hans", T0.plusSeconds(30)), null));
     expectOnline("hans", false);
   }
 
   @Test
   void shouldIgnoreUnregisterFromAStaleSession() {
+    startRegistry();
     login("hans");
     TestProbe<Object> staleSession = testKit.createTestProbe();
 
@@ -116,72 +166,83 @@ class UserRegistryTest {
 
     expectOnline("hans", true);
     broadcaster.expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
   void shouldNoticeASessionThatStopsWithoutUnregistering() {
+    startRegistry();
     Online hans = login("hans");
 
     hans.session().stop();
 
     broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    journal.expectMessage(new Journal.Record(new Change.LoggedOut("hans", T0), null));
     expectOnline("hans", false);
   }
 
   @Test
   void shouldNotLetTheEndOfAnEarlierSessionLogOutTheCurrentOne() {
+    startRegistry();
     Online first = login("hans");
-    registry.tell(new UserRegistry.Unregister("hans", first.session().ref()));
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    logout(first);
     login("hans");
 
     first.session().stop();
 
     expectOnline("hans", true);
     broadcaster.expectNoMessage();
+    journal.expectNoMessage();
   }
 
-  // ---- direct messages, checked in the contract's order ----
+  // ---- direct messages: refused, checked in the contract's order ----
 
   @Test
-  void shouldRefuseAMessageToAnUnknownUser() {
+  void shouldRefuseAMessageToAnUnknownUserNamingItsId() {
+    startRegistry();
     login("hans");
 
-    send("hans", "bob", "party time", null);
+    send("hans", "bob", "party time", "m-1");
 
-    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "bob"));
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "bob", "m-1"));
+    journal.expectNoMessage();
   }
 
   @Test
   void shouldRefuseAMessageToSelf() {
+    startRegistry();
     Online hans = login("hans");
 
-    send("hans", "hans", "note to self", null);
+    send("hans", "hans", "note to self", "m-1");
 
-    replies.expectMessage(new ServerMessage.Error(Code.SELF, "message", "hans"));
+    replies.expectMessage(new ServerMessage.Error(Code.SELF, "message", "hans", "m-1"));
     hans.outbox().expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
   void shouldRefuseAMessageToAnOnlineUserWhoBlockedTheSender() {
+    startRegistry();
     login("hans");
     Online luke = login("luke");
     block("luke", "hans");
 
     send("hans", "luke", "You angry?", "m-1");
 
-    replies.expectMessage(new ServerMessage.Error(Code.BLOCKED_BY_USER, "message", "luke"));
+    replies.expectMessage(new ServerMessage.Error(Code.BLOCKED_BY_USER, "message", "luke", "m-1"));
     luke.outbox().expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
   void shouldRefuseAndNotKeepAMessageToAnOfflineUserWhoBlockedTheSender() {
+    startRegistry();
     login("hans");
     Online luke = login("luke");
     block("luke", "hans");
     logout(luke);
 
-    send("hans", "luke", "You angry?", "m-1");
+    send("hans", "luke", "You angry?", null);
 
     replies.expectMessage(new ServerMessage.Error(Code.BLOCKED_BY_USER, "message", "luke"));
     Online lukeAgain = login("luke", Set.of("hans"));
@@ -190,6 +251,7 @@ class UserRegistryTest {
 
   @Test
   void shouldCheckTheBlockBeforeTheMailboxLimit() {
+    startRegistry();
     login("hans");
     Online luke = login("luke");
     block("luke", "hans");
@@ -202,30 +264,57 @@ class UserRegistryTest {
     replies.expectMessage(new ServerMessage.Error(Code.BLOCKED_BY_USER, "message", "luke"));
   }
 
+  // ---- direct messages: recorded, then delivered ----
+
   @Test
-  void shouldDeliverAMessageToAnOnlineUserAtOnce() {
+  void shouldDeliverAndAcceptAMessageOnlyOnceTheJournalHasStoredIt() {
+    startRegistry();
     login("hans");
     Online yoda = login("yoda");
 
     send("hans", "yoda", "Hey Dude", "m-1");
+    Journal.Record record = expectAppended("yoda", 1, "hans", "m-1", "Hey Dude");
+    // Not durable yet: neither delivered nor acknowledged to the sender.
+    yoda.outbox().expectNoMessage();
+    replies.expectNoMessage();
 
-    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "Hey Dude"));
+    answer(record, Outcome.STORED);
+
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "Hey Dude", 1, "m-1"));
     replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
-    send("hans", "yoda", "no id this time", null);
-    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "no id this time"));
+  }
+
+  @Test
+  void shouldNumberEachRecipientsMessagesOnItsOwn() {
+    startRegistry();
+    login("hans");
+    Online yoda = login("yoda");
+
+    sendAndStore("hans", "yoda", "one for yoda", "m-1", 1);
+    sendAndStore("hans", "luke", "one for luke", "m-2", 1);
+    sendAndStore("yoda", "luke", "two for luke", "y-1", 2);
+    sendAndStore("hans", "yoda", "two for yoda", null, 2);
+
+    yoda.outbox()
+        .expectMessage(new ServerMessage.MessageReceived("hans", "one for yoda", 1, "m-1"));
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "two for yoda", 2, null));
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
+    replies.expectMessage(new ServerMessage.MessageAccepted("y-1", true));
     replies.expectMessage(new ServerMessage.MessageAccepted(null, false));
   }
 
   @Test
   void shouldKeepMessagesForAnOfflineUserAndDeliverThemInOrderAfterTheWelcome() {
+    startRegistry();
     login("hans");
     login("yoda");
 
-    send("hans", "luke", "Let's rock", "m-1");
+    sendAndStore("hans", "luke", "Let's rock", "m-1", 1);
     replies.expectMessage(new ServerMessage.MessageAccepted("m-1", true));
-    send("yoda", "luke", "Do or do not", "m-2");
-    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
-    send("hans", "luke", "There is no try", null);
+    sendAndStore("yoda", "luke", "Do or do not", "y-1", 2);
+    replies.expectMessage(new ServerMessage.MessageAccepted("y-1", true));
+    sendAndStore("hans", "luke", "There is no try", null, 3);
     replies.expectMessage(new ServerMessage.MessageAccepted(null, true));
 
     TestProbe<Object> session = testKit.createTestProbe();
@@ -234,50 +323,339 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "luke", session.ref(), outbox.ref(), "127.0.0.1", 50003, registrations.ref()));
     outbox.expectMessage(new ServerMessage.LoginAccepted("luke"));
-    outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock"));
-    outbox.expectMessage(new ServerMessage.MessageReceived("yoda", "Do or do not"));
-    outbox.expectMessage(new ServerMessage.MessageReceived("hans", "There is no try"));
+    outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock", 1, "m-1"));
+    outbox.expectMessage(new ServerMessage.MessageReceived("yoda", "Do or do not", 2, "y-1"));
+    outbox.expectMessage(new ServerMessage.MessageReceived("hans", "There is no try", 3, null));
     broadcaster.expectMessage(new Broadcaster.MemberJoined("luke", outbox.ref(), Set.of()));
     registrations.expectMessage(Registration.REGISTERED);
-
-    // Delivered once: the next login finds the mailbox empty.
-    logout(new Online("luke", session, outbox));
-    Online lukeAgain = login("luke");
-    lukeAgain.outbox().expectNoMessage();
   }
 
   @Test
-  void shouldRefuseAMessageWhenTheOfflineUsersMailboxIsFull() {
+  void shouldAcceptAResentMessageWithoutDeliveringOrKeepingItAgain() {
+    startRegistry();
+    login("hans");
+    Online yoda = login("yoda");
+    sendAndStore("hans", "yoda", "Hey Dude", "m-1", 1);
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "Hey Dude", 1, "m-1"));
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+
+    // hans did not hear the acceptance (a reconnect, say) and sends it again.
+    send("hans", "yoda", "Hey Dude", "m-1");
+    answer(expectAppended("yoda", 2, "hans", "m-1", "Hey Dude"), Outcome.DUPLICATE);
+
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+    yoda.outbox().expectNoMessage();
+    // Only the first is kept until yoda acknowledges it.
+    logout(yoda);
+    Online yodaAgain = login("yoda");
+    yodaAgain
+        .outbox()
+        .expectMessage(new ServerMessage.MessageReceived("hans", "Hey Dude", 1, "m-1"));
+    yodaAgain.outbox().expectNoMessage();
+  }
+
+  @Test
+  void shouldTellTheSenderToSendAgainWhenTheMessageCouldNotBeStored() {
+    startRegistry();
+    login("hans");
+    Online yoda = login("yoda");
+
+    send("hans", "yoda", "Hey Dude", "m-1");
+    answer(expectAppended("yoda", 1, "hans", "m-1", "Hey Dude"), Outcome.FAILED);
+
+    replies.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", "m-1"));
+    yoda.outbox().expectNoMessage();
+    logout(yoda);
+    login("yoda").outbox().expectNoMessage();
+    // Sent again, it is a new message with a new number.
+    sendAndStore("hans", "yoda", "Hey Dude", "m-1", 2);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+  }
+
+  @Test
+  void shouldReportAnAccountRemovedMeanwhileAsAnInvalidUser() {
+    startRegistry();
+    login("hans");
+
+    send("hans", "luke", "still there?", "m-1");
+    answer(expectAppended("luke", 1, "hans", "m-1", "still there?"), Outcome.NO_RECIPIENT);
+
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "luke", "m-1"));
+    // From now on the registry knows: refused without asking the journal.
+    send("hans", "luke", "hello?", "m-2");
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "luke", "m-2"));
+    journal.expectNoMessage();
+  }
+
+  // ---- acknowledgements ----
+
+  @Test
+  void shouldSendUnacknowledgedMessagesAgainAtEveryLoginUntilAcknowledged() {
+    startRegistry();
+    login("hans");
+    Online luke = login("luke");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+    sendAndStore("hans", "luke", "two", "m-2", 2);
+    sendAndStore("hans", "luke", "three", "m-3", 3);
+    luke.outbox().receiveSeveralMessages(3);
+
+    // Shown but not acknowledged: sent again, with the same numbers.
+    logout(luke);
+    Online lukeAgain = login("luke");
+    lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "one", 1, "m-1"));
+    lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "two", 2, "m-2"));
+    lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "three", 3, "m-3"));
+
+    registry.tell(new UserRegistry.Acknowledge("luke", 2));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+    logout(lukeAgain);
+
+    Online lukeOnceMore = login("luke");
+    lukeOnceMore
+        .outbox()
+        .expectMessage(new ServerMessage.MessageReceived("hans", "three", 3, "m-3"));
+    lukeOnceMore.outbox().expectNoMessage();
+  }
+
+  @Test
+  void shouldIgnoreAnAcknowledgementOfNothingNew() {
+    startRegistry();
+    login("hans");
+    Online luke = login("luke");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+    sendAndStore("hans", "luke", "two", "m-2", 2);
+    registry.tell(new UserRegistry.Acknowledge("luke", 2));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+
+    registry.tell(new UserRegistry.Acknowledge("luke", 2));
+    registry.tell(new UserRegistry.Acknowledge("luke", 1));
+    // yoda has nothing to acknowledge.
+    registry.tell(new UserRegistry.Acknowledge("yoda", 1));
+
+    journal.expectNoMessage();
+    logout(luke);
+    login("luke").outbox().expectNoMessage();
+  }
+
+  @Test
+  void shouldNotLetAnAcknowledgementReachBeyondTheMessagesSent() {
+    startRegistry();
+    login("hans");
+    Online luke = login("luke");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+
+    // A confused client acknowledges far ahead: only what was sent counts as shown.
+    registry.tell(new UserRegistry.Acknowledge("luke", 100));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 1), null));
+
+    sendAndStore("hans", "luke", "two", "m-2", 2);
+    luke.outbox().receiveSeveralMessages(2);
+    logout(luke);
+    Online lukeAgain = login("luke");
+    lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "two", 2, "m-2"));
+    registry.tell(new UserRegistry.Acknowledge("luke", 2));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+  }
+
+  // ---- mailbox capacity ----
+
+  @Test
+  void shouldRefuseAMessageWhenTheRecipientHasTooManyUnacknowledged() {
+    startRegistry();
     login("hans");
 
     fillLukesMailbox("hans");
     send("hans", "luke", "one too many", "m-4");
 
-    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke"));
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
+    journal.expectNoMessage();
     Online luke = login("luke");
     for (int i = 1; i <= MAILBOX_CAPACITY; i++) {
-      luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "kept " + i));
+      luke.outbox()
+          .expectMessage(new ServerMessage.MessageReceived("hans", "kept " + i, i, "m-" + i));
     }
     luke.outbox().expectNoMessage();
   }
 
   @Test
-  void shouldMakeRoomInTheMailboxOnceItWasDelivered() {
+  void shouldCountMessagesStillBeingWrittenTowardsTheCapacity() {
+    startRegistry();
+    login("hans");
+    send("hans", "luke", "kept 1", "m-1");
+    send("hans", "luke", "kept 2", "m-2");
+    send("hans", "luke", "kept 3", "m-3");
+    Journal.Record first = expectAppended("luke", 1, "hans", "m-1", "kept 1");
+    expectAppended("luke", 2, "hans", "m-2", "kept 2");
+    expectAppended("luke", 3, "hans", "m-3", "kept 3");
+
+    send("hans", "luke", "one too many", "m-4");
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
+
+    // One of them could not be stored: room for one more.
+    answer(first, Outcome.FAILED);
+    replies.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "message", "luke", "m-1"));
+    send("hans", "luke", "room again", "m-5");
+    expectAppended("luke", 4, "hans", "m-5", "room again");
+  }
+
+  @Test
+  void shouldMakeRoomInTheMailboxOnlyOnceMessagesAreAcknowledged() {
+    startRegistry();
     login("hans");
     fillLukesMailbox("hans");
     Online luke = login("luke");
     luke.outbox().receiveSeveralMessages(MAILBOX_CAPACITY);
     logout(luke);
 
-    send("hans", "luke", "room again", "m-5");
+    // Delivered is not enough: they wait for luke's acknowledgement.
+    send("hans", "luke", "no room yet", "m-4");
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
 
+    registry.tell(new UserRegistry.Acknowledge("luke", 1));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 1), null));
+    sendAndStore("hans", "luke", "room for one", "m-5", 4);
     replies.expectMessage(new ServerMessage.MessageAccepted("m-5", true));
+    send("hans", "luke", "and no more", "m-6");
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-6"));
+  }
+
+  // ---- the stored state ----
+
+  @Test
+  void shouldStartFromTheStoredStateAndNumberOnFromTheLastStoredSeq() {
+    StoredMessage six = new StoredMessage("luke", 6, "yoda", "y-6", "six", T0.minusSeconds(60));
+    StoredMessage seven = new StoredMessage("luke", 7, "hans", null, "seven", T0.minusSeconds(30));
+    startRegistry(
+        new StoreSnapshot(
+            USERNAMES,
+            Map.of("luke", Set.of("hans")),
+            Map.of("vader", T0.minusSeconds(120), "r2d2", T0.minusSeconds(300)),
+            Map.of(),
+            Map.of("luke", 7L, "yoda", 3L),
+            Map.of("luke", 5L, "yoda", 3L),
+            Map.of("luke", List.of(six, seven))));
+    login("hans");
+    login("yoda");
+
+    // Blocks.
+    send("hans", "luke", "let me in", "m-1");
+    replies.expectMessage(new ServerMessage.Error(Code.BLOCKED_BY_USER, "message", "luke", "m-1"));
+    // History, for whoelsesince.
+    registry.tell(new UserRegistry.ListRecent("hans", 200, replies.ref()));
+    replies.expectMessage(new ServerMessage.RecentUsers(200, List.of("yoda", "vader")));
+    // Numbering goes on after the last stored number.
+    sendAndStore("yoda", "luke", "eight", "y-8", 8);
+    replies.expectMessage(new ServerMessage.MessageAccepted("y-8", true));
+    sendAndStore("luke", "yoda", "for yoda", "l-1", 4);
+    sendAndStore("hans", "vader", "first for vader", "m-2", 1);
+
+    // The unacknowledged tail, then what came since, with luke's blocks.
+    Online luke = login("luke", Set.of("hans"));
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("yoda", "six", 6, "y-6"));
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "seven", 7, null));
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("yoda", "eight", 8, "y-8"));
+    luke.outbox().expectNoMessage();
+    // What was acknowledged before the restart stays acknowledged.
+    registry.tell(new UserRegistry.Acknowledge("luke", 5));
+    journal.expectNoMessage();
+    registry.tell(new UserRegistry.Acknowledge("luke", 7));
+    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 7), null));
+  }
+
+  // ---- the list of accounts ----
+
+  @Test
+  void shouldLearnOfAccountsAddedAndRemovedAtEachRefresh() {
+    startRegistry(StoreSnapshot.empty().withUsernames(Set.of("hans", "yoda", "luke")));
+    login("hans");
+    send("hans", "leia", "hello?", "m-1");
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "leia", "m-1"));
+
+    manualTime.timePasses(DIRECTORY_REFRESH.minusMillis(1));
+    directoryReads.expectNoMessage();
+    manualTime.timePasses(Duration.ofMillis(1));
+    answerDirectoryRead(List.of("hans", "yoda", "leia"));
+
+    sendAndStore("hans", "leia", "welcome", "m-2", 1);
+    send("hans", "luke", "gone?", "m-3");
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "luke", "m-3"));
+    registry.tell(new UserRegistry.Block("hans", "luke", replies.ref()));
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "block", "luke"));
+
+    // And again every refresh interval.
+    refreshDirectory(List.of("hans", "luke"));
+    sendAndStore("hans", "luke", "back again", "m-4", 1);
+  }
+
+  @Test
+  void shouldKeepOnlineUsersKnownWhenARefreshDoesNotListThem() {
+    startRegistry();
+    login("hans");
+    login("yoda");
+
+    refreshDirectory(List.of("yoda"));
+
+    sendAndStore("yoda", "hans", "still here", "y-1", 1);
+  }
+
+  @Test
+  void shouldKeepTheAccountsItKnowsWhenARefreshFails() {
+    startRegistry();
+    login("hans");
+
+    LoggingTestKit.warn("account list refresh failed")
+        .expect(
+            testKit.system(),
+            () -> {
+              manualTime.timePasses(DIRECTORY_REFRESH);
+              directoryReads
+                  .receiveMessage()
+                  .completeExceptionally(new IllegalStateException("database down"));
+              awaitDirectoryRefreshed();
+              return null;
+            });
+
+    sendAndStore("hans", "luke", "still known", "m-1", 1);
+  }
+
+  @Test
+  void shouldAdmitAnAccountAddedSinceTheLastRefresh() {
+    startRegistry(StoreSnapshot.empty().withUsernames(Set.of("hans")));
+    login("hans");
+
+    // The login guard found leia in the store: she exists.
+    login("leia");
+
+    sendAndStore("hans", "leia", "welcome", "m-1", 1);
+  }
+
+  @Test
+  void shouldNotGiveTheMessagesOfARemovedAccountToANewAccountOfTheSameName() {
+    StoredMessage old = new StoredMessage("luke", 1, "yoda", "y-1", "for the old luke", T0);
+    startRegistry(
+        new StoreSnapshot(
+            USERNAMES,
+            Map.of("luke", Set.of("hans")),
+            Map.of(),
+            Map.of(),
+            Map.of("luke", 1L),
+            Map.of("luke", 0L),
+            Map.of("luke", List.of(old))));
+    // user remove luke, then user add luke: the registry sees luke go, then come back.
+    refreshDirectory(List.of("hans", "yoda"));
+    refreshDirectory(List.of("hans", "yoda", "luke"));
+
+    Online newLuke = login("luke");
+
+    newLuke.outbox().expectNoMessage();
   }
 
   // ---- whoelse ----
 
   @Test
   void shouldListTheOtherOnlineUsersInLoginOrder() {
+    startRegistry();
     login("hans");
     Online yoda = login("yoda");
     login("luke");
@@ -296,6 +674,7 @@ class UserRegistryTest {
 
   @Test
   void shouldListNobodyWhenAlone() {
+    startRegistry();
     login("hans");
 
     registry.tell(new UserRegistry.ListOnline("hans", replies.ref()));
@@ -307,6 +686,7 @@ class UserRegistryTest {
 
   @Test
   void shouldListWhoseOnlineTimeOverlapsTheWindowAsInTheReferenceRun() {
+    startRegistry();
     sampleRunHistory();
 
     registry.tell(new UserRegistry.ListRecent("luke", 200, replies.ref()));
@@ -319,6 +699,7 @@ class UserRegistryTest {
 
   @Test
   void shouldCountALogoutExactlyAtTheStartOfTheWindow() {
+    startRegistry();
     sampleRunHistory(); // vader logged out 120 s ago, r2d2 300 s ago
 
     registry.tell(new UserRegistry.ListRecent("hans", 120, replies.ref()));
@@ -330,7 +711,8 @@ class UserRegistryTest {
   }
 
   @Test
-  void shouldNeverListUsersWhoHaveNotLoggedInSinceTheServerStarted() {
+  void shouldNeverListUsersWhoHaveNotBeenOnline() {
+    startRegistry();
     sampleRunHistory();
 
     registry.tell(new UserRegistry.ListRecent("hans", 10_000_000, replies.ref()));
@@ -342,6 +724,7 @@ class UserRegistryTest {
 
   @Test
   void shouldRefuseANegativeWindow() {
+    startRegistry();
     login("hans");
 
     registry.tell(new UserRegistry.ListRecent("hans", -1, replies.ref()));
@@ -352,6 +735,7 @@ class UserRegistryTest {
 
   @Test
   void shouldAnswerAWindowLongerThanTimeItself() {
+    startRegistry();
     sampleRunHistory();
 
     registry.tell(new UserRegistry.ListRecent("hans", Long.MAX_VALUE, replies.ref()));
@@ -363,7 +747,8 @@ class UserRegistryTest {
   // ---- block and unblock ----
 
   @Test
-  void shouldBlockAUserAndGiveTheBroadcasterTheNewBlockList() {
+  void shouldBlockAUserRecordItAndGiveTheBroadcasterTheNewBlockList() {
+    startRegistry();
     login("hans");
     login("luke");
 
@@ -371,13 +756,16 @@ class UserRegistryTest {
 
     replies.expectMessage(new ServerMessage.BlockConfirmed("hans"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
+    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "hans"), null));
     registry.tell(new UserRegistry.Block("luke", "yoda", replies.ref()));
     replies.expectMessage(new ServerMessage.BlockConfirmed("yoda"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of("hans", "yoda")));
+    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "yoda"), null));
   }
 
   @Test
   void shouldRefuseToBlockAnUnknownUserOneselfOrSomeoneAlreadyBlocked() {
+    startRegistry();
     login("hans");
     login("luke");
     block("luke", "hans");
@@ -388,12 +776,14 @@ class UserRegistryTest {
     replies.expectMessage(new ServerMessage.Error(Code.SELF, "block", "hans"));
     registry.tell(new UserRegistry.Block("luke", "hans", replies.ref()));
     replies.expectMessage(new ServerMessage.Error(Code.ALREADY_BLOCKED, "block", "hans"));
-    // A refused block changes nobody's block list.
+    // A refused block changes nobody's block list, and nothing is written.
     broadcaster.expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
-  void shouldUnblockABlockedUserAndGiveTheBroadcasterTheNewBlockList() {
+  void shouldUnblockABlockedUserRecordItAndGiveTheBroadcasterTheNewBlockList() {
+    startRegistry();
     login("hans");
     login("luke");
     block("luke", "hans");
@@ -402,12 +792,14 @@ class UserRegistryTest {
 
     replies.expectMessage(new ServerMessage.UnblockConfirmed("hans"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of()));
-    send("hans", "luke", "friends again?", "m-1");
+    journal.expectMessage(new Journal.Record(new Change.BlockRemoved("luke", "hans"), null));
+    sendAndStore("hans", "luke", "friends again?", "m-1", 1);
     replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
   }
 
   @Test
   void shouldRefuseToUnblockAnUnknownUserOneselfOrSomeoneNotBlocked() {
+    startRegistry();
     login("luke");
 
     registry.tell(new UserRegistry.Unblock("luke", "bob", replies.ref()));
@@ -417,10 +809,12 @@ class UserRegistryTest {
     registry.tell(new UserRegistry.Unblock("luke", "yoda", replies.ref()));
     replies.expectMessage(new ServerMessage.Error(Code.NOT_BLOCKED, "unblock", "yoda"));
     broadcaster.expectNoMessage();
+    journal.expectNoMessage();
   }
 
   @Test
   void shouldKeepBlocksAcrossLoginsAndHandThemToTheBroadcasterAtLogin() {
+    startRegistry();
     Online luke = login("luke");
     block("luke", "hans");
     logout(luke);
@@ -430,9 +824,11 @@ class UserRegistryTest {
 
   @Test
   void shouldNotTellTheBroadcasterAboutTheBlocksOfAnOfflineUser() {
+    startRegistry();
     registry.tell(new UserRegistry.Block("luke", "hans", replies.ref()));
 
     replies.expectMessage(new ServerMessage.BlockConfirmed("hans"));
+    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "hans"), null));
     // The broadcaster's roster holds online users only; luke's list reaches it when he logs in.
     broadcaster.expectNoMessage();
   }
@@ -441,6 +837,7 @@ class UserRegistryTest {
 
   @Test
   void shouldGiveThePeerAddressTheTargetRegisteredWith() {
+    startRegistry();
     login("hans");
     TestProbe<Object> session = testKit.createTestProbe();
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
@@ -456,6 +853,7 @@ class UserRegistryTest {
 
   @Test
   void shouldRefuseAPeerAddressForAnUnknownUserOrOneself() {
+    startRegistry();
     login("hans");
 
     registry.tell(new UserRegistry.LocatePeer("hans", "bob", replies.ref()));
@@ -466,6 +864,7 @@ class UserRegistryTest {
 
   @Test
   void shouldRefuseAPeerAddressOfATargetWhoBlockedTheRequester() {
+    startRegistry();
     login("hans");
     Online luke = login("luke");
     block("luke", "hans");
@@ -481,6 +880,7 @@ class UserRegistryTest {
 
   @Test
   void shouldRefuseAPeerAddressOfAnOfflineUser() {
+    startRegistry();
     login("hans");
 
     registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
@@ -489,6 +889,57 @@ class UserRegistryTest {
   }
 
   // ---- helpers ----
+
+  private void startRegistry() {
+    startRegistry(StoreSnapshot.empty().withUsernames(USERNAMES));
+  }
+
+  private void startRegistry(StoreSnapshot snapshot) {
+    Supplier<CompletionStage<? extends Collection<String>>> directory =
+        () -> {
+          CompletableFuture<Collection<String>> read = new CompletableFuture<>();
+          directoryReads.ref().tell(read);
+          return read;
+        };
+    registry =
+        testKit.spawn(
+            Behaviors.monitor(
+                UserRegistry.Command.class,
+                handled.ref(),
+                UserRegistry.create(
+                    snapshot,
+                    broadcaster.ref(),
+                    journal.ref(),
+                    directory,
+                    new UserRegistry.Settings(MAILBOX_CAPACITY, DIRECTORY_REFRESH),
+                    clock)));
+  }
+
+  /** The refresh timer fires, and the read of the accounts finds {@code usernames}. */
+  private void refreshDirectory(List<String> usernames) {
+    manualTime.timePasses(DIRECTORY_REFRESH);
+    answerDirectoryRead(usernames);
+  }
+
+  /** Answers the registry's read of the accounts, and waits until it has taken the answer in. */
+  private void answerDirectoryRead(List<String> usernames) {
+    directoryReads.receiveMessage().complete(usernames);
+    awaitDirectoryRefreshed();
+  }
+
+  /**
+   * Returns once the registry has the answer to its read of the accounts: whatever the test sends
+   * from now on is handled after it. (The answer reaches the registry through pipeToSelf, possibly
+   * after commands the test sends right after completing the read.)
+   */
+  private void awaitDirectoryRefreshed() {
+    handled.fishForMessage(
+        Duration.ofSeconds(5),
+        command ->
+            command.getClass().getSimpleName().equals("DirectoryRefreshed")
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+  }
 
   private Online login(String name) {
     return login(name, Set.of());
@@ -503,6 +954,7 @@ class UserRegistryTest {
             name, session.ref(), outbox.ref(), "127.0.0.1", 50000, registrations.ref()));
     outbox.expectMessage(new ServerMessage.LoginAccepted(name));
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
+    journal.expectMessage(new Journal.Record(new Change.LoggedIn(name, clock.instant()), null));
     registrations.expectMessage(Registration.REGISTERED);
     return new Online(name, session, outbox);
   }
@@ -510,10 +962,32 @@ class UserRegistryTest {
   private void logout(Online user) {
     registry.tell(new UserRegistry.Unregister(user.name(), user.session().ref()));
     broadcaster.expectMessage(new Broadcaster.MemberLeft(user.name()));
+    journal.expectMessage(
+        new Journal.Record(new Change.LoggedOut(user.name(), clock.instant()), null));
   }
 
   private void send(String from, String to, String text, String id) {
     registry.tell(new UserRegistry.SendDirect(from, to, text, id, replies.ref()));
+  }
+
+  /** The journal was asked to store this message; returns the request, to answer it. */
+  private Journal.Record expectAppended(String to, long seq, String from, String id, String text) {
+    Journal.Record record = journal.expectMessageClass(Journal.Record.class);
+    assertEquals(
+        new Change.MessageAppended(new StoredMessage(to, seq, from, id, text, clock.instant())),
+        record.change());
+    assertNotNull(record.replyTo(), "the registry waits for the outcome");
+    return record;
+  }
+
+  private static void answer(Journal.Record record, Outcome outcome) {
+    record.replyTo().tell(new Journal.Recorded(record.change(), outcome));
+  }
+
+  /** Sends a message the journal stores as the {@code seq}-th of {@code to}. */
+  private void sendAndStore(String from, String to, String text, String id, long seq) {
+    send(from, to, text, id);
+    answer(expectAppended(to, seq, from, id, text), Outcome.STORED);
   }
 
   /** {@code blocker}, online, blocks {@code target}. */
@@ -521,11 +995,12 @@ class UserRegistryTest {
     registry.tell(new UserRegistry.Block(blocker, target, replies.ref()));
     replies.expectMessage(new ServerMessage.BlockConfirmed(target));
     broadcaster.expectMessageClass(Broadcaster.BlocksChanged.class);
+    journal.expectMessage(new Journal.Record(new Change.BlockAdded(blocker, target), null));
   }
 
   private void fillLukesMailbox(String from) {
     for (int i = 1; i <= MAILBOX_CAPACITY; i++) {
-      send(from, "luke", "kept " + i, "m-" + i);
+      sendAndStore(from, "luke", "kept " + i, "m-" + i, i);
       replies.expectMessage(new ServerMessage.MessageAccepted("m-" + i, true));
     }
   }

@@ -310,6 +310,18 @@ class SessionTest {
   }
 
   @Test
+  void shouldSayTheServerIsBusyWhenThePasswordCannotBeChecked() {
+    awaitPassword("hans");
+
+    password("falcon*solo", PasswordVerdict.UNAVAILABLE);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+    registry.expectNoMessage();
+    session.tell(Session.StreamCompleted.INSTANCE);
+    deathWatch.expectTerminated(session);
+  }
+
+  @Test
   void shouldGoBackToTheUsernameWhenThePasswordStepFindsNoAccount() {
     awaitPassword("hans");
 
@@ -367,6 +379,43 @@ class SessionTest {
 
     replyAndExpectAck(
         request.replyTo(), new ServerMessage.Error(Code.INVALID_USER, "message", "bob"));
+  }
+
+  @Test
+  void shouldTellTheClientToSendAgainAMessageTheServerCouldNotStore() {
+    login();
+
+    send(new ClientMessage.SendMessage("yoda", "Hey Dude", "m-1"));
+    UserRegistry.SendDirect request = registry.expectMessageClass(UserRegistry.SendDirect.class);
+
+    replyAndExpectAck(
+        request.replyTo(), new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", "m-1"));
+  }
+
+  @Test
+  void shouldPassAnAcknowledgementToTheRegistryAndTakeTheNextFrameWithoutAReply() {
+    login();
+
+    send(new ClientMessage.Acknowledge(42));
+
+    registry.expectMessage(new UserRegistry.Acknowledge("hans", 42));
+    ack.expectMessage(StreamAck.INSTANCE);
+    outbox.expectNoMessage();
+    // The next command is taken at once.
+    send(new ClientMessage.WhoElse());
+    assertEquals("hans", registry.expectMessageClass(UserRegistry.ListOnline.class).requester());
+  }
+
+  @Test
+  void shouldRefuseAnAcknowledgementBeforeLogin() {
+    startStream();
+    hello();
+
+    send(new ClientMessage.Acknowledge(1));
+
+    expectError(Code.UNEXPECTED_FRAME, "ack");
+    ack.expectMessage(StreamAck.INSTANCE);
+    registry.expectNoMessage();
   }
 
   @Test
@@ -505,6 +554,22 @@ class SessionTest {
     manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
     outbox.expectNoMessage();
     manualTime.timePasses(Duration.ofSeconds(1));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
+  }
+
+  @Test
+  void shouldNotRestartTheIdleTimerOnAnAcknowledgement() {
+    login();
+
+    // Acknowledgements are sent by the client on its own as messages arrive: not activity.
+    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    send(new ClientMessage.Acknowledge(7));
+    registry.expectMessage(new UserRegistry.Acknowledge("hans", 7));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    manualTime.timePasses(Duration.ofSeconds(1));
+
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
   }

@@ -4,6 +4,7 @@ import akka.actor.testkit.typed.internal.CapturingAppender;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.opentest4j.TestAbortedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,11 @@ public final class LogCapturingExtension implements BeforeEachCallback, AfterEac
   @Override
   public void afterEach(ExtensionContext context) {
     CapturingAppender appender = CapturingAppender.get("");
-    if (context.getExecutionException().isPresent()) {
+    // A test skipped by an assumption (TestAbortedException) has nothing to show.
+    if (context
+        .getExecutionException()
+        .filter(failure -> !(failure instanceof TestAbortedException))
+        .isPresent()) {
       log.info("--- test failed: {}", context.getDisplayName());
       appender.flush();
     }

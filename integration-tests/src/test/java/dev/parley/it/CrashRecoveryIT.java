@@ -1,0 +1,167 @@
+package dev.parley.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.parley.it.support.HeadlessClient;
+import dev.parley.it.support.Program;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The delivery guarantee under the worst a server can suffer: the packaged server runs as its own
+ * process, real clients exchange hundreds of messages through it, and in the middle of the traffic
+ * the server is killed with SIGKILL and started again on the same data directory. The clients
+ * reconnect by themselves and send again what the server had not acknowledged; in the end every
+ * recipient must have shown every message exactly once, and each sender's messages in the order
+ * they were sent.
+ */
+class CrashRecoveryIT {
+
+  private static final List<String> USERS = List.of("ann", "bob", "cyd", "dee");
+  private static final String PASSWORD = "crash-test";
+  private static final int MESSAGES_PER_USER = 150;
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern RECEIVED = Pattern.compile("^(\\w+): m-(\\w+)-(\\d+)$");
+  private static final Duration DELIVERY = Duration.ofSeconds(90);
+
+  @TempDir Path directory;
+
+  private final List<Program> servers = new ArrayList<>();
+  private final List<HeadlessClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() {
+    clients.forEach(HeadlessClient::close);
+    servers.forEach(Program::close);
+  }
+
+  @Test
+  void shouldShowEveryMessageExactlyOnceInOrderAfterTheServerIsKilled() throws Exception {
+    Files.writeString(
+        directory.resolve("credentials.txt"),
+        String.join("\n", USERS.stream().map(user -> user + " " + PASSWORD).toList()) + "\n");
+    int port = freePort();
+    Program server = startServer(port);
+
+    Map<String, HeadlessClient> byUser = new HashMap<>();
+    for (String user : USERS) {
+      HeadlessClient client =
+          HeadlessClient.connect(
+              "127.0.0.1", port, user, Map.of("parley.client.reconnect-window", "90s"));
+      clients.add(client);
+      client.type(user, PASSWORD).expect(HeadlessClient.WELCOME);
+      byUser.put(user, client);
+    }
+
+    // Every user sends to the others in turn; the lines go in at once and the clients send them
+    // as fast as the server accepts them.
+    // recipient -> sender -> the numbers of the sender's messages to them, in sending order
+    Map<String, Map<String, List<Integer>>> expected = new HashMap<>();
+    for (String sender : USERS) {
+      List<String> others = USERS.stream().filter(user -> !user.equals(sender)).toList();
+      List<String> lines = new ArrayList<>();
+      for (int k = 0; k < MESSAGES_PER_USER; k++) {
+        String to = others.get(k % others.size());
+        lines.add("message " + to + " m-" + sender + "-" + k);
+        expected
+            .computeIfAbsent(to, user -> new HashMap<>())
+            .computeIfAbsent(sender, user -> new ArrayList<>())
+            .add(k);
+      }
+      byUser.get(sender).type(lines.toArray(String[]::new));
+    }
+
+    // Kill the server while the messages are flowing, and bring it back on the same data.
+    Thread.sleep(200 + new Random().nextInt(800));
+    server.kill();
+    servers.add(startServer(port));
+
+    for (String recipient : USERS) {
+      Map<String, List<Integer>> shown =
+          awaitMessages(byUser.get(recipient), expected.get(recipient));
+      assertEquals(
+          expected.get(recipient),
+          shown,
+          recipient
+              + " should show each message sent to them exactly once, in each sender's order");
+    }
+    // And nothing more: a message shown after all of them would be a duplicate.
+    for (String user : USERS) {
+      HeadlessClient client = byUser.get(user);
+      client.type("whoelse");
+      List<String> others = USERS.stream().filter(other -> !other.equals(user)).toList();
+      List<String> listed = new ArrayList<>();
+      while (listed.size() < others.size()) {
+        String line = client.nextLine();
+        if (RECEIVED.matcher(line).matches()) {
+          throw new AssertionError(user + " showed a message twice: " + line);
+        }
+        if (others.contains(line)) {
+          listed.add(line);
+        }
+      }
+    }
+  }
+
+  /** Reads the recipient's lines until it has shown as many messages as were sent to it. */
+  private static Map<String, List<Integer>> awaitMessages(
+      HeadlessClient client, Map<String, List<Integer>> expected) {
+    int total = expected.values().stream().mapToInt(List::size).sum();
+    Map<String, List<Integer>> shown = new HashMap<>();
+    int count = 0;
+    long deadline = System.nanoTime() + DELIVERY.toNanos();
+    while (count < total) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(client.name() + " showed " + count + " of " + total + " messages");
+      }
+      Matcher line = RECEIVED.matcher(client.nextLine());
+      if (line.matches()) {
+        shown
+            .computeIfAbsent(line.group(1), user -> new ArrayList<>())
+            .add(Integer.parseInt(line.group(3)));
+        count++;
+      }
+    }
+    return shown;
+  }
+
+  private Program startServer(int port) {
+    Program server =
+        Program.start(
+            "server",
+            Program.jar("parley.server.jar"),
+            directory,
+            List.of("-Dparley.server.password-hash-iterations=1000"),
+            String.valueOf(port),
+            "60",
+            "600",
+            "--data-dir",
+            directory.resolve("data").toString());
+    servers.add(server);
+    while (true) {
+      Matcher matcher = LISTENING.matcher(server.stdout().nextLine(Duration.ofSeconds(30)));
+      if (matcher.find()) {
+        return server;
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

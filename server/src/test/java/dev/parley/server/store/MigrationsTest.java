@@ -1,0 +1,42 @@
+package dev.parley.server.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parts of the migrations that need no database (see {@link StoreTest} for the rest). */
+class MigrationsTest {
+
+  @Test
+  void shouldSplitAScriptIntoStatementsWithoutComments() {
+    String script =
+        String.join(
+            "\n",
+            "-- A comment line.",
+            "CREATE TABLE a (",
+            "  x INTEGER, -- a comment after code",
+            "  y INTEGER",
+            ");",
+            "",
+            "CREATE INDEX a_x ON a (x);   ",
+            "-- trailing comment");
+
+    assertEquals(
+        List.of("CREATE TABLE a (\n  x INTEGER, \n  y INTEGER\n)", "CREATE INDEX a_x ON a (x)"),
+        Migrations.statements(script));
+  }
+
+  @Test
+  void shouldKnowEveryMigrationInOrder() {
+    assertEquals(List.of("V1__initial_schema.sql"), Migrations.SCRIPTS);
+    assertEquals(Migrations.SCRIPTS.size(), Migrations.latestVersion());
+    for (int i = 0; i < Migrations.SCRIPTS.size(); i++) {
+      assertTrue(Migrations.SCRIPTS.get(i).startsWith("V" + (i + 1) + "__"));
+      assertTrue(
+          Migrations.class.getResource("/db/migration/" + Migrations.SCRIPTS.get(i)) != null,
+          Migrations.SCRIPTS.get(i));
+    }
+  }
+}
