@@ -1,6 +1,7 @@
 package dev.parley.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
@@ -84,9 +85,18 @@ class CrashRecoveryIT {
       byUser.get(sender).type(lines.toArray(String[]::new));
     }
 
-    // Kill the server while the messages are flowing, and bring it back on the same data.
-    Thread.sleep(200 + new Random().nextInt(800));
+    // Kill the server while the messages are flowing (at a random point after the first has been
+    // shown, and before the last), and bring it back on the same data.
+    int total = USERS.size() * MESSAGES_PER_USER;
+    int killAfter = 1 + new Random().nextInt(total / 2);
+    long deadline = System.nanoTime() + DELIVERY.toNanos();
+    while (shownSoFar(byUser.values()) < killAfter && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
     server.kill();
+    int shownAtKill = shownSoFar(byUser.values());
+    assertTrue(
+        shownAtKill < total, "the server should die mid-traffic; all was shown already");
     servers.add(startServer(port));
 
     for (String recipient : USERS) {
@@ -114,6 +124,15 @@ class CrashRecoveryIT {
         }
       }
     }
+  }
+
+  /** Messages shown so far by all the clients (lines printed, whether or not read yet). */
+  private static int shownSoFar(java.util.Collection<HeadlessClient> clients) {
+    int shown = 0;
+    for (HeadlessClient client : clients) {
+      shown += (int) client.unread().stream().filter(line -> RECEIVED.matcher(line).matches()).count();
+    }
+    return shown;
   }
 
   /** Reads the recipient's lines until it has shown as many messages as were sent to it. */
