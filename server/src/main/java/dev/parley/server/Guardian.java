@@ -18,26 +18,24 @@ import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.session.Session;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreCalls;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.tcp.Listener;
 import java.net.InetSocketAddress;
-import java.sql.SQLException;
 import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
  * The root of the server's actors: spawns the {@link Journal} (the only writer of the store), the
- * {@link Broadcaster}, {@link UserRegistry} and {@link LoginGuard}, starting from the stored
- * state, then the {@link Listener} that binds the port and creates a session per connection. It
- * stops (and so stops the node) if the listener stops, which happens when the port cannot be
- * bound. On shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the listener first says
- * goodbye to every session, then the journal writes what it still holds.
+ * {@link Broadcaster}, {@link UserRegistry} and {@link LoginGuard}, starting from the stored state,
+ * then the {@link Listener} that binds the port and creates a session per connection. It stops (and
+ * so stops the node) if the listener stops, which happens when the port cannot be bound. On
+ * shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the listener first says goodbye to every
+ * session, then the journal writes what it still holds.
  */
 public final class Guardian {
 
@@ -137,16 +135,7 @@ public final class Guardian {
   /** Every username, read on the store's dispatcher. */
   private static Supplier<CompletionStage<? extends java.util.Collection<String>>> directory(
       Store store, Executor executor) {
-    return () ->
-        CompletableFuture.<List<String>>supplyAsync(
-            () -> {
-              try {
-                return store.usernames();
-              } catch (SQLException e) {
-                throw new CompletionException(e);
-              }
-            },
-            executor);
+    return () -> StoreCalls.supply(store::usernames, executor);
   }
 
   /**

@@ -1,10 +1,8 @@
 package dev.parley.server.login;
 
 import dev.parley.server.store.Store;
-import java.sql.SQLException;
+import dev.parley.server.store.StoreCalls;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
@@ -74,14 +72,6 @@ public final class Credentials {
   }
 
   private CompletionStage<Optional<String>> lookUp(String username) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return store.passwordHash(username);
-          } catch (SQLException e) {
-            throw new CompletionException(e);
-          }
-        },
-        storeExecutor);
+    return StoreCalls.supply(() -> store.passwordHash(username), storeExecutor);
   }
 }

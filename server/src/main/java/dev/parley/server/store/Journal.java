@@ -12,7 +12,6 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
@@ -150,20 +149,12 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     long started = System.nanoTime();
     getContext()
         .pipeToSelf(
-            CompletableFuture.supplyAsync(() -> applyOrThrow(changes), executor),
+            StoreCalls.supply(() -> store.apply(changes), executor),
             (outcomes, failure) ->
                 failure == null
                     ? new BatchWritten(batch, outcomes, started)
                     : new BatchFailed(batch, failure));
     return this;
-  }
-
-  private List<Store.Outcome> applyOrThrow(List<Change> changes) {
-    try {
-      return store.apply(changes);
-    } catch (java.sql.SQLException e) {
-      throw new java.util.concurrent.CompletionException(e);
-    }
   }
 
   private Behavior<Command> onBatchWritten(BatchWritten written) {
@@ -235,15 +226,8 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   private Behavior<Command> onPurgeDue() {
     getContext()
         .pipeToSelf(
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return store.purgeAcknowledged(
-                        clock.instant().minus(settings.messageRetention()));
-                  } catch (java.sql.SQLException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                  }
-                },
+            StoreCalls.supply(
+                () -> store.purgeAcknowledged(clock.instant().minus(settings.messageRetention())),
                 executor),
             Purged::new);
     return this;
