@@ -19,6 +19,7 @@ public record ServerSettings(
     Path credentialsFile,
     int maxFrameBytes,
     int outboundBuffer,
+    int messageWindow,
     int maxBadFrames,
     int maxConnections,
     int mailboxCapacity,
@@ -40,6 +41,7 @@ public record ServerSettings(
     requirePositive(maxLoginFailures, "max-login-failures");
     requirePositive(maxFrameBytes, "max-frame-bytes");
     requirePositive(outboundBuffer, "outbound-buffer");
+    requirePositive(messageWindow, "message-window");
     requirePositive(maxBadFrames, "max-bad-frames");
     requirePositive(maxConnections, "max-connections");
     requirePositive(mailboxCapacity, "mailbox-capacity");
@@ -69,6 +71,7 @@ public record ServerSettings(
         Path.of(c.getString("credentials-file")),
         c.getInt("max-frame-bytes"),
         c.getInt("outbound-buffer"),
+        c.getInt("message-window"),
         c.getInt("max-bad-frames"),
         c.getInt("max-connections"),
         c.getInt("mailbox-capacity"),

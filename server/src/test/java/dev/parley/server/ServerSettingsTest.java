@@ -26,6 +26,7 @@ class ServerSettingsTest {
             Path.of("credentials.txt"),
             65_536,
             4096,
+            32,
             10,
             50_000,
             10_000,

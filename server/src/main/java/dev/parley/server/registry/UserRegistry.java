@@ -127,6 +127,17 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** A message waiting for the journal, and who to answer when it is durable. */
   private record PendingSend(ActorRef<ServerMessage> replyTo) {}
 
+  /** A reply owed to a sender: known at once (an error), or once the journal has answered. */
+  private static final class OwedReply {
+    private final MessageKey key;
+    private ServerMessage reply;
+
+    OwedReply(MessageKey key, ServerMessage reply) {
+      this.key = key;
+      this.reply = reply;
+    }
+  }
+
   /** An online user: where their frames go and where their client takes private chats. */
   private record Member(
       ActorRef<?> session, ActorRef<ServerMessage> outbox, String peerHost, int peerPort) {}
@@ -204,6 +215,13 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /** How many of {@link #inFlight} are for each recipient (they count towards the capacity). */
   private final Map<String, Integer> inFlightPerRecipient = new HashMap<>();
+
+  /**
+   * Each sender's replies not sent yet, in the order of its messages. A connection may have several
+   * messages in flight; an error found at once must not overtake the answers to the messages before
+   * it, which wait for the journal.
+   */
+  private final Map<ActorRef<ServerMessage>, ArrayDeque<OwedReply>> owedReplies = new HashMap<>();
 
   private UserRegistry(
       ActorContext<Command> context,
@@ -325,13 +343,21 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.INVALID_ARGUMENT;
     }
     if (error != null) {
-      command.replyTo().tell(new ServerMessage.Error(error, MESSAGE, to, command.id()));
+      ServerMessage reply = new ServerMessage.Error(error, MESSAGE, to, command.id());
+      ArrayDeque<OwedReply> owed = owedReplies.get(command.replyTo());
+      if (owed == null) {
+        command.replyTo().tell(reply);
+      } else {
+        owed.addLast(new OwedReply(null, reply));
+      }
       return this;
     }
     long seq = lastSeq.merge(to, 1L, Long::sum);
     StoredMessage message =
         new StoredMessage(to, seq, from, command.id(), command.text(), clock.instant());
-    inFlight.put(new MessageKey(to, seq), new PendingSend(command.replyTo()));
+    MessageKey key = new MessageKey(to, seq);
+    inFlight.put(key, new PendingSend(command.replyTo()));
+    owedReplies.computeIfAbsent(command.replyTo(), sender -> new ArrayDeque<>()).addLast(new OwedReply(key, null));
     inFlightPerRecipient.merge(to, 1, Integer::sum);
     journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
     return this;
@@ -373,8 +399,29 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     } else {
       reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
-    pending.replyTo().tell(reply);
+    answer(pending.replyTo(), new MessageKey(to, message.seq()), reply);
     return this;
+  }
+
+  /** Settles the reply owed for {@code key} and sends every reply now due, in order. */
+  private void answer(ActorRef<ServerMessage> sender, MessageKey key, ServerMessage reply) {
+    ArrayDeque<OwedReply> owed = owedReplies.get(sender);
+    if (owed == null) {
+      sender.tell(reply);
+      return;
+    }
+    for (OwedReply waiting : owed) {
+      if (key.equals(waiting.key) && waiting.reply == null) {
+        waiting.reply = reply;
+        break;
+      }
+    }
+    while (!owed.isEmpty() && owed.peekFirst().reply != null) {
+      sender.tell(owed.pollFirst().reply);
+    }
+    if (owed.isEmpty()) {
+      owedReplies.remove(sender);
+    }
   }
 
   private Behavior<Command> onAcknowledge(Acknowledge ack) {

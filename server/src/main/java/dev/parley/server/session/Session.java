@@ -100,6 +100,8 @@ public final class Session {
   private static final String IDLE_TIMER = "idle";
   private static final String CLOSE_TIMER = "close";
   private static final String SERVER_NAME = "parley";
+  /** The wire type of a direct message, as error replies name it. */
+  private static final String MESSAGE = "message";
 
   /**
    * @param remote where the client's connection comes from
@@ -137,6 +139,12 @@ public final class Session {
 
   /** The user the registry is being asked to admit; null when no registration is in flight. */
   private String registering;
+  /** {@code message} commands sent to the registry and not answered yet. */
+  private int messagesInFlight;
+  /** A command that waits for the messages ahead of it to be answered; null if none. */
+  private ClientMessage heldFrame;
+  /** The message window was full: the next frame is taken once a message is answered. */
+  private boolean ackOwed;
 
   private int badFrames;
 
@@ -286,13 +294,7 @@ public final class Session {
   /** Logged in: commands, one at a time. */
   private Behavior<Command> active() {
     return frames(this::onCommand)
-        .onMessage(
-            Replied.class,
-            replied -> {
-              outbox.tell(replied.reply());
-              ack();
-              return Behaviors.same();
-            })
+        .onMessage(Replied.class, this::onReplied)
         .onMessage(
             IdleTimedOut.class,
             timeout -> {
@@ -329,6 +331,12 @@ public final class Session {
 
   // ---- handlers ----
 
+  /**
+   * A command from the logged-in user. Most wait for their answer before the next frame is read;
+   * {@code message} commands may run ahead, up to the message window, since writing them to the
+   * store takes a commit and the registry answers one connection's messages in order. Any other
+   * command waits for the messages ahead of it, so that replies always come in command order.
+   */
   private Behavior<Command> onCommand(ClientMessage frame) {
     String username = user;
     ActorRef<UserRegistry.Command> registry = services.registry();
@@ -339,11 +347,21 @@ public final class Session {
       ack();
       return Behaviors.same();
     }
+    if (messagesInFlight > 0 && !(frame instanceof ClientMessage.SendMessage)) {
+      heldFrame = frame;
+      return Behaviors.same();
+    }
     restartIdleTimer();
     if (frame instanceof ClientMessage.SendMessage message) {
+      messagesInFlight++;
       registry.tell(
           new UserRegistry.SendDirect(
               username, message.to(), message.text(), message.id(), replies));
+      if (messagesInFlight < settings.messageWindow()) {
+        ack();
+      } else {
+        ackOwed = true;
+      }
     } else if (frame instanceof ClientMessage.Broadcast broadcast) {
       services.broadcaster().tell(new Broadcaster.Broadcast(username, broadcast.text(), replies));
     } else if (frame instanceof ClientMessage.WhoElse) {
@@ -365,6 +383,34 @@ public final class Session {
       return unexpected(frame);
     }
     return Behaviors.same();
+  }
+
+  private Behavior<Command> onReplied(Replied replied) {
+    ServerMessage reply = replied.reply();
+    outbox.tell(reply);
+    if (!answersAMessage(reply)) {
+      ack();
+      return Behaviors.same();
+    }
+    messagesInFlight--;
+    if (heldFrame != null) {
+      if (messagesInFlight > 0) {
+        return Behaviors.same();
+      }
+      ClientMessage held = heldFrame;
+      heldFrame = null;
+      return onCommand(held);
+    }
+    if (ackOwed) {
+      ackOwed = false;
+      ack();
+    }
+    return Behaviors.same();
+  }
+
+  private static boolean answersAMessage(ServerMessage reply) {
+    return reply instanceof ServerMessage.MessageAccepted
+        || (reply instanceof ServerMessage.Error error && MESSAGE.equals(error.command()));
   }
 
   /**

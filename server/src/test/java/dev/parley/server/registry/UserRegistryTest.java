@@ -485,15 +485,21 @@ class UserRegistryTest {
     send("hans", "luke", "kept 2", "m-2");
     send("hans", "luke", "kept 3", "m-3");
     Journal.Record first = expectAppended("luke", 1, "hans", "m-1", "kept 1");
-    expectAppended("luke", 2, "hans", "m-2", "kept 2");
-    expectAppended("luke", 3, "hans", "m-3", "kept 3");
+    Journal.Record second = expectAppended("luke", 2, "hans", "m-2", "kept 2");
+    Journal.Record third = expectAppended("luke", 3, "hans", "m-3", "kept 3");
 
     send("hans", "luke", "one too many", "m-4");
-    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
+    // Refused at once, but answered after the messages sent before it, in order.
+    replies.expectNoMessage();
 
     // One of them could not be stored: room for one more.
     answer(first, Outcome.FAILED);
     replies.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "message", "luke", "m-1"));
+    answer(second, Outcome.STORED);
+    answer(third, Outcome.STORED);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-3", true));
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
     send("hans", "luke", "room again", "m-5");
     expectAppended("luke", 4, "hans", "m-5", "room again");
   }

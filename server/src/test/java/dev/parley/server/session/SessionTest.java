@@ -60,7 +60,8 @@ class SessionTest {
               + "login-timeout = 120s\n"
               + "close-timeout = 5s\n"
               + "max-bad-frames = 3\n"
-              + "max-frame-bytes = 65536");
+              + "max-frame-bytes = 65536\n"
+              + "message-window = 2");
 
   private static final int PEER_PORT = 50001;
 
@@ -352,20 +353,45 @@ class SessionTest {
   // ---- active ----
 
   @Test
-  void shouldSendAMessageThroughTheRegistryAndAcknowledgeOnlyAfterTheReply() {
+  void shouldLetMessagesRunAheadOfTheirRepliesUpToTheWindow() {
     login();
 
-    send(new ClientMessage.SendMessage("yoda", "Hey Dude", "m-1"));
-    UserRegistry.SendDirect request = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    send(new ClientMessage.SendMessage("yoda", "one", "m-1"));
+    UserRegistry.SendDirect first = registry.expectMessageClass(UserRegistry.SendDirect.class);
     assertEquals(
-        new UserRegistry.SendDirect("hans", "yoda", "Hey Dude", "m-1", request.replyTo()), request);
+        new UserRegistry.SendDirect("hans", "yoda", "one", "m-1", first.replyTo()), first);
+    // A window of two: the next frame may come before the first is answered.
+    ack.expectMessage(StreamAck.INSTANCE);
+    send(new ClientMessage.SendMessage("yoda", "two", "m-2"));
+    UserRegistry.SendDirect second = registry.expectMessageClass(UserRegistry.SendDirect.class);
     ack.expectNoMessage();
 
-    request.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
+    first.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
     outbox.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
     ack.expectMessage(StreamAck.INSTANCE);
-    // One frame, one acknowledgement.
+    second.replyTo().tell(new ServerMessage.MessageAccepted("m-2", false));
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-2", false));
+    // One acknowledgement per frame.
     ack.expectNoMessage();
+  }
+
+  @Test
+  void shouldHoldOtherCommandsUntilTheMessagesBeforeThemAreAnswered() {
+    login();
+    send(new ClientMessage.SendMessage("yoda", "one", "m-1"));
+    UserRegistry.SendDirect message = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.WhoElse());
+    registry.expectNoMessage();
+
+    message.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+    UserRegistry.ListOnline whoElse = registry.expectMessageClass(UserRegistry.ListOnline.class);
+    ack.expectNoMessage();
+    whoElse.replyTo().tell(new ServerMessage.OnlineUsers(List.of("yoda")));
+    outbox.expectMessage(new ServerMessage.OnlineUsers(List.of("yoda")));
+    ack.expectMessage(StreamAck.INSTANCE);
   }
 
   @Test
