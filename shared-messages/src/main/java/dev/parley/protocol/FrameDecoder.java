@@ -31,6 +31,8 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
 
   private static final byte LINE_FEED = Protocol.FRAME_DELIMITER;
   private static final byte CARRIAGE_RETURN = '\r';
+  /** Small: an idle connection should cost little; the buffer grows with the lines it sees. */
+  private static final int INITIAL_BUFFER = 512;
 
   private final Inlet<ByteString> in = Inlet.create("FrameDecoder.in");
   private final Outlet<Inbound<T>> out = Outlet.create("FrameDecoder.out");
@@ -54,12 +56,16 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new GraphStageLogic(shape) {
-      /** Bytes received but not yet part of a delivered frame. */
-      private ByteString buffer = ByteString.emptyByteString();
-
-      /** How many leading bytes of the buffer are known to hold no line feed. */
+      /**
+       * Bytes received but not yet part of a delivered frame: {@code buffer[start, end)}. A plain
+       * array, searched and decoded in place, so that a line costs no copy besides the one that
+       * brings its chunk in.
+       */
+      private byte[] buffer = new byte[INITIAL_BUFFER];
+      private int start;
+      private int end;
+      /** How many bytes after {@code start} are known to hold no line feed. */
       private int scanned;
-
       /** After an oversized line: swallow the rest of the input. */
       private boolean discarding;
 
@@ -74,7 +80,7 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
                   pull(in);
                   return;
                 }
-                buffer = buffer.concat(chunk);
+                append(chunk);
                 deliver();
               }
 
@@ -100,6 +106,28 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
             });
       }
 
+      private void append(ByteString chunk) {
+        int length = chunk.length();
+        if (start == end) {
+          start = 0;
+          end = 0;
+        }
+        if (end + length > buffer.length) {
+          // Move what is pending to the front, and grow only if that is not enough.
+          int pending = end - start;
+          byte[] target =
+              pending + length > buffer.length
+                  ? new byte[Math.max(buffer.length * 2, pending + length)]
+                  : buffer;
+          System.arraycopy(buffer, start, target, 0, pending);
+          buffer = target;
+          start = 0;
+          end = pending;
+        }
+        chunk.copyToArray(buffer, end, length);
+        end += length;
+      }
+
       /** Pushes the next frame if one is complete and wanted, else asks for more bytes. */
       private void deliver() {
         if (!isAvailable(out)) {
@@ -112,10 +140,12 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
             discard();
           }
         } else if (isClosed(in)) {
-          ByteString last = stripCarriageReturn(buffer);
-          buffer = ByteString.emptyByteString();
-          if (!isBlank(last)) {
-            push(out, codec.decode(last));
+          int length = withoutCarriageReturn(start, end - start);
+          boolean blank = isBlank(buffer, start, length);
+          int from = start;
+          start = end;
+          if (!blank) {
+            push(out, codec.decode(buffer, from, length));
           }
           completeStage();
         } else if (!hasBeenPulled(in)) {
@@ -126,26 +156,41 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
       /** The next complete frame in the buffer, or null if there is none yet. */
       private Inbound<T> nextFrame() {
         while (true) {
-          int lineFeed = buffer.indexOf(LINE_FEED, scanned);
+          int lineFeed = indexOfLineFeed();
           if (lineFeed < 0) {
-            scanned = buffer.length();
-            return buffer.length() > maxFrameBytes ? new Inbound.Oversized<>(maxFrameBytes) : null;
+            scanned = end - start;
+            return end - start > maxFrameBytes ? new Inbound.Oversized<>(maxFrameBytes) : null;
           }
-          if (lineFeed > maxFrameBytes) {
+          int length = lineFeed - start;
+          if (length > maxFrameBytes) {
             return new Inbound.Oversized<>(maxFrameBytes);
           }
-          ByteString line = stripCarriageReturn(buffer.take(lineFeed));
-          buffer = buffer.drop(lineFeed + 1);
+          int from = start;
+          start = lineFeed + 1;
           scanned = 0;
-          if (!isBlank(line)) {
-            return codec.decode(line);
+          length = withoutCarriageReturn(from, length);
+          if (!isBlank(buffer, from, length)) {
+            return codec.decode(buffer, from, length);
           }
         }
       }
 
+      private int indexOfLineFeed() {
+        for (int i = start + scanned; i < end; i++) {
+          if (buffer[i] == LINE_FEED) {
+            return i;
+          }
+        }
+        return -1;
+      }
+
+      private int withoutCarriageReturn(int from, int length) {
+        return length > 0 && buffer[from + length - 1] == CARRIAGE_RETURN ? length - 1 : length;
+      }
+
       private void discard() {
         discarding = true;
-        buffer = ByteString.emptyByteString();
+        start = end;
         if (isClosed(in)) {
           completeStage();
         } else if (!hasBeenPulled(in)) {
@@ -155,16 +200,10 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
     };
   }
 
-  private static ByteString stripCarriageReturn(ByteString line) {
-    int last = line.length() - 1;
-    return last >= 0 && line.apply(last) == CARRIAGE_RETURN ? line.take(last) : line;
-  }
-
   /** Spaces and tabs only: what someone typing into a raw socket sends to keep it alive. */
-  private static boolean isBlank(ByteString line) {
-    for (int i = 0; i < line.length(); i++) {
-      byte b = line.apply(i);
-      if (b != ' ' && b != '\t') {
+  private static boolean isBlank(byte[] bytes, int from, int length) {
+    for (int i = from; i < from + length; i++) {
+      if (bytes[i] != ' ' && bytes[i] != '\t') {
         return false;
       }
     }

@@ -103,12 +103,18 @@ public final class JsonCodec<T> {
 
   /** Decodes one line (without its delimiter). */
   public Inbound<T> decode(ByteString line) {
+    byte[] bytes = line.toArrayUnsafe();
+    return decode(bytes, 0, bytes.length);
+  }
+
+  /** Decodes one line held in {@code bytes[offset, offset + length)}, without copying it. */
+  public Inbound<T> decode(byte[] bytes, int offset, int length) {
     // Jackson would also accept a bare null, or a [type, object] array; neither is a frame.
-    if (!startsAsObject(line)) {
+    if (!startsAsObject(bytes, offset, length)) {
       return new Inbound.Malformed<>(NOT_AN_OBJECT);
     }
     try {
-      T frame = reader.readValue(line.toArrayUnsafe());
+      T frame = reader.readValue(bytes, offset, length);
       return frame == null ? new Inbound.Malformed<>(NOT_AN_OBJECT) : new Inbound.Frame<>(frame);
     } catch (InvalidTypeIdException e) {
       String type = e.getTypeId();
@@ -140,9 +146,9 @@ public final class JsonCodec<T> {
     return decode(ByteString.fromString(line));
   }
 
-  private static boolean startsAsObject(ByteString line) {
-    for (int i = 0; i < line.length(); i++) {
-      byte b = line.apply(i);
+  private static boolean startsAsObject(byte[] bytes, int offset, int length) {
+    for (int i = offset; i < offset + length; i++) {
+      byte b = bytes[i];
       if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
         return b == '{';
       }
