@@ -25,8 +25,11 @@ CREATE TABLE blocks (
 
 -- Direct messages, numbered per recipient. Those above the recipient's acked_seq are the ones
 -- still to be delivered; acknowledged ones are kept a while to recognise a sender's resend.
+-- The recipient has no foreign key: it would cost a lookup on every insert of the hottest table.
+-- Removing an account deletes its messages explicitly, and the journal checks that a recipient
+-- exists when an insert fails.
 CREATE TABLE messages (
-  recipient  VARCHAR(64)  NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+  recipient  VARCHAR(64)  NOT NULL,
   seq        BIGINT       NOT NULL,
   sender     VARCHAR(64)  NOT NULL,
   client_id  VARCHAR(64),

@@ -78,6 +78,10 @@ public final class Store implements AutoCloseable {
     // A database that is down should fail writes and logins in seconds, not hold them for long.
     config.setConnectionTimeout(settings.connectTimeout().toMillis());
     config.setPoolName("parley-store");
+    if (settings.jdbcUrl().startsWith("jdbc:postgresql:")) {
+      // One multi-row INSERT per batch instead of one statement per row.
+      config.addDataSourceProperty("reWriteBatchedInserts", "true");
+    }
     // Fail at start-up, with the database's own message, rather than at the first login.
     config.setInitializationFailTimeout(1);
     HikariDataSource dataSource;
@@ -156,10 +160,20 @@ public final class Store implements AutoCloseable {
 
   /** Deletes an account with its blocks and messages; false if there was none. */
   public boolean removeAccount(String username) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement("DELETE FROM accounts WHERE username = ?")) {
-      s.setString(1, username);
-      return s.executeUpdate() == 1;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement messages = c.prepareStatement("DELETE FROM messages WHERE recipient = ?");
+          PreparedStatement account = c.prepareStatement("DELETE FROM accounts WHERE username = ?")) {
+        messages.setString(1, username);
+        messages.executeUpdate();
+        account.setString(1, username);
+        boolean removed = account.executeUpdate() == 1;
+        c.commit();
+        return removed;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
     }
   }
 
@@ -292,8 +306,9 @@ public final class Store implements AutoCloseable {
     try (Connection c = dataSource.getConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "DELETE FROM messages WHERE sent_at < ? AND seq <= (SELECT a.acked_seq"
-                    + " FROM accounts a WHERE a.username = messages.recipient)")) {
+                "DELETE FROM messages WHERE sent_at < ? AND (seq <= (SELECT a.acked_seq"
+                    + " FROM accounts a WHERE a.username = messages.recipient)"
+                    + " OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.username = messages.recipient))")) {
       s.setObject(1, utc(cutoff));
       return s.executeUpdate();
     }
@@ -331,6 +346,9 @@ public final class Store implements AutoCloseable {
    * exists and its id is new, which tells the outcome of each.
    */
   private static final class Writes {
+
+    /** Most values in one IN list, well within every database's limits. */
+    private static final int IN_LIST_LIMIT = 500;
 
     private static final String INSERT_MESSAGE =
         "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
@@ -376,10 +394,17 @@ public final class Store implements AutoCloseable {
       if (pending.isEmpty()) {
         return;
       }
+      Set<String> recipients = careful ? null : existingRecipients(changes, pending);
+      List<Integer> inserting = new ArrayList<>(pending.size());
       try (PreparedStatement insert =
           connection.prepareStatement(careful ? INSERT_MESSAGE_CAREFULLY : INSERT_MESSAGE)) {
         for (int index : pending) {
           StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
+          if (recipients != null && !recipients.contains(m.recipient())) {
+            outcomes[index] = Outcome.NO_RECIPIENT;
+            continue;
+          }
+          inserting.add(index);
           insert.setString(1, m.recipient());
           insert.setLong(2, m.seq());
           insert.setString(3, m.sender());
@@ -393,9 +418,9 @@ public final class Store implements AutoCloseable {
           }
           insert.addBatch();
         }
-        int[] counts = insert.executeBatch();
-        for (int j = 0; j < pending.size(); j++) {
-          int index = pending.get(j);
+        int[] counts = inserting.isEmpty() ? new int[0] : insert.executeBatch();
+        for (int j = 0; j < inserting.size(); j++) {
+          int index = inserting.get(j);
           StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
           if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
             outcomes[index] = Outcome.STORED;
@@ -406,6 +431,38 @@ public final class Store implements AutoCloseable {
         }
       }
       pending.clear();
+    }
+
+    /**
+     * Which of these messages' recipients still have an account: one query for the whole run,
+     * instead of a foreign-key lookup for every row.
+     */
+    private Set<String> existingRecipients(List<Change> changes, List<Integer> pending)
+        throws SQLException {
+      Set<String> wanted = new HashSet<>();
+      for (int index : pending) {
+        wanted.add(((Change.MessageAppended) changes.get(index)).message().recipient());
+      }
+      Set<String> existing = new HashSet<>();
+      List<String> names = new ArrayList<>(wanted);
+      for (int from = 0; from < names.size(); from += IN_LIST_LIMIT) {
+        List<String> chunk = names.subList(from, Math.min(names.size(), from + IN_LIST_LIMIT));
+        String sql =
+            "SELECT username FROM accounts WHERE username IN ("
+                + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"))
+                + ")";
+        try (PreparedStatement s = connection.prepareStatement(sql)) {
+          for (int i = 0; i < chunk.size(); i++) {
+            s.setString(i + 1, chunk.get(i));
+          }
+          try (ResultSet rows = s.executeQuery()) {
+            while (rows.next()) {
+              existing.add(rows.getString(1));
+            }
+          }
+        }
+      }
+      return existing;
     }
 
     private boolean isDuplicate(StoredMessage m) throws SQLException {
