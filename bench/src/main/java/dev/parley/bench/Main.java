@@ -1,93 +1,214 @@
 package dev.parley.bench;
 
+import dev.parley.bench.client.Fleet;
+import dev.parley.bench.scenario.BenchFailure;
+import dev.parley.bench.scenario.DirectScenario;
+import dev.parley.bench.scenario.FanoutScenario;
+import dev.parley.bench.scenario.IdleScenario;
+import dev.parley.bench.scenario.LoginScenario;
+import dev.parley.bench.scenario.ScenarioContext;
+import dev.parley.bench.scenario.Summary;
+import dev.parley.bench.scenario.SweepScenario;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
 /**
- * {@code parley-bench SCENARIO [options]}: a load generator for Parley's own protocol.
- *
- * <ul>
- *   <li>{@code credentials --clients N --out FILE}: writes N accounts for a server to import.
- *   <li>{@code direct --port P --clients N --messages M [--window W]}: direct messages between
- *       random users; prints one {@code key=value} line.
- * </ul>
+ * {@code parley-bench SCENARIO [options]}: a load generator for Parley's own protocol, run against
+ * a user's server. It writes the accounts the server needs ({@code credentials}), measures logins,
+ * direct messages, broadcasts and idle sessions, sweeps the direct-message rate, and forwards
+ * {@code jmh} to the microbenchmarks. Exit status: 0 when the scenario ran, 1 when it could not run
+ * (or its numbers cannot be trusted), 2 on a bad command line.
  */
 public final class Main {
+
+  static final int EXIT_FAILED = 1;
+  static final int EXIT_USAGE = 2;
 
   static final String USAGE =
       String.join(
           "\n",
-          "Usage: parley-bench credentials --clients N --out FILE [--password PW] [--prefix P]",
-          "       parley-bench direct --port P --clients N --messages M [--window W] [--host H]",
-          "                            [--payload BYTES] [--password PW] [--prefix P] [--acks"
-              + " false]");
+          "Usage: parley-bench SCENARIO [options]",
+          "       parley-bench jmh [JMH options]       (the microbenchmarks; -h lists JMH's"
+              + " options)",
+          "",
+          "Drives a Parley server with many simulated users over its own protocol and prints one",
+          "summary line (key=value) per run on standard output; progress and warnings go to",
+          "standard error. Every client logs in before anything is measured.",
+          "",
+          "Scenarios:",
+          "  credentials  write the accounts of the simulated users, PREFIX0 .. PREFIX(N-1), as",
+          "               'username password' lines for the server's --credentials FILE",
+          "               (options: --clients --out --prefix --password)",
+          "  login        N clients log in as fast as the server lets them (at most",
+          "               --login-concurrency at a time): logins_per_s, login latency, failures;",
+          "               with --server-pid, the server's CPU per login and memory per session.",
+          "               The rate includes the server's password hash at whatever cost it is",
+          "               configured with, and is meant to be reported together with that cost.",
+          "  direct       N clients; each message goes from a random client to a random other one,",
+          "               at --rate R messages/s in total for --duration seconds, or with --rate",
+          "               max as fast as the server answers, each client keeping --window",
+          "               messages unanswered. Reports sent, accepted, refused, delivered,",
+          "               duplicated, lost, delivered_per_s and latency p50/p95/p99/p99.9/max.",
+          "  fanout       N members; --senders of them broadcast at --rate R broadcasts/s in total",
+          "               (or max) and every other member receives each one: deliveries_per_s,",
+          "               expected against delivered, lost, latency of each delivery.",
+          "  idle         N sessions log in and stay silent for --duration: per session, the",
+          "               growth of the server's resident memory and of its live heap (after a",
+          "               full collection, through jcmd), and its CPU while idle (all need",
+          "               --server-pid). Resident memory is only meaningful on a fresh server: a",
+          "               JVM's heap grows and rarely gives memory back.",
+          "  sweep        direct at increasing offered rates (--from, then +--step or doubling, up",
+          "               to --to), --duration each, on the same logged-in clients; one line per",
+          "               step, stopping at the first step that misses the objective (p99 within",
+          "               --slo-p99-ms, nothing lost, refused or duplicated, no disconnects, the",
+          "               whole rate offered); reports the highest rate that met it.",
+          "",
+          "Connection options (every scenario but credentials):",
+          "  --host HOST              server address (default 127.0.0.1)",
+          "  --port PORT              server port (default 3331)",
+          "  --clients N              simulated users, PREFIX0 .. PREFIX(N-1) (default 100)",
+          "  --prefix P               username prefix (default bench)",
+          "  --password PW            their password (default bench-pw)",
+          "  --threads T              the generator's I/O threads (default: cores, at most 4)",
+          "  --login-concurrency C    logins in progress at once (default 64)",
+          "  --keepalive S            a client silent for S seconds sends 'activity', so that the",
+          "                           server's idle timeout does not end it (default 300; 0: off)",
+          "  --server-pid PID         the server's process (Linux): adds its CPU (from",
+          "                           /proc/PID/stat) and resident memory (VmRSS)",
+          "  --json FILE              also append the summary to FILE as one JSON object per line",
+          "                           (a sweep's steps in it as step_results)",
+          "  --quiet                  no progress lines",
+          "",
+          "Traffic options (direct, fanout, sweep):",
+          "  --rate R|max             offered messages (fanout: broadcasts) per second in total;",
+          "                           max: closed loop, each client keeps --window unanswered",
+          "                           (default max; the sweep sets the rate itself)",
+          "  --duration S             seconds of sending (idle: of sitting idle) (default 10)",
+          "  --window W               messages a client may have unanswered (default 16); at a",
+          "                           fixed rate, sends due while it is full wait in the client,",
+          "                           and count as unsent beyond 1024",
+          "  --payload B              bytes of message text (default 64)",
+          "  --grace S                after sending, seconds to wait for the last answers and",
+          "                           deliveries before counting what is missing (default 10)",
+          "  --senders S              fanout: members who broadcast (default 1)",
+          "",
+          "Sweep options:",
+          "  --from R  --to R         first and highest offered rate (default 5000 and 320000)",
+          "  --step R                 add R each step (default: double)",
+          "  --slo-p99-ms MS          the latency objective (default 100)",
+          "",
+          "Credentials options:",
+          "  --out FILE               where to write the accounts (required)",
+          "  --clients N --prefix P --password PW   as above",
+          "",
+          "Measuring: latency is from when a send was due (at a fixed rate; from the send itself",
+          "with max) to its arrival, so that a server which makes the generator wait is charged",
+          "for it. A disconnect of any client is counted (disconnects=). bench_cpu_percent is the",
+          "generator's own CPU (100 = one core); a warning says when a loop thread was over 80%",
+          "busy, since the generator may then be the bottleneck. server_cpu_us_per_msg and",
+          "server_cpu_percent come from --server-pid. Values that could not be measured are",
+          "'unknown' (null in JSON).",
+          "",
+          "Preparing a server (a benchmark needs cheap password hashes: the default 600,000",
+          "iterations make importing and logging in 10,000 users slow on purpose):",
+          "  parley-bench credentials --clients 2000 --out bench-accounts.txt",
+          "  JAVA_OPTS=-Dparley.server.password-hash-iterations=1000 \\",
+          "    parley-server 3331 600 600 --credentials bench-accounts.txt --data-dir bench-data",
+          "  parley-bench direct --clients 200 --rate 50000 --duration 10 --server-pid $(pgrep -f",
+          "    parley-server.jar)",
+          "Measure logins against the hash cost you deploy with, and report the two together.",
+          "Many connections need file descriptors on both sides (ulimit -n).");
 
   private Main() {}
 
-  public static void main(String[] args) throws Exception {
-    if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println(USAGE);
-      return;
-    }
-    Map<String, String> options = options(args);
-    String prefix = options.getOrDefault("prefix", "bench");
-    String password = options.getOrDefault("password", "bench-password");
-    int clients = Integer.parseInt(options.getOrDefault("clients", "10"));
-    switch (args[0]) {
-      case "credentials" -> {
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-          lines.add(username(prefix, i) + " " + password);
-        }
-        Files.write(Path.of(require(options, "out")), lines);
-      }
-      case "direct" ->
-          System.out.println(
-              new DirectScenario(
-                      new DirectScenario.Settings(
-                          options.getOrDefault("host", "127.0.0.1"),
-                          Integer.parseInt(require(options, "port")),
-                          clients,
-                          Integer.parseInt(options.getOrDefault("messages", "1000")),
-                          Integer.parseInt(options.getOrDefault("window", "16")),
-                          prefix,
-                          password,
-                          Integer.parseInt(options.getOrDefault("payload", "64")),
-                          Boolean.parseBoolean(options.getOrDefault("acks", "true"))))
-                  .run());
-      default -> {
-        System.err.println("parley-bench: unknown scenario " + args[0]);
-        System.err.println(USAGE);
-        System.exit(2);
-      }
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    System.out.flush();
+    if (status != 0) {
+      System.exit(status);
     }
   }
 
-  static String username(String prefix, int index) {
-    return prefix + index;
-  }
-
-  private static Map<String, String> options(String[] args) throws IOException {
-    Map<String, String> options = new HashMap<>();
-    for (int i = 1; i < args.length; i += 2) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IOException("expected --option value, got " + args[i]);
+  /** Runs a command line; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("jmh")) {
+      return jmh(Arrays.copyOfRange(args, 1, args.length), err);
+    }
+    BenchOptions options;
+    try {
+      options = BenchOptions.parse(args);
+    } catch (BenchOptions.UsageException e) {
+      err.println("parley-bench: " + e.getMessage() + " (see parley-bench --help)");
+      return EXIT_USAGE;
+    }
+    if (options == null) {
+      out.println(USAGE);
+      return 0;
+    }
+    try {
+      if (options.scenario().equals(BenchOptions.CREDENTIALS)) {
+        Path file = options.out().orElseThrow();
+        Credentials.write(file, options.prefix(), options.password(), options.clients());
+        err.printf(
+            "parley-bench: wrote %d accounts (%s .. %s) to %s%n",
+            options.clients(),
+            Fleet.username(options.prefix(), 0),
+            Fleet.username(options.prefix(), options.clients() - 1),
+            file);
+        return 0;
       }
-      options.put(args[i].substring(2), args[i + 1]);
+      ScenarioContext context = new ScenarioContext(options, out, err);
+      Summary summary =
+          switch (options.scenario()) {
+            case BenchOptions.LOGIN -> LoginScenario.run(context);
+            case BenchOptions.DIRECT -> DirectScenario.run(context);
+            case BenchOptions.FANOUT -> FanoutScenario.run(context);
+            case BenchOptions.IDLE -> IdleScenario.run(context);
+            case BenchOptions.SWEEP -> SweepScenario.run(context);
+            default -> throw new IllegalStateException("no scenario " + options.scenario());
+          };
+      out.println(summary.line());
+      out.flush();
+      if (options.json().isPresent()) {
+        Files.writeString(
+            options.json().get(),
+            summary.json() + "\n",
+            StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
+      }
+      return 0;
+    } catch (BenchFailure e) {
+      err.println("parley-bench: " + e.getMessage());
+      return EXIT_FAILED;
+    } catch (IOException e) {
+      err.println("parley-bench: " + e.getMessage());
+      return EXIT_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("parley-bench: interrupted");
+      return EXIT_FAILED;
+    } catch (RuntimeException e) {
+      // A bug or an environment the generator did not expect: the trace helps either way.
+      err.println("parley-bench: internal error");
+      e.printStackTrace(err);
+      return EXIT_FAILED;
     }
-    return options;
   }
 
-  private static String require(Map<String, String> options, String name) {
-    String value = options.get(name);
-    if (value == null) {
-      throw new IllegalArgumentException("--" + name + " is required");
+  /** Forwards to JMH's own command line (the benchmarks are in dev.parley.bench.jmh). */
+  private static int jmh(String[] args, PrintStream err) {
+    try {
+      org.openjdk.jmh.Main.main(args);
+      return 0;
+    } catch (Exception e) {
+      err.println("parley-bench jmh: " + e.getMessage());
+      return EXIT_FAILED;
     }
-    return value;
   }
 }

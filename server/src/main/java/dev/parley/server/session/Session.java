@@ -529,7 +529,7 @@ public final class Session {
    * from now on are kept for the user), then say goodbye.
    */
   private Behavior<Command> close(Reason reason) {
-    context.getLog().info("session closing remote={} user={} reason={}", remote, user, reason);
+    context.getLog().debug("session closing remote={} user={} reason={}", remote, user, reason);
     leaveRegistry();
     timers.cancelAll();
     outbox.tell(new ServerMessage.Goodbye(reason));

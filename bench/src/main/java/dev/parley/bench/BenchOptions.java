@@ -1,0 +1,268 @@
+package dev.parley.bench;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The command line of {@code parley-bench}: a scenario and {@code --option value} pairs (or {@code
+ * --option=value}), checked against what that scenario accepts, with the defaults filled in.
+ *
+ * @param rate offered messages (or broadcasts) per second; empty for {@code max}
+ * @param step the sweep's increment; empty to double
+ */
+public record BenchOptions(
+    String scenario,
+    String host,
+    int port,
+    int clients,
+    String prefix,
+    String password,
+    Optional<Path> out,
+    int threads,
+    int loginConcurrency,
+    OptionalDouble rate,
+    double durationSeconds,
+    int window,
+    int payloadBytes,
+    double graceSeconds,
+    int senders,
+    double from,
+    double to,
+    OptionalDouble step,
+    double sloP99Millis,
+    double keepaliveSeconds,
+    OptionalLong serverPid,
+    Optional<Path> json,
+    boolean quiet) {
+
+  /** A command line that cannot be run; the message says what is wrong. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  public static final String CREDENTIALS = "credentials";
+  public static final String LOGIN = "login";
+  public static final String DIRECT = "direct";
+  public static final String FANOUT = "fanout";
+  public static final String IDLE = "idle";
+  public static final String SWEEP = "sweep";
+
+  private static final List<String> CONNECTING =
+      List.of(
+          "host",
+          "port",
+          "clients",
+          "prefix",
+          "password",
+          "threads",
+          "login-concurrency",
+          "server-pid",
+          "json",
+          "quiet",
+          "keepalive");
+  private static final List<String> TRAFFIC = List.of("duration", "window", "payload", "grace");
+
+  private static final Map<String, Set<String>> ACCEPTED =
+      Map.of(
+          CREDENTIALS, Set.of("clients", "out", "prefix", "password"),
+          LOGIN, union(CONNECTING),
+          DIRECT, union(CONNECTING, TRAFFIC, List.of("rate")),
+          FANOUT, union(CONNECTING, TRAFFIC, List.of("rate", "senders")),
+          IDLE, union(CONNECTING, List.of("duration")),
+          SWEEP, union(CONNECTING, TRAFFIC, List.of("from", "to", "step", "slo-p99-ms")));
+
+  private static final Set<String> FLAGS = Set.of("quiet");
+
+  /** Parsed options, or {@code null} when the command line asks for help. */
+  public static BenchOptions parse(String... args) throws UsageException {
+    if (args.length == 0) {
+      throw new UsageException("no scenario given");
+    }
+    String scenario = args[0];
+    if (scenario.equals("-h") || scenario.equals("--help") || scenario.equals("help")) {
+      return null;
+    }
+    Set<String> accepted = ACCEPTED.get(scenario);
+    if (accepted == null) {
+      throw new UsageException("unknown scenario '" + scenario + "'");
+    }
+    Map<String, String> given = new HashMap<>();
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("-h") || arg.equals("--help")) {
+        return null;
+      }
+      if (!arg.startsWith("--")) {
+        throw new UsageException("unexpected argument '" + arg + "'");
+      }
+      String name = arg.substring(2);
+      String value;
+      int equals = name.indexOf('=');
+      if (equals >= 0) {
+        value = name.substring(equals + 1);
+        name = name.substring(0, equals);
+      } else if (FLAGS.contains(name)) {
+        value = "true";
+      } else if (i + 1 < args.length) {
+        value = args[++i];
+      } else {
+        throw new UsageException("--" + name + " needs a value");
+      }
+      if (!accepted.contains(name)) {
+        throw new UsageException(scenario + " has no option --" + name);
+      }
+      if (given.put(name, value) != null) {
+        throw new UsageException("--" + name + " given twice");
+      }
+    }
+    return build(scenario, new Reader(given));
+  }
+
+  private static BenchOptions build(String scenario, Reader in) throws UsageException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    String prefix = in.text("prefix", "bench");
+    String password = in.text("password", "bench-pw");
+    if (!prefix.chars().allMatch(c -> c > ' ' && c != 0x7f) || prefix.length() > 48) {
+      throw new UsageException("--prefix must be at most 48 characters without spaces");
+    }
+    if (password.isEmpty() || !password.chars().allMatch(c -> c > ' ' && c != 0x7f)) {
+      throw new UsageException("--password must be non-empty, without spaces");
+    }
+    int clients = in.integer("clients", 100, 1, 1_000_000);
+    if ((scenario.equals(DIRECT) || scenario.equals(SWEEP) || scenario.equals(FANOUT))
+        && clients < 2) {
+      throw new UsageException(scenario + " needs --clients 2 or more");
+    }
+    int senders = in.integer("senders", 1, 1, 1_000_000);
+    if (senders > clients) {
+      throw new UsageException("--senders " + senders + " is more than --clients " + clients);
+    }
+    double from = in.decimal("from", 5_000, 0.001);
+    double to = in.decimal("to", 320_000, 0.001);
+    if (to < from) {
+      throw new UsageException("--to must not be below --from");
+    }
+    OptionalDouble step =
+        in.has("step") ? OptionalDouble.of(in.decimal("step", 0, 0.001)) : OptionalDouble.empty();
+    Optional<Path> out =
+        in.has("out") ? Optional.of(Path.of(in.text("out", ""))) : Optional.empty();
+    if (scenario.equals(CREDENTIALS) && out.isEmpty()) {
+      throw new UsageException("credentials needs --out FILE");
+    }
+    return new BenchOptions(
+        scenario,
+        in.text("host", "127.0.0.1"),
+        in.integer("port", 3331, 1, 65_535),
+        clients,
+        prefix,
+        password,
+        out,
+        in.integer("threads", Math.min(4, Math.max(1, cores)), 1, 64),
+        in.integer("login-concurrency", 64, 1, 100_000),
+        in.rate("rate"),
+        in.decimal("duration", 10, 0.001),
+        in.integer("window", 16, 1, 100_000),
+        in.integer("payload", 64, 1, 60_000),
+        in.decimal("grace", 10, 0),
+        senders,
+        from,
+        to,
+        step,
+        in.decimal("slo-p99-ms", 100, 0.001),
+        in.decimal("keepalive", 300, 0),
+        in.has("server-pid")
+            ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
+            : OptionalLong.empty(),
+        in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
+        in.has("quiet"));
+  }
+
+  /** The offered rate as the summary shows it: a number, or {@code max}. */
+  public String rateText() {
+    return rate.isPresent() ? String.format(Locale.ROOT, "%.0f", rate.getAsDouble()) : "max";
+  }
+
+  /** The rates a sweep tries, in order: from, then adding step (or doubling), up to to. */
+  public List<Double> sweepRates() {
+    java.util.ArrayList<Double> rates = new java.util.ArrayList<>();
+    double rate = from;
+    while (rate <= to * (1 + 1e-9) && rates.size() < 1_000) {
+      rates.add(rate);
+      rate = step.isPresent() ? rate + step.getAsDouble() : rate * 2;
+    }
+    if (rates.get(rates.size() - 1) < to * (1 - 1e-9) && step.isEmpty()) {
+      rates.add(to);
+    }
+    return rates;
+  }
+
+  @SafeVarargs
+  private static Set<String> union(List<String>... lists) {
+    Set<String> all = new LinkedHashSet<>();
+    for (List<String> list : lists) {
+      all.addAll(list);
+    }
+    return Set.copyOf(all);
+  }
+
+  /** Typed access to the given options. */
+  private record Reader(Map<String, String> given) {
+
+    boolean has(String name) {
+      return given.containsKey(name);
+    }
+
+    String text(String name, String otherwise) {
+      return given.getOrDefault(name, otherwise);
+    }
+
+    int integer(String name, int otherwise, int min, int max) throws UsageException {
+      if (!has(name)) {
+        return otherwise;
+      }
+      String value = given.get(name).replace("_", "");
+      try {
+        long parsed = Long.parseLong(value);
+        if (parsed < min || parsed > max) {
+          throw new UsageException("--" + name + " must be between " + min + " and " + max);
+        }
+        return (int) parsed;
+      } catch (NumberFormatException e) {
+        throw new UsageException("--" + name + " must be a whole number, not '" + value + "'");
+      }
+    }
+
+    double decimal(String name, double otherwise, double min) throws UsageException {
+      if (!has(name)) {
+        return otherwise;
+      }
+      String value = given.get(name).replace("_", "");
+      try {
+        double parsed = Double.parseDouble(value);
+        if (!(parsed >= min) || Double.isInfinite(parsed)) {
+          throw new UsageException("--" + name + " must be a number of at least " + min);
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        throw new UsageException("--" + name + " must be a number, not '" + value + "'");
+      }
+    }
+
+    OptionalDouble rate(String name) throws UsageException {
+      if (!has(name) || given.get(name).equals("max")) {
+        return OptionalDouble.empty();
+      }
+      return OptionalDouble.of(decimal(name, 0, 0.001));
+    }
+  }
+}

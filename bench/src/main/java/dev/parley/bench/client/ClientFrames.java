@@ -1,0 +1,80 @@
+package dev.parley.bench.client;
+
+/**
+ * The frames a simulated user sends, written by hand into its {@link FrameBuffer}: constant pieces
+ * and decimal numbers, in the field order Parley itself writes. Names and passwords are given
+ * already escaped for JSON (see {@link Frames#escape}).
+ */
+public final class ClientFrames {
+
+  static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":1}\n");
+  static final byte[] ACTIVITY = Frames.ascii("{\"type\":\"activity\"}\n");
+  static final byte[] LOGOUT = Frames.ascii("{\"type\":\"logout\"}\n");
+
+  private static final byte[] USERNAME = Frames.ascii("{\"type\":\"username\",\"username\":\"");
+  private static final byte[] END_STRING_OBJECT = Frames.ascii("\"}\n");
+  private static final byte[] ACK = Frames.ascii("{\"type\":\"ack\",\"seq\":");
+  private static final byte[] END_OBJECT = Frames.ascii("}\n");
+  private static final byte[] MESSAGE_TO = Frames.ascii("{\"type\":\"message\",\"to\":\"");
+  private static final byte[] TEXT = Frames.ascii("\",\"text\":\"");
+  private static final byte[] ID = Frames.ascii("\",\"id\":\"");
+  private static final byte[] BROADCAST = Frames.ascii("{\"type\":\"broadcast\",\"text\":\"");
+  private static final byte ID_SEPARATOR = '-';
+
+  /**
+   * The port the generator's users claim to accept private chats on: the server only passes it on,
+   * and no scenario starts a private chat.
+   */
+  static final int PEER_PORT = 9;
+
+  private ClientFrames() {}
+
+  /** {@code password}: the same frame for every user of a fleet, so made once. */
+  public static byte[] password(String escapedPassword) {
+    return Frames.ascii(
+        "{\"type\":\"password\",\"password\":\""
+            + escapedPassword
+            + "\",\"peerPort\":"
+            + PEER_PORT
+            + "}\n");
+  }
+
+  public static void username(FrameBuffer out, byte[] name) {
+    out.put(USERNAME).put(name).put(END_STRING_OBJECT);
+  }
+
+  public static void ack(FrameBuffer out, long seq) {
+    out.put(ACK).putDecimal(seq).put(END_OBJECT);
+  }
+
+  /**
+   * {@code message} to {@code to} with a {@link Payload} and the id {@code TOKEN-SENDER-NUMBER},
+   * which is new to the server for every phase.
+   */
+  public static void message(
+      FrameBuffer out,
+      byte[] to,
+      byte[] token,
+      int sender,
+      long number,
+      long stamp,
+      int payloadBytes) {
+    out.put(MESSAGE_TO).put(to).put(TEXT);
+    Payload.write(out, token, sender, number, stamp, payloadBytes);
+    out.put(ID)
+        .put(token)
+        .put(ID_SEPARATOR)
+        .putDecimal(sender)
+        .put(ID_SEPARATOR)
+        .putDecimal(number)
+        .put(END_STRING_OBJECT);
+  }
+
+  /** {@code broadcast} with a {@link Payload}. */
+  public static void broadcast(
+      FrameBuffer out, byte[] token, int sender, long number, long stamp, int payloadBytes) {
+    out.put(BROADCAST);
+    Payload.write(out, token, sender, number, stamp, payloadBytes);
+    out.put(END_STRING_OBJECT);
+  }
+}

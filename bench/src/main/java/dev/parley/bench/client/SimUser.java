@@ -1,0 +1,358 @@
+package dev.parley.bench.client;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One simulated user: a non-blocking connection owned by one {@link EventLoop}, which logs in step
+ * by step ({@code hello}, {@code username}, {@code password}), then hands the frames it receives to
+ * the scenario's {@link Traffic}. Every user ignores presence events, acknowledges the messages it
+ * receives (every {@value #ACK_EVERY}, and whenever asked), keeps its session alive with {@code
+ * activity} when it has been silent for the keepalive interval, and notices a goodbye or a broken
+ * connection, which the fleet counts as a disconnect. All of it runs on the loop's thread.
+ */
+public final class SimUser implements LineSplitter.Sink {
+
+  /** Where the user is in its connection's life. */
+  public enum State {
+    NEW,
+    CONNECTING,
+    HELLO_SENT,
+    USERNAME_SENT,
+    PASSWORD_SENT,
+    ACTIVE,
+    LOGGING_OUT,
+    CLOSED
+  }
+
+  static final int ACK_EVERY = 64;
+
+  private static final int FIRST_OUT_BYTES = 512;
+  private static final int MAX_READS_PER_WAKEUP = 4;
+  private static final int MAX_ALREADY_ONLINE_RETRIES = 50;
+  private static final long ALREADY_ONLINE_RETRY_NANOS = 100_000_000L;
+
+  private static final byte[] SEQ_KEY = Frames.key("seq");
+  private static final byte[] REASON_KEY = Frames.key("reason");
+  private static final byte[] CODE_KEY = Frames.key("code");
+
+  private final Fleet fleet;
+  private final EventLoop loop;
+  private final int index;
+  private final byte[] name;
+  private final LineSplitter splitter;
+  private SocketChannel channel;
+  private SelectionKey key;
+  private FrameBuffer out;
+  private boolean dirty;
+  private boolean writeInterest;
+  private State state = State.NEW;
+  private long loginStarted;
+  private int loginRetries;
+  private long lastSeq;
+  private long ackedSeq;
+  private int sinceAck;
+  private long lastCommand;
+
+  /** Messages or broadcasts sent and not yet answered, in the current phase (for the traffic). */
+  public int inFlight;
+
+  /** Sends made in the current phase, which numbers the next one (for the traffic). */
+  public long sends;
+
+  /** Sends that were due while the window was full, by due time (for the traffic). */
+  public final LongRing backlog;
+
+  SimUser(Fleet fleet, EventLoop loop, int index, String name, int maxFrameBytes, int backlog) {
+    this.fleet = fleet;
+    this.loop = loop;
+    this.index = index;
+    this.name = Frames.escape(name).getBytes(StandardCharsets.UTF_8);
+    this.splitter = new LineSplitter(maxFrameBytes);
+    this.backlog = new LongRing(backlog);
+  }
+
+  public int index() {
+    return index;
+  }
+
+  public EventLoop loop() {
+    return loop;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  public boolean isActive() {
+    return state == State.ACTIVE;
+  }
+
+  // ---------------------------------------------------------------- sending (loop thread)
+
+  /**
+   * Sends a direct message to {@code to}: the payload carries {@code token}, this user's index,
+   * {@code number} and {@code stamp}; the id is {@code TOKEN-SENDER-NUMBER}, new to the server.
+   */
+  public void sendMessage(SimUser to, byte[] token, long number, long stamp, int payloadBytes) {
+    ClientFrames.message(out(), to.name, token, index, number, stamp, payloadBytes);
+    commandSent();
+  }
+
+  /** Sends a broadcast whose payload carries {@code token}, this user's index, number and stamp. */
+  public void sendBroadcast(byte[] token, long number, long stamp, int payloadBytes) {
+    ClientFrames.broadcast(out(), token, index, number, stamp, payloadBytes);
+    commandSent();
+  }
+
+  /** Acknowledges every message received so far, unless that is done already. */
+  public void acknowledge() {
+    if (state == State.ACTIVE && lastSeq > ackedSeq) {
+      ClientFrames.ack(out(), lastSeq);
+      ackedSeq = lastSeq;
+      sinceAck = 0;
+      wrote();
+    }
+  }
+
+  /** Ends the session politely: acknowledge, {@code logout}, then wait for the server to close. */
+  void logOut() {
+    switch (state) {
+      case ACTIVE -> {
+        acknowledge();
+        out().put(ClientFrames.LOGOUT);
+        wrote();
+        state = State.LOGGING_OUT;
+      }
+      case LOGGING_OUT, CLOSED -> {}
+      default -> close();
+    }
+  }
+
+  /** Sends {@code activity} when the user has been silent for {@code quietNanos}. */
+  void keepAlive(long now, long quietNanos) {
+    if (state == State.ACTIVE && now - lastCommand >= quietNanos) {
+      out().put(ClientFrames.ACTIVITY);
+      commandSent();
+    }
+  }
+
+  private void commandSent() {
+    lastCommand = MonotonicClock.now();
+    wrote();
+  }
+
+  private FrameBuffer out() {
+    if (out == null) {
+      out = new FrameBuffer(FIRST_OUT_BYTES);
+    }
+    return out;
+  }
+
+  private void wrote() {
+    if (!dirty && state != State.CLOSED) {
+      dirty = true;
+      loop.markDirty(this);
+    }
+  }
+
+  /** Writes what is waiting, as far as the socket takes it; asks for more room if needed. */
+  void flush() {
+    dirty = false;
+    if (state == State.CLOSED || out == null || state == State.CONNECTING) {
+      return;
+    }
+    try {
+      boolean all = out.writeTo(channel);
+      if (all == writeInterest) {
+        writeInterest = !all;
+        key.interestOps(all ? SelectionKey.OP_READ : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+      }
+    } catch (IOException e) {
+      broken(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- connection (loop thread)
+
+  /** Opens the connection and starts logging in. */
+  void connect() {
+    state = State.CONNECTING;
+    loginStarted = MonotonicClock.now();
+    try {
+      channel = SocketChannel.open();
+      fleet.opened();
+      channel.configureBlocking(false);
+      // Frames go out as soon as they are written, as a chat client's would.
+      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      boolean connected = channel.connect(fleet.address());
+      key =
+          channel.register(
+              loop.selector(), connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this);
+      if (connected) {
+        connected();
+      }
+    } catch (IOException e) {
+      broken(e);
+    }
+  }
+
+  void onConnectable() throws IOException {
+    channel.finishConnect();
+    key.interestOps(SelectionKey.OP_READ);
+    connected();
+  }
+
+  private void connected() {
+    state = State.HELLO_SENT;
+    out().put(ClientFrames.HELLO);
+    wrote();
+  }
+
+  void onReadable(ByteBuffer buffer) throws IOException {
+    for (int i = 0; i < MAX_READS_PER_WAKEUP && state != State.CLOSED; i++) {
+      buffer.clear();
+      int read = channel.read(buffer);
+      if (read < 0) {
+        splitter.finish(this);
+        ended("the server closed the connection");
+        return;
+      }
+      if (read == 0) {
+        return;
+      }
+      splitter.feed(buffer.array(), 0, read, this);
+      if (read < buffer.capacity()) {
+        return;
+      }
+    }
+  }
+
+  /** The connection failed (reset, refused, a line too long): the user is done. */
+  void broken(Exception e) {
+    if (state != State.CLOSED) {
+      String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      ended(message);
+    }
+  }
+
+  /** The connection is over; what that means depends on how far the user got. */
+  private void ended(String why) {
+    State was = state;
+    close();
+    switch (was) {
+      case LOGGING_OUT, CLOSED -> {}
+      case ACTIVE -> fleet.disconnected(this, why);
+      default -> fleet.loginFailed(this, why);
+    }
+  }
+
+  /** Closes the socket without counting anything. */
+  void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    if (key != null) {
+      key.cancel();
+    }
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // Closing anyway.
+      }
+      fleet.closed();
+    }
+  }
+
+  // ---------------------------------------------------------------- frames (loop thread)
+
+  @Override
+  public void onLine(byte[] line, int from, int to) {
+    loop.lineReceived();
+    FrameType type = Frames.type(line, from, to);
+    switch (state) {
+      case ACTIVE -> onActive(type, line, from, to);
+      case HELLO_SENT, USERNAME_SENT, PASSWORD_SENT -> onLogin(type, line, from, to);
+      case LOGGING_OUT -> {
+        // Waiting for the goodbye and the end of the stream; the rest no longer matters.
+      }
+      default -> {}
+    }
+  }
+
+  private void onActive(FrameType type, byte[] line, int from, int to) {
+    switch (type) {
+      case USER_LOGGED_IN, USER_LOGGED_OUT, ACTIVITY_NOTED -> {}
+      case MESSAGE_RECEIVED -> {
+        long seq = Frames.longField(line, from, to, SEQ_KEY);
+        if (seq > lastSeq) {
+          lastSeq = seq;
+        }
+        if (++sinceAck >= ACK_EVERY) {
+          acknowledge();
+        }
+        loop.traffic().onFrame(this, type, line, from, to);
+      }
+      case GOODBYE -> ended("goodbye " + Frames.stringField(line, from, to, REASON_KEY));
+      default -> loop.traffic().onFrame(this, type, line, from, to);
+    }
+  }
+
+  private void onLogin(FrameType type, byte[] line, int from, int to) {
+    switch (type) {
+      case HELLO -> {
+        if (state == State.HELLO_SENT) {
+          sendUsername();
+        } else {
+          loginRefused("unexpected hello");
+        }
+      }
+      case PASSWORD_REQUIRED -> {
+        out().put(fleet.passwordFrame());
+        wrote();
+        state = State.PASSWORD_SENT;
+      }
+      case LOGIN_ACCEPTED -> {
+        state = State.ACTIVE;
+        lastCommand = MonotonicClock.now();
+        fleet.loggedIn(this, lastCommand - loginStarted);
+      }
+      case LOGIN_FAILED -> {
+        String reason = Frames.stringField(line, from, to, REASON_KEY);
+        // A session of an earlier run that is still closing; it will be gone in a moment.
+        if ("already-online".equals(reason) && loginRetries++ < MAX_ALREADY_ONLINE_RETRIES) {
+          state = State.USERNAME_SENT;
+          loop.schedule(ALREADY_ONLINE_RETRY_NANOS, this::retryUsername);
+        } else {
+          loginRefused("login-failed " + reason);
+        }
+      }
+      case GOODBYE -> loginRefused("goodbye " + Frames.stringField(line, from, to, REASON_KEY));
+      case ERROR -> loginRefused("error " + Frames.stringField(line, from, to, CODE_KEY));
+      default -> {}
+    }
+  }
+
+  private void retryUsername() {
+    if (state == State.USERNAME_SENT) {
+      sendUsername();
+    }
+  }
+
+  private void sendUsername() {
+    ClientFrames.username(out(), name);
+    wrote();
+    state = State.USERNAME_SENT;
+  }
+
+  private void loginRefused(String why) {
+    close();
+    fleet.loginFailed(this, why);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.parley.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BenchOptionsTest {
+
+  @Test
+  void shouldFillInDefaults() throws Exception {
+    BenchOptions options = BenchOptions.parse("direct");
+    assertEquals("127.0.0.1", options.host());
+    assertEquals(3331, options.port());
+    assertEquals(100, options.clients());
+    assertEquals("bench", options.prefix());
+    assertTrue(options.rate().isEmpty());
+    assertEquals("max", options.rateText());
+    assertEquals(16, options.window());
+    assertEquals(64, options.payloadBytes());
+    assertEquals(64, options.loginConcurrency());
+    assertTrue(options.serverPid().isEmpty());
+  }
+
+  @Test
+  void shouldReadBothSpellingsOfAnOption() throws Exception {
+    BenchOptions options =
+        BenchOptions.parse(
+            "fanout",
+            "--rate=2500",
+            "--clients",
+            "2_000",
+            "--senders",
+            "4",
+            "--json",
+            "out.json",
+            "--quiet",
+            "--server-pid",
+            "42");
+    assertEquals(2500, options.rate().getAsDouble());
+    assertEquals("2500", options.rateText());
+    assertEquals(2000, options.clients());
+    assertEquals(4, options.senders());
+    assertEquals(Path.of("out.json"), options.json().orElseThrow());
+    assertTrue(options.quiet());
+    assertEquals(42, options.serverPid().getAsLong());
+  }
+
+  @Test
+  void shouldAskForHelp() throws Exception {
+    assertNull(BenchOptions.parse("--help"));
+    assertNull(BenchOptions.parse("direct", "--help"));
+  }
+
+  @Test
+  void shouldRefuseWhatAScenarioDoesNotTake() {
+    assertThrows(
+        BenchOptions.UsageException.class, () -> BenchOptions.parse("login", "--rate", "5"));
+    assertThrows(
+        BenchOptions.UsageException.class, () -> BenchOptions.parse("idle", "--window", "5"));
+    assertThrows(BenchOptions.UsageException.class, () -> BenchOptions.parse("credentials"));
+    assertThrows(BenchOptions.UsageException.class, () -> BenchOptions.parse("direct", "--rate"));
+    assertThrows(
+        BenchOptions.UsageException.class, () -> BenchOptions.parse("direct", "--rate", "-3"));
+    assertThrows(
+        BenchOptions.UsageException.class, () -> BenchOptions.parse("direct", "--clients", "1"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("fanout", "--clients", "3", "--senders", "4"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("direct", "--prefix", "has space"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("direct", "--port", "1", "--port", "2"));
+  }
+
+  @Test
+  void shouldDoubleOrStepThroughASweep() throws Exception {
+    assertEquals(
+        List.of(5000.0, 10000.0, 20000.0, 40000.0, 50000.0),
+        BenchOptions.parse("sweep", "--from", "5000", "--to", "50000").sweepRates());
+    assertEquals(
+        List.of(10000.0, 30000.0, 50000.0),
+        BenchOptions.parse("sweep", "--from", "10000", "--step", "20000", "--to", "60000")
+            .sweepRates());
+    assertEquals(
+        List.of(7.0), BenchOptions.parse("sweep", "--from", "7", "--to", "7").sweepRates());
+  }
+}

@@ -1,0 +1,91 @@
+package dev.parley.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.parley.server.Guardian;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerSettings;
+import dev.parley.server.admin.AccountImport;
+import dev.parley.server.login.CredentialsFile;
+import dev.parley.server.login.PasswordHasher;
+import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreSettings;
+import dev.parley.server.store.StoreSnapshot;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Parley server in the test's JVM, on a free loopback port, with an embedded database in a
+ * temporary directory and the accounts of a credentials file (as {@code parley-bench credentials}
+ * writes it), hashed cheaply. Started the way the integration tests start theirs.
+ */
+final class BenchTestServer implements AutoCloseable {
+
+  private static final int HASH_ITERATIONS = 1_000;
+  private static final long STARTUP_SECONDS = 20;
+
+  static {
+    // SLF4J set up before the first actor system, so that it does not replay its start-up notice.
+    org.slf4j.LoggerFactory.getLogger(BenchTestServer.class);
+  }
+
+  private final Store store;
+  private final ParleyServer server;
+  private final int port;
+
+  private BenchTestServer(Store store, ParleyServer server, int port) {
+    this.store = store;
+    this.server = server;
+    this.port = port;
+  }
+
+  static BenchTestServer start(Path dataDir, Path credentials) throws Exception {
+    Config config =
+        ConfigFactory.parseMap(
+                Map.of(
+                    "parley.server.port",
+                    0,
+                    "parley.server.idle-timeout",
+                    "600s",
+                    "parley.server.password-hash-iterations",
+                    HASH_ITERATIONS,
+                    "parley.server.store.data-dir",
+                    dataDir.toString()))
+            .withFallback(ConfigFactory.load())
+            .resolve();
+    ServerSettings settings = ServerSettings.fromConfig(config);
+    StoreSettings storeSettings = StoreSettings.fromConfig(config);
+    Clock clock = Clock.systemUTC();
+    Store store = Store.open(storeSettings);
+    AccountImport.run(
+        store,
+        CredentialsFile.read(credentials),
+        new PasswordHasher(settings.passwordHashIterations()),
+        clock.instant());
+    StoreSnapshot snapshot = store.load(clock.instant());
+    ParleyServer server =
+        ParleyServer.start(
+            config, settings, new Guardian.Storage(store, storeSettings, snapshot), clock);
+    int port =
+        server
+            .bound()
+            .toCompletableFuture()
+            .orTimeout(STARTUP_SECONDS, TimeUnit.SECONDS)
+            .join()
+            .getPort();
+    return new BenchTestServer(store, server, port);
+  }
+
+  int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    server.stop().toCompletableFuture().join();
+    server.terminated().toCompletableFuture().join();
+    store.close();
+  }
+}

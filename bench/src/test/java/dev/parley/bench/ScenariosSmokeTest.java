@@ -1,0 +1,426 @@
+package dev.parley.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every scenario at a tiny size against a real server in this JVM: each must complete, lose and
+ * duplicate nothing, print a summary with its documented keys and append parseable JSON. No timing
+ * is asserted: the numbers depend on the machine.
+ */
+class ScenariosSmokeTest {
+
+  private static final int ACCOUNTS = 8;
+  private static final String PREFIX = "smoke";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static final List<String> COMMON = List.of("scenario", "disconnects");
+  private static final List<String> LATENCY =
+      List.of("p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms");
+  private static final List<String> CPU =
+      List.of("bench_cpu_percent", "bench_loop_max_percent", "server_cpu_percent");
+  private static final List<String> DIRECT =
+      List.of(
+          "clients",
+          "offered_per_s",
+          "sent",
+          "sent_per_s",
+          "unsent",
+          "accepted",
+          "refused",
+          "stored",
+          "unanswered",
+          "delivered",
+          "duplicated",
+          "lost",
+          "stale",
+          "delivered_per_s",
+          "server_cpu_us_per_msg");
+  private static final List<String> FANOUT =
+      List.of(
+          "members",
+          "senders",
+          "offered_per_s",
+          "broadcasts_sent",
+          "accepted",
+          "refused",
+          "expected",
+          "delivered",
+          "duplicated",
+          "lost",
+          "deliveries_per_s",
+          "server_cpu_us_per_delivery");
+  private static final List<String> LOGIN =
+      List.of(
+          "clients",
+          "logged_in",
+          "failures",
+          "seconds",
+          "logins_per_s",
+          "login_p50_ms",
+          "login_p99_ms",
+          "rss_before_kb",
+          "rss_after_kb",
+          "rss_per_session_kb",
+          "server_cpu_us_per_login");
+  private static final List<String> IDLE =
+      List.of(
+          "sessions",
+          "duration_s",
+          "rss_before_kb",
+          "rss_after_kb",
+          "rss_per_session_kb",
+          "heap_before_kb",
+          "heap_after_kb",
+          "heap_per_session_kb");
+  private static final List<String> SWEEP =
+      List.of(
+          "clients",
+          "slo_p99_ms",
+          "steps",
+          "best_offered_per_s",
+          "best_delivered_per_s",
+          "best_p99_ms",
+          "stopped_at_per_s",
+          "stop_reason");
+
+  @TempDir static Path dir;
+
+  private static BenchTestServer server;
+  private static Path json;
+
+  /** What one command line printed. */
+  private record Run(int status, List<String> lines, String err) {
+
+    /** The summary: the last line of standard output, as keys and values. */
+    Map<String, String> summary() {
+      assertEquals(0, status, () -> "exit status; stderr:\n" + err);
+      assertTrue(!lines.isEmpty(), () -> "no summary; stderr:\n" + err);
+      return parse(lines.get(lines.size() - 1));
+    }
+  }
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    Path accounts = dir.resolve("accounts.txt");
+    Run written =
+        run(
+            "credentials",
+            "--clients",
+            "" + ACCOUNTS,
+            "--prefix",
+            PREFIX,
+            "--out",
+            accounts.toString());
+    assertEquals(0, written.status(), written.err());
+    server = BenchTestServer.start(dir.resolve("data"), accounts);
+    json = dir.resolve("results.jsonl");
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Test
+  void shouldWriteOneAccountPerClient() throws Exception {
+    List<String> lines = Files.readAllLines(dir.resolve("accounts.txt"));
+    assertEquals(ACCOUNTS, lines.size());
+    assertEquals("smoke0 bench-pw", lines.get(0));
+    assertEquals("smoke7 bench-pw", lines.get(ACCOUNTS - 1));
+  }
+
+  @Test
+  void shouldLogEveryClientIn() throws Exception {
+    Map<String, String> summary = runScenario("login", "--clients", "8").summary();
+    assertKeys(summary, "login", LOGIN, CPU);
+    assertEquals("8", summary.get("logged_in"));
+    assertEquals("0", summary.get("failures"));
+    assertEquals("0", summary.get("disconnects"));
+    assertNotEquals("unknown", summary.get("rss_after_kb"));
+    assertJsonMatches(summary);
+  }
+
+  @Test
+  void shouldDeliverEveryDirectMessageAsFastAsPossible() throws Exception {
+    Map<String, String> summary =
+        runTraffic("direct", "--clients", "6", "--rate", "max", "--window", "4").summary();
+    assertKeys(summary, "direct", DIRECT, LATENCY, CPU);
+    assertEquals("max", summary.get("offered_per_s"));
+    assertTrue(Long.parseLong(summary.get("sent")) > 0);
+    assertEveryMessageDelivered(summary);
+    assertJsonMatches(summary);
+  }
+
+  @Test
+  void shouldDeliverEveryDirectMessageAtAnOfferedRate() throws Exception {
+    Map<String, String> summary =
+        runTraffic("direct", "--clients", "6", "--rate", "100", "--payload", "200").summary();
+    assertKeys(summary, "direct", DIRECT, LATENCY, CPU);
+    // Every due send was either made or counted as not made; at this rate, made.
+    assertEquals(100, Long.parseLong(summary.get("sent")) + Long.parseLong(summary.get("unsent")));
+    assertEveryMessageDelivered(summary);
+    assertJsonMatches(summary);
+  }
+
+  @Test
+  void shouldDeliverEveryBroadcastToEveryOtherMember() throws Exception {
+    Map<String, String> summary =
+        runTraffic("fanout", "--clients", "6", "--senders", "2", "--rate", "20").summary();
+    assertKeys(summary, "fanout", FANOUT, LATENCY, CPU);
+    long accepted = Long.parseLong(summary.get("accepted"));
+    assertTrue(accepted > 0);
+    assertEquals(accepted * 5, Long.parseLong(summary.get("expected")));
+    assertEquals(summary.get("expected"), summary.get("delivered"));
+    assertEquals("0", summary.get("lost"));
+    assertEquals("0", summary.get("duplicated"));
+    assertEquals("0", summary.get("refused"));
+    assertEquals("0", summary.get("disconnects"));
+    assertJsonMatches(summary);
+  }
+
+  @Test
+  void shouldDeliverBroadcastsAsFastAsPossible() throws Exception {
+    Map<String, String> summary =
+        runTraffic("fanout", "--clients", "5", "--rate", "max", "--window", "2").summary();
+    assertKeys(summary, "fanout", FANOUT, LATENCY, CPU);
+    assertEquals(summary.get("expected"), summary.get("delivered"));
+    assertEquals("0", summary.get("duplicated"));
+  }
+
+  @Test
+  void shouldHoldIdleSessions() throws Exception {
+    Map<String, String> summary =
+        runScenario("idle", "--clients", "8", "--duration", "1").summary();
+    assertKeys(summary, "idle", IDLE, CPU);
+    assertEquals("8", summary.get("sessions"));
+    assertEquals("0", summary.get("disconnects"));
+    assertNotEquals("unknown", summary.get("rss_per_session_kb"));
+    assertJsonMatches(summary);
+  }
+
+  @Test
+  void shouldSayMemoryIsUnknownWithoutTheServerPid() {
+    Map<String, String> summary =
+        run(
+                "idle",
+                "--port",
+                "" + server.port(),
+                "--prefix",
+                PREFIX,
+                "--clients",
+                "3",
+                "--duration",
+                "0.5",
+                "--quiet")
+            .summary();
+    assertEquals("unknown", summary.get("rss_per_session_kb"));
+    assertEquals("unknown", summary.get("server_cpu_percent"));
+  }
+
+  @Test
+  void shouldSweepRatesWithOneLinePerStep() throws Exception {
+    Run run =
+        runTraffic(
+            "sweep", "--clients", "6", "--from", "50", "--to", "100", "--slo-p99-ms", "60000");
+    Map<String, String> summary = run.summary();
+    assertKeys(summary, "sweep", SWEEP);
+    List<String> steps = run.lines().subList(0, run.lines().size() - 1);
+    assertEquals(summary.get("steps"), "" + steps.size());
+    assertTrue(steps.size() >= 1 && steps.size() <= 2);
+    for (String line : steps) {
+      Map<String, String> step = parse(line);
+      assertKeys(step, "sweep-step", DIRECT, LATENCY, List.of("step", "meets_slo", "miss"));
+      assertEveryMessageDelivered(step);
+    }
+    JsonNode last = lastJson();
+    assertEquals("sweep", last.get("scenario").asText());
+    assertEquals(steps.size(), last.get("steps").asInt());
+    assertEquals(steps.size(), last.get("step_results").size());
+  }
+
+  @Test
+  void shouldStopWithAdviceWhenTheAccountsAreMissing() {
+    Run run =
+        run(
+            "direct",
+            "--port",
+            "" + server.port(),
+            "--prefix",
+            "nobody",
+            "--clients",
+            "3",
+            "--duration",
+            "0.5",
+            "--quiet");
+    assertEquals(Main.EXIT_FAILED, run.status());
+    assertTrue(run.lines().isEmpty());
+    assertTrue(run.err().contains("unknown-user"), run.err());
+    assertTrue(run.err().contains("credentials"), run.err());
+  }
+
+  @Test
+  void shouldRefuseABadCommandLine() {
+    assertEquals(Main.EXIT_USAGE, run("direct", "--rate", "fast").status());
+    assertEquals(Main.EXIT_USAGE, run("login", "--rate", "10").status());
+    assertEquals(Main.EXIT_USAGE, run("teleport").status());
+    assertEquals(Main.EXIT_USAGE, run().status());
+  }
+
+  @Test
+  void shouldDocumentEveryScenarioAndOption() {
+    Run help = run("--help");
+    assertEquals(0, help.status());
+    String text = String.join("\n", help.lines());
+    for (String scenario : List.of("credentials", "login", "direct", "fanout", "idle", "sweep")) {
+      assertTrue(text.contains("  " + scenario + " "), scenario);
+    }
+    for (String option :
+        List.of(
+            "host",
+            "port",
+            "clients",
+            "prefix",
+            "password",
+            "threads",
+            "login-concurrency",
+            "keepalive",
+            "server-pid",
+            "json",
+            "quiet",
+            "rate",
+            "duration",
+            "window",
+            "payload",
+            "grace",
+            "senders",
+            "from",
+            "to",
+            "step",
+            "slo-p99-ms",
+            "out")) {
+      assertTrue(text.contains("--" + option + " "), option);
+    }
+    assertTrue(text.contains("password-hash-iterations=1000"));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A scenario with traffic: one second of it, and plenty of grace for a slow machine. */
+  private static Run runTraffic(String scenario, String... more) {
+    List<String> args = new ArrayList<>(List.of("--duration", "1", "--grace", "20"));
+    args.addAll(Arrays.asList(more));
+    return runScenario(scenario, args.toArray(String[]::new));
+  }
+
+  private static Run runScenario(String scenario, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                scenario,
+                "--port",
+                "" + server.port(),
+                "--prefix",
+                PREFIX,
+                "--quiet",
+                "--json",
+                json.toString(),
+                "--server-pid",
+                "" + ProcessHandle.current().pid()));
+    args.addAll(Arrays.asList(more));
+    return run(args.toArray(String[]::new));
+  }
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        Main.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    String printed = out.toString(StandardCharsets.UTF_8);
+    List<String> lines = printed.isEmpty() ? List.of() : List.of(printed.split("\n"));
+    return new Run(status, lines, err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static Map<String, String> parse(String line) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String pair : line.split(" ")) {
+      int equals = pair.indexOf('=');
+      assertTrue(equals > 0, () -> "not key=value: '" + pair + "' in " + line);
+      values.put(pair.substring(0, equals), pair.substring(equals + 1));
+    }
+    return values;
+  }
+
+  @SafeVarargs
+  private static void assertKeys(
+      Map<String, String> summary, String scenario, List<String>... keys) {
+    assertEquals(scenario, summary.get("scenario"));
+    for (String key : COMMON) {
+      assertTrue(summary.containsKey(key), () -> "no " + key + " in " + summary);
+    }
+    for (List<String> group : keys) {
+      for (String key : group) {
+        assertTrue(summary.containsKey(key), () -> "no " + key + " in " + summary);
+      }
+    }
+  }
+
+  private static void assertEveryMessageDelivered(Map<String, String> summary) {
+    assertEquals(summary.get("accepted"), summary.get("sent"), "every message accepted");
+    assertEquals(summary.get("accepted"), summary.get("delivered"), "every message delivered");
+    assertEquals("0", summary.get("lost"));
+    assertEquals("0", summary.get("duplicated"));
+    assertEquals("0", summary.get("refused"));
+    assertEquals("0", summary.get("unanswered"));
+    assertEquals("0", summary.get("disconnects"));
+  }
+
+  /** The JSON object appended last has the summary's keys and values. */
+  private static void assertJsonMatches(Map<String, String> summary) throws Exception {
+    JsonNode object = lastJson();
+    assertTrue(object.isObject());
+    for (Map.Entry<String, String> entry : summary.entrySet()) {
+      JsonNode value = object.get(entry.getKey());
+      assertTrue(value != null, () -> "no " + entry.getKey() + " in " + object);
+      String expected = entry.getValue();
+      if (expected.equals("unknown")) {
+        assertTrue(value.isNull(), entry.getKey());
+      } else if (value.isNumber()) {
+        assertEquals(Double.parseDouble(expected), value.asDouble(), 1e-9, entry.getKey());
+      } else {
+        assertEquals(expected, value.asText(), entry.getKey());
+      }
+    }
+  }
+
+  private static JsonNode lastJson() throws Exception {
+    List<String> lines = Files.readAllLines(json);
+    for (String line : lines) {
+      assertTrue(JSON.readTree(line).isObject(), line);
+    }
+    return JSON.readTree(lines.get(lines.size() - 1));
+  }
+}
