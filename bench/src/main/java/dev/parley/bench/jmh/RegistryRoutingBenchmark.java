@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * recipient's outbox.
  *
  * <p><b>No store is involved.</b> The journal is a stub that answers every {@code Journal.Record}
- * at once with {@code Recorded(change, STORED)}, so the score is the ceiling the registry and the
- * actor hops put on the message rate, not what a server writing to a database achieves. The
+ * at once with a {@code Recorded} of {@code STORED}, so the score is the ceiling the registry and
+ * the actor hops put on the message rate, not what a server writing to a database achieves. The
  * broadcaster is a stub that ignores everything.
  *
  * <p>{@code recipients} users are logged in ({@code Register}), each with a counting outbox that,
@@ -248,7 +248,11 @@ public class RegistryRoutingBenchmark {
 
   private static Behavior<Journal.Command> recorded(Journal.Record record) {
     if (record.replyTo() != null) {
-      record.replyTo().tell(new Journal.Recorded(record.change(), Store.Outcome.STORED));
+      record
+          .replyTo()
+          .tell(
+              new Journal.Recorded(
+                  List.of(new Journal.Recorded.Outcome(record.change(), Store.Outcome.STORED))));
     }
     return Behaviors.same();
   }

@@ -357,7 +357,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         new StoredMessage(to, seq, from, command.id(), command.text(), clock.instant());
     MessageKey key = new MessageKey(to, seq);
     inFlight.put(key, new PendingSend(command.replyTo()));
-    owedReplies.computeIfAbsent(command.replyTo(), sender -> new ArrayDeque<>()).addLast(new OwedReply(key, null));
+    owedReplies
+        .computeIfAbsent(command.replyTo(), sender -> new ArrayDeque<>())
+        .addLast(new OwedReply(key, null));
     inFlightPerRecipient.merge(to, 1, Integer::sum);
     journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
     return this;
@@ -368,17 +370,21 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    * told, so each recipient's messages arrive here in sequence order.
    */
   private Behavior<Command> onMessageRecorded(MessageRecorded recorded) {
-    if (!(recorded.recorded().change() instanceof Change.MessageAppended appended)) {
-      return this;
+    for (Journal.Recorded.Outcome outcome : recorded.recorded().outcomes()) {
+      if (outcome.change() instanceof Change.MessageAppended appended) {
+        settle(appended.message(), outcome.outcome());
+      }
     }
-    StoredMessage message = appended.message();
+    return this;
+  }
+
+  private void settle(StoredMessage message, Store.Outcome outcome) {
     String to = message.recipient();
     PendingSend pending = inFlight.remove(new MessageKey(to, message.seq()));
     inFlightPerRecipient.computeIfPresent(to, (user, count) -> count > 1 ? count - 1 : null);
     if (pending == null) {
-      return this;
+      return;
     }
-    Store.Outcome outcome = recorded.recorded().outcome();
     ServerMessage reply;
     if (outcome == Store.Outcome.STORED) {
       unacknowledged.computeIfAbsent(to, user -> new ArrayDeque<>()).addLast(message);
@@ -400,7 +406,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
     answer(pending.replyTo(), new MessageKey(to, message.seq()), reply);
-    return this;
   }
 
   /** Settles the reply owed for {@code key} and sends every reply now due, in order. */

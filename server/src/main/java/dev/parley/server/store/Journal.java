@@ -38,8 +38,18 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   /** Answers once everything recorded before it has been written (or has failed). */
   public record Flush(ActorRef<Done> replyTo) implements Command {}
 
-  /** Reply to {@link Record}: what became of the change once written (or given up on). */
-  public record Recorded(Change change, Store.Outcome outcome) {}
+  /**
+   * Reply to {@link Record}: what became of the recorder's changes once written (or given up on),
+   * in the order they were recorded; one reply covers all of them in one transaction.
+   */
+  public record Recorded(List<Outcome> outcomes) {
+    public Recorded {
+      outcomes = List.copyOf(outcomes);
+    }
+
+    /** What became of one change. */
+    public record Outcome(Change change, Store.Outcome outcome) {}
+  }
 
   private record BatchWritten(List<Record> batch, List<Store.Outcome> outcomes, long startedNanos)
       implements Command {}
@@ -169,12 +179,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
       unavailable = false;
       getContext().getLog().info("store available again");
     }
-    for (int i = 0; i < written.batch().size(); i++) {
-      Record record = written.batch().get(i);
-      if (record.replyTo() != null) {
-        record.replyTo().tell(new Recorded(record.change(), written.outcomes().get(i)));
-      }
-    }
+    answer(written.batch(), written.outcomes());
     return writeNextBatch();
   }
 
@@ -252,9 +257,29 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     }
   }
 
+  /**
+   * Answers a written batch: one message per recorder, carrying its changes' outcomes in the order
+   * they were recorded, rather than one message per change.
+   */
+  private static void answer(List<Record> batch, List<Store.Outcome> outcomes) {
+    java.util.Map<ActorRef<Recorded>, List<Recorded.Outcome>> byRecorder =
+        new java.util.LinkedHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Record record = batch.get(i);
+      if (record.replyTo() != null) {
+        byRecorder
+            .computeIfAbsent(record.replyTo(), recorder -> new ArrayList<>())
+            .add(new Recorded.Outcome(record.change(), outcomes.get(i)));
+      }
+    }
+    byRecorder.forEach((recorder, results) -> recorder.tell(new Recorded(results)));
+  }
+
   private static void fail(Record record) {
     if (record.replyTo() != null) {
-      record.replyTo().tell(new Recorded(record.change(), Store.Outcome.FAILED));
+      record
+          .replyTo()
+          .tell(new Recorded(List.of(new Recorded.Outcome(record.change(), Store.Outcome.FAILED))));
     }
   }
 }

@@ -987,7 +987,10 @@ class UserRegistryTest {
   }
 
   private static void answer(Journal.Record record, Outcome outcome) {
-    record.replyTo().tell(new Journal.Recorded(record.change(), outcome));
+    record
+        .replyTo()
+        .tell(
+            new Journal.Recorded(List.of(new Journal.Recorded.Outcome(record.change(), outcome))));
   }
 
   /** Sends a message the journal stores as the {@code seq}-th of {@code to}. */
