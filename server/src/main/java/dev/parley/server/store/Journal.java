@@ -60,6 +60,10 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     INSTANCE
   }
 
+  private enum PauseOver implements Command {
+    INSTANCE
+  }
+
   private enum PurgeDue implements Command {
     INSTANCE
   }
@@ -67,6 +71,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   private record Purged(int count, Throwable failure) implements Command {}
 
   private static final String RETRY_TIMER = "retry";
+  private static final String PAUSE_TIMER = "pause";
   private static final String PURGE_TIMER = "purge";
   private static final java.time.Duration FIRST_PURGE = java.time.Duration.ofMinutes(1);
 
@@ -90,6 +95,9 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   private final ArrayDeque<Record> pending = new ArrayDeque<>();
   private final List<ActorRef<Done>> flushWaiters = new ArrayList<>();
   private boolean writing;
+
+  /** Just committed: what arrives now waits for the pause to end, or for a full batch. */
+  private boolean pausing;
 
   /** After a failed write: the database is presumed down until a retry succeeds. */
   private boolean unavailable;
@@ -120,6 +128,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
         .onMessage(BatchFailed.class, this::onBatchFailed)
         .onMessage(Flush.class, this::onFlush)
         .onMessage(RetryDue.class, due -> writeNextBatch())
+        .onMessage(PauseOver.class, over -> onPauseOver())
         .onMessage(PurgeDue.class, due -> onPurgeDue())
         .onMessage(Purged.class, this::onPurged)
         .build();
@@ -140,7 +149,17 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
       return this;
     }
     pending.addLast(record);
-    return writing || unavailable ? this : writeNextBatch();
+    if (pausing && pending.size() >= settings.maxBatch()) {
+      // A full batch gains nothing from waiting.
+      timers.cancel(PAUSE_TIMER);
+      pausing = false;
+    }
+    return writing || pausing || unavailable ? this : writeNextBatch();
+  }
+
+  private Behavior<Command> onPauseOver() {
+    pausing = false;
+    return writing ? this : writeNextBatch();
   }
 
   private Behavior<Command> writeNextBatch() {
@@ -180,7 +199,16 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
       getContext().getLog().info("store available again");
     }
     answer(written.batch(), written.outcomes());
-    return writeNextBatch();
+    if (settings.commitPause().isZero() || pending.size() >= settings.maxBatch()) {
+      return writeNextBatch();
+    }
+    // A commit costs about the same whatever it holds: under a light load, waiting a moment lets
+    // the next one carry many changes instead of a few, for a fraction of the CPU.
+    writing = false;
+    pausing = true;
+    timers.startSingleTimer(PAUSE_TIMER, PauseOver.INSTANCE, settings.commitPause());
+    answerFlushWaiters();
+    return this;
   }
 
   private Behavior<Command> onBatchFailed(BatchFailed failed) {

@@ -19,6 +19,7 @@ public record StoreSettings(
     int poolSize,
     Duration connectTimeout,
     int maxBatch,
+    Duration commitPause,
     Duration retryDelay,
     int maxPendingChanges,
     Duration messageRetention) {
@@ -49,6 +50,7 @@ public record StoreSettings(
         c.getInt("pool-size"),
         c.getDuration("connect-timeout"),
         c.getInt("max-batch"),
+        c.getDuration("commit-pause"),
         c.getDuration("retry-delay"),
         c.getInt("max-pending-changes"),
         c.getDuration("message-retention"));

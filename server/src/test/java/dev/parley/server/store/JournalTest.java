@@ -50,7 +50,6 @@ class JournalTest {
   private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
   private static final Duration RETENTION = Duration.ofMinutes(10);
 
-  /** The journal purges every half retention, plus a minute. */
   /** The journal purges a minute after it starts (then every half retention). */
   private static final Duration FIRST_PURGE = Duration.ofMinutes(1);
 
@@ -91,6 +90,47 @@ class JournalTest {
   }
 
   // ---- writing ----
+
+  @Test
+  void shouldPauseAfterACommitSoThatTheNextCarriesWhatArrivedMeanwhile() throws Exception {
+    startPausingJournal(100, Duration.ofMillis(5));
+    Change first = appended(1, "hans", "m-1");
+    record(first);
+    executor.runNext();
+    expectOutcome(first, Outcome.STORED);
+
+    Change second = appended(2, "hans", "m-2");
+    Change third = appended(3, "hans", "m-3");
+    record(second);
+    record(third);
+    // Paused: the next transaction has not started.
+    recorded.expectNoMessage();
+    assertEquals(1, executor.submitted());
+
+    manualTime.timePasses(Duration.ofMillis(5));
+    executor.runNext();
+    assertEquals(
+        List.of(
+            new Journal.Recorded.Outcome(second, Outcome.STORED),
+            new Journal.Recorded.Outcome(third, Outcome.STORED)),
+        recorded.expectMessageClass(Journal.Recorded.class).outcomes());
+    assertEquals(2, executor.submitted());
+  }
+
+  @Test
+  void shouldNotPauseWhenAFullBatchIsWaiting() throws Exception {
+    startPausingJournal(2, Duration.ofSeconds(10));
+    Change first = appended(1, "hans", "m-1");
+    record(first);
+    executor.runNext();
+    expectOutcome(first, Outcome.STORED);
+
+    record(appended(2, "hans", "m-2"));
+    record(appended(3, "hans", "m-3"));
+    // Two waiting make a full batch: written at once, long before the pause would end.
+    executor.runNext();
+    assertEquals(2, recorded.expectMessageClass(Journal.Recorded.class).outcomes().size());
+  }
 
   @Test
   void shouldAnswerARecordOnlyOnceItsTransactionHasCommitted() throws Exception {
@@ -410,6 +450,24 @@ class JournalTest {
 
   private void startJournal(int maxBatch, int maxPendingChanges) {
     StoreSettings settings = database.settings(maxBatch, RETRY_DELAY, maxPendingChanges, RETENTION);
+    journal = testKit.spawn(Journal.create(store, executor, settings, clock));
+  }
+
+  private void startPausingJournal(int maxBatch, Duration pause) {
+    StoreSettings base = database.settings(maxBatch, RETRY_DELAY, 100, RETENTION);
+    StoreSettings settings =
+        new StoreSettings(
+            base.url(),
+            base.user(),
+            base.password(),
+            base.dataDir(),
+            base.poolSize(),
+            base.connectTimeout(),
+            base.maxBatch(),
+            pause,
+            base.retryDelay(),
+            base.maxPendingChanges(),
+            base.messageRetention());
     journal = testKit.spawn(Journal.create(store, executor, settings, clock));
   }
 

@@ -32,6 +32,7 @@ class StoreSettingsTest {
             4,
             Duration.ofSeconds(5),
             1000,
+            Duration.ofMillis(5),
             Duration.ofSeconds(1),
             100_000,
             Duration.ofDays(7)),
@@ -92,6 +93,7 @@ class StoreSettingsTest {
         4,
         Duration.ofSeconds(5),
         1000,
+        Duration.ZERO,
         Duration.ofSeconds(1),
         1000,
         Duration.ofDays(7));
@@ -106,6 +108,7 @@ class StoreSettingsTest {
         poolSize,
         Duration.ofSeconds(5),
         maxBatch,
+        Duration.ZERO,
         Duration.ofSeconds(1),
         maxPendingChanges,
         Duration.ofDays(7));

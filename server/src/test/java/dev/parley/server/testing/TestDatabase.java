@@ -120,6 +120,8 @@ public final class TestDatabase implements AutoCloseable {
         settings.poolSize(),
         settings.connectTimeout(),
         maxBatch,
+        // The journal tests count transactions: no pause between them unless a test asks.
+        Duration.ZERO,
         retryDelay,
         maxPendingChanges,
         messageRetention);
