@@ -1,8 +1,7 @@
 -- Parley's first schema. Written in the SQL that PostgreSQL and H2 (in PostgreSQL mode) share.
 
 -- One row per account. Besides the credentials it holds the per-user state that must survive a
--- restart: login history for whoelsesince, the login-failure lockout, and the delivery cursors
--- (the highest message sequence number used for this user, and the highest they acknowledged).
+-- restart and changes rarely: login history for whoelsesince, and the login-failure lockout.
 CREATE TABLE accounts (
   username        VARCHAR(64)  PRIMARY KEY,
   -- Self-describing: pbkdf2-sha256$<iterations>$<salt>$<hash>, so parameters can be raised later.
@@ -11,9 +10,16 @@ CREATE TABLE accounts (
   last_login      TIMESTAMP WITH TIME ZONE,
   last_logout     TIMESTAMP WITH TIME ZONE,
   failed_logins   INTEGER      NOT NULL DEFAULT 0,
-  blocked_until   TIMESTAMP WITH TIME ZONE,
-  last_seq        BIGINT       NOT NULL DEFAULT 0,
-  acked_seq       BIGINT       NOT NULL DEFAULT 0
+  blocked_until   TIMESTAMP WITH TIME ZONE
+);
+
+-- How far each user has acknowledged their messages. Apart from the accounts because it changes
+-- with every few messages: a narrow row keeps each commit small. (The highest sequence number used
+-- for a user needs no column: it is the highest of their messages, of which the newest is always
+-- kept.)
+CREATE TABLE delivery (
+  username   VARCHAR(64) PRIMARY KEY REFERENCES accounts (username) ON DELETE CASCADE,
+  acked_seq  BIGINT      NOT NULL DEFAULT 0
 );
 
 -- blocker blocks blocked.

@@ -145,16 +145,29 @@ public final class Store implements AutoCloseable {
 
   /** Creates an account; false if the username is taken. */
   public boolean addAccount(String username, String passwordHash, Instant now) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement s =
-            c.prepareStatement(
-                "INSERT INTO accounts (username, password_hash, created_at) SELECT ?, ?, ?"
-                    + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE username = ?)")) {
-      s.setString(1, username);
-      s.setString(2, passwordHash);
-      s.setObject(3, utc(now));
-      s.setString(4, username);
-      return s.executeUpdate() == 1;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement account =
+              c.prepareStatement(
+                  "INSERT INTO accounts (username, password_hash, created_at) SELECT ?, ?, ?"
+                      + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE username = ?)");
+          PreparedStatement delivery =
+              c.prepareStatement("INSERT INTO delivery (username) VALUES (?)")) {
+        account.setString(1, username);
+        account.setString(2, passwordHash);
+        account.setObject(3, utc(now));
+        account.setString(4, username);
+        boolean added = account.executeUpdate() == 1;
+        if (added) {
+          delivery.setString(1, username);
+          delivery.executeUpdate();
+        }
+        c.commit();
+        return added;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
     }
   }
 
@@ -162,8 +175,10 @@ public final class Store implements AutoCloseable {
   public boolean removeAccount(String username) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement messages = c.prepareStatement("DELETE FROM messages WHERE recipient = ?");
-          PreparedStatement account = c.prepareStatement("DELETE FROM accounts WHERE username = ?")) {
+      try (PreparedStatement messages =
+              c.prepareStatement("DELETE FROM messages WHERE recipient = ?");
+          PreparedStatement account =
+              c.prepareStatement("DELETE FROM accounts WHERE username = ?")) {
         messages.setString(1, username);
         messages.executeUpdate();
         account.setString(1, username);
@@ -213,8 +228,8 @@ public final class Store implements AutoCloseable {
       try (Statement s = c.createStatement();
           ResultSet rows =
               s.executeQuery(
-                  "SELECT username, last_logout, failed_logins, blocked_until, last_seq, acked_seq"
-                      + " FROM accounts")) {
+                  "SELECT a.username, a.last_logout, a.failed_logins, a.blocked_until, d.acked_seq"
+                      + " FROM accounts a LEFT JOIN delivery d ON d.username = a.username")) {
         while (rows.next()) {
           String user = rows.getString(1);
           usernames.add(user);
@@ -227,8 +242,18 @@ public final class Store implements AutoCloseable {
           if (failures > 0 || blockedUntil != null) {
             lockouts.put(user, new StoreSnapshot.Lockout(failures, blockedUntil));
           }
-          lastSeqs.put(user, rows.getLong(5));
-          ackedSeqs.put(user, rows.getLong(6));
+          ackedSeqs.put(user, rows.getLong(5));
+          lastSeqs.put(user, 0L);
+        }
+      }
+      try (Statement s = c.createStatement();
+          ResultSet rows =
+              s.executeQuery("SELECT recipient, MAX(seq) FROM messages GROUP BY recipient")) {
+        while (rows.next()) {
+          String user = rows.getString(1);
+          if (lastSeqs.containsKey(user)) {
+            lastSeqs.put(user, rows.getLong(2));
+          }
         }
       }
       Map<String, Set<String>> blocks = new HashMap<>();
@@ -243,8 +268,8 @@ public final class Store implements AutoCloseable {
           ResultSet rows =
               s.executeQuery(
                   "SELECT m.recipient, m.seq, m.sender, m.client_id, m.body, m.sent_at"
-                      + " FROM messages m JOIN accounts a ON a.username = m.recipient"
-                      + " WHERE m.seq > a.acked_seq ORDER BY m.recipient, m.seq")) {
+                      + " FROM messages m JOIN delivery d ON d.username = m.recipient"
+                      + " WHERE m.seq > d.acked_seq ORDER BY m.recipient, m.seq")) {
         while (rows.next()) {
           StoredMessage message = message(rows);
           unacknowledged.computeIfAbsent(message.recipient(), u -> new ArrayList<>()).add(message);
@@ -306,9 +331,14 @@ public final class Store implements AutoCloseable {
     try (Connection c = dataSource.getConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "DELETE FROM messages WHERE sent_at < ? AND (seq <= (SELECT a.acked_seq"
-                    + " FROM accounts a WHERE a.username = messages.recipient)"
-                    + " OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.username = messages.recipient))")) {
+                // The newest message of each user stays: it tells where their numbering is.
+                "DELETE FROM messages WHERE sent_at < ?"
+                    + " AND seq < (SELECT MAX(m.seq) FROM messages m"
+                    + " WHERE m.recipient = messages.recipient)"
+                    + " AND (seq <= (SELECT d.acked_seq FROM delivery d"
+                    + " WHERE d.username = messages.recipient)"
+                    + " OR NOT EXISTS (SELECT 1 FROM accounts a"
+                    + " WHERE a.username = messages.recipient))")) {
       s.setObject(1, utc(cutoff));
       return s.executeUpdate();
     }
@@ -362,7 +392,6 @@ public final class Store implements AutoCloseable {
 
     private final Connection connection;
     private final boolean careful;
-    private final Map<String, Long> lastSeqs = new HashMap<>();
     private final Map<String, Long> ackedSeqs = new HashMap<>();
 
     Writes(Connection connection, boolean careful) {
@@ -424,7 +453,6 @@ public final class Store implements AutoCloseable {
           StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
           if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
             outcomes[index] = Outcome.STORED;
-            lastSeqs.merge(m.recipient(), m.seq(), Math::max);
           } else {
             outcomes[index] = isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT;
           }
@@ -524,9 +552,8 @@ public final class Store implements AutoCloseable {
 
     /** The per-user high-water marks, once per transaction whatever the number of messages. */
     private void updateCursors() throws SQLException {
-      updateEach("UPDATE accounts SET last_seq = ? WHERE username = ? AND last_seq < ?", lastSeqs);
       updateEach(
-          "UPDATE accounts SET acked_seq = ? WHERE username = ? AND acked_seq < ?", ackedSeqs);
+          "UPDATE delivery SET acked_seq = ? WHERE username = ? AND acked_seq < ?", ackedSeqs);
     }
 
     /** One JDBC batch of {@code sql} with (value, user, value) for each entry. */
