@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -51,9 +52,13 @@ public final class Store implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final String description;
 
-  private Store(HikariDataSource dataSource, String description) {
+  /** The last row number given to a message; the journal is the only writer of messages. */
+  private final AtomicLong lastMessageId;
+
+  private Store(HikariDataSource dataSource, String description, long lastMessageId) {
     this.dataSource = dataSource;
     this.description = description;
+    this.lastMessageId = new AtomicLong(lastMessageId);
   }
 
   /** Connects to the configured database, creating it (embedded) and migrating its schema. */
@@ -92,13 +97,24 @@ public final class Store implements AutoCloseable {
       throw new SQLException(
           "cannot open the database (" + settings.describe() + "): " + cause.getMessage(), e);
     }
+    long lastMessageId;
     try {
       Migrations.migrate(dataSource);
+      lastMessageId = lastMessageId(dataSource);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       throw e;
     }
-    return new Store(dataSource, settings.describe());
+    return new Store(dataSource, settings.describe(), lastMessageId);
+  }
+
+  private static long lastMessageId(DataSource dataSource) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rows = s.executeQuery("SELECT COALESCE(MAX(id), 0) FROM messages")) {
+      rows.next();
+      return rows.getLong(1);
+    }
   }
 
   /** Where the data lives, for logs (no credentials). */
@@ -290,7 +306,7 @@ public final class Store implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        return commit(c, new Writes(c, false).apply(changes));
+        return commit(c, new Writes(c, false, lastMessageId).apply(changes));
       } catch (SQLException e) {
         c.rollback();
         if (!isConstraintViolation(e)) {
@@ -302,7 +318,7 @@ public final class Store implements AutoCloseable {
       }
       // A resent message or a vanished recipient: the rare case, so only now check row by row.
       try {
-        return commit(c, new Writes(c, true).apply(changes));
+        return commit(c, new Writes(c, true, lastMessageId).apply(changes));
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -381,22 +397,24 @@ public final class Store implements AutoCloseable {
     private static final int IN_LIST_LIMIT = 500;
 
     private static final String INSERT_MESSAGE =
-        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?)";
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, id)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?)";
 
     private static final String INSERT_MESSAGE_CAREFULLY =
-        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at)"
-            + " SELECT ?, ?, ?, ?, ?, ?"
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, id)"
+            + " SELECT ?, ?, ?, ?, ?, ?, ?"
             + " WHERE EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
             + " AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = ? AND client_id = ?)";
 
     private final Connection connection;
     private final boolean careful;
+    private final AtomicLong lastMessageId;
     private final Map<String, Long> ackedSeqs = new HashMap<>();
 
-    Writes(Connection connection, boolean careful) {
+    Writes(Connection connection, boolean careful, AtomicLong lastMessageId) {
       this.connection = connection;
       this.careful = careful;
+      this.lastMessageId = lastMessageId;
     }
 
     List<Outcome> apply(List<Change> changes) throws SQLException {
@@ -440,10 +458,12 @@ public final class Store implements AutoCloseable {
           insert.setString(4, m.clientId());
           insert.setString(5, m.text());
           insert.setObject(6, utc(m.sentAt()));
+          // Ids used by a rolled-back transaction are simply skipped: they only have to increase.
+          insert.setLong(7, lastMessageId.incrementAndGet());
           if (careful) {
-            insert.setString(7, m.recipient());
-            insert.setString(8, m.sender());
-            insert.setString(9, m.clientId());
+            insert.setString(8, m.recipient());
+            insert.setString(9, m.sender());
+            insert.setString(10, m.clientId());
           }
           insert.addBatch();
         }
