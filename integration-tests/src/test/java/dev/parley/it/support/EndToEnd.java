@@ -2,6 +2,9 @@ package dev.parley.it.support;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.parley.server.store.StoreSettings;
+import dev.parley.server.testing.TestDatabase;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 public abstract class EndToEnd {
 
   private final List<HeadlessClient> clients = new ArrayList<>();
+  private final List<TestDatabase> databases = new ArrayList<>();
   protected TestServer server;
 
   @AfterEach
@@ -21,6 +25,28 @@ public abstract class EndToEnd {
     if (server != null) {
       server.close();
     }
+    for (TestDatabase database : databases) {
+      try {
+        database.close();
+      } catch (SQLException e) {
+        throw new IllegalStateException("could not drop the test's PostgreSQL schema", e);
+      }
+    }
+  }
+
+  /**
+   * Settings that put the server on a new, empty schema of the PostgreSQL test server, dropped
+   * after the test. Without {@code PARLEY_TEST_PG_URL} the test is skipped (CI sets it, and fails
+   * the test instead when it is missing).
+   */
+  protected Map<String, Object> postgresql() throws SQLException {
+    TestDatabase database = TestDatabase.postgres();
+    databases.add(database);
+    StoreSettings settings = database.settings();
+    return Map.of(
+        StoreSettings.PATH + ".url", settings.url(),
+        StoreSettings.PATH + ".user", settings.user(),
+        StoreSettings.PATH + ".password", settings.password());
   }
 
   protected TestServer startServer(Map<String, Object> overrides) {

@@ -23,10 +23,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real server node on a loopback port, with its own embedded database (or the PostgreSQL database
- * named by {@code PARLEY_TEST_PG_URL}, for the tests that ask for it), the bundled demo accounts
- * (the five users of the reference sample run) and the settings a test asks for. It can be
- * restarted on the same data and port, as an operator would after a crash.
+ * A real server node on a loopback port, with its own embedded database (or the settings of a fresh
+ * PostgreSQL schema, for the tests that ask for one), the bundled demo accounts (the five users of
+ * the reference sample run) and the settings a test asks for. It can be restarted on the same data
+ * and port, as an operator would after a crash.
  */
 public final class TestServer implements AutoCloseable {
 
@@ -84,22 +84,6 @@ public final class TestServer implements AutoCloseable {
     return start(Map.of());
   }
 
-  /**
-   * Settings that put a server on the PostgreSQL test database, if {@code PARLEY_TEST_PG_URL} is
-   * set (CI sets it); empty otherwise.
-   */
-  public static Map<String, Object> postgresql() {
-    String url = System.getenv("PARLEY_TEST_PG_URL");
-    if (url == null || url.isBlank()) {
-      return Map.of();
-    }
-    return Map.of(
-        "parley.server.store.url", url,
-        "parley.server.store.user", System.getenv().getOrDefault("PARLEY_TEST_PG_USER", ""),
-        "parley.server.store.password",
-            System.getenv().getOrDefault("PARLEY_TEST_PG_PASSWORD", ""));
-  }
-
   /** Stops this server (as SIGTERM would) and starts a new one on the same data and port. */
   public TestServer restart() {
     close();
@@ -116,7 +100,6 @@ public final class TestServer implements AutoCloseable {
     try {
       store = Store.open(storeSettings);
       if (fresh) {
-        wipe(store);
         AccountImport.run(
             store,
             CredentialsFile.readDemo(),
@@ -138,16 +121,6 @@ public final class TestServer implements AutoCloseable {
             .join()
             .getPort();
     return new TestServer(config, clock, store, server, port);
-  }
-
-  /** A shared database (PostgreSQL) keeps the previous test's rows; each test starts clean. */
-  private static void wipe(Store store) throws SQLException {
-    try (var connection = store.dataSource().getConnection();
-        var statement = connection.createStatement()) {
-      statement.execute("DELETE FROM messages");
-      statement.execute("DELETE FROM blocks");
-      statement.execute("DELETE FROM accounts");
-    }
   }
 
   /** Under the module's build directory, so that {@code mvn clean} removes it. */

@@ -9,6 +9,10 @@ import dev.parley.server.store.Store.Outcome;
 import dev.parley.server.store.StoreSnapshot.Lockout;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestDatabase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -95,8 +99,8 @@ class StoreTest {
   @Test
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
-        "INSERT INTO parley_schema_history (version, script, applied_at)"
-            + " VALUES (2, 'V2__from_the_future.sql', CURRENT_TIMESTAMP)");
+        "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
+            + " VALUES (2, 'V2__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
@@ -104,6 +108,49 @@ class StoreTest {
     assertEquals(
         "the database schema is at version 2, newer than this server (1): upgrade the server",
         error.getMessage());
+  }
+
+  @Test
+  void shouldRecordTheChecksumOfEachMigration() throws SQLException {
+    assertEquals(
+        List.of("1 " + Migrations.checksum(migrationText("V1__initial_schema.sql"))),
+        rows("SELECT version, checksum FROM parley_schema_history"));
+  }
+
+  @Test
+  void shouldRefuseADatabaseWhoseAppliedMigrationDiffersFromTheServers() throws SQLException {
+    execute("UPDATE parley_schema_history SET checksum = 'edited' WHERE version = 1");
+    store.close();
+
+    SQLException error = assertThrows(SQLException.class, () -> database.open());
+
+    assertEquals(
+        "migration V1__initial_schema.sql differs from the one applied to this database"
+            + " (checksum edited, this server's "
+            + Migrations.checksum(migrationText("V1__initial_schema.sql"))
+            + "): the database was made by another build of Parley",
+        error.getMessage());
+  }
+
+  @Test
+  void shouldRefuseASchemaHistoryWithoutChecksums() throws SQLException {
+    execute("ALTER TABLE parley_schema_history DROP COLUMN checksum");
+    store.close();
+
+    SQLException error = assertThrows(SQLException.class, () -> database.open());
+
+    assertEquals(
+        "the schema history has no checksums: the database was made by a pre-release build"
+            + " of Parley; start on an empty database",
+        error.getMessage());
+  }
+
+  private static String migrationText(String script) {
+    try (InputStream in = Migrations.class.getResourceAsStream("/db/migration/" + script)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   // ---- accounts ----
