@@ -48,8 +48,11 @@ public final class ClientFrames {
   }
 
   /**
-   * {@code message} to {@code to} with a {@link Payload} and the id {@code TOKEN-SENDER-NUMBER},
-   * which is new to the server for every phase.
+   * {@code message} to {@code to} with a {@link Payload} and the id {@code
+   * TOKEN-STAMP-SENDER-NUMBER}, which is new to the server for every phase. The stamp (in
+   * fixed-width hex) makes one phase's ids increase with time, as a real client's time-ordered ids
+   * do: the server indexes ids, and ids that increase are appended to that index instead of landing
+   * all over it.
    */
   public static void message(
       FrameBuffer out,
@@ -63,6 +66,8 @@ public final class ClientFrames {
     Payload.write(out, token, sender, number, stamp, payloadBytes);
     out.put(ID)
         .put(token)
+        .put(ID_SEPARATOR)
+        .putHex16(stamp)
         .put(ID_SEPARATOR)
         .putDecimal(sender)
         .put(ID_SEPARATOR)

@@ -42,6 +42,15 @@ public final class FrameBuffer {
     return this;
   }
 
+  /** A number as 16 lowercase hex digits, so that ids carrying it sort as the numbers do. */
+  public FrameBuffer putHex16(long value) {
+    ensure(16);
+    for (int shift = 60; shift >= 0; shift -= 4) {
+      buffer.put((byte) Character.forDigit((int) (value >>> shift) & 0xf, 16));
+    }
+    return this;
+  }
+
   /** A non-negative number in decimal. */
   public FrameBuffer putDecimal(long value) {
     if (value < 0) {

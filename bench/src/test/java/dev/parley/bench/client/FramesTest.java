@@ -103,7 +103,7 @@ class FramesTest {
     assertEquals("bench17", message.to());
     assertEquals(64, message.text().length());
     assertTrue(message.text().startsWith("k3f9a1z:3:41:123456789:x"), message.text());
-    assertEquals("k3f9a1z-3-41", message.id());
+    assertEquals("k3f9a1z-00000000075bcd15-3-41", message.id());
 
     out = new FrameBuffer(16);
     ClientFrames.broadcast(out, TOKEN, 0, 7, 99, 10);

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
@@ -37,9 +36,9 @@ final class Outbox {
   /** Messages whose "will be sent again" notice the user has already seen: one per message. */
   private final Set<String> retryNoticed = new HashSet<>();
 
-  /** An outbox of at most {@code capacity} messages, with random UUIDs as ids. */
+  /** An outbox of at most {@code capacity} messages, with time-ordered UUIDs as ids. */
   Outbox(int capacity) {
-    this(capacity, () -> UUID.randomUUID().toString());
+    this(capacity, new TimeOrderedIds());
   }
 
   Outbox(int capacity, Supplier<String> newId) {

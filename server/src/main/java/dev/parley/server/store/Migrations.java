@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 final class Migrations {
 
   /** Every migration, in the order they apply. */
-  static final List<String> SCRIPTS = List.of("V1__initial_schema.sql");
+  static final List<String> SCRIPTS =
+      List.of("V1__initial_schema.sql", "V2__client_id_index_by_id_first.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   private static final String LOCATION = "/db/migration/";

@@ -30,7 +30,9 @@ class MigrationsTest {
 
   @Test
   void shouldKnowEveryMigrationInOrder() {
-    assertEquals(List.of("V1__initial_schema.sql"), Migrations.SCRIPTS);
+    assertEquals(
+        List.of("V1__initial_schema.sql", "V2__client_id_index_by_id_first.sql"),
+        Migrations.SCRIPTS);
     assertEquals(Migrations.SCRIPTS.size(), Migrations.latestVersion());
     for (int i = 0; i < Migrations.SCRIPTS.size(); i++) {
       assertTrue(Migrations.SCRIPTS.get(i).startsWith("V" + (i + 1) + "__"));

@@ -75,8 +75,8 @@ class StoreTest {
   @Test
   void shouldCreateTheSchemaOnAnEmptyDatabase() throws SQLException {
     assertEquals(
-        List.of("1 V1__initial_schema.sql"),
-        rows("SELECT version, script FROM parley_schema_history"));
+        List.of("1 V1__initial_schema.sql", "2 V2__client_id_index_by_id_first.sql"),
+        rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
     assertEquals(List.of(), rows("SELECT * FROM accounts"));
     assertEquals(List.of(), rows("SELECT * FROM blocks"));
     assertEquals(List.of(), rows("SELECT * FROM messages"));
@@ -91,8 +91,8 @@ class StoreTest {
 
     assertEquals(0, Migrations.migrate(again.dataSource()));
     assertEquals(
-        List.of("1 V1__initial_schema.sql"),
-        rows("SELECT version, script FROM parley_schema_history"));
+        List.of("1 V1__initial_schema.sql", "2 V2__client_id_index_by_id_first.sql"),
+        rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
     assertEquals(List.of("hans"), again.usernames());
   }
 
@@ -100,21 +100,23 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (2, 'V2__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (3, 'V3__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 2, newer than this server (1): upgrade the server",
+        "the database schema is at version 3, newer than this server (2): upgrade the server",
         error.getMessage());
   }
 
   @Test
   void shouldRecordTheChecksumOfEachMigration() throws SQLException {
     assertEquals(
-        List.of("1 " + Migrations.checksum(migrationText("V1__initial_schema.sql"))),
-        rows("SELECT version, checksum FROM parley_schema_history"));
+        List.of(
+            "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
+            "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql"))),
+        rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
   @Test
