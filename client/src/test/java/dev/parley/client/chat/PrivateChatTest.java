@@ -271,6 +271,11 @@ class PrivateChatTest {
     hans.chat().tell(new PrivateChat.Send("delivered"));
     luke.expectFrame(new Text(1, "delivered"));
     luke.send(new Ack(1));
+    // A dropped connection discards what the peer has not read yet. Hans answering a text sent
+    // after the ack shows that he has read the ack.
+    luke.send(new Text(1, "got it"));
+    hans.lines().expectMessage("luke(private): got it");
+    luke.expectFrame(new Ack(1));
     hans.chat().tell(new PrivateChat.Send("lost one"));
     hans.chat().tell(new PrivateChat.Send("lost two"));
     luke.expectFrame(new Text(2, "lost one"));
