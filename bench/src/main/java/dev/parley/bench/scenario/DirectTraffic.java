@@ -9,10 +9,6 @@ import dev.parley.bench.client.Payload;
 import dev.parley.bench.client.SimUser;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * each payload against the phase's token, find duplicates in a {@link DeliveryLog} and record the
  * latency from the due time (paced) or the send (max) to the arrival.
  */
-final class DirectTraffic implements MeasuredTraffic {
+final class DirectTraffic extends WindowedTraffic {
 
   private static final byte[] ID_KEY = Frames.key("id");
   private static final byte[] COMMAND_KEY = Frames.key("command");
@@ -31,94 +27,26 @@ final class DirectTraffic implements MeasuredTraffic {
   private static final byte[] STORED_KEY = Frames.key("stored");
   private static final byte[] MESSAGE_COMMAND = Frames.ascii("\"message\"");
 
-  private final Fleet fleet;
-  private final byte[] token;
   private final byte[] idPrefix;
-  private final int window;
-  private final int payloadBytes;
-  private final boolean paced;
-  private volatile Pacer pacer;
   private final DeliveryLog deliveries;
-  private final Latency latency;
-  private final Payload.Reader[] readers;
   private final List<EventLoop> loops;
-  private final LongAdder sent = new LongAdder();
-  private final LongAdder accepted = new LongAdder();
-  private final LongAdder refused = new LongAdder();
   private final LongAdder stored = new LongAdder();
-  private final LongAdder delivered = new LongAdder();
-  private final LongAdder duplicated = new LongAdder();
-  private final LongAdder stale = new LongAdder();
-  private final LongAdder unsent = new LongAdder();
-  private final LongAdder backlog = new LongAdder();
   private final LongAdder otherErrors = new LongAdder();
-  private final Map<String, LongAdder> errorCodes = new ConcurrentHashMap<>();
-  private final LongAccumulator lastDelivery = new LongAccumulator(Math::max, 0);
-  private volatile boolean sending;
-  private int rotation;
 
   /** Paced ({@link #pace} gives the pacer before sending starts), or closed loop. */
   DirectTraffic(Fleet fleet, byte[] token, int window, int payloadBytes, boolean paced) {
-    this.fleet = fleet;
-    this.token = token;
+    super(fleet, token, window, payloadBytes, paced);
     this.idPrefix = Frames.ascii("\"" + new String(token, StandardCharsets.US_ASCII) + "-");
-    this.window = window;
-    this.payloadBytes = payloadBytes;
-    this.paced = paced;
     this.loops = fleet.loops();
     this.deliveries = new DeliveryLog(fleet.size());
-    this.latency = new Latency(loops.size());
-    this.readers = new Payload.Reader[loops.size()];
-    for (int i = 0; i < readers.length; i++) {
-      readers[i] = new Payload.Reader(token);
-    }
-  }
-
-  /** Paced: the pacer whose sends {@link #dispatch} hands out. */
-  @Override
-  public void pace(Pacer pacer) {
-    this.pacer = pacer;
-  }
-
-  @Override
-  public Latency latency() {
-    return latency;
-  }
-
-  @Override
-  public Snapshot snapshot() {
-    return new Snapshot(sent.sum(), accepted.sum(), refused.sum(), delivered.sum(), backlog.sum());
   }
 
   long stored() {
     return stored.sum();
   }
 
-  long duplicated() {
-    return duplicated.sum();
-  }
-
-  long stale() {
-    return stale.sum();
-  }
-
-  long unsent() {
-    return unsent.sum();
-  }
-
   long otherErrors() {
     return otherErrors.sum();
-  }
-
-  @Override
-  public long lastDelivery() {
-    return lastDelivery.get();
-  }
-
-  Map<String, Long> errorCodes() {
-    Map<String, Long> copy = new TreeMap<>();
-    errorCodes.forEach((code, count) -> copy.put(code, count.sum()));
-    return copy;
   }
 
   /** Whether every send was answered and every accepted message delivered. */
@@ -129,22 +57,6 @@ final class DirectTraffic implements MeasuredTraffic {
   }
 
   // ---------------------------------------------------------------- on the loops
-
-  /** A new phase for this loop's users (run by {@link Fleet#install}). */
-  @Override
-  public void reset(EventLoop loop) {
-    for (SimUser user : loop.users()) {
-      user.inFlight = 0;
-      user.sends = 0;
-      user.backlog.clear();
-    }
-  }
-
-  /** Closed loop: sends go on while this is true (set before {@link #fill}, cleared at the end). */
-  @Override
-  public void sending(boolean on) {
-    sending = on;
-  }
 
   /** Closed loop: every user of this loop fills its window. */
   @Override
@@ -178,20 +90,12 @@ final class DirectTraffic implements MeasuredTraffic {
     Pacer pacer = this.pacer;
     for (long k = first; k < first + count; k++) {
       long dueAt = pacer.dueAt(k);
-      SimUser user = users.get(loop.random().nextInt(users.size()));
-      if (!user.isActive()) {
-        unsent.increment();
-      } else if (user.inFlight < window) {
-        send(user, dueAt);
-      } else if (user.backlog.offer(dueAt)) {
-        backlog.increment();
-      } else {
-        unsent.increment();
-      }
+      due(users.get(loop.random().nextInt(users.size())), dueAt);
     }
   }
 
-  private void send(SimUser user, long stamp) {
+  @Override
+  protected void send(SimUser user, long stamp) {
     int others = fleet.size() - 1;
     int to = user.loop().random().nextInt(others);
     if (to >= user.index()) {
@@ -222,11 +126,11 @@ final class DirectTraffic implements MeasuredTraffic {
                 line, Frames.valueAt(line, from, to, COMMAND_KEY), to, MESSAGE_COMMAND);
         if (aboutMessage && ours(line, from, to)) {
           refused.increment();
-          errorCodes.computeIfAbsent(String.valueOf(code), c -> new LongAdder()).increment();
+          countError(String.valueOf(code));
           answered(user);
         } else if (!aboutMessage) {
           otherErrors.increment();
-          errorCodes.computeIfAbsent("other:" + code, c -> new LongAdder()).increment();
+          countError("other:" + code);
         }
       }
       default -> {}
@@ -239,16 +143,6 @@ final class DirectTraffic implements MeasuredTraffic {
     return Frames.startsWith(line, at, to, idPrefix);
   }
 
-  private void answered(SimUser user) {
-    user.inFlight--;
-    if (!user.backlog.isEmpty()) {
-      backlog.decrement();
-      send(user, user.backlog.poll());
-    } else if (!paced && sending && user.isActive()) {
-      send(user, MonotonicClock.now());
-    }
-  }
-
   private void received(SimUser user, byte[] line, int from, int to) {
     long now = MonotonicClock.now();
     int loop = user.loop().index();
@@ -256,9 +150,7 @@ final class DirectTraffic implements MeasuredTraffic {
     if (!payload.read(line, from, to)) {
       stale.increment();
     } else if (deliveries.firstDelivery(payload.sender(), payload.number())) {
-      delivered.increment();
-      latency.record(loop, now - payload.stamp());
-      lastDelivery.accumulate(now);
+      deliveredAt(loop, now, payload.stamp());
     } else {
       duplicated.increment();
     }

@@ -8,10 +8,6 @@ import dev.parley.bench.client.MonotonicClock;
 import dev.parley.bench.client.Payload;
 import dev.parley.bench.client.SimUser;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -21,71 +17,21 @@ import java.util.concurrent.atomic.LongAdder;
  * sender's broadcasts in the order they were sent, so a number not above the last one seen from
  * that sender is a duplicate (or out of order, which is as wrong).
  */
-final class FanoutTraffic implements MeasuredTraffic {
+final class FanoutTraffic extends WindowedTraffic {
 
   private static final byte[] COMPLETE_KEY = Frames.key("complete");
   private static final byte[] CODE_KEY = Frames.key("code");
 
-  private final Fleet fleet;
-  private final byte[] token;
   private final int senders;
-  private final int window;
-  private final int payloadBytes;
-  private final boolean paced;
-  private volatile Pacer pacer;
   private final long[] lastSeen;
-  private final Latency latency;
-  private final Payload.Reader[] readers;
-  private final LongAdder sent = new LongAdder();
-  private final LongAdder accepted = new LongAdder();
   private final LongAdder incomplete = new LongAdder();
-  private final LongAdder refused = new LongAdder();
-  private final LongAdder delivered = new LongAdder();
-  private final LongAdder duplicated = new LongAdder();
-  private final LongAdder stale = new LongAdder();
-  private final LongAdder unsent = new LongAdder();
-  private final LongAdder backlog = new LongAdder();
-  private final Map<String, LongAdder> errorCodes = new ConcurrentHashMap<>();
-  private final LongAccumulator lastDelivery = new LongAccumulator(Math::max, 0);
-  private volatile boolean sending;
-  private int rotation;
 
   FanoutTraffic(
       Fleet fleet, byte[] token, int senders, int window, int payloadBytes, boolean paced) {
-    this.fleet = fleet;
-    this.token = token;
+    super(fleet, token, window, payloadBytes, paced);
     this.senders = senders;
-    this.window = window;
-    this.payloadBytes = payloadBytes;
-    this.paced = paced;
     this.lastSeen = new long[fleet.size() * senders];
     Arrays.fill(lastSeen, -1);
-    int loops = fleet.loops().size();
-    this.latency = new Latency(loops);
-    this.readers = new Payload.Reader[loops];
-    for (int i = 0; i < loops; i++) {
-      readers[i] = new Payload.Reader(token);
-    }
-  }
-
-  @Override
-  public void pace(Pacer pacer) {
-    this.pacer = pacer;
-  }
-
-  @Override
-  public void sending(boolean on) {
-    sending = on;
-  }
-
-  @Override
-  public Latency latency() {
-    return latency;
-  }
-
-  @Override
-  public Snapshot snapshot() {
-    return new Snapshot(sent.sum(), accepted.sum(), refused.sum(), delivered.sum(), backlog.sum());
   }
 
   /** Deliveries the accepted broadcasts should have made: one per other member. */
@@ -97,29 +43,6 @@ final class FanoutTraffic implements MeasuredTraffic {
     return incomplete.sum();
   }
 
-  long duplicated() {
-    return duplicated.sum();
-  }
-
-  long stale() {
-    return stale.sum();
-  }
-
-  long unsent() {
-    return unsent.sum();
-  }
-
-  @Override
-  public long lastDelivery() {
-    return lastDelivery.get();
-  }
-
-  Map<String, Long> errorCodes() {
-    Map<String, Long> copy = new TreeMap<>();
-    errorCodes.forEach((code, count) -> copy.put(code, count.sum()));
-    return copy;
-  }
-
   @Override
   public boolean settled() {
     Snapshot now = snapshot();
@@ -127,15 +50,6 @@ final class FanoutTraffic implements MeasuredTraffic {
   }
 
   // ---------------------------------------------------------------- on the loops
-
-  @Override
-  public void reset(EventLoop loop) {
-    for (SimUser user : loop.users()) {
-      user.inFlight = 0;
-      user.sends = 0;
-      user.backlog.clear();
-    }
-  }
 
   /** Closed loop: every sender of this loop fills its window. */
   @Override
@@ -168,20 +82,12 @@ final class FanoutTraffic implements MeasuredTraffic {
   private void due(SimUser sender, long first, int count) {
     Pacer pacer = this.pacer;
     for (long k = first; k < first + count; k++) {
-      long dueAt = pacer.dueAt(k);
-      if (!sender.isActive()) {
-        unsent.increment();
-      } else if (sender.inFlight < window) {
-        send(sender, dueAt);
-      } else if (sender.backlog.offer(dueAt)) {
-        backlog.increment();
-      } else {
-        unsent.increment();
-      }
+      due(sender, pacer.dueAt(k));
     }
   }
 
-  private void send(SimUser sender, long stamp) {
+  @Override
+  protected void send(SimUser sender, long stamp) {
     sender.sendBroadcast(token, sender.sends++, stamp, payloadBytes);
     sender.inFlight++;
     sent.increment();
@@ -202,23 +108,13 @@ final class FanoutTraffic implements MeasuredTraffic {
       }
       case ERROR -> {
         String code = Frames.stringField(line, from, to, CODE_KEY);
-        errorCodes.computeIfAbsent(String.valueOf(code), c -> new LongAdder()).increment();
+        countError(String.valueOf(code));
         if (user.index() < senders && user.inFlight > 0) {
           refused.increment();
           answered(user);
         }
       }
       default -> {}
-    }
-  }
-
-  private void answered(SimUser user) {
-    user.inFlight--;
-    if (!user.backlog.isEmpty()) {
-      backlog.decrement();
-      send(user, user.backlog.poll());
-    } else if (!paced && sending && user.isActive()) {
-      send(user, MonotonicClock.now());
     }
   }
 
@@ -236,8 +132,6 @@ final class FanoutTraffic implements MeasuredTraffic {
       return;
     }
     lastSeen[slot] = payload.number();
-    delivered.increment();
-    latency.record(loop, now - payload.stamp());
-    lastDelivery.accumulate(now);
+    deliveredAt(loop, now, payload.stamp());
   }
 }
