@@ -9,7 +9,7 @@ import java.util.Optional;
  * ({@code reference.conf} documents every key).
  *
  * @param maxFrameBytes longest frame accepted from the server or a peer, in bytes
- * @param outboundBuffer frames that may wait to be written on one connection
+ * @param outboundBufferBytes encoded bytes that may wait to be written on one connection
  * @param connectTimeout how long opening a TCP connection may take
  * @param peerBindHost address to accept private chats on; empty for the local address of the server
  *     connection
@@ -28,7 +28,7 @@ import java.util.Optional;
  */
 public record ClientSettings(
     int maxFrameBytes,
-    int outboundBuffer,
+    long outboundBufferBytes,
     Duration connectTimeout,
     String peerBindHost,
     int peerPort,
@@ -54,7 +54,9 @@ public record ClientSettings(
 
   public ClientSettings {
     positive(maxFrameBytes, "max-frame-bytes");
-    positive(outboundBuffer, "outbound-buffer");
+    if (outboundBufferBytes < maxFrameBytes) {
+      throw new IllegalArgumentException("outbound-buffer-bytes must hold at least one frame");
+    }
     positive(maxUnackedPrivate, "max-unacked-private");
     positive(connectTimeout, "connect-timeout");
     positive(peerHandshakeTimeout, "peer-handshake-timeout");
@@ -88,7 +90,7 @@ public record ClientSettings(
     Config client = config.getConfig(CONFIG_PATH);
     return new ClientSettings(
         Math.toIntExact(client.getBytes("max-frame-bytes")),
-        client.getInt("outbound-buffer"),
+        client.getBytes("outbound-buffer-bytes"),
         client.getDuration("connect-timeout"),
         client.getString("peer-bind-host"),
         client.getInt("peer-port"),

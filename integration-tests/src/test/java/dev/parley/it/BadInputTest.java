@@ -62,8 +62,8 @@ class BadInputTest extends EndToEnd {
     try (RawConnection raw = new RawConnection(server)) {
       raw.send("{\"type\":\"whoelse\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"whoelse\"}");
-      raw.send("{\"type\":\"hello\",\"version\":1}")
-          .expect("{\"type\":\"hello\",\"version\":1,\"server\":\"parley\"}");
+      raw.send("{\"type\":\"hello\",\"version\":2}")
+          .expect("{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}");
       raw.send("{\"type\":\"message\",\"to\":\"yoda\",\"text\":\"before login\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"message\"}");
     }

@@ -18,7 +18,7 @@ public record ServerSettings(
     Duration loginTimeout,
     Path credentialsFile,
     int maxFrameBytes,
-    int outboundBuffer,
+    long outboundBufferBytes,
     int messageWindow,
     int maxBadFrames,
     int maxConnections,
@@ -40,7 +40,9 @@ public record ServerSettings(
   public ServerSettings {
     requirePositive(maxLoginFailures, "max-login-failures");
     requirePositive(maxFrameBytes, "max-frame-bytes");
-    requirePositive(outboundBuffer, "outbound-buffer");
+    if (outboundBufferBytes < 2L * maxFrameBytes) {
+      throw new IllegalArgumentException("outbound-buffer-bytes must hold at least two frames");
+    }
     requirePositive(messageWindow, "message-window");
     requirePositive(maxBadFrames, "max-bad-frames");
     requirePositive(maxConnections, "max-connections");
@@ -70,7 +72,7 @@ public record ServerSettings(
         c.getDuration("login-timeout"),
         Path.of(c.getString("credentials-file")),
         c.getInt("max-frame-bytes"),
-        c.getInt("outbound-buffer"),
+        c.getBytes("outbound-buffer-bytes"),
         c.getInt("message-window"),
         c.getInt("max-bad-frames"),
         c.getInt("max-connections"),

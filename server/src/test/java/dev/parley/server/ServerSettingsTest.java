@@ -25,7 +25,7 @@ class ServerSettingsTest {
             Duration.ofSeconds(120),
             Path.of("credentials.txt"),
             65_536,
-            4096,
+            4L * 1024 * 1024,
             32,
             10,
             50_000,

@@ -1,6 +1,8 @@
 package dev.parley.protocol;
 
+import static dev.parley.protocol.Fields.name;
 import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.optionalToken;
 import static dev.parley.protocol.Fields.positive;
 import static dev.parley.protocol.Fields.required;
 import static dev.parley.protocol.Fields.validPort;
@@ -46,7 +48,7 @@ public sealed interface ClientMessage {
   /** Login, step one: who is logging in. */
   record Username(String username) implements ClientMessage {
     public Username {
-      required(username, "username");
+      name(username, "username");
     }
   }
 
@@ -57,6 +59,10 @@ public sealed interface ClientMessage {
   record Password(String password, int peerPort) implements ClientMessage {
     public Password {
       required(password, "password");
+      if (password.length() > Protocol.MAX_PASSWORD_LENGTH) {
+        throw new IllegalArgumentException(
+            "field 'password' must be at most " + Protocol.MAX_PASSWORD_LENGTH + " characters");
+      }
       validPort(peerPort, "peerPort");
     }
 
@@ -78,12 +84,9 @@ public sealed interface ClientMessage {
     public static final int MAX_ID_LENGTH = 64;
 
     public SendMessage {
-      required(to, "to");
+      name(to, "to");
       required(text, "text");
-      if (id != null && (id.isBlank() || id.length() > MAX_ID_LENGTH)) {
-        throw new IllegalArgumentException(
-            "field 'id' must be 1 to " + MAX_ID_LENGTH + " characters when present");
-      }
+      optionalToken(id, "id", MAX_ID_LENGTH);
     }
 
     public SendMessage(String to, String text) {
@@ -111,21 +114,21 @@ public sealed interface ClientMessage {
   /** Stop receiving messages, broadcasts and private-chat requests from {@code user}. */
   record Block(String user) implements ClientMessage {
     public Block {
-      required(user, "user");
+      name(user, "user");
     }
   }
 
   /** Undo a {@link Block}. */
   record Unblock(String user) implements ClientMessage {
     public Unblock {
-      required(user, "user");
+      name(user, "user");
     }
   }
 
   /** Ask for the address on which {@code user}'s client accepts private chats. */
   record StartPrivate(String user) implements ClientMessage {
     public StartPrivate {
-      required(user, "user");
+      name(user, "user");
     }
   }
 

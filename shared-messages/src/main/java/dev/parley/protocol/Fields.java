@@ -16,6 +16,40 @@ final class Fields {
     return value;
   }
 
+  /**
+   * A mandatory user name: 1 to {@link Protocol#MAX_NAME_LENGTH} characters without whitespace,
+   * control characters or unpaired surrogates (see {@link WireText#isValidName}).
+   */
+  static String name(String value, String name) {
+    required(value, name);
+    if (!WireText.isValidName(value)) {
+      throw new IllegalArgumentException(
+          "field '"
+              + name
+              + "' must be a user name: 1 to "
+              + Protocol.MAX_NAME_LENGTH
+              + " characters, no spaces or control characters");
+    }
+    return value;
+  }
+
+  /**
+   * An optional identifier the server stores and echoes: when present, 1 to {@code maxLength}
+   * characters without whitespace, control characters or unpaired surrogates.
+   */
+  static String optionalToken(String value, String name, int maxLength) {
+    if (value != null
+        && (value.isEmpty() || value.length() > maxLength || !WireText.isPlainToken(value))) {
+      throw new IllegalArgumentException(
+          "field '"
+              + name
+              + "' must be 1 to "
+              + maxLength
+              + " characters, no spaces or control characters, when present");
+    }
+    return value;
+  }
+
   /** A mandatory field of any type. */
   static <T> T present(T value, String name) {
     if (value == null) {

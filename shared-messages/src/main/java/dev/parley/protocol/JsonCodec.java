@@ -2,8 +2,11 @@ package dev.parley.protocol;
 
 import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -34,7 +37,9 @@ public final class JsonCodec<T> {
 
   /**
    * Unknown fields are ignored so that a newer peer can add optional fields; nulls are omitted;
-   * values must have the JSON type the protocol gives them (no "42" for 42 or 42 for "42").
+   * values must have the JSON type the protocol gives them (no "42" for 42 or 42 for "42");
+   * characters outside the Basic Multilingual Plane are written as UTF-8, not as a pair of
+   * escapes three times as long (the byte counts of {@link WireText} depend on it).
    */
   private static final ObjectMapper MAPPER = newMapper();
 
@@ -50,6 +55,8 @@ public final class JsonCodec<T> {
   private static final ByteString DELIMITER =
       ByteString.fromArray(new byte[] {Protocol.FRAME_DELIMITER});
   private static final String NOT_AN_OBJECT = "a frame must be a JSON object";
+  private static final int MAX_NESTING_DEPTH = 16;
+  private static final int MAX_NUMBER_LENGTH = 32;
 
   private final Class<T> family;
   private final ObjectReader reader;
@@ -63,13 +70,23 @@ public final class JsonCodec<T> {
 
   private static ObjectMapper newMapper() {
     JsonMapper mapper =
-        JsonMapper.builder()
+        JsonMapper.builder(
+                JsonFactory.builder()
+                    // Frames are flat: anything nested deeper is a fuzzer's or an attacker's, and
+                    // not worth the parser's time. Numbers are at most 19 digits (a long).
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_NESTING_DEPTH)
+                            .maxNumberLength(MAX_NUMBER_LENGTH)
+                            .build())
+                    .build())
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .serializationInclusion(JsonInclude.Include.NON_NULL)
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
             .build();
     for (CoercionInputShape shape :
         new CoercionInputShape[] {
@@ -85,9 +102,15 @@ public final class JsonCodec<T> {
     return family;
   }
 
-  /** One frame as a line of JSON, including the terminating line feed. */
+  /**
+   * One frame as a line of JSON, including the terminating line feed; a frame already {@link
+   * ServerMessage.Encoded} is its own bytes.
+   */
   public ByteString encode(T frame) {
     Objects.requireNonNull(frame, "frame");
+    if (frame instanceof ServerMessage.Encoded encoded) {
+      return encoded.lines();
+    }
     try {
       return ByteString.fromArrayUnsafe(writer.writeValueAsBytes(frame)).concat(DELIMITER);
     } catch (JsonProcessingException e) {

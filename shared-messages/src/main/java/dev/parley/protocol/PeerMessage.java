@@ -32,7 +32,7 @@ public sealed interface PeerMessage {
   /** Opens (and, from the accepting side, confirms) a private chat: who is on this end. */
   record Hello(int version, String user) implements PeerMessage {
     public Hello {
-      required(user, "user");
+      Fields.name(user, "user");
     }
   }
 

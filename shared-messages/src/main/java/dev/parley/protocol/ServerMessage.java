@@ -6,6 +6,7 @@ import static dev.parley.protocol.Fields.present;
 import static dev.parley.protocol.Fields.required;
 import static dev.parley.protocol.Fields.validPort;
 
+import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -41,6 +42,24 @@ public sealed interface ServerMessage {
   /** The wire name of this frame's type, as it appears in the {@code type} field. */
   default String typeName() {
     return WireNames.of(this);
+  }
+
+  /**
+   * One or more frames already encoded, each a complete line: what a server hands to many
+   * connections at once (a broadcast, a batch of presence notices), encoded once and shared as
+   * bytes. It is written as it is and never decoded: on the wire it is the frames it holds.
+   *
+   * @param lines the frames' JSON, each ending with a line feed
+   */
+  record Encoded(ByteString lines) implements ServerMessage {
+    public Encoded {
+      present(lines, "lines");
+    }
+
+    @Override
+    public String typeName() {
+      return "encoded";
+    }
   }
 
   /** Answer to the client's hello: the version the server speaks, and its name. */
@@ -212,6 +231,18 @@ public sealed interface ServerMessage {
       /** A field's value is out of range (a negative time, an empty text). */
       @JsonProperty("invalid-argument")
       INVALID_ARGUMENT,
+      /**
+       * message, broadcast: the text cannot be carried; {@code subject} says why (longer than the
+       * text limit in encoded bytes, U+0000, an unpaired surrogate). Since version 2.
+       */
+      @JsonProperty("invalid-text")
+      INVALID_TEXT,
+      /**
+       * The connection sent commands faster than its rate limit allows; this one was not carried
+       * out. Slow down and send it again. Since version 2.
+       */
+      @JsonProperty("rate-limited")
+      RATE_LIMITED,
       /** The frame is not valid JSON or lacks a required field. */
       @JsonProperty("malformed-frame")
       MALFORMED_FRAME,
@@ -258,7 +289,16 @@ public sealed interface ServerMessage {
       SERVER_BUSY,
       /** The server is shutting down. */
       @JsonProperty("server-shutdown")
-      SERVER_SHUTDOWN
+      SERVER_SHUTDOWN,
+      /**
+       * Too many connections or login attempts from the client's address, or commands that kept
+       * coming far past the rate limit. Since version 2.
+       */
+      @JsonProperty("rate-limited")
+      RATE_LIMITED,
+      /** An administrator removed the account. Since version 2. */
+      @JsonProperty("account-removed")
+      ACCOUNT_REMOVED
     }
   }
 }

@@ -9,7 +9,9 @@ import akka.util.ByteString;
  * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
  * frame limit under the JSON codec. The top (inbound) side turns bytes into {@link Inbound} values
  * and never fails on bad input (see {@link FrameDecoder} for the exact rules, including what
- * follows an {@link Inbound.Oversized}); the bottom (outbound) side encodes frames.
+ * follows an {@link Inbound.Oversized}); the bottom (outbound) side encodes frames into a buffer
+ * bounded in bytes (see {@link OutboundBuffer}), which fails the connection when the other end
+ * leaves too much unread.
  */
 public final class WireFlows {
 
@@ -21,10 +23,12 @@ public final class WireFlows {
    * @param inbound codec of the frames this side receives
    * @param outbound codec of the frames this side sends
    * @param maxFrameBytes longest accepted line, line feed excluded
+   * @param maxOutboundBytes most encoded bytes that may wait for the other end to read them
    */
   public static <I, O> BidiFlow<ByteString, Inbound<I>, O, ByteString, NotUsed> stack(
-      JsonCodec<I> inbound, JsonCodec<O> outbound, int maxFrameBytes) {
-    return BidiFlow.fromFlows(decoder(inbound, maxFrameBytes), encoder(outbound));
+      JsonCodec<I> inbound, JsonCodec<O> outbound, int maxFrameBytes, long maxOutboundBytes) {
+    return BidiFlow.fromFlows(
+        decoder(inbound, maxFrameBytes), encoder(outbound, maxOutboundBytes));
   }
 
   /** Bytes to decoded frames. */
@@ -34,14 +38,12 @@ public final class WireFlows {
   }
 
   /**
-   * Frames to bytes, one line each. Lines that pile up while the socket is busy are joined into
-   * one write of up to {@value #WRITE_BATCH_BYTES} bytes: under load that saves a system call per
-   * frame, and when idle each frame is written at once.
+   * Frames to bytes, one line each, with at most {@code maxBufferedBytes} waiting for the socket.
+   * Lines that pile up while the socket is busy are joined into one write of up to {@value
+   * #WRITE_BATCH_BYTES} bytes.
    */
-  public static <O> Flow<O, ByteString, NotUsed> encoder(JsonCodec<O> codec) {
-    return Flow.<O>create()
-        .map(codec::encode)
-        .batchWeighted(WRITE_BATCH_BYTES, line -> (long) line.length(), line -> line, ByteString::concat);
+  public static <O> Flow<O, ByteString, NotUsed> encoder(JsonCodec<O> codec, long maxBufferedBytes) {
+    return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, WRITE_BATCH_BYTES));
   }
 
   /** Most bytes joined into one write (see {@link #encoder}). */

@@ -29,4 +29,16 @@ final class WireNames {
   static String of(Object frame) {
     return NAMES.get(frame.getClass());
   }
+
+  /**
+   * The records of {@code family} that are frames on the wire, each with its own {@code type}
+   * (what the family permits besides, such as {@link ServerMessage.Encoded}, is not decoded).
+   */
+  static java.util.Set<Class<?>> framesOf(Class<?> family) {
+    java.util.Set<Class<?>> frames = new java.util.HashSet<>();
+    for (JsonSubTypes.Type subType : family.getAnnotation(JsonSubTypes.class).value()) {
+      frames.add(subType.value());
+    }
+    return java.util.Set.copyOf(frames);
+  }
 }

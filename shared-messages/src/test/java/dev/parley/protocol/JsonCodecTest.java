@@ -150,6 +150,8 @@ final class JsonCodecTest {
       codes.put(ServerMessage.Error.Code.MALFORMED_FRAME, "malformed-frame");
       codes.put(ServerMessage.Error.Code.UNKNOWN_FRAME, "unknown-frame");
       codes.put(ServerMessage.Error.Code.UNEXPECTED_FRAME, "unexpected-frame");
+      codes.put(ServerMessage.Error.Code.INVALID_TEXT, "invalid-text");
+      codes.put(ServerMessage.Error.Code.RATE_LIMITED, "rate-limited");
 
       Map<ServerMessage.Goodbye.Reason, String> goodbye =
           new EnumMap<>(ServerMessage.Goodbye.Reason.class);
@@ -162,6 +164,8 @@ final class JsonCodecTest {
       goodbye.put(ServerMessage.Goodbye.Reason.PROTOCOL_VIOLATION, "protocol-violation");
       goodbye.put(ServerMessage.Goodbye.Reason.SERVER_BUSY, "server-busy");
       goodbye.put(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN, "server-shutdown");
+      goodbye.put(ServerMessage.Goodbye.Reason.RATE_LIMITED, "rate-limited");
+      goodbye.put(ServerMessage.Goodbye.Reason.ACCOUNT_REMOVED, "account-removed");
 
       Map<PeerMessage.Bye.Reason, String> bye = new EnumMap<>(PeerMessage.Bye.Reason.class);
       bye.put(PeerMessage.Bye.Reason.STOPPED, "stopped");

@@ -82,7 +82,7 @@ final class SampleFrames {
 
   /** The record classes a sealed frame family permits, for "is every record covered" checks. */
   static Set<Class<?>> recordsOf(Class<?> family) {
-    return Set.of(family.getPermittedSubclasses());
+    return WireNames.framesOf(family);
   }
 
   static Set<Class<?>> classesOf(List<? extends Sample<?>> samples) {

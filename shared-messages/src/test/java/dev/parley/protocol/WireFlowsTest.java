@@ -202,10 +202,10 @@ final class WireFlowsTest {
     // re-chunks the bytes one by one, as a slow network might.
     BidiFlow<ClientMessage, Inbound<ClientMessage>, ServerMessage, Inbound<ServerMessage>, NotUsed>
         wire =
-            WireFlows.stack(JsonCodec.SERVER, JsonCodec.CLIENT, DEFAULT_LIMIT)
+            WireFlows.stack(JsonCodec.SERVER, JsonCodec.CLIENT, DEFAULT_LIMIT, DEFAULT_LIMIT)
                 .reversed()
                 .atop(BidiFlow.fromFlows(rechunkByteByByte(), rechunkByteByByte()))
-                .atop(WireFlows.stack(JsonCodec.CLIENT, JsonCodec.SERVER, DEFAULT_LIMIT));
+                .atop(WireFlows.stack(JsonCodec.CLIENT, JsonCodec.SERVER, DEFAULT_LIMIT, DEFAULT_LIMIT));
     List<ClientMessage> sent = SampleFrames.frames(SampleFrames.client());
     List<ServerMessage> replies = SampleFrames.frames(SampleFrames.server());
 
@@ -219,9 +219,9 @@ final class WireFlowsTest {
   @Test
   void shouldCarryPeerFramesThroughBothStacks() throws Exception {
     BidiFlow<PeerMessage, Inbound<PeerMessage>, PeerMessage, Inbound<PeerMessage>, NotUsed> wire =
-        WireFlows.stack(JsonCodec.PEER, JsonCodec.PEER, DEFAULT_LIMIT)
+        WireFlows.stack(JsonCodec.PEER, JsonCodec.PEER, DEFAULT_LIMIT, DEFAULT_LIMIT)
             .reversed()
-            .atop(WireFlows.stack(JsonCodec.PEER, JsonCodec.PEER, DEFAULT_LIMIT));
+            .atop(WireFlows.stack(JsonCodec.PEER, JsonCodec.PEER, DEFAULT_LIMIT, DEFAULT_LIMIT));
     List<PeerMessage> fromConnecting = SampleFrames.frames(SampleFrames.peer());
     List<PeerMessage> fromAccepting =
         List.of(

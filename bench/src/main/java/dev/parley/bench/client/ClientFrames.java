@@ -7,7 +7,7 @@ package dev.parley.bench.client;
  */
 public final class ClientFrames {
 
-  static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":1}\n");
+  static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":2}\n");
   static final byte[] ACTIVITY = Frames.ascii("{\"type\":\"activity\"}\n");
   static final byte[] LOGOUT = Frames.ascii("{\"type\":\"logout\"}\n");
 

@@ -197,7 +197,7 @@ public final class PrivateChat {
         JsonCodec.PEER,
         JsonCodec.PEER,
         settings.maxFrameBytes(),
-        settings.outboundBuffer(),
+        settings.outboundBufferBytes(),
         receiver,
         frame -> frame instanceof Bye);
   }

@@ -37,6 +37,12 @@ public final class Connections {
    */
   public record Link<O>(ActorRef<O> outbound, UniqueKillSwitch killSwitch) {}
 
+  /**
+   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has demand:
+   * this queue holds a frame only for the moment it takes to hand it on.
+   */
+  private static final int FRAMES_IN_FLIGHT = 64;
+
   private Connections() {}
 
   /**
@@ -45,8 +51,8 @@ public final class Connections {
    * @param inboundCodec codec of the frames received
    * @param outboundCodec codec of the frames sent
    * @param maxFrameBytes longest line accepted
-   * @param outboundBuffer frames that may wait to be written; one more fails the connection, so a
-   *     peer that does not read is cut off instead of growing memory
+   * @param outboundBufferBytes encoded bytes that may wait to be written; more fail the connection,
+   *     so a peer that does not read is cut off instead of growing memory
    * @param receiver where decoded frames go
    * @param isLastFrame the outbound completes, closing the connection, right after writing a frame
    *     that matches
@@ -55,19 +61,24 @@ public final class Connections {
       JsonCodec<I> inboundCodec,
       JsonCodec<O> outboundCodec,
       int maxFrameBytes,
-      int outboundBuffer,
+      long outboundBufferBytes,
       Sink<Inbound<I>, NotUsed> receiver,
       Predicate<O> isLastFrame) {
     Source<O, ActorRef<O>> outbound =
         ActorSource.<O>actorRef(
-                frame -> false, frame -> Optional.empty(), outboundBuffer, OverflowStrategy.fail())
+                frame -> false,
+                frame -> Optional.empty(),
+                FRAMES_IN_FLIGHT,
+                OverflowStrategy.fail())
             .takeWhile(frame -> !isLastFrame.test(frame), true);
     Flow<Inbound<I>, O, ActorRef<O>> application =
         Flow.fromSinkAndSourceCoupledMat(receiver, outbound, Keep.right());
     BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> closer =
         BidiFlow.fromGraph(KillSwitches.singleBidi());
     return closer
-        .atop(WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes), Keep.left())
+        .atop(
+            WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes, outboundBufferBytes),
+            Keep.left())
         .join(application, (killSwitch, ref) -> new Link<>(ref, killSwitch));
   }
 

@@ -106,7 +106,7 @@ final class ServerLink {
                     JsonCodec.SERVER,
                     JsonCodec.CLIENT,
                     settings.maxFrameBytes(),
-                    settings.outboundBuffer(),
+                    settings.outboundBufferBytes(),
                     receiver,
                     frame -> false),
                 Keep.both())

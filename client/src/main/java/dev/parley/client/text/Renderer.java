@@ -68,6 +68,8 @@ public final class Renderer {
       case UNAVAILABLE ->
           "message".equals(command) ? Texts.notStoredYet(subject) : Texts.SERVER_UNAVAILABLE;
       case INVALID_ARGUMENT -> Texts.invalidArgument(subject);
+      case INVALID_TEXT -> Texts.invalidText(subject);
+      case RATE_LIMITED -> Texts.rateLimited(command);
       // An unexpected frame has no subject; its type is the command.
       case MALFORMED_FRAME, UNKNOWN_FRAME, UNEXPECTED_FRAME ->
           Texts.notUnderstood(subject != null ? subject : command);

@@ -167,6 +167,16 @@ public final class Texts {
     return "Error. Invalid argument: " + clean(subject);
   }
 
+  /** A message or broadcast whose text the server cannot carry; {@code reason} says why. */
+  public static String invalidText(String reason) {
+    return "Error. Message not sent: " + clean(reason);
+  }
+
+  /** The server refused a command because the client sent too many too fast. */
+  public static String rateLimited(String command) {
+    return "Error. Too many commands; " + clean(command) + " was not carried out. Slow down";
+  }
+
   public static String notUnderstood(String subject) {
     return "Error. The server did not understand a request (" + clean(subject) + ")";
   }
@@ -183,6 +193,8 @@ public final class Texts {
       case SERVER_SHUTDOWN -> "The server is shutting down. You have been logged out";
       case SERVER_BUSY -> "Error. The server is busy. Please try again later";
       case UNSUPPORTED_VERSION -> "Error. This client is not compatible with the server";
+      case RATE_LIMITED -> "Error. Too many commands or connections. Please try again later";
+      case ACCOUNT_REMOVED -> "Your account has been removed. You have been logged out";
       default -> "Error. The server closed the connection (" + wireName(reason) + ")";
     };
   }

@@ -60,7 +60,7 @@ public final class RawPeer<I, O> {
       JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
     Sink<Inbound<I>, TestSubscriber.Probe<Inbound<I>>> sink = TestSink.create(system);
     Source<O, TestPublisher.Probe<O>> source = TestSource.create(system);
-    return WireFlows.stack(in, out, MAX_FRAME_BYTES)
+    return WireFlows.stack(in, out, MAX_FRAME_BYTES, 4L * MAX_FRAME_BYTES)
         .join(Flow.fromSinkAndSourceMat(sink, source, RawPeer::new), Keep.right());
   }
 

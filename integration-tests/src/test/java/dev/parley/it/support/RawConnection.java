@@ -35,8 +35,8 @@ public final class RawConnection implements AutoCloseable {
   /** Connects and logs in as {@code user}, reading up to login-accepted. */
   public static RawConnection login(TestServer server, String user) {
     RawConnection connection = new RawConnection(server);
-    connection.send("{\"type\":\"hello\",\"version\":1}");
-    connection.expect("{\"type\":\"hello\",\"version\":1,\"server\":\"parley\"}");
+    connection.send("{\"type\":\"hello\",\"version\":2}");
+    connection.expect("{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}");
     connection.send("{\"type\":\"username\",\"username\":\"" + user + "\"}");
     connection.expect("{\"type\":\"password-required\",\"username\":\"" + user + "\"}");
     connection.send(

@@ -177,7 +177,7 @@ public final class Session {
               if (!(frame instanceof ClientMessage.Hello hello)) {
                 return unexpected(frame);
               }
-              if (hello.version() != Protocol.VERSION) {
+              if (hello.version() < Protocol.MIN_VERSION || hello.version() > Protocol.VERSION) {
                 context
                     .getLog()
                     .warn("unsupported protocol remote={} version={}", remote, hello.version());

@@ -30,6 +30,12 @@ import java.util.Optional;
  */
 public final class SessionConnection {
 
+  /**
+   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has demand:
+   * this queue holds a frame only for the moment it takes to hand it on.
+   */
+  private static final int FRAMES_IN_FLIGHT = 64;
+
   private SessionConnection() {}
 
   /** Starts the streams of {@code connection} and returns the session's outbound queue. */
@@ -50,12 +56,16 @@ public final class SessionConnection {
         ActorSource.<ServerMessage>actorRef(
                 frame -> false,
                 frame -> Optional.empty(),
-                settings.outboundBuffer(),
+                FRAMES_IN_FLIGHT,
                 OverflowStrategy.fail())
             // Goodbye is written, then the outbound side completes and the connection closes.
             .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
     Flow<ByteString, ByteString, ActorRef<ServerMessage>> handler =
-        WireFlows.stack(JsonCodec.CLIENT, JsonCodec.SERVER, settings.maxFrameBytes())
+        WireFlows.stack(
+                JsonCodec.CLIENT,
+                JsonCodec.SERVER,
+                settings.maxFrameBytes(),
+                settings.outboundBufferBytes())
             .join(
                 Flow.fromSinkAndSourceCoupledMat(toSession, fromSession, Keep.right()),
                 Keep.<NotUsed, ActorRef<ServerMessage>>right());

@@ -12,6 +12,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.stream.BufferOverflowException;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye.Reason;
@@ -135,7 +136,7 @@ class SessionTest {
 
     send(new ClientMessage.Hello(1));
 
-    outbox.expectMessage(new ServerMessage.Hello(1, "parley"));
+    outbox.expectMessage(new ServerMessage.Hello(Protocol.VERSION, "parley"));
     ack.expectMessage(StreamAck.INSTANCE);
   }
 
@@ -144,9 +145,9 @@ class SessionTest {
     startStream();
 
     expectOneWarning(
-        "unsupported protocol remote=" + remote + " version=2",
+        "unsupported protocol remote=" + remote + " version=3",
         () -> {
-          send(new ClientMessage.Hello(2));
+          send(new ClientMessage.Hello(3));
           outbox.expectMessage(new ServerMessage.Goodbye(Reason.UNSUPPORTED_VERSION));
         });
 
@@ -834,7 +835,7 @@ class SessionTest {
 
   private void hello() {
     send(new ClientMessage.Hello(1));
-    outbox.expectMessage(new ServerMessage.Hello(1, "parley"));
+    outbox.expectMessage(new ServerMessage.Hello(Protocol.VERSION, "parley"));
     ack.expectMessage(StreamAck.INSTANCE);
   }
 

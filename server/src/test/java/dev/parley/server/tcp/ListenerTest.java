@@ -51,7 +51,7 @@ class ListenerTest {
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final String CLIENT_HELLO = "{\"type\":\"hello\",\"version\":1}";
   private static final String SERVER_HELLO =
-      "{\"type\":\"hello\",\"version\":1,\"server\":\"parley\"}";
+      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}";
   private static final String SERVER_BUSY = "{\"type\":\"goodbye\",\"reason\":\"server-busy\"}";
   private static final String SERVER_SHUTDOWN =
       "{\"type\":\"goodbye\",\"reason\":\"server-shutdown\"}";
@@ -120,7 +120,7 @@ class ListenerTest {
     InetSocketAddress address = start(TestSettings.with(""));
     Client client = connect(address);
 
-    client.send("{\"type\":\"hello\",\"version\":2}");
+    client.send("{\"type\":\"hello\",\"version\":3}");
 
     assertEquals("{\"type\":\"goodbye\",\"reason\":\"unsupported-version\"}", client.readLine());
     assertNull(client.readLine());
