@@ -8,10 +8,50 @@ import java.time.Instant;
  */
 public sealed interface Change {
 
-  /** A direct message to store; the only change whose outcome its sender waits for. */
-  record MessageAppended(StoredMessage message) implements Change {}
+  /**
+   * How a change is named in a log line: its kind and the user it is about, never its content
+   * (message texts, password hashes).
+   */
+  static String summary(Change change) {
+    String user;
+    if (change instanceof MessageAppended appended) {
+      user = appended.message().sender();
+    } else if (change instanceof Acknowledged ack) {
+      user = ack.user();
+    } else if (change instanceof LoggedIn in) {
+      user = in.user();
+    } else if (change instanceof LoggedOut out) {
+      user = out.user();
+    } else if (change instanceof BlockAdded block) {
+      user = block.blocker();
+    } else if (change instanceof BlockRemoved unblock) {
+      user = unblock.blocker();
+    } else if (change instanceof LockoutChanged lockout) {
+      user = lockout.user();
+    } else if (change instanceof PasswordRehashed rehashed) {
+      user = rehashed.user();
+    } else {
+      user = "?";
+    }
+    return "kind=" + change.getClass().getSimpleName() + " user=" + user;
+  }
 
-  /** {@code user} has been shown every message up to {@code seq}. */
+  /**
+   * A direct message to store; its recorder waits for the outcome (and, once stored, its row id).
+   */
+  record MessageAppended(StoredMessage message) implements Change {
+    /** Without the text, which must never reach a log. */
+    @Override
+    public String toString() {
+      return "MessageAppended[" + message + "]";
+    }
+  }
+
+  /**
+   * {@code user} has been shown every message up to {@code seq}. The seq is never beyond the
+   * newest message stored for {@code user}: the purge relies on it to keep that message, whose seq
+   * is where their numbering goes on.
+   */
   record Acknowledged(String user, long seq) implements Change {}
 
   /** {@code user} logged in at {@code at}. */

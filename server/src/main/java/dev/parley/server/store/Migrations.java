@@ -33,7 +33,10 @@ final class Migrations {
 
   /** Every migration, in the order they apply. */
   static final List<String> SCRIPTS =
-      List.of("V1__initial_schema.sql", "V2__client_id_index_by_id_first.sql");
+      List.of(
+          "V1__initial_schema.sql",
+          "V2__client_id_index_by_id_first.sql",
+          "V3__pending_sizes_and_account_events.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   private static final String LOCATION = "/db/migration/";
@@ -42,6 +45,14 @@ final class Migrations {
 
   /** Applies the migrations this database lacks; returns how many were applied. */
   static int migrate(DataSource dataSource) throws SQLException {
+    return migrate(dataSource, SCRIPTS.size());
+  }
+
+  /**
+   * Applies the migrations this database lacks up to {@code version}; returns how many were
+   * applied. Tests build a database of an earlier schema with it, to upgrade it.
+   */
+  static int migrate(DataSource dataSource, int version) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       ensureHistoryTable(connection);
       List<String> recorded = appliedChecksums(connection);
@@ -69,7 +80,7 @@ final class Migrations {
         }
       }
       int applied = 0;
-      for (int i = current; i < SCRIPTS.size(); i++) {
+      for (int i = current; i < version; i++) {
         apply(connection, i + 1, SCRIPTS.get(i));
         applied++;
       }

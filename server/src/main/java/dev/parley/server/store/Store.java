@@ -2,21 +2,25 @@ package dev.parley.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.parley.protocol.WireText;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,14 +32,21 @@ import javax.sql.DataSource;
  * The server's durable state in a relational database, over JDBC: the embedded H2 database by
  * default, PostgreSQL in production, with the same SQL for both. Every method blocks on the
  * database, so none may be called on an actor's thread: the actors reach it through the {@link
- * Journal} (writes) and futures on the store's dispatcher (reads); the admin command line and
+ * Journal} (writes) and futures on a {@link BoundedExecutor} (reads); the admin command line and
  * start-up call it directly, before any actor runs.
  *
- * <p>Thread-safe: each call takes its own connection from a small pool.
+ * <p>Two connection pools, so that reads never hold up writes. The <em>write pool</em> ({@code
+ * write-pool-size} connections) serves the journal's batches, the purge's chunks, the admin
+ * commands' changes and the start-up load (which writes too); the <em>read pool</em> ({@code
+ * read-pool-size}) serves password lookups, the list of usernames, mailbox pages and account
+ * events. A burst of logins then waits for read connections only, and the journal's next commit
+ * never queues behind it for a connection.
+ *
+ * <p>Thread-safe: each call takes its own connection from one of the pools.
  */
 public final class Store implements AutoCloseable {
 
-  /** What storing one message came to. */
+  /** What became of one change. */
   public enum Outcome {
     /** Stored, and to be delivered. */
     STORED,
@@ -45,18 +56,53 @@ public final class Store implements AutoCloseable {
     NO_RECIPIENT,
     /** Not a message: applied. */
     APPLIED,
+    /**
+     * The database refused this change because of its data (a text it cannot hold, a value too
+     * long): nothing was written, and sending it again will not help.
+     */
+    REFUSED,
     /** Not written: the database could not be reached (the journal reports this, not the store). */
     FAILED
   }
 
-  private final HikariDataSource dataSource;
+  /**
+   * What became of one change, with the row id of a stored message.
+   *
+   * @param messageId the messages table's id of a {@link Outcome#STORED} message, 0 otherwise
+   */
+  public record Result(Outcome outcome, long messageId) {
+
+    /** The result of a change that is not a stored message. */
+    public static Result of(Outcome outcome) {
+      return new Result(outcome, 0);
+    }
+  }
+
+  /**
+   * What one chunk of the purge did.
+   *
+   * @param deleted messages deleted
+   * @param lastId the highest message id the chunk looked at: the next chunk starts after it
+   * @param done whether the purge is complete (no older messages are left to look at)
+   */
+  public record PurgeChunk(int deleted, long lastId, boolean done) {}
+
+  private static final String POSTGRESQL_URL = "jdbc:postgresql:";
+
+  private final HikariDataSource writePool;
+  private final HikariDataSource readPool;
   private final String description;
 
   /** The last row number given to a message; the journal is the only writer of messages. */
   private final AtomicLong lastMessageId;
 
-  private Store(HikariDataSource dataSource, String description, long lastMessageId) {
-    this.dataSource = dataSource;
+  private Store(
+      HikariDataSource writePool,
+      HikariDataSource readPool,
+      String description,
+      long lastMessageId) {
+    this.writePool = writePool;
+    this.readPool = readPool;
     this.description = description;
     this.lastMessageId = new AtomicLong(lastMessageId);
   }
@@ -71,6 +117,28 @@ public final class Store implements AutoCloseable {
         throw new SQLException("cannot create the data directory " + dir.toAbsolutePath(), e);
       }
     }
+    HikariDataSource writePool = pool(settings, "parley-store-write", settings.writePoolSize());
+    HikariDataSource readPool;
+    try {
+      readPool = pool(settings, "parley-store-read", settings.readPoolSize());
+    } catch (SQLException | RuntimeException e) {
+      writePool.close();
+      throw e;
+    }
+    long lastMessageId;
+    try {
+      Migrations.migrate(writePool);
+      lastMessageId = lastMessageId(writePool);
+    } catch (SQLException | RuntimeException e) {
+      readPool.close();
+      writePool.close();
+      throw e;
+    }
+    return new Store(writePool, readPool, settings.describe(), lastMessageId);
+  }
+
+  private static HikariDataSource pool(StoreSettings settings, String name, int size)
+      throws SQLException {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(settings.jdbcUrl());
     if (!settings.user().isBlank()) {
@@ -79,33 +147,26 @@ public final class Store implements AutoCloseable {
     if (!settings.password().isBlank()) {
       config.setPassword(settings.password());
     }
-    config.setMaximumPoolSize(settings.poolSize());
+    config.setMaximumPoolSize(size);
     // A database that is down should fail writes and logins in seconds, not hold them for long.
     config.setConnectionTimeout(settings.connectTimeout().toMillis());
-    config.setPoolName("parley-store");
-    if (settings.jdbcUrl().startsWith("jdbc:postgresql:")) {
+    config.setPoolName(name);
+    if (settings.jdbcUrl().startsWith(POSTGRESQL_URL)) {
       // One multi-row INSERT per batch instead of one statement per row.
       config.addDataSourceProperty("reWriteBatchedInserts", "true");
+      // Without this pgjdbc copies the statement's parameters (message texts, password hashes)
+      // and the server's error detail (which quotes values) into its exception messages.
+      config.addDataSourceProperty("logServerErrorDetail", "false");
     }
     // Fail at start-up, with the database's own message, rather than at the first login.
     config.setInitializationFailTimeout(1);
-    HikariDataSource dataSource;
     try {
-      dataSource = new HikariDataSource(config);
+      return new HikariDataSource(config);
     } catch (RuntimeException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new SQLException(
           "cannot open the database (" + settings.describe() + "): " + cause.getMessage(), e);
     }
-    long lastMessageId;
-    try {
-      Migrations.migrate(dataSource);
-      lastMessageId = lastMessageId(dataSource);
-    } catch (SQLException | RuntimeException e) {
-      dataSource.close();
-      throw e;
-    }
-    return new Store(dataSource, settings.describe(), lastMessageId);
   }
 
   private static long lastMessageId(DataSource dataSource) throws SQLException {
@@ -122,21 +183,53 @@ public final class Store implements AutoCloseable {
     return description;
   }
 
-  /** The pool, for tests that look at the tables directly. */
+  /** The write pool, for tests that look at the tables directly. */
   public DataSource dataSource() {
-    return dataSource;
+    return writePool;
+  }
+
+  /** The read pool, for tests that check that reads do not wait for the write pool. */
+  DataSource readDataSource() {
+    return readPool;
   }
 
   @Override
   public void close() {
-    dataSource.close();
+    readPool.close();
+    writePool.close();
   }
 
-  // ---- accounts ----
+  private Connection writeConnection() throws SQLException {
+    return connect(writePool);
+  }
+
+  private Connection readConnection() throws SQLException {
+    return connect(readPool);
+  }
+
+  /**
+   * A connection from {@code pool}. Not getting one is an outage whatever the reason the pool
+   * gives: HikariCP reports a closed pool with a bare SQLException, which would otherwise pass for
+   * a data failure and have the journal refuse changes that were never looked at.
+   */
+  private static Connection connect(HikariDataSource pool) throws SQLException {
+    try {
+      return pool.getConnection();
+    } catch (SQLException e) {
+      if (StoreFailures.isOutage(e)) {
+        throw e;
+      }
+      // 08003: connection does not exist.
+      throw new SQLNonTransientConnectionException(
+          "no connection from " + pool.getPoolName() + ": " + e.getMessage(), "08003", e);
+    }
+  }
+
+  // ---- accounts (reads on the read pool, changes on the write pool) ----
 
   /** The stored password hash of {@code username}, if the account exists. */
   public Optional<String> passwordHash(String username) throws SQLException {
-    try (Connection c = dataSource.getConnection();
+    try (Connection c = readConnection();
         PreparedStatement s =
             c.prepareStatement("SELECT password_hash FROM accounts WHERE username = ?")) {
       s.setString(1, username);
@@ -148,7 +241,7 @@ public final class Store implements AutoCloseable {
 
   /** Every username, sorted. */
   public List<String> usernames() throws SQLException {
-    try (Connection c = dataSource.getConnection();
+    try (Connection c = readConnection();
         Statement s = c.createStatement();
         ResultSet rows = s.executeQuery("SELECT username FROM accounts ORDER BY username")) {
       List<String> names = new ArrayList<>();
@@ -161,7 +254,7 @@ public final class Store implements AutoCloseable {
 
   /** Creates an account; false if the username is taken. */
   public boolean addAccount(String username, String passwordHash, Instant now) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = writeConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement account =
               c.prepareStatement(
@@ -177,6 +270,7 @@ public final class Store implements AutoCloseable {
         if (added) {
           delivery.setString(1, username);
           delivery.executeUpdate();
+          addEvent(c, username, AccountEvent.Kind.ADDED, now);
         }
         c.commit();
         return added;
@@ -189,7 +283,7 @@ public final class Store implements AutoCloseable {
 
   /** Deletes an account with its blocks and messages; false if there was none. */
   public boolean removeAccount(String username) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = writeConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement messages =
               c.prepareStatement("DELETE FROM messages WHERE recipient = ?");
@@ -199,6 +293,9 @@ public final class Store implements AutoCloseable {
         messages.executeUpdate();
         account.setString(1, username);
         boolean removed = account.executeUpdate() == 1;
+        if (removed) {
+          addEvent(c, username, AccountEvent.Kind.REMOVED, Instant.now());
+        }
         c.commit();
         return removed;
       } catch (SQLException | RuntimeException e) {
@@ -210,25 +307,129 @@ public final class Store implements AutoCloseable {
 
   /** Replaces a password hash and lifts any lockout; false if there is no such account. */
   public boolean setPasswordHash(String username, String passwordHash) throws SQLException {
-    try (Connection c = dataSource.getConnection();
+    try (Connection c = writeConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "UPDATE accounts SET password_hash = ?, failed_logins = 0, blocked_until = NULL"
+                  + " WHERE username = ?")) {
+        s.setString(1, passwordHash);
+        s.setString(2, username);
+        boolean changed = s.executeUpdate() == 1;
+        if (changed) {
+          addEvent(c, username, AccountEvent.Kind.PASSWORD, Instant.now());
+        }
+        c.commit();
+        return changed;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * The change is recorded in the same transaction as the change itself, so that a running server
+   * polling {@link #accountEventsAfter} sees every committed change and nothing that rolled back.
+   */
+  private static void addEvent(Connection c, String username, AccountEvent.Kind kind, Instant at)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement("INSERT INTO account_events (username, kind, at) VALUES (?, ?, ?)")) {
+      s.setString(1, username);
+      s.setString(2, kind.name().toLowerCase(Locale.ROOT));
+      s.setObject(3, utc(at));
+      s.executeUpdate();
+    }
+  }
+
+  // ---- account events (read pool) ----
+
+  /**
+   * At most {@code limit} account events with an id above {@code afterId}, oldest first: what the
+   * admin command line changed since a running server last looked.
+   *
+   * <p>Ids are handed out when an event is inserted, so two admin commands committing at the same
+   * moment can make their events visible out of id order; one admin command at a time (the usual
+   * case) cannot.
+   */
+  public List<AccountEvent> accountEventsAfter(long afterId, int limit) throws SQLException {
+    try (Connection c = readConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "UPDATE accounts SET password_hash = ?, failed_logins = 0, blocked_until = NULL"
-                    + " WHERE username = ?")) {
-      s.setString(1, passwordHash);
-      s.setString(2, username);
-      return s.executeUpdate() == 1;
+                "SELECT id, username, kind FROM account_events WHERE id > ? ORDER BY id LIMIT ?")) {
+      s.setLong(1, afterId);
+      s.setInt(2, limit);
+      List<AccountEvent> events = new ArrayList<>();
+      try (ResultSet rows = s.executeQuery()) {
+        while (rows.next()) {
+          events.add(
+              new AccountEvent(
+                  rows.getLong(1),
+                  rows.getString(2),
+                  AccountEvent.Kind.valueOf(rows.getString(3).toUpperCase(Locale.ROOT))));
+        }
+      }
+      return events;
+    }
+  }
+
+  /** The id of the newest account event, 0 if there is none: where a starting server polls from. */
+  public long lastAccountEventId() throws SQLException {
+    try (Connection c = readConnection();
+        Statement s = c.createStatement();
+        ResultSet rows = s.executeQuery("SELECT COALESCE(MAX(id), 0) FROM account_events")) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  // ---- mailbox pages (read pool) ----
+
+  /**
+   * Finds messages by the primary key: the table has no index on the recipient (see the schema),
+   * so a page is read by the ids the snapshot's pending index gives. The recipient condition only
+   * keeps one user from reading another's messages with a wrong id.
+   */
+  static final String READ_MESSAGES =
+      "SELECT recipient, seq, sender, client_id, body, sent_at FROM messages"
+          + " WHERE id = ANY(?) AND recipient = ? ORDER BY seq";
+
+  /**
+   * {@code recipient}'s messages with these ids (from {@link StoreSnapshot.PendingMessages#ids()}
+   * or {@link Journal.Recorded.Outcome#messageId()}), in seq order; ids that are not theirs, or no
+   * longer exist, are left out.
+   */
+  public List<StoredMessage> readMessages(String recipient, long[] messageIds) throws SQLException {
+    if (messageIds.length == 0) {
+      return List.of();
+    }
+    try (Connection c = readConnection();
+        PreparedStatement s = c.prepareStatement(READ_MESSAGES)) {
+      Long[] ids = Arrays.stream(messageIds).boxed().toArray(Long[]::new);
+      s.setArray(1, c.createArrayOf("BIGINT", ids));
+      s.setString(2, recipient);
+      List<StoredMessage> messages = new ArrayList<>(messageIds.length);
+      try (ResultSet rows = s.executeQuery()) {
+        while (rows.next()) {
+          messages.add(message(rows));
+        }
+      }
+      return messages;
     }
   }
 
   // ---- start-up ----
 
   /**
-   * Reads everything the server starts from. Users who were online when the server stopped (a login
-   * after their last logout) are recorded as logged out at {@code now}.
+   * Reads what the server starts from: accounts, blocks, history, lockouts, and the index of every
+   * user's unacknowledged messages (not their texts, which are read a page at a time with {@link
+   * #readMessages}). Users who were online when the server stopped (a login after their last
+   * logout) are recorded as logged out at {@code now}.
    */
+  @SuppressWarnings("removal") // the deferred texts, until the registry reads mailbox pages
   public StoreSnapshot load(Instant now) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = writeConnection()) {
       try (PreparedStatement s =
           c.prepareStatement(
               "UPDATE accounts SET last_logout = ? WHERE last_login IS NOT NULL"
@@ -279,31 +480,103 @@ public final class Store implements AutoCloseable {
           blocks.computeIfAbsent(rows.getString(1), u -> new HashSet<>()).add(rows.getString(2));
         }
       }
-      Map<String, List<StoredMessage>> unacknowledged = new LinkedHashMap<>();
+      Map<String, StoreSnapshot.PendingMessages> pending = new HashMap<>();
       try (Statement s = c.createStatement();
           ResultSet rows =
               s.executeQuery(
-                  "SELECT m.recipient, m.seq, m.sender, m.client_id, m.body, m.sent_at"
+                  "SELECT m.recipient, m.seq, m.id, m.size_bytes"
                       + " FROM messages m JOIN delivery d ON d.username = m.recipient"
                       + " WHERE m.seq > d.acked_seq ORDER BY m.recipient, m.seq")) {
+        PendingBuilder current = null;
         while (rows.next()) {
-          StoredMessage message = message(rows);
-          unacknowledged.computeIfAbsent(message.recipient(), u -> new ArrayList<>()).add(message);
+          String user = rows.getString(1);
+          if (current == null || !current.user.equals(user)) {
+            if (current != null) {
+              pending.put(current.user, current.build());
+            }
+            current = new PendingBuilder(user);
+          }
+          current.add(rows.getLong(2), rows.getLong(3), rows.getInt(4));
+        }
+        if (current != null) {
+          pending.put(current.user, current.build());
         }
       }
       return new StoreSnapshot(
-          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, unacknowledged);
+          usernames,
+          blocks,
+          lastLogouts,
+          lockouts,
+          lastSeqs,
+          ackedSeqs,
+          pending,
+          StoreSnapshot.deferredTexts(this::readUnacknowledged));
     }
   }
 
-  // ---- the journal's writes ----
+  /**
+   * Every unacknowledged message with its text: what {@link StoreSnapshot#unacknowledged()} reads
+   * for the registry that still keeps every mailbox in memory. To go with it.
+   */
+  private Map<String, List<StoredMessage>> readUnacknowledged() throws SQLException {
+    Map<String, List<StoredMessage>> unacknowledged = new LinkedHashMap<>();
+    try (Connection c = readConnection();
+        Statement s = c.createStatement();
+        ResultSet rows =
+            s.executeQuery(
+                "SELECT m.recipient, m.seq, m.sender, m.client_id, m.body, m.sent_at"
+                    + " FROM messages m JOIN delivery d ON d.username = m.recipient"
+                    + " WHERE m.seq > d.acked_seq ORDER BY m.recipient, m.seq")) {
+      while (rows.next()) {
+        StoredMessage message = message(rows);
+        unacknowledged.computeIfAbsent(message.recipient(), u -> new ArrayList<>()).add(message);
+      }
+    }
+    return unacknowledged;
+  }
+
+  /** One user's pending index, in growing arrays: 20 bytes a message instead of its text. */
+  private static final class PendingBuilder {
+    private static final int INITIAL = 8;
+
+    final String user;
+    private long[] seqs = new long[INITIAL];
+    private long[] ids = new long[INITIAL];
+    private int[] sizes = new int[INITIAL];
+    private int count;
+
+    PendingBuilder(String user) {
+      this.user = user;
+    }
+
+    void add(long seq, long id, int size) {
+      if (count == seqs.length) {
+        seqs = Arrays.copyOf(seqs, count * 2);
+        ids = Arrays.copyOf(ids, count * 2);
+        sizes = Arrays.copyOf(sizes, count * 2);
+      }
+      seqs[count] = seq;
+      ids[count] = id;
+      sizes[count] = size;
+      count++;
+    }
+
+    StoreSnapshot.PendingMessages build() {
+      return new StoreSnapshot.PendingMessages(
+          Arrays.copyOf(seqs, count), Arrays.copyOf(ids, count), Arrays.copyOf(sizes, count));
+    }
+  }
+
+  // ---- the journal's writes (write pool) ----
 
   /**
-   * Applies {@code changes} in order, in one transaction, and returns the outcome of each. Runs of
-   * messages go to the database as one JDBC batch.
+   * Applies {@code changes} in order, in one transaction, and returns the result of each. Runs of
+   * messages go to the database as one JDBC batch. All or nothing: if the database refuses one
+   * change, nothing is written and the failure is thrown ({@link IsolatingWriter} then finds the
+   * change at fault).
    */
-  public List<Outcome> apply(List<Change> changes) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
+  public List<Result> apply(List<Change> changes) throws SQLException {
+    try (Connection c = writeConnection()) {
       c.setAutoCommit(false);
       try {
         return commit(c, new Writes(c, false, lastMessageId).apply(changes));
@@ -326,10 +599,10 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  private static List<Outcome> commit(Connection connection, List<Outcome> outcomes)
+  private static List<Result> commit(Connection connection, List<Result> results)
       throws SQLException {
     connection.commit();
-    return outcomes;
+    return results;
   }
 
   /** SQLSTATE class 23: a unique or foreign key constraint said no. */
@@ -342,36 +615,94 @@ public final class Store implements AutoCloseable {
     return e.getCause() instanceof SQLException cause && isConstraintViolation(cause);
   }
 
-  /** Forgets acknowledged messages sent before {@code cutoff}; returns how many. */
-  public int purgeAcknowledged(Instant cutoff) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      // Ids grow with time, so the first row is the oldest: when it is recent, nothing qualifies
-      // and the scan below (the whole table) is skipped. It ran a minute after every start.
-      try (PreparedStatement oldest =
-              c.prepareStatement("SELECT sent_at FROM messages ORDER BY id LIMIT 1");
-          ResultSet rows = oldest.executeQuery()) {
-        if (!rows.next() || !instant(rows, 1).isBefore(cutoff)) {
-          return 0;
-        }
+  // ---- the purge (write pool) ----
+
+  /**
+   * One chunk of the purge from the oldest message: deletes at most {@code maxRows} acknowledged
+   * messages sent before {@code cutoff}, in one short transaction, and returns how many.
+   */
+  public int purgeAcknowledged(Instant cutoff, int maxRows) throws SQLException {
+    return purgeAcknowledged(cutoff, 0, maxRows).deleted();
+  }
+
+  /**
+   * One chunk of the purge: looks at the (at most) {@code maxRows} messages that follow {@code
+   * afterId} and deletes those that were sent before {@code cutoff} and are acknowledged, in one
+   * short transaction. Each recipient's newest message stays: its seq is where their numbering
+   * goes on after a restart. The first chunk ({@code afterId} 0) also forgets the account events
+   * older than {@code cutoff}.
+   *
+   * <p>A chunk is bounded in the rows it looks at, not only in those it deletes: old messages that
+   * are not acknowledged (a user who never comes back) would otherwise be read again by every
+   * chunk. The caller goes on from {@link PurgeChunk#lastId()} until {@link PurgeChunk#done()}.
+   */
+  public PurgeChunk purgeAcknowledged(Instant cutoff, long afterId, int maxRows)
+      throws SQLException {
+    try (Connection c = writeConnection()) {
+      c.setAutoCommit(false);
+      try {
+        PurgeChunk chunk = purgeChunk(c, cutoff, afterId, maxRows);
+        c.commit();
+        return chunk;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
-      return deleteAcknowledged(c, cutoff);
     }
   }
 
-  private static int deleteAcknowledged(Connection c, Instant cutoff) throws SQLException {
+  private static PurgeChunk purgeChunk(Connection c, Instant cutoff, long afterId, int maxRows)
+      throws SQLException {
+    if (afterId == 0) {
+      try (PreparedStatement s = c.prepareStatement("DELETE FROM account_events WHERE at < ?")) {
+        s.setObject(1, utc(cutoff));
+        s.executeUpdate();
+      }
+    }
+    // Ids grow with time, so the chunk's rows are the oldest left: when the first of them is
+    // recent, nothing further qualifies and the purge is over without reading on. (The purge
+    // runs a minute after every start, usually to find exactly that.)
+    long windowEnd;
+    int windowRows;
     try (PreparedStatement s =
         c.prepareStatement(
-            // The newest message of each user stays: it tells where their numbering is. Ids
-            // grow with each recipient's seq, so the newest are found in one pass (there is no
-            // index by recipient; a per-row MAX would scan the table once per row).
-            "DELETE FROM messages WHERE sent_at < ?"
-                + " AND id NOT IN (SELECT MAX(m.id) FROM messages m GROUP BY m.recipient)"
-                + " AND (seq <= (SELECT d.acked_seq FROM delivery d"
-                + " WHERE d.username = messages.recipient)"
-                + " OR NOT EXISTS (SELECT 1 FROM accounts a"
-                + " WHERE a.username = messages.recipient))")) {
-      s.setObject(1, utc(cutoff));
-      return s.executeUpdate();
+            "SELECT COUNT(*), MAX(w.id), MIN(w.id) FROM"
+                + " (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?) w")) {
+      s.setLong(1, afterId);
+      s.setInt(2, maxRows);
+      try (ResultSet rows = s.executeQuery()) {
+        rows.next();
+        windowRows = rows.getInt(1);
+        windowEnd = rows.getLong(2);
+        if (windowRows == 0 || !sentBefore(c, rows.getLong(3), cutoff)) {
+          return new PurgeChunk(0, afterId, true);
+        }
+      }
+    }
+    boolean done = windowRows < maxRows || !sentBefore(c, windowEnd, cutoff);
+    try (PreparedStatement s =
+        c.prepareStatement(
+            // Acknowledged: the recipient's cursor is past it. Strictly past: a message at the
+            // cursor may be the recipient's newest, which stays (the cursor never passes the
+            // newest seq, so anything below it has a newer message). A message whose recipient
+            // has no account any more (no cursor) goes too: nobody will read it, and a new
+            // account of the same name must not inherit it.
+            "DELETE FROM messages WHERE id > ? AND id <= ? AND sent_at < ?"
+                + " AND NOT EXISTS (SELECT 1 FROM delivery d"
+                + " WHERE d.username = messages.recipient AND d.acked_seq <= messages.seq)")) {
+      s.setLong(1, afterId);
+      s.setLong(2, windowEnd);
+      s.setObject(3, utc(cutoff));
+      return new PurgeChunk(s.executeUpdate(), windowEnd, done);
+    }
+  }
+
+  private static boolean sentBefore(Connection c, long id, Instant cutoff) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT sent_at FROM messages WHERE id = ?")) {
+      s.setLong(1, id);
+      try (ResultSet rows = s.executeQuery()) {
+        return rows.next() && instant(rows, 1).isBefore(cutoff);
+      }
     }
   }
 
@@ -401,20 +732,19 @@ public final class Store implements AutoCloseable {
 
   /**
    * One transaction's writes. Optimistic by default: runs of messages go in as one JDBC batch of
-   * plain inserts, and the unique index on (sender, client id) and the foreign key on the recipient
-   * reject a resend or a message to a removed account by failing the batch. {@link #apply} then
-   * rolls back and runs the same changes carefully: each message inserted only if its recipient
-   * exists and its id is new, which tells the outcome of each.
+   * plain inserts, and the unique index on (sender, client id) rejects a resend by failing the
+   * batch. {@link #apply} then rolls back and runs the same changes carefully: each message
+   * inserted only if its recipient exists and its id is new, which tells the outcome of each.
    */
   private static final class Writes {
 
     private static final String INSERT_MESSAGE =
-        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, id)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, size_bytes, id)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
     private static final String INSERT_MESSAGE_CAREFULLY =
-        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, id)"
-            + " SELECT ?, ?, ?, ?, ?, ?, ?"
+        "INSERT INTO messages (recipient, seq, sender, client_id, body, sent_at, size_bytes, id)"
+            + " SELECT ?, ?, ?, ?, ?, ?, ?, ?"
             + " WHERE EXISTS (SELECT 1 FROM accounts WHERE username = ?)"
             + " AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = ? AND client_id = ?)";
 
@@ -429,8 +759,8 @@ public final class Store implements AutoCloseable {
       this.lastMessageId = lastMessageId;
     }
 
-    List<Outcome> apply(List<Change> changes) throws SQLException {
-      Outcome[] outcomes = new Outcome[changes.size()];
+    List<Result> apply(List<Change> changes) throws SQLException {
+      Result[] results = new Result[changes.size()];
       List<Integer> pending = new ArrayList<>();
       for (int i = 0; i < changes.size(); i++) {
         Change change = changes.get(i);
@@ -439,30 +769,34 @@ public final class Store implements AutoCloseable {
           continue;
         }
         // Keep the recorded order: messages before this change are written before it.
-        writeMessages(changes, pending, outcomes);
+        writeMessages(changes, pending, results);
         applyOther(change);
-        outcomes[i] = Outcome.APPLIED;
+        results[i] = Result.of(Outcome.APPLIED);
       }
-      writeMessages(changes, pending, outcomes);
+      writeMessages(changes, pending, results);
       updateCursors();
-      return List.of(outcomes);
+      return List.of(results);
     }
 
-    private void writeMessages(List<Change> changes, List<Integer> pending, Outcome[] outcomes)
+    private void writeMessages(List<Change> changes, List<Integer> pending, Result[] results)
         throws SQLException {
       if (pending.isEmpty()) {
         return;
       }
       Set<String> recipients = careful ? null : existingRecipients(changes, pending);
       List<Integer> inserting = new ArrayList<>(pending.size());
+      long[] ids = new long[pending.size()];
       try (PreparedStatement insert =
           connection.prepareStatement(careful ? INSERT_MESSAGE_CAREFULLY : INSERT_MESSAGE)) {
         for (int index : pending) {
           StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
           if (recipients != null && !recipients.contains(m.recipient())) {
-            outcomes[index] = Outcome.NO_RECIPIENT;
+            results[index] = Result.of(Outcome.NO_RECIPIENT);
             continue;
           }
+          // Ids used by a rolled-back transaction are simply skipped: they only have to increase.
+          long id = lastMessageId.incrementAndGet();
+          ids[inserting.size()] = id;
           inserting.add(index);
           insert.setString(1, m.recipient());
           insert.setLong(2, m.seq());
@@ -470,12 +804,12 @@ public final class Store implements AutoCloseable {
           insert.setString(4, m.clientId());
           insert.setString(5, m.text());
           insert.setObject(6, utc(m.sentAt()));
-          // Ids used by a rolled-back transaction are simply skipped: they only have to increase.
-          insert.setLong(7, lastMessageId.incrementAndGet());
+          insert.setInt(7, WireText.encodedLength(m.text()));
+          insert.setLong(8, id);
           if (careful) {
-            insert.setString(8, m.recipient());
-            insert.setString(9, m.sender());
-            insert.setString(10, m.clientId());
+            insert.setString(9, m.recipient());
+            insert.setString(10, m.sender());
+            insert.setString(11, m.clientId());
           }
           insert.addBatch();
         }
@@ -484,9 +818,9 @@ public final class Store implements AutoCloseable {
           int index = inserting.get(j);
           StoredMessage m = ((Change.MessageAppended) changes.get(index)).message();
           if (counts[j] == 1 || counts[j] == Statement.SUCCESS_NO_INFO) {
-            outcomes[index] = Outcome.STORED;
+            results[index] = new Result(Outcome.STORED, ids[j]);
           } else {
-            outcomes[index] = isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT;
+            results[index] = Result.of(isDuplicate(m) ? Outcome.DUPLICATE : Outcome.NO_RECIPIENT);
           }
         }
       }
@@ -572,7 +906,7 @@ public final class Store implements AutoCloseable {
             rehashed.user(),
             rehashed.previousHash());
       } else {
-        throw new IllegalArgumentException("unknown change " + change);
+        throw new IllegalArgumentException("unknown change " + Change.summary(change));
       }
     }
 

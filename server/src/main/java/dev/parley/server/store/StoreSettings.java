@@ -10,19 +10,31 @@ import java.time.Duration;
  *
  * @param url JDBC URL of the database; empty for the embedded H2 database in {@code dataDir}
  * @param dataDir directory of the embedded database
+ * @param writePoolSize connections for the journal's batches, the purge and admin changes
+ * @param readPoolSize connections for logins' lookups, usernames, mailbox pages, account events;
+ *     also the threads of the reads' {@link BoundedExecutor}
+ * @param readQueue store reads that may wait for a thread before further ones are refused (busy)
+ * @param maxPendingChanges changes other than messages held while the database is down
+ * @param maxPendingBytes encoded text bytes of the messages the journal holds (waiting or being
+ *     written) before it refuses new ones
+ * @param purgeChunk messages the purge looks at (and at most deletes) per transaction
  */
 public record StoreSettings(
     String url,
     String user,
     String password,
     Path dataDir,
-    int poolSize,
+    int writePoolSize,
+    int readPoolSize,
+    int readQueue,
     Duration connectTimeout,
     int maxBatch,
     Duration commitPause,
     Duration retryDelay,
     int maxPendingChanges,
-    Duration messageRetention) {
+    long maxPendingBytes,
+    Duration messageRetention,
+    int purgeChunk) {
 
   /** The configuration path of the store's settings. */
   public static final String PATH = "parley.server.store";
@@ -31,12 +43,13 @@ public record StoreSettings(
   static final String EMBEDDED_NAME = "parley";
 
   public StoreSettings {
-    if (poolSize < 2) {
-      // One connection for the journal's writes, at least one for reads alongside them.
-      throw new IllegalArgumentException("pool-size must be 2 or more");
+    if (writePoolSize <= 0 || readPoolSize <= 0 || readQueue <= 0) {
+      throw new IllegalArgumentException(
+          "write-pool-size, read-pool-size and read-queue must be positive");
     }
-    if (maxBatch <= 0 || maxPendingChanges <= 0) {
-      throw new IllegalArgumentException("max-batch and max-pending-changes must be positive");
+    if (maxBatch <= 0 || maxPendingChanges <= 0 || maxPendingBytes <= 0 || purgeChunk <= 0) {
+      throw new IllegalArgumentException(
+          "max-batch, max-pending-changes, max-pending-bytes and purge-chunk must be positive");
     }
   }
 
@@ -47,13 +60,17 @@ public record StoreSettings(
         c.getString("user"),
         c.getString("password"),
         Path.of(c.getString("data-dir")),
-        c.getInt("pool-size"),
+        c.getInt("write-pool-size"),
+        c.getInt("read-pool-size"),
+        c.getInt("read-queue"),
         c.getDuration("connect-timeout"),
         c.getInt("max-batch"),
         c.getDuration("commit-pause"),
         c.getDuration("retry-delay"),
         c.getInt("max-pending-changes"),
-        c.getDuration("message-retention"));
+        c.getBytes("max-pending-bytes"),
+        c.getDuration("message-retention"),
+        c.getInt("purge-chunk"));
   }
 
   /** Whether the embedded database is used (no URL configured). */
@@ -65,7 +82,9 @@ public record StoreSettings(
    * The JDBC URL to connect to: the configured one, or the embedded H2 file database. H2 runs in
    * PostgreSQL mode so that one SQL dialect serves both; WRITE_DELAY=0 writes every commit to the
    * file before the commit returns, so that a killed server process loses nothing it acknowledged;
-   * AUTO_SERVER lets the admin command line open the database while the server runs.
+   * AUTO_SERVER lets the admin command line open the database while the server runs;
+   * TRACE_LEVEL_FILE=0 keeps H2 from writing failed statements, message texts among their values,
+   * to a trace file beside the database (the server logs every failure itself, without them).
    */
   public String jdbcUrl() {
     if (!embedded()) {
@@ -74,7 +93,7 @@ public record StoreSettings(
     return "jdbc:h2:file:"
         + dataDir.toAbsolutePath().resolve(EMBEDDED_NAME)
         + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-        + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        + ";WRITE_DELAY=0;AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0";
   }
 
   /** A printable description of the database, without credentials. */

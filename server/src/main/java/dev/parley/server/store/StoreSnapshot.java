@@ -1,12 +1,18 @@
 package dev.parley.server.store;
 
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The durable state the server starts from, read once before its actors run.
+ * The durable state the server starts from, read once before its actors run. It holds no message
+ * text: each user's waiting messages are given by an index ({@link PendingMessages}), and their
+ * texts are read a page at a time with {@link Store#readMessages}, so that the memory a start takes
+ * does not grow with what is waiting in the mailboxes.
  *
  * @param usernames every account
  * @param blocks blocker to the users they block
@@ -15,7 +21,10 @@ import java.util.Set;
  * @param lockouts usernames with failed logins or a block, and their state
  * @param lastSeqs the highest message sequence number used for each user
  * @param ackedSeqs the highest message sequence number each user acknowledged
- * @param unacknowledged each user's messages not acknowledged yet, oldest first
+ * @param pending each user's stored messages not acknowledged yet, in seq order, without their
+ *     texts; users with none are absent
+ * @param unacknowledged deprecated: the same messages with their texts, for the registry that
+ *     still holds every mailbox in memory; see {@link #unacknowledged()}
  */
 public record StoreSnapshot(
     Set<String> usernames,
@@ -24,10 +33,129 @@ public record StoreSnapshot(
     Map<String, Lockout> lockouts,
     Map<String, Long> lastSeqs,
     Map<String, Long> ackedSeqs,
+    Map<String, PendingMessages> pending,
     Map<String, List<StoredMessage>> unacknowledged) {
+
+  /**
+   * Deprecated with {@link #unacknowledged()}: the 7-argument constructor, without texts, is the
+   * one to use.
+   */
+  @Deprecated(forRemoval = true)
+  public StoreSnapshot {}
 
   /** A username's failed logins and, when it is blocked, until when (else null). */
   public record Lockout(int failures, Instant blockedUntil) {}
+
+  /**
+   * One user's waiting messages, oldest first, as three parallel arrays: 20 bytes a message, where
+   * the messages themselves would take their texts. Equal by content. The accessors return copies;
+   * {@link #count()}, {@link #seq(int)}, {@link #id(int)} and {@link #size(int)} read in place.
+   *
+   * @param seqs the messages' sequence numbers, increasing
+   * @param ids their row ids, for {@link Store#readMessages}
+   * @param sizes the bytes of their texts' JSON encoding (as {@code WireText.encodedLength})
+   */
+  public record PendingMessages(long[] seqs, long[] ids, int[] sizes) {
+
+    public PendingMessages {
+      if (seqs.length != ids.length || seqs.length != sizes.length) {
+        throw new IllegalArgumentException("seqs, ids and sizes differ in length");
+      }
+      seqs = seqs.clone();
+      ids = ids.clone();
+      sizes = sizes.clone();
+    }
+
+    @Override
+    public long[] seqs() {
+      return seqs.clone();
+    }
+
+    @Override
+    public long[] ids() {
+      return ids.clone();
+    }
+
+    @Override
+    public int[] sizes() {
+      return sizes.clone();
+    }
+
+    /** How many messages wait. */
+    public int count() {
+      return seqs.length;
+    }
+
+    public long seq(int index) {
+      return seqs[index];
+    }
+
+    public long id(int index) {
+      return ids[index];
+    }
+
+    public int size(int index) {
+      return sizes[index];
+    }
+
+    /** The bytes of every waiting text together. */
+    public long totalBytes() {
+      long total = 0;
+      for (int size : sizes) {
+        total += size;
+      }
+      return total;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof PendingMessages that
+          && Arrays.equals(seqs, that.seqs)
+          && Arrays.equals(ids, that.ids)
+          && Arrays.equals(sizes, that.sizes);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * (31 * Arrays.hashCode(seqs) + Arrays.hashCode(ids)) + Arrays.hashCode(sizes);
+    }
+
+    @Override
+    public String toString() {
+      return "PendingMessages[seqs="
+          + Arrays.toString(seqs)
+          + ", ids="
+          + Arrays.toString(ids)
+          + ", sizes="
+          + Arrays.toString(sizes)
+          + "]";
+    }
+  }
+
+  /** A snapshot without the deprecated texts: what the server starts from. */
+  public StoreSnapshot(
+      Set<String> usernames,
+      Map<String, Set<String>> blocks,
+      Map<String, Instant> lastLogouts,
+      Map<String, Lockout> lockouts,
+      Map<String, Long> lastSeqs,
+      Map<String, Long> ackedSeqs,
+      Map<String, PendingMessages> pending) {
+    this(usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending, Map.of());
+  }
+
+  /**
+   * Deprecated, to go with the registry that keeps every mailbox in memory: each user's
+   * unacknowledged messages with their texts, oldest first. A snapshot from {@link Store#load}
+   * reads them from the database at the first call (blocking; then keeps them), so that a server
+   * that no longer calls this never reads them at all. Use {@link #pending()} and {@link
+   * Store#readMessages} instead.
+   */
+  @Override
+  @Deprecated(forRemoval = true)
+  public Map<String, List<StoredMessage>> unacknowledged() {
+    return unacknowledged;
+  }
 
   /** An empty state: no accounts, nothing stored (for tests that start from scratch). */
   public static StoreSnapshot empty() {
@@ -37,6 +165,68 @@ public record StoreSnapshot(
   /** This snapshot with these accounts, for tests. */
   public StoreSnapshot withUsernames(Set<String> names) {
     return new StoreSnapshot(
-        Set.copyOf(names), blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, unacknowledged);
+        Set.copyOf(names),
+        blocks,
+        lastLogouts,
+        lockouts,
+        lastSeqs,
+        ackedSeqs,
+        pending,
+        unacknowledged);
+  }
+
+  /** Reads every unacknowledged message with its text. */
+  @FunctionalInterface
+  interface TextReader {
+    Map<String, List<StoredMessage>> read() throws SQLException;
+  }
+
+  /** The deprecated texts, read from the store when first asked for. */
+  static Map<String, List<StoredMessage>> deferredTexts(TextReader reader) {
+    return new DeferredTexts(reader);
+  }
+
+  /**
+   * A map that reads its content at first use and keeps it. Only for the deprecated {@link
+   * #unacknowledged()}: it lets {@link Store#load} stop reading texts for a server that does not
+   * ask for them, without breaking one that still does.
+   */
+  private static final class DeferredTexts extends AbstractMap<String, List<StoredMessage>> {
+    private final TextReader reader;
+    private Map<String, List<StoredMessage>> texts;
+
+    DeferredTexts(TextReader reader) {
+      this.reader = reader;
+    }
+
+    private synchronized Map<String, List<StoredMessage>> texts() {
+      if (texts == null) {
+        try {
+          Map<String, List<StoredMessage>> read = new java.util.LinkedHashMap<>();
+          reader.read().forEach((user, messages) -> read.put(user, List.copyOf(messages)));
+          texts = java.util.Collections.unmodifiableMap(read);
+        } catch (SQLException e) {
+          throw new IllegalStateException(
+              "cannot read the unacknowledged messages: " + StoreFailures.describe(e), e);
+        }
+      }
+      return texts;
+    }
+
+    @Override
+    public Set<Entry<String, List<StoredMessage>>> entrySet() {
+      return texts().entrySet();
+    }
+
+    @Override
+    public List<StoredMessage> get(Object key) {
+      return texts().get(key);
+    }
+
+    /** Without reading (and without texts, which a log must never show). */
+    @Override
+    public String toString() {
+      return "(texts read on demand)";
+    }
   }
 }

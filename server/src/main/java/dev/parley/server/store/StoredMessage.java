@@ -1,5 +1,6 @@
 package dev.parley.server.store;
 
+import dev.parley.protocol.WireText;
 import java.time.Instant;
 
 /**
@@ -9,4 +10,26 @@ import java.time.Instant;
  *     same sender and id is the same message sent again
  */
 public record StoredMessage(
-    String recipient, long seq, String sender, String clientId, String text, Instant sentAt) {}
+    String recipient, long seq, String sender, String clientId, String text, Instant sentAt) {
+
+  /**
+   * Without the text: a message reaches logs with the change that carries it (a dropped change, a
+   * refused one), and its text is its sender's and recipient's business only.
+   */
+  @Override
+  public String toString() {
+    return "StoredMessage[recipient="
+        + recipient
+        + ", seq="
+        + seq
+        + ", sender="
+        + sender
+        + ", clientId="
+        + clientId
+        + ", textBytes="
+        + (text == null ? 0 : WireText.encodedLength(text))
+        + ", sentAt="
+        + sentAt
+        + "]";
+  }
+}

@@ -469,7 +469,7 @@ class LoginGuardTest {
         lockouts,
         empty.lastSeqs(),
         empty.ackedSeqs(),
-        empty.unacknowledged());
+        empty.pending());
   }
 
   private void authenticate(String username, String password, PasswordVerdict expected) {

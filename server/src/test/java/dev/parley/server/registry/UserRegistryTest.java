@@ -539,6 +539,7 @@ class UserRegistryTest {
             Map.of(),
             Map.of("luke", 7L, "yoda", 3L),
             Map.of("luke", 5L, "yoda", 3L),
+            Map.of(),
             Map.of("luke", List.of(six, seven))));
     login("hans");
     login("yoda");
@@ -647,6 +648,7 @@ class UserRegistryTest {
             Map.of(),
             Map.of("luke", 1L),
             Map.of("luke", 0L),
+            Map.of(),
             Map.of("luke", List.of(old))));
     // user remove luke, then user add luke: the registry sees luke go, then come back.
     refreshDirectory(List.of("hans", "yoda"));

@@ -1,6 +1,7 @@
 package dev.parley.server.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -19,7 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +30,6 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The journal writing to a real store (the embedded H2 database). Its transactions run on a {@link
  * ManualExecutor}: each waits until the test runs it, so a test decides exactly what is "in flight"
  * and counts the transactions, with no timing involved. The retry and purge timers run on {@link
- * ManualTime}.
+ * ManualTime}. An outage is a switch in front of the store that makes every write fail as a lost
+ * connection does; a change the database refuses is a real one (a text too long for its column).
  */
 @ExtendWith(LogCapturingExtension.class)
 class JournalTest {
@@ -62,6 +63,9 @@ class JournalTest {
   private TestProbe<Journal.Recorded> recorded;
   private TestProbe<Done> flushed;
   private ActorRef<Journal.Command> journal;
+
+  /** While set, every write fails as if the connection to the database were lost. */
+  private volatile boolean databaseDown;
 
   @AfterAll
   static void shutdown() {
@@ -110,10 +114,10 @@ class JournalTest {
     manualTime.timePasses(Duration.ofMillis(5));
     executor.runNext();
     assertEquals(
-        List.of(
-            new Journal.Recorded.Outcome(second, Outcome.STORED),
-            new Journal.Recorded.Outcome(third, Outcome.STORED)),
-        recorded.expectMessageClass(Journal.Recorded.class).outcomes());
+        List.of(second, third),
+        recorded.expectMessageClass(Journal.Recorded.class).outcomes().stream()
+            .map(Journal.Recorded.Outcome::change)
+            .toList());
     assertEquals(2, executor.submitted());
   }
 
@@ -244,32 +248,39 @@ class JournalTest {
   // ---- when the database fails ----
 
   @Test
-  void shouldFailMessagesKeepOtherChangesAndWriteThemWhenTheDatabaseIsBack() throws Exception {
+  void shouldFailWhatIsWaitedForKeepTheRestAndWriteItWhenTheDatabaseIsBack() throws Exception {
     startJournal(100, 100);
     Change loggedIn = new Change.LoggedIn("hans", T0);
     record(loggedIn);
     executor.runNext();
     expectOutcome(loggedIn, Outcome.APPLIED);
 
-    takeTablesAway();
+    databaseGoesDown();
     Change first = appended(1, "hans", "m-1");
     Change block = new Change.BlockAdded("luke", "yoda");
     Change second = appended(2, "yoda", "y-1");
+    Change unblock = new Change.BlockRemoved("hans", "luke");
     record(first);
-    record(block);
+    recordUnanswered(block);
     record(second);
+    record(unblock);
     expectError("store write failed, retrying in PT1S changes=1", executor::runNext);
 
-    // The messages are answered (their senders send them again); the block waits.
+    // Whoever waits is answered (a sender sends again, a block is not confirmed); the block that
+    // nobody waits for is kept.
     expectOutcome(first, Outcome.FAILED);
     expectOutcome(second, Outcome.FAILED);
-    // While the database is down, a message fails at once, without a transaction.
+    expectOutcome(unblock, Outcome.FAILED);
+    // While the database is down, whatever is waited for fails at once, without a transaction.
     int transactions = executor.submitted();
     Change third = appended(3, "hans", "m-3");
+    Change ack = new Change.Acknowledged("luke", 1);
     record(third);
     expectOutcome(third, Outcome.FAILED);
+    record(ack);
+    expectOutcome(ack, Outcome.FAILED);
     Change lockout = new Change.LockoutChanged("hans", 1, null);
-    record(lockout);
+    recordUnanswered(lockout);
     recorded.expectNoMessage();
     assertEquals(transactions, executor.submitted());
 
@@ -282,7 +293,7 @@ class JournalTest {
         });
     recorded.expectNoMessage();
 
-    bringTablesBack();
+    databaseComesBack();
     LoggingTestKit.info("store available again")
         .expect(
             testKit.system(),
@@ -292,8 +303,7 @@ class JournalTest {
               return null;
             });
 
-    expectOutcome(block, Outcome.APPLIED);
-    expectOutcome(lockout, Outcome.APPLIED);
+    flush();
     StoreSnapshot snapshot = store.load(T0);
     assertEquals(Map.of("luke", Set.of("yoda")), snapshot.blocks());
     assertEquals(Map.of("hans", new StoreSnapshot.Lockout(1, null)), snapshot.lockouts());
@@ -308,12 +318,12 @@ class JournalTest {
   @Test
   void shouldProbeTheDatabaseWithAnEmptyTransactionWhenNothingWaits() throws Exception {
     startJournal(100, 100);
-    takeTablesAway();
+    databaseGoesDown();
     Change first = appended(1, "hans", "m-1");
     record(first);
     expectError("store write failed", executor::runNext);
     expectOutcome(first, Outcome.FAILED);
-    bringTablesBack();
+    databaseComesBack();
 
     // Nothing but messages was recorded (and they were answered): the retry writes nothing, and
     // finds the database reachable.
@@ -345,8 +355,12 @@ class JournalTest {
     Change second = appended(2, "hans", "m-2");
     record(second);
     expectOutcome(second, Outcome.FAILED);
-    // Other changes are held for when the database is back, which a flush does not wait for.
-    record(new Change.LoggedIn("hans", T0));
+    Change waitedFor = new Change.LoggedIn("yoda", T0);
+    record(waitedFor);
+    expectOutcome(waitedFor, Outcome.FAILED);
+    // Changes nobody waits for are held for when the database is back, which a flush does not
+    // wait for.
+    recordUnanswered(new Change.LoggedIn("hans", T0));
     journal.tell(new Journal.Flush(flushed.ref()));
     flushed.expectMessage(Done.getInstance());
     recorded.expectNoMessage();
@@ -356,7 +370,7 @@ class JournalTest {
   @Test
   void shouldDropChangesBeyondMaxPendingWhileTheDatabaseIsDown() throws Exception {
     startJournal(100, 2);
-    takeTablesAway();
+    databaseGoesDown();
     Change first = appended(1, "hans", "m-1");
     record(first);
     expectError("store write failed", executor::runNext);
@@ -364,47 +378,182 @@ class JournalTest {
     Change kept1 = new Change.LoggedIn("hans", T0);
     Change kept2 = new Change.LoggedIn("yoda", T0);
     Change dropped = new Change.LoggedIn("luke", T0);
-    record(kept1);
-    record(kept2);
+    recordUnanswered(kept1);
+    recordUnanswered(kept2);
 
-    expectError("journal full, change dropped pending=2 change=" + dropped, () -> record(dropped));
+    // The change's kind and user only: a dropped message's text must not reach the log.
+    expectError(
+        "journal full, change dropped pending=2 kind=LoggedIn user=luke",
+        () -> recordUnanswered(dropped));
 
-    expectOutcome(dropped, Outcome.FAILED);
-    bringTablesBack();
+    databaseComesBack();
     manualTime.timePasses(RETRY_DELAY);
     runNext();
-    expectOutcome(kept1, Outcome.APPLIED);
-    expectOutcome(kept2, Outcome.APPLIED);
+    flush();
     assertEquals(Set.of("hans", "yoda"), store.load(T0).lastLogouts().keySet());
   }
 
-  @Disabled(
-      "bug: a change the database refuses for itself (here a message text longer than the"
-          + " body column's 65536 characters, possible when max-frame-bytes is raised above"
-          + " 65536) is taken for an outage: every message in its batch fails, and every message"
-          + " from anyone fails at once until the next retry; resent, it does it again")
+  // ---- changes the database refuses ----
+
   @Test
   void shouldRefuseOnlyAMessageTheDatabaseCannotTakeAndStayAvailable() throws Exception {
     startJournal(100, 100);
     Change first = new Change.LoggedIn("hans", T0);
     Change fine = appended(1, "hans", "m-1");
+    // Longer than the body column's 65536 characters: possible when max-frame-bytes is raised.
     Change tooLong =
         new Change.MessageAppended(
             new StoredMessage("luke", 2, "yoda", "y-1", "x".repeat(65_537), T0));
+    Change after = appended(3, "hans", "m-2");
     record(first);
     record(fine);
     record(tooLong);
+    record(after);
     executor.runNext();
     expectOutcome(first, Outcome.APPLIED);
 
-    executor.runNext();
+    LoggingTestKit.warn("store refused a change, answered refused kind=MessageAppended user=yoda")
+        .expect(
+            testKit.system(),
+            () -> {
+              runNext();
+              return null;
+            });
 
     expectOutcome(fine, Outcome.STORED);
-    expectOutcome(tooLong, Outcome.FAILED);
-    Change next = appended(3, "hans", "m-3");
+    expectOutcome(tooLong, Outcome.REFUSED);
+    expectOutcome(after, Outcome.STORED);
+    // The journal stays available: the next message is written as usual.
+    Change next = appended(4, "hans", "m-3");
     record(next);
     executor.runNext();
     expectOutcome(next, Outcome.STORED);
+    assertEquals(
+        List.of("luke 1 hans m-1", "luke 3 hans m-2", "luke 4 hans m-3"), messagesInDatabase());
+  }
+
+  @Test
+  void shouldRefuseOnlyThePoisonedChangeOfAMixedBatchAndWriteTheRestInOrder() throws Exception {
+    startJournal(100, 100);
+    // The opener is written alone; what is recorded while it is in flight makes the next batch.
+    Change opener = new Change.LoggedIn("luke", T0);
+    record(opener);
+
+    List<Change> batch = new ArrayList<>();
+    for (int seq = 1; seq <= 5; seq++) {
+      batch.add(appended(seq, "hans", "m-" + seq));
+    }
+    Change poison =
+        new Change.MessageAppended(
+            new StoredMessage("luke", 6, "yoda", "y-1", "y".repeat(65_537), T0));
+    batch.add(poison);
+    batch.add(new Change.BlockAdded("luke", "yoda"));
+    for (int seq = 7; seq <= 9; seq++) {
+      batch.add(appended(seq, "hans", "m-" + seq));
+    }
+    // The block is answered to whoever records it, after the messages before it.
+    batch.add(new Change.Acknowledged("luke", 2));
+    batch.forEach(this::record);
+    executor.runNext();
+    expectOutcome(opener, Outcome.APPLIED);
+
+    // One task on the store's thread, however many transactions the isolation takes inside it.
+    executor.runNext();
+    assertEquals(2, executor.submitted());
+
+    for (Change change : batch) {
+      Outcome expected =
+          change == poison
+              ? Outcome.REFUSED
+              : change instanceof Change.MessageAppended ? Outcome.STORED : Outcome.APPLIED;
+      expectOutcome(change, expected);
+    }
+    assertEquals(
+        List.of(
+            "luke 1 hans m-1",
+            "luke 2 hans m-2",
+            "luke 3 hans m-3",
+            "luke 4 hans m-4",
+            "luke 5 hans m-5",
+            "luke 7 hans m-7",
+            "luke 8 hans m-8",
+            "luke 9 hans m-9"),
+        messagesInDatabase());
+    StoreSnapshot snapshot = store.load(T0);
+    assertEquals(Map.of("luke", Set.of("yoda")), snapshot.blocks());
+    assertEquals(2L, snapshot.ackedSeqs().get("luke"));
+    // Never unavailable: a message recorded next is written.
+    Change next = appended(10, "hans", "m-10");
+    record(next);
+    executor.runNext();
+    expectOutcome(next, Outcome.STORED);
+  }
+
+  @Test
+  void shouldGiveTheRecorderTheRowIdOfEachStoredMessage() throws Exception {
+    startJournal(100, 100);
+    Change first = appended(1, "hans", "m-1");
+    Change second = appended(2, "yoda", "y-1");
+    Change duplicate = appended(3, "hans", "m-1");
+    record(first);
+    executor.runNext();
+    long firstId = expectOutcome(first, Outcome.STORED).messageId();
+    record(second);
+    record(duplicate);
+    executor.runNext();
+    executor.runNext();
+    long secondId = expectOutcome(second, Outcome.STORED).messageId();
+    assertEquals(0, expectOutcome(duplicate, Outcome.DUPLICATE).messageId());
+
+    assertTrue(firstId > 0 && secondId > firstId, firstId + " " + secondId);
+    assertEquals(
+        List.of(message("luke", 1, "hans", "m-1"), message("luke", 2, "yoda", "y-1")),
+        store.readMessages("luke", new long[] {secondId, firstId}));
+  }
+
+  // ---- bounds ----
+
+  @Test
+  void shouldRefuseMessagesBeyondMaxPendingBytesAndWarnOncePerEpisode() throws Exception {
+    // "text of m-1" is 11 bytes: one message fits, two do not.
+    startJournal("max-pending-bytes = 20");
+    Change first = appended(1, "hans", "m-1");
+    record(first);
+    // The first is being written (its bytes are held until it is answered).
+    Change second = appended(2, "hans", "m-2");
+    Change third = appended(3, "hans", "m-3");
+    LoggingTestKit.warn(
+            "journal holds too many message bytes, refusing new messages heldBytes=11"
+                + " max-pending-bytes=20")
+        .expect(
+            testKit.system(),
+            () -> {
+              record(second);
+              expectOutcome(second, Outcome.FAILED);
+              record(third);
+              expectOutcome(third, Outcome.FAILED);
+              return null;
+            });
+    // Other changes are not held back by the texts' bound.
+    Change block = new Change.BlockAdded("luke", "yoda");
+    record(block);
+
+    executor.runNext();
+    expectOutcome(first, Outcome.STORED);
+    // The block went on its own as soon as the first was written; the bytes are free again.
+    Change fourth = appended(4, "hans", "m-4");
+    LoggingTestKit.info("journal takes messages again refused=2")
+        .expect(
+            testKit.system(),
+            () -> {
+              record(fourth);
+              return null;
+            });
+    executor.runNext();
+    expectOutcome(block, Outcome.APPLIED);
+    executor.runNext();
+    expectOutcome(fourth, Outcome.STORED);
+    assertEquals(List.of("luke 1 hans m-1", "luke 4 hans m-4"), messagesInDatabase());
   }
 
   // ---- purge ----
@@ -434,45 +583,109 @@ class JournalTest {
     assertEquals(List.of("luke 3 hans m-3"), messagesInDatabase());
   }
 
+  @Test
+  void shouldPurgeInChunksThatLetRecordedChangesThrough() throws Exception {
+    startJournal("purge-chunk = 2");
+    Instant old = T0.minus(RETENTION).minusSeconds(1);
+    List<Change> oldMessages = new ArrayList<>();
+    for (int seq = 1; seq <= 5; seq++) {
+      oldMessages.add(
+          new Change.MessageAppended(
+              new StoredMessage("luke", seq, "hans", "m-" + seq, "old", old)));
+    }
+    oldMessages.add(new Change.Acknowledged("luke", 5));
+    store.apply(oldMessages);
+
+    // The first chunk is due; a message is recorded before it has run.
+    manualTime.timePasses(FIRST_PURGE);
+    Change recent = appended(6, "yoda", "y-1");
+    record(recent);
+    // Chunk 1 (ids 1-2) runs, and asks for chunk 2 through the journal's mailbox...
+    executor.runNext();
+    assertEquals(List.of("luke 3", "luke 4", "luke 5"), seqsInDatabase());
+    // ...behind the batch recorded meanwhile, which is written before the purge goes on.
+    executor.runNext();
+    expectOutcome(recent, Outcome.STORED);
+    executor.runNext();
+    assertEquals(List.of("luke 5", "luke 6"), seqsInDatabase());
+    LoggingTestKit.info("purged acknowledged messages count=4 chunks=3")
+        .expect(
+            testKit.system(),
+            () -> {
+              runNext();
+              return null;
+            });
+
+    // Three chunks and one batch. luke's 5 stays: a message at the recipient's cursor is never
+    // purged (it may be their newest, whose seq their numbering goes on from).
+    assertEquals(4, executor.submitted());
+    assertEquals(0, executor.waiting());
+    assertEquals(List.of("luke 5", "luke 6"), seqsInDatabase());
+  }
+
   // ---- helpers ----
+
+  /** The store's writes, failing as over a lost connection while the database is down. */
+  private List<Store.Result> write(List<Change> changes) throws SQLException {
+    if (databaseDown) {
+      throw new SQLTransientConnectionException("connection lost (test)", "08006");
+    }
+    return store.apply(changes);
+  }
+
+  private void databaseGoesDown() {
+    databaseDown = true;
+  }
+
+  private void databaseComesBack() {
+    databaseDown = false;
+  }
 
   /** Outcomes received and not yet checked: the journal answers a batch in one message. */
   private final java.util.ArrayDeque<Journal.Recorded.Outcome> outcomes =
       new java.util.ArrayDeque<>();
 
-  /** The next outcome the journal reported, whichever reply it came in, is this one. */
-  private void expectOutcome(Change change, Outcome outcome) {
+  /**
+   * The next outcome the journal reported, whichever reply it came in, is this one (with a message
+   * id for a stored message, and none otherwise); returns it.
+   */
+  private Journal.Recorded.Outcome expectOutcome(Change change, Outcome outcome) {
     if (outcomes.isEmpty()) {
       outcomes.addAll(recorded.receiveMessage().outcomes());
     }
-    assertEquals(new Journal.Recorded.Outcome(change, outcome), outcomes.poll());
+    Journal.Recorded.Outcome received = outcomes.poll();
+    assertEquals(change, received.change());
+    assertEquals(outcome, received.outcome(), change.toString());
+    assertEquals(outcome == Outcome.STORED, received.messageId() > 0, received.toString());
+    return received;
   }
 
   private void startJournal(int maxBatch, int maxPendingChanges) {
-    StoreSettings settings = database.settings(maxBatch, RETRY_DELAY, maxPendingChanges, RETENTION);
-    journal = testKit.spawn(Journal.create(store, executor, settings, clock));
+    start(database.settings(maxBatch, RETRY_DELAY, maxPendingChanges, RETENTION));
+  }
+
+  /** A journal with these settings (HOCON), the others as {@link #startJournal(int, int)}'s. */
+  private void startJournal(String overrides) {
+    start(
+        database.settings(
+            "retry-delay = 1s\nmessage-retention = " + RETENTION.toMinutes() + "m\n" + overrides));
   }
 
   private void startPausingJournal(int maxBatch, Duration pause) {
-    StoreSettings base = database.settings(maxBatch, RETRY_DELAY, 100, RETENTION);
-    StoreSettings settings =
-        new StoreSettings(
-            base.url(),
-            base.user(),
-            base.password(),
-            base.dataDir(),
-            base.poolSize(),
-            base.connectTimeout(),
-            base.maxBatch(),
-            pause,
-            base.retryDelay(),
-            base.maxPendingChanges(),
-            base.messageRetention());
-    journal = testKit.spawn(Journal.create(store, executor, settings, clock));
+    startJournal("max-batch = " + maxBatch + "\ncommit-pause = " + pause.toMillis() + "ms");
+  }
+
+  private void start(StoreSettings settings) {
+    journal = testKit.spawn(Journal.create(store, this::write, executor, settings, clock));
   }
 
   private void record(Change change) {
     journal.tell(new Journal.Record(change, recorded.ref()));
+  }
+
+  /** Records a change nobody waits for (as the registry records logins and cursors). */
+  private void recordUnanswered(Change change) {
+    journal.tell(new Journal.Record(change, null));
   }
 
   private void flush() {
@@ -516,25 +729,10 @@ class JournalTest {
     return new Change.MessageAppended(message("luke", seq, sender, id));
   }
 
-  /**
-   * The database stops accepting the journal's writes (as if it had gone away) while the store and
-   * its connections stay as they are: the tables every change touches are renamed.
-   */
-  private void takeTablesAway() throws SQLException {
-    execute("ALTER TABLE messages RENAME TO messages_away");
-    execute("ALTER TABLE accounts RENAME TO accounts_away");
-  }
-
-  private void bringTablesBack() throws SQLException {
-    execute("ALTER TABLE accounts_away RENAME TO accounts");
-    execute("ALTER TABLE messages_away RENAME TO messages");
-  }
-
-  private void execute(String sql) throws SQLException {
-    try (Connection c = store.dataSource().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute(sql);
-    }
+  private List<String> seqsInDatabase() throws SQLException {
+    return messagesInDatabase().stream()
+        .map(row -> row.substring(0, row.indexOf(' ', row.indexOf(' ') + 1)))
+        .toList();
   }
 
   private List<String> messagesInDatabase() throws SQLException {

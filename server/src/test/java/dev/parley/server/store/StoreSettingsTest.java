@@ -29,13 +29,17 @@ class StoreSettingsTest {
             "",
             "",
             Path.of("data"),
+            2,
             4,
+            1000,
             Duration.ofSeconds(5),
             1000,
             Duration.ofMillis(5),
             Duration.ofSeconds(1),
             100_000,
-            Duration.ofDays(7)),
+            64L * 1024 * 1024,
+            Duration.ofDays(7),
+            5000),
         settings);
     assertTrue(settings.embedded());
   }
@@ -47,7 +51,7 @@ class StoreSettingsTest {
     assertTrue(settings.embedded());
     assertEquals(
         "jdbc:h2:file:/var/lib/parley/parley;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE"
-            + ";DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;AUTO_SERVER=TRUE",
+            + ";DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0",
         settings.jdbcUrl());
     assertEquals("embedded H2 in /var/lib/parley", settings.describe());
   }
@@ -76,12 +80,18 @@ class StoreSettingsTest {
   }
 
   @Test
-  void shouldRefuseTooSmallAPoolAndNonPositiveLimits() {
+  void shouldRefuseEmptyPoolsAndNonPositiveLimits() {
     assertEquals(
-        "pool-size must be 2 or more",
-        assertThrows(IllegalArgumentException.class, () -> settings(1, 1000, 1000)).getMessage());
-    assertThrows(IllegalArgumentException.class, () -> settings(2, 0, 1000));
-    assertThrows(IllegalArgumentException.class, () -> settings(2, 1000, 0));
+        "write-pool-size, read-pool-size and read-queue must be positive",
+        assertThrows(IllegalArgumentException.class, () -> settings(0, 4, 1000, 1000, 1))
+            .getMessage());
+    assertThrows(IllegalArgumentException.class, () -> settings(2, 0, 1000, 1000, 1));
+    assertThrows(IllegalArgumentException.class, () -> settings(2, 4, 0, 1000, 1));
+    assertEquals(
+        "max-batch, max-pending-changes, max-pending-bytes and purge-chunk must be positive",
+        assertThrows(IllegalArgumentException.class, () -> settings(2, 4, 1000, 0, 1))
+            .getMessage());
+    assertThrows(IllegalArgumentException.class, () -> settings(2, 4, 1000, 1000, 0));
   }
 
   private static StoreSettings settings(String url, Path dataDir) {
@@ -90,27 +100,36 @@ class StoreSettingsTest {
         "",
         "",
         dataDir,
+        2,
         4,
+        1000,
         Duration.ofSeconds(5),
         1000,
         Duration.ZERO,
         Duration.ofSeconds(1),
         1000,
-        Duration.ofDays(7));
+        1024,
+        Duration.ofDays(7),
+        100);
   }
 
-  private static StoreSettings settings(int poolSize, int maxBatch, int maxPendingChanges) {
+  private static StoreSettings settings(
+      int writePoolSize, int readPoolSize, int readQueue, int maxBatch, int purgeChunk) {
     return new StoreSettings(
         "",
         "",
         "",
         DIR,
-        poolSize,
+        writePoolSize,
+        readPoolSize,
+        readQueue,
         Duration.ofSeconds(5),
         maxBatch,
         Duration.ZERO,
         Duration.ofSeconds(1),
-        maxPendingChanges,
-        Duration.ofDays(7));
+        1000,
+        1024,
+        Duration.ofDays(7),
+        purgeChunk);
   }
 }

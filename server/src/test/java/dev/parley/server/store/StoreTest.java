@@ -2,9 +2,12 @@ package dev.parley.server.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.server.store.Store.Outcome;
 import dev.parley.server.store.StoreSnapshot.Lockout;
 import dev.parley.server.testing.LogCapturingExtension;
@@ -13,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,12 +25,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TimeZone;
+import javax.sql.DataSource;
 import org.h2.util.DateTimeUtils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +57,11 @@ class StoreTest {
 
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
   private static final List<String> USERS = List.of("hans", "yoda", "luke", "vader", "r2d2");
+  private static final List<String> SCHEMA_HISTORY =
+      List.of(
+          "1 V1__initial_schema.sql",
+          "2 V2__client_id_index_by_id_first.sql",
+          "3 V3__pending_sizes_and_account_events.sql");
 
   @Parameter TestDatabase.Kind kind;
 
@@ -75,9 +88,9 @@ class StoreTest {
   @Test
   void shouldCreateTheSchemaOnAnEmptyDatabase() throws SQLException {
     assertEquals(
-        List.of("1 V1__initial_schema.sql", "2 V2__client_id_index_by_id_first.sql"),
-        rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
+        SCHEMA_HISTORY, rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
     assertEquals(List.of(), rows("SELECT * FROM accounts"));
+    assertEquals(List.of(), rows("SELECT * FROM account_events"));
     assertEquals(List.of(), rows("SELECT * FROM blocks"));
     assertEquals(List.of(), rows("SELECT * FROM messages"));
     assertEquals(StoreSnapshot.empty(), store.load(T0));
@@ -91,8 +104,7 @@ class StoreTest {
 
     assertEquals(0, Migrations.migrate(again.dataSource()));
     assertEquals(
-        List.of("1 V1__initial_schema.sql", "2 V2__client_id_index_by_id_first.sql"),
-        rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
+        SCHEMA_HISTORY, rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
     assertEquals(List.of("hans"), again.usernames());
   }
 
@@ -100,13 +112,13 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (3, 'V3__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (4, 'V4__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 3, newer than this server (2): upgrade the server",
+        "the database schema is at version 4, newer than this server (3): upgrade the server",
         error.getMessage());
   }
 
@@ -115,7 +127,8 @@ class StoreTest {
     assertEquals(
         List.of(
             "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
-            "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql"))),
+            "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
+            "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql"))),
         rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
@@ -145,6 +158,84 @@ class StoreTest {
         "the schema history has no checksums: the database was made by a pre-release build"
             + " of Parley; start on an empty database",
         error.getMessage());
+  }
+
+  @Test
+  void shouldUpgradeADatabaseOfTheSecondSchemaAndKeepItsData() throws Exception {
+    Path previousDir = Files.createDirectories(dir.resolve("v2"));
+    String text = "h\u00e9llo \ud83d\ude00";
+    try (TestDatabase previous = TestDatabase.create(kind, previousDir)) {
+      // The database as a server of the previous version left it.
+      try (HikariDataSource raw = rawDataSource(previous.settings())) {
+        assertEquals(2, Migrations.migrate(raw, 2));
+        try (Connection c = raw.getConnection()) {
+          insert(
+              c,
+              "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)",
+              "luke",
+              "hash-of-luke",
+              T0.atOffset(ZoneOffset.UTC));
+          insert(c, "INSERT INTO delivery (username, acked_seq) VALUES (?, ?)", "luke", 1L);
+          String message =
+              "INSERT INTO messages (id, recipient, seq, sender, client_id, body, sent_at)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+          insert(c, message, 1L, "luke", 1L, "yoda", "y-1", "seen", T0.atOffset(ZoneOffset.UTC));
+          insert(c, message, 2L, "luke", 2L, "yoda", "y-2", text, T0.atOffset(ZoneOffset.UTC));
+        }
+      }
+
+      Store upgraded = previous.open();
+
+      assertEquals(
+          SCHEMA_HISTORY,
+          rows(
+              upgraded.dataSource(),
+              "SELECT version, script FROM parley_schema_history ORDER BY version"));
+      StoreSnapshot snapshot = upgraded.load(T0);
+      assertEquals(Set.of("luke"), snapshot.usernames());
+      assertEquals(2L, snapshot.lastSeqs().get("luke"));
+      // Sizes of the old rows are their texts' UTF-8 lengths: 1 + 2 + 3 + 1 + 4 bytes.
+      assertEquals(
+          Map.of(
+              "luke",
+              new StoreSnapshot.PendingMessages(new long[] {2}, new long[] {2}, new int[] {11})),
+          snapshot.pending());
+      assertEquals(
+          List.of(new StoredMessage("luke", 2, "yoda", "y-2", text, T0)),
+          upgraded.readMessages("luke", new long[] {2}));
+      // Row ids go on after the old ones; a resend of an old message is still recognised.
+      List<Store.Result> results =
+          upgraded.apply(
+              List.of(
+                  appended("luke", 3, "yoda", "y-3", "new"),
+                  appended("luke", 4, "yoda", "y-1", "seen")));
+      assertEquals(List.of(Outcome.STORED, Outcome.DUPLICATE), outcomes(results));
+      assertTrue(results.get(0).messageId() > 2, results.toString());
+      assertTrue(upgraded.addAccount("hans", "hash-of-hans", T0));
+      assertEquals(
+          List.of("hans ADDED"),
+          upgraded.accountEventsAfter(0, 10).stream()
+              .map(event -> event.username() + " " + event.kind())
+              .toList());
+    }
+  }
+
+  private static HikariDataSource rawDataSource(StoreSettings settings) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(settings.jdbcUrl());
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(1);
+    return new HikariDataSource(config);
+  }
+
+  private static void insert(Connection c, String sql, Object... parameters) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.length; i++) {
+        s.setObject(i + 1, parameters[i]);
+      }
+      assertEquals(1, s.executeUpdate());
+    }
   }
 
   private static String migrationText(String script) {
@@ -192,7 +283,7 @@ class StoreTest {
     // Messages to luke are gone; a message luke sent stays with its recipient.
     assertEquals(
         Map.of("yoda", List.of(message("yoda", 1, "luke", "m-2", "from luke"))),
-        snapshot.unacknowledged());
+        waiting(store, snapshot));
     assertEquals(List.of("yoda 1 luke"), rows("SELECT recipient, seq, sender FROM messages"));
   }
 
@@ -254,7 +345,7 @@ class StoreTest {
         Map.of("hans", T0.plusSeconds(100), "vader", T0.plusSeconds(30)), snapshot.lastLogouts());
     assertEquals(
         Map.of("luke", List.of(message("luke", 2, "yoda", "m-2", "There is no try"))),
-        snapshot.unacknowledged());
+        waiting(store, snapshot));
     assertEquals(2L, snapshot.lastSeqs().get("luke"));
     assertEquals(1L, snapshot.ackedSeqs().get("luke"));
   }
@@ -275,7 +366,7 @@ class StoreTest {
 
     StoreSnapshot snapshot = store.load(T0);
     assertEquals(Map.of(), snapshot.blocks());
-    assertEquals(Map.of(), snapshot.unacknowledged());
+    assertEquals(Map.of(), snapshot.pending());
     assertEquals(Map.of(), snapshot.lastLogouts());
     assertEquals(0L, snapshot.lastSeqs().get("luke"));
   }
@@ -356,7 +447,7 @@ class StoreTest {
             message("luke", 5, "hans", "m-3", "twice"),
             message("luke", 7, "hans", null, "no id"),
             message("luke", 8, "hans", null, "no id")),
-        store.load(T0).unacknowledged().get("luke"));
+        waiting(store, store.load(T0)).get("luke"));
   }
 
   @Test
@@ -380,7 +471,7 @@ class StoreTest {
             Outcome.STORED),
         outcomes);
     StoreSnapshot snapshot = store.load(T0);
-    assertEquals(List.of(1L, 2L), seqs(snapshot.unacknowledged().get("luke")));
+    assertEquals(List.of(1L, 2L), pendingSeqs(snapshot, "luke"));
     assertEquals(Map.of("luke", Set.of("hans")), snapshot.blocks());
   }
 
@@ -405,7 +496,7 @@ class StoreTest {
     StoreSnapshot snapshot = store.load(T0);
     assertEquals(Map.of("hans", 0L, "luke", 3L), snapshot.lastSeqs());
     assertEquals(Map.of("hans", 0L, "luke", 2L), snapshot.ackedSeqs());
-    assertEquals(List.of(3L), seqs(snapshot.unacknowledged().get("luke")));
+    assertEquals(List.of(3L), pendingSeqs(snapshot, "luke"));
   }
 
   // ---- start-up ----
@@ -429,7 +520,7 @@ class StoreTest {
             List.of(
                 new StoredMessage("luke", 2, "yoda", "y-1", "two", T0.plusSeconds(5)),
                 message("luke", 3, "hans", null, "three"))),
-        snapshot.unacknowledged());
+        waiting(store, snapshot));
     assertEquals(Map.of("hans", 0L, "yoda", 1L, "luke", 3L), snapshot.lastSeqs());
     assertEquals(Map.of("hans", 0L, "yoda", 1L, "luke", 1L), snapshot.ackedSeqs());
   }
@@ -489,18 +580,18 @@ class StoreTest {
         appended(new StoredMessage("yoda", 1, "hans", "m-5", "old, not acknowledged", old)),
         new Change.Acknowledged("luke", 3));
 
-    assertEquals(2, store.purgeAcknowledged(T0.minus(Duration.ofDays(7))));
+    assertEquals(2, store.purgeAcknowledged(T0.minus(Duration.ofDays(7)), 1000));
 
     assertEquals(
         List.of("luke 3", "luke 4", "yoda 1"),
         rows("SELECT recipient, seq FROM messages ORDER BY recipient, seq"));
     StoreSnapshot snapshot = store.load(T0);
-    assertEquals(List.of(4L), seqs(snapshot.unacknowledged().get("luke")));
+    assertEquals(List.of(4L), pendingSeqs(snapshot, "luke"));
     // Numbering goes on after the purged messages.
     assertEquals(4L, snapshot.lastSeqs().get("luke"));
     // A purged message's id is forgotten: sent again, it would be stored again.
     assertEquals(List.of(Outcome.STORED), apply(appended("luke", 5, "hans", "m-1", "again")));
-    assertEquals(0, store.purgeAcknowledged(T0.minus(Duration.ofDays(7))));
+    assertEquals(0, store.purgeAcknowledged(T0.minus(Duration.ofDays(7)), 1000));
   }
 
   @Test
@@ -527,10 +618,313 @@ class StoreTest {
 
       assertEquals(new Lockout(3, second), snapshot.lockouts().get("hans"));
       assertEquals(second, snapshot.lastLogouts().get("hans"));
-      assertEquals(second, snapshot.unacknowledged().get("hans").get(0).sentAt());
+      assertEquals(second, waiting(inNewYork, snapshot).get("hans").get(0).sentAt());
     } finally {
       TimeZone.setDefault(original);
       DateTimeUtils.resetCalendar();
+    }
+  }
+
+  // ---- changes the database refuses ----
+
+  @Test
+  void shouldRefuseAloneATextWithU0000WhereTheDatabaseCannotHoldIt() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    String withNul = "before\u0000after";
+    IsolatingWriter writer = new IsolatingWriter(store::apply);
+
+    IsolatingWriter.Written written =
+        writer.write(
+            List.of(
+                appended("luke", 1, "hans", "m-1", "one"),
+                appended("luke", 2, "yoda", "y-1", withNul),
+                new Change.BlockAdded("luke", "hans"),
+                appended("luke", 3, "hans", "m-2", "three")));
+
+    assertNull(written.outage());
+    // PostgreSQL cannot hold U+0000 in a text (SQLState 22021); H2 can.
+    boolean refused = kind == TestDatabase.Kind.POSTGRESQL;
+    assertEquals(
+        List.of(
+            Outcome.STORED,
+            refused ? Outcome.REFUSED : Outcome.STORED,
+            Outcome.APPLIED,
+            Outcome.STORED),
+        outcomes(written.results()));
+    List<StoredMessage> expected = new ArrayList<>();
+    expected.add(message("luke", 1, "hans", "m-1", "one"));
+    if (!refused) {
+      expected.add(message("luke", 2, "yoda", "y-1", withNul));
+    }
+    expected.add(message("luke", 3, "hans", "m-2", "three"));
+    StoreSnapshot snapshot = store.load(T0);
+    assertEquals(Map.of("luke", expected), waiting(store, snapshot));
+    assertEquals(Map.of("luke", Set.of("hans")), snapshot.blocks());
+  }
+
+  @Test
+  void shouldRefuseAloneATextTooLongForItsColumnBesideADuplicate() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    apply(appended("luke", 1, "hans", "m-1", "first"));
+    IsolatingWriter writer = new IsolatingWriter(store::apply);
+
+    IsolatingWriter.Written written =
+        writer.write(
+            List.of(
+                appended("luke", 2, "hans", "m-1", "first"),
+                appended("luke", 3, "yoda", "y-1", "x".repeat(65_537)),
+                new Change.LoggedIn("yoda", T0),
+                appended("luke", 4, "hans", "m-2", "second")));
+
+    assertNull(written.outage());
+    assertEquals(
+        List.of(Outcome.DUPLICATE, Outcome.REFUSED, Outcome.APPLIED, Outcome.STORED),
+        outcomes(written.results()));
+    assertEquals(List.of(1L, 4L), pendingSeqs(store.load(T0), "luke"));
+  }
+
+  @Test
+  void shouldNotSplitABatchWhenTheDatabaseIsOutOfReach() throws SQLException {
+    addUsers("hans", "luke");
+    List<Change> batch =
+        List.of(appended("luke", 1, "hans", "m-1", "one"), new Change.LoggedIn("hans", T0));
+    List<Integer> attempts = new ArrayList<>();
+    IsolatingWriter writer =
+        new IsolatingWriter(
+            changes -> {
+              attempts.add(changes.size());
+              return store.apply(changes);
+            });
+    store.close();
+
+    IsolatingWriter.Written written = writer.write(batch);
+
+    assertEquals(List.of(), written.results());
+    assertTrue(StoreFailures.isOutage(written.outage()), String.valueOf(written.outage()));
+    assertEquals(List.of(2), attempts);
+  }
+
+  // ---- mailbox pages and the pending index ----
+
+  @Test
+  void shouldReadARecipientsMessagesByIdInSeqOrder() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    List<Store.Result> results =
+        store.apply(
+            List.of(
+                appended("luke", 1, "hans", "m-1", "one"),
+                appended("yoda", 1, "hans", "m-2", "for yoda"),
+                appended("luke", 2, "yoda", "y-1", "two"),
+                appended("luke", 3, "hans", null, "three")));
+    long[] ids = results.stream().mapToLong(Store.Result::messageId).toArray();
+    assertTrue(ids[0] > 0 && ids[1] > ids[0] && ids[2] > ids[1] && ids[3] > ids[2]);
+
+    assertEquals(
+        List.of(
+            message("luke", 1, "hans", "m-1", "one"), message("luke", 3, "hans", null, "three")),
+        store.readMessages("luke", new long[] {ids[3], ids[0]}));
+    // Another user's message, or one that is gone, is not read.
+    assertEquals(List.of(), store.readMessages("luke", new long[] {ids[1], ids[3] + 1000}));
+    assertEquals(List.of(), store.readMessages("luke", new long[0]));
+    assertEquals(
+        List.of(message("yoda", 1, "hans", "m-2", "for yoda")), store.readMessages("yoda", ids));
+  }
+
+  @Test
+  void shouldReadMessagesByThePrimaryKeyWithoutScanningTheTable() throws SQLException {
+    addUsers("hans", "luke");
+    apply(appended("luke", 1, "hans", "m-1", "one"));
+    String plan;
+    try (Connection c = store.dataSource().getConnection()) {
+      if (kind == TestDatabase.Kind.POSTGRESQL) {
+        // On a table this small a scan is cheapest; the question is whether the key can be used.
+        try (Statement s = c.createStatement()) {
+          s.execute("SET enable_seqscan = off");
+        }
+      }
+      try (PreparedStatement s = c.prepareStatement("EXPLAIN " + Store.READ_MESSAGES)) {
+        s.setArray(1, c.createArrayOf("BIGINT", new Long[] {1L, 2L}));
+        s.setString(2, "luke");
+        StringBuilder text = new StringBuilder();
+        try (ResultSet rows = s.executeQuery()) {
+          while (rows.next()) {
+            text.append(rows.getString(1)).append('\n');
+          }
+        }
+        plan = text.toString();
+      }
+    }
+
+    assertTrue(
+        plan.contains(kind == TestDatabase.Kind.POSTGRESQL ? "messages_pkey" : "PRIMARY_KEY"),
+        plan);
+  }
+
+  @Test
+  void shouldIndexEachUsersWaitingMessagesWithIdsAndEncodedSizes() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    List<Store.Result> results =
+        store.apply(
+            List.of(
+                appended("luke", 1, "hans", "m-1", "acknowledged"),
+                appended("luke", 2, "hans", "m-2", "say \"hi\""),
+                appended("yoda", 1, "hans", "m-3", "\ud83d\ude00"),
+                appended("luke", 3, "hans", "m-4", "tab\there"),
+                new Change.Acknowledged("luke", 1)));
+
+    StoreSnapshot snapshot = store.load(T0);
+
+    // Sizes as the wire encodes the texts: 4 + 2 + 2 + 2, one emoji, 3 + 2 + 4.
+    StoreSnapshot.PendingMessages luke =
+        new StoreSnapshot.PendingMessages(
+            new long[] {2, 3},
+            new long[] {results.get(1).messageId(), results.get(3).messageId()},
+            new int[] {10, 9});
+    StoreSnapshot.PendingMessages yoda =
+        new StoreSnapshot.PendingMessages(
+            new long[] {1}, new long[] {results.get(2).messageId()}, new int[] {4});
+    assertEquals(Map.of("luke", luke, "yoda", yoda), snapshot.pending());
+    assertEquals(2, snapshot.pending().get("luke").count());
+    assertEquals(19, snapshot.pending().get("luke").totalBytes());
+    assertEquals(3L, snapshot.pending().get("luke").seq(1));
+  }
+
+  @Test
+  @SuppressWarnings("removal")
+  void shouldStillReadTheTextsForTheDeprecatedAccessorWhenAskedOnly() throws SQLException {
+    addUsers("hans", "luke");
+    apply(appended("luke", 1, "hans", "m-1", "one"));
+    StoreSnapshot snapshot = store.load(T0);
+    apply(appended("luke", 2, "hans", "m-2", "after the load"));
+
+    assertEquals("(texts read on demand)", snapshot.unacknowledged().toString());
+    assertEquals(
+        List.of(
+            message("luke", 1, "hans", "m-1", "one"),
+            message("luke", 2, "hans", "m-2", "after the load")),
+        snapshot.unacknowledged().get("luke"));
+  }
+
+  // ---- account events ----
+
+  @Test
+  void shouldRecordEachAccountChangeAsAnEventInTheSameTransaction() throws SQLException {
+    assertEquals(0, store.lastAccountEventId());
+    assertEquals(List.of(), store.accountEventsAfter(0, 10));
+
+    assertTrue(store.addAccount("hans", "hash-of-hans", T0));
+    assertTrue(store.addAccount("yoda", "hash-of-yoda", T0));
+    assertTrue(store.setPasswordHash("hans", "new-hash"));
+    assertTrue(store.removeAccount("yoda"));
+    // What did not happen leaves no event.
+    assertFalse(store.addAccount("hans", "other", T0));
+    assertFalse(store.setPasswordHash("bob", "hash"));
+    assertFalse(store.removeAccount("bob"));
+
+    List<AccountEvent> events = store.accountEventsAfter(0, 10);
+    assertEquals(
+        List.of("hans ADDED", "yoda ADDED", "hans PASSWORD", "yoda REMOVED"),
+        events.stream().map(event -> event.username() + " " + event.kind()).toList());
+    for (int i = 1; i < events.size(); i++) {
+      assertTrue(events.get(i).id() > events.get(i - 1).id(), events.toString());
+    }
+    assertEquals(events.get(3).id(), store.lastAccountEventId());
+    // A poller goes on from the last id it saw, a page at a time.
+    assertEquals(events.subList(1, 3), store.accountEventsAfter(events.get(0).id(), 2));
+    assertEquals(List.of(), store.accountEventsAfter(events.get(3).id(), 10));
+    assertEquals(
+        List.of("kind added", "kind password"),
+        rows("SELECT 'kind ' || kind FROM account_events WHERE username = 'hans' ORDER BY id"));
+  }
+
+  @Test
+  void shouldForgetAccountEventsOlderThanTheRetentionWhenPurging() throws SQLException {
+    Instant now = Instant.now();
+    assertTrue(store.addAccount("old", "hash", now.minus(Duration.ofDays(10))));
+    assertTrue(store.addAccount("new", "hash", now));
+
+    store.purgeAcknowledged(now.minus(Duration.ofDays(7)), 1000);
+
+    assertEquals(
+        List.of("new"),
+        store.accountEventsAfter(0, 10).stream().map(AccountEvent::username).toList());
+  }
+
+  // ---- the chunked purge ----
+
+  @Test
+  void shouldPurgeChunkByChunkLookingAtMostMaxRowsEach() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    Instant old = T0.minus(Duration.ofDays(10));
+    Instant cutoff = T0.minus(Duration.ofDays(7));
+    apply(
+        appended(new StoredMessage("luke", 1, "hans", "m-1", "a", old)),
+        appended(new StoredMessage("yoda", 1, "hans", "m-2", "not acknowledged", old)),
+        appended(new StoredMessage("luke", 2, "hans", "m-3", "b", old)),
+        appended(new StoredMessage("luke", 3, "hans", "m-4", "c", old)),
+        appended(new StoredMessage("yoda", 2, "hans", "m-5", "not acknowledged", old)),
+        appended(new StoredMessage("luke", 4, "hans", "m-6", "d", old)),
+        appended(new StoredMessage("luke", 5, "hans", "m-7", "newest, acknowledged", old)),
+        new Change.Acknowledged("luke", 5));
+    // A message whose recipient's account is gone (it was removed while the message was written).
+    execute(
+        "INSERT INTO messages (id, recipient, seq, sender, client_id, body, sent_at)"
+            + " VALUES (100, 'bob', 1, 'hans', 'm-8', 'orphan', TIMESTAMP WITH TIME ZONE"
+            + " '2030-04-20 12:00:00+00')");
+
+    Store.PurgeChunk first = store.purgeAcknowledged(cutoff, 0, 3);
+    Store.PurgeChunk second = store.purgeAcknowledged(cutoff, first.lastId(), 3);
+    Store.PurgeChunk third = store.purgeAcknowledged(cutoff, second.lastId(), 3);
+
+    // [luke 1, yoda 1, luke 2], [luke 3, yoda 2, luke 4], [luke 5, bob 1].
+    assertEquals(new Store.PurgeChunk(2, 3, false), first);
+    assertEquals(new Store.PurgeChunk(2, 6, false), second);
+    assertEquals(new Store.PurgeChunk(1, 100, true), third);
+    // luke's newest stays: its seq is where his numbering goes on.
+    assertEquals(
+        List.of("luke 5", "yoda 1", "yoda 2"),
+        rows("SELECT recipient, seq FROM messages ORDER BY recipient, seq"));
+    assertEquals(5L, store.load(T0).lastSeqs().get("luke"));
+  }
+
+  @Test
+  void shouldEndThePurgeAtOnceWhenTheOldestMessageIsRecent() throws SQLException {
+    addUsers("hans", "luke");
+    apply(
+        appended(new StoredMessage("luke", 1, "hans", "m-1", "recent", T0)),
+        new Change.Acknowledged("luke", 1));
+
+    assertEquals(
+        new Store.PurgeChunk(0, 0, true),
+        store.purgeAcknowledged(T0.minus(Duration.ofDays(7)), 0, 1000));
+    assertEquals(0, store.purgeAcknowledged(T0.minus(Duration.ofDays(7)), 1000));
+  }
+
+  // ---- connection pools ----
+
+  @Test
+  void shouldReadWhileEveryWriteConnectionIsTakenAndWriteWhileEveryReadOneIs() throws SQLException {
+    Store small =
+        database.open(
+            database.settings("write-pool-size = 1\nread-pool-size = 1\nconnect-timeout = 250ms"));
+    assertTrue(small.addAccount("hans", "hash-of-hans", T0));
+
+    try (Connection taken = small.dataSource().getConnection()) {
+      assertEquals(Optional.of("hash-of-hans"), small.passwordHash("hans"));
+      assertEquals(List.of("hans"), small.usernames());
+      assertEquals(1, small.accountEventsAfter(0, 10).size());
+      assertEquals(List.of(), small.readMessages("hans", new long[] {1}));
+      // The writes do wait for it, and not getting a connection counts as an outage.
+      SQLException timedOut =
+          assertThrows(
+              SQLException.class, () -> small.apply(List.of(new Change.LoggedIn("hans", T0))));
+      assertTrue(StoreFailures.isOutage(timedOut), StoreFailures.describe(timedOut));
+    }
+    try (Connection taken = small.readDataSource().getConnection()) {
+      assertEquals(
+          List.of(Store.Result.of(Outcome.APPLIED)),
+          small.apply(List.of(new Change.LoggedIn("hans", T0))));
+      assertThrows(SQLException.class, () -> small.passwordHash("hans"));
     }
   }
 
@@ -572,13 +966,13 @@ class StoreTest {
                 message("luke", 3, "hans", "m-3", "nor this")),
             "yoda",
             List.of(message("yoda", 1, "hans", null, "kept for yoda"))),
-        snapshot.unacknowledged());
+        waiting(restarted, snapshot));
     assertEquals(3L, snapshot.lastSeqs().get("luke"));
     assertEquals(1L, snapshot.ackedSeqs().get("luke"));
     // A resend of a message stored before the restart is still recognised.
     assertEquals(
         List.of(Outcome.DUPLICATE),
-        restarted.apply(List.of(appended("luke", 4, "yoda", "m-2", "not shown yet"))));
+        outcomes(restarted.apply(List.of(appended("luke", 4, "yoda", "m-2", "not shown yet")))));
   }
 
   // ---- helpers ----
@@ -590,7 +984,25 @@ class StoreTest {
   }
 
   private List<Outcome> apply(Change... changes) throws SQLException {
-    return store.apply(List.of(changes));
+    return outcomes(store.apply(List.of(changes)));
+  }
+
+  private static List<Outcome> outcomes(List<Store.Result> results) {
+    return results.stream().map(Store.Result::outcome).toList();
+  }
+
+  /** Every user's waiting messages with their texts, read by their ids as the server reads them. */
+  private static Map<String, List<StoredMessage>> waiting(Store from, StoreSnapshot snapshot)
+      throws SQLException {
+    Map<String, List<StoredMessage>> messages = new HashMap<>();
+    for (Map.Entry<String, StoreSnapshot.PendingMessages> user : snapshot.pending().entrySet()) {
+      messages.put(user.getKey(), from.readMessages(user.getKey(), user.getValue().ids()));
+    }
+    return messages;
+  }
+
+  private static List<Long> pendingSeqs(StoreSnapshot snapshot, String user) {
+    return Arrays.stream(snapshot.pending().get(user).seqs()).boxed().toList();
   }
 
   private static StoredMessage message(
@@ -620,7 +1032,11 @@ class StoreTest {
 
   /** Each row of {@code sql}, its columns joined by single spaces. */
   private List<String> rows(String sql) throws SQLException {
-    try (Connection c = store.dataSource().getConnection();
+    return rows(store.dataSource(), sql);
+  }
+
+  private static List<String> rows(DataSource dataSource, String sql) throws SQLException {
+    try (Connection c = dataSource.getConnection();
         PreparedStatement s = c.prepareStatement(sql);
         ResultSet rows = s.executeQuery()) {
       List<String> result = new ArrayList<>();

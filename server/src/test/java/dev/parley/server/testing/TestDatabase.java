@@ -112,24 +112,50 @@ public final class TestDatabase implements AutoCloseable {
   /** The settings with the journal's knobs changed. */
   public StoreSettings settings(
       int maxBatch, Duration retryDelay, int maxPendingChanges, Duration messageRetention) {
-    return new StoreSettings(
-        settings.url(),
-        settings.user(),
-        settings.password(),
-        settings.dataDir(),
-        settings.poolSize(),
-        settings.connectTimeout(),
-        maxBatch,
-        // The journal tests count transactions: no pause between them unless a test asks.
-        Duration.ZERO,
-        retryDelay,
-        maxPendingChanges,
-        messageRetention);
+    return settings(
+        "max-batch = "
+            + maxBatch
+            + "\nretry-delay = "
+            + retryDelay.toMillis()
+            + "ms\nmax-pending-changes = "
+            + maxPendingChanges
+            + "\nmessage-retention = "
+            + messageRetention.toMillis()
+            + "ms");
+  }
+
+  /**
+   * The settings with {@code overrides} (HOCON, keys relative to the store's section) applied. The
+   * journal tests count transactions: there is no pause between them unless {@code overrides} sets
+   * {@code commit-pause}.
+   */
+  public StoreSettings settings(String overrides) {
+    Config config =
+        ConfigFactory.parseString(overrides)
+            .withFallback(ConfigFactory.parseMap(Map.of("commit-pause", "0s")))
+            .atPath(StoreSettings.PATH)
+            .withFallback(ConfigFactory.parseMap(connection(settings)))
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
+    return StoreSettings.fromConfig(config);
+  }
+
+  private static Map<String, String> connection(StoreSettings settings) {
+    return Map.of(
+        StoreSettings.PATH + ".url", settings.url(),
+        StoreSettings.PATH + ".user", settings.user(),
+        StoreSettings.PATH + ".password", settings.password(),
+        StoreSettings.PATH + ".data-dir", settings.dataDir().toString());
   }
 
   /** Opens a store on this database (migrating it); closed with the database at the latest. */
   public Store open() throws SQLException {
-    Store store = Store.open(settings);
+    return open(settings);
+  }
+
+  /** Opens a store on this database with these settings (from {@link #settings(String)}). */
+  public Store open(StoreSettings storeSettings) throws SQLException {
+    Store store = Store.open(storeSettings);
     opened.add(store);
     return store;
   }
