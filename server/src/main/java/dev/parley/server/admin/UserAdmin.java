@@ -1,5 +1,7 @@
 package dev.parley.server.admin;
 
+import dev.parley.protocol.Protocol;
+import dev.parley.protocol.WireText;
 import dev.parley.server.CommandLine;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
@@ -21,6 +23,11 @@ public final class UserAdmin {
 
   /** Exit status when the operation could not be done (no such account, passwords differ). */
   public static final int EXIT_REFUSED = 1;
+
+  static final String INVALID_NAME =
+      "invalid username: 1 to "
+          + Protocol.MAX_NAME_LENGTH
+          + " characters, without whitespace, control characters or unpaired surrogates";
 
   private final Store store;
   private final PasswordHasher hasher;
@@ -46,6 +53,15 @@ public final class UserAdmin {
   /** Performs {@code admin} and returns the exit status. */
   public int run(CommandLine.Admin admin) throws SQLException, IOException {
     String name = admin.username().orElse(null);
+    // An account nobody could log in to or be addressed by: the protocol refuses such names. A
+    // remove still takes one, to clear an account made before names were checked.
+    if ((admin.action() == CommandLine.AdminAction.ADD
+            || admin.action() == CommandLine.AdminAction.PASSWD)
+        && !WireText.isValidName(name)) {
+      // The name itself is not echoed: it may hold control characters.
+      err.println("parley-server: " + INVALID_NAME);
+      return EXIT_REFUSED;
+    }
     switch (admin.action()) {
       case LIST -> {
         store.usernames().forEach(out::println);

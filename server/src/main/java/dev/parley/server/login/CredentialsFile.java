@@ -1,5 +1,7 @@
 package dev.parley.server.login;
 
+import dev.parley.protocol.Protocol;
+import dev.parley.protocol.WireText;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +26,11 @@ public final class CredentialsFile {
   public static final String DEMO_RESOURCE = "/demo-credentials.txt";
 
   private static final String BYTE_ORDER_MARK = "\uFEFF";
+
+  private static final String INVALID_NAME =
+      "invalid username (1 to "
+          + Protocol.MAX_NAME_LENGTH
+          + " characters, without whitespace, control characters or unpaired surrogates)";
 
   /**
    * What reading a credentials file produced: the accounts in file order, and one note per line
@@ -83,6 +90,11 @@ public final class CredentialsFile {
         continue;
       }
       String user = line.substring(0, space);
+      if (!WireText.isValidName(user)) {
+        // Not echoed: it may hold control characters, which have no place in a log line.
+        problems.add(source + ":" + lineNumber + ": " + INVALID_NAME);
+        continue;
+      }
       if (passwords.containsKey(user)) {
         problems.add(source + ":" + lineNumber + ": duplicate username '" + user + "' ignored");
         continue;

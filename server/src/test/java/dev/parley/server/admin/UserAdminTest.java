@@ -127,6 +127,62 @@ class UserAdminTest {
     assertEquals(List.of("hans", "luke"), store.usernames());
   }
 
+  @Test
+  void shouldRefuseANameTheProtocolCannotCarryWithoutAskingForAPassword() throws Exception {
+    String longest = "x".repeat(64);
+    List<String> invalid =
+        List.of(
+            longest + "x",
+            "no\u00a0break",
+            "bell\u0007",
+            "next\u0085line",
+            "half\ud800",
+            "tab\tbed");
+
+    for (String name : invalid) {
+      assertEquals(REFUSED, run(CommandLine.AdminAction.ADD, name), name);
+      assertEquals(REFUSED, run(CommandLine.AdminAction.PASSWD, name), name);
+    }
+
+    assertEquals(
+        ("parley-server: "
+                + "invalid username: 1 to 64 characters, without whitespace, control characters"
+                + " or unpaired surrogates\n")
+            .repeat(invalid.size() * 2),
+        err());
+    assertEquals(List.of(), asked);
+    assertEquals(List.of("hans", "luke"), store.usernames());
+    script.add(Optional.of("long-enough"));
+    assertEquals(0, run(CommandLine.AdminAction.ADD, longest));
+  }
+
+  @Test
+  void shouldStillRemoveAnAccountWhoseNameWasAcceptedBeforeNamesWereChecked() throws Exception {
+    store.addAccount("old\u00a0name", hasher.hash("x"), T0);
+
+    assertEquals(0, run(CommandLine.AdminAction.REMOVE, "old\u00a0name"));
+
+    assertEquals(List.of("hans", "luke"), store.usernames());
+  }
+
+  @Test
+  void shouldLeaveAnAccountEventForTheRunningServerAfterEachChange() throws Exception {
+    long before = store.lastAccountEventId();
+    script.add(Optional.of("rebel-scum"));
+    script.add(Optional.of("millennium-falcon"));
+
+    assertEquals(0, run(CommandLine.AdminAction.ADD, "leia"));
+    assertEquals(0, run(CommandLine.AdminAction.PASSWD, "hans"));
+    assertEquals(0, run(CommandLine.AdminAction.REMOVE, "luke"));
+    assertEquals(REFUSED, run(CommandLine.AdminAction.REMOVE, "luke"));
+
+    assertEquals(
+        List.of("leia ADDED", "hans PASSWORD", "luke REMOVED"),
+        store.accountEventsAfter(before, 10).stream()
+            .map(event -> event.username() + " " + event.kind())
+            .toList());
+  }
+
   // ---- passwd ----
 
   @Test
@@ -179,7 +235,7 @@ class UserAdminTest {
     StoreSnapshot snapshot = store.load(T0);
     assertEquals(Set.of("hans"), snapshot.usernames());
     assertEquals(Map.of(), snapshot.blocks());
-    assertEquals(Map.of(), snapshot.unacknowledged());
+    assertEquals(Map.of(), snapshot.pending());
   }
 
   @Test

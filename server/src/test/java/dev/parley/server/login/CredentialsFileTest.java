@@ -72,6 +72,35 @@ class CredentialsFileTest {
   }
 
   @Test
+  void shouldSkipALineWhoseUsernameTheProtocolCannotCarry() throws IOException {
+    Path file =
+        write(
+            String.join(
+                "\n",
+                "x".repeat(64) + " longest",
+                "x".repeat(65) + " too-long",
+                "no\u00a0break pass",
+                "bell\u0007 pass",
+                // (An unpaired surrogate cannot be written in UTF-8: a file cannot hold one.)
+                "next\u0085line pass",
+                "yoda wise@!man"));
+
+    CredentialsFile.Loaded loaded = CredentialsFile.read(file);
+
+    String problem =
+        ": invalid username (1 to 64 characters, without whitespace, control characters or"
+            + " unpaired surrogates)";
+    assertEquals(
+        List.of(
+            file + ":2" + problem,
+            file + ":3" + problem,
+            file + ":4" + problem,
+            file + ":5" + problem),
+        loaded.problems());
+    assertEquals(Map.of("x".repeat(64), "longest", "yoda", "wise@!man"), loaded.passwords());
+  }
+
+  @Test
   void shouldKeepTheFirstOfDuplicateUsernamesAndReportTheOthers() throws IOException {
     Path file = write("hans falcon*solo\nyoda wise@!man\nhans other\n");
 
