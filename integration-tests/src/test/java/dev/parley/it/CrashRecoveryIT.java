@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The delivery guarantee under the worst a server can suffer: the packaged server runs as its own
  * process, real clients exchange hundreds of messages through it, and in the middle of the traffic
- * the server is killed with SIGKILL and started again on the same data directory. The clients
+ * the server is killed with SIGKILL, several times, and started again on the same data directory
+ * each time (the kill points are random, from a logged seed). The clients
  * reconnect by themselves and send again what the server had not acknowledged; in the end every
  * recipient must have shown every message exactly once, and each sender's messages in the order
  * they were sent.
@@ -36,7 +38,9 @@ class CrashRecoveryIT {
   private static final int MESSAGES_PER_USER = 150;
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern RECEIVED = Pattern.compile("^(\\w+): m-(\\w+)-(\\d+)$");
-  private static final Duration DELIVERY = Duration.ofSeconds(90);
+  private static final Duration DELIVERY = Duration.ofSeconds(120);
+  /** Kill points per run, each at its own random place in the traffic. */
+  private static final int KILLS = 3;
 
   @TempDir Path directory;
 
@@ -55,7 +59,7 @@ class CrashRecoveryIT {
         directory.resolve("credentials.txt"),
         String.join("\n", USERS.stream().map(user -> user + " " + PASSWORD).toList()) + "\n");
     int port = freePort();
-    Program server = startServer(port);
+    startServer(port);
 
     Map<String, HeadlessClient> byUser = new HashMap<>();
     for (String user : USERS) {
@@ -85,19 +89,31 @@ class CrashRecoveryIT {
       byUser.get(sender).type(lines.toArray(String[]::new));
     }
 
-    // Kill the server while the messages are flowing (at a random point after the first has been
-    // shown, and before the last), and bring it back on the same data.
+    // Kill the server several times while the messages are flowing (at random points between the
+    // first message shown and the last), each time bringing it back on the same data. The seed is
+    // logged so that a failing run can be repeated: -Dcrash.seed=N.
+    long seed = Long.getLong("crash.seed", System.nanoTime());
+    System.out.println("CrashRecoveryIT seed=" + seed + " (repeat with -Dcrash.seed=" + seed + ")");
+    Random random = new Random(seed);
     int total = USERS.size() * MESSAGES_PER_USER;
-    int killAfter = 1 + new Random().nextInt(total / 2);
-    long deadline = System.nanoTime() + DELIVERY.toNanos();
-    while (shownSoFar(byUser.values()) < killAfter && System.nanoTime() < deadline) {
-      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    int[] killPoints = new int[KILLS];
+    for (int i = 0; i < KILLS; i++) {
+      killPoints[i] = 1 + random.nextInt(total * 3 / 4);
     }
-    server.kill();
-    int shownAtKill = shownSoFar(byUser.values());
-    assertTrue(
-        shownAtKill < total, "the server should die mid-traffic; all was shown already");
-    servers.add(startServer(port));
+    Arrays.sort(killPoints);
+    long deadline = System.nanoTime() + DELIVERY.toNanos();
+    for (int killAfter : killPoints) {
+      while (shownSoFar(byUser.values()) < killAfter && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
+      servers.get(servers.size() - 1).kill();
+      int shownAtKill = shownSoFar(byUser.values());
+      System.out.println("CrashRecoveryIT killed the server after " + shownAtKill + " of " + total);
+      assertTrue(
+          shownAtKill < total,
+          "seed " + seed + ": the server should die mid-traffic; all was shown already");
+      startServer(port);
+    }
 
     for (String recipient : USERS) {
       Map<String, List<Integer>> shown =

@@ -6,16 +6,19 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.SupervisorStrategy;
-import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
+import dev.parley.server.admin.AccountWatcher;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.login.Credentials;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.session.Session;
+import dev.parley.server.store.AccountEvent;
+import dev.parley.server.store.BoundedExecutor;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreCalls;
@@ -24,6 +27,8 @@ import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.tcp.Listener;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -31,111 +36,219 @@ import java.util.function.Supplier;
 
 /**
  * The root of the server's actors: spawns the {@link Journal} (the only writer of the store), the
- * {@link Broadcaster}, {@link UserRegistry} and {@link LoginGuard}, starting from the stored state,
- * then the {@link Listener} that binds the port and creates a session per connection. It stops (and
- * so stops the node) if the listener stops, which happens when the port cannot be bound. On
- * shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the listener first says goodbye to every
- * session, then the journal writes what it still holds.
+ * {@link Broadcaster}, {@link UserRegistry}, {@link LoginGuard} and {@link AccountWatcher},
+ * starting from the stored state, then the {@link Listener} that binds the port and creates a
+ * session per connection. On shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the listener
+ * first says goodbye to every session, then the journal writes what it still holds.
+ *
+ * <p>It watches every one of those actors. The node cannot do its job without any of them (a
+ * registry that stopped leaves every session answering nothing), so if one stops, for whatever
+ * reason, the node goes down cleanly: an error in the log, sessions told goodbye, and the process
+ * exits with {@link #EXIT_CORE_ACTOR_STOPPED} rather than running on half alive. Failures while
+ * handling one message do not stop them: the stateful ones resume (their state is ahead of the
+ * store; their handlers check before they change anything), and the node carries on.
  */
 public final class Guardian {
+
+  /** Exit status when a core actor stopped and took the node down (EX_SOFTWARE). */
+  public static final int EXIT_CORE_ACTOR_STOPPED = 70;
+
+  /** The reason given to the coordinated shutdown when a core actor stopped. */
+  public static final CoordinatedShutdown.Reason CORE_ACTOR_STOPPED = new CoreActorStopped();
+
+  private static final class CoreActorStopped implements CoordinatedShutdown.Reason {
+    @Override
+    public String toString() {
+      return "CoreActorStopped";
+    }
+  }
 
   private Guardian() {}
 
   /** What the node starts from and keeps its state in. */
   public record Storage(Store store, StoreSettings settings, StoreSnapshot snapshot) {}
 
+  private record CoreActorTerminated(String name) {}
+
   public static Behavior<Void> create(
       ServerSettings settings,
       Storage storage,
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
-    return Behaviors.setup(
-        context -> {
-          Executor storeExecutor = executor(context, ServerSettings.STORE_DISPATCHER);
-          Executor passwordExecutor = executor(context, ServerSettings.PASSWORD_DISPATCHER);
-          Store store = storage.store();
+    return Behaviors.<CoreActorTerminated>setup(
+            context -> {
+              Store store = storage.store();
+              StoreSettings storeSettings = storage.settings();
+              Executor writes = dispatcher(context, ServerSettings.STORE_DISPATCHER);
+              // Bounded, unlike a dispatcher's queue: a login flood is refused, not queued.
+              BoundedExecutor reads = BoundedExecutor.forReads(storeSettings);
+              BoundedExecutor hashing =
+                  new BoundedExecutor(
+                      "parley-password-hashing",
+                      settings.passwords().threads(),
+                      settings.passwords().queue());
+              context
+                  .getSystem()
+                  .getWhenTerminated()
+                  .thenRun(
+                      () -> {
+                        reads.shutdown();
+                        hashing.shutdown();
+                      });
 
-          ActorRef<Journal.Command> journal =
-              context.spawn(
-                  resumeOnFailure(Journal.create(store, storeExecutor, storage.settings(), clock)),
-                  "journal");
-          ActorRef<Broadcaster.Command> broadcaster =
-              context.spawn(resumeOnFailure(Broadcaster.create()), "broadcaster");
-          ActorRef<UserRegistry.Command> registry =
-              context.spawn(
-                  resumeOnFailure(
-                      UserRegistry.create(
-                          storage.snapshot(),
-                          broadcaster,
-                          journal,
-                          directory(store, storeExecutor),
-                          new UserRegistry.Settings(
-                              settings.mailboxCapacity(), settings.directoryRefresh()),
-                          clock)),
-                  "user-registry");
-          ActorRef<LoginGuard.Command> loginGuard =
-              context.spawn(
-                  resumeOnFailure(
-                      LoginGuard.create(
-                          new Credentials(
-                              store,
-                              storeExecutor,
-                              new PasswordHasher(settings.passwordHashIterations()),
-                              passwordExecutor),
-                          registry,
-                          journal,
-                          new LoginGuard.Settings(
-                              settings.maxLoginFailures(),
-                              settings.blockDuration(),
-                              settings.askTimeout()),
-                          storage.snapshot().lockouts(),
-                          clock)),
-                  "login-guard");
-          ActorRef<Listener.Command> listener =
-              context.spawn(
-                  Listener.create(
-                      settings, new Session.Services(registry, loginGuard, broadcaster), bound),
-                  "listener");
-          context.watch(listener);
+              ActorRef<Journal.Command> journal =
+                  context.spawn(
+                      resumeOnFailure(Journal.create(store, writes, storeSettings, clock)),
+                      "journal");
+              ActorRef<Broadcaster.Command> broadcaster =
+                  context.spawn(
+                      resumeOnFailure(Broadcaster.create(settings.presenceBatch())),
+                      "broadcaster");
+              ActorRef<UserRegistry.Command> registry =
+                  context.spawn(
+                      resumeOnFailure(
+                          UserRegistry.create(
+                              storage.snapshot(),
+                              broadcaster,
+                              journal,
+                              directory(store, reads),
+                              (recipient, ids) ->
+                                  StoreCalls.supply(() -> store.readMessages(recipient, ids), reads),
+                              new UserRegistry.Settings(
+                                  settings.mailbox(),
+                                  LIST_LIMIT,
+                                  settings.maxTextBytes(),
+                                  settings.directoryRefresh(),
+                                  storeSettings.retryDelay()),
+                              clock)),
+                      "user-registry");
+              ActorRef<LoginGuard.Command> loginGuard =
+                  context.spawn(
+                      resumeOnFailure(
+                          LoginGuard.create(
+                              new Credentials(
+                                  store, reads, new PasswordHasher(settings.passwordHashIterations()), hashing),
+                              registry,
+                              journal,
+                              new LoginGuard.Settings(
+                                  settings.maxLoginFailures(),
+                                  settings.blockDuration(),
+                                  settings.askTimeout(),
+                                  loginAttempts(settings.limits())),
+                              storage.snapshot().lockouts(),
+                              clock)),
+                      "login-guard");
+              ActorRef<AccountWatcher.Command> watcher =
+                  context.spawn(
+                      resumeOnFailure(
+                          AccountWatcher.create(
+                              accountEvents(store, reads),
+                              registry,
+                              loginGuard,
+                              settings.accountPollInterval())),
+                      "account-watcher");
+              ActorRef<Listener.Command> listener =
+                  context.spawn(
+                      Listener.create(
+                          settings,
+                          new Session.Services(registry, loginGuard, broadcaster),
+                          clock,
+                          bound),
+                      "listener");
+              watch(context, journal, "journal");
+              watch(context, broadcaster, "broadcaster");
+              watch(context, registry, "user-registry");
+              watch(context, loginGuard, "login-guard");
+              watch(context, watcher, "account-watcher");
+              watch(context, listener, "listener");
 
-          CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
-          shutdown.addTask(
-              CoordinatedShutdown.PhaseServiceRequestsDone(),
-              "say-goodbye-to-sessions",
-              () ->
-                  AskPattern.ask(
-                          listener,
-                          Listener.Drain::new,
-                          // Sessions may take up to close-timeout to flush their goodbye.
-                          settings.closeTimeout().multipliedBy(2),
-                          context.getSystem().scheduler())
-                      // A listener that is already gone has no sessions left to close.
-                      .exceptionally(failure -> Done.getInstance()));
-          shutdown.addTask(
-              CoordinatedShutdown.PhaseServiceStop(),
-              "write-the-journal",
-              () ->
-                  AskPattern.ask(
-                          journal,
-                          Journal.Flush::new,
-                          settings.closeTimeout().multipliedBy(2),
-                          context.getSystem().scheduler())
-                      .exceptionally(failure -> Done.getInstance()));
+              CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
+              shutdown.addTask(
+                  CoordinatedShutdown.PhaseServiceRequestsDone(),
+                  "say-goodbye-to-sessions",
+                  () ->
+                      AskPattern.ask(
+                              listener,
+                              Listener.Drain::new,
+                              // Sessions may take up to close-timeout to flush their goodbye.
+                              settings.closeTimeout().multipliedBy(2),
+                              context.getSystem().scheduler())
+                          // A listener that is already gone has no sessions left to close.
+                          .exceptionally(failure -> Done.getInstance()));
+              shutdown.addTask(
+                  CoordinatedShutdown.PhaseServiceStop(),
+                  "write-the-journal",
+                  () ->
+                      AskPattern.ask(
+                              journal,
+                              Journal.Flush::new,
+                              settings.closeTimeout().multipliedBy(2),
+                              context.getSystem().scheduler())
+                          .exceptionally(failure -> Done.getInstance()));
 
-          return Behaviors.receive(Void.class)
-              .onSignal(Terminated.class, terminated -> Behaviors.stopped())
-              .build();
-        });
+              return Behaviors.receive(CoreActorTerminated.class)
+                  .onMessage(
+                      CoreActorTerminated.class,
+                      terminated -> onCoreActorTerminated(context, terminated, bound))
+                  .build();
+            })
+        .unsafeCast();
   }
 
-  private static Executor executor(ActorContext<Void> context, String dispatcher) {
+  /** Most names in a whoelse or whoelsesince reply (their bytes are capped too, to fit a frame). */
+  private static final int LIST_LIMIT = 1000;
+
+  private static Behavior<CoreActorTerminated> onCoreActorTerminated(
+      ActorContext<CoreActorTerminated> context,
+      CoreActorTerminated terminated,
+      CompletableFuture<InetSocketAddress> bound) {
+    if (bound.isCompletedExceptionally()) {
+      // The port could not be bound: the listener said why, and the node stops without serving.
+      return Behaviors.stopped();
+    }
+    context
+        .getLog()
+        .error(
+            "core actor stopped, taking the node down actor={} exit-status={}",
+            terminated.name(),
+            EXIT_CORE_ACTOR_STOPPED);
+    CoordinatedShutdown.get(context.getSystem()).runAll(CORE_ACTOR_STOPPED);
+    return Behaviors.same();
+  }
+
+  private static void watch(
+      ActorContext<CoreActorTerminated> context, ActorRef<?> actor, String name) {
+    context.watchWith(actor, new CoreActorTerminated(name));
+  }
+
+  private static Executor dispatcher(ActorContext<?> context, String dispatcher) {
     return context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(dispatcher));
   }
 
-  /** Every username, read on the store's dispatcher. */
-  private static Supplier<CompletionStage<? extends java.util.Collection<String>>> directory(
+  private static AddressBuckets loginAttempts(ServerSettings.Limits limits) {
+    return limits.enabled()
+        ? new AddressBuckets(limits.loginAttempts(), limits.exempt(), limits.maxTrackedAddresses())
+        : null;
+  }
+
+  /** Every username, read on the store's read pool. */
+  private static Supplier<CompletionStage<? extends Collection<String>>> directory(
       Store store, Executor executor) {
     return () -> StoreCalls.supply(store::usernames, executor);
+  }
+
+  private static AccountWatcher.Events accountEvents(Store store, Executor executor) {
+    return new AccountWatcher.Events() {
+      @Override
+      public CompletionStage<Long> lastId() {
+        return StoreCalls.supply(store::lastAccountEventId, executor);
+      }
+
+      @Override
+      public CompletionStage<List<AccountEvent>> after(long afterId, int limit) {
+        return StoreCalls.supply(() -> store.accountEventsAfter(afterId, limit), executor);
+      }
+    };
   }
 
   /**

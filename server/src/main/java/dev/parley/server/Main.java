@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * Starts a Parley server node, or runs an account command: reads the command line and
  * configuration, opens the store (migrating its schema), imports a credentials file, reads the
  * stored state, and creates the actor system. Exit status: 0 after a clean stop, 1 when the server
- * cannot start (or an account command is refused), 2 on a bad command line.
+ * cannot start (or an account command is refused), 2 on a bad command line, 70 when a core actor
+ * stopped and took the node down.
  */
 public final class Main {
 
@@ -96,7 +97,9 @@ public final class Main {
       log.info(
           "state loaded accounts={} undelivered={}",
           snapshot.usernames().size(),
-          snapshot.unacknowledged().values().stream().mapToInt(java.util.List::size).sum());
+          snapshot.pending().values().stream()
+              .mapToInt(StoreSnapshot.PendingMessages::count)
+              .sum());
     } catch (IOException | SQLException | RuntimeException e) {
       System.err.println("parley-server: " + e.getMessage());
       return EXIT_CANNOT_START;
@@ -136,7 +139,9 @@ public final class Main {
       return EXIT_CANNOT_START;
     }
     server.terminated().toCompletableFuture().join();
-    return 0;
+    boolean coreActorStopped =
+        shutdown.getShutdownReason().filter(Guardian.CORE_ACTOR_STOPPED::equals).isPresent();
+    return coreActorStopped ? Guardian.EXIT_CORE_ACTOR_STOPPED : 0;
   }
 
   /**

@@ -1,8 +1,12 @@
 package dev.parley.server;
 
 import com.typesafe.config.Config;
+import dev.parley.protocol.Protocol;
+import dev.parley.server.limits.AddressRange;
+import dev.parley.server.limits.Rate;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The server's configuration, read once from the {@code parley.server} section (see {@code
@@ -18,44 +22,135 @@ public record ServerSettings(
     Duration loginTimeout,
     Path credentialsFile,
     int maxFrameBytes,
+    int maxTextBytes,
     long outboundBufferBytes,
     int messageWindow,
     int maxBadFrames,
     int maxConnections,
-    int mailboxCapacity,
-    int passwordHashIterations,
+    Mailbox mailbox,
+    Limits limits,
+    Passwords passwords,
+    Duration presenceBatch,
     Duration directoryRefresh,
+    Duration accountPollInterval,
     Duration askTimeout,
+    Duration requestTimeout,
     Duration closeTimeout) {
 
   /** The configuration path of the server's settings. */
   public static final String PATH = "parley.server";
 
-  /** Dispatcher of the blocking database calls. */
+  /** Dispatcher of the blocking database writes. */
   public static final String STORE_DISPATCHER = PATH + ".store-dispatcher";
 
-  /** Dispatcher of password hashing. */
-  public static final String PASSWORD_DISPATCHER = PATH + ".password-dispatcher";
+  /**
+   * What is kept for each user and how fast it is handed to their client.
+   *
+   * @param capacity messages not yet acknowledged that a user may have
+   * @param bytes their encoded text, in bytes
+   * @param window messages sent to the client ahead of its acknowledgements
+   * @param windowBytes their encoded text, in bytes
+   * @param pageSize messages read from the store at once when the window reopens
+   */
+  public record Mailbox(int capacity, long bytes, int window, long windowBytes, int pageSize) {
+    public Mailbox {
+      requirePositive(capacity, "mailbox-capacity");
+      requirePositive(bytes, "mailbox-bytes");
+      requirePositive(window, "delivery-window");
+      requirePositive(windowBytes, "delivery-window-bytes");
+      requirePositive(pageSize, "mailbox-page");
+    }
+  }
+
+  /**
+   * Limits that keep one client from taking the service away from others. With {@code enabled} off
+   * (the benchmark's setting) none of them applies.
+   *
+   * @param exempt addresses the per-address limits never apply to
+   * @param maxTrackedAddresses addresses whose recent activity is remembered at most
+   * @param connections new connections per address
+   * @param maxConnectionsPerAddress connections open at once from one address
+   * @param loginAttempts username and password frames per address
+   * @param commands frames per connection
+   * @param disconnectAfter refused frames in a row after which the connection is closed
+   */
+  public record Limits(
+      boolean enabled,
+      List<AddressRange> exempt,
+      int maxTrackedAddresses,
+      Rate connections,
+      int maxConnectionsPerAddress,
+      Rate loginAttempts,
+      Rate commands,
+      int disconnectAfter) {
+    public Limits {
+      exempt = List.copyOf(exempt);
+      requirePositive(maxTrackedAddresses, "limits.max-tracked-addresses");
+      requirePositive(maxConnectionsPerAddress, "limits.max-connections-per-address");
+      requirePositive(disconnectAfter, "limits.disconnect-after");
+    }
+
+    static Limits fromConfig(Config c) {
+      return new Limits(
+          c.getBoolean("enabled"),
+          c.getStringList("exempt").stream().map(AddressRange::parse).toList(),
+          c.getInt("max-tracked-addresses"),
+          Rate.fromConfig(c.getConfig("connections")),
+          c.getInt("max-connections-per-address"),
+          Rate.fromConfig(c.getConfig("login-attempts")),
+          Rate.fromConfig(c.getConfig("commands")),
+          c.getInt("disconnect-after"));
+    }
+  }
+
+  /**
+   * How passwords are hashed and how much hashing may wait.
+   *
+   * @param iterations PBKDF2 iterations of new hashes
+   * @param threads threads that hash
+   * @param queue hashes that may wait for a thread; beyond, a login is told the server is busy
+   */
+  public record Passwords(int iterations, int threads, int queue) {
+    public Passwords {
+      requirePositive(iterations, "password-hash-iterations");
+      requirePositive(threads, "password-threads");
+      requirePositive(queue, "password-queue");
+    }
+  }
 
   public ServerSettings {
     requirePositive(maxLoginFailures, "max-login-failures");
     requirePositive(maxFrameBytes, "max-frame-bytes");
-    if (outboundBufferBytes < 2L * maxFrameBytes) {
-      throw new IllegalArgumentException("outbound-buffer-bytes must hold at least two frames");
-    }
+    requirePositive(maxTextBytes, "max-text-bytes");
     requirePositive(messageWindow, "message-window");
     requirePositive(maxBadFrames, "max-bad-frames");
     requirePositive(maxConnections, "max-connections");
-    requirePositive(mailboxCapacity, "mailbox-capacity");
-    requirePositive(passwordHashIterations, "password-hash-iterations");
     requirePositive(directoryRefresh, "directory-refresh");
+    requirePositive(accountPollInterval, "account-poll-interval");
     requirePositive(blockDuration, "block-duration");
     requirePositive(idleTimeout, "idle-timeout");
     requirePositive(loginTimeout, "login-timeout");
     requirePositive(askTimeout, "ask-timeout");
+    requirePositive(requestTimeout, "request-timeout");
     requirePositive(closeTimeout, "close-timeout");
+    requirePositive(presenceBatch, "presence-batch");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
+    }
+    // A text the server accepts must fit in every frame that carries it, on every client.
+    if (maxTextBytes > Protocol.MAX_TEXT_BYTES
+        || maxTextBytes > maxFrameBytes - Protocol.ENVELOPE_RESERVE_BYTES) {
+      throw new IllegalArgumentException(
+          "max-text-bytes must be at most "
+              + Protocol.MAX_TEXT_BYTES
+              + " and leave "
+              + Protocol.ENVELOPE_RESERVE_BYTES
+              + " bytes of max-frame-bytes for the rest of a frame, not "
+              + maxTextBytes);
+    }
+    if (outboundBufferBytes < mailbox.windowBytes() + 2L * maxFrameBytes) {
+      throw new IllegalArgumentException(
+          "outbound-buffer-bytes must hold delivery-window-bytes and two frames more");
     }
   }
 
@@ -72,18 +167,36 @@ public record ServerSettings(
         c.getDuration("login-timeout"),
         Path.of(c.getString("credentials-file")),
         c.getInt("max-frame-bytes"),
+        c.getBytes("max-text-bytes").intValue(),
         c.getBytes("outbound-buffer-bytes"),
         c.getInt("message-window"),
         c.getInt("max-bad-frames"),
         c.getInt("max-connections"),
-        c.getInt("mailbox-capacity"),
-        c.getInt("password-hash-iterations"),
+        new Mailbox(
+            c.getInt("mailbox-capacity"),
+            c.getBytes("mailbox-bytes"),
+            c.getInt("delivery-window"),
+            c.getBytes("delivery-window-bytes"),
+            c.getInt("mailbox-page")),
+        Limits.fromConfig(c.getConfig("limits")),
+        new Passwords(
+            c.getInt("password-hash-iterations"),
+            c.getInt("password-threads"),
+            c.getInt("password-queue")),
+        c.getDuration("presence-batch"),
         c.getDuration("directory-refresh"),
+        c.getDuration("account-poll-interval"),
         c.getDuration("ask-timeout"),
+        c.getDuration("request-timeout"),
         c.getDuration("close-timeout"));
   }
 
-  private static void requirePositive(int value, String key) {
+  /** The hash iterations of new passwords (a shortcut, as most callers want only this). */
+  public int passwordHashIterations() {
+    return passwords.iterations();
+  }
+
+  private static void requirePositive(long value, String key) {
     if (value <= 0) {
       throw new IllegalArgumentException(key + " must be positive, not " + value);
     }

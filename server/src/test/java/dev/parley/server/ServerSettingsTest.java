@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
+import dev.parley.server.limits.AddressRange;
+import dev.parley.server.limits.Rate;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ServerSettingsTest {
@@ -25,14 +28,27 @@ class ServerSettingsTest {
             Duration.ofSeconds(120),
             Path.of("credentials.txt"),
             65_536,
+            60 * 1024,
             4L * 1024 * 1024,
             32,
             10,
             50_000,
-            10_000,
-            600_000,
+            new ServerSettings.Mailbox(10_000, 16L * 1024 * 1024, 500, 1024 * 1024, 100),
+            new ServerSettings.Limits(
+                true,
+                List.of(AddressRange.parse("127.0.0.0/8"), AddressRange.parse("::1")),
+                100_000,
+                new Rate(5, 30),
+                64,
+                new Rate(2, 20),
+                new Rate(20, 100),
+                200),
+            new ServerSettings.Passwords(600_000, 2, 256),
+            Duration.ofMillis(100),
             Duration.ofSeconds(10),
+            Duration.ofSeconds(1),
             Duration.ofSeconds(5),
+            Duration.ofSeconds(30),
             Duration.ofSeconds(5)),
         settings);
   }
@@ -48,6 +64,34 @@ class ServerSettingsTest {
         "password-hash-iterations = 0", "password-hash-iterations must be positive, not 0");
     assertInvalid(
         "directory-refresh = 0s", "directory-refresh must be a positive duration, not PT0S");
+  }
+
+  @Test
+  void shouldRefuseATextLimitThatWouldNotFitAFrame() {
+    assertInvalid(
+        "max-text-bytes = 61441",
+        "max-text-bytes must be at most 61440 and leave 4096 bytes of max-frame-bytes for the rest"
+            + " of a frame, not 61441");
+    assertEquals(
+        4096,
+        ServerSettings.fromConfig(
+                ConfigFactory.parseString(
+                        "parley.server { max-frame-bytes = 8192, max-text-bytes = 4096 }")
+                    .withFallback(ConfigFactory.defaultReference()))
+            .maxTextBytes());
+  }
+
+  @Test
+  void shouldRefuseAnOutboundBufferSmallerThanTheDeliveryWindow() {
+    assertInvalid(
+        "outbound-buffer-bytes = 1 MiB",
+        "outbound-buffer-bytes must hold delivery-window-bytes and two frames more");
+  }
+
+  @Test
+  void shouldRefuseAnExemptAddressThatIsNotAnAddress() {
+    assertInvalid(
+        "limits.exempt = [\"localhost\"]", "not an IP address or CIDR range: 'localhost'");
   }
 
   @Test

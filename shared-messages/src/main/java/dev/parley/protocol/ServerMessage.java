@@ -145,18 +145,38 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** Reply to whoelse: the other users online now, in login order. */
-  record OnlineUsers(List<String> users) implements ServerMessage {
+  /**
+   * Reply to whoelse: the other users online now, in login order. The list is capped (so that it
+   * fits a frame); {@code omitted}, present only then, says how many more there are.
+   */
+  record OnlineUsers(List<String> users, Integer omitted) implements ServerMessage {
     public OnlineUsers {
       users = List.copyOf(present(users, "users"));
+      if (omitted != null) {
+        positive(omitted, "omitted");
+      }
+    }
+
+    public OnlineUsers(List<String> users) {
+      this(users, null);
     }
   }
 
-  /** Reply to whoelsesince: the other users online at any time in the last {@code seconds}. */
-  record RecentUsers(long seconds, List<String> users) implements ServerMessage {
+  /**
+   * Reply to whoelsesince: the other users online at any time in the last {@code seconds}, capped
+   * like {@link OnlineUsers}.
+   */
+  record RecentUsers(long seconds, List<String> users, Integer omitted) implements ServerMessage {
     public RecentUsers {
       nonNegative(seconds, "seconds");
       users = List.copyOf(present(users, "users"));
+      if (omitted != null) {
+        positive(omitted, "omitted");
+      }
+    }
+
+    public RecentUsers(long seconds, List<String> users) {
+      this(seconds, users, null);
     }
   }
 

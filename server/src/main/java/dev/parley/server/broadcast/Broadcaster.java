@@ -6,8 +6,16 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.util.ByteString;
+import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +29,13 @@ import java.util.Set;
  * {@link MemberLeft}. Because those arrive from a single sender, the roster sees them in the order
  * the registry decided them; sessions send {@link Broadcast} directly, so a broadcast costs no
  * round trip through the registry.
+ *
+ * <p>Everything it sends is encoded once and shared as bytes ({@link ServerMessage.Encoded}), not
+ * encoded again by each recipient's connection. Presence notices are batched: the first after a
+ * quiet spell goes out at once, and those that follow within {@code presenceBatch} go together at
+ * its end, one write per recipient whatever the number of logins, with a login and a logout of
+ * the same user inside one batch cancelling out. A login storm (everyone reconnecting after a
+ * restart) then costs each online user a few writes a second instead of one per login.
  */
 public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
@@ -49,17 +64,47 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   public record Broadcast(String from, String text, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
-  private record Member(ActorRef<ServerMessage> outbox, Set<String> blocked) {}
-
-  public static Behavior<Command> create() {
-    return Behaviors.setup(Broadcaster::new);
+  private enum BatchDue implements Command {
+    INSTANCE
   }
+
+  /**
+   * An online user. {@code joined} numbers the notice of their own login, so that a batch tells
+   * them only of what happened after it.
+   */
+  private record Member(ActorRef<ServerMessage> outbox, Set<String> blocked, long joined) {}
+
+  /** A login or logout to announce: the subject, whom they block, and the notice's bytes. */
+  private record Notice(long number, String subject, Set<String> blockedBySubject, ByteString line) {}
+
+  private static final Object BATCH_TIMER = BatchDue.INSTANCE;
+
+  /** @param presenceBatch how long presence notices after the first are gathered */
+  public static Behavior<Command> create(Duration presenceBatch) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(timers -> new Broadcaster(context, timers, presenceBatch)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final Duration presenceBatch;
 
   /** Online users in login order, so notices go out in a stable order. */
   private final Map<String, Member> roster = new LinkedHashMap<>();
 
-  private Broadcaster(ActorContext<Command> context) {
+  /** Notices gathered for the batch under way, in the order they happened. */
+  private final List<Notice> batch = new ArrayList<>();
+
+  private long notices;
+
+  /** A batch is under way: notices wait for its end instead of going out at once. */
+  private boolean batching;
+
+  private Broadcaster(
+      ActorContext<Command> context, TimerScheduler<Command> timers, Duration presenceBatch) {
     super(context);
+    this.timers = timers;
+    this.presenceBatch = presenceBatch;
   }
 
   @Override
@@ -69,12 +114,15 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
         .onMessage(MemberJoined.class, this::onMemberJoined)
         .onMessage(MemberLeft.class, this::onMemberLeft)
         .onMessage(BlocksChanged.class, this::onBlocksChanged)
+        .onMessage(BatchDue.class, due -> onBatchDue())
         .build();
   }
 
   private Behavior<Command> onBroadcast(Broadcast command) {
-    ServerMessage.BroadcastReceived message =
-        new ServerMessage.BroadcastReceived(command.from(), command.text());
+    ServerMessage.Encoded message =
+        new ServerMessage.Encoded(
+            JsonCodec.SERVER.encode(
+                new ServerMessage.BroadcastReceived(command.from(), command.text())));
     boolean complete = true;
     for (Map.Entry<String, Member> entry : roster.entrySet()) {
       if (entry.getKey().equals(command.from())) {
@@ -92,32 +140,128 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   }
 
   private Behavior<Command> onMemberJoined(MemberJoined event) {
-    announce(event.user(), event.blocked(), new ServerMessage.UserLoggedIn(event.user()));
-    roster.put(event.user(), new Member(event.outbox(), event.blocked()));
+    long number = ++notices;
+    roster.put(event.user(), new Member(event.outbox(), event.blocked(), number));
+    announce(
+        new Notice(
+            number,
+            event.user(),
+            event.blocked(),
+            JsonCodec.SERVER.encode(new ServerMessage.UserLoggedIn(event.user()))));
     return this;
   }
 
   private Behavior<Command> onMemberLeft(MemberLeft event) {
     Member member = roster.remove(event.user());
     if (member != null) {
-      announce(event.user(), member.blocked(), new ServerMessage.UserLoggedOut(event.user()));
+      announce(
+          new Notice(
+              ++notices,
+              event.user(),
+              member.blocked(),
+              JsonCodec.SERVER.encode(new ServerMessage.UserLoggedOut(event.user()))));
     }
     return this;
   }
 
   private Behavior<Command> onBlocksChanged(BlocksChanged event) {
     roster.computeIfPresent(
-        event.user(), (user, member) -> new Member(member.outbox(), event.blocked()));
+        event.user(), (user, member) -> new Member(member.outbox(), event.blocked(), member.joined()));
     return this;
   }
 
-  /** Tells every other member about {@code subject}, except those {@code subject} blocks. */
-  private void announce(String subject, Set<String> blockedBySubject, ServerMessage notice) {
-    roster.forEach(
-        (user, member) -> {
-          if (!user.equals(subject) && !blockedBySubject.contains(user)) {
-            member.outbox().tell(notice);
-          }
-        });
+  private void announce(Notice notice) {
+    if (batching) {
+      batch.add(notice);
+      return;
+    }
+    // The first notice after a quiet spell goes at once: a single login is never delayed.
+    deliver(List.of(notice));
+    startBatch();
+  }
+
+  private Behavior<Command> onBatchDue() {
+    if (batch.isEmpty()) {
+      batching = false;
+      return this;
+    }
+    deliver(withoutUndone(batch));
+    batch.clear();
+    startBatch();
+    return this;
+  }
+
+  private void startBatch() {
+    batching = true;
+    timers.startSingleTimer(BATCH_TIMER, BatchDue.INSTANCE, presenceBatch);
+  }
+
+  /**
+   * Sends each member the notices meant for them, in order: all of them, as one shared string of
+   * bytes, for everyone but the few a notice must skip (its subject, whom the subject blocks, and
+   * members who logged in after it), who get their own selection.
+   */
+  private void deliver(List<Notice> notices) {
+    if (notices.isEmpty()) {
+      return;
+    }
+    ByteString all = ByteString.emptyByteString();
+    Set<String> special = new HashSet<>();
+    for (Notice notice : notices) {
+      all = all.concat(notice.line());
+      special.add(notice.subject());
+      special.addAll(notice.blockedBySubject());
+    }
+    ServerMessage.Encoded shared = new ServerMessage.Encoded(all);
+    for (Map.Entry<String, Member> entry : roster.entrySet()) {
+      Member member = entry.getValue();
+      if (!special.contains(entry.getKey())) {
+        if (member.joined() < notices.get(0).number()) {
+          member.outbox().tell(shared);
+          continue;
+        }
+      }
+      ByteString own = selectionFor(entry.getKey(), member, notices);
+      if (!own.isEmpty()) {
+        member.outbox().tell(new ServerMessage.Encoded(own));
+      }
+    }
+  }
+
+  private static ByteString selectionFor(String user, Member member, List<Notice> notices) {
+    ByteString own = ByteString.emptyByteString();
+    for (Notice notice : notices) {
+      if (notice.number() > member.joined()
+          && !notice.subject().equals(user)
+          && !notice.blockedBySubject().contains(user)) {
+        own = own.concat(notice.line());
+      }
+    }
+    return own;
+  }
+
+  /**
+   * The batch without the notices that undo each other: a user who logged in and out (or out and
+   * in) within it ends where they began, and nobody needs to hear of either.
+   */
+  private static List<Notice> withoutUndone(List<Notice> gathered) {
+    Map<String, Integer> counts = new HashMap<>();
+    for (Notice notice : gathered) {
+      counts.merge(notice.subject(), 1, Integer::sum);
+    }
+    if (counts.values().stream().allMatch(count -> count == 1)) {
+      return gathered;
+    }
+    // An even number of notices about one subject cancels out; an odd number leaves the last.
+    Map<String, Integer> seen = new HashMap<>();
+    List<Notice> kept = new ArrayList<>(gathered.size());
+    for (Notice notice : gathered) {
+      int total = counts.get(notice.subject());
+      int index = seen.merge(notice.subject(), 1, Integer::sum);
+      if (total % 2 == 1 && index == total) {
+        kept.add(notice);
+      }
+    }
+    return kept;
   }
 }

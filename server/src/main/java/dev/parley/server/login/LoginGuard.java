@@ -11,6 +11,8 @@ import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.limits.AddressBuckets;
+import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +20,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Checks credentials and enforces the lockout: consecutive wrong passwords are counted per
@@ -35,8 +39,11 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   /** What the login guard understands. */
   public sealed interface Command {}
 
-  /** Login step one: may {@code username} log in? Answered with a {@link UsernameVerdict}. */
-  public record CheckUsername(String username, ActorRef<UsernameVerdict> replyTo)
+  /**
+   * Login step one: may {@code username} log in? Answered with a {@link UsernameVerdict}. {@code
+   * from} is the client's address, whose login attempts are limited over all its connections.
+   */
+  public record CheckUsername(String username, InetAddress from, ActorRef<UsernameVerdict> replyTo)
       implements Command {}
 
   /** Reply to {@link CheckUsername}. */
@@ -48,15 +55,20 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     /** The user is logged in on another connection. */
     ALREADY_ONLINE,
     /** The username is blocked after too many failures. */
-    BLOCKED
+    BLOCKED,
+    /** Too many login attempts from the client's address: try again later. */
+    RATE_LIMITED,
+    /** The accounts cannot be looked up now (too many lookups waiting, or the store is down). */
+    BUSY
   }
 
   /** Login step two: is this the password? Answered with a {@link PasswordVerdict}. */
-  public record Authenticate(String username, String password, ActorRef<PasswordVerdict> replyTo)
+  public record Authenticate(
+      String username, String password, InetAddress from, ActorRef<PasswordVerdict> replyTo)
       implements Command {
     @Override
     public String toString() {
-      return "Authenticate[username=" + username + ", password=<hidden>]";
+      return "Authenticate[username=" + username + ", password=<hidden>, from=" + from + "]";
     }
   }
 
@@ -73,8 +85,18 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     /** No account has this username. */
     UNKNOWN_USER,
     /** The accounts could not be read; try again later. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** Too many login attempts from the client's address: try again later. */
+    RATE_LIMITED,
+    /** Too many password checks are waiting: try again later. */
+    BUSY
   }
+
+  /**
+   * The account's password was changed, or the account removed, by an administrator: any lockout
+   * of the username is lifted at once (the new password is the administrator's answer to it).
+   */
+  public record LiftLockout(String username) implements Command {}
 
   private record ExistenceChecked(
       String username, Boolean exists, Throwable failure, ActorRef<UsernameVerdict> replyTo)
@@ -92,8 +114,13 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private record BlockExpired(String username) implements Command {}
 
-  /** The guard's collaborators and rules. */
-  public record Settings(int maxFailures, Duration blockDuration, Duration askTimeout) {}
+  /**
+   * The guard's rules.
+   *
+   * @param loginAttempts the per-address limit of login attempts; null when limits are off
+   */
+  public record Settings(
+      int maxFailures, Duration blockDuration, Duration askTimeout, AddressBuckets loginAttempts) {}
 
   /**
    * @param lockouts the failure counts and blocks recorded before the server (re)started
@@ -174,12 +201,15 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
         .onMessage(Authenticate.class, this::onAuthenticate)
         .onMessage(PasswordChecked.class, this::onPasswordChecked)
         .onMessage(BlockExpired.class, this::onBlockExpired)
+        .onMessage(LiftLockout.class, this::onLiftLockout)
         .build();
   }
 
   private Behavior<Command> onCheckUsername(CheckUsername command) {
     String user = command.username();
-    if (blocked.contains(user)) {
+    if (!admitted(command.from())) {
+      command.replyTo().tell(UsernameVerdict.RATE_LIMITED);
+    } else if (blocked.contains(user)) {
       command.replyTo().tell(UsernameVerdict.BLOCKED);
     } else {
       getContext()
@@ -193,10 +223,16 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private Behavior<Command> onExistenceChecked(ExistenceChecked checked) {
     String user = checked.username();
     if (checked.failure() != null) {
-      // Without the store nobody can log in; asking for the password lets the next step say so.
+      // Too many lookups waiting, or the store is down: nobody can log in now, so say so at once
+      // rather than ask for a password that cannot be checked.
       getContext()
           .getLog()
-          .warn("account lookup failed user={} cause={}", user, checked.failure().toString());
+          .warn(
+              "account lookup failed user={} cause={}",
+              user,
+              rootCause(checked.failure()).getClass().getSimpleName());
+      checked.replyTo().tell(UsernameVerdict.BUSY);
+      return this;
     } else if (!checked.exists()) {
       checked.replyTo().tell(UsernameVerdict.UNKNOWN_USER);
       return this;
@@ -228,7 +264,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private Behavior<Command> onAuthenticate(Authenticate command) {
     String user = command.username();
-    if (blocked.contains(user)) {
+    if (!admitted(command.from())) {
+      command.replyTo().tell(PasswordVerdict.RATE_LIMITED);
+    } else if (blocked.contains(user)) {
       command.replyTo().tell(PasswordVerdict.BLOCKED);
     } else {
       getContext()
@@ -243,10 +281,16 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private Behavior<Command> onPasswordChecked(PasswordChecked checked) {
     String user = checked.username();
     if (checked.failure() != null) {
+      Throwable cause = rootCause(checked.failure());
       getContext()
           .getLog()
-          .warn("password check failed user={} cause={}", user, checked.failure().toString());
-      checked.replyTo().tell(PasswordVerdict.UNAVAILABLE);
+          .warn("password check failed user={} cause={}", user, cause.getClass().getSimpleName());
+      checked
+          .replyTo()
+          .tell(
+              cause instanceof RejectedExecutionException
+                  ? PasswordVerdict.BUSY
+                  : PasswordVerdict.UNAVAILABLE);
     } else if (checked.verification().verdict() == Credentials.Verdict.NO_ACCOUNT) {
       checked.replyTo().tell(PasswordVerdict.UNKNOWN_USER);
     } else if (blocked.contains(user)) {
@@ -297,6 +341,36 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     record(expiry.username(), 0, null);
     getContext().getLog().info("login block expired user={}", expiry.username());
     return this;
+  }
+
+  private Behavior<Command> onLiftLockout(LiftLockout lift) {
+    String user = lift.username();
+    boolean wasBlocked = blocked.remove(user);
+    if (failures.remove(user) != null || wasBlocked) {
+      timers.cancel(user);
+      // The store lifted it already (the administrator's change did): nothing to record.
+      getContext().getLog().info("login block lifted by an administrator user={}", user);
+    }
+    return this;
+  }
+
+  /** Whether the per-address limit lets one more login attempt from {@code address} through. */
+  private boolean admitted(InetAddress address) {
+    AddressBuckets buckets = settings.loginAttempts();
+    if (buckets == null
+        || buckets.tryTake(address, TimeUnit.MILLISECONDS.toNanos(clock.millis()))) {
+      return true;
+    }
+    getContext().getLog().info("login attempts rate limited from={}", address.getHostAddress());
+    return false;
+  }
+
+  private static Throwable rootCause(Throwable failure) {
+    Throwable cause = failure;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   private void record(String user, int failureCount, Instant blockedUntil) {

@@ -9,6 +9,9 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.protocol.WireText;
+import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
@@ -24,6 +27,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,14 +36,29 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 /**
- * Who is online, since when, who blocks whom, and the messages kept for users who are offline. The
- * single source of truth for presence and blocks: it admits logged-in sessions, routes direct
- * messages to the recipient's outbound frame queue (or into their mailbox), answers whoelse and
- * whoelsesince, and keeps the {@link Broadcaster}'s roster up to date.
+ * Who is online, since when, who blocks whom, and each user's direct messages. The single source of
+ * truth for presence, blocks and delivery: it admits logged-in sessions, routes direct messages
+ * through the {@link Journal} to the recipient's connection, answers whoelse and whoelsesince, and
+ * keeps the {@link Broadcaster}'s roster up to date.
  *
  * <p>Replies to commands are the wire frames the requesting session sends back to its client: a
  * specific success frame, or {@link ServerMessage.Error} naming the command and the user. Checks
  * run in the order the behaviour contract gives: unknown user, self, blocked, then online/offline.
+ *
+ * <p>Durable before confirmed: a message is answered {@code message-accepted} and delivered only
+ * once the journal has stored it; a block or unblock is confirmed, and takes effect, only once
+ * stored; an acknowledgement frees the messages it covers only once stored; a {@code logout} is
+ * answered ({@link Left}) once stored, and with it every acknowledgement before it.
+ *
+ * <p>Delivery is paced by the client: each user's {@link Mailbox} lets at most the delivery window
+ * go out ahead of the client's acknowledgements. A message stored while the user is online, caught
+ * up and within the window goes to the connection at once; the rest wait in the store and are read
+ * back a page at a time as acknowledgements come in, which is also how the mailbox is delivered at
+ * login. The texts are never all held in memory, and a connection never receives more than its
+ * window of messages it has not acknowledged.
+ *
+ * <p>Handlers check everything that can fail before they change anything, so that a failure while
+ * handling one message (the actor resumes) cannot leave the counters out of step.
  */
 public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
@@ -54,9 +73,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /**
    * Admit an authenticated session. On success the registry writes {@code login-accepted} to the
-   * session's {@code outbox}, tells the others, writes the user's kept messages in order, and
-   * replies {@link Registration#REGISTERED}; the registry watches {@code session} to notice a
-   * session that ends without {@link Unregister}.
+   * session's {@code outbox}, tells the others, starts delivering the user's waiting messages in
+   * order, and replies {@link Registration#REGISTERED}; the registry watches {@code session} to
+   * notice a session that ends without {@link Unregister}, and tells {@code evictTo} if the session
+   * must end (its account was removed).
    *
    * @param peerHost the address the session's connection comes from
    * @param peerPort the port on which the user's client accepts private chats
@@ -65,6 +85,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       String username,
       ActorRef<?> session,
       ActorRef<ServerMessage> outbox,
+      ActorRef<Evict> evictTo,
       String peerHost,
       int peerPort,
       ActorRef<Registration> replyTo)
@@ -78,15 +99,40 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     ALREADY_ONLINE
   }
 
+  /** To a registered session: end now, saying goodbye with {@code reason}. */
+  public record Evict(Goodbye.Reason reason) {}
+
   /**
-   * The session of {@code username} logged out or timed out. Ignored unless it is the current one.
+   * The session of {@code username} ended (timed out, was closed, lost its connection). Ignored
+   * unless it is the current one.
    */
   public record Unregister(String username, ActorRef<?> session) implements Command {}
 
-  /** A direct message; answered with {@code message-accepted} or an error. */
-  public record SendDirect(
-      String from, String to, String text, String id, ActorRef<ServerMessage> replyTo)
+  /**
+   * The session of {@code username} logs out: answered with {@link Left} once the logout is stored,
+   * and so every acknowledgement the session sent before it (or once storing it failed).
+   */
+  public record Leave(String username, ActorRef<?> session, ActorRef<Left> replyTo)
       implements Command {}
+
+  /** Reply to {@link Leave}. */
+  public enum Left {
+    INSTANCE
+  }
+
+  /**
+   * A direct message; answered with {@code message-accepted} or an error.
+   *
+   * @param size the text's encoded length in bytes ({@link WireText#encodedLength})
+   */
+  public record SendDirect(
+      String from, String to, String text, String id, int size, ActorRef<ServerMessage> replyTo)
+      implements Command {
+    @Override
+    public String toString() {
+      return "SendDirect[from=" + from + ", to=" + to + ", id=" + id + ", size=" + size + "]";
+    }
+  }
 
   /** {@code user}'s client has shown every message up to {@code seq}. Not answered. */
   public record Acknowledge(String user, long seq) implements Command {}
@@ -98,11 +144,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   public record ListRecent(String requester, long seconds, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
-  /** block: answered with {@code block-confirmed} or an error. */
+  /** block: answered with {@code block-confirmed} once stored, or an error. */
   public record Block(String blocker, String target, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
-  /** unblock: answered with {@code unblock-confirmed} or an error. */
+  /** unblock: answered with {@code unblock-confirmed} once stored, or an error. */
   public record Unblock(String blocker, String target, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
@@ -110,9 +156,23 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   public record LocatePeer(String requester, String target, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
+  /** An administrator created an account. */
+  public record AccountAdded(String username) implements Command {}
+
+  /** An administrator removed an account: its session, if online, is closed. */
+  public record AccountRemoved(String username) implements Command {}
+
   private record SessionTerminated(String username, ActorRef<?> session) implements Command {}
 
-  private record MessageRecorded(Journal.Recorded recorded) implements Command {}
+  private record ChangesRecorded(Journal.Recorded recorded) implements Command {}
+
+  private record PageRead(
+      String user, Member member, long[] ids, List<StoredMessage> messages, Throwable failure)
+      implements Command {}
+
+  private enum PagingRetryDue implements Command {
+    INSTANCE
+  }
 
   private enum DirectoryRefreshDue implements Command {
     INSTANCE
@@ -124,8 +184,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** Identifies a message among all: the recipient and its number for them. */
   private record MessageKey(String recipient, long seq) {}
 
-  /** A message waiting for the journal, and who to answer when it is durable. */
-  private record PendingSend(ActorRef<ServerMessage> replyTo) {}
+  /** A message being stored: who waits for it, and its encoded size. */
+  private record Writing(ActorRef<ServerMessage> sender, int size) {}
 
   /** A reply owed to a sender: known at once (an error), or once the journal has answered. */
   private static final class OwedReply {
@@ -140,19 +200,46 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /** An online user: where their frames go and where their client takes private chats. */
   private record Member(
-      ActorRef<?> session, ActorRef<ServerMessage> outbox, String peerHost, int peerPort) {}
+      ActorRef<?> session,
+      ActorRef<ServerMessage> outbox,
+      ActorRef<Evict> evictTo,
+      String peerHost,
+      int peerPort) {}
+
+  /** A change stored for someone who waits for it: what to do once the journal has answered. */
+  private interface Confirmation {
+    void recorded(Store.Outcome outcome);
+  }
 
   private static final String MESSAGE = "message";
-
-  /** The longest message text the store takes (its column's size), in characters. */
-  public static final int MAX_TEXT_LENGTH = 65_536;
-
   private static final String BLOCK = "block";
   private static final String UNBLOCK = "unblock";
   private static final String START_PRIVATE = "startprivate";
+  private static final String WHOELSESINCE = "whoelsesince";
+  /** A name in a JSON array costs its encoding plus two quotes and a comma. */
+  private static final int LISTED_NAME_OVERHEAD = 3;
 
-  /** How the registry is set up: its limits, and where it finds the list of accounts. */
-  public record Settings(int mailboxCapacity, Duration directoryRefresh) {}
+  /**
+   * How the registry is set up.
+   *
+   * @param mailbox the mailbox limits and the delivery window
+   * @param listLimit most names in a whoelse or whoelsesince reply
+   * @param listBytes most bytes of encoded names in such a reply (it must fit one frame)
+   * @param directoryRefresh how often the full list of accounts is read again
+   * @param pagingRetry how soon a page the store could not read is asked for again
+   */
+  public record Settings(
+      ServerSettings.Mailbox mailbox,
+      int listLimit,
+      int listBytes,
+      Duration directoryRefresh,
+      Duration pagingRetry) {}
+
+  /** Reads stored messages by id, off the actor's thread (the store's read pool). */
+  @FunctionalInterface
+  public interface MailboxReader {
+    CompletionStage<List<StoredMessage>> read(String recipient, long[] messageIds);
+  }
 
   /**
    * @param initial the stored state to start from
@@ -165,6 +252,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       ActorRef<Broadcaster.Command> broadcaster,
       ActorRef<Journal.Command> journal,
       Supplier<CompletionStage<? extends Collection<String>>> directory,
+      MailboxReader reader,
       Settings settings,
       Clock clock) {
     return Behaviors.setup(
@@ -178,14 +266,18 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
                         broadcaster,
                         journal,
                         directory,
+                        reader,
                         settings,
                         clock)));
   }
 
+  private final TimerScheduler<Command> timers;
   private final ActorRef<Broadcaster.Command> broadcaster;
   private final ActorRef<Journal.Command> journal;
   private final Supplier<CompletionStage<? extends Collection<String>>> directory;
+  private final MailboxReader reader;
   private final Settings settings;
+  private final ServerSettings.Mailbox limits;
   private final Clock clock;
   private final ActorRef<Journal.Recorded> recordedAdapter;
 
@@ -201,20 +293,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** Blocker to the users they block. */
   private final Map<String, Set<String>> blocks = new HashMap<>();
 
-  /** Each user's durable messages they have not acknowledged, in sequence order. */
-  private final Map<String, ArrayDeque<StoredMessage>> unacknowledged = new HashMap<>();
+  /** Each user's numbering, acknowledgements and waiting messages. */
+  private final Map<String, Mailbox> mailboxes = new HashMap<>();
 
-  /** The last sequence number given to a message for each user. */
-  private final Map<String, Long> lastSeq;
-
-  /** The highest sequence number each user acknowledged. */
-  private final Map<String, Long> ackedSeq;
-
-  /** Messages the journal is writing, and who waits for each. */
-  private final Map<MessageKey, PendingSend> inFlight = new HashMap<>();
-
-  /** How many of {@link #inFlight} are for each recipient (they count towards the capacity). */
-  private final Map<String, Integer> inFlightPerRecipient = new HashMap<>();
+  /** Who waits for each message being stored, and its size. */
+  private final Map<MessageKey, Writing> inFlight = new HashMap<>();
 
   /**
    * Each sender's replies not sent yet, in the order of its messages. A connection may have several
@@ -223,6 +306,12 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    */
   private final Map<ActorRef<ServerMessage>, ArrayDeque<OwedReply>> owedReplies = new HashMap<>();
 
+  /** Changes other than messages that someone waits for, by identity. */
+  private final Map<Change, Confirmation> confirmations = new IdentityHashMap<>();
+
+  /** Online users whose page could not be read: asked for again when the retry is due. */
+  private final Set<String> pagingStalled = new HashSet<>();
+
   private UserRegistry(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
@@ -230,46 +319,70 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       ActorRef<Broadcaster.Command> broadcaster,
       ActorRef<Journal.Command> journal,
       Supplier<CompletionStage<? extends Collection<String>>> directory,
+      MailboxReader reader,
       Settings settings,
       Clock clock) {
     super(context);
+    this.timers = timers;
     this.broadcaster = broadcaster;
     this.journal = journal;
     this.directory = directory;
+    this.reader = reader;
     this.settings = settings;
+    this.limits = settings.mailbox();
     this.clock = clock;
     this.usernames = new HashSet<>(initial.usernames());
     this.lastLogout = new HashMap<>(initial.lastLogouts());
     initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
-    initial
-        .unacknowledged()
-        .forEach((user, messages) -> unacknowledged.put(user, new ArrayDeque<>(messages)));
-    this.lastSeq = new HashMap<>(initial.lastSeqs());
-    this.ackedSeq = new HashMap<>(initial.ackedSeqs());
-    this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, MessageRecorded::new);
+    restoreMailboxes(initial);
+    this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
     timers.startTimerWithFixedDelay(
         DirectoryRefreshDue.INSTANCE, DirectoryRefreshDue.INSTANCE, settings.directoryRefresh());
+  }
+
+  private void restoreMailboxes(StoreSnapshot initial) {
+    Set<String> users = new HashSet<>(initial.lastSeqs().keySet());
+    users.addAll(initial.pending().keySet());
+    for (String user : users) {
+      Mailbox mailbox =
+          new Mailbox(
+              initial.lastSeqs().getOrDefault(user, 0L), initial.ackedSeqs().getOrDefault(user, 0L));
+      StoreSnapshot.PendingMessages pending = initial.pending().get(user);
+      if (pending != null) {
+        mailbox.restore(pending.seqs(), pending.ids(), pending.sizes());
+      }
+      if (mailbox.lastSeq() > 0 || !mailbox.isIdle()) {
+        mailboxes.put(user, mailbox);
+      }
+    }
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(SendDirect.class, this::onSendDirect)
-        .onMessage(MessageRecorded.class, this::onMessageRecorded)
+        .onMessage(ChangesRecorded.class, this::onChangesRecorded)
         .onMessage(Acknowledge.class, this::onAcknowledge)
+        .onMessage(PageRead.class, this::onPageRead)
         .onMessage(IsOnline.class, this::onIsOnline)
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, this::onUnregister)
+        .onMessage(Leave.class, this::onLeave)
         .onMessage(SessionTerminated.class, this::onSessionTerminated)
         .onMessage(ListOnline.class, this::onListOnline)
         .onMessage(ListRecent.class, this::onListRecent)
         .onMessage(Block.class, this::onBlock)
         .onMessage(Unblock.class, this::onUnblock)
         .onMessage(LocatePeer.class, this::onLocatePeer)
+        .onMessage(AccountAdded.class, this::onAccountAdded)
+        .onMessage(AccountRemoved.class, this::onAccountRemoved)
+        .onMessage(PagingRetryDue.class, due -> onPagingRetryDue())
         .onMessage(DirectoryRefreshDue.class, due -> onDirectoryRefreshDue())
         .onMessage(DirectoryRefreshed.class, this::onDirectoryRefreshed)
         .build();
   }
+
+  // ---- presence ----
 
   private Behavior<Command> onIsOnline(IsOnline command) {
     command
@@ -284,52 +397,86 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       command.replyTo().tell(Registration.ALREADY_ONLINE);
       return this;
     }
+    Instant now = clock.instant();
+    Member member =
+        new Member(
+            command.session(),
+            command.outbox(),
+            command.evictTo(),
+            command.peerHost(),
+            command.peerPort());
     // An account added since the directory was last read: it just proved it exists.
     usernames.add(user);
-    Member member =
-        new Member(command.session(), command.outbox(), command.peerHost(), command.peerPort());
     online.put(user, member);
     getContext().watchWith(command.session(), new SessionTerminated(user, command.session()));
     // The contract's order: the welcome, then the others hear of it, then the kept messages.
     member.outbox().tell(new ServerMessage.LoginAccepted(user));
     broadcaster.tell(new Broadcaster.MemberJoined(user, member.outbox(), blockList(user)));
-    ArrayDeque<StoredMessage> kept = unacknowledged.get(user);
-    if (kept != null) {
-      kept.forEach(message -> member.outbox().tell(received(message)));
+    Mailbox mailbox = mailboxes.get(user);
+    if (mailbox != null) {
+      mailbox.connected();
+      deliverMore(user, mailbox, member);
     }
-    journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant()), null));
+    journal.tell(new Journal.Record(new Change.LoggedIn(user, now), null));
     getContext().getLog().info("user logged in user={} from={}", user, command.peerHost());
     command.replyTo().tell(Registration.REGISTERED);
     return this;
   }
 
   private Behavior<Command> onUnregister(Unregister command) {
-    return leave(command.username(), command.session());
+    leave(command.username(), command.session(), null);
+    return this;
   }
 
   private Behavior<Command> onSessionTerminated(SessionTerminated signal) {
-    return leave(signal.username(), signal.session());
+    leave(signal.username(), signal.session(), null);
+    return this;
   }
 
-  private Behavior<Command> leave(String user, ActorRef<?> session) {
+  private Behavior<Command> onLeave(Leave command) {
+    ActorRef<Left> replyTo = command.replyTo();
+    if (!leave(command.username(), command.session(), () -> replyTo.tell(Left.INSTANCE))) {
+      replyTo.tell(Left.INSTANCE);
+    }
+    return this;
+  }
+
+  /**
+   * Takes {@code user} offline if {@code session} is their current one; {@code onStored}, if given,
+   * runs once the logout is stored (or failed to be). Answers whether the user left.
+   */
+  private boolean leave(String user, ActorRef<?> session, Runnable onStored) {
     Member member = online.get(user);
     // A late notice about an earlier session must not log out the user's current one.
     if (member == null || !member.session().equals(session)) {
-      return this;
+      return false;
     }
-    online.remove(user);
-    getContext().unwatch(session);
     Instant now = clock.instant();
-    lastLogout.put(user, now);
-    journal.tell(new Journal.Record(new Change.LoggedOut(user, now), null));
+    online.remove(user);
+    pagingStalled.remove(user);
+    getContext().unwatch(session);
+    if (usernames.contains(user)) {
+      lastLogout.put(user, now);
+    }
+    Change loggedOut = new Change.LoggedOut(user, now);
+    if (onStored == null) {
+      journal.tell(new Journal.Record(loggedOut, null));
+    } else {
+      confirmations.put(loggedOut, outcome -> onStored.run());
+      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
+    }
     broadcaster.tell(new Broadcaster.MemberLeft(user));
     getContext().getLog().info("user logged out user={}", user);
-    return this;
+    return true;
   }
+
+  // ---- direct messages ----
 
   private Behavior<Command> onSendDirect(SendDirect command) {
     String from = command.from();
     String to = command.to();
+    Instant now = clock.instant();
+    Mailbox mailbox = mailboxes.get(to);
     Code error = null;
     if (!usernames.contains(to)) {
       error = Code.INVALID_USER;
@@ -337,75 +484,105 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.SELF;
     } else if (isBlocking(to, from)) {
       error = Code.BLOCKED_BY_USER;
-    } else if (waitingFor(to) >= settings.mailboxCapacity()) {
+    } else if (mailbox != null
+        && (mailbox.waiting() >= limits.capacity()
+            || mailbox.waitingBytes() + command.size() > limits.bytes())) {
       error = Code.MAILBOX_FULL;
-    } else if (command.text().length() > MAX_TEXT_LENGTH) {
-      error = Code.INVALID_ARGUMENT;
     }
     if (error != null) {
-      ServerMessage reply = new ServerMessage.Error(error, MESSAGE, to, command.id());
-      ArrayDeque<OwedReply> owed = owedReplies.get(command.replyTo());
-      if (owed == null) {
-        command.replyTo().tell(reply);
-      } else {
-        owed.addLast(new OwedReply(null, reply));
-      }
+      sendInTurn(command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
       return this;
     }
-    long seq = lastSeq.merge(to, 1L, Long::sum);
-    StoredMessage message =
-        new StoredMessage(to, seq, from, command.id(), command.text(), clock.instant());
+    if (mailbox == null) {
+      mailbox = new Mailbox(0, 0);
+      mailboxes.put(to, mailbox);
+    }
+    long seq = mailbox.startWriting(command.size());
+    StoredMessage message = new StoredMessage(to, seq, from, command.id(), command.text(), now);
     MessageKey key = new MessageKey(to, seq);
-    inFlight.put(key, new PendingSend(command.replyTo()));
+    inFlight.put(key, new Writing(command.replyTo(), command.size()));
     owedReplies
         .computeIfAbsent(command.replyTo(), sender -> new ArrayDeque<>())
         .addLast(new OwedReply(key, null));
-    inFlightPerRecipient.merge(to, 1, Integer::sum);
     journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
     return this;
   }
 
+  /** Answers a sender now, or after the answers it is still owed for earlier messages. */
+  private void sendInTurn(ActorRef<ServerMessage> sender, ServerMessage reply) {
+    ArrayDeque<OwedReply> owed = owedReplies.get(sender);
+    if (owed == null) {
+      sender.tell(reply);
+    } else {
+      owed.addLast(new OwedReply(null, reply));
+    }
+  }
+
   /**
-   * The journal has written (or failed to write) a message. The journal answers in the order it was
-   * told, so each recipient's messages arrive here in sequence order.
+   * The journal has written (or failed to write) changes. It answers in the order it was told, so
+   * each recipient's messages arrive here in sequence order.
    */
-  private Behavior<Command> onMessageRecorded(MessageRecorded recorded) {
+  private Behavior<Command> onChangesRecorded(ChangesRecorded recorded) {
     for (Journal.Recorded.Outcome outcome : recorded.recorded().outcomes()) {
-      if (outcome.change() instanceof Change.MessageAppended appended) {
-        settle(appended.message(), outcome.outcome());
+      Change change = outcome.change();
+      if (change instanceof Change.MessageAppended appended) {
+        settle(appended.message(), outcome.outcome(), outcome.messageId());
+      } else if (change instanceof Change.Acknowledged acknowledged) {
+        acknowledgementRecorded(acknowledged, outcome.outcome());
+      } else {
+        Confirmation confirmation = confirmations.remove(change);
+        if (confirmation != null) {
+          confirmation.recorded(outcome.outcome());
+        }
       }
     }
     return this;
   }
 
-  private void settle(StoredMessage message, Store.Outcome outcome) {
+  private void settle(StoredMessage message, Store.Outcome outcome, long messageId) {
     String to = message.recipient();
-    PendingSend pending = inFlight.remove(new MessageKey(to, message.seq()));
-    inFlightPerRecipient.computeIfPresent(to, (user, count) -> count > 1 ? count - 1 : null);
-    if (pending == null) {
-      return;
+    MessageKey key = new MessageKey(to, message.seq());
+    Writing writing = inFlight.remove(key);
+    Mailbox mailbox = mailboxes.get(to);
+    int size = writing != null ? writing.size() : WireText.encodedLength(message.text());
+    if (mailbox != null) {
+      mailbox.finishWriting(size);
     }
     ServerMessage reply;
-    if (outcome == Store.Outcome.STORED) {
-      unacknowledged.computeIfAbsent(to, user -> new ArrayDeque<>()).addLast(message);
+    if (outcome == Store.Outcome.STORED && mailbox != null) {
       Member recipient = online.get(to);
-      if (recipient != null) {
+      boolean live =
+          mailbox.stored(message.seq(), messageId, size, limits.window(), limits.windowBytes());
+      if (recipient != null && live) {
+        mailbox.sent(message.seq(), size);
         recipient.outbox().tell(received(message));
+      } else if (recipient != null) {
+        deliverMore(to, mailbox, recipient);
       }
       reply = new ServerMessage.MessageAccepted(message.clientId(), recipient == null);
-    } else if (outcome == Store.Outcome.DUPLICATE) {
+    } else if (outcome == Store.Outcome.STORED || outcome == Store.Outcome.DUPLICATE) {
       // Sent before, and stored then: accepted again, neither stored nor delivered twice.
       reply = new ServerMessage.MessageAccepted(message.clientId(), false);
     } else if (outcome == Store.Outcome.NO_RECIPIENT) {
       usernames.remove(to);
-      if (!inFlightPerRecipient.containsKey(to)) {
-        forget(to);
-      }
+      forget(to);
       reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, to, message.clientId());
+    } else if (outcome == Store.Outcome.REFUSED) {
+      getContext()
+          .getLog()
+          .warn("store refused a message from={} to={} size={}", message.sender(), to, size);
+      reply =
+          new ServerMessage.Error(
+              Code.INVALID_TEXT,
+              MESSAGE,
+              "the server's database cannot store this text",
+              message.clientId());
     } else {
       reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
-    answer(pending.replyTo(), new MessageKey(to, message.seq()), reply);
+    if (writing != null) {
+      answer(writing.sender(), key, reply);
+    }
   }
 
   /** Settles the reply owed for {@code key} and sends every reply now due, in order. */
@@ -429,35 +606,128 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
   }
 
-  private Behavior<Command> onAcknowledge(Acknowledge ack) {
-    String user = ack.user();
-    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
-    // Only messages the user was sent can have been shown: an ack beyond the last of them would
-    // mark the next messages as shown before they exist, and lose them at the next restart.
-    long seq = tail == null || tail.isEmpty() ? 0L : Math.min(ack.seq(), tail.peekLast().seq());
-    if (seq <= ackedSeq.getOrDefault(user, 0L)) {
+  // ---- delivery and acknowledgements ----
+
+  /** Asks the store for the next page of {@code user}'s waiting messages, if the window has room. */
+  private void deliverMore(String user, Mailbox mailbox, Member member) {
+    long[] page = mailbox.nextPage(limits.window(), limits.windowBytes(), limits.pageSize());
+    if (page.length == 0) {
+      return;
+    }
+    getContext()
+        .pipeToSelf(
+            reader.read(user, page),
+            (messages, failure) -> new PageRead(user, member, page, messages, failure));
+  }
+
+  private Behavior<Command> onPageRead(PageRead page) {
+    String user = page.user();
+    Mailbox mailbox = mailboxes.get(user);
+    Member member = online.get(user);
+    if (mailbox == null) {
       return this;
     }
-    ackedSeq.put(user, seq);
-    while (!tail.isEmpty() && tail.peekFirst().seq() <= seq) {
-      tail.pollFirst();
+    mailbox.pageDone();
+    // A page for an earlier session of the user: the new one has asked for its own.
+    if (member == null || member != page.member()) {
+      return this;
     }
-    if (tail.isEmpty()) {
-      unacknowledged.remove(user);
+    if (page.failure() != null) {
+      getContext()
+          .getLog()
+          .warn(
+              "mailbox page could not be read user={} cause={}",
+              user,
+              page.failure().getClass().getSimpleName());
+      pagingStalled.add(user);
+      timers.startSingleTimer(PagingRetryDue.INSTANCE, PagingRetryDue.INSTANCE, settings.pagingRetry());
+      return this;
     }
-    journal.tell(new Journal.Record(new Change.Acknowledged(user, seq), null));
+    long lastAsked = -1;
+    for (long id : page.ids()) {
+      lastAsked = Math.max(lastAsked, mailbox.seqOfId(id));
+    }
+    for (StoredMessage message : page.messages()) {
+      if (message.seq() <= mailbox.sentSeq()) {
+        continue;
+      }
+      int size = mailbox.sizeOf(message.seq());
+      mailbox.sent(message.seq(), size < 0 ? WireText.encodedLength(message.text()) : size);
+      member.outbox().tell(received(message));
+    }
+    // Messages of the page the store no longer has (their sender's or recipient's account was
+    // removed meanwhile) must not be asked for again and again.
+    mailbox.skipTo(lastAsked);
+    deliverMore(user, mailbox, member);
     return this;
   }
 
-  /** Messages for {@code user} not acknowledged yet, written or being written. */
-  private int waitingFor(String user) {
-    ArrayDeque<StoredMessage> tail = unacknowledged.get(user);
-    return (tail == null ? 0 : tail.size()) + inFlightPerRecipient.getOrDefault(user, 0);
+  private Behavior<Command> onPagingRetryDue() {
+    List<String> stalled = new ArrayList<>(pagingStalled);
+    pagingStalled.clear();
+    for (String user : stalled) {
+      Member member = online.get(user);
+      Mailbox mailbox = mailboxes.get(user);
+      if (member != null && mailbox != null) {
+        deliverMore(user, mailbox, member);
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAcknowledge(Acknowledge ack) {
+    Mailbox mailbox = mailboxes.get(ack.user());
+    if (mailbox == null) {
+      return this;
+    }
+    long seq = mailbox.acknowledge(ack.seq());
+    if (seq > 0) {
+      // Trusted only once stored: until then the messages it covers stay, and are sent again
+      // after a crash, rather than lost.
+      journal.tell(
+          new Journal.Record(new Change.Acknowledged(ack.user(), seq), recordedAdapter));
+    }
+    return this;
+  }
+
+  private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
+    String user = acknowledged.user();
+    Mailbox mailbox = mailboxes.get(user);
+    if (mailbox == null) {
+      return;
+    }
+    if (outcome != Store.Outcome.APPLIED) {
+      mailbox.acknowledgementFailed(acknowledged.seq());
+      return;
+    }
+    mailbox.acknowledged(acknowledged.seq());
+    Member member = online.get(user);
+    if (member != null) {
+      deliverMore(user, mailbox, member);
+    }
   }
 
   private static ServerMessage.MessageReceived received(StoredMessage message) {
     return new ServerMessage.MessageReceived(
         message.sender(), message.text(), message.seq(), message.clientId());
+  }
+
+  // ---- accounts ----
+
+  private Behavior<Command> onAccountAdded(AccountAdded added) {
+    usernames.add(added.username());
+    return this;
+  }
+
+  private Behavior<Command> onAccountRemoved(AccountRemoved removed) {
+    String user = removed.username();
+    Member member = online.get(user);
+    if (member != null) {
+      member.evictTo().tell(new Evict(Goodbye.Reason.ACCOUNT_REMOVED));
+    }
+    usernames.remove(user);
+    forget(user);
+    return this;
   }
 
   private Behavior<Command> onDirectoryRefreshDue() {
@@ -469,7 +739,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (refreshed.failure() != null) {
       getContext()
           .getLog()
-          .warn("account list refresh failed cause={}", refreshed.failure().toString());
+          .warn(
+              "account list refresh failed cause={}",
+              refreshed.failure().getClass().getSimpleName());
       return this;
     }
     Set<String> current = new HashSet<>(refreshed.usernames());
@@ -486,42 +758,52 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /**
    * Drops what is kept about an account removed from the store (which deleted its messages and
-   * blocks), so that an account created again under the name starts afresh.
+   * blocks), so that an account created again under the name starts afresh. A mailbox with messages
+   * still being written is kept until they come back (as NO_RECIPIENT).
    */
   private void forget(String user) {
-    if (inFlightPerRecipient.containsKey(user)) {
-      // Its messages being written come back as NO_RECIPIENT; forget it at a later refresh.
+    Mailbox mailbox = mailboxes.get(user);
+    if (mailbox != null && mailbox.isWriting()) {
       return;
     }
-    unacknowledged.remove(user);
-    lastSeq.remove(user);
-    ackedSeq.remove(user);
+    mailboxes.remove(user);
     lastLogout.remove(user);
     blocks.remove(user);
     blocks.values().forEach(blocked -> blocked.remove(user));
     getContext().getLog().info("account removed from the store user={}", user);
   }
 
+  // ---- lists ----
+
   private Behavior<Command> onListOnline(ListOnline command) {
-    List<String> others = new ArrayList<>(online.size());
+    List<String> others = new ArrayList<>();
+    int omitted = 0;
+    int bytes = 0;
     for (String user : online.keySet()) {
-      if (!user.equals(command.requester())) {
+      if (user.equals(command.requester())) {
+        continue;
+      }
+      int cost = WireText.encodedLength(user) + LISTED_NAME_OVERHEAD;
+      if (others.size() < settings.listLimit() && bytes + cost <= settings.listBytes()) {
         others.add(user);
+        bytes += cost;
+      } else {
+        omitted++;
       }
     }
-    command.replyTo().tell(new ServerMessage.OnlineUsers(others));
+    command.replyTo().tell(new ServerMessage.OnlineUsers(others, omitted == 0 ? null : omitted));
     return this;
   }
 
   /**
    * Everyone whose time online overlaps the last {@code seconds}: online now (in login order), then
-   * those who logged out within the window, most recent first.
+   * those who logged out within the window, most recent first; capped like whoelse.
    */
   private Behavior<Command> onListRecent(ListRecent command) {
     if (command.seconds() < 0) {
       command
           .replyTo()
-          .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, "whoelsesince", "seconds"));
+          .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, WHOELSESINCE, "seconds"));
       return this;
     }
     Instant now = clock.instant();
@@ -530,57 +812,109 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         Duration.between(Instant.MIN, now).getSeconds() > command.seconds()
             ? now.minusSeconds(command.seconds())
             : Instant.MIN;
-    List<String> users = new ArrayList<>();
+    List<String> candidates = new ArrayList<>();
     for (String user : online.keySet()) {
       if (!user.equals(command.requester())) {
-        users.add(user);
+        candidates.add(user);
       }
     }
     lastLogout.entrySet().stream()
         .filter(e -> !online.containsKey(e.getKey()) && !e.getKey().equals(command.requester()))
         .filter(e -> !e.getValue().isBefore(windowStart))
         .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
-        .forEach(e -> users.add(e.getKey()));
-    command.replyTo().tell(new ServerMessage.RecentUsers(command.seconds(), users));
+        .forEach(e -> candidates.add(e.getKey()));
+    List<String> users = new ArrayList<>();
+    int bytes = 0;
+    for (String user : candidates) {
+      int cost = WireText.encodedLength(user) + LISTED_NAME_OVERHEAD;
+      if (users.size() >= settings.listLimit() || bytes + cost > settings.listBytes()) {
+        break;
+      }
+      users.add(user);
+      bytes += cost;
+    }
+    int omitted = candidates.size() - users.size();
+    command
+        .replyTo()
+        .tell(new ServerMessage.RecentUsers(command.seconds(), users, omitted == 0 ? null : omitted));
     return this;
   }
 
+  // ---- blocks ----
+
   private Behavior<Command> onBlock(Block command) {
+    String blocker = command.blocker();
     String target = command.target();
-    Code error = checkTarget(command.blocker(), target);
-    if (error == null && isBlocking(command.blocker(), target)) {
+    Code error = checkTarget(blocker, target);
+    if (error == null && isBlocking(blocker, target)) {
       error = Code.ALREADY_BLOCKED;
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, BLOCK, target));
       return this;
     }
-    blocks.computeIfAbsent(command.blocker(), user -> new HashSet<>()).add(target);
-    journal.tell(new Journal.Record(new Change.BlockAdded(command.blocker(), target), null));
-    blocksChanged(command.blocker());
-    command.replyTo().tell(new ServerMessage.BlockConfirmed(target));
+    recordThenConfirm(
+        new Change.BlockAdded(blocker, target),
+        command.replyTo(),
+        BLOCK,
+        target,
+        () -> {
+          blocks.computeIfAbsent(blocker, user -> new HashSet<>()).add(target);
+          blocksChanged(blocker);
+          return new ServerMessage.BlockConfirmed(target);
+        });
     return this;
   }
 
   private Behavior<Command> onUnblock(Unblock command) {
+    String blocker = command.blocker();
     String target = command.target();
-    Code error = checkTarget(command.blocker(), target);
-    if (error == null && !isBlocking(command.blocker(), target)) {
+    Code error = checkTarget(blocker, target);
+    if (error == null && !isBlocking(blocker, target)) {
       error = Code.NOT_BLOCKED;
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, UNBLOCK, target));
       return this;
     }
-    Set<String> blocked = blocks.get(command.blocker());
-    blocked.remove(target);
-    if (blocked.isEmpty()) {
-      blocks.remove(command.blocker());
-    }
-    journal.tell(new Journal.Record(new Change.BlockRemoved(command.blocker(), target), null));
-    blocksChanged(command.blocker());
-    command.replyTo().tell(new ServerMessage.UnblockConfirmed(target));
+    recordThenConfirm(
+        new Change.BlockRemoved(blocker, target),
+        command.replyTo(),
+        UNBLOCK,
+        target,
+        () -> {
+          Set<String> blocked = blocks.get(blocker);
+          if (blocked != null) {
+            blocked.remove(target);
+            if (blocked.isEmpty()) {
+              blocks.remove(blocker);
+            }
+          }
+          blocksChanged(blocker);
+          return new ServerMessage.UnblockConfirmed(target);
+        });
     return this;
+  }
+
+  /**
+   * Stores {@code change} and, once it is stored, applies it ({@code apply} returns the
+   * confirmation); if it could not be stored, nothing changes and the requester is told {@code
+   * unavailable}.
+   */
+  private void recordThenConfirm(
+      Change change,
+      ActorRef<ServerMessage> replyTo,
+      String command,
+      String target,
+      Supplier<ServerMessage> apply) {
+    confirmations.put(
+        change,
+        outcome ->
+            replyTo.tell(
+                outcome == Store.Outcome.APPLIED
+                    ? apply.get()
+                    : new ServerMessage.Error(Code.UNAVAILABLE, command, target)));
+    journal.tell(new Journal.Record(change, recordedAdapter));
   }
 
   private Behavior<Command> onLocatePeer(LocatePeer command) {

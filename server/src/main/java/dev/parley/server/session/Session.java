@@ -14,31 +14,47 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye.Reason;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.limits.TokenBucket;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.registry.UserRegistry.Registration;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * One client connection, as a phased state machine: handshake (expects {@code hello}) → awaiting
- * username → awaiting password → active → closing. It owns the login and idle timers, turns the
- * client's frames into requests to the {@link LoginGuard}, {@link UserRegistry} and {@link
- * Broadcaster}, and writes their answers to the connection's outbound queue.
+ * username → awaiting password → active → closing. It owns the login, idle and request timers,
+ * turns the client's frames into requests to the {@link LoginGuard}, {@link UserRegistry} and
+ * {@link Broadcaster}, and writes their answers to the connection's outbound queue.
  *
  * <p>Inbound frames arrive through the stream protocol ({@link StreamStarted}, {@link
  * FrameReceived}, {@link StreamCompleted}, {@link StreamFailed}) with backpressure: the session
  * acknowledges a frame only once the request it caused has been answered, so each connection has at
- * most one request in flight, its commands are answered in order, and a client that sends faster
- * than the server handles its commands is slowed down by TCP instead of filling mailboxes.
+ * most one request in flight (apart from the message window below), its commands are answered in
+ * order, and a client that sends faster than the server handles its commands is slowed down by TCP
+ * instead of filling mailboxes. Every request waited on has the request timeout: without an answer
+ * by then the client is told {@code unavailable} and the connection closes ({@code server-busy}).
  *
- * <p>Outbound frames go to the connection's {@code outbox}, a bounded queue in front of the socket;
- * the registry and broadcaster write events (messages, presence) to it directly. {@link
- * ServerMessage.Goodbye} is always the last frame: writing it closes the connection.
+ * <p>Flood control: every frame but {@code ack} takes a token from the connection's bucket. A frame
+ * over the rate is not carried out but answered {@code rate-limited}; a connection that keeps
+ * sending past {@code disconnect-after} refusals in a row is closed ({@code goodbye rate-limited}).
+ * Texts are checked here, before they cost the registry or the store anything: a text longer than
+ * {@code max-text-bytes} encoded, or holding U+0000 or an unpaired surrogate, is answered {@code
+ * invalid-text}.
+ *
+ * <p>Outbound frames go to the connection's {@code outbox}, a queue in front of the socket bounded
+ * in bytes; the registry and broadcaster write events (messages, presence) to it directly. {@link
+ * ServerMessage.Goodbye} is always the last frame: writing it closes the connection. On {@code
+ * logout} the goodbye waits until the registry has stored the user's logout, and with it every
+ * acknowledgement sent before: a client that saw its goodbye is never shown those messages again.
  */
 public final class Session {
 
@@ -84,6 +100,10 @@ public final class Session {
 
   private record RegistrationAnswered(Registration registration) implements Command {}
 
+  private record EvictionOrdered(UserRegistry.Evict eviction) implements Command {}
+
+  private record LeaveRecorded(UserRegistry.Left left) implements Command {}
+
   private enum LoginTimedOut implements Command {
     INSTANCE
   }
@@ -92,12 +112,23 @@ public final class Session {
     INSTANCE
   }
 
+  private enum RequestTimedOut implements Command {
+    INSTANCE
+  }
+
   private enum CloseTimedOut implements Command {
     INSTANCE
   }
 
+  /**
+   * A frame that waits for the messages ahead of it to be answered, so that its own answer does not
+   * overtake theirs: a command to carry out then, or (with a refusal) one already refused.
+   */
+  private record Held(ClientMessage frame, ServerMessage refusal) {}
+
   private static final String LOGIN_TIMER = "login";
   private static final String IDLE_TIMER = "idle";
+  private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
   private static final String SERVER_NAME = "parley";
   /** The wire type of a direct message, as error replies name it. */
@@ -105,6 +136,7 @@ public final class Session {
 
   /**
    * @param remote where the client's connection comes from
+   * @param clock the time of the flood control's buckets
    * @param connect attaches the connection to the new session and returns its outbound queue; it is
    *     given the session's own reference, to which the inbound stream must deliver
    */
@@ -112,12 +144,14 @@ public final class Session {
       ServerSettings settings,
       Services services,
       InetSocketAddress remote,
+      Clock clock,
       Function<ActorRef<Command>, ActorRef<ServerMessage>> connect) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new Session(context, timers, settings, services, remote, connect).handshake()));
+                    new Session(context, timers, settings, services, remote, clock, connect)
+                        .handshake()));
   }
 
   private final ActorContext<Command> context;
@@ -125,11 +159,20 @@ public final class Session {
   private final ServerSettings settings;
   private final Services services;
   private final InetSocketAddress remote;
+  private final Clock clock;
   private final ActorRef<ServerMessage> outbox;
   private final ActorRef<ServerMessage> replies;
   private final ActorRef<UsernameVerdict> usernameVerdicts;
   private final ActorRef<PasswordVerdict> passwordVerdicts;
   private final ActorRef<Registration> registrations;
+  private final ActorRef<UserRegistry.Evict> evictions;
+  private final ActorRef<UserRegistry.Left> leaves;
+
+  /** This connection's flood control; null when the limits are off. */
+  private final TokenBucket commands;
+
+  /** Frames refused in a row by the flood control. */
+  private int refusedInARow;
 
   /** Where to acknowledge the frame being handled; null until the stream has started. */
   private ActorRef<StreamAck> inbound;
@@ -141,8 +184,10 @@ public final class Session {
   private String registering;
   /** {@code message} commands sent to the registry and not answered yet. */
   private int messagesInFlight;
-  /** A command that waits for the messages ahead of it to be answered; null if none. */
-  private ClientMessage heldFrame;
+  /** The command other than a message that waits for its answer; null if none. */
+  private String commandInFlight;
+  /** A frame that waits for the messages ahead of it to be answered; null if none. */
+  private Held held;
   /** The message window was full: the next frame is taken once a message is answered. */
   private boolean ackOwed;
 
@@ -154,16 +199,22 @@ public final class Session {
       ServerSettings settings,
       Services services,
       InetSocketAddress remote,
+      Clock clock,
       Function<ActorRef<Command>, ActorRef<ServerMessage>> connect) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
     this.services = services;
     this.remote = remote;
+    this.clock = clock;
     this.replies = context.messageAdapter(ServerMessage.class, Replied::new);
     this.usernameVerdicts = context.messageAdapter(UsernameVerdict.class, UsernameChecked::new);
     this.passwordVerdicts = context.messageAdapter(PasswordVerdict.class, PasswordChecked::new);
     this.registrations = context.messageAdapter(Registration.class, RegistrationAnswered::new);
+    this.evictions = context.messageAdapter(UserRegistry.Evict.class, EvictionOrdered::new);
+    this.leaves = context.messageAdapter(UserRegistry.Left.class, LeaveRecorded::new);
+    this.commands =
+        settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
     this.outbox = connect.apply(context.getSelf());
     timers.startSingleTimer(LOGIN_TIMER, LoginTimedOut.INSTANCE, settings.loginTimeout());
   }
@@ -199,7 +250,10 @@ public final class Session {
               }
               services
                   .loginGuard()
-                  .tell(new LoginGuard.CheckUsername(login.username(), usernameVerdicts));
+                  .tell(
+                      new LoginGuard.CheckUsername(
+                          login.username(), remote.getAddress(), usernameVerdicts));
+              awaitReply();
               return checkingUsername(login.username());
             })
         .build();
@@ -209,17 +263,21 @@ public final class Session {
     return loginPhase()
         .onMessage(
             UsernameChecked.class,
-            checked ->
-                switch (checked.verdict()) {
-                  case PASSWORD_REQUIRED -> {
-                    outbox.tell(new ServerMessage.PasswordRequired(username));
-                    ack();
-                    yield awaitingPassword(username);
-                  }
-                  case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                  case ALREADY_ONLINE -> loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
-                  case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                })
+            checked -> {
+              replyReceived();
+              return switch (checked.verdict()) {
+                case PASSWORD_REQUIRED -> {
+                  outbox.tell(new ServerMessage.PasswordRequired(username));
+                  ack();
+                  yield awaitingPassword(username);
+                }
+                case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                case ALREADY_ONLINE -> loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
+                case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
+                case BUSY -> busy();
+              };
+            })
         .build();
   }
 
@@ -233,7 +291,9 @@ public final class Session {
               services
                   .loginGuard()
                   .tell(
-                      new LoginGuard.Authenticate(username, password.password(), passwordVerdicts));
+                      new LoginGuard.Authenticate(
+                          username, password.password(), remote.getAddress(), passwordVerdicts));
+              awaitReply();
               return authenticating(username, password.peerPort());
             })
         .build();
@@ -243,32 +303,37 @@ public final class Session {
     return loginPhase()
         .onMessage(
             PasswordChecked.class,
-            checked ->
-                switch (checked.verdict()) {
-                  case AUTHENTICATED -> {
-                    services
-                        .registry()
-                        .tell(
-                            new UserRegistry.Register(
-                                username,
-                                context.getSelf(),
-                                outbox,
-                                remote.getAddress().getHostAddress(),
-                                peerPort,
-                                registrations));
-                    registering = username;
-                    yield registering(username);
-                  }
-                  case INVALID_PASSWORD -> {
-                    outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
-                    ack();
-                    yield awaitingPassword(username);
-                  }
-                  case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                  case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
-                  case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                  case UNAVAILABLE -> close(Reason.SERVER_BUSY);
-                })
+            checked -> {
+              replyReceived();
+              return switch (checked.verdict()) {
+                case AUTHENTICATED -> {
+                  services
+                      .registry()
+                      .tell(
+                          new UserRegistry.Register(
+                              username,
+                              context.getSelf(),
+                              outbox,
+                              evictions,
+                              remote.getAddress().getHostAddress(),
+                              peerPort,
+                              registrations));
+                  registering = username;
+                  awaitReply();
+                  yield registering(username);
+                }
+                case INVALID_PASSWORD -> {
+                  outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
+                  ack();
+                  yield awaitingPassword(username);
+                }
+                case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
+                case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                case RATE_LIMITED -> refuseLoginStep("password", awaitingPassword(username));
+                case UNAVAILABLE, BUSY -> busy();
+              };
+            })
         .build();
   }
 
@@ -277,6 +342,7 @@ public final class Session {
         .onMessage(
             RegistrationAnswered.class,
             answer -> {
+              replyReceived();
               registering = null;
               if (answer.registration() == Registration.ALREADY_ONLINE) {
                 return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
@@ -291,7 +357,7 @@ public final class Session {
         .build();
   }
 
-  /** Logged in: commands, one at a time. */
+  /** Logged in: commands, one at a time (messages a window at a time). */
   private Behavior<Command> active() {
     return frames(this::onCommand)
         .onMessage(Replied.class, this::onReplied)
@@ -303,6 +369,21 @@ public final class Session {
                   .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
               return close(Reason.TIMED_OUT);
             })
+        .build();
+  }
+
+  /**
+   * Logging out: the registry is recording the logout (and so every acknowledgement before it);
+   * the goodbye goes once it has, or once that has failed or taken too long.
+   */
+  private Behavior<Command> leaving() {
+    return Behaviors.receive(Command.class)
+        .onMessage(LeaveRecorded.class, left -> sayGoodbye(Reason.LOGGED_OUT))
+        .onMessage(RequestTimedOut.class, timeout -> sayGoodbye(Reason.LOGGED_OUT))
+        .onMessage(StreamCompleted.class, done -> Behaviors.stopped())
+        .onMessage(StreamFailed.class, failed -> Behaviors.stopped())
+        // Frames are not acknowledged any more: the client has nothing left to say.
+        .onAnyMessage(ignored -> Behaviors.same())
         .build();
   }
 
@@ -338,30 +419,48 @@ public final class Session {
    * command waits for the messages ahead of it, so that replies always come in command order.
    */
   private Behavior<Command> onCommand(ClientMessage frame) {
-    String username = user;
-    ActorRef<UserRegistry.Command> registry = services.registry();
     if (frame instanceof ClientMessage.Acknowledge acknowledge) {
       // Sent by the client on its own as messages arrive: not the user's activity, and not
       // answered.
-      registry.tell(new UserRegistry.Acknowledge(username, acknowledge.seq()));
+      services.registry().tell(new UserRegistry.Acknowledge(user, acknowledge.seq()));
       ack();
       return Behaviors.same();
     }
-    if (messagesInFlight > 0 && !(frame instanceof ClientMessage.SendMessage)) {
-      heldFrame = frame;
+    Optional<ServerMessage> refusal = invalidText(frame);
+    if (messagesInFlight > 0 && (refusal.isPresent() || !isMessage(frame))) {
+      held = new Held(frame, refusal.orElse(null));
       return Behaviors.same();
     }
+    if (refusal.isPresent()) {
+      restartIdleTimer();
+      outbox.tell(refusal.get());
+      ack();
+      return Behaviors.same();
+    }
+    return carryOut(frame);
+  }
+
+  private Behavior<Command> carryOut(ClientMessage frame) {
+    String username = user;
+    ActorRef<UserRegistry.Command> registry = services.registry();
     restartIdleTimer();
     if (frame instanceof ClientMessage.SendMessage message) {
       messagesInFlight++;
       registry.tell(
           new UserRegistry.SendDirect(
-              username, message.to(), message.text(), message.id(), replies));
+              username,
+              message.to(),
+              message.text(),
+              message.id(),
+              WireText.encodedLength(message.text()),
+              replies));
+      awaitReply();
       if (messagesInFlight < settings.messageWindow()) {
         ack();
       } else {
         ackOwed = true;
       }
+      return Behaviors.same();
     } else if (frame instanceof ClientMessage.Broadcast broadcast) {
       services.broadcaster().tell(new Broadcaster.Broadcast(username, broadcast.text(), replies));
     } else if (frame instanceof ClientMessage.WhoElse) {
@@ -377,11 +476,14 @@ public final class Session {
     } else if (frame instanceof ClientMessage.NoteActivity) {
       outbox.tell(new ServerMessage.ActivityNoted());
       ack();
+      return Behaviors.same();
     } else if (frame instanceof ClientMessage.Logout) {
-      return close(Reason.LOGGED_OUT);
+      return logOut();
     } else {
       return unexpected(frame);
     }
+    commandInFlight = frame.typeName();
+    awaitReply();
     return Behaviors.same();
   }
 
@@ -389,17 +491,25 @@ public final class Session {
     ServerMessage reply = replied.reply();
     outbox.tell(reply);
     if (!answersAMessage(reply)) {
+      commandInFlight = null;
+      replyReceived();
       ack();
       return Behaviors.same();
     }
     messagesInFlight--;
-    if (heldFrame != null) {
+    replyReceived();
+    if (held != null) {
       if (messagesInFlight > 0) {
         return Behaviors.same();
       }
-      ClientMessage held = heldFrame;
-      heldFrame = null;
-      return onCommand(held);
+      Held waiting = held;
+      held = null;
+      if (waiting.refusal() == null) {
+        return carryOut(waiting.frame());
+      }
+      outbox.tell(waiting.refusal());
+      ack();
+      return Behaviors.same();
     }
     if (ackOwed) {
       ackOwed = false;
@@ -413,9 +523,26 @@ public final class Session {
         || (reply instanceof ServerMessage.Error error && MESSAGE.equals(error.command()));
   }
 
+  private static boolean isMessage(ClientMessage frame) {
+    return frame instanceof ClientMessage.SendMessage;
+  }
+
+  /** The {@code invalid-text} answer to a message or broadcast whose text cannot be carried. */
+  private Optional<ServerMessage> invalidText(ClientMessage frame) {
+    if (frame instanceof ClientMessage.SendMessage message) {
+      return WireText.refusal(message.text(), settings.maxTextBytes())
+          .map(reason -> new ServerMessage.Error(Code.INVALID_TEXT, MESSAGE, reason, message.id()));
+    }
+    if (frame instanceof ClientMessage.Broadcast broadcast) {
+      return WireText.refusal(broadcast.text(), settings.maxTextBytes())
+          .map(reason -> new ServerMessage.Error(Code.INVALID_TEXT, frame.typeName(), reason));
+    }
+    return Optional.empty();
+  }
+
   /**
-   * The handlers every phase before {@link #closing()} shares around {@code onFrame}: bad input,
-   * the end of the connection, timeouts and server shutdown.
+   * The handlers every phase before {@link #leaving()} shares around {@code onFrame}: flood
+   * control, bad input, the end of the connection, timeouts, eviction and server shutdown.
    */
   private BehaviorBuilder<Command> frames(Function<ClientMessage, Behavior<Command>> onFrame) {
     return Behaviors.receive(Command.class)
@@ -432,6 +559,9 @@ public final class Session {
               inbound = received.ackTo();
               Inbound<ClientMessage> in = received.inbound();
               if (in instanceof Inbound.Frame<ClientMessage> frame) {
+                if (!admitted(frame.frame())) {
+                  return rateLimited(frame.frame());
+                }
                 return onFrame.apply(frame.frame());
               } else if (in instanceof Inbound.Malformed<ClientMessage> malformed) {
                 return badFrame(Code.MALFORMED_FRAME, null, malformed.reason());
@@ -484,12 +614,104 @@ public final class Session {
               context.getLog().info("login timed out remote={}", remote);
               return close(Reason.TIMED_OUT);
             })
+        .onMessage(RequestTimedOut.class, timeout -> onRequestTimedOut())
+        .onMessage(
+            EvictionOrdered.class,
+            evicted -> {
+              context
+                  .getLog()
+                  .info("session evicted user={} reason={}", user, evicted.eviction().reason());
+              return close(evicted.eviction().reason());
+            })
         .onMessage(Shutdown.class, shutdown -> close(Reason.SERVER_SHUTDOWN));
   }
 
   /** A waiting phase of the login: the same shared handlers, and no frames are expected. */
   private BehaviorBuilder<Command> loginPhase() {
     return frames(this::unexpected);
+  }
+
+  // ---- flood control ----
+
+  /** Whether the flood control lets {@code frame} through; acks always pass. */
+  private boolean admitted(ClientMessage frame) {
+    if (commands == null || frame instanceof ClientMessage.Acknowledge) {
+      return true;
+    }
+    if (commands.tryTake(TimeUnit.MILLISECONDS.toNanos(clock.millis()))) {
+      refusedInARow = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** A frame over the rate: refused, and past the threshold the connection is closed. */
+  private Behavior<Command> rateLimited(ClientMessage frame) {
+    refusedInARow++;
+    if (refusedInARow == 1) {
+      context.getLog().info("rate limited remote={} user={}", remote, user);
+    }
+    if (refusedInARow >= settings.limits().disconnectAfter()) {
+      context
+          .getLog()
+          .warn("flooding, disconnected remote={} user={} refused={}", remote, user, refusedInARow);
+      return close(Reason.RATE_LIMITED);
+    }
+    String id = frame instanceof ClientMessage.SendMessage message ? message.id() : null;
+    String subject = frame instanceof ClientMessage.SendMessage message ? message.to() : null;
+    ServerMessage refusal = new ServerMessage.Error(Code.RATE_LIMITED, frame.typeName(), subject, id);
+    if (messagesInFlight > 0) {
+      held = new Held(frame, refusal);
+      return Behaviors.same();
+    }
+    outbox.tell(refusal);
+    ack();
+    return Behaviors.same();
+  }
+
+  /** A login step over the per-address rate: refused, and the step may be tried again later. */
+  private Behavior<Command> refuseLoginStep(String step, Behavior<Command> next) {
+    outbox.tell(new ServerMessage.Error(Code.RATE_LIMITED, step, null));
+    ack();
+    return next;
+  }
+
+  // ---- requests and their timeout ----
+
+  /** A request is on its way: the request timer runs (again) from now. */
+  private void awaitReply() {
+    timers.startSingleTimer(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
+  }
+
+  /** An answer came: the timer runs on only while other answers are still owed. */
+  private void replyReceived() {
+    if (messagesInFlight > 0 || commandInFlight != null) {
+      timers.startSingleTimer(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
+    } else {
+      timers.cancel(REQUEST_TIMER);
+    }
+  }
+
+  private Behavior<Command> onRequestTimedOut() {
+    String waitingFor = messagesInFlight > 0 ? MESSAGE : commandInFlight;
+    context
+        .getLog()
+        .warn(
+            "request timed out remote={} user={} request={} after={}s",
+            remote,
+            user,
+            waitingFor,
+            settings.requestTimeout().toSeconds());
+    if (user != null && waitingFor != null) {
+      outbox.tell(new ServerMessage.Error(Code.UNAVAILABLE, waitingFor, null));
+    }
+    return close(Reason.SERVER_BUSY);
+  }
+
+  /** The login guard or the store could not take the request now. */
+  private Behavior<Command> busy() {
+    context.getLog().info("server busy, login refused remote={}", remote);
+    return close(Reason.SERVER_BUSY);
   }
 
   // ---- helpers ----
@@ -507,6 +729,7 @@ public final class Session {
   /** Answers a frame that could not be used; too many of them end the connection. */
   private Behavior<Command> badFrame(Code code, String command, String detail) {
     badFrames++;
+    // The detail and the command come from the client: quoted, so they cannot forge a log line.
     context
         .getLog()
         .warn(
@@ -514,7 +737,7 @@ public final class Session {
             remote,
             user,
             code,
-            detail,
+            quoted(detail),
             badFrames);
     if (badFrames >= settings.maxBadFrames()) {
       return close(Reason.PROTOCOL_VIOLATION);
@@ -524,6 +747,16 @@ public final class Session {
     return Behaviors.same();
   }
 
+  /** {@code logout}: leave the registry, and say goodbye once the logout is stored. */
+  private Behavior<Command> logOut() {
+    timers.cancel(IDLE_TIMER);
+    timers.cancel(LOGIN_TIMER);
+    services.registry().tell(new UserRegistry.Leave(user, context.getSelf(), leaves));
+    user = null;
+    awaitReply();
+    return leaving();
+  }
+
   /**
    * Ends the session from the server's side: leave the registry if logged in (so that messages sent
    * from now on are kept for the user), then say goodbye.
@@ -531,6 +764,10 @@ public final class Session {
   private Behavior<Command> close(Reason reason) {
     context.getLog().debug("session closing remote={} user={} reason={}", remote, user, reason);
     leaveRegistry();
+    return sayGoodbye(reason);
+  }
+
+  private Behavior<Command> sayGoodbye(Reason reason) {
     timers.cancelAll();
     outbox.tell(new ServerMessage.Goodbye(reason));
     timers.startSingleTimer(CLOSE_TIMER, CloseTimedOut.INSTANCE, settings.closeTimeout());
@@ -548,6 +785,29 @@ public final class Session {
       services.registry().tell(new UserRegistry.Unregister(user, context.getSelf()));
       user = null;
     }
+  }
+
+  /**
+   * Client-supplied text for a log line, in quotes and with anything that could end the line or
+   * fake another escaped: a client must not be able to forge a line of the server's log.
+   */
+  private static String quoted(String text) {
+    if (text == null) {
+      return "-";
+    }
+    StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+    text.codePoints()
+        .forEach(
+            c -> {
+              if (c == '"' || c == '\\') {
+                quoted.append('\\').appendCodePoint(c);
+              } else if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                quoted.append(String.format("\\u%04x", c));
+              } else {
+                quoted.appendCodePoint(c);
+              }
+            });
+    return quoted.append('"').toString();
   }
 
   private void restartIdleTimer() {

@@ -509,30 +509,8 @@ public final class Store implements AutoCloseable {
           lockouts,
           lastSeqs,
           ackedSeqs,
-          pending,
-          StoreSnapshot.deferredTexts(this::readUnacknowledged));
+          pending);
     }
-  }
-
-  /**
-   * Every unacknowledged message with its text: what {@link StoreSnapshot#unacknowledged()} reads
-   * for the registry that still keeps every mailbox in memory. To go with it.
-   */
-  private Map<String, List<StoredMessage>> readUnacknowledged() throws SQLException {
-    Map<String, List<StoredMessage>> unacknowledged = new LinkedHashMap<>();
-    try (Connection c = readConnection();
-        Statement s = c.createStatement();
-        ResultSet rows =
-            s.executeQuery(
-                "SELECT m.recipient, m.seq, m.sender, m.client_id, m.body, m.sent_at"
-                    + " FROM messages m JOIN delivery d ON d.username = m.recipient"
-                    + " WHERE m.seq > d.acked_seq ORDER BY m.recipient, m.seq")) {
-      while (rows.next()) {
-        StoredMessage message = message(rows);
-        unacknowledged.computeIfAbsent(message.recipient(), u -> new ArrayList<>()).add(message);
-      }
-    }
-    return unacknowledged;
   }
 
   /** One user's pending index, in growing arrays: 20 bytes a message instead of its text. */

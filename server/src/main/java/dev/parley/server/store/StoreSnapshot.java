@@ -1,10 +1,7 @@
 package dev.parley.server.store;
 
-import java.sql.SQLException;
 import java.time.Instant;
-import java.util.AbstractMap;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,8 +20,6 @@ import java.util.Set;
  * @param ackedSeqs the highest message sequence number each user acknowledged
  * @param pending each user's stored messages not acknowledged yet, in seq order, without their
  *     texts; users with none are absent
- * @param unacknowledged deprecated: the same messages with their texts, for the registry that
- *     still holds every mailbox in memory; see {@link #unacknowledged()}
  */
 public record StoreSnapshot(
     Set<String> usernames,
@@ -33,15 +28,7 @@ public record StoreSnapshot(
     Map<String, Lockout> lockouts,
     Map<String, Long> lastSeqs,
     Map<String, Long> ackedSeqs,
-    Map<String, PendingMessages> pending,
-    Map<String, List<StoredMessage>> unacknowledged) {
-
-  /**
-   * Deprecated with {@link #unacknowledged()}: the 7-argument constructor, without texts, is the
-   * one to use.
-   */
-  @Deprecated(forRemoval = true)
-  public StoreSnapshot {}
+    Map<String, PendingMessages> pending) {
 
   /** A username's failed logins and, when it is blocked, until when (else null). */
   public record Lockout(int failures, Instant blockedUntil) {}
@@ -132,31 +119,6 @@ public record StoreSnapshot(
     }
   }
 
-  /** A snapshot without the deprecated texts: what the server starts from. */
-  public StoreSnapshot(
-      Set<String> usernames,
-      Map<String, Set<String>> blocks,
-      Map<String, Instant> lastLogouts,
-      Map<String, Lockout> lockouts,
-      Map<String, Long> lastSeqs,
-      Map<String, Long> ackedSeqs,
-      Map<String, PendingMessages> pending) {
-    this(usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending, Map.of());
-  }
-
-  /**
-   * Deprecated, to go with the registry that keeps every mailbox in memory: each user's
-   * unacknowledged messages with their texts, oldest first. A snapshot from {@link Store#load}
-   * reads them from the database at the first call (blocking; then keeps them), so that a server
-   * that no longer calls this never reads them at all. Use {@link #pending()} and {@link
-   * Store#readMessages} instead.
-   */
-  @Override
-  @Deprecated(forRemoval = true)
-  public Map<String, List<StoredMessage>> unacknowledged() {
-    return unacknowledged;
-  }
-
   /** An empty state: no accounts, nothing stored (for tests that start from scratch). */
   public static StoreSnapshot empty() {
     return new StoreSnapshot(Set.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
@@ -171,62 +133,6 @@ public record StoreSnapshot(
         lockouts,
         lastSeqs,
         ackedSeqs,
-        pending,
-        unacknowledged);
-  }
-
-  /** Reads every unacknowledged message with its text. */
-  @FunctionalInterface
-  interface TextReader {
-    Map<String, List<StoredMessage>> read() throws SQLException;
-  }
-
-  /** The deprecated texts, read from the store when first asked for. */
-  static Map<String, List<StoredMessage>> deferredTexts(TextReader reader) {
-    return new DeferredTexts(reader);
-  }
-
-  /**
-   * A map that reads its content at first use and keeps it. Only for the deprecated {@link
-   * #unacknowledged()}: it lets {@link Store#load} stop reading texts for a server that does not
-   * ask for them, without breaking one that still does.
-   */
-  private static final class DeferredTexts extends AbstractMap<String, List<StoredMessage>> {
-    private final TextReader reader;
-    private Map<String, List<StoredMessage>> texts;
-
-    DeferredTexts(TextReader reader) {
-      this.reader = reader;
-    }
-
-    private synchronized Map<String, List<StoredMessage>> texts() {
-      if (texts == null) {
-        try {
-          Map<String, List<StoredMessage>> read = new java.util.LinkedHashMap<>();
-          reader.read().forEach((user, messages) -> read.put(user, List.copyOf(messages)));
-          texts = java.util.Collections.unmodifiableMap(read);
-        } catch (SQLException e) {
-          throw new IllegalStateException(
-              "cannot read the unacknowledged messages: " + StoreFailures.describe(e), e);
-        }
-      }
-      return texts;
-    }
-
-    @Override
-    public Set<Entry<String, List<StoredMessage>>> entrySet() {
-      return texts().entrySet();
-    }
-
-    @Override
-    public List<StoredMessage> get(Object key) {
-      return texts().get(key);
-    }
-
-    /** Without reading (and without texts, which a log must never show). */
-    @Override
-    public String toString() {
-      return "(texts read on demand)";
-    }
+        pending);
   }
 }

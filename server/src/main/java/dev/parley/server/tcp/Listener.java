@@ -15,19 +15,28 @@ import akka.stream.typed.javadsl.ActorSink;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.session.Session;
+import dev.parley.server.limits.AddressBuckets;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
  * to the connection limit (beyond it, the client is told the server is busy). Connections are
  * accepted with backpressure: the next is taken once the previous has its session.
+ *
+ * <p>Per-address limits (unless the address is exempt or the limits are off): new connections from
+ * one address are rate limited, and only so many may be open at once; a connection over either is
+ * told {@code goodbye rate-limited} and closed before a session exists for it, so a flood from one
+ * address costs the server almost nothing and never crowds out the others.
  *
  * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
  * answers once they have all ended.
@@ -69,15 +78,23 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   public static Behavior<Command> create(
       ServerSettings settings,
       Session.Services services,
+      Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
-    return Behaviors.setup(context -> new Listener(context, settings, services, bound));
+    return Behaviors.setup(context -> new Listener(context, settings, services, clock, bound));
   }
 
   private final ServerSettings settings;
   private final Session.Services services;
   private final CompletableFuture<InetSocketAddress> bound;
   private final Materializer materializer;
-  private final Set<ActorRef<Session.Command>> sessions = new HashSet<>();
+  private final Clock clock;
+  private final Map<ActorRef<Session.Command>, InetAddress> sessions = new HashMap<>();
+
+  /** Connections open from each limited address; exempt addresses are not counted. */
+  private final Map<InetAddress, Integer> openPerAddress = new HashMap<>();
+
+  /** New connections per address; null when the limits are off. */
+  private final AddressBuckets newConnections;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private Tcp.ServerBinding binding;
   private boolean draining;
@@ -91,11 +108,19 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       ActorContext<Command> context,
       ServerSettings settings,
       Session.Services services,
+      Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
     this.settings = settings;
     this.services = services;
+    this.clock = clock;
     this.bound = bound;
+    ServerSettings.Limits limits = settings.limits();
+    this.newConnections =
+        limits.enabled()
+            ? new AddressBuckets(
+                limits.connections(), limits.exempt(), limits.maxTrackedAddresses())
+            : null;
     this.materializer = Materializer.matFromSystem(context.getSystem());
     bind();
   }
@@ -189,6 +214,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           connection,
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY),
           materializer);
+    } else if (!admitted(connection.remoteAddress().getAddress())) {
+      SessionConnection.refuse(
+          connection,
+          new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.RATE_LIMITED),
+          materializer);
     } else {
       InetSocketAddress remote = connection.remoteAddress();
       ActorRef<Session.Command> session =
@@ -198,10 +228,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                       settings,
                       services,
                       remote,
+                      clock,
                       self -> SessionConnection.attach(connection, self, settings, materializer)),
                   sessionName(remote));
       getContext().watchWith(session, new SessionEnded(session));
-      sessions.add(session);
+      sessions.put(session, remote.getAddress());
+      if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
+        openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
+      }
       getContext()
           .getLog()
           .debug("connection accepted remote={} sessions={}", remote, sessions.size());
@@ -211,7 +245,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   }
 
   private Behavior<Command> onSessionEnded(SessionEnded ended) {
-    sessions.remove(ended.session());
+    InetAddress address = sessions.remove(ended.session());
+    if (address != null) {
+      openPerAddress.computeIfPresent(address, (from, open) -> open > 1 ? open - 1 : null);
+    }
     answerDrainWaitersIfDone();
     return this;
   }
@@ -234,7 +271,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       } else {
         unbound = true;
       }
-      sessions.forEach(session -> session.tell(Session.Shutdown.INSTANCE));
+      sessions.keySet().forEach(session -> session.tell(Session.Shutdown.INSTANCE));
     }
     answerDrainWaitersIfDone();
     return this;
@@ -251,6 +288,23 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
       drainWaiters.clear();
     }
+  }
+
+  /** Whether the per-address limits let one more connection from {@code address} in. */
+  private boolean admitted(InetAddress address) {
+    if (newConnections == null || newConnections.isExempt(address)) {
+      return true;
+    }
+    int open = openPerAddress.getOrDefault(address, 0);
+    boolean admitted =
+        open < settings.limits().maxConnectionsPerAddress()
+            && newConnections.tryTake(address, TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+    if (!admitted) {
+      getContext()
+          .getLog()
+          .info("connection rate limited remote={} open={}", address.getHostAddress(), open);
+    }
+    return admitted;
   }
 
   /** Unique, and readable in logs: the accept count and the client's address. */

@@ -4,8 +4,10 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.server.testing.DecodingOutbox;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
+import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,6 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BroadcasterTest {
 
   private static final ActorTestKit testKit = TestKits.create();
+
+  /** Short, so that batched notices arrive within the probes' waits (see BroadcasterBatchTest). */
+  private static final Duration PRESENCE_BATCH = Duration.ofMillis(10);
 
   private ActorRef<Broadcaster.Command> broadcaster;
   private TestProbe<ServerMessage> hans;
@@ -31,7 +36,7 @@ class BroadcasterTest {
   /** hans, yoda and luke are online, in that order, and nobody blocks anybody. */
   @BeforeEach
   void startWithThreeMembers() {
-    broadcaster = testKit.spawn(Broadcaster.create());
+    broadcaster = testKit.spawn(Broadcaster.create(PRESENCE_BATCH));
     replies = testKit.createTestProbe();
     hans = join("hans", Set.of());
     yoda = join("yoda", Set.of());
@@ -106,7 +111,7 @@ class BroadcasterTest {
 
   @Test
   void shouldReportABroadcastWithNobodyElseOnlineAsComplete() {
-    ActorRef<Broadcaster.Command> empty = testKit.spawn(Broadcaster.create());
+    ActorRef<Broadcaster.Command> empty = testKit.spawn(Broadcaster.create(PRESENCE_BATCH));
     TestProbe<ServerMessage> alone = testKit.createTestProbe();
     empty.tell(new Broadcaster.MemberJoined("hans", alone.ref(), Set.of()));
 
@@ -181,7 +186,8 @@ class BroadcasterTest {
 
   private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
-    broadcaster.tell(new Broadcaster.MemberJoined(user, outbox.ref(), blocked));
+    broadcaster.tell(
+        new Broadcaster.MemberJoined(user, DecodingOutbox.to(testKit, outbox), blocked));
     return outbox;
   }
 }

@@ -18,6 +18,10 @@ import dev.parley.server.login.LoginGuard.CheckUsername;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
 import dev.parley.server.registry.UserRegistry;
+import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.limits.AddressRange;
+import dev.parley.server.limits.Rate;
+import dev.parley.server.store.BoundedExecutor;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
@@ -26,6 +30,7 @@ import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestDatabase;
 import dev.parley.server.testing.TestKits;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -49,6 +54,9 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(LogCapturingExtension.class)
 class LoginGuardTest {
 
+  /** Where the tests' logins come from: exempt from nothing, since the limits are off. */
+  private static final InetAddress CLIENT = InetAddress.getLoopbackAddress();
+
   private static final ActorTestKit testKit = TestKits.withManualTime();
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
 
@@ -56,7 +64,7 @@ class LoginGuardTest {
   private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
   private static final LoginGuard.Settings SETTINGS =
-      new LoginGuard.Settings(MAX_FAILURES, BLOCK_DURATION, ASK_TIMEOUT);
+      new LoginGuard.Settings(MAX_FAILURES, BLOCK_DURATION, ASK_TIMEOUT, null);
   private static final int ITERATIONS = 1_000;
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
@@ -108,7 +116,7 @@ class LoginGuardTest {
   void shouldAnswerUnknownUserForAUsernameWithoutAnAccount() {
     startGuard();
 
-    guard.tell(new CheckUsername("bob", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("bob", CLIENT, usernameVerdicts.ref()));
     usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
 
     authenticate("bob", "anything", PasswordVerdict.UNKNOWN_USER);
@@ -130,7 +138,7 @@ class LoginGuardTest {
   @Test
   void shouldSeeAnAccountAddedAfterItStarted() throws SQLException {
     startGuard();
-    guard.tell(new CheckUsername("leia", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("leia", CLIENT, usernameVerdicts.ref()));
     usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
 
     store.addAccount("leia", hasher.hash("rebel-scum"), T0);
@@ -181,7 +189,7 @@ class LoginGuardTest {
     startGuard();
     blockHans();
 
-    guard.tell(new CheckUsername("hans", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
     usernameVerdicts.expectMessage(UsernameVerdict.BLOCKED);
     authenticate("hans", HANS_PASSWORD, PasswordVerdict.BLOCKED);
     authenticate("hans", "wrong", PasswordVerdict.BLOCKED);
@@ -198,14 +206,14 @@ class LoginGuardTest {
     TestProbe<PasswordVerdict> secondConnection = testKit.createTestProbe();
     TestProbe<PasswordVerdict> thirdConnection = testKit.createTestProbe();
 
-    guard.tell(new Authenticate("hans", "wrong-1", firstConnection.ref()));
+    guard.tell(new Authenticate("hans", "wrong-1", CLIENT, firstConnection.ref()));
     firstConnection.expectMessage(PasswordVerdict.INVALID_PASSWORD);
-    guard.tell(new Authenticate("hans", "wrong-2", secondConnection.ref()));
+    guard.tell(new Authenticate("hans", "wrong-2", CLIENT, secondConnection.ref()));
     secondConnection.expectMessage(PasswordVerdict.INVALID_PASSWORD);
-    guard.tell(new Authenticate("hans", "wrong-3", thirdConnection.ref()));
+    guard.tell(new Authenticate("hans", "wrong-3", CLIENT, thirdConnection.ref()));
     thirdConnection.expectMessage(PasswordVerdict.BLOCKED_NOW);
 
-    guard.tell(new Authenticate("hans", HANS_PASSWORD, firstConnection.ref()));
+    guard.tell(new Authenticate("hans", HANS_PASSWORD, CLIENT, firstConnection.ref()));
     firstConnection.expectMessage(PasswordVerdict.BLOCKED);
   }
 
@@ -273,7 +281,7 @@ class LoginGuardTest {
     clock.set(T0.plusSeconds(20));
     startGuard(store.load(clock.instant()));
 
-    guard.tell(new CheckUsername("hans", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
     usernameVerdicts.expectMessage(UsernameVerdict.BLOCKED);
     authenticate("hans", HANS_PASSWORD, PasswordVerdict.BLOCKED);
     manualTime.timePasses(Duration.ofSeconds(39));
@@ -371,7 +379,7 @@ class LoginGuardTest {
   @Test
   void shouldAskTheRegistryWhetherTheUserIsAlreadyOnline() {
     startGuard();
-    guard.tell(new CheckUsername("hans", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
     UserRegistry.IsOnline question = registry.expectMessageClass(UserRegistry.IsOnline.class);
     assertEquals("hans", question.username());
     question.replyTo().tell(new UserRegistry.OnlineStatus("hans", true));
@@ -383,7 +391,7 @@ class LoginGuardTest {
   @Test
   void shouldAskForThePasswordWhenTheRegistryDoesNotAnswerInTime() {
     startGuard();
-    guard.tell(new CheckUsername("hans", usernameVerdicts.ref()));
+    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
     registry.expectMessageClass(UserRegistry.IsOnline.class);
 
     manualTime.timePasses(ASK_TIMEOUT.minusMillis(1));
@@ -409,20 +417,115 @@ class LoginGuardTest {
     // Not the user's failure: nothing counted.
     journal.expectNoMessage();
 
-    // The username step carries on to the password step, which says so.
+    // The username step says so at once: no password is asked for that cannot be checked.
     LoggingTestKit.warn("account lookup failed user=hans")
         .expect(
             testKit.system(),
             () -> {
-              checkUsernameWhileOffline("hans", UsernameVerdict.PASSWORD_REQUIRED);
+              guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
+              usernameVerdicts.expectMessage(UsernameVerdict.BUSY);
               return null;
             });
+    registry.expectNoMessage();
+  }
+
+  // ---- bounded work and per-address limits ----
+
+  @Test
+  void shouldAnswerBusyWhenTooManyPasswordChecksAreWaiting() {
+    // No thread, and no room to wait: the check is refused at once rather than queued.
+    BoundedExecutor full = new BoundedExecutor("full", 1, 1);
+    java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+    try {
+      full.execute(() -> awaitQuietly(hold));
+      full.execute(() -> {});
+      guard =
+          testKit.spawn(
+              LoginGuard.create(
+                  new Credentials(store, executor(ServerSettings.STORE_DISPATCHER), hasher, full),
+                  registry.ref(),
+                  journal.ref(),
+                  SETTINGS,
+                  Map.of(),
+                  clock));
+
+      authenticate("hans", HANS_PASSWORD, PasswordVerdict.BUSY);
+      journal.expectNoMessage();
+    } finally {
+      hold.countDown();
+      full.shutdown();
+    }
+  }
+
+  @Test
+  void shouldLimitLoginAttemptsPerAddressAcrossUsernamesButNotExemptAddresses() throws Exception {
+    InetAddress attacker = InetAddress.getByName("192.0.2.66");
+    InetAddress neighbour = InetAddress.getByName("192.0.2.67");
+    InetAddress exempt = InetAddress.getByName("10.1.2.3");
+    startGuard(
+        new LoginGuard.Settings(
+            MAX_FAILURES,
+            BLOCK_DURATION,
+            ASK_TIMEOUT,
+            new AddressBuckets(
+                new Rate(1, 3), List.of(AddressRange.parse("10.0.0.0/8")), 1000)),
+        StoreSnapshot.empty());
+
+    // A burst of three attempts, whatever the usernames...
+    guard.tell(new CheckUsername("bob", attacker, usernameVerdicts.ref()));
+    usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
+    guard.tell(new CheckUsername("leia", attacker, usernameVerdicts.ref()));
+    usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
+    guard.tell(new Authenticate("yoda", "guess", attacker, passwordVerdicts.ref()));
+    passwordVerdicts.expectMessage(PasswordVerdict.INVALID_PASSWORD);
+    journal.receiveMessage();
+    // ...then refused, without a lookup or a hash, and without counting against yoda.
+    guard.tell(new Authenticate("yoda", "guess", attacker, passwordVerdicts.ref()));
+    passwordVerdicts.expectMessage(PasswordVerdict.RATE_LIMITED);
+    guard.tell(new CheckUsername("hans", attacker, usernameVerdicts.ref()));
+    usernameVerdicts.expectMessage(UsernameVerdict.RATE_LIMITED);
+    journal.expectNoMessage();
+
+    // Another address has its own budget, and an exempt one has none.
+    guard.tell(new CheckUsername("bob", neighbour, usernameVerdicts.ref()));
+    usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
+    for (int i = 0; i < 10; i++) {
+      guard.tell(new CheckUsername("bob", exempt, usernameVerdicts.ref()));
+      usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
+    }
+
+    // The bucket refills with time.
+    clock.advance(Duration.ofSeconds(1));
+    guard.tell(new CheckUsername("bob", attacker, usernameVerdicts.ref()));
+    usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
+  }
+
+  @Test
+  void shouldLiftALockoutAtOnceWhenAnAdministratorChangesThePassword() {
+    startGuard();
+    blockHans();
+    authenticate("hans", HANS_PASSWORD, PasswordVerdict.BLOCKED);
+
+    guard.tell(new LoginGuard.LiftLockout("hans"));
+
+    authenticate("hans", HANS_PASSWORD, PasswordVerdict.AUTHENTICATED);
+    // And the old block's timer no longer fires to undo anything.
+    manualTime.timePasses(BLOCK_DURATION);
+    journal.expectNoMessage();
+  }
+
+  private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test
   void shouldNeverShowThePassword() {
     startGuard();
-    Authenticate authenticate = new Authenticate("hans", HANS_PASSWORD, passwordVerdicts.ref());
+    Authenticate authenticate = new Authenticate("hans", HANS_PASSWORD, CLIENT, passwordVerdicts.ref());
     assertFalse(authenticate.toString().contains(HANS_PASSWORD), authenticate.toString());
 
     LoggingTestKit.messageContains("wrong-secret")
@@ -444,16 +547,20 @@ class LoginGuardTest {
   }
 
   private void startGuard(StoreSnapshot snapshot) {
+    startGuard(SETTINGS, snapshot);
+  }
+
+  private void startGuard(LoginGuard.Settings settings, StoreSnapshot snapshot) {
     Credentials credentials =
         new Credentials(
             store,
             executor(ServerSettings.STORE_DISPATCHER),
             hasher,
-            executor(ServerSettings.PASSWORD_DISPATCHER));
+            executor(ServerSettings.STORE_DISPATCHER));
     guard =
         testKit.spawn(
             LoginGuard.create(
-                credentials, registry.ref(), journal.ref(), SETTINGS, snapshot.lockouts(), clock));
+                credentials, registry.ref(), journal.ref(), settings, snapshot.lockouts(), clock));
   }
 
   private static Executor executor(String dispatcher) {
@@ -473,7 +580,7 @@ class LoginGuardTest {
   }
 
   private void authenticate(String username, String password, PasswordVerdict expected) {
-    guard.tell(new Authenticate(username, password, passwordVerdicts.ref()));
+    guard.tell(new Authenticate(username, password, CLIENT, passwordVerdicts.ref()));
     passwordVerdicts.expectMessage(expected);
   }
 
@@ -502,7 +609,7 @@ class LoginGuardTest {
 
   /** Step one for a user the registry reports offline. */
   private void checkUsernameWhileOffline(String username, UsernameVerdict expected) {
-    guard.tell(new CheckUsername(username, usernameVerdicts.ref()));
+    guard.tell(new CheckUsername(username, CLIENT, usernameVerdicts.ref()));
     UserRegistry.IsOnline question = registry.expectMessageClass(UserRegistry.IsOnline.class);
     assertEquals(username, question.username());
     question.replyTo().tell(new UserRegistry.OnlineStatus(username, false));

@@ -6,11 +6,13 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.WireText;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.registry.UserRegistry.Registration;
 import dev.parley.server.store.Journal;
+import dev.parley.server.store.StoreCalls;
 import dev.parley.server.store.Store;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.MutableClock;
@@ -160,7 +162,14 @@ class DeliveryAcrossRestartTest {
                 testKit.<Broadcaster.Command>createTestProbe().ref(),
                 journal,
                 () -> CompletableFuture.completedFuture(List.<String>of()),
-                new UserRegistry.Settings(100, DIRECTORY_REFRESH),
+                (recipient, ids) ->
+                    StoreCalls.supply(() -> store.readMessages(recipient, ids), storeExecutor),
+                new UserRegistry.Settings(
+                    new ServerSettings.Mailbox(100, 1 << 20, 100, 1 << 20, 10),
+                    100,
+                    60 * 1024,
+                    DIRECTORY_REFRESH,
+                    Duration.ofSeconds(1)),
                 clock));
   }
 
@@ -194,13 +203,21 @@ class DeliveryAcrossRestartTest {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
     registry.tell(
         new UserRegistry.Register(
-            name, session.ref(), outbox.ref(), "127.0.0.1", 50000, registrations.ref()));
+            name,
+            session.ref(),
+            outbox.ref(),
+            testKit.<UserRegistry.Evict>createTestProbe().ref(),
+            "127.0.0.1",
+            50000,
+            registrations.ref()));
     outbox.expectMessage(new ServerMessage.LoginAccepted(name));
     registrations.expectMessage(Registration.REGISTERED);
     return new Online(session, outbox);
   }
 
   private void send(String from, String to, String text, String id) {
-    registry.tell(new UserRegistry.SendDirect(from, to, text, id, replies.ref()));
+    registry.tell(
+        new UserRegistry.SendDirect(
+            from, to, text, id, WireText.encodedLength(text), replies.ref()));
   }
 }

@@ -9,9 +9,13 @@ import akka.actor.testkit.typed.javadsl.LoggingTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.WireText;
+import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.registry.UserRegistry.Registration;
 import dev.parley.server.store.Change;
@@ -24,12 +28,16 @@ import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +62,13 @@ class UserRegistryTest {
       Set.of("hans", "yoda", "luke", "vader", "r2d2", "leia");
 
   private static final int MAILBOX_CAPACITY = 3;
+  private static final long MAILBOX_BYTES = 1000;
+  private static final int WINDOW = 3;
+  private static final long WINDOW_BYTES = 500;
+  private static final int PAGE = 2;
+  private static final int LIST_LIMIT = 4;
+  private static final int LIST_BYTES = 1000;
+  private static final Duration PAGING_RETRY = Duration.ofSeconds(1);
   private static final Duration DIRECTORY_REFRESH = Duration.ofSeconds(10);
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
@@ -63,6 +78,18 @@ class UserRegistryTest {
   private TestProbe<CompletableFuture<Collection<String>>> directoryReads;
   private TestProbe<ServerMessage> replies;
   private TestProbe<Registration> registrations;
+  private TestProbe<UserRegistry.Evict> evictions;
+
+  /**
+   * The store as the registry reads it back: every message the test's journal answered STORED,
+   * by row id. Mailbox pages are read from here (as Store.readMessages would).
+   */
+  private Map<Long, StoredMessage> stored;
+
+  private long nextMessageId;
+
+  /** While true, reading a mailbox page fails, as when the store's read pool is full. */
+  private volatile boolean pagesFail;
 
   /** Every message the registry handles, just before it does. */
   private TestProbe<UserRegistry.Command> handled;
@@ -85,6 +112,10 @@ class UserRegistryTest {
     directoryReads = testKit.createTestProbe();
     replies = testKit.createTestProbe(ServerMessage.class);
     registrations = testKit.createTestProbe(Registration.class);
+    evictions = testKit.createTestProbe(UserRegistry.Evict.class);
+    stored = new ConcurrentHashMap<>();
+    nextMessageId = 1000;
+    pagesFail = false;
     handled = testKit.createTestProbe(UserRegistry.Command.class);
   }
 
@@ -105,7 +136,13 @@ class UserRegistryTest {
 
     registry.tell(
         new UserRegistry.Register(
-            "hans", session.ref(), outbox.ref(), "192.0.2.7", 50001, registrations.ref()));
+            "hans",
+            session.ref(),
+            outbox.ref(),
+            evictions.ref(),
+            "192.0.2.7",
+            50001,
+            registrations.ref()));
 
     outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
     broadcaster.expectMessage(new Broadcaster.MemberJoined("hans", outbox.ref(), Set.of()));
@@ -127,6 +164,7 @@ class UserRegistryTest {
             "hans",
             secondSession.ref(),
             secondOutbox.ref(),
+            evictions.ref(),
             "192.0.2.8",
             50009,
             registrations.ref()));
@@ -321,7 +359,13 @@ class UserRegistryTest {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
     registry.tell(
         new UserRegistry.Register(
-            "luke", session.ref(), outbox.ref(), "127.0.0.1", 50003, registrations.ref()));
+            "luke",
+            session.ref(),
+            outbox.ref(),
+            evictions.ref(),
+            "127.0.0.1",
+            50003,
+            registrations.ref()));
     outbox.expectMessage(new ServerMessage.LoginAccepted("luke"));
     outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock", 1, "m-1"));
     outbox.expectMessage(new ServerMessage.MessageReceived("yoda", "Do or do not", 2, "y-1"));
@@ -406,8 +450,7 @@ class UserRegistryTest {
     lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "two", 2, "m-2"));
     lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "three", 3, "m-3"));
 
-    registry.tell(new UserRegistry.Acknowledge("luke", 2));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+    acknowledge("luke", 2);
     logout(lukeAgain);
 
     Online lukeOnceMore = login("luke");
@@ -424,8 +467,7 @@ class UserRegistryTest {
     Online luke = login("luke");
     sendAndStore("hans", "luke", "one", "m-1", 1);
     sendAndStore("hans", "luke", "two", "m-2", 2);
-    registry.tell(new UserRegistry.Acknowledge("luke", 2));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+    acknowledge("luke", 2);
 
     registry.tell(new UserRegistry.Acknowledge("luke", 2));
     registry.tell(new UserRegistry.Acknowledge("luke", 1));
@@ -446,15 +488,14 @@ class UserRegistryTest {
 
     // A confused client acknowledges far ahead: only what was sent counts as shown.
     registry.tell(new UserRegistry.Acknowledge("luke", 100));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 1), null));
+    expectRecordedAndAnswer(new Change.Acknowledged("luke", 1), Outcome.APPLIED);
 
     sendAndStore("hans", "luke", "two", "m-2", 2);
     luke.outbox().receiveSeveralMessages(2);
     logout(luke);
     Online lukeAgain = login("luke");
     lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "two", 2, "m-2"));
-    registry.tell(new UserRegistry.Acknowledge("luke", 2));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 2), null));
+    acknowledge("luke", 2);
   }
 
   // ---- mailbox capacity ----
@@ -517,8 +558,7 @@ class UserRegistryTest {
     send("hans", "luke", "no room yet", "m-4");
     replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
 
-    registry.tell(new UserRegistry.Acknowledge("luke", 1));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 1), null));
+    acknowledge("luke", 1);
     sendAndStore("hans", "luke", "room for one", "m-5", 4);
     replies.expectMessage(new ServerMessage.MessageAccepted("m-5", true));
     send("hans", "luke", "and no more", "m-6");
@@ -531,6 +571,8 @@ class UserRegistryTest {
   void shouldStartFromTheStoredStateAndNumberOnFromTheLastStoredSeq() {
     StoredMessage six = new StoredMessage("luke", 6, "yoda", "y-6", "six", T0.minusSeconds(60));
     StoredMessage seven = new StoredMessage("luke", 7, "hans", null, "seven", T0.minusSeconds(30));
+    stored.put(11L, six);
+    stored.put(12L, seven);
     startRegistry(
         new StoreSnapshot(
             USERNAMES,
@@ -539,8 +581,10 @@ class UserRegistryTest {
             Map.of(),
             Map.of("luke", 7L, "yoda", 3L),
             Map.of("luke", 5L, "yoda", 3L),
-            Map.of(),
-            Map.of("luke", List.of(six, seven))));
+            Map.of(
+                "luke",
+                new StoreSnapshot.PendingMessages(
+                    new long[] {6, 7}, new long[] {11, 12}, new int[] {3, 5}))));
     login("hans");
     login("yoda");
 
@@ -565,8 +609,7 @@ class UserRegistryTest {
     // What was acknowledged before the restart stays acknowledged.
     registry.tell(new UserRegistry.Acknowledge("luke", 5));
     journal.expectNoMessage();
-    registry.tell(new UserRegistry.Acknowledge("luke", 7));
-    journal.expectMessage(new Journal.Record(new Change.Acknowledged("luke", 7), null));
+    acknowledge("luke", 7);
   }
 
   // ---- the list of accounts ----
@@ -640,6 +683,7 @@ class UserRegistryTest {
   @Test
   void shouldNotGiveTheMessagesOfARemovedAccountToANewAccountOfTheSameName() {
     StoredMessage old = new StoredMessage("luke", 1, "yoda", "y-1", "for the old luke", T0);
+    stored.put(1L, old);
     startRegistry(
         new StoreSnapshot(
             USERNAMES,
@@ -648,8 +692,9 @@ class UserRegistryTest {
             Map.of(),
             Map.of("luke", 1L),
             Map.of("luke", 0L),
-            Map.of(),
-            Map.of("luke", List.of(old))));
+            Map.of(
+                "luke",
+                new StoreSnapshot.PendingMessages(new long[] {1}, new long[] {1}, new int[] {16}))));
     // user remove luke, then user add luke: the registry sees luke go, then come back.
     refreshDirectory(List.of("hans", "yoda"));
     refreshDirectory(List.of("hans", "yoda", "luke"));
@@ -762,13 +807,18 @@ class UserRegistryTest {
 
     registry.tell(new UserRegistry.Block("luke", "hans", replies.ref()));
 
+    // Confirmed, and in force, only once stored.
+    Journal.Record record = journal.expectMessageClass(Journal.Record.class);
+    assertEquals(new Change.BlockAdded("luke", "hans"), record.change());
+    replies.expectNoMessage();
+    broadcaster.expectNoMessage();
+    answer(record, Outcome.APPLIED);
     replies.expectMessage(new ServerMessage.BlockConfirmed("hans"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
-    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "hans"), null));
     registry.tell(new UserRegistry.Block("luke", "yoda", replies.ref()));
+    expectRecordedAndAnswer(new Change.BlockAdded("luke", "yoda"), Outcome.APPLIED);
     replies.expectMessage(new ServerMessage.BlockConfirmed("yoda"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of("hans", "yoda")));
-    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "yoda"), null));
   }
 
   @Test
@@ -798,9 +848,9 @@ class UserRegistryTest {
 
     registry.tell(new UserRegistry.Unblock("luke", "hans", replies.ref()));
 
+    expectRecordedAndAnswer(new Change.BlockRemoved("luke", "hans"), Outcome.APPLIED);
     replies.expectMessage(new ServerMessage.UnblockConfirmed("hans"));
     broadcaster.expectMessage(new Broadcaster.BlocksChanged("luke", Set.of()));
-    journal.expectMessage(new Journal.Record(new Change.BlockRemoved("luke", "hans"), null));
     sendAndStore("hans", "luke", "friends again?", "m-1", 1);
     replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
   }
@@ -835,8 +885,8 @@ class UserRegistryTest {
     startRegistry();
     registry.tell(new UserRegistry.Block("luke", "hans", replies.ref()));
 
+    expectRecordedAndAnswer(new Change.BlockAdded("luke", "hans"), Outcome.APPLIED);
     replies.expectMessage(new ServerMessage.BlockConfirmed("hans"));
-    journal.expectMessage(new Journal.Record(new Change.BlockAdded("luke", "hans"), null));
     // The broadcaster's roster holds online users only; luke's list reaches it when he logs in.
     broadcaster.expectNoMessage();
   }
@@ -851,7 +901,13 @@ class UserRegistryTest {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
     registry.tell(
         new UserRegistry.Register(
-            "luke", session.ref(), outbox.ref(), "192.0.2.7", 50002, registrations.ref()));
+            "luke",
+            session.ref(),
+            outbox.ref(),
+            evictions.ref(),
+            "192.0.2.7",
+            50002,
+            registrations.ref()));
     registrations.expectMessage(Registration.REGISTERED);
 
     registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
@@ -896,6 +952,260 @@ class UserRegistryTest {
     replies.expectMessage(new ServerMessage.Error(Code.USER_OFFLINE, "startprivate", "luke"));
   }
 
+  // ---- delivery paced by acknowledgements ----
+
+  @Test
+  void shouldHandAClientNoMoreThanTheWindowAheadOfItsAcknowledgements() {
+    startRegistryWithRoomBeyondTheWindow();
+    login("hans");
+    Online yoda = login("yoda");
+    for (int seq = 1; seq <= 5; seq++) {
+      sendAndStore("hans", "yoda", "n" + seq, "m-" + seq, seq);
+    }
+
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "n1", 1, "m-1"));
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "n2", 2, "m-2"));
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "n3", 3, "m-3"));
+    // The window (three) is full: the rest wait in the store.
+    yoda.outbox().expectNoMessage();
+
+    acknowledge("yoda", 2);
+    // Two slots free: the next two are read back from the store.
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "n4", 4, "m-4"));
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "n5", 5, "m-5"));
+    yoda.outbox().expectNoMessage();
+    // Caught up: the next message goes out live again.
+    acknowledge("yoda", 5);
+    sendAndStore("hans", "yoda", "live", "m-6", 6);
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "live", 6, "m-6"));
+  }
+
+  @Test
+  void shouldCountTheWindowInBytesToo() {
+    startRegistryWithRoomBeyondTheWindow();
+    login("hans");
+    Online yoda = login("yoda");
+    String big = "x".repeat(300);
+
+    sendAndStore("hans", "yoda", big, "m-1", 1);
+    sendAndStore("hans", "yoda", big, "m-2", 2);
+
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", big, 1, "m-1"));
+    // 600 bytes would be over the window's 500.
+    yoda.outbox().expectNoMessage();
+    acknowledge("yoda", 1);
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", big, 2, "m-2"));
+  }
+
+  @Test
+  void shouldReplayAFullMailboxAtLoginAPageAtATimeAsAcknowledgementsCome() {
+    startRegistry();
+    login("hans");
+    fillLukesMailbox("hans");
+
+    Online luke = login("luke");
+    // A page of two, then one more to fill the window of three: paced by the store's reads, never
+    // all at once into the connection.
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "kept 1", 1, "m-1"));
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "kept 2", 2, "m-2"));
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "kept 3", 3, "m-3"));
+    luke.outbox().expectNoMessage();
+  }
+
+  @Test
+  void shouldAskForAPageAgainWhenTheStoreCouldNotReadIt() {
+    startRegistry();
+    login("hans");
+    fillLukesMailbox("hans");
+    pagesFail = true;
+
+    Online luke = login("luke");
+    luke.outbox().expectNoMessage();
+    pagesFail = false;
+    manualTime.timePasses(PAGING_RETRY);
+
+    luke.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "kept 1", 1, "m-1"));
+  }
+
+  @Test
+  void shouldRefuseAMessageThatWouldTakeTheMailboxOverItsBytes() {
+    startRegistry();
+    login("hans");
+    String text = "y".repeat(400);
+    sendAndStore("hans", "luke", text, "m-1", 1);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", true));
+    sendAndStore("hans", "luke", text, "m-2", 2);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
+
+    // 1,200 bytes would be over the mailbox's 1,000, though it holds only two messages of three.
+    send("hans", "luke", text, "m-3");
+
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-3"));
+    journal.expectNoMessage();
+    send("hans", "luke", "short", "m-4");
+    expectAppended("luke", 3, "hans", "m-4", "short");
+  }
+
+  @Test
+  void shouldKeepMessagesAnAcknowledgementCoveredUntilTheAcknowledgementIsStored() {
+    startRegistry();
+    login("hans");
+    Online luke = login("luke");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+    luke.outbox().receiveMessage();
+
+    registry.tell(new UserRegistry.Acknowledge("luke", 1));
+    // The store could not take it: not trusted, so the message is not forgotten.
+    expectRecordedAndAnswer(new Change.Acknowledged("luke", 1), Outcome.FAILED);
+    logout(luke);
+
+    Online lukeAgain = login("luke");
+    lukeAgain.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "one", 1, "m-1"));
+    // And the client's next acknowledgement is stored afresh.
+    acknowledge("luke", 1);
+  }
+
+  // ---- durable before confirmed ----
+
+  @Test
+  void shouldNotBlockAndTellTheBlockerUnavailableWhenTheBlockCouldNotBeStored() {
+    startRegistry();
+    login("hans");
+    login("luke");
+
+    registry.tell(new UserRegistry.Block("luke", "hans", replies.ref()));
+    expectRecordedAndAnswer(new Change.BlockAdded("luke", "hans"), Outcome.FAILED);
+
+    replies.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "block", "hans"));
+    broadcaster.expectNoMessage();
+    sendAndStore("hans", "luke", "not blocked", "m-1", 1);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+  }
+
+  @Test
+  void shouldAnswerALeaveOnlyOnceTheLogoutIsStored() {
+    startRegistry();
+    Online hans = login("hans");
+    TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
+
+    registry.tell(new UserRegistry.Leave("hans", hans.session().ref(), left.ref()));
+
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    Journal.Record record = journal.expectMessageClass(Journal.Record.class);
+    assertEquals(new Change.LoggedOut("hans", T0), record.change());
+    left.expectNoMessage();
+    answer(record, Outcome.APPLIED);
+    left.expectMessage(UserRegistry.Left.INSTANCE);
+  }
+
+  @Test
+  void shouldAnswerALeaveOfASessionThatIsNotTheCurrentOneAtOnce() {
+    startRegistry();
+    login("hans");
+    TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
+
+    registry.tell(
+        new UserRegistry.Leave("hans", testKit.createTestProbe().ref(), left.ref()));
+
+    left.expectMessage(UserRegistry.Left.INSTANCE);
+    expectOnline("hans", true);
+    journal.expectNoMessage();
+  }
+
+  @Test
+  void shouldTellTheSenderInvalidTextWhenTheStoreRefusedTheMessageForItsData() {
+    startRegistry();
+    login("hans");
+    Online yoda = login("yoda");
+
+    send("hans", "yoda", "poison", "m-1");
+    answer(expectAppended("yoda", 1, "hans", "m-1", "poison"), Outcome.REFUSED);
+
+    replies.expectMessage(
+        new ServerMessage.Error(
+            Code.INVALID_TEXT, "message", "the server's database cannot store this text", "m-1"));
+    yoda.outbox().expectNoMessage();
+    sendAndStore("hans", "yoda", "fine", "m-2", 2);
+    yoda.outbox().expectMessage(new ServerMessage.MessageReceived("hans", "fine", 2, "m-2"));
+  }
+
+  // ---- accounts changed by an administrator ----
+
+  @Test
+  void shouldEvictTheSessionOfARemovedAccountAndForgetIt() {
+    startRegistry();
+    login("hans");
+    login("luke");
+
+    registry.tell(new UserRegistry.AccountRemoved("luke"));
+
+    evictions.expectMessage(new UserRegistry.Evict(ServerMessage.Goodbye.Reason.ACCOUNT_REMOVED));
+    send("hans", "luke", "still there?", "m-1");
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "message", "luke", "m-1"));
+  }
+
+  @Test
+  void shouldMakeAnAddedAccountAddressableAtOnce() {
+    startRegistry(StoreSnapshot.empty().withUsernames(Set.of("hans")));
+    login("hans");
+
+    registry.tell(new UserRegistry.AccountAdded("leia"));
+
+    sendAndStore("hans", "leia", "welcome", "m-1", 1);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", true));
+  }
+
+  // ---- bounded lists ----
+
+  @Test
+  void shouldCapWhoelseAndSayHowManyItLeftOut() {
+    startRegistry();
+    login("hans");
+    login("yoda");
+    login("luke");
+    login("vader");
+    login("r2d2");
+    login("leia");
+
+    registry.tell(new UserRegistry.ListOnline("hans", replies.ref()));
+
+    replies.expectMessage(
+        new ServerMessage.OnlineUsers(List.of("yoda", "luke", "vader", "r2d2"), 1));
+    registry.tell(new UserRegistry.ListRecent("hans", 10, replies.ref()));
+    replies.expectMessage(
+        new ServerMessage.RecentUsers(10, List.of("yoda", "luke", "vader", "r2d2"), 1));
+  }
+
+  // ---- consistency when a handler fails ----
+
+  @Test
+  void shouldKeepItsCountersInStepWhenAHandlerFailsHalfway() {
+    startRegistry();
+    login("hans");
+    login("yoda");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", true));
+
+    // The clock fails while a message is being handled: the handler throws before it changes
+    // anything, and the registry resumes.
+    clock.failNextRead();
+    LoggingTestKit.error(IllegalStateException.class)
+        .expect(
+            testKit.system(),
+            () -> {
+              send("hans", "luke", "lost", "m-2");
+              return null;
+            });
+
+    // Numbering and capacity as if the failed message had never been: two more fit, then full.
+    sendAndStore("hans", "luke", "two", "m-3", 2);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-3", true));
+    sendAndStore("yoda", "luke", "three", "y-1", 3);
+    replies.expectMessage(new ServerMessage.MessageAccepted("y-1", true));
+    send("hans", "luke", "four", "m-4");
+    replies.expectMessage(new ServerMessage.Error(Code.MAILBOX_FULL, "message", "luke", "m-4"));
+  }
+
   // ---- helpers ----
 
   private void startRegistry() {
@@ -903,6 +1213,19 @@ class UserRegistryTest {
   }
 
   private void startRegistry(StoreSnapshot snapshot) {
+    startRegistry(
+        snapshot,
+        new ServerSettings.Mailbox(MAILBOX_CAPACITY, MAILBOX_BYTES, WINDOW, WINDOW_BYTES, PAGE));
+  }
+
+  /** A registry with room for more messages than the delivery window, for the window's tests. */
+  private void startRegistryWithRoomBeyondTheWindow() {
+    startRegistry(
+        StoreSnapshot.empty().withUsernames(USERNAMES),
+        new ServerSettings.Mailbox(10, 10_000, WINDOW, WINDOW_BYTES, PAGE));
+  }
+
+  private void startRegistry(StoreSnapshot snapshot, ServerSettings.Mailbox mailbox) {
     Supplier<CompletionStage<? extends Collection<String>>> directory =
         () -> {
           CompletableFuture<Collection<String>> read = new CompletableFuture<>();
@@ -914,13 +1237,26 @@ class UserRegistryTest {
             Behaviors.monitor(
                 UserRegistry.Command.class,
                 handled.ref(),
+                resumeOnFailure(
                 UserRegistry.create(
                     snapshot,
                     broadcaster.ref(),
                     journal.ref(),
                     directory,
-                    new UserRegistry.Settings(MAILBOX_CAPACITY, DIRECTORY_REFRESH),
-                    clock)));
+                    this::readPage,
+                    new UserRegistry.Settings(
+                        mailbox,
+                        LIST_LIMIT,
+                        LIST_BYTES,
+                        DIRECTORY_REFRESH,
+                        PAGING_RETRY),
+                    clock))));
+  }
+
+  /** Supervised as the Guardian supervises it: a failure while handling a message resumes it. */
+  private static Behavior<UserRegistry.Command> resumeOnFailure(
+      Behavior<UserRegistry.Command> registry) {
+    return Behaviors.supervise(registry).onFailure(SupervisorStrategy.resume());
   }
 
   /** The refresh timer fires, and the read of the accounts finds {@code usernames}. */
@@ -959,7 +1295,13 @@ class UserRegistryTest {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
     registry.tell(
         new UserRegistry.Register(
-            name, session.ref(), outbox.ref(), "127.0.0.1", 50000, registrations.ref()));
+            name,
+            session.ref(),
+            outbox.ref(),
+            evictions.ref(),
+            "127.0.0.1",
+            50000,
+            registrations.ref()));
     outbox.expectMessage(new ServerMessage.LoginAccepted(name));
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
     journal.expectMessage(new Journal.Record(new Change.LoggedIn(name, clock.instant()), null));
@@ -975,7 +1317,9 @@ class UserRegistryTest {
   }
 
   private void send(String from, String to, String text, String id) {
-    registry.tell(new UserRegistry.SendDirect(from, to, text, id, replies.ref()));
+    registry.tell(
+        new UserRegistry.SendDirect(
+            from, to, text, id, WireText.encodedLength(text), replies.ref()));
   }
 
   /** The journal was asked to store this message; returns the request, to answer it. */
@@ -988,11 +1332,49 @@ class UserRegistryTest {
     return record;
   }
 
-  private static void answer(Journal.Record record, Outcome outcome) {
+  /** Answers a recorded change as the journal would; a stored message gets a row id. */
+  private void answer(Journal.Record record, Outcome outcome) {
+    long id = 0;
+    if (outcome == Outcome.STORED
+        && record.change() instanceof Change.MessageAppended appended) {
+      id = nextMessageId++;
+      stored.put(id, appended.message());
+    }
     record
         .replyTo()
         .tell(
-            new Journal.Recorded(List.of(new Journal.Recorded.Outcome(record.change(), outcome))));
+            new Journal.Recorded(
+                List.of(new Journal.Recorded.Outcome(record.change(), outcome, id))));
+  }
+
+  /** The journal was asked to store {@code change} for someone who waits; answers it. */
+  private void expectRecordedAndAnswer(Change change, Outcome outcome) {
+    Journal.Record record = journal.expectMessageClass(Journal.Record.class);
+    assertEquals(change, record.change());
+    assertNotNull(record.replyTo(), "someone waits for " + change);
+    answer(record, outcome);
+  }
+
+  /** {@code user} acknowledges up to {@code seq}, and the journal stores it. */
+  private void acknowledge(String user, long seq) {
+    registry.tell(new UserRegistry.Acknowledge(user, seq));
+    expectRecordedAndAnswer(new Change.Acknowledged(user, seq), Outcome.APPLIED);
+  }
+
+  /** The store's answer to a page: the messages with these ids it has, in seq order. */
+  private CompletionStage<List<StoredMessage>> readPage(String recipient, long[] ids) {
+    if (pagesFail) {
+      return CompletableFuture.failedFuture(new RejectedExecutionException("reads queue full"));
+    }
+    List<StoredMessage> page = new ArrayList<>();
+    for (long id : ids) {
+      StoredMessage message = stored.get(id);
+      if (message != null && message.recipient().equals(recipient)) {
+        page.add(message);
+      }
+    }
+    page.sort(Comparator.comparingLong(StoredMessage::seq));
+    return CompletableFuture.completedFuture(page);
   }
 
   /** Sends a message the journal stores as the {@code seq}-th of {@code to}. */
@@ -1004,9 +1386,9 @@ class UserRegistryTest {
   /** {@code blocker}, online, blocks {@code target}. */
   private void block(String blocker, String target) {
     registry.tell(new UserRegistry.Block(blocker, target, replies.ref()));
+    expectRecordedAndAnswer(new Change.BlockAdded(blocker, target), Outcome.APPLIED);
     replies.expectMessage(new ServerMessage.BlockConfirmed(target));
     broadcaster.expectMessageClass(Broadcaster.BlocksChanged.class);
-    journal.expectMessage(new Journal.Record(new Change.BlockAdded(blocker, target), null));
   }
 
   private void fillLukesMailbox(String from) {

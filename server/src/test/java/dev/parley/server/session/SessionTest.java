@@ -25,11 +25,13 @@ import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.registry.UserRegistry.Registration;
 import dev.parley.server.session.Session.StreamAck;
 import dev.parley.server.testing.LogCapturingExtension;
+import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestKits;
 import dev.parley.server.testing.TestSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,9 +64,21 @@ class SessionTest {
               + "close-timeout = 5s\n"
               + "max-bad-frames = 3\n"
               + "max-frame-bytes = 65536\n"
+              + "max-text-bytes = 60 KiB\n"
+              + "request-timeout = 30s\n"
+              + "limits.commands { per-second = 1000, burst = 1000 }\n"
               + "message-window = 2");
 
   private static final int PEER_PORT = 50001;
+  private static final Instant T0 = Instant.parse("2026-12-05T12:00:00Z");
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  private static final int COMMAND_BURST = 5;
+  private static final int DISCONNECT_AFTER = 4;
+
+  /** Tight flood control, for the tests of it: a burst of five frames, then one a second. */
+  private static final ServerSettings FLOOD_SETTINGS =
+      TestSettings.with(
+          "limits.commands { per-second = 1, burst = 5 }\n" + "limits.disconnect-after = 4");
 
   /** Each session comes from its own port, so that log lines can be told apart. */
   private static final AtomicInteger nextRemotePort = new AtomicInteger(40_000);
@@ -79,6 +93,7 @@ class SessionTest {
   private TestProbe<Session.Command> handled;
 
   private TestProbe<Void> deathWatch;
+  private MutableClock clock;
   private InetSocketAddress remote;
   private AtomicReference<ActorRef<Session.Command>> attachedTo;
   private ActorRef<Session.Command> session;
@@ -90,6 +105,10 @@ class SessionTest {
 
   @BeforeEach
   void spawnSession() {
+    spawnSession(SETTINGS);
+  }
+
+  private void spawnSession(ServerSettings settings) {
     registry = testKit.createTestProbe(UserRegistry.Command.class);
     guard = testKit.createTestProbe(LoginGuard.Command.class);
     broadcaster = testKit.createTestProbe(Broadcaster.Command.class);
@@ -98,6 +117,7 @@ class SessionTest {
     handled = testKit.createTestProbe(Session.Command.class);
     deathWatch = testKit.createTestProbe();
     remote = new InetSocketAddress("127.0.0.1", nextRemotePort.getAndIncrement());
+    clock = new MutableClock(T0);
     attachedTo = new AtomicReference<>();
     Session.Services services =
         new Session.Services(registry.ref(), guard.ref(), broadcaster.ref());
@@ -107,9 +127,10 @@ class SessionTest {
                 Session.Command.class,
                 handled.ref(),
                 Session.create(
-                    SETTINGS,
+                    settings,
                     services,
                     remote,
+                    clock,
                     self -> {
                       attachedTo.set(self);
                       return outbox.ref();
@@ -259,14 +280,22 @@ class SessionTest {
     send(new ClientMessage.Password("falcon*solo", PEER_PORT));
     LoginGuard.Authenticate authenticate = guard.expectMessageClass(LoginGuard.Authenticate.class);
     assertEquals(
-        new LoginGuard.Authenticate("hans", "falcon*solo", authenticate.replyTo()), authenticate);
+        new LoginGuard.Authenticate(
+            "hans", "falcon*solo", remote.getAddress(), authenticate.replyTo()),
+        authenticate);
     assertEquals("falcon*solo", authenticate.password());
     authenticate.replyTo().tell(PasswordVerdict.AUTHENTICATED);
 
     UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
     assertEquals(
         new UserRegistry.Register(
-            "hans", session, outbox.ref(), "127.0.0.1", PEER_PORT, register.replyTo()),
+            "hans",
+            session,
+            outbox.ref(),
+            register.evictTo(),
+            "127.0.0.1",
+            PEER_PORT,
+            register.replyTo()),
         register);
     // The registry writes login-accepted; the session only asks for the next frame.
     ack.expectNoMessage();
@@ -360,7 +389,7 @@ class SessionTest {
     send(new ClientMessage.SendMessage("yoda", "one", "m-1"));
     UserRegistry.SendDirect first = registry.expectMessageClass(UserRegistry.SendDirect.class);
     assertEquals(
-        new UserRegistry.SendDirect("hans", "yoda", "one", "m-1", first.replyTo()), first);
+        new UserRegistry.SendDirect("hans", "yoda", "one", "m-1", 3, first.replyTo()), first);
     // A window of two: the next frame may come before the first is answered.
     ack.expectMessage(StreamAck.INSTANCE);
     send(new ClientMessage.SendMessage("yoda", "two", "m-2"));
@@ -402,7 +431,8 @@ class SessionTest {
     send(new ClientMessage.SendMessage("bob", "party time"));
     UserRegistry.SendDirect request = registry.expectMessageClass(UserRegistry.SendDirect.class);
     assertEquals(
-        new UserRegistry.SendDirect("hans", "bob", "party time", null, request.replyTo()), request);
+        new UserRegistry.SendDirect("hans", "bob", "party time", null, 10, request.replyTo()),
+        request);
 
     replyAndExpectAck(
         request.replyTo(), new ServerMessage.Error(Code.INVALID_USER, "message", "bob"));
@@ -539,7 +569,11 @@ class SessionTest {
 
     send(new ClientMessage.Logout());
 
-    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    UserRegistry.Leave leave = registry.expectMessageClass(UserRegistry.Leave.class);
+    assertEquals(new UserRegistry.Leave("hans", session, leave.replyTo()), leave);
+    // The goodbye waits until the logout, and every ack before it, is stored.
+    outbox.expectNoMessage();
+    leave.replyTo().tell(UserRegistry.Left.INSTANCE);
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
     // Still there while the goodbye is being written...
     awaitHandled(Session.Shutdown.INSTANCE);
@@ -629,9 +663,7 @@ class SessionTest {
   @Test
   void shouldStopAfterTheCloseTimeoutWhenTheStreamNeverCompletes() {
     login();
-    send(new ClientMessage.Logout());
-    registry.expectMessage(new UserRegistry.Unregister("hans", session));
-    outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
+    logOut();
     // The close timer is started right after the goodbye is written: let that finish first.
     awaitHandled(Session.Shutdown.INSTANCE);
 
@@ -821,6 +853,236 @@ class SessionTest {
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
   }
 
+  // ---- flood control, texts, request timeouts, eviction ----
+
+  @Test
+  void shouldRefuseAFrameOverTheRateWithRateLimitedAndTakeTheNextAfterARefill() {
+    testKit.stop(session);
+    spawnSession(FLOOD_SETTINGS);
+    login(); // hello, username, password: three of the five frames of the burst
+
+    send(new ClientMessage.WhoElse());
+    replyAndExpectAck(
+        registry.expectMessageClass(UserRegistry.ListOnline.class).replyTo(),
+        new ServerMessage.OnlineUsers(List.of()));
+    send(new ClientMessage.WhoElse());
+    replyAndExpectAck(
+        registry.expectMessageClass(UserRegistry.ListOnline.class).replyTo(),
+        new ServerMessage.OnlineUsers(List.of()));
+    send(new ClientMessage.WhoElse());
+
+    outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "whoelse", null));
+    ack.expectMessage(StreamAck.INSTANCE);
+    registry.expectNoMessage();
+
+    clock.advance(Duration.ofSeconds(1));
+    send(new ClientMessage.WhoElse());
+    registry.expectMessageClass(UserRegistry.ListOnline.class);
+  }
+
+  @Test
+  void shouldCloseAConnectionThatKeepsSendingPastTheRateWithGoodbyeRateLimited() {
+    testKit.stop(session);
+    spawnSession(FLOOD_SETTINGS);
+    login();
+    send(new ClientMessage.NoteActivity());
+    outbox.expectMessage(new ServerMessage.ActivityNoted());
+    ack.expectMessage(StreamAck.INSTANCE);
+    send(new ClientMessage.NoteActivity());
+    outbox.expectMessage(new ServerMessage.ActivityNoted());
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    for (int refused = 1; refused < DISCONNECT_AFTER; refused++) {
+      send(new ClientMessage.NoteActivity());
+      outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "activity", null));
+      ack.expectMessage(StreamAck.INSTANCE);
+    }
+    send(new ClientMessage.NoteActivity());
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.RATE_LIMITED));
+  }
+
+  @Test
+  void shouldLetAcknowledgementsThroughWhateverTheRate() {
+    testKit.stop(session);
+    spawnSession(FLOOD_SETTINGS);
+    login();
+    for (int i = 0; i < COMMAND_BURST; i++) {
+      send(new ClientMessage.NoteActivity());
+      outbox.receiveMessage();
+      ack.expectMessage(StreamAck.INSTANCE);
+    }
+
+    for (long seq = 1; seq <= 10; seq++) {
+      send(new ClientMessage.Acknowledge(seq));
+      registry.expectMessage(new UserRegistry.Acknowledge("hans", seq));
+      ack.expectMessage(StreamAck.INSTANCE);
+    }
+  }
+
+  @Test
+  void shouldAnswerARefusedMessageOnlyAfterTheMessagesAheadOfIt() {
+    testKit.stop(session);
+    spawnSession(FLOOD_SETTINGS);
+    login();
+    send(new ClientMessage.SendMessage("yoda", "one", "m-1"));
+    UserRegistry.SendDirect first = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+    send(new ClientMessage.SendMessage("yoda", "two", "m-2"));
+    UserRegistry.SendDirect second = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.SendMessage("yoda", "three", "m-3"));
+    // Over the rate, but its answer must not overtake the answers to m-1 and m-2.
+    outbox.expectNoMessage();
+    first.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
+    second.replyTo().tell(new ServerMessage.MessageAccepted("m-2", false));
+
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-2", false));
+    outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "message", "yoda", "m-3"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldRefuseTextsItCannotCarryWithInvalidTextWithoutAskingAnyone() {
+    login();
+
+    send(new ClientMessage.SendMessage("yoda", "nul \u0000 inside", "m-1"));
+    outbox.expectMessage(
+        new ServerMessage.Error(
+            Code.INVALID_TEXT, "message", "text contains U+0000 at character 5", "m-1"));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.SendMessage("yoda", "half \uD83D pair", "m-2"));
+    expectError(Code.INVALID_TEXT, "message");
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    // 15,361 four-byte emoji: 61,444 bytes encoded, just over 60 KiB.
+    send(new ClientMessage.Broadcast("\uD83D\uDE00".repeat(15_361)));
+    outbox.expectMessage(
+        new ServerMessage.Error(
+            Code.INVALID_TEXT, "broadcast", "text is 61444 bytes encoded, over the limit of 61440"));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    registry.expectNoMessage();
+    broadcaster.expectNoMessage();
+  }
+
+  @Test
+  void shouldTakeATextAtTheLimitWithItsSizeInBytes() {
+    login();
+
+    send(new ClientMessage.SendMessage("yoda", "\uD83D\uDE00".repeat(15_360), "m-1"));
+
+    assertEquals(61_440, registry.expectMessageClass(UserRegistry.SendDirect.class).size());
+  }
+
+  @Test
+  void shouldTellTheClientUnavailableAndCloseWhenACommandIsNotAnsweredInTime() {
+    login();
+    send(new ClientMessage.WhoElse());
+    registry.expectMessageClass(UserRegistry.ListOnline.class);
+    awaitHandled(new Session.StreamStarted(ack.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    manualTime.timePasses(REQUEST_TIMEOUT);
+
+    outbox.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "whoelse", null));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldCloseWithServerBusyWhenTheLoginGuardNeverAnswers() {
+    startStream();
+    hello();
+    send(new ClientMessage.Username("hans"));
+    guard.expectMessageClass(LoginGuard.CheckUsername.class);
+    awaitHandled(new Session.StreamStarted(ack.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    manualTime.timePasses(REQUEST_TIMEOUT);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldCloseWithServerBusyWhenTheAccountsCannotBeCheckedNow() {
+    startStream();
+    hello();
+
+    username("hans", UsernameVerdict.BUSY);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldCloseWithServerBusyWhenThePasswordCannotBeCheckedNow() {
+    awaitPassword("hans");
+
+    password("falcon*solo", PasswordVerdict.BUSY);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldAnswerALoginStepOverTheAddressRateWithRateLimitedAndLetItBeTriedAgain() {
+    startStream();
+    hello();
+
+    username("hans", UsernameVerdict.RATE_LIMITED);
+    outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "username", null));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+    password("falcon*solo", PasswordVerdict.RATE_LIMITED);
+    outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "password", null));
+    ack.expectMessage(StreamAck.INSTANCE);
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+    registry.expectMessageClass(UserRegistry.Register.class);
+  }
+
+  @Test
+  void shouldSayGoodbyeWithTheRegistrysReasonWhenEvicted() {
+    UserRegistry.Register register = login();
+
+    register.evictTo().tell(new UserRegistry.Evict(Reason.ACCOUNT_REMOVED));
+
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.ACCOUNT_REMOVED));
+  }
+
+  @Test
+  void shouldSayGoodbyeAfterALogoutWhoseStoringIsNeverAnswered() {
+    login();
+    send(new ClientMessage.Logout());
+    registry.expectMessageClass(UserRegistry.Leave.class);
+    awaitHandled(Session.Shutdown.INSTANCE);
+    outbox.expectNoMessage();
+
+    manualTime.timePasses(REQUEST_TIMEOUT);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
+  }
+
+  @Test
+  void shouldLogAClientsBadFrameQuotedSoThatItCannotForgeALogLine() {
+    login();
+
+    expectOneWarning(
+        "detail=\"evil\\u000a2026-12-05 INFO forged\"",
+        () -> {
+          session.tell(
+              new Session.FrameReceived(
+                  ack.ref(), new Inbound.UnknownType<>("evil\n2026-12-05 INFO forged")));
+          expectError(Code.UNKNOWN_FRAME);
+        });
+  }
+
   // ---- helpers ----
 
   /** The inbound stream starts, and the session asks for the first frame. */
@@ -863,15 +1125,21 @@ class SessionTest {
     ack.expectMessage(StreamAck.INSTANCE);
   }
 
-  /** Logs in as hans, the registry admitting the session. */
-  private void login() {
+  /** Logs in as hans, the registry admitting the session; returns the registration. */
+  private UserRegistry.Register login() {
     awaitPassword("hans");
     password("falcon*solo", PasswordVerdict.AUTHENTICATED);
-    registry
-        .expectMessageClass(UserRegistry.Register.class)
-        .replyTo()
-        .tell(Registration.REGISTERED);
+    UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
+    register.replyTo().tell(Registration.REGISTERED);
     ack.expectMessage(StreamAck.INSTANCE);
+    return register;
+  }
+
+  /** Logs out, the registry storing the logout at once. */
+  private void logOut() {
+    send(new ClientMessage.Logout());
+    registry.expectMessageClass(UserRegistry.Leave.class).replyTo().tell(UserRegistry.Left.INSTANCE);
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
   }
 
   /** Answers the session's request; the reply goes to the client, then the next frame is asked. */

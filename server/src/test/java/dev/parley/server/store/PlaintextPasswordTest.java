@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -68,6 +69,9 @@ import org.slf4j.LoggerFactory;
 @EnumSource(TestDatabase.Kind.class)
 @ExtendWith(LogCapturingExtension.class)
 class PlaintextPasswordTest {
+
+  /** Where the tests' logins come from: exempt from nothing, since the limits are off. */
+  private static final InetAddress CLIENT = InetAddress.getLoopbackAddress();
 
   private static final ActorTestKit testKit = TestKits.create();
 
@@ -135,10 +139,10 @@ class PlaintextPasswordTest {
                     store,
                     executor(ServerSettings.STORE_DISPATCHER),
                     new PasswordHasher(ITERATIONS),
-                    executor(ServerSettings.PASSWORD_DISPATCHER)),
+                    executor(ServerSettings.STORE_DISPATCHER)),
                 testKit.<UserRegistry.Command>createTestProbe().ref(),
                 journal,
-                new LoginGuard.Settings(3, Duration.ofSeconds(60), Duration.ofSeconds(5)),
+                new LoginGuard.Settings(3, Duration.ofSeconds(60), Duration.ofSeconds(5), null),
                 Map.of(),
                 Clock.systemUTC()));
     TestProbe<PasswordVerdict> verdicts = testKit.createTestProbe();
@@ -146,14 +150,14 @@ class PlaintextPasswordTest {
     for (Map.Entry<String, String> account : passwords.entrySet()) {
       String wrong = "wrong-for-" + account.getKey() + "!";
       typed.add(wrong);
-      guard.tell(new LoginGuard.Authenticate(account.getKey(), wrong, verdicts.ref()));
+      guard.tell(new LoginGuard.Authenticate(account.getKey(), wrong, CLIENT, verdicts.ref()));
       verdicts.expectMessage(PasswordVerdict.INVALID_PASSWORD);
-      guard.tell(new LoginGuard.Authenticate(account.getKey(), account.getValue(), verdicts.ref()));
+      guard.tell(new LoginGuard.Authenticate(account.getKey(), account.getValue(), CLIENT, verdicts.ref()));
       verdicts.expectMessage(PasswordVerdict.AUTHENTICATED);
     }
     // vader is locked out on the way.
     for (int attempt = 1; attempt <= 3; attempt++) {
-      guard.tell(new LoginGuard.Authenticate("vader", passwords.get("leia"), verdicts.ref()));
+      guard.tell(new LoginGuard.Authenticate("vader", passwords.get("leia"), CLIENT, verdicts.ref()));
       verdicts.expectMessage(
           attempt < 3 ? PasswordVerdict.INVALID_PASSWORD : PasswordVerdict.BLOCKED_NOW);
     }

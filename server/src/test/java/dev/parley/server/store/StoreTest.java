@@ -789,22 +789,6 @@ class StoreTest {
     assertEquals(3L, snapshot.pending().get("luke").seq(1));
   }
 
-  @Test
-  @SuppressWarnings("removal")
-  void shouldStillReadTheTextsForTheDeprecatedAccessorWhenAskedOnly() throws SQLException {
-    addUsers("hans", "luke");
-    apply(appended("luke", 1, "hans", "m-1", "one"));
-    StoreSnapshot snapshot = store.load(T0);
-    apply(appended("luke", 2, "hans", "m-2", "after the load"));
-
-    assertEquals("(texts read on demand)", snapshot.unacknowledged().toString());
-    assertEquals(
-        List.of(
-            message("luke", 1, "hans", "m-1", "one"),
-            message("luke", 2, "hans", "m-2", "after the load")),
-        snapshot.unacknowledged().get("luke"));
-  }
-
   // ---- account events ----
 
   @Test

@@ -24,6 +24,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -128,13 +129,15 @@ class ListenerTest {
 
   @Test
   void shouldSayFrameTooLongAndCloseWhenALineExceedsTheLimit() throws Exception {
-    InetSocketAddress address = start(TestSettings.with("max-frame-bytes = 64"));
+    // The smallest frame limit there can be: room for the envelope and a text of one byte.
+    InetSocketAddress address =
+        start(TestSettings.with("max-frame-bytes = 4097\nmax-text-bytes = 1"));
     Client client = connect(address);
     client.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, client.readLine());
 
     // No line feed needed: the server notices as soon as the limit is passed.
-    client.sendWithoutLineFeed("{\"type\":\"username\",\"username\":\"" + "x".repeat(100));
+    client.sendWithoutLineFeed("{\"type\":\"username\",\"username\":\"" + "x".repeat(5000));
 
     assertEquals("{\"type\":\"goodbye\",\"reason\":\"frame-too-long\"}", client.readLine());
     assertNull(client.readLine());
@@ -227,7 +230,7 @@ class ListenerTest {
             testKit.<UserRegistry.Command>createTestProbe().ref(),
             testKit.<LoginGuard.Command>createTestProbe().ref(),
             testKit.<Broadcaster.Command>createTestProbe().ref());
-    listener = testKit.spawn(Listener.create(settings, services, bound));
+    listener = testKit.spawn(Listener.create(settings, services, Clock.systemUTC(), bound));
     InetSocketAddress address = bound.get(5, TimeUnit.SECONDS);
     assertEquals("127.0.0.1", address.getAddress().getHostAddress());
     assertTrue(address.getPort() > 0, "bound to a free port");

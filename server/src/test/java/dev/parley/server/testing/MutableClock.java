@@ -10,6 +10,7 @@ import java.time.ZoneOffset;
 public final class MutableClock extends Clock {
 
   private volatile Instant now;
+  private volatile boolean failNextRead;
 
   public MutableClock(Instant start) {
     this.now = start;
@@ -25,8 +26,17 @@ public final class MutableClock extends Clock {
     now = instant;
   }
 
+  /** The next read of the clock throws, as a failing dependency would in a handler. */
+  public void failNextRead() {
+    failNextRead = true;
+  }
+
   @Override
   public Instant instant() {
+    if (failNextRead) {
+      failNextRead = false;
+      throw new IllegalStateException("the test's clock failed on purpose");
+    }
     return now;
   }
 
