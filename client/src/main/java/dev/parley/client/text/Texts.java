@@ -222,7 +222,10 @@ public final class Texts {
     return "Error. Invalid argument: " + clean(subject);
   }
 
-  /** A message or broadcast whose text the server cannot carry; {@code reason} says why. */
+  /**
+   * A message, broadcast or private message whose text cannot be carried, found by the client
+   * before sending or by the server; {@code reason} says why (see {@code WireText.refusal}).
+   */
   public static String invalidText(String reason) {
     return "Error. Message not sent: " + clean(reason);
   }

@@ -183,6 +183,25 @@ class ServerConnectionTest {
     expectCommandRead();
   }
 
+  /**
+   * The next frame the server gets is the one of a command typed now: the session sent nothing else
+   * (no message beyond its window, say) before it.
+   */
+  private void expectNothingElseSent(
+      Session session, RawPeer<ClientMessage, ServerMessage> server) {
+    type(session, "whoelse");
+    server.expectFrame(new ClientMessage.WhoElse());
+  }
+
+  /** The session logs in again on its next connection, after the first reconnection wait. */
+  private RawPeer<ClientMessage, ServerMessage> reconnectAfterTheFirstWait() {
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    return again;
+  }
+
   /** The fake server drops the connection; the session says it is reconnecting. */
   private void dropAndExpectReconnecting(RawPeer<ClientMessage, ServerMessage> connection) {
     connection.drop();
@@ -846,5 +865,57 @@ class ServerConnectionTest {
     expectLines("You are logged out");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
     again.expectClosed();
+  }
+
+  // Texts and names the protocol cannot carry.
+
+  @Test
+  void shouldRefuseTextsTheProtocolCannotCarryWithoutSendingThem() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    String over = "x".repeat(Protocol.MAX_TEXT_BYTES + 1);
+    type(
+        session,
+        "message yoda " + over,
+        "Error. Message not sent: text is 61441 bytes encoded, over the limit of 61440");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    type(
+        session,
+        "broadcast nul\0here",
+        "Error. Message not sent: text contains U+0000 at character 4");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    type(
+        session,
+        "private luke \uD83D!",
+        "Error. Message not sent: text contains an unpaired surrogate at character 1");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    chats.expectNoMessage(Duration.ofMillis(50));
+
+    // Refused while disconnected too, rather than queued and sent once back.
+    dropAndExpectReconnecting(connection);
+    type(
+        session,
+        "message yoda " + over,
+        "Error. Message not sent: text is 61441 bytes encoded, over the limit of 61440");
+    RawPeer<ClientMessage, ServerMessage> again = reconnectAfterTheFirstWait();
+    expectNothingElseSent(session, again);
+
+    // The longest text that fits goes out.
+    String longest = "x".repeat(Protocol.MAX_TEXT_BYTES);
+    type(session, "message yoda " + longest);
+    expectMessageFrame(again, "yoda", longest);
+  }
+
+  @Test
+  void shouldRefuseANameNoAccountCanHaveAndGoOn() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    String tooLong = "a".repeat(Protocol.MAX_NAME_LENGTH + 1);
+    for (String command : List.of("message %s hi", "block %s", "unblock %s", "startprivate %s")) {
+      type(session, command.formatted(tooLong), "Error. Invalid user");
+      connection.expectFrame(new ClientMessage.NoteActivity());
+    }
+    chats.expectNoMessage(Duration.ofMillis(50));
+    expectNothingElseSent(session, connection);
   }
 }
