@@ -59,6 +59,10 @@ import java.util.function.Supplier;
  * logging out is not shown, since it could no longer be acknowledged: the server keeps it for the
  * next login.
  *
+ * <p>Bad input. A line from the server over the frame limit ends the connection, since nothing
+ * after it could be read: the user is told why, and the session goes on as after a lost connection
+ * (reconnecting, if it may). A framed line that cannot be read is logged and skipped.
+ *
  * <p>Reconnecting. A connection lost without a goodbye, or closed with {@code server-shutdown},
  * does not end the session while the reconnect window lasts: the session goes on reading commands
  * (direct messages are queued, other server commands refused, private chats work as before, being
@@ -802,7 +806,7 @@ public final class ServerConnection {
     } else if (event instanceof ServerLink.Opened opened) {
       return onOpened.apply(opened.localAddress());
     } else if (event instanceof ServerLink.FrameReceived received) {
-      return onInbound(received.inbound(), onFrame);
+      return onInbound(received.inbound(), onFrame, onLinkEnded);
     } else if (event instanceof ServerLink.Ended ended) {
       closeLink();
       return onLinkEnded.apply(ended.reason());
@@ -815,15 +819,31 @@ public final class ServerConnection {
     return Behaviors.same();
   }
 
+  /**
+   * A line from the server. A frame goes to the phase. A line over the frame limit ends the
+   * connection as if it had been lost, after telling the user why: the framing cannot find where
+   * the next frame starts, so nothing more could be read from it, and keeping it would leave the
+   * session deaf. A line that is framed but unreadable (a value from a newer server, say) is only
+   * logged: the next line can be read, and it is not worth ending the session for.
+   */
   private Behavior<Command> onInbound(
-      Inbound<ServerMessage> inbound, Function<ServerMessage, Behavior<Command>> onFrame) {
+      Inbound<ServerMessage> inbound,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
       return onFrame.apply(frame.frame());
+    } else if (inbound instanceof Inbound.Oversized<ServerMessage> oversized) {
+      context
+          .getLog()
+          .warn(
+              "The server sent a line over {} bytes; closing the connection",
+              oversized.limitBytes());
+      closeLink();
+      print(Texts.serverLineTooLong(oversized.limitBytes()));
+      return onLinkEnded.apply("a line over " + oversized.limitBytes() + " bytes");
     }
-    // Bad input from the server is not worth ending the session for; an oversized line ends
-    // the stream by itself.
-    context.getLog().warn("Unreadable frame from the server: {}", inbound);
+    context.getLog().warn("Unreadable frame from the server, skipped: {}", inbound);
     return Behaviors.same();
   }
 

@@ -296,6 +296,13 @@ public final class Texts {
     return "Error. Could not log in again: " + why;
   }
 
+  /** The server sent a line over the frame limit: the connection cannot be read any further. */
+  public static String serverLineTooLong(int limitBytes) {
+    return "Error. The server sent a line longer than "
+        + limitBytes
+        + " bytes; closing the connection";
+  }
+
   public static String cannotConnect(String host, int port, String reason) {
     return "Error. Cannot connect to the server at "
         + clean(host)
@@ -353,6 +360,18 @@ public final class Texts {
 
   public static String privateProtocolError(String peer) {
     return "Private messaging with " + clean(peer) + " closed: protocol error";
+  }
+
+  /** The peer sent a line over the frame limit, so the chat could not be read any further. */
+  public static String privateLineTooLong(String peer, int limitBytes) {
+    String name = clean(peer);
+    return "Private messaging with "
+        + name
+        + " closed: "
+        + name
+        + " sent a line longer than "
+        + limitBytes
+        + " bytes";
   }
 
   public static String privateUndelivered(String peer, String text) {

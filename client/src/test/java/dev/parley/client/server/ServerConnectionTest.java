@@ -867,6 +867,53 @@ class ServerConnectionTest {
     again.expectClosed();
   }
 
+  // What the session cannot take from the server.
+
+  @Test
+  void shouldCloseAConnectionThatSendsAnOverlongLineAndReconnect() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> first = session.server();
+    first.send(
+        new ServerMessage.MessageReceived("yoda", "x".repeat(settings.maxFrameBytes()), 1, "y-1"));
+    expectLines(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        "Lost connection to the server; reconnecting...");
+    first.expectClosed();
+
+    // Logged in again on a new connection, the session hears the server again.
+    RawPeer<ClientMessage, ServerMessage> second = reconnectAfterTheFirstWait();
+    second.send(new ServerMessage.MessageReceived("yoda", "can you hear me?", 2, "y-2"));
+    expectShown("yoda: can you hear me?", 2).tell(new Console.Receipt(2));
+    second.expectFrame(new ClientMessage.Acknowledge(2));
+    second.send(new ServerMessage.UserLoggedIn("luke"));
+    expectLines("luke logged in");
+  }
+
+  @Test
+  void shouldExitWithStatusThreeAfterAnOverlongLineWhenReconnectingIsDisabled() {
+    Session session = logIn(noReconnect);
+    session.server().sendRaw("{\"type\":\"user-logged-in\",\"user\":\"" + "y".repeat(70_000));
+    expectLines(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        "Error. Lost connection to the server");
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+    session.server().expectClosed();
+  }
+
+  @Test
+  void shouldSkipLinesItCannotReadAndKeepListening() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    // A reason from a newer server, a frame type it added, a line that is not JSON.
+    connection.sendRaw("{\"type\":\"goodbye\",\"reason\":\"solar-flare\"}");
+    connection.sendRaw("{\"type\":\"weather\",\"sky\":\"blue\"}");
+    connection.sendRaw("not json");
+    connection.send(new ServerMessage.UserLoggedIn("luke"));
+    expectLines("luke logged in");
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+  }
+
   // Texts and names the protocol cannot carry.
 
   @Test

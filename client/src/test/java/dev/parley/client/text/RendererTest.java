@@ -148,6 +148,16 @@ class RendererTest {
   }
 
   @Test
+  void shouldSayWhyAConnectionWasClosedForALongLine() {
+    assertEquals(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        Texts.serverLineTooLong(65_536));
+    assertEquals(
+        "Private messaging with luke closed: luke sent a line longer than 65536 bytes",
+        Texts.privateLineTooLong("luke", 65_536));
+  }
+
+  @Test
   void shouldFallBackToAGeneralWordingForUnexpectedCommands() {
     assertEquals("Error. Cannot do that to self", error(Code.SELF, null, "hans"));
     assertEquals("Error. Cannot broadcast self", error(Code.SELF, "broadcast", "hans"));
