@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -914,6 +915,149 @@ class ServerConnectionTest {
     connection.expectFrame(new ClientMessage.WhoElse());
   }
 
+  // Pacing direct messages.
+
+  @Test
+  void shouldKeepAtMostTheWindowUnansweredAndSendEveryMessageInOrderWithItsId() {
+    int window = settings.maxInFlightMessages();
+    assertEquals(32, window);
+    int count = 100;
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> first = session.server();
+    for (int i = 1; i <= count; i++) {
+      type(session, "message yoda m" + i);
+    }
+    // ids.get(i - 1) is the id of message i, as the server first saw it.
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= window; i++) {
+      ids.add(expectMessageFrame(first, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, first);
+
+    // Each answer makes room for one more, the oldest waiting.
+    for (int i = 0; i < 10; i++) {
+      first.send(new ServerMessage.MessageAccepted(ids.get(i), false));
+    }
+    for (int i = window + 1; i <= window + 10; i++) {
+      ids.add(expectMessageFrame(first, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, first);
+
+    // Lost with messages 11 to 42 unanswered: on the next connection they go again, same ids,
+    // and again no more than the window.
+    dropAndExpectReconnecting(first);
+    RawPeer<ClientMessage, ServerMessage> second = reconnectAfterTheFirstWait();
+    for (int i = 11; i <= window + 10; i++) {
+      assertEquals(ids.get(i - 1), expectMessageFrame(second, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, second);
+
+    // Answered one by one, oldest first: one more message each time, and nothing else.
+    int next = window + 11;
+    for (int answered = 11; answered <= count; answered++) {
+      second.send(new ServerMessage.MessageAccepted(ids.get(answered - 1), false));
+      if (next <= count) {
+        ids.add(expectMessageFrame(second, "yoda", "m" + next++));
+      }
+      expectNothingElseSent(session, second);
+    }
+    assertEquals(count, ids.size());
+    assertEquals(count, ids.stream().distinct().count());
+
+    // Everything was accepted: nothing is reported as unsent.
+    answer(session.input(), "logout");
+    second.expectFrame(new ClientMessage.Logout());
+    second.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldTakeAnAnswerWithoutIdForTheOldestMessageInFlight() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    expectMessageFrame(connection, "yoda", "one");
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(null, false));
+    expectMessageFrame(connection, "luke", "two");
+    connection.send(new ServerMessage.Error(Code.INVALID_USER, "message", "luke"));
+    expectLines("Error. Invalid user");
+
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    // Both were answered: nothing is reported as unsent.
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldLetTheNextMessageGoWhileAnUnstoredOneWaitsForItsResend() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", one));
+    expectLines(
+        "Error. The server could not store your message to yoda yet; it will be sent again");
+    String two = expectMessageFrame(connection, "luke", "two");
+
+    // Due, but the window is full: it waits for room.
+    manualTime.timePasses(settings.resendDelay());
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldSendQueuedMessagesBeforeLoggingOut() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 2"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message yoda two");
+    type(session, "message yoda three");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "yoda", "two");
+
+    // The logout waits for the third message to go out: the next frame is that message's.
+    answer(session.input(), "logout");
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    connection.send(new ServerMessage.MessageAccepted(three, true));
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldCountMessagesStillQueuedWhenTheLogoutTimesOut() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message yoda two");
+    expectMessageFrame(connection, "yoda", "one");
+    // Seq 2 is still being printed at the logout, so seq 1 is acknowledged then: proof that the
+    // logout, and its timer, have started.
+    connection.send(new ServerMessage.MessageReceived("luke", "first", 1, null));
+    connection.send(new ServerMessage.MessageReceived("luke", "second", 2, null));
+    ActorRef<Console.Receipt> first = expectShown("luke: first", 1);
+    expectShown("luke: second", 2);
+    first.tell(new Console.Receipt(1));
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Acknowledge(1));
+    // The server never answers: the logout gives up after its timeout, and says what was lost.
+    manualTime.timePasses(settings.logoutTimeout());
+    expectLines("You are logged out", "Error. 2 message(s) could not be sent");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+    connection.expectClosed();
+  }
+
   // Texts and names the protocol cannot carry.
 
   @Test
@@ -964,5 +1108,38 @@ class ServerConnectionTest {
     }
     chats.expectNoMessage(Duration.ofMillis(50));
     expectNothingElseSent(session, connection);
+  }
+
+  // New answers of protocol version 2.
+
+  @Test
+  void shouldTellTheUserARateLimitedOrInvalidMessageWasNotSentAndForgetIt() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    type(session, "message luke two");
+    String two = expectMessageFrame(connection, "luke", "two");
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", null, one));
+    connection.send(new ServerMessage.Error(Code.INVALID_TEXT, "message", "too long", two));
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "whoelse", null));
+    expectLines(
+        "Error. You are sending commands too fast; your message to yoda was not sent."
+            + " Please slow down and try again",
+        "Error. Message not sent: too long",
+        "Error. You are sending commands too fast; whoelse was not carried out."
+            + " Please slow down and try again");
+
+    // Refused for good: not sent again after a reconnect, and not counted as unsent.
+    dropAndExpectReconnecting(connection);
+    RawPeer<ClientMessage, ServerMessage> again = reconnectAfterTheFirstWait();
+    expectNothingElseSent(session, again);
+    answer(session.input(), "logout");
+    again.expectFrame(new ClientMessage.Logout());
+    again.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
 }
