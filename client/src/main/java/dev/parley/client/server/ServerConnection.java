@@ -912,7 +912,8 @@ public final class ServerConnection {
     print(Texts.goodbye(goodbye.reason()));
     Bye.Reason byeReason =
         switch (goodbye.reason()) {
-          case LOGGED_OUT -> Bye.Reason.LOGGED_OUT;
+          // No longer logged in on the server, as after a logout: peers are told so.
+          case LOGGED_OUT, ACCOUNT_REMOVED -> Bye.Reason.LOGGED_OUT;
           case TIMED_OUT -> Bye.Reason.TIMED_OUT;
           default -> Bye.Reason.DISCONNECTED;
         };

@@ -1142,4 +1142,65 @@ class ServerConnectionTest {
     expectLines("You are logged out");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "RATE_LIMITED|Error. The server closed the connection: too many commands, logins or"
+            + " connections from here. Please try again later|DISCONNECTED|3",
+        "ACCOUNT_REMOVED|Your account has been removed. You have been logged out|LOGGED_OUT|1"
+      })
+  void shouldEndTheSessionWithoutReconnectingWhenRateLimitedOrRemoved(
+      Goodbye.Reason reason, String line, Bye.Reason bye, int exitStatus) {
+    Session session = logIn();
+    session.server().send(new Goodbye(reason));
+    expectLines(line);
+    expectFinished(bye, exitStatus);
+    session.server().expectClosed();
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    server.expectNoConnection();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "RATE_LIMITED|Error. The server closed the connection: too many commands, logins or"
+            + " connections from here. Please try again later|DISCONNECTED|3",
+        "ACCOUNT_REMOVED|Your account has been removed. You have been logged out|LOGGED_OUT|1"
+      })
+  void shouldEndTheSessionWhenRateLimitedOrRemovedWhileLoggingInAgain(
+      Goodbye.Reason reason, String line, Bye.Reason bye, int exitStatus) {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new Goodbye(reason));
+    expectLines(line);
+    expectFinished(bye, exitStatus);
+    again.expectClosed();
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    server.expectNoConnection();
+  }
+
+  @Test
+  void shouldRetryWhenTheServerIsBusyWhileReconnecting() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> busy =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    busy.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    busy.expectFrame(new ClientMessage.Username("hans"));
+    busy.send(new Goodbye(Goodbye.Reason.SERVER_BUSY));
+    busy.expectClosed();
+    // Not a line for the user: the session is still reconnecting, after a longer wait.
+    manualTime.timePasses(FIRST_WAIT.multipliedBy(2));
+    RawPeer<ClientMessage, ServerMessage> accepted = acceptLoginAgain();
+    accepted.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, accepted);
+  }
 }
