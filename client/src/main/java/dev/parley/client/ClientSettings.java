@@ -1,6 +1,7 @@
 package dev.parley.client;
 
 import com.typesafe.config.Config;
+import dev.parley.protocol.Protocol;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -16,9 +17,10 @@ import java.util.Optional;
  * @param peerPort port to accept private chats on; 0 for any free port
  * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello
  * @param closeTimeout how long private chats may take to close when the client exits
- * @param logoutTimeout how long to wait for the server's goodbye after logout
+ * @param logoutTimeout how long a logout may take: queued messages sent, the server's goodbye
  * @param maxUnackedPrivate unacknowledged private messages allowed per chat
  * @param maxUnsentMessages direct messages kept while the server has not accepted them
+ * @param maxInFlightMessages direct messages sent to the server and not answered yet, at most
  * @param resendDelay wait before sending again a message the server could not store yet
  * @param reconnectWindow how long to keep trying to reconnect; zero never reconnects
  * @param reconnectBackoffMin wait before the first reconnection attempt
@@ -37,6 +39,7 @@ public record ClientSettings(
     Duration logoutTimeout,
     int maxUnackedPrivate,
     int maxUnsentMessages,
+    int maxInFlightMessages,
     Duration resendDelay,
     Duration reconnectWindow,
     Duration reconnectBackoffMin,
@@ -50,6 +53,13 @@ public record ClientSettings(
   /** Dispatcher the Console actor runs on. */
   public static final String CONSOLE_DISPATCHER = CONFIG_PATH + ".console-dispatcher";
 
+  /**
+   * The longest line this client ever writes, line feed included: the texts it sends are held to
+   * {@link Protocol#MAX_TEXT_BYTES}, which leaves room in {@link Protocol#MAX_FRAME_BYTES} for any
+   * frame's other fields.
+   */
+  public static final int LARGEST_OUTBOUND_FRAME_BYTES = Protocol.MAX_FRAME_BYTES + 1;
+
   private static final int MAX_PORT = 65_535;
 
   public ClientSettings {
@@ -58,6 +68,12 @@ public record ClientSettings(
       throw new IllegalArgumentException("outbound-buffer-bytes must hold at least one frame");
     }
     positive(maxUnackedPrivate, "max-unacked-private");
+    positive(maxInFlightMessages, "max-in-flight-messages");
+    // What a connection lets run ahead of the other end's answers must fit its outbound buffer,
+    // with room for one frame more (a broadcast, an ack): otherwise a busy but healthy other end
+    // would get the connection cut as if it did not read.
+    fitsOutboundBuffer(maxInFlightMessages, "max-in-flight-messages", outboundBufferBytes);
+    fitsOutboundBuffer(maxUnackedPrivate, "max-unacked-private", outboundBufferBytes);
     positive(connectTimeout, "connect-timeout");
     positive(peerHandshakeTimeout, "peer-handshake-timeout");
     positive(closeTimeout, "close-timeout");
@@ -99,6 +115,7 @@ public record ClientSettings(
         client.getDuration("logout-timeout"),
         client.getInt("max-unacked-private"),
         client.getInt("max-unsent-messages"),
+        client.getInt("max-in-flight-messages"),
         client.getDuration("resend-delay"),
         client.getDuration("reconnect-window"),
         client.getDuration("reconnect-backoff-min"),
@@ -115,6 +132,24 @@ public record ClientSettings(
   /** Whether a lost connection is retried; a zero reconnect window means it is not. */
   public boolean reconnects() {
     return !reconnectWindow.isZero();
+  }
+
+  private static void fitsOutboundBuffer(int frames, String key, long outboundBufferBytes) {
+    long needed = (frames + 1L) * LARGEST_OUTBOUND_FRAME_BYTES;
+    if (needed > outboundBufferBytes) {
+      throw new IllegalArgumentException(
+          "outbound-buffer-bytes ("
+              + outboundBufferBytes
+              + ") must hold "
+              + key
+              + " ("
+              + frames
+              + ") frames of "
+              + LARGEST_OUTBOUND_FRAME_BYTES
+              + " bytes and one more: "
+              + needed
+              + " bytes");
+    }
   }
 
   private static void positive(long value, String key) {

@@ -8,7 +8,12 @@ public final class ExitStatus {
   /** Logged out, or the user ended the input. */
   public static final int OK = 0;
 
-  /** The server refused the login for good (the account is locked or blocked). */
+  /**
+   * The account cannot be used: the server refused the login for good (the account is locked or
+   * blocked, or logging in again after a lost connection was refused), or it ended the session
+   * because an administrator removed the account ({@code account-removed}). Trying again as is
+   * would not help.
+   */
   public static final int LOGIN_REFUSED = 1;
 
   /** The command line could not be understood. */
@@ -16,7 +21,9 @@ public final class ExitStatus {
 
   /**
    * The server could not be reached, the connection was lost and not regained within the reconnect
-   * window, or the server closed it for good.
+   * window, or the server closed it for a reason that may pass: busy ({@code server-busy}), this
+   * client or its address went too fast ({@code rate-limited}), shutting down with reconnecting
+   * disabled, a protocol problem. Trying again later may work.
    */
   public static final int CONNECTION = 3;
 
@@ -36,8 +43,9 @@ public final class ExitStatus {
     return switch (reason) {
       case LOGGED_OUT -> OK;
       case TIMED_OUT -> TIMED_OUT;
-      case ACCOUNT_LOCKED, ACCOUNT_BLOCKED -> LOGIN_REFUSED;
-      default -> CONNECTION;
+      case ACCOUNT_LOCKED, ACCOUNT_BLOCKED, ACCOUNT_REMOVED -> LOGIN_REFUSED;
+      case SERVER_BUSY, SERVER_SHUTDOWN, RATE_LIMITED -> CONNECTION;
+      case UNSUPPORTED_VERSION, FRAME_TOO_LONG, PROTOCOL_VIOLATION -> CONNECTION;
     };
   }
 }

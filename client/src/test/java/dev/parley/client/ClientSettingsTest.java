@@ -24,6 +24,9 @@ class ClientSettingsTest {
     assertEquals("> ", settings.commandPrompt());
     assertEquals(Duration.ofSeconds(10), settings.peerHandshakeTimeout());
     assertEquals(1000, settings.maxUnsentMessages());
+    assertEquals(32, settings.maxInFlightMessages());
+    assertEquals(32, settings.maxUnackedPrivate());
+    assertEquals(4L * 1024 * 1024, settings.outboundBufferBytes());
     assertEquals(Duration.ofSeconds(2), settings.resendDelay());
     assertEquals(Duration.ofMinutes(2), settings.reconnectWindow());
     assertEquals(Duration.ofMillis(200), settings.reconnectBackoffMin());
@@ -41,6 +44,7 @@ class ClientSettingsTest {
   @ValueSource(
       strings = {
         "max-unsent-messages = 0",
+        "max-in-flight-messages = 0",
         "resend-delay = 0s",
         "reconnect-window = -1s",
         "reconnect-backoff-min = 0s",
@@ -71,5 +75,37 @@ class ClientSettingsTest {
             ClientSettings.fromConfig(
                 ConfigFactory.parseString("parley.client.max-unacked-private = 0")
                     .withFallback(ConfigFactory.load())));
+  }
+
+  @Test
+  void shouldHoldWhatRunsAheadInTheOutboundBuffer() {
+    int frame = ClientSettings.LARGEST_OUTBOUND_FRAME_BYTES;
+    assertEquals(64 * 1024 + 1, frame);
+    // The window of messages and of private texts, each at the largest frame, and one frame more.
+    long exact = 33L * frame;
+    ClientSettings fits =
+        TestSettings.with(
+            "outbound-buffer-bytes = "
+                + exact
+                + ", max-in-flight-messages = 32, max-unacked-private = 32");
+    assertEquals(exact, fits.outboundBufferBytes());
+    String message =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    TestSettings.with(
+                        "outbound-buffer-bytes = " + (exact - 1) + ", max-unacked-private = 1"))
+            .getMessage();
+    assertTrue(message.contains("max-in-flight-messages"), message);
+    message =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> TestSettings.with("max-unacked-private = 64, max-in-flight-messages = 1"))
+            .getMessage();
+    assertTrue(message.contains("max-unacked-private"), message);
+    // 4 MiB, the default, holds a window of up to 62.
+    assertEquals(62, TestSettings.with("max-in-flight-messages = 62").maxInFlightMessages());
+    assertThrows(
+        IllegalArgumentException.class, () -> TestSettings.with("max-in-flight-messages = 63"));
   }
 }

@@ -48,6 +48,10 @@ import java.util.concurrent.CompletionStage;
  * bound) and reported as undelivered when the chat ends. {@link Bye} is the last frame either side
  * sends; the outbound stream completes right after writing it.
  *
+ * <p>Bad input: a frame of a type this version does not know is skipped (a newer peer may send
+ * some); a malformed frame, or a line over the frame limit (after which nothing more could be
+ * read), ends the chat with {@link Bye} {@code PROTOCOL_VIOLATION}, and the user is told.
+ *
  * <p>Commands: {@link Send} a text, {@link Stop} the chat (stopprivate, logout, timeout, or the
  * client giving up on the server after a lost connection). When the connection has ended, the chat
  * tells its parent {@link Ended} and keeps answering late {@link Send}s with an undelivered notice
@@ -400,13 +404,22 @@ public final class PrivateChat {
       context.getLog().debug("Ignoring a repeated hello from {}", peer);
     } else if (inbound instanceof Inbound.Malformed<PeerMessage> malformed) {
       context.getLog().info("Malformed frame from {}: {}", peer, malformed.reason());
-      sayFarewell(peer, Texts.privateProtocolError(peer));
-      sendBye(Bye.Reason.PROTOCOL_VIOLATION);
-      return closing(Optional.of(peer));
-    } else if (inbound instanceof Inbound.Oversized<PeerMessage>) {
-      return endWith(peer, Texts.privateProtocolError(peer));
+      return protocolViolation(peer, Texts.privateProtocolError(peer));
+    } else if (inbound instanceof Inbound.Oversized<PeerMessage> oversized) {
+      // Nothing after it could be read: the chat would go deaf if it stayed open.
+      context.getLog().info("{} sent a line over {} bytes", peer, oversized.limitBytes());
+      return protocolViolation(peer, Texts.privateLineTooLong(peer, oversized.limitBytes()));
     }
     return Behaviors.same();
+  }
+
+  /**
+   * Ends the chat because the peer broke the protocol, telling both users; {@code line} says how.
+   */
+  private Behavior<Command> protocolViolation(String peer, String line) {
+    sayFarewell(peer, line);
+    sendBye(Bye.Reason.PROTOCOL_VIOLATION);
+    return closing(Optional.of(peer));
   }
 
   private Behavior<Command> onTextShown(TextShown shown) {

@@ -1,6 +1,9 @@
 package dev.parley.client.command;
 
 import dev.parley.client.text.Texts;
+import dev.parley.protocol.Protocol;
+import dev.parley.protocol.WireText;
+import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -9,6 +12,13 @@ import java.util.function.Function;
  * case-sensitive; the first is the command. A {@code <message>} is the rest of the line after the
  * preceding word and its separating whitespace, kept verbatim, and must not be blank. Missing or
  * extra words give a usage error naming the command's syntax.
+ *
+ * <p>What the protocol cannot carry is refused here, before anything is sent, in the order the
+ * server would check it: a {@code <user>} sent to the server that cannot be a user name (too long,
+ * a control character) is an invalid user, and a {@code <message>} whose text the protocol refuses
+ * (over {@link Protocol#MAX_TEXT_BYTES} encoded, U+0000, an unpaired surrogate; see {@link
+ * WireText#refusal}) is not sent, private messages included, so that what a user types never
+ * reaches a peer or the server only to be refused there (or to break a frame's constructor here).
  */
 public final class CommandParser {
 
@@ -34,16 +44,16 @@ public final class CommandParser {
       return new UserCommand.Blank();
     }
     return switch (command) {
-      case "message" -> userAndText(words, MESSAGE, UserCommand.Message::new);
+      case "message" -> userAndText(words, MESSAGE, true, UserCommand.Message::new);
       case "broadcast" -> text(words, BROADCAST, UserCommand.Broadcast::new);
       case "whoelse" -> bare(words, WHOELSE, new UserCommand.WhoElse());
       case "whoelsesince" -> whoElseSince(words);
-      case "block" -> user(words, BLOCK, UserCommand.Block::new);
-      case "unblock" -> user(words, UNBLOCK, UserCommand.Unblock::new);
+      case "block" -> user(words, BLOCK, true, UserCommand.Block::new);
+      case "unblock" -> user(words, UNBLOCK, true, UserCommand.Unblock::new);
       case "logout" -> bare(words, LOGOUT, new UserCommand.Logout());
-      case "startprivate" -> user(words, STARTPRIVATE, UserCommand.StartPrivate::new);
-      case "private" -> userAndText(words, PRIVATE, UserCommand.Private::new);
-      case "stopprivate" -> user(words, STOPPRIVATE, UserCommand.StopPrivate::new);
+      case "startprivate" -> user(words, STARTPRIVATE, true, UserCommand.StartPrivate::new);
+      case "private" -> userAndText(words, PRIVATE, false, UserCommand.Private::new);
+      case "stopprivate" -> user(words, STOPPRIVATE, false, UserCommand.StopPrivate::new);
       case "help" -> bare(words, HELP, new UserCommand.Help());
       default -> new UserCommand.Rejected(Texts.INVALID_COMMAND);
     };
@@ -53,23 +63,54 @@ public final class CommandParser {
     return words.atEnd() ? command : usage(syntax);
   }
 
+  /**
+   * A command naming a user; {@code toServer} when the name goes to the server, which only knows
+   * names that {@link WireText#isValidName} accepts (private chats are looked up by any name).
+   */
   private static UserCommand user(
-      Words words, String syntax, Function<String, UserCommand> command) {
+      Words words, String syntax, boolean toServer, Function<String, UserCommand> command) {
     String user = words.next();
-    return user == null || !words.atEnd() ? usage(syntax) : command.apply(user);
+    if (user == null || !words.atEnd()) {
+      return usage(syntax);
+    }
+    return toServer && !WireText.isValidName(user) ? invalidUser() : command.apply(user);
   }
 
   private static UserCommand text(
       Words words, String syntax, Function<String, UserCommand> command) {
     String text = words.rest();
-    return text.isBlank() ? usage(syntax) : command.apply(text);
+    if (text.isBlank()) {
+      return usage(syntax);
+    }
+    Optional<String> refusal = WireText.refusal(text, Protocol.MAX_TEXT_BYTES);
+    return refusal.isPresent() ? invalidText(refusal.get()) : command.apply(text);
   }
 
+  /** A command naming a user and carrying a text; {@code toServer} as for {@link #user}. */
   private static UserCommand userAndText(
-      Words words, String syntax, BiFunction<String, String, UserCommand> command) {
+      Words words,
+      String syntax,
+      boolean toServer,
+      BiFunction<String, String, UserCommand> command) {
     String user = words.next();
     String text = words.rest();
-    return user == null || text.isBlank() ? usage(syntax) : command.apply(user, text);
+    if (user == null || text.isBlank()) {
+      return usage(syntax);
+    }
+    if (toServer && !WireText.isValidName(user)) {
+      return invalidUser();
+    }
+    Optional<String> refusal = WireText.refusal(text, Protocol.MAX_TEXT_BYTES);
+    return refusal.isPresent() ? invalidText(refusal.get()) : command.apply(user, text);
+  }
+
+  /** No account has such a name, and no frame could carry it. */
+  private static UserCommand invalidUser() {
+    return new UserCommand.Rejected(Texts.INVALID_USER);
+  }
+
+  private static UserCommand invalidText(String reason) {
+    return new UserCommand.Rejected(Texts.invalidText(reason));
   }
 
   private static UserCommand whoElseSince(Words words) {

@@ -1,6 +1,7 @@
 package dev.parley.client.server;
 
 import dev.parley.protocol.ClientMessage;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,15 @@ import java.util.function.Supplier;
  * gets a fresh id when it is typed and keeps it: sent again (after a lost connection, or after the
  * server could not store it), it carries the same id, so the server can tell it from a new message
  * and never stores or delivers it twice.
+ *
+ * <p>Paced: at most {@code window} messages are <em>in flight</em> (sent on the current connection
+ * and not answered yet) at any time. A message typed while the window is full waits here, and
+ * {@link #release()} hands out the oldest waiting ones as answers free places, so they go out in
+ * the order they were typed. That keeps what a connection holds for the server bounded whatever the
+ * user queued (after a reconnect, a thousand messages would otherwise be written at once into an
+ * outbound buffer sized for a few dozen). A message the server could not store is {@linkplain #hold
+ * held}: it frees its place and waits, without being released, until its resend is due ({@link
+ * #retry}).
  *
  * <p>Bounded: the caller checks {@link #isFull()} before {@link #add}. Not an actor and not
  * thread-safe: the {@link ServerConnection} owns it.
@@ -29,20 +39,40 @@ final class Outbox {
     }
   }
 
+  /** Where a message is on its way to the server. */
+  private enum State {
+    /** To be sent once it is among the oldest waiting and the window has room. */
+    WAITING,
+    /** Sent on the current connection; its answer has not come yet. */
+    IN_FLIGHT,
+    /** The server could not store it; sent again once its resend is due. */
+    HELD
+  }
+
   private final int capacity;
+  private final int window;
   private final Supplier<String> newId;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private final Map<String, State> states = new LinkedHashMap<>();
+  private int inFlight;
 
   /** Messages whose "will be sent again" notice the user has already seen: one per message. */
   private final Set<String> retryNoticed = new HashSet<>();
 
-  /** An outbox of at most {@code capacity} messages, with time-ordered UUIDs as ids. */
-  Outbox(int capacity) {
-    this(capacity, new TimeOrderedIds());
+  /**
+   * An outbox of at most {@code capacity} messages, {@code window} of them in flight, with
+   * time-ordered UUIDs as ids.
+   */
+  Outbox(int capacity, int window) {
+    this(capacity, window, new TimeOrderedIds());
   }
 
-  Outbox(int capacity, Supplier<String> newId) {
+  Outbox(int capacity, int window, Supplier<String> newId) {
+    if (capacity <= 0 || window <= 0) {
+      throw new IllegalArgumentException("capacity and window must be positive");
+    }
     this.capacity = capacity;
+    this.window = window;
     this.newId = newId;
   }
 
@@ -58,27 +88,106 @@ final class Outbox {
     return entries.size();
   }
 
-  /** Keeps a new message under a fresh id. */
+  /** Messages sent on the current connection and not answered yet. */
+  int inFlight() {
+    return inFlight;
+  }
+
+  /** Whether some message waits to be sent (held messages do not count until they are due). */
+  boolean hasWaiting() {
+    return states.containsValue(State.WAITING);
+  }
+
+  /** Keeps a new message under a fresh id; it waits until {@link #release()} hands it out. */
   Entry add(String to, String text) {
     if (isFull()) {
       throw new IllegalStateException("the outbox is full (" + capacity + " messages)");
     }
     Entry entry = new Entry(newId.get(), to, text);
     entries.put(entry.id(), entry);
+    states.put(entry.id(), State.WAITING);
     return entry;
+  }
+
+  /**
+   * The oldest waiting messages that fit in the window, oldest first, which count as in flight from
+   * now on: the caller sends them.
+   */
+  List<Entry> release() {
+    List<Entry> released = new ArrayList<>();
+    for (Map.Entry<String, State> state : states.entrySet()) {
+      if (inFlight >= window) {
+        break;
+      }
+      if (state.getValue() == State.WAITING) {
+        state.setValue(State.IN_FLIGHT);
+        inFlight++;
+        released.add(entries.get(state.getKey()));
+      }
+    }
+    return released;
+  }
+
+  /**
+   * The message in flight that an answer with this id is about. The server answers a connection's
+   * commands in order, so an answer without an id is about the oldest message in flight.
+   */
+  Optional<Entry> answered(String id) {
+    if (id == null) {
+      return states.entrySet().stream()
+          .filter(state -> state.getValue() == State.IN_FLIGHT)
+          .findFirst()
+          .map(state -> entries.get(state.getKey()));
+    }
+    return states.get(id) == State.IN_FLIGHT ? Optional.of(entries.get(id)) : Optional.empty();
   }
 
   Optional<Entry> find(String id) {
     return id == null ? Optional.empty() : Optional.ofNullable(entries.get(id));
   }
 
-  /** Forgets a message the server has accepted or refused for good; empty if it was not here. */
+  /**
+   * Forgets a message the server has accepted or refused for good, freeing its place in the window
+   * if it was in flight; empty if it was not here.
+   */
   Optional<Entry> remove(String id) {
-    if (id == null) {
+    if (id == null || !entries.containsKey(id)) {
       return Optional.empty();
     }
+    if (states.remove(id) == State.IN_FLIGHT) {
+      inFlight--;
+    }
     retryNoticed.remove(id);
-    return Optional.ofNullable(entries.remove(id));
+    return Optional.of(entries.remove(id));
+  }
+
+  /**
+   * The server could not store this message: it frees its place in the window and is not released
+   * again until {@link #retry}; empty if it was not here.
+   */
+  Optional<Entry> hold(String id) {
+    Optional<Entry> entry = find(id);
+    entry.ifPresent(
+        held -> {
+          if (states.put(held.id(), State.HELD) == State.IN_FLIGHT) {
+            inFlight--;
+          }
+        });
+    return entry;
+  }
+
+  /** The resend of a held message is due: it waits for a place again, ahead of younger ones. */
+  void retry(String id) {
+    states.replace(id, State.HELD, State.WAITING);
+  }
+
+  /**
+   * The connection is gone, and with it every answer still due: nothing is in flight, and every
+   * message (held ones too) waits to be sent again on the next connection, in order.
+   */
+  void connectionLost() {
+    states.replaceAll((id, state) -> State.WAITING);
+    inFlight = 0;
   }
 
   /** Whether the user is yet to be told that this message will be sent again (true only once). */

@@ -54,19 +54,26 @@ import java.util.function.Supplier;
  *
  * <p>Delivery. Each direct message the user sends is kept in the {@link Outbox} under a fresh id
  * until the server accepts or refuses it; when the server could not store it ({@code unavailable}),
- * it is sent again, same id, after the resend delay. Each direct message received is shown once, by
- * its seq, and acknowledged once the console has printed it ({@link Inbox}); one arriving while
- * logging out is not shown, since it could no longer be acknowledged: the server keeps it for the
- * next login.
+ * it is sent again, same id, after the resend delay. Messages are paced: at most {@code
+ * max-in-flight-messages} are sent and not answered at any time; the others wait in the outbox and
+ * go out in order as answers arrive, so what waits in the connection's outbound buffer stays within
+ * its bound whatever the user queued. A logout waits for the messages still queued to go out before
+ * it is sent. Each direct message received is shown once, by its seq, and acknowledged once the
+ * console has printed it ({@link Inbox}); one arriving while logging out is not shown, since it
+ * could no longer be acknowledged: the server keeps it for the next login.
+ *
+ * <p>Bad input. A line from the server over the frame limit ends the connection, since nothing
+ * after it could be read: the user is told why, and the session goes on as after a lost connection
+ * (reconnecting, if it may). A framed line that cannot be read is logged and skipped.
  *
  * <p>Reconnecting. A connection lost without a goodbye, or closed with {@code server-shutdown},
  * does not end the session while the reconnect window lasts: the session goes on reading commands
  * (direct messages are queued, other server commands refused, private chats work as before, being
  * direct), connects again after waits that grow ({@link Backoff}), logs in again by itself with the
- * username, password and peer port of the first login, then sends every message of the outbox
- * again, in order, with the same ids. {@code already-online} (the server has not noticed the old
- * connection is gone) is retried; refused credentials, a locked account or the window passing end
- * the session.
+ * username, password and peer port of the first login, then sends the messages of the outbox again,
+ * in order, with the same ids, paced as ever. {@code already-online} (the server has not noticed
+ * the old connection is gone) is retried; refused credentials, a locked account or the window
+ * passing end the session.
  *
  * <p>A goodbye, a lost connection that is not retried, a logout or the end of input lead to
  * finishing: every private chat is closed with the matching reason, messages never accepted are
@@ -210,7 +217,7 @@ public final class ServerConnection {
             settings.reconnectBackoffMin(),
             settings.reconnectBackoffMax(),
             settings.reconnectBackoffRandomFactor());
-    this.outbox = new Outbox(settings.maxUnsentMessages());
+    this.outbox = new Outbox(settings.maxUnsentMessages(), settings.maxInFlightMessages());
     this.link = openLink();
   }
 
@@ -437,7 +444,13 @@ public final class ServerConnection {
       send(new ClientMessage.NoteActivity());
       return;
     }
-    send(outbox.add(message.user(), message.text()).frame());
+    outbox.add(message.user(), message.text());
+    sendReleased();
+  }
+
+  /** Sends the waiting messages for which the window has room, oldest first. */
+  private void sendReleased() {
+    outbox.release().forEach(entry -> send(entry.frame()));
   }
 
   private Behavior<Command> onChatsRequested(PrivateChats.ServerRequest request) {
@@ -461,7 +474,8 @@ public final class ServerConnection {
   }
 
   private Behavior<Command> onResendDue(ResendDue due) {
-    outbox.find(due.id()).ifPresent(entry -> send(entry.frame()));
+    outbox.retry(due.id());
+    sendReleased();
     return Behaviors.same();
   }
 
@@ -476,6 +490,7 @@ public final class ServerConnection {
       return onGoodbye(goodbye);
     } else {
       onReply(frame, true);
+      sendReleased();
     }
     return Behaviors.same();
   }
@@ -496,12 +511,16 @@ public final class ServerConnection {
   /**
    * A reply to a command, or an event other than a direct message: bookkeeping for direct messages
    * and private chats, then the lines it renders as. {@code retrying} is whether a message the
-   * server could not store will be sent again (not while logging out).
+   * server could not store will be sent again (not while logging out). An answer about a message
+   * frees its place in the window, which the caller fills ({@link #sendReleased}).
    */
   private void onReply(ServerMessage frame, boolean retrying) {
     if (frame instanceof MessageAccepted accepted) {
-      if (outbox.remove(accepted.id()).isEmpty()) {
-        context.getLog().debug("Accepted message {} was not waiting", accepted.id());
+      Optional<Outbox.Entry> entry = outbox.answered(accepted.id());
+      if (entry.isEmpty()) {
+        context.getLog().warn("Accepted message {} was not in flight", accepted.id());
+      } else {
+        outbox.remove(entry.get().id());
       }
     } else if (frame instanceof ServerMessage.Error error && MESSAGE.equals(error.command())) {
       onMessageRefused(error, retrying);
@@ -523,23 +542,34 @@ public final class ServerConnection {
     }
   }
 
+  /**
+   * An error about a direct message. {@code unavailable} keeps it to be sent again; every other
+   * code refuses it for good, {@code rate-limited} included: the server did not carry it out, and
+   * sending it again by itself is the opposite of slowing down, so the user is told it was not
+   * sent, as for any other refusal.
+   */
   private void onMessageRefused(ServerMessage.Error error, boolean retrying) {
-    if (error.code() != ServerMessage.Error.Code.UNAVAILABLE) {
-      if (outbox.remove(error.id()).isEmpty()) {
-        context.getLog().warn("Refused message {} was not waiting: {}", error.id(), error);
-      }
-      print(Renderer.error(error));
-      return;
-    }
-    Optional<Outbox.Entry> entry = outbox.find(error.id());
+    Optional<Outbox.Entry> entry = outbox.answered(error.id());
     if (entry.isEmpty()) {
-      context.getLog().warn("Unstored message {} was not waiting", error.id());
-    } else if (retrying) {
-      // Kept; sent again later (after a reconnect, whichever comes first). The timer starts
-      // before the line is shown, so whoever sees the line can count on it.
-      timers.startSingleTimer(new ResendDue(entry.get().id()), settings.resendDelay());
-      if (outbox.firstRetry(entry.get().id())) {
-        print(Texts.notStoredYet(entry.get().to()));
+      context.getLog().warn("Refused message {} was not in flight: {}", error.id(), error);
+    }
+    if (error.code() == ServerMessage.Error.Code.RATE_LIMITED && entry.isPresent()) {
+      outbox.remove(entry.get().id());
+      print(Texts.messageRateLimited(entry.get().to()));
+    } else if (error.code() != ServerMessage.Error.Code.UNAVAILABLE) {
+      entry.ifPresent(refused -> outbox.remove(refused.id()));
+      print(Renderer.error(error));
+    } else if (entry.isPresent()) {
+      // Kept, out of the window until it is due; while logging out it is not sent again, and is
+      // counted as unsent.
+      outbox.hold(entry.get().id());
+      if (retrying) {
+        // Sent again later (after a reconnect, whichever comes first). The timer starts before
+        // the line is shown, so whoever sees the line can count on it.
+        timers.startSingleTimer(new ResendDue(entry.get().id()), settings.resendDelay());
+        if (outbox.firstRetry(entry.get().id())) {
+          print(Texts.notStoredYet(entry.get().to()));
+        }
       }
     }
   }
@@ -569,9 +599,10 @@ public final class ServerConnection {
 
   private Behavior<Command> startReconnecting(Login login) {
     // Requests in flight died with the connection. Messages stay in the outbox and all go again
-    // once reconnected (so no resend of one of them is due before); an address request is given
-    // up, or the chats would wait for its answer for ever.
+    // once reconnected, paced as before (so no resend of one of them is due before); an address
+    // request is given up, or the chats would wait for its answer for ever.
     outbox.entries().forEach(entry -> timers.cancel(new ResendDue(entry.id())));
+    outbox.connectionLost();
     pendingPeerAddresses.forEach(user -> chats.tell(new PrivateChats.PeerAddressRefused(user)));
     pendingPeerAddresses.clear();
     queuedNoticeShown = false;
@@ -648,7 +679,7 @@ public final class ServerConnection {
     context.getLog().info("Logged in again as {}", login.username());
     print(Texts.RECONNECTED);
     acknowledgeShown();
-    outbox.entries().forEach(entry -> send(entry.frame()));
+    sendReleased();
     return active(login);
   }
 
@@ -726,32 +757,55 @@ public final class ServerConnection {
     return finish(ExitStatus.OK, Bye.Reason.LOGGED_OUT);
   }
 
-  // Phase: logging out, waiting for the server's goodbye.
+  // Phases: logging out. Messages still waiting for room in the window go first, as answers make
+  // room; then the logout, and the server's goodbye. The logout timeout covers both.
 
   private Behavior<Command> logout() {
     timers.startSingleTimer(LogoutTimedOut.INSTANCE, settings.logoutTimeout());
     // Last chance to acknowledge: nothing can be sent after the logout.
     inbox.finalAcknowledgement().ifPresent(seq -> send(new ClientMessage.Acknowledge(seq)));
+    return outbox.hasWaiting() ? loggingOut(this::onFrameBeforeLogout) : sendLogout();
+  }
+
+  private Behavior<Command> sendLogout() {
     send(new ClientMessage.Logout());
+    return loggingOut(this::onFrameWhileLoggingOut);
+  }
+
+  private Behavior<Command> loggingOut(Function<ServerMessage, Behavior<Command>> onFrame) {
     return session(
         Behaviors.receive(Command.class)
             .onMessageEquals(LogoutTimedOut.INSTANCE, () -> loggedOutWithoutGoodbye("timeout")),
-        this::onFrameWhileLoggingOut,
+        onFrame,
         // Closing instead of saying goodbye still does what the user asked for.
         this::loggedOutWithoutGoodbye);
+  }
+
+  private Behavior<Command> onFrameBeforeLogout(ServerMessage frame) {
+    if (frame instanceof Goodbye goodbye) {
+      return onGoodbye(goodbye);
+    }
+    noteWhileLoggingOut(frame);
+    sendReleased();
+    return outbox.hasWaiting() ? Behaviors.same() : sendLogout();
   }
 
   private Behavior<Command> onFrameWhileLoggingOut(ServerMessage frame) {
     if (frame instanceof Goodbye goodbye) {
       return onGoodbye(goodbye);
-    } else if (frame instanceof MessageReceived received) {
+    }
+    noteWhileLoggingOut(frame);
+    return Behaviors.same();
+  }
+
+  private void noteWhileLoggingOut(ServerMessage frame) {
+    if (frame instanceof MessageReceived received) {
       // It could not be acknowledged now, so the server keeps it for the next login: showing it
       // now too would show it twice.
       context.getLog().debug("Leaving message {} for the next login", received.seq());
     } else {
       onReply(frame, false);
     }
-    return Behaviors.same();
   }
 
   private Behavior<Command> loggedOutWithoutGoodbye(String ending) {
@@ -802,7 +856,7 @@ public final class ServerConnection {
     } else if (event instanceof ServerLink.Opened opened) {
       return onOpened.apply(opened.localAddress());
     } else if (event instanceof ServerLink.FrameReceived received) {
-      return onInbound(received.inbound(), onFrame);
+      return onInbound(received.inbound(), onFrame, onLinkEnded);
     } else if (event instanceof ServerLink.Ended ended) {
       closeLink();
       return onLinkEnded.apply(ended.reason());
@@ -815,15 +869,31 @@ public final class ServerConnection {
     return Behaviors.same();
   }
 
+  /**
+   * A line from the server. A frame goes to the phase. A line over the frame limit ends the
+   * connection as if it had been lost, after telling the user why: the framing cannot find where
+   * the next frame starts, so nothing more could be read from it, and keeping it would leave the
+   * session deaf. A line that is framed but unreadable (a value from a newer server, say) is only
+   * logged: the next line can be read, and it is not worth ending the session for.
+   */
   private Behavior<Command> onInbound(
-      Inbound<ServerMessage> inbound, Function<ServerMessage, Behavior<Command>> onFrame) {
+      Inbound<ServerMessage> inbound,
+      Function<ServerMessage, Behavior<Command>> onFrame,
+      Function<String, Behavior<Command>> onLinkEnded) {
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
       return onFrame.apply(frame.frame());
+    } else if (inbound instanceof Inbound.Oversized<ServerMessage> oversized) {
+      context
+          .getLog()
+          .warn(
+              "The server sent a line over {} bytes; closing the connection",
+              oversized.limitBytes());
+      closeLink();
+      print(Texts.serverLineTooLong(oversized.limitBytes()));
+      return onLinkEnded.apply("a line over " + oversized.limitBytes() + " bytes");
     }
-    // Bad input from the server is not worth ending the session for; an oversized line ends
-    // the stream by itself.
-    context.getLog().warn("Unreadable frame from the server: {}", inbound);
+    context.getLog().warn("Unreadable frame from the server, skipped: {}", inbound);
     return Behaviors.same();
   }
 
@@ -842,7 +912,8 @@ public final class ServerConnection {
     print(Texts.goodbye(goodbye.reason()));
     Bye.Reason byeReason =
         switch (goodbye.reason()) {
-          case LOGGED_OUT -> Bye.Reason.LOGGED_OUT;
+          // No longer logged in on the server, as after a logout: peers are told so.
+          case LOGGED_OUT, ACCOUNT_REMOVED -> Bye.Reason.LOGGED_OUT;
           case TIMED_OUT -> Bye.Reason.TIMED_OUT;
           default -> Bye.Reason.DISCONNECTED;
         };

@@ -38,6 +38,9 @@ public final class Texts {
   public static final String MESSAGE_QUEUED =
       "Not connected: your message will be sent once the connection is back";
 
+  private static final String TOO_FAST = "Error. You are sending commands too fast; ";
+  private static final String SLOW_DOWN = ". Please slow down and try again";
+
   /** Shown by {@code help}. */
   public static final List<String> HELP =
       List.of(
@@ -54,31 +57,83 @@ public final class Texts {
           "  logout                      log out and exit",
           "  help                        show this list");
 
-  private static final char REPLACEMENT = ' ';
-  private static final char LINE_SEPARATOR = '\u2028';
-  private static final char PARAGRAPH_SEPARATOR = '\u2029';
+  /** Stands for a line break in a remote text, which must not break the line it is shown on. */
+  static final char LINE_BREAK_SIGN = '\u21B5';
+
+  /** Stands for a character of a remote text that could act on the terminal instead of showing. */
+  static final char UNPRINTABLE_SIGN = '\uFFFD';
 
   private Texts() {}
 
   /**
-   * A remote-supplied string made safe to print on one line: control characters (line breaks,
-   * carriage returns, escapes, tabs) and Unicode line separators become spaces. Null becomes empty.
+   * A remote-supplied string made safe to print as part of one line: nothing a remote party sends
+   * can move the cursor, start a new line, change the terminal's state or reorder the rest of the
+   * line, so every event stays on its own line and a line cannot pass for another user's. Null
+   * becomes empty.
+   *
+   * <ul>
+   *   <li>A line break (line feed, carriage return, the two together, vertical tab, form feed, next
+   *       line U+0085, line and paragraph separators U+2028 and U+2029) becomes {@code ↵}: the text
+   *       stays on its line, and the reader sees where its sender broke it. A carriage return
+   *       counts as one, since on a terminal it sends the cursor back over what the line already
+   *       shows.
+   *   <li>A tab becomes a space: whitespace, but its width depends on the column.
+   *   <li>Every other control character (C0, such as escape, backspace and bell; delete; C1 from
+   *       U+0080 to U+009F, such as U+009B, which some terminals take as the start of a control
+   *       sequence) becomes {@code U+FFFD}. What followed an escape stays as plain text (escape
+   *       {@code [2J} shows as {@code �[2J}), harmless once its introducer is gone.
+   *   <li>Bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069)
+   *       become {@code U+FFFD} too: on a terminal that lays out right-to-left text they reorder
+   *       what follows them up to the end of the line, so a name or a text holding one could show
+   *       the rest of the line (another name, the words of an error) in an order that says
+   *       something else. Ordinary right-to-left text needs none of them; the implicit marks
+   *       (U+200E, U+200F, U+061C), which cannot reorder strong characters, are kept.
+   * </ul>
    */
   public static String clean(String remote) {
     if (remote == null) {
       return "";
     }
     StringBuilder safe = null;
-    for (int i = 0; i < remote.length(); i++) {
+    int length = remote.length();
+    for (int i = 0; i < length; i++) {
       char c = remote.charAt(i);
-      if (Character.isISOControl(c) || c == LINE_SEPARATOR || c == PARAGRAPH_SEPARATOR) {
-        if (safe == null) {
-          safe = new StringBuilder(remote);
+      char sign;
+      if (isLineBreak(c)) {
+        sign = LINE_BREAK_SIGN;
+      } else if (c == '\t') {
+        sign = ' ';
+      } else if (Character.isISOControl(c) || isBidiControl(c)) {
+        sign = UNPRINTABLE_SIGN;
+      } else {
+        if (safe != null) {
+          safe.append(c);
         }
-        safe.setCharAt(i, REPLACEMENT);
+        continue;
+      }
+      if (safe == null) {
+        safe = new StringBuilder(length).append(remote, 0, i);
+      }
+      safe.append(sign);
+      if (c == '\r' && i + 1 < length && remote.charAt(i + 1) == '\n') {
+        i++;
       }
     }
     return safe == null ? remote : safe.toString();
+  }
+
+  private static boolean isLineBreak(char c) {
+    return c == '\n'
+        || c == '\r'
+        || c == '\u000B'
+        || c == '\f'
+        || c == '\u0085'
+        || c == '\u2028'
+        || c == '\u2029';
+  }
+
+  private static boolean isBidiControl(char c) {
+    return (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
   }
 
   // Login
@@ -167,14 +222,29 @@ public final class Texts {
     return "Error. Invalid argument: " + clean(subject);
   }
 
-  /** A message or broadcast whose text the server cannot carry; {@code reason} says why. */
+  /**
+   * A message, broadcast or private message whose text cannot be carried, found by the client
+   * before sending or by the server; {@code reason} says why (see {@code WireText.refusal}).
+   */
   public static String invalidText(String reason) {
     return "Error. Message not sent: " + clean(reason);
   }
 
   /** The server refused a command because the client sent too many too fast. */
   public static String rateLimited(String command) {
-    return "Error. Too many commands; " + clean(command) + " was not carried out. Slow down";
+    String what =
+        switch (command == null ? "" : command) {
+          case "" -> "a command was not carried out";
+          case "message" -> "your message was not sent";
+          case "broadcast" -> "your broadcast was not sent";
+          default -> clean(command) + " was not carried out";
+        };
+    return TOO_FAST + what + SLOW_DOWN;
+  }
+
+  /** The server refused a direct message to {@code user} because the client sent too fast. */
+  public static String messageRateLimited(String user) {
+    return TOO_FAST + "your message to " + clean(user) + " was not sent" + SLOW_DOWN;
   }
 
   public static String notUnderstood(String subject) {
@@ -193,7 +263,9 @@ public final class Texts {
       case SERVER_SHUTDOWN -> "The server is shutting down. You have been logged out";
       case SERVER_BUSY -> "Error. The server is busy. Please try again later";
       case UNSUPPORTED_VERSION -> "Error. This client is not compatible with the server";
-      case RATE_LIMITED -> "Error. Too many commands or connections. Please try again later";
+      case RATE_LIMITED ->
+          "Error. The server closed the connection: too many commands, logins or connections"
+              + " from here. Please try again later";
       case ACCOUNT_REMOVED -> "Your account has been removed. You have been logged out";
       default -> "Error. The server closed the connection (" + wireName(reason) + ")";
     };
@@ -222,6 +294,13 @@ public final class Texts {
           case ALREADY_ONLINE -> clean(username) + " is already logged in elsewhere";
         };
     return "Error. Could not log in again: " + why;
+  }
+
+  /** The server sent a line over the frame limit: the connection cannot be read any further. */
+  public static String serverLineTooLong(int limitBytes) {
+    return "Error. The server sent a line longer than "
+        + limitBytes
+        + " bytes; closing the connection";
   }
 
   public static String cannotConnect(String host, int port, String reason) {
@@ -281,6 +360,18 @@ public final class Texts {
 
   public static String privateProtocolError(String peer) {
     return "Private messaging with " + clean(peer) + " closed: protocol error";
+  }
+
+  /** The peer sent a line over the frame limit, so the chat could not be read any further. */
+  public static String privateLineTooLong(String peer, int limitBytes) {
+    String name = clean(peer);
+    return "Private messaging with "
+        + name
+        + " closed: "
+        + name
+        + " sent a line longer than "
+        + limitBytes
+        + " bytes";
   }
 
   public static String privateUndelivered(String peer, String text) {

@@ -249,6 +249,48 @@ class PrivateChatTest {
   }
 
   @Test
+  void shouldEndTheChatWhenThePeerSendsAnOverlongLineAndOpenANewOneAfterwards() {
+    Opened hans = openedByHans(settings);
+    RawPeer<PeerMessage, PeerMessage> luke = hans.luke();
+    hans.chat().tell(new PrivateChat.Send("unanswered"));
+    luke.expectFrame(new Text(1, "unanswered"));
+
+    luke.send(new Text(1, "x".repeat(settings.maxFrameBytes())));
+    // Nothing after the line could be read: the chat ends, and both sides are told why.
+    luke.expectFrame(new Bye(Bye.Reason.PROTOCOL_VIOLATION));
+    luke.expectClosed();
+    expectEndedAndRelease(
+        hans.parent(),
+        hans.chat(),
+        "Private messaging with luke closed: luke sent a line longer than 65536 bytes",
+        "Error. Private message to luke could not be delivered: unanswered");
+    hans.lines().expectNoMessage(Duration.ofMillis(100));
+
+    // A new chat with the same peer works as ever.
+    Opened again = openedByHans(settings);
+    again.chat().tell(new PrivateChat.Send("hello again"));
+    again.luke().expectFrame(new Text(1, "hello again"));
+    again.luke().send(new Text(1, "loud and clear"));
+    again.lines().expectMessage("luke(private): loud and clear");
+    again.luke().expectFrame(new Ack(1));
+  }
+
+  @Test
+  void shouldEndTheChatWithAProtocolViolationForAMalformedFrame() {
+    Opened hans = openedByHans(settings);
+    hans.luke().send(new Text(1, "before"));
+    hans.lines().expectMessage("luke(private): before");
+    hans.luke().expectFrame(new Ack(1));
+    // A frame of a type this version does not know is skipped; a malformed one ends the chat.
+    hans.luke().sendRaw("{\"type\":\"private-typing\"}");
+    hans.luke().sendRaw("{\"type\":\"private\",\"seq\":\"two\",\"text\":\"x\"}");
+    hans.luke().expectFrame(new Bye(Bye.Reason.PROTOCOL_VIOLATION));
+    hans.luke().expectClosed();
+    expectEndedAndRelease(
+        hans.parent(), hans.chat(), "Private messaging with luke closed: protocol error");
+  }
+
+  @Test
   void shouldReportATextSentAsTheChatEndedInsteadOfLosingIt() {
     Opened hans = openedByHans(settings);
     hans.luke().send(new Bye(Bye.Reason.LOGGED_OUT));

@@ -1,7 +1,10 @@
 package dev.parley.client.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.parley.protocol.Protocol;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,6 +17,8 @@ class CommandParserTest {
 
   private static final UserCommand.Rejected INVALID =
       new UserCommand.Rejected("Error. Invalid command");
+  private static final UserCommand.Rejected INVALID_USER =
+      new UserCommand.Rejected("Error. Invalid user");
   private static final UserCommand.Rejected BAD_TIME =
       new UserCommand.Rejected("Error. Time must be a whole number of seconds, 0 or more");
 
@@ -101,5 +106,73 @@ class CommandParserTest {
   void shouldAcceptLeadingZerosAndZero() {
     assertEquals(new UserCommand.WhoElseSince(12), CommandParser.parse("whoelsesince 0012"));
     assertEquals(new UserCommand.WhoElseSince(0), CommandParser.parse("whoelsesince 0"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "message %s hi",
+        "block %s",
+        "unblock %s",
+        "startprivate %s",
+      })
+  void shouldRefuseANameNoAccountCanHaveBeforeTheServerSeesIt(String command) {
+    String tooLong = "a".repeat(Protocol.MAX_NAME_LENGTH + 1);
+    for (String name : List.of(tooLong, "ha\u0001ns", "ha\u0085ns", "\uD800hans")) {
+      assertEquals(INVALID_USER, CommandParser.parse(command.formatted(name)), name);
+    }
+    String longest = "a".repeat(Protocol.MAX_NAME_LENGTH);
+    assertFalse(
+        CommandParser.parse(command.formatted(longest)) instanceof UserCommand.Rejected, command);
+  }
+
+  @Test
+  void shouldLeavePrivateChatNamesToThePrivateChats() {
+    String tooLong = "a".repeat(Protocol.MAX_NAME_LENGTH + 1);
+    assertEquals(
+        new UserCommand.Private(tooLong, "hi"), CommandParser.parse("private " + tooLong + " hi"));
+    assertEquals(
+        new UserCommand.StopPrivate(tooLong), CommandParser.parse("stopprivate " + tooLong));
+  }
+
+  @Test
+  void shouldTakeTextsUpToTheLimitInEncodedBytes() {
+    String longest = "x".repeat(Protocol.MAX_TEXT_BYTES);
+    assertEquals(
+        new UserCommand.Message("yoda", longest), CommandParser.parse("message yoda " + longest));
+    assertEquals(new UserCommand.Broadcast(longest), CommandParser.parse("broadcast " + longest));
+    assertEquals(
+        new UserCommand.Private("luke", longest), CommandParser.parse("private luke " + longest));
+    // Counted as written: an emoji is four bytes, a quote two.
+    String emoji = "\uD83D\uDE00".repeat(Protocol.MAX_TEXT_BYTES / 4);
+    assertEquals(new UserCommand.Broadcast(emoji), CommandParser.parse("broadcast " + emoji));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"message yoda ", "broadcast ", "private luke "})
+  void shouldRefuseTextsTheProtocolCannotCarry(String command) {
+    String over = "x".repeat(Protocol.MAX_TEXT_BYTES + 1);
+    assertEquals(
+        invalidText("text is 61441 bytes encoded, over the limit of 61440"),
+        CommandParser.parse(command + over));
+    String quotes = "\"".repeat(Protocol.MAX_TEXT_BYTES / 2 + 1);
+    assertEquals(
+        invalidText("text is 61442 bytes encoded, over the limit of 61440"),
+        CommandParser.parse(command + quotes));
+    assertEquals(
+        invalidText("text contains U+0000 at character 3"), CommandParser.parse(command + "hi\0"));
+    assertEquals(
+        invalidText("text contains an unpaired surrogate at character 2"),
+        CommandParser.parse(command + "a\uDE00b"));
+  }
+
+  @Test
+  void shouldCheckTheUserBeforeTheText() {
+    String tooLong = "a".repeat(Protocol.MAX_NAME_LENGTH + 1);
+    assertEquals(INVALID_USER, CommandParser.parse("message " + tooLong + " hi\0"));
+  }
+
+  private static UserCommand.Rejected invalidText(String reason) {
+    return new UserCommand.Rejected("Error. Message not sent: " + reason);
   }
 }

@@ -13,11 +13,14 @@ import dev.parley.client.ClientSettings;
 import dev.parley.client.testing.PipedTerminal;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestSettings;
+import dev.parley.client.text.Renderer;
+import dev.parley.protocol.ServerMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.ExternalTerminal;
 import org.junit.jupiter.api.AfterAll;
@@ -203,6 +206,55 @@ class ConsoleTest {
       assertEquals("Username: Error. Lost connection to the server\n", terminal.output());
       console.tell(new Console.ReadCommand(input.ref()));
       input.expectMessage(Console.InputEnded.INSTANCE);
+    }
+  }
+
+  /** What a hostile sender would like to do to the terminal, and to the lines around theirs. */
+  private static final ServerMessage.MessageReceived HOSTILE =
+      new ServerMessage.MessageReceived(
+          "mallory\u202E",
+          "hi\r\nluke: send me your password\u001b]0;owned\u0007\u001b[2J\u009b1A\b\b",
+          1,
+          null);
+
+  private static final String HOSTILE_SHOWN =
+      "mallory\uFFFD: hi\u21B5luke: send me your password"
+          + "\uFFFD]0;owned\uFFFD\uFFFD[2J\uFFFD1A\uFFFD\uFFFD";
+
+  @Test
+  void shouldShowAHostileRemoteTextAsOneHarmlessLineWhenPiped() throws IOException {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      ActorRef<Console.Command> console = spawnConsole(terminal.terminal());
+      TestProbe<Console.Receipt> receipts = testKit.createTestProbe();
+      console.tell(
+          new Console.PrintWithReceipt(Renderer.render(HOSTILE).get(0), 1, receipts.ref()));
+      receipts.expectMessage(new Console.Receipt(1));
+      assertEquals(HOSTILE_SHOWN + "\n", terminal.output());
+    }
+  }
+
+  @Test
+  void shouldShowAHostileRemoteTextWithoutItsEscapesOnAnInteractiveTerminal() throws IOException {
+    PipedInputStream keyboardIn = new PipedInputStream();
+    PipedOutputStream keyboard = new PipedOutputStream(keyboardIn);
+    ByteArrayOutputStream screen = new ByteArrayOutputStream();
+    try (keyboard;
+        Terminal terminal =
+            new ExternalTerminal("test", "xterm", keyboardIn, screen, StandardCharsets.UTF_8)) {
+      ActorRef<Console.Command> console = spawnConsole(terminal);
+      TestProbe<Console.Input> input = testKit.createTestProbe();
+      TestProbe<Console.Receipt> receipts = testKit.createTestProbe();
+      console.tell(new Console.ReadCommand(input.ref()));
+      awaitShown(input, screen, "> ");
+      console.tell(
+          new Console.PrintWithReceipt(Renderer.render(HOSTILE).get(0), 1, receipts.ref()));
+      receipts.expectMessage(new Console.Receipt(1));
+      String shown = shown(screen);
+      // Printed above the prompt by the line editor, whose own escapes are all the screen holds.
+      assertTrue(shown.contains(HOSTILE_SHOWN), shown);
+      for (String hostile : List.of("\u001b]0;", "\u0007", "\u001b[2J", "\u009b", "\u202E")) {
+        assertFalse(shown.contains(hostile), hostile);
+      }
     }
   }
 

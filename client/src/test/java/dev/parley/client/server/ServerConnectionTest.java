@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -181,6 +182,25 @@ class ServerConnectionTest {
     answer(session.input(), line);
     expectLines(lines);
     expectCommandRead();
+  }
+
+  /**
+   * The next frame the server gets is the one of a command typed now: the session sent nothing else
+   * (no message beyond its window, say) before it.
+   */
+  private void expectNothingElseSent(
+      Session session, RawPeer<ClientMessage, ServerMessage> server) {
+    type(session, "whoelse");
+    server.expectFrame(new ClientMessage.WhoElse());
+  }
+
+  /** The session logs in again on its next connection, after the first reconnection wait. */
+  private RawPeer<ClientMessage, ServerMessage> reconnectAfterTheFirstWait() {
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    return again;
   }
 
   /** The fake server drops the connection; the session says it is reconnecting. */
@@ -846,5 +866,341 @@ class ServerConnectionTest {
     expectLines("You are logged out");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
     again.expectClosed();
+  }
+
+  // What the session cannot take from the server.
+
+  @Test
+  void shouldCloseAConnectionThatSendsAnOverlongLineAndReconnect() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> first = session.server();
+    first.send(
+        new ServerMessage.MessageReceived("yoda", "x".repeat(settings.maxFrameBytes()), 1, "y-1"));
+    expectLines(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        "Lost connection to the server; reconnecting...");
+    first.expectClosed();
+
+    // Logged in again on a new connection, the session hears the server again.
+    RawPeer<ClientMessage, ServerMessage> second = reconnectAfterTheFirstWait();
+    second.send(new ServerMessage.MessageReceived("yoda", "can you hear me?", 2, "y-2"));
+    expectShown("yoda: can you hear me?", 2).tell(new Console.Receipt(2));
+    second.expectFrame(new ClientMessage.Acknowledge(2));
+    second.send(new ServerMessage.UserLoggedIn("luke"));
+    expectLines("luke logged in");
+  }
+
+  @Test
+  void shouldExitWithStatusThreeAfterAnOverlongLineWhenReconnectingIsDisabled() {
+    Session session = logIn(noReconnect);
+    session.server().sendRaw("{\"type\":\"user-logged-in\",\"user\":\"" + "y".repeat(70_000));
+    expectLines(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        "Error. Lost connection to the server");
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+    session.server().expectClosed();
+  }
+
+  @Test
+  void shouldSkipLinesItCannotReadAndKeepListening() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    // A reason from a newer server, a frame type it added, a line that is not JSON.
+    connection.sendRaw("{\"type\":\"goodbye\",\"reason\":\"solar-flare\"}");
+    connection.sendRaw("{\"type\":\"weather\",\"sky\":\"blue\"}");
+    connection.sendRaw("not json");
+    connection.send(new ServerMessage.UserLoggedIn("luke"));
+    expectLines("luke logged in");
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+  }
+
+  // Pacing direct messages.
+
+  @Test
+  void shouldKeepAtMostTheWindowUnansweredAndSendEveryMessageInOrderWithItsId() {
+    int window = settings.maxInFlightMessages();
+    assertEquals(32, window);
+    int count = 100;
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> first = session.server();
+    for (int i = 1; i <= count; i++) {
+      type(session, "message yoda m" + i);
+    }
+    // ids.get(i - 1) is the id of message i, as the server first saw it.
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= window; i++) {
+      ids.add(expectMessageFrame(first, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, first);
+
+    // Each answer makes room for one more, the oldest waiting.
+    for (int i = 0; i < 10; i++) {
+      first.send(new ServerMessage.MessageAccepted(ids.get(i), false));
+    }
+    for (int i = window + 1; i <= window + 10; i++) {
+      ids.add(expectMessageFrame(first, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, first);
+
+    // Lost with messages 11 to 42 unanswered: on the next connection they go again, same ids,
+    // and again no more than the window.
+    dropAndExpectReconnecting(first);
+    RawPeer<ClientMessage, ServerMessage> second = reconnectAfterTheFirstWait();
+    for (int i = 11; i <= window + 10; i++) {
+      assertEquals(ids.get(i - 1), expectMessageFrame(second, "yoda", "m" + i));
+    }
+    expectNothingElseSent(session, second);
+
+    // Answered one by one, oldest first: one more message each time, and nothing else.
+    int next = window + 11;
+    for (int answered = 11; answered <= count; answered++) {
+      second.send(new ServerMessage.MessageAccepted(ids.get(answered - 1), false));
+      if (next <= count) {
+        ids.add(expectMessageFrame(second, "yoda", "m" + next++));
+      }
+      expectNothingElseSent(session, second);
+    }
+    assertEquals(count, ids.size());
+    assertEquals(count, ids.stream().distinct().count());
+
+    // Everything was accepted: nothing is reported as unsent.
+    answer(session.input(), "logout");
+    second.expectFrame(new ClientMessage.Logout());
+    second.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldTakeAnAnswerWithoutIdForTheOldestMessageInFlight() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    expectMessageFrame(connection, "yoda", "one");
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(null, false));
+    expectMessageFrame(connection, "luke", "two");
+    connection.send(new ServerMessage.Error(Code.INVALID_USER, "message", "luke"));
+    expectLines("Error. Invalid user");
+
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    // Both were answered: nothing is reported as unsent.
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldLetTheNextMessageGoWhileAnUnstoredOneWaitsForItsResend() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", one));
+    expectLines(
+        "Error. The server could not store your message to yoda yet; it will be sent again");
+    String two = expectMessageFrame(connection, "luke", "two");
+
+    // Due, but the window is full: it waits for room.
+    manualTime.timePasses(settings.resendDelay());
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldSendQueuedMessagesBeforeLoggingOut() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 2"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message yoda two");
+    type(session, "message yoda three");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "yoda", "two");
+
+    // The logout waits for the third message to go out: the next frame is that message's.
+    answer(session.input(), "logout");
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    connection.send(new ServerMessage.MessageAccepted(three, true));
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldCountMessagesStillQueuedWhenTheLogoutTimesOut() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message yoda two");
+    expectMessageFrame(connection, "yoda", "one");
+    // Seq 2 is still being printed at the logout, so seq 1 is acknowledged then: proof that the
+    // logout, and its timer, have started.
+    connection.send(new ServerMessage.MessageReceived("luke", "first", 1, null));
+    connection.send(new ServerMessage.MessageReceived("luke", "second", 2, null));
+    ActorRef<Console.Receipt> first = expectShown("luke: first", 1);
+    expectShown("luke: second", 2);
+    first.tell(new Console.Receipt(1));
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Acknowledge(1));
+    // The server never answers: the logout gives up after its timeout, and says what was lost.
+    manualTime.timePasses(settings.logoutTimeout());
+    expectLines("You are logged out", "Error. 2 message(s) could not be sent");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+    connection.expectClosed();
+  }
+
+  // Texts and names the protocol cannot carry.
+
+  @Test
+  void shouldRefuseTextsTheProtocolCannotCarryWithoutSendingThem() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    String over = "x".repeat(Protocol.MAX_TEXT_BYTES + 1);
+    type(
+        session,
+        "message yoda " + over,
+        "Error. Message not sent: text is 61441 bytes encoded, over the limit of 61440");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    type(
+        session,
+        "broadcast nul\0here",
+        "Error. Message not sent: text contains U+0000 at character 4");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    type(
+        session,
+        "private luke \uD83D!",
+        "Error. Message not sent: text contains an unpaired surrogate at character 1");
+    connection.expectFrame(new ClientMessage.NoteActivity());
+    chats.expectNoMessage(Duration.ofMillis(50));
+
+    // Refused while disconnected too, rather than queued and sent once back.
+    dropAndExpectReconnecting(connection);
+    type(
+        session,
+        "message yoda " + over,
+        "Error. Message not sent: text is 61441 bytes encoded, over the limit of 61440");
+    RawPeer<ClientMessage, ServerMessage> again = reconnectAfterTheFirstWait();
+    expectNothingElseSent(session, again);
+
+    // The longest text that fits goes out.
+    String longest = "x".repeat(Protocol.MAX_TEXT_BYTES);
+    type(session, "message yoda " + longest);
+    expectMessageFrame(again, "yoda", longest);
+  }
+
+  @Test
+  void shouldRefuseANameNoAccountCanHaveAndGoOn() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    String tooLong = "a".repeat(Protocol.MAX_NAME_LENGTH + 1);
+    for (String command : List.of("message %s hi", "block %s", "unblock %s", "startprivate %s")) {
+      type(session, command.formatted(tooLong), "Error. Invalid user");
+      connection.expectFrame(new ClientMessage.NoteActivity());
+    }
+    chats.expectNoMessage(Duration.ofMillis(50));
+    expectNothingElseSent(session, connection);
+  }
+
+  // New answers of protocol version 2.
+
+  @Test
+  void shouldTellTheUserARateLimitedOrInvalidMessageWasNotSentAndForgetIt() {
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    type(session, "message luke two");
+    String two = expectMessageFrame(connection, "luke", "two");
+    type(session, "whoelse");
+    connection.expectFrame(new ClientMessage.WhoElse());
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", null, one));
+    connection.send(new ServerMessage.Error(Code.INVALID_TEXT, "message", "too long", two));
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "whoelse", null));
+    expectLines(
+        "Error. You are sending commands too fast; your message to yoda was not sent."
+            + " Please slow down and try again",
+        "Error. Message not sent: too long",
+        "Error. You are sending commands too fast; whoelse was not carried out."
+            + " Please slow down and try again");
+
+    // Refused for good: not sent again after a reconnect, and not counted as unsent.
+    dropAndExpectReconnecting(connection);
+    RawPeer<ClientMessage, ServerMessage> again = reconnectAfterTheFirstWait();
+    expectNothingElseSent(session, again);
+    answer(session.input(), "logout");
+    again.expectFrame(new ClientMessage.Logout());
+    again.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "RATE_LIMITED|Error. The server closed the connection: too many commands, logins or"
+            + " connections from here. Please try again later|DISCONNECTED|3",
+        "ACCOUNT_REMOVED|Your account has been removed. You have been logged out|LOGGED_OUT|1"
+      })
+  void shouldEndTheSessionWithoutReconnectingWhenRateLimitedOrRemoved(
+      Goodbye.Reason reason, String line, Bye.Reason bye, int exitStatus) {
+    Session session = logIn();
+    session.server().send(new Goodbye(reason));
+    expectLines(line);
+    expectFinished(bye, exitStatus);
+    session.server().expectClosed();
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    server.expectNoConnection();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "RATE_LIMITED|Error. The server closed the connection: too many commands, logins or"
+            + " connections from here. Please try again later|DISCONNECTED|3",
+        "ACCOUNT_REMOVED|Your account has been removed. You have been logged out|LOGGED_OUT|1"
+      })
+  void shouldEndTheSessionWhenRateLimitedOrRemovedWhileLoggingInAgain(
+      Goodbye.Reason reason, String line, Bye.Reason bye, int exitStatus) {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new Goodbye(reason));
+    expectLines(line);
+    expectFinished(bye, exitStatus);
+    again.expectClosed();
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    server.expectNoConnection();
+  }
+
+  @Test
+  void shouldRetryWhenTheServerIsBusyWhileReconnecting() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> busy =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    busy.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    busy.expectFrame(new ClientMessage.Username("hans"));
+    busy.send(new Goodbye(Goodbye.Reason.SERVER_BUSY));
+    busy.expectClosed();
+    // Not a line for the user: the session is still reconnecting, after a longer wait.
+    manualTime.timePasses(FIRST_WAIT.multipliedBy(2));
+    RawPeer<ClientMessage, ServerMessage> accepted = acceptLoginAgain();
+    accepted.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, accepted);
   }
 }

@@ -19,6 +19,7 @@ import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The far end of a real loopback TCP connection, driven by the test frame by frame: a fake server
@@ -34,11 +35,16 @@ public final class RawPeer<I, O> {
   private static final int MAX_FRAME_BYTES = 64 * 1024;
 
   private final TestSubscriber.Probe<Inbound<I>> inbound;
-  private final TestPublisher.Probe<O> outbound;
+  private final TestPublisher.Probe<ByteString> outbound;
+  private final JsonCodec<O> codec;
 
-  private RawPeer(TestSubscriber.Probe<Inbound<I>> inbound, TestPublisher.Probe<O> outbound) {
+  private RawPeer(
+      TestSubscriber.Probe<Inbound<I>> inbound,
+      TestPublisher.Probe<ByteString> outbound,
+      JsonCodec<O> codec) {
     this.inbound = inbound;
     this.outbound = outbound;
+    this.codec = codec;
   }
 
   /** Serves an accepted connection. */
@@ -58,14 +64,21 @@ public final class RawPeer<I, O> {
 
   private static <I, O> Flow<ByteString, ByteString, RawPeer<I, O>> flow(
       JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
-    Sink<Inbound<I>, TestSubscriber.Probe<Inbound<I>>> sink = TestSink.create(system);
-    Source<O, TestPublisher.Probe<O>> source = TestSource.create(system);
-    return WireFlows.stack(in, out, MAX_FRAME_BYTES, 4L * MAX_FRAME_BYTES)
-        .join(Flow.fromSinkAndSourceMat(sink, source, RawPeer::new), Keep.right());
+    Sink<ByteString, TestSubscriber.Probe<Inbound<I>>> sink =
+        WireFlows.decoder(in, MAX_FRAME_BYTES).toMat(TestSink.create(system), Keep.right());
+    // Bytes as the test gives them: frames it encodes, or lines no codec would write.
+    Source<ByteString, TestPublisher.Probe<ByteString>> source = TestSource.create(system);
+    return Flow.fromSinkAndSourceMat(
+        sink, source, (received, sent) -> new RawPeer<>(received, sent, out));
   }
 
   public void send(O frame) {
-    outbound.sendNext(frame);
+    outbound.sendNext(codec.encode(frame));
+  }
+
+  /** Sends one line exactly as given, whatever it holds; the line feed is added. */
+  public void sendRaw(String line) {
+    outbound.sendNext(ByteString.fromString(line + "\n", StandardCharsets.UTF_8));
   }
 
   /** The next frame the client sent. */

@@ -117,6 +117,47 @@ class RendererTest {
   }
 
   @Test
+  void shouldSayWhyATextWasRefused() {
+    assertEquals(
+        "Error. Message not sent: text is 61441 bytes encoded, over the limit of 61440",
+        error(
+            Code.INVALID_TEXT, "message", "text is 61441 bytes encoded, over the limit of 61440"));
+    assertEquals(
+        "Error. Message not sent: text contains U+0000 at character 3",
+        error(Code.INVALID_TEXT, "broadcast", "text contains U+0000 at character 3"));
+  }
+
+  @Test
+  void shouldSayWhatWasNotCarriedOutWhenRateLimited() {
+    String slowDown = ". Please slow down and try again";
+    assertEquals(
+        "Error. You are sending commands too fast; your message was not sent" + slowDown,
+        error(Code.RATE_LIMITED, "message", null));
+    assertEquals(
+        "Error. You are sending commands too fast; your broadcast was not sent" + slowDown,
+        error(Code.RATE_LIMITED, "broadcast", null));
+    assertEquals(
+        "Error. You are sending commands too fast; whoelse was not carried out" + slowDown,
+        error(Code.RATE_LIMITED, "whoelse", null));
+    assertEquals(
+        "Error. You are sending commands too fast; a command was not carried out" + slowDown,
+        error(Code.RATE_LIMITED, null, null));
+    assertEquals(
+        "Error. You are sending commands too fast; your message to yoda was not sent" + slowDown,
+        Texts.messageRateLimited("yoda"));
+  }
+
+  @Test
+  void shouldSayWhyAConnectionWasClosedForALongLine() {
+    assertEquals(
+        "Error. The server sent a line longer than 65536 bytes; closing the connection",
+        Texts.serverLineTooLong(65_536));
+    assertEquals(
+        "Private messaging with luke closed: luke sent a line longer than 65536 bytes",
+        Texts.privateLineTooLong("luke", 65_536));
+  }
+
+  @Test
   void shouldFallBackToAGeneralWordingForUnexpectedCommands() {
     assertEquals("Error. Cannot do that to self", error(Code.SELF, null, "hans"));
     assertEquals("Error. Cannot broadcast self", error(Code.SELF, "broadcast", "hans"));
@@ -146,7 +187,10 @@ class RendererTest {
         "SERVER_BUSY|Error. The server is busy. Please try again later",
         "UNSUPPORTED_VERSION|Error. This client is not compatible with the server",
         "FRAME_TOO_LONG|Error. The server closed the connection (frame-too-long)",
-        "PROTOCOL_VIOLATION|Error. The server closed the connection (protocol-violation)"
+        "PROTOCOL_VIOLATION|Error. The server closed the connection (protocol-violation)",
+        "RATE_LIMITED|Error. The server closed the connection: too many commands, logins or"
+            + " connections from here. Please try again later",
+        "ACCOUNT_REMOVED|Your account has been removed. You have been logged out"
       })
   void shouldExplainEveryGoodbye(Goodbye.Reason reason, String line) {
     assertEquals(List.of(line), render(new Goodbye(reason)));
@@ -156,13 +200,29 @@ class RendererTest {
   @Test
   void shouldKeepRemoteTextOnOneLineWithoutEscapes() {
     assertEquals(
-        List.of("hans: line one  line two  [2J bell  sep "),
+        List.of("hans: line one↵line two \uFFFD[2J bell\uFFFD sep↵"),
         render(
             new ServerMessage.MessageReceived(
                 "hans", "line one\r\nline two\t\u001b[2J bell\u0007 sep\u2028", 1, null)));
     assertEquals(
-        List.of("evil name logged in"), render(new ServerMessage.UserLoggedIn("evil\nname")));
-    assertEquals(List.of("a b", "c"), render(new ServerMessage.OnlineUsers(List.of("a\rb", "c"))));
+        List.of("yoda: \uFFFD]0;title\uFFFD\uFFFDtext\uFFFD"),
+        render(
+            new ServerMessage.BroadcastReceived("yoda", "\u001b]0;title\u0007\u202Etext\u009b")));
+    assertEquals(
+        List.of("evil↵name logged in"), render(new ServerMessage.UserLoggedIn("evil\nname")));
+    assertEquals(
+        List.of("\uFFFDevil logged out"), render(new ServerMessage.UserLoggedOut("\u202Eevil")));
+    assertEquals(List.of("a↵b", "c"), render(new ServerMessage.OnlineUsers(List.of("a\rb", "c"))));
+    assertEquals(
+        List.of("a\uFFFDb"), render(new ServerMessage.RecentUsers(5, List.of("a\u001bb"))));
+    assertEquals(
+        List.of("x\uFFFD is blocked"), render(new ServerMessage.BlockConfirmed("x\u0008")));
+    assertEquals(
+        List.of("Error. Invalid argument: bad↵\uFFFD[1A"),
+        render(new ServerMessage.Error(Code.INVALID_ARGUMENT, "block", "bad\n\u001b[1A")));
+    assertEquals(
+        List.of("Error. Message not sent: too\uFFFDlong↵"),
+        render(new ServerMessage.Error(Code.INVALID_TEXT, "broadcast", "too\u202Elong\r")));
   }
 
   @Test
