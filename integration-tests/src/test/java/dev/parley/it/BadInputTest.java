@@ -63,7 +63,7 @@ class BadInputTest extends EndToEnd {
       raw.send("{\"type\":\"whoelse\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"whoelse\"}");
       raw.send("{\"type\":\"hello\",\"version\":2}")
-          .expect("{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}");
+          .expectHello();
       raw.send("{\"type\":\"message\",\"to\":\"yoda\",\"text\":\"before login\"}")
           .expect("{\"type\":\"error\",\"code\":\"unexpected-frame\",\"command\":\"message\"}");
     }

@@ -3,7 +3,7 @@ package dev.parley.server;
 import com.typesafe.config.Config;
 import dev.parley.protocol.Protocol;
 import dev.parley.server.limits.AddressRange;
-import dev.parley.server.limits.Rate;
+import dev.parley.protocol.CommandRate;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -78,10 +78,10 @@ public record ServerSettings(
       boolean enabled,
       List<AddressRange> exempt,
       int maxTrackedAddresses,
-      Rate connections,
+      CommandRate connections,
       int maxConnectionsPerAddress,
-      Rate loginAttempts,
-      Rate commands,
+      CommandRate loginAttempts,
+      CommandRate commands,
       int disconnectAfter) {
     public Limits {
       exempt = List.copyOf(exempt);
@@ -95,11 +95,16 @@ public record ServerSettings(
           c.getBoolean("enabled"),
           c.getStringList("exempt").stream().map(AddressRange::parse).toList(),
           c.getInt("max-tracked-addresses"),
-          Rate.fromConfig(c.getConfig("connections")),
+          rate(c.getConfig("connections")),
           c.getInt("max-connections-per-address"),
-          Rate.fromConfig(c.getConfig("login-attempts")),
-          Rate.fromConfig(c.getConfig("commands")),
+          rate(c.getConfig("login-attempts")),
+          rate(c.getConfig("commands")),
           c.getInt("disconnect-after"));
+    }
+
+    /** A section with {@code per-second} and {@code burst}. */
+    private static CommandRate rate(Config section) {
+      return new CommandRate(section.getDouble("per-second"), section.getInt("burst"));
     }
   }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import dev.parley.server.limits.AddressRange;
-import dev.parley.server.limits.Rate;
+import dev.parley.protocol.CommandRate;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,10 +38,10 @@ class ServerSettingsTest {
                 true,
                 List.of(AddressRange.parse("127.0.0.0/8"), AddressRange.parse("::1")),
                 100_000,
-                new Rate(5, 30),
+                new CommandRate(5, 30),
                 64,
-                new Rate(2, 20),
-                new Rate(20, 100),
+                new CommandRate(2, 20),
+                new CommandRate(20, 100),
                 200),
             new ServerSettings.Passwords(600_000, 2, 256),
             Duration.ofMillis(100),

@@ -62,8 +62,16 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** Answer to the client's hello: the version the server speaks, and its name. */
-  record Hello(int version, String server) implements ServerMessage {}
+  /**
+   * Answer to the client's hello: the version the server speaks, its name, and the rate at which it
+   * takes this connection's commands ({@code ack} aside), if it limits them: a client that paces
+   * itself to it is never answered {@code rate-limited}.
+   */
+  record Hello(int version, String server, CommandRate commandRate) implements ServerMessage {
+    public Hello(int version, String server) {
+      this(version, server, null);
+    }
+  }
 
   /** The username exists and may log in: send the password. */
   record PasswordRequired(String username) implements ServerMessage {

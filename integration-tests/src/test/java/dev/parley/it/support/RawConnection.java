@@ -36,7 +36,7 @@ public final class RawConnection implements AutoCloseable {
   public static RawConnection login(TestServer server, String user) {
     RawConnection connection = new RawConnection(server);
     connection.send("{\"type\":\"hello\",\"version\":2}");
-    connection.expect("{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}");
+    connection.expectHello();
     connection.send("{\"type\":\"username\",\"username\":\"" + user + "\"}");
     connection.expect("{\"type\":\"password-required\",\"username\":\"" + user + "\"}");
     connection.send(
@@ -73,6 +73,17 @@ public final class RawConnection implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The server's hello (with the command rate it announces, whatever that is). */
+  public RawConnection expectHello() {
+    String hello = readLine();
+    org.junit.jupiter.api.Assertions.assertTrue(
+        hello != null && hello.startsWith(SERVER_HELLO), "not the server's hello: " + hello);
+    return this;
+  }
+
+  /** How the server's hello starts. */
+  public static final String SERVER_HELLO = "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"";
 
   public RawConnection expect(String line) {
     org.junit.jupiter.api.Assertions.assertEquals(line, readLine());

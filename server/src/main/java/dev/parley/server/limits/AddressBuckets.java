@@ -1,5 +1,7 @@
 package dev.parley.server.limits;
 
+import dev.parley.protocol.CommandRate;
+import dev.parley.protocol.TokenBucket;
 import java.net.InetAddress;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -16,12 +18,12 @@ import java.util.Map;
  */
 public final class AddressBuckets {
 
-  private final Rate rate;
+  private final CommandRate rate;
   private final List<AddressRange> exempt;
   private final int maxAddresses;
   private final LinkedHashMap<InetAddress, TokenBucket> buckets;
 
-  public AddressBuckets(Rate rate, List<AddressRange> exempt, int maxAddresses) {
+  public AddressBuckets(CommandRate rate, List<AddressRange> exempt, int maxAddresses) {
     if (maxAddresses < 1) {
       throw new IllegalArgumentException("maxAddresses must be positive");
     }

@@ -14,10 +14,10 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye.Reason;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import dev.parley.protocol.TokenBucket;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
-import dev.parley.server.limits.TokenBucket;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
@@ -234,7 +234,12 @@ public final class Session {
                     .warn("unsupported protocol remote={} version={}", remote, hello.version());
                 return close(Reason.UNSUPPORTED_VERSION);
               }
-              outbox.tell(new ServerMessage.Hello(Protocol.VERSION, SERVER_NAME));
+              // The rate is announced so that a well-behaved client can pace itself to it.
+              outbox.tell(
+                  new ServerMessage.Hello(
+                      Protocol.VERSION,
+                      SERVER_NAME,
+                      commands == null ? null : settings.limits().commands()));
               ack();
               return awaitingUsername();
             })

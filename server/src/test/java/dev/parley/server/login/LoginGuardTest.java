@@ -20,7 +20,7 @@ import dev.parley.server.login.LoginGuard.UsernameVerdict;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.limits.AddressRange;
-import dev.parley.server.limits.Rate;
+import dev.parley.protocol.CommandRate;
 import dev.parley.server.store.BoundedExecutor;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
@@ -468,7 +468,7 @@ class LoginGuardTest {
             BLOCK_DURATION,
             ASK_TIMEOUT,
             new AddressBuckets(
-                new Rate(1, 3), List.of(AddressRange.parse("10.0.0.0/8")), 1000)),
+                new CommandRate(1, 3), List.of(AddressRange.parse("10.0.0.0/8")), 1000)),
         StoreSnapshot.empty());
 
     // A burst of three attempts, whatever the usernames...

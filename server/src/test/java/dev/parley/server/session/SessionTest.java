@@ -108,7 +108,11 @@ class SessionTest {
     spawnSession(SETTINGS);
   }
 
+  /** The settings of the session under test. */
+  private ServerSettings settings;
+
   private void spawnSession(ServerSettings settings) {
+    this.settings = settings;
     registry = testKit.createTestProbe(UserRegistry.Command.class);
     guard = testKit.createTestProbe(LoginGuard.Command.class);
     broadcaster = testKit.createTestProbe(Broadcaster.Command.class);
@@ -157,7 +161,8 @@ class SessionTest {
 
     send(new ClientMessage.Hello(1));
 
-    outbox.expectMessage(new ServerMessage.Hello(Protocol.VERSION, "parley"));
+    outbox.expectMessage(
+        new ServerMessage.Hello(Protocol.VERSION, "parley", settings.limits().commands()));
     ack.expectMessage(StreamAck.INSTANCE);
   }
 
@@ -1097,7 +1102,8 @@ class SessionTest {
 
   private void hello() {
     send(new ClientMessage.Hello(1));
-    outbox.expectMessage(new ServerMessage.Hello(Protocol.VERSION, "parley"));
+    outbox.expectMessage(
+        new ServerMessage.Hello(Protocol.VERSION, "parley", settings.limits().commands()));
     ack.expectMessage(StreamAck.INSTANCE);
   }
 

@@ -52,7 +52,8 @@ class ListenerTest {
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final String CLIENT_HELLO = "{\"type\":\"hello\",\"version\":1}";
   private static final String SERVER_HELLO =
-      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"}";
+      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\","
+          + "\"commandRate\":{\"perSecond\":20.0,\"burst\":100}}";
   private static final String SERVER_BUSY = "{\"type\":\"goodbye\",\"reason\":\"server-busy\"}";
   private static final String SERVER_SHUTDOWN =
       "{\"type\":\"goodbye\",\"reason\":\"server-shutdown\"}";
