@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.parley.it.support.EndToEnd;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.RawConnection;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +17,10 @@ import org.junit.jupiter.api.Test;
  */
 class IdleTimeoutTest extends EndToEnd {
 
+  private static final Duration PACE = Duration.ofMillis(200);
+
   @Test
-  void shouldLogOutAnIdleUserAndTellTheOthers() {
+  void shouldLogOutAnIdleUserAndTellTheOthers() throws InterruptedException {
     startServer(Map.of("parley.server.idle-timeout", "2s"));
     HeadlessClient hans = login("hans");
     HeadlessClient yoda = login("yoda");
@@ -32,6 +35,9 @@ class IdleTimeoutTest extends EndToEnd {
     do {
       yoda.type("message hans are you there? " + ++sent);
       line = hans.nextLine();
+      // A person's pace, well within the server's rate limit. Not a wait for anything: the loop
+      // ends when the timeout comes, however long that takes.
+      Thread.sleep(PACE.toMillis());
     } while (line.startsWith("yoda: are you there?"));
     assertEquals("You have been logged out due to inactivity", line);
     assertEquals(4, hans.exitStatus());
