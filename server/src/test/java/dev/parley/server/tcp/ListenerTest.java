@@ -16,6 +16,7 @@ import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.session.Session;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
+import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestSettings;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,6 +57,8 @@ class ListenerTest {
       "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\","
           + "\"commandRate\":{\"perSecond\":20.0,\"burst\":100}}";
   private static final String SERVER_BUSY = "{\"type\":\"goodbye\",\"reason\":\"server-busy\"}";
+  private static final String RATE_LIMITED =
+      "{\"type\":\"goodbye\",\"reason\":\"rate-limited\"}";
   private static final String SERVER_SHUTDOWN =
       "{\"type\":\"goodbye\",\"reason\":\"server-shutdown\"}";
 
@@ -145,6 +149,75 @@ class ListenerTest {
   }
 
   @Test
+  void shouldRefuseConnectionsFromOneAddressOverItsRateButNotFromAnother() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-12-05T12:00:00Z"));
+    InetSocketAddress address =
+        start(
+            TestSettings.with(
+                "limits.exempt = []\nlimits.connections { per-second = 1, burst = 2 }"),
+            clock);
+
+    // A burst of two is served...
+    for (int i = 0; i < 2; i++) {
+      Client served = connect(address, "127.0.0.1");
+      served.send(CLIENT_HELLO);
+      assertEquals(SERVER_HELLO, served.readLine());
+    }
+    // ...the third is told why and closed, before any session exists for it...
+    Client refused = connect(address, "127.0.0.1");
+    assertEquals(RATE_LIMITED, refused.readLine());
+    assertNull(refused.readLine());
+    // ...while another address is served as usual...
+    Client neighbour = connect(address, "127.0.0.2");
+    neighbour.send(CLIENT_HELLO);
+    assertEquals(SERVER_HELLO, neighbour.readLine());
+    // ...and the first address again once its bucket has refilled.
+    clock.advance(Duration.ofSeconds(1));
+    Client later = connect(address, "127.0.0.1");
+    later.send(CLIENT_HELLO);
+    assertEquals(SERVER_HELLO, later.readLine());
+  }
+
+  @Test
+  void shouldLimitTheConnectionsOpenAtOnceFromOneAddress() throws Exception {
+    InetSocketAddress address =
+        start(TestSettings.with("limits.exempt = []\nlimits.max-connections-per-address = 2"));
+    Client first = connect(address, "127.0.0.1");
+    first.send(CLIENT_HELLO);
+    assertEquals(SERVER_HELLO, first.readLine());
+    Client second = connect(address, "127.0.0.1");
+    second.send(CLIENT_HELLO);
+    assertEquals(SERVER_HELLO, second.readLine());
+
+    Client third = connect(address, "127.0.0.1");
+    assertEquals(RATE_LIMITED, third.readLine());
+
+    // Once one closes, there is room again (as soon as the listener has seen its session end).
+    first.close();
+    for (int attempt = 1; ; attempt++) {
+      Client again = connect(address, "127.0.0.1");
+      String line = again.readLineAfterHello();
+      if (SERVER_HELLO.equals(line)) {
+        break;
+      }
+      assertEquals(RATE_LIMITED, line);
+      assertTrue(attempt < 100, "the closed connection's place was never freed");
+    }
+  }
+
+  @Test
+  void shouldNotLimitAnExemptAddress() throws Exception {
+    InetSocketAddress address =
+        start(TestSettings.with("limits.connections { per-second = 1, burst = 1 }"));
+    // 127.0.0.0/8 is exempt by default.
+    for (int i = 0; i < 5; i++) {
+      Client client = connect(address, "127.0.0.1");
+      client.send(CLIENT_HELLO);
+      assertEquals(SERVER_HELLO, client.readLine());
+    }
+  }
+
+  @Test
   void shouldTellAClientOverTheConnectionLimitThatTheServerIsBusy() throws Exception {
     InetSocketAddress address = start(TestSettings.with("max-connections = 1"));
     Client admitted = connect(address);
@@ -225,13 +298,17 @@ class ListenerTest {
   // ---- helpers ----
 
   private InetSocketAddress start(ServerSettings settings) throws Exception {
+    return start(settings, Clock.systemUTC());
+  }
+
+  private InetSocketAddress start(ServerSettings settings, Clock clock) throws Exception {
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     Session.Services services =
         new Session.Services(
             testKit.<UserRegistry.Command>createTestProbe().ref(),
             testKit.<LoginGuard.Command>createTestProbe().ref(),
             testKit.<Broadcaster.Command>createTestProbe().ref());
-    listener = testKit.spawn(Listener.create(settings, services, Clock.systemUTC(), bound));
+    listener = testKit.spawn(Listener.create(settings, services, clock, bound));
     InetSocketAddress address = bound.get(5, TimeUnit.SECONDS);
     assertEquals("127.0.0.1", address.getAddress().getHostAddress());
     assertTrue(address.getPort() > 0, "bound to a free port");
@@ -239,7 +316,12 @@ class ListenerTest {
   }
 
   private Client connect(InetSocketAddress address) throws IOException {
-    Client client = new Client(address);
+    return connect(address, null);
+  }
+
+  /** A connection from {@code from} (any address of 127.0.0.0/8 reaches loopback on Linux). */
+  private Client connect(InetSocketAddress address, String from) throws IOException {
+    Client client = new Client(address, from);
     clients.add(client);
     return client;
   }
@@ -273,8 +355,11 @@ class ListenerTest {
     private final BufferedReader in;
     private final OutputStream out;
 
-    Client(InetSocketAddress address) throws IOException {
+    Client(InetSocketAddress address, String from) throws IOException {
       socket = new Socket();
+      if (from != null) {
+        socket.bind(new InetSocketAddress(from, 0));
+      }
       socket.connect(address, READ_TIMEOUT_MILLIS);
       socket.setSoTimeout(READ_TIMEOUT_MILLIS);
       in =
@@ -290,6 +375,16 @@ class ListenerTest {
     void sendWithoutLineFeed(String text) throws IOException {
       out.write(text.getBytes(StandardCharsets.UTF_8));
       out.flush();
+    }
+
+    /** Says hello and returns the answer: the server's hello, or the goodbye it sent first. */
+    String readLineAfterHello() throws IOException {
+      try {
+        send(CLIENT_HELLO);
+      } catch (SocketException closed) {
+        // A refused connection may already be closed; its goodbye is still there to read.
+      }
+      return readLine();
     }
 
     /** The next line, or null at the end of the stream. */
