@@ -52,7 +52,10 @@ final class BenchTestServer implements AutoCloseable {
                     "parley.server.password-hash-iterations",
                     HASH_ITERATIONS,
                     "parley.server.store.data-dir",
-                    dataDir.toString()))
+                    dataDir.toString(),
+                    // As bench/lifted-limits.conf: the scenarios measure the server, not its limits.
+                    "parley.server.limits.enabled",
+                    false))
             .withFallback(ConfigFactory.load())
             .resolve();
     ServerSettings settings = ServerSettings.fromConfig(config);

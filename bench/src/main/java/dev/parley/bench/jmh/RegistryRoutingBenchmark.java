@@ -13,10 +13,14 @@ import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.WireText;
+import dev.parley.server.ServerSettings;
 import dev.parley.server.registry.UserRegistry;
+import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.store.StoredMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +32,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -130,16 +136,22 @@ public class RegistryRoutingBenchmark {
       usernames.add(senderName(i));
     }
     Collection<String> directory = Set.copyOf(usernames);
-    int mailboxCapacity = system.settings().config().getInt("parley.server.mailbox-capacity");
+    ServerSettings server = ServerSettings.fromConfig(system.settings().config());
     ActorRef<UserRegistry.Command> registry =
         system.systemActorOf(
             UserRegistry.create(
                 StoreSnapshot.empty().withUsernames(usernames),
                 system.systemActorOf(Behaviors.ignore(), "broadcaster", Props.empty()),
-                system.systemActorOf(storedAtOnce(), "journal", Props.empty()),
+                system.systemActorOf(storedAtOnce(stored), "journal", Props.empty()),
                 () -> CompletableFuture.completedFuture(directory),
+                this::readBack,
                 // No directory refresh during a run.
-                new UserRegistry.Settings(mailboxCapacity, Duration.ofDays(1)),
+                new UserRegistry.Settings(
+                    server.mailbox(),
+                    LIST_LIMIT,
+                    server.maxTextBytes(),
+                    Duration.ofDays(1),
+                    Duration.ofSeconds(1)),
                 Clock.systemUTC()),
             "registry",
             Props.empty());
@@ -157,7 +169,14 @@ public class RegistryRoutingBenchmark {
           AskPattern.ask(
               registry,
               replyTo ->
-                  new UserRegistry.Register(user, outbox, outbox, "127.0.0.1", 50_000, replyTo),
+                  new UserRegistry.Register(
+                      user,
+                      outbox,
+                      outbox,
+                      system.ignoreRef(),
+                      "127.0.0.1",
+                      50_000,
+                      replyTo),
               WAIT,
               system.scheduler());
       registrations.add(registered.toCompletableFuture());
@@ -234,27 +253,57 @@ public class RegistryRoutingBenchmark {
         .withFallback(server);
   }
 
+  /** Names per whoelse reply, as the server has it (no list is asked for here). */
+  private static final int LIST_LIMIT = 1000;
+
+  private static final int TEXT_BYTES = WireText.encodedLength(Samples.TEXT_64);
+
   private static String senderName(int index) {
     return "sender" + index;
   }
 
-  /** A journal with nothing behind it: every change is stored the moment it is recorded. */
-  private static Behavior<Journal.Command> storedAtOnce() {
+  /**
+   * A journal with nothing behind it: every change is stored the moment it is recorded, messages in
+   * memory ({@code stored}, by row id) for the registry to read back when a recipient's delivery
+   * window is full.
+   */
+  private static Behavior<Journal.Command> storedAtOnce(Map<Long, StoredMessage> stored) {
+    AtomicLong ids = new AtomicLong();
     return Behaviors.receive(Journal.Command.class)
-        .onMessage(Journal.Record.class, RegistryRoutingBenchmark::recorded)
+        .onMessage(Journal.Record.class, record -> recorded(record, stored, ids))
         .onMessage(Journal.Flush.class, RegistryRoutingBenchmark::flushed)
         .build();
   }
 
-  private static Behavior<Journal.Command> recorded(Journal.Record record) {
-    if (record.replyTo() != null) {
-      record
-          .replyTo()
-          .tell(
-              new Journal.Recorded(
-                  List.of(new Journal.Recorded.Outcome(record.change(), Store.Outcome.STORED))));
+  private static Behavior<Journal.Command> recorded(
+      Journal.Record record, Map<Long, StoredMessage> stored, AtomicLong ids) {
+    if (record.replyTo() == null) {
+      return Behaviors.same();
     }
+    Journal.Recorded.Outcome outcome;
+    if (record.change() instanceof Change.MessageAppended appended) {
+      long id = ids.incrementAndGet();
+      stored.put(id, appended.message());
+      outcome = new Journal.Recorded.Outcome(record.change(), Store.Outcome.STORED, id);
+    } else {
+      outcome = new Journal.Recorded.Outcome(record.change(), Store.Outcome.APPLIED);
+    }
+    record.replyTo().tell(new Journal.Recorded(List.of(outcome)));
     return Behaviors.same();
+  }
+
+  /** The messages stored so far, by row id. */
+  private final Map<Long, StoredMessage> stored = new ConcurrentHashMap<>();
+
+  private CompletionStage<List<StoredMessage>> readBack(String recipient, long[] ids) {
+    List<StoredMessage> page = new ArrayList<>();
+    for (long id : ids) {
+      StoredMessage message = stored.get(id);
+      if (message != null) {
+        page.add(message);
+      }
+    }
+    return CompletableFuture.completedFuture(page);
   }
 
   private static Behavior<Journal.Command> flushed(Journal.Flush flush) {
@@ -340,7 +389,8 @@ public class RegistryRoutingBenchmark {
       inFlight++;
       String to = recipients[random.nextInt(recipients.length)];
       registry.tell(
-          new UserRegistry.SendDirect(name, to, Samples.TEXT_64, Samples.MESSAGE_ID, replies));
+          new UserRegistry.SendDirect(
+              name, to, Samples.TEXT_64, Samples.MESSAGE_ID, TEXT_BYTES, replies));
     }
   }
 

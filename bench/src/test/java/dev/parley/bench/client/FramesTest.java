@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
@@ -126,7 +127,7 @@ class FramesTest {
 
     out = new FrameBuffer(16);
     out.put(ClientFrames.HELLO);
-    assertEquals(new ClientMessage.Hello(1), decode(out));
+    assertEquals(new ClientMessage.Hello(Protocol.VERSION), decode(out));
     out = new FrameBuffer(16);
     out.put(ClientFrames.ACTIVITY);
     assertEquals(new ClientMessage.NoteActivity(), decode(out));
