@@ -102,8 +102,7 @@ public final class Guardian {
                       "journal");
               ActorRef<Broadcaster.Command> broadcaster =
                   context.spawn(
-                      resumeOnFailure(Broadcaster.create(settings.presenceBatch())),
-                      "broadcaster");
+                      resumeOnFailure(Broadcaster.create(settings.presenceBatch())), "broadcaster");
               ActorRef<UserRegistry.Command> registry =
                   context.spawn(
                       resumeOnFailure(
@@ -113,7 +112,8 @@ public final class Guardian {
                               journal,
                               directory(store, reads),
                               (recipient, ids) ->
-                                  StoreCalls.supply(() -> store.readMessages(recipient, ids), reads),
+                                  StoreCalls.supply(
+                                      () -> store.readMessages(recipient, ids), reads),
                               new UserRegistry.Settings(
                                   settings.mailbox(),
                                   LIST_LIMIT,
@@ -127,7 +127,10 @@ public final class Guardian {
                       resumeOnFailure(
                           LoginGuard.create(
                               new Credentials(
-                                  store, reads, new PasswordHasher(settings.passwordHashIterations()), hashing),
+                                  store,
+                                  reads,
+                                  new PasswordHasher(settings.passwordHashIterations()),
+                                  hashing),
                               registry,
                               journal,
                               new LoginGuard.Settings(

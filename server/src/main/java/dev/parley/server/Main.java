@@ -107,7 +107,10 @@ public final class Main {
 
     ParleyServer server =
         ParleyServer.start(
-            config, settings, new Guardian.Storage(store, storeSettings, snapshot), Clock.systemUTC());
+            config,
+            settings,
+            new Guardian.Storage(store, storeSettings, snapshot),
+            Clock.systemUTC());
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(server.system());
     // After the journal has written what it held (service-stop), before the logs are flushed.
     shutdown.addTask(

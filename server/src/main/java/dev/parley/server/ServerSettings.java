@@ -1,9 +1,9 @@
 package dev.parley.server;
 
 import com.typesafe.config.Config;
+import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.Protocol;
 import dev.parley.server.limits.AddressRange;
-import dev.parley.protocol.CommandRate;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -23,9 +23,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The node as the guardian supervises it: whichever core actor stops, the node does not run on
- * half alive, but shuts down in an orderly way with the reason that makes the process exit with
- * {@link Guardian#EXIT_CORE_ACTOR_STOPPED}.
+ * The node as the guardian supervises it: whichever core actor stops, the node does not run on half
+ * alive, but shuts down in an orderly way with the reason that makes the process exit with {@link
+ * Guardian#EXIT_CORE_ACTOR_STOPPED}.
  */
 @ExtendWith(LogCapturingExtension.class)
 class GuardianTest {
@@ -47,7 +47,8 @@ class GuardianTest {
         ParleyServer.start(
             config,
             ServerSettings.fromConfig(config),
-            new Guardian.Storage(store, database.settings(), store.load(Clock.systemUTC().instant())),
+            new Guardian.Storage(
+                store, database.settings(), store.load(Clock.systemUTC().instant())),
             Clock.systemUTC());
     server.bound().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
@@ -62,8 +63,7 @@ class GuardianTest {
   @ValueSource(
       strings = {"journal", "broadcaster", "user-registry", "login-guard", "account-watcher"})
   void shouldTakeTheNodeDownWhenACoreActorStops(String actor) throws Exception {
-    ActorSelection selection =
-        server.system().classicSystem().actorSelection("/user/" + actor);
+    ActorSelection selection = server.system().classicSystem().actorSelection("/user/" + actor);
 
     // Whatever made it stop: here it is simply stopped.
     selection.tell(PoisonPill.getInstance(), akka.actor.ActorRef.noSender());

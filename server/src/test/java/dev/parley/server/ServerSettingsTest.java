@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
-import java.nio.file.Path;
-import dev.parley.server.limits.AddressRange;
 import dev.parley.protocol.CommandRate;
+import dev.parley.server.limits.AddressRange;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

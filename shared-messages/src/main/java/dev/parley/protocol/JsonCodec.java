@@ -38,8 +38,8 @@ public final class JsonCodec<T> {
   /**
    * Unknown fields are ignored so that a newer peer can add optional fields; nulls are omitted;
    * values must have the JSON type the protocol gives them (no "42" for 42 or 42 for "42");
-   * characters outside the Basic Multilingual Plane are written as UTF-8, not as a pair of
-   * escapes three times as long (the byte counts of {@link WireText} depend on it).
+   * characters outside the Basic Multilingual Plane are written as UTF-8, not as a pair of escapes
+   * three times as long (the byte counts of {@link WireText} depend on it).
    */
   private static final ObjectMapper MAPPER = newMapper();
 

@@ -18,11 +18,11 @@ import java.util.ArrayDeque;
  * load that saves a system call per frame; when idle each frame is written at once.
  *
  * <p>Bounded in bytes, not frames: what a connection may hold is what it costs in memory, whether
- * that is many small presence notices or a few large messages. When more than {@code maxBytes}
- * wait because the other end does not read, the stage fails with {@link BufferOverflowException}
- * and the connection is closed: a reader too slow to keep up is cut off, never buffered without
- * bound. It always asks its upstream for more while under the bound, so frames never wait
- * unencoded and uncounted in front of it.
+ * that is many small presence notices or a few large messages. When more than {@code maxBytes} wait
+ * because the other end does not read, the stage fails with {@link BufferOverflowException} and the
+ * connection is closed: a reader too slow to keep up is cut off, never buffered without bound. It
+ * always asks its upstream for more while under the bound, so frames never wait unencoded and
+ * uncounted in front of it.
  *
  * @param <O> the frame family written on this connection
  */

@@ -3,7 +3,6 @@ package dev.parley.protocol;
 import static dev.parley.protocol.Fields.nonNegative;
 import static dev.parley.protocol.Fields.positive;
 import static dev.parley.protocol.Fields.present;
-import static dev.parley.protocol.Fields.required;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;

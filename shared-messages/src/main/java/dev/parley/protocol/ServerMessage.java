@@ -109,10 +109,10 @@ public sealed interface ServerMessage {
 
   /**
    * A direct message from {@code from}, live or kept while this user was offline. {@code seq}
-   * numbers this user's messages, increasing (not necessarily by one); the same message sent
-   * again after a reconnect has the same {@code seq}, so a client shows a message only if its seq
-   * is above the highest it has shown, and acknowledges what it has shown with {@code ack}. {@code
-   * id} is the sender's id for the message, when it gave one.
+   * numbers this user's messages, increasing (not necessarily by one); the same message sent again
+   * after a reconnect has the same {@code seq}, so a client shows a message only if its seq is
+   * above the highest it has shown, and acknowledges what it has shown with {@code ack}. {@code id}
+   * is the sender's id for the message, when it gave one.
    */
   record MessageReceived(String from, String text, long seq, String id) implements ServerMessage {
     public MessageReceived {

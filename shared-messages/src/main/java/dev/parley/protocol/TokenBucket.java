@@ -2,11 +2,11 @@ package dev.parley.protocol;
 
 /**
  * One {@link CommandRate} enforced over time, as the generic cell rate algorithm does it: the
- * bucket keeps only the theoretical arrival time of the next event at the sustained rate, one
- * long, which makes a bucket per session or per address cheap. An event is allowed if it is not
- * earlier than that time by more than the burst's tolerance. The server counts a connection's
- * commands with it, and a client that paces itself with the rate the server announced counts the
- * same way, so it is never refused.
+ * bucket keeps only the theoretical arrival time of the next event at the sustained rate, one long,
+ * which makes a bucket per session or per address cheap. An event is allowed if it is not earlier
+ * than that time by more than the burst's tolerance. The server counts a connection's commands with
+ * it, and a client that paces itself with the rate the server announced counts the same way, so it
+ * is never refused.
  *
  * <p>Not thread-safe: each bucket belongs to one actor. Times are in nanoseconds on any monotonic
  * scale the owner chooses.

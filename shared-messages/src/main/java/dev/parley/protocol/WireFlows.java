@@ -27,8 +27,7 @@ public final class WireFlows {
    */
   public static <I, O> BidiFlow<ByteString, Inbound<I>, O, ByteString, NotUsed> stack(
       JsonCodec<I> inbound, JsonCodec<O> outbound, int maxFrameBytes, long maxOutboundBytes) {
-    return BidiFlow.fromFlows(
-        decoder(inbound, maxFrameBytes), encoder(outbound, maxOutboundBytes));
+    return BidiFlow.fromFlows(decoder(inbound, maxFrameBytes), encoder(outbound, maxOutboundBytes));
   }
 
   /** Bytes to decoded frames. */
@@ -42,7 +41,8 @@ public final class WireFlows {
    * Lines that pile up while the socket is busy are joined into one write of up to {@value
    * #WRITE_BATCH_BYTES} bytes.
    */
-  public static <O> Flow<O, ByteString, NotUsed> encoder(JsonCodec<O> codec, long maxBufferedBytes) {
+  public static <O> Flow<O, ByteString, NotUsed> encoder(
+      JsonCodec<O> codec, long maxBufferedBytes) {
     return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, WRITE_BATCH_BYTES));
   }
 

@@ -31,8 +31,8 @@ final class WireNames {
   }
 
   /**
-   * The records of {@code family} that are frames on the wire, each with its own {@code type}
-   * (what the family permits besides, such as {@link ServerMessage.Encoded}, is not decoded).
+   * The records of {@code family} that are frames on the wire, each with its own {@code type} (what
+   * the family permits besides, such as {@link ServerMessage.Encoded}, is not decoded).
    */
   static java.util.Set<Class<?>> framesOf(Class<?> family) {
     java.util.Set<Class<?>> frames = new java.util.HashSet<>();

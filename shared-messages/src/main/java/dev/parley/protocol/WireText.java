@@ -3,8 +3,8 @@ package dev.parley.protocol;
 import java.util.Optional;
 
 /**
- * The rules for what text a frame can carry, and what it costs on the wire. Every limit on a text is
- * counted in the bytes of its JSON encoding as {@link JsonCodec} writes it, so that whatever its
+ * The rules for what text a frame can carry, and what it costs on the wire. Every limit on a text
+ * is counted in the bytes of its JSON encoding as {@link JsonCodec} writes it, so that whatever its
  * characters, a text the server accepts fits every recipient's frame:
  *
  * <ul>

@@ -48,7 +48,9 @@ final class SampleFrames {
                 ServerMessage.LoginFailed.Reason.INVALID_PASSWORD, "alice"),
             "login-failed"),
         new Sample<>(new ServerMessage.LoginAccepted("alice"), "login-accepted"),
-        new Sample<>(new ServerMessage.MessageReceived("bob", "see you there", 42, "m-17"), "message-received"),
+        new Sample<>(
+            new ServerMessage.MessageReceived("bob", "see you there", 42, "m-17"),
+            "message-received"),
         new Sample<>(
             new ServerMessage.BroadcastReceived("carol", "deploying now"), "broadcast-received"),
         new Sample<>(new ServerMessage.MessageAccepted("m-1", true), "message-accepted"),

@@ -205,7 +205,9 @@ final class WireFlowsTest {
             WireFlows.stack(JsonCodec.SERVER, JsonCodec.CLIENT, DEFAULT_LIMIT, DEFAULT_LIMIT)
                 .reversed()
                 .atop(BidiFlow.fromFlows(rechunkByteByByte(), rechunkByteByByte()))
-                .atop(WireFlows.stack(JsonCodec.CLIENT, JsonCodec.SERVER, DEFAULT_LIMIT, DEFAULT_LIMIT));
+                .atop(
+                    WireFlows.stack(
+                        JsonCodec.CLIENT, JsonCodec.SERVER, DEFAULT_LIMIT, DEFAULT_LIMIT));
     List<ClientMessage> sent = SampleFrames.frames(SampleFrames.client());
     List<ServerMessage> replies = SampleFrames.frames(SampleFrames.server());
 

@@ -63,7 +63,8 @@ public final class AccountWatcher extends AbstractBehavior<AccountWatcher.Comman
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new AccountWatcher(context, timers, events, registry, loginGuard, pollInterval)));
+                    new AccountWatcher(
+                        context, timers, events, registry, loginGuard, pollInterval)));
   }
 
   private final TimerScheduler<Command> timers;

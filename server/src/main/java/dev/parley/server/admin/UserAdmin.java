@@ -15,9 +15,9 @@ import java.util.Arrays;
 
 /**
  * {@code parley-server user add|passwd|remove|list}: account management on the same store the
- * server uses. The password is read from the terminal without echo (asked twice), or from the
- * first line of standard input when it is not a terminal, so that scripts can pipe it in; it is
- * never taken from the command line, where other users of the machine could see it.
+ * server uses. The password is read from the terminal without echo (asked twice), or from the first
+ * line of standard input when it is not a terminal, so that scripts can pipe it in; it is never
+ * taken from the command line, where other users of the machine could see it.
  */
 public final class UserAdmin {
 
@@ -42,7 +42,11 @@ public final class UserAdmin {
   }
 
   public UserAdmin(
-      Store store, PasswordHasher hasher, PasswordSource passwords, PrintStream out, PrintStream err) {
+      Store store,
+      PasswordHasher hasher,
+      PasswordSource passwords,
+      PrintStream out,
+      PrintStream err) {
     this.store = store;
     this.hasher = hasher;
     this.passwords = passwords;
@@ -99,7 +103,9 @@ public final class UserAdmin {
           err.println("parley-server: account " + name + " changed meanwhile, nothing done");
           return EXIT_REFUSED;
         }
-        out.println((admin.action() == CommandLine.AdminAction.ADD ? "added " : "password set for ") + name);
+        out.println(
+            (admin.action() == CommandLine.AdminAction.ADD ? "added " : "password set for ")
+                + name);
         return 0;
       }
       default -> throw new IllegalArgumentException("unknown action " + admin.action());

@@ -33,9 +33,9 @@ import java.util.Set;
  * <p>Everything it sends is encoded once and shared as bytes ({@link ServerMessage.Encoded}), not
  * encoded again by each recipient's connection. Presence notices are batched: the first after a
  * quiet spell goes out at once, and those that follow within {@code presenceBatch} go together at
- * its end, one write per recipient whatever the number of logins, with a login and a logout of
- * the same user inside one batch cancelling out. A login storm (everyone reconnecting after a
- * restart) then costs each online user a few writes a second instead of one per login.
+ * its end, one write per recipient whatever the number of logins, with a login and a logout of the
+ * same user inside one batch cancelling out. A login storm (everyone reconnecting after a restart)
+ * then costs each online user a few writes a second instead of one per login.
  */
 public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
@@ -75,15 +75,17 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   private record Member(ActorRef<ServerMessage> outbox, Set<String> blocked, long joined) {}
 
   /** A login or logout to announce: the subject, whom they block, and the notice's bytes. */
-  private record Notice(long number, String subject, Set<String> blockedBySubject, ByteString line) {}
+  private record Notice(
+      long number, String subject, Set<String> blockedBySubject, ByteString line) {}
 
   private static final Object BATCH_TIMER = BatchDue.INSTANCE;
 
-  /** @param presenceBatch how long presence notices after the first are gathered */
+  /**
+   * @param presenceBatch how long presence notices after the first are gathered
+   */
   public static Behavior<Command> create(Duration presenceBatch) {
     return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(timers -> new Broadcaster(context, timers, presenceBatch)));
+        context -> Behaviors.withTimers(timers -> new Broadcaster(context, timers, presenceBatch)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -166,7 +168,8 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
   private Behavior<Command> onBlocksChanged(BlocksChanged event) {
     roster.computeIfPresent(
-        event.user(), (user, member) -> new Member(member.outbox(), event.blocked(), member.joined()));
+        event.user(),
+        (user, member) -> new Member(member.outbox(), event.blocked(), member.joined()));
     return this;
   }
 

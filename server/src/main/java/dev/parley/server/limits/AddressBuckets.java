@@ -13,8 +13,8 @@ import java.util.Map;
  * connections, login attempts). Addresses in an exempt range are never limited.
  *
  * <p>Bounded: at most {@code maxAddresses} buckets are kept. Buckets that have refilled are
- * forgotten first (they hold nothing); if that is not enough, the least recently used go, which
- * can only favour the address forgotten, never harm another. Not thread-safe: one actor owns it.
+ * forgotten first (they hold nothing); if that is not enough, the least recently used go, which can
+ * only favour the address forgotten, never harm another. Not thread-safe: one actor owns it.
  */
 public final class AddressBuckets {
 

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A credentials file of the classic application: one {@code username password} per line, one
- * space between them, case-sensitive. Parley imports it into its store (hashing the passwords) and
+ * A credentials file of the classic application: one {@code username password} per line, one space
+ * between them, case-sensitive. Parley imports it into its store (hashing the passwords) and
  * otherwise never keeps a password in clear.
  */
 public final class CredentialsFile {

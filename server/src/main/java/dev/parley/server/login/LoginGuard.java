@@ -7,11 +7,11 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.StoreSnapshot;
-import dev.parley.server.limits.AddressBuckets;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -93,8 +93,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   }
 
   /**
-   * The account's password was changed, or the account removed, by an administrator: any lockout
-   * of the username is lifted at once (the new password is the administrator's answer to it).
+   * The account's password was changed, or the account removed, by an administrator: any lockout of
+   * the username is lifted at once (the new password is the administrator's answer to it).
    */
   public record LiftLockout(String username) implements Command {}
 

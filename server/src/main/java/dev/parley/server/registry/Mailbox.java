@@ -4,10 +4,10 @@ import java.util.Arrays;
 
 /**
  * What the registry keeps of one user's direct messages: their numbering, how far the user has
- * acknowledged, and an index of the messages stored and not yet acknowledged, with where each is
- * in the store and its size. The texts stay in the store: a message is read back (a page at a
- * time) only to be sent, so a full mailbox costs the server about twenty bytes per message, not
- * the message.
+ * acknowledged, and an index of the messages stored and not yet acknowledged, with where each is in
+ * the store and its size. The texts stay in the store: a message is read back (a page at a time)
+ * only to be sent, so a full mailbox costs the server about twenty bytes per message, not the
+ * message.
  *
  * <p>While the user is online it also tracks delivery: messages up to {@link #sentSeq()} have been
  * handed to the connection, and no more than the delivery window may be handed over ahead of the

@@ -216,6 +216,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private static final String UNBLOCK = "unblock";
   private static final String START_PRIVATE = "startprivate";
   private static final String WHOELSESINCE = "whoelsesince";
+
   /** A name in a JSON array costs its encoding plus two quotes and a comma. */
   private static final int LISTED_NAME_OVERHEAD = 3;
 
@@ -346,7 +347,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     for (String user : users) {
       Mailbox mailbox =
           new Mailbox(
-              initial.lastSeqs().getOrDefault(user, 0L), initial.ackedSeqs().getOrDefault(user, 0L));
+              initial.lastSeqs().getOrDefault(user, 0L),
+              initial.ackedSeqs().getOrDefault(user, 0L));
       StoreSnapshot.PendingMessages pending = initial.pending().get(user);
       if (pending != null) {
         mailbox.restore(pending.seqs(), pending.ids(), pending.sizes());
@@ -608,7 +610,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   // ---- delivery and acknowledgements ----
 
-  /** Asks the store for the next page of {@code user}'s waiting messages, if the window has room. */
+  /**
+   * Asks the store for the next page of {@code user}'s waiting messages, if the window has room.
+   */
   private void deliverMore(String user, Mailbox mailbox, Member member) {
     long[] page = mailbox.nextPage(limits.window(), limits.windowBytes(), limits.pageSize());
     if (page.length == 0) {
@@ -640,7 +644,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
               user,
               page.failure().getClass().getSimpleName());
       pagingStalled.add(user);
-      timers.startSingleTimer(PagingRetryDue.INSTANCE, PagingRetryDue.INSTANCE, settings.pagingRetry());
+      timers.startSingleTimer(
+          PagingRetryDue.INSTANCE, PagingRetryDue.INSTANCE, settings.pagingRetry());
       return this;
     }
     long lastAsked = -1;
@@ -684,8 +689,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (seq > 0) {
       // Trusted only once stored: until then the messages it covers stay, and are sent again
       // after a crash, rather than lost.
-      journal.tell(
-          new Journal.Record(new Change.Acknowledged(ack.user(), seq), recordedAdapter));
+      journal.tell(new Journal.Record(new Change.Acknowledged(ack.user(), seq), recordedAdapter));
     }
     return this;
   }
@@ -836,7 +840,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     int omitted = candidates.size() - users.size();
     command
         .replyTo()
-        .tell(new ServerMessage.RecentUsers(command.seconds(), users, omitted == 0 ? null : omitted));
+        .tell(
+            new ServerMessage.RecentUsers(command.seconds(), users, omitted == 0 ? null : omitted));
     return this;
   }
 

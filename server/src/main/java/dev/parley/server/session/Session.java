@@ -131,6 +131,7 @@ public final class Session {
   private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
   private static final String SERVER_NAME = "parley";
+
   /** The wire type of a direct message, as error replies name it. */
   private static final String MESSAGE = "message";
 
@@ -182,12 +183,16 @@ public final class Session {
 
   /** The user the registry is being asked to admit; null when no registration is in flight. */
   private String registering;
+
   /** {@code message} commands sent to the registry and not answered yet. */
   private int messagesInFlight;
+
   /** The command other than a message that waits for its answer; null if none. */
   private String commandInFlight;
+
   /** A frame that waits for the messages ahead of it to be answered; null if none. */
   private Held held;
+
   /** The message window was full: the next frame is taken once a message is answered. */
   private boolean ackOwed;
 
@@ -378,8 +383,8 @@ public final class Session {
   }
 
   /**
-   * Logging out: the registry is recording the logout (and so every acknowledgement before it);
-   * the goodbye goes once it has, or once that has failed or taken too long.
+   * Logging out: the registry is recording the logout (and so every acknowledgement before it); the
+   * goodbye goes once it has, or once that has failed or taken too long.
    */
   private Behavior<Command> leaving() {
     return Behaviors.receive(Command.class)
@@ -664,7 +669,8 @@ public final class Session {
     }
     String id = frame instanceof ClientMessage.SendMessage message ? message.id() : null;
     String subject = frame instanceof ClientMessage.SendMessage message ? message.to() : null;
-    ServerMessage refusal = new ServerMessage.Error(Code.RATE_LIMITED, frame.typeName(), subject, id);
+    ServerMessage refusal =
+        new ServerMessage.Error(Code.RATE_LIMITED, frame.typeName(), subject, id);
     if (messagesInFlight > 0) {
       held = new Held(frame, refusal);
       return Behaviors.same();

@@ -48,8 +48,8 @@ public final class BoundedExecutor implements Executor, AutoCloseable {
   }
 
   /**
-   * The executor for the store's reads: one thread per read connection (more would only wait for
-   * a connection, holding a thread), and {@code read-queue} waiting calls.
+   * The executor for the store's reads: one thread per read connection (more would only wait for a
+   * connection, holding a thread), and {@code read-queue} waiting calls.
    */
   public static BoundedExecutor forReads(StoreSettings settings) {
     return new BoundedExecutor("parley-store-read", settings.readPoolSize(), settings.readQueue());

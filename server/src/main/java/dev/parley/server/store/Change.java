@@ -48,9 +48,9 @@ public sealed interface Change {
   }
 
   /**
-   * {@code user} has been shown every message up to {@code seq}. The seq is never beyond the
-   * newest message stored for {@code user}: the purge relies on it to keep that message, whose seq
-   * is where their numbering goes on.
+   * {@code user} has been shown every message up to {@code seq}. The seq is never beyond the newest
+   * message stored for {@code user}: the purge relies on it to keep that message, whose seq is
+   * where their numbering goes on.
    */
   record Acknowledged(String user, long seq) implements Change {}
 

@@ -27,8 +27,8 @@ import java.util.concurrent.Executor;
  * once.
  *
  * <p>A change is answered to its recorder ({@link Recorded}) only after its transaction has
- * committed; a stored message's answer carries its row id. A change the database refuses because
- * of its data (a text it cannot hold) is found by {@link IsolatingWriter}, which writes the rest of
+ * committed; a stored message's answer carries its row id. A change the database refuses because of
+ * its data (a text it cannot hold) is found by {@link IsolatingWriter}, which writes the rest of
  * its batch without it: that change alone is answered {@link Store.Outcome#REFUSED}, and nobody
  * else notices.
  *
@@ -42,8 +42,8 @@ import java.util.concurrent.Executor;
  * <p>Memory is bounded in bytes too: the texts of the messages held (waiting or being written) may
  * not exceed {@code max-pending-bytes}; beyond it a new message is answered FAILED at once.
  *
- * <p>It also purges acknowledged messages older than the retention, in short chunks that
- * interleave with the batches (see {@link Store#purgeAcknowledged(Instant, long, int)}).
+ * <p>It also purges acknowledged messages older than the retention, in short chunks that interleave
+ * with the batches (see {@link Store#purgeAcknowledged(Instant, long, int)}).
  */
 public final class Journal extends AbstractBehavior<Journal.Command> {
 

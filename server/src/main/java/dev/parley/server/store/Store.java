@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -387,8 +386,8 @@ public final class Store implements AutoCloseable {
   // ---- mailbox pages (read pool) ----
 
   /**
-   * Finds messages by the primary key: the table has no index on the recipient (see the schema),
-   * so a page is read by the ids the snapshot's pending index gives. The recipient condition only
+   * Finds messages by the primary key: the table has no index on the recipient (see the schema), so
+   * a page is read by the ids the snapshot's pending index gives. The recipient condition only
    * keeps one user from reading another's messages with a wrong id.
    */
   static final String READ_MESSAGES =
@@ -503,13 +502,7 @@ public final class Store implements AutoCloseable {
         }
       }
       return new StoreSnapshot(
-          usernames,
-          blocks,
-          lastLogouts,
-          lockouts,
-          lastSeqs,
-          ackedSeqs,
-          pending);
+          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending);
     }
   }
 
@@ -606,9 +599,9 @@ public final class Store implements AutoCloseable {
   /**
    * One chunk of the purge: looks at the (at most) {@code maxRows} messages that follow {@code
    * afterId} and deletes those that were sent before {@code cutoff} and are acknowledged, in one
-   * short transaction. Each recipient's newest message stays: its seq is where their numbering
-   * goes on after a restart. The first chunk ({@code afterId} 0) also forgets the account events
-   * older than {@code cutoff}.
+   * short transaction. Each recipient's newest message stays: its seq is where their numbering goes
+   * on after a restart. The first chunk ({@code afterId} 0) also forgets the account events older
+   * than {@code cutoff}.
    *
    * <p>A chunk is bounded in the rows it looks at, not only in those it deletes: old messages that
    * are not acknowledged (a user who never comes back) would otherwise be read again by every

@@ -40,8 +40,8 @@ public final class StoreCalls {
   }
 
   /**
-   * Whether a failed call was turned away by its executor (full, or shut down) rather than run:
-   * the answer to its caller is "busy, try again", not "the store failed".
+   * Whether a failed call was turned away by its executor (full, or shut down) rather than run: the
+   * answer to its caller is "busy, try again", not "the store failed".
    */
   public static boolean isRejected(Throwable failure) {
     Throwable t = failure;

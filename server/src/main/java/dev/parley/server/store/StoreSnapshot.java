@@ -13,8 +13,8 @@ import java.util.Set;
  *
  * @param usernames every account
  * @param blocks blocker to the users they block
- * @param lastLogouts when each user who has ever been online last logged out (a user who was
- *     online when the server stopped counts as logged out when it started again)
+ * @param lastLogouts when each user who has ever been online last logged out (a user who was online
+ *     when the server stopped counts as logged out when it started again)
  * @param lockouts usernames with failed logins or a block, and their state
  * @param lastSeqs the highest message sequence number used for each user
  * @param ackedSeqs the highest message sequence number each user acknowledged
@@ -127,12 +127,6 @@ public record StoreSnapshot(
   /** This snapshot with these accounts, for tests. */
   public StoreSnapshot withUsernames(Set<String> names) {
     return new StoreSnapshot(
-        Set.copyOf(names),
-        blocks,
-        lastLogouts,
-        lockouts,
-        lastSeqs,
-        ackedSeqs,
-        pending);
+        Set.copyOf(names), blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending);
   }
 }

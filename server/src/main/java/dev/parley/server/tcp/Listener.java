@@ -14,16 +14,16 @@ import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
-import dev.parley.server.session.Session;
 import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.session.Session;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -95,6 +95,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   /** New connections per address; null when the limits are off. */
   private final AddressBuckets newConnections;
+
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private Tcp.ServerBinding binding;
   private boolean draining;

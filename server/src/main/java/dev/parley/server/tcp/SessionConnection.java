@@ -31,8 +31,8 @@ import java.util.Optional;
 public final class SessionConnection {
 
   /**
-   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has demand:
-   * this queue holds a frame only for the moment it takes to hand it on.
+   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has
+   * demand: this queue holds a frame only for the moment it takes to hand it on.
    */
   private static final int FRAMES_IN_FLIGHT = 64;
 

@@ -110,7 +110,9 @@ class BroadcasterBatchTest {
   void shouldLeaveOutOfABatchWhomTheSubjectBlocks() {
     TestProbe<ServerMessage> yoda = join("yoda");
     hans.receiveMessage();
-    broadcaster.tell(new Broadcaster.MemberJoined("luke", testKit.createTestProbe(ServerMessage.class).ref(), Set.of("hans")));
+    broadcaster.tell(
+        new Broadcaster.MemberJoined(
+            "luke", testKit.createTestProbe(ServerMessage.class).ref(), Set.of("hans")));
     join("vader");
     manualTime.timePasses(BATCH);
 

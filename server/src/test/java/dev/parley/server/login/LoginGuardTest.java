@@ -12,15 +12,15 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
+import dev.parley.protocol.CommandRate;
 import dev.parley.server.ServerSettings;
+import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.limits.AddressRange;
 import dev.parley.server.login.LoginGuard.Authenticate;
 import dev.parley.server.login.LoginGuard.CheckUsername;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
 import dev.parley.server.registry.UserRegistry;
-import dev.parley.server.limits.AddressBuckets;
-import dev.parley.server.limits.AddressRange;
-import dev.parley.protocol.CommandRate;
 import dev.parley.server.store.BoundedExecutor;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
@@ -525,7 +525,8 @@ class LoginGuardTest {
   @Test
   void shouldNeverShowThePassword() {
     startGuard();
-    Authenticate authenticate = new Authenticate("hans", HANS_PASSWORD, CLIENT, passwordVerdicts.ref());
+    Authenticate authenticate =
+        new Authenticate("hans", HANS_PASSWORD, CLIENT, passwordVerdicts.ref());
     assertFalse(authenticate.toString().contains(HANS_PASSWORD), authenticate.toString());
 
     LoggingTestKit.messageContains("wrong-secret")

@@ -81,8 +81,8 @@ class UserRegistryTest {
   private TestProbe<UserRegistry.Evict> evictions;
 
   /**
-   * The store as the registry reads it back: every message the test's journal answered STORED,
-   * by row id. Mailbox pages are read from here (as Store.readMessages would).
+   * The store as the registry reads it back: every message the test's journal answered STORED, by
+   * row id. Mailbox pages are read from here (as Store.readMessages would).
    */
   private Map<Long, StoredMessage> stored;
 
@@ -694,7 +694,8 @@ class UserRegistryTest {
             Map.of("luke", 0L),
             Map.of(
                 "luke",
-                new StoreSnapshot.PendingMessages(new long[] {1}, new long[] {1}, new int[] {16}))));
+                new StoreSnapshot.PendingMessages(
+                    new long[] {1}, new long[] {1}, new int[] {16}))));
     // user remove luke, then user add luke: the registry sees luke go, then come back.
     refreshDirectory(List.of("hans", "yoda"));
     refreshDirectory(List.of("hans", "yoda", "luke"));
@@ -1104,8 +1105,7 @@ class UserRegistryTest {
     login("hans");
     TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
 
-    registry.tell(
-        new UserRegistry.Leave("hans", testKit.createTestProbe().ref(), left.ref()));
+    registry.tell(new UserRegistry.Leave("hans", testKit.createTestProbe().ref(), left.ref()));
 
     left.expectMessage(UserRegistry.Left.INSTANCE);
     expectOnline("hans", true);
@@ -1238,19 +1238,15 @@ class UserRegistryTest {
                 UserRegistry.Command.class,
                 handled.ref(),
                 resumeOnFailure(
-                UserRegistry.create(
-                    snapshot,
-                    broadcaster.ref(),
-                    journal.ref(),
-                    directory,
-                    this::readPage,
-                    new UserRegistry.Settings(
-                        mailbox,
-                        LIST_LIMIT,
-                        LIST_BYTES,
-                        DIRECTORY_REFRESH,
-                        PAGING_RETRY),
-                    clock))));
+                    UserRegistry.create(
+                        snapshot,
+                        broadcaster.ref(),
+                        journal.ref(),
+                        directory,
+                        this::readPage,
+                        new UserRegistry.Settings(
+                            mailbox, LIST_LIMIT, LIST_BYTES, DIRECTORY_REFRESH, PAGING_RETRY),
+                        clock))));
   }
 
   /** Supervised as the Guardian supervises it: a failure while handling a message resumes it. */
@@ -1335,8 +1331,7 @@ class UserRegistryTest {
   /** Answers a recorded change as the journal would; a stored message gets a row id. */
   private void answer(Journal.Record record, Outcome outcome) {
     long id = 0;
-    if (outcome == Outcome.STORED
-        && record.change() instanceof Change.MessageAppended appended) {
+    if (outcome == Outcome.STORED && record.change() instanceof Change.MessageAppended appended) {
       id = nextMessageId++;
       stored.put(id, appended.message());
     }

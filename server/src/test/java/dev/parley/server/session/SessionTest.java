@@ -969,7 +969,9 @@ class SessionTest {
     send(new ClientMessage.Broadcast("\uD83D\uDE00".repeat(15_361)));
     outbox.expectMessage(
         new ServerMessage.Error(
-            Code.INVALID_TEXT, "broadcast", "text is 61444 bytes encoded, over the limit of 61440"));
+            Code.INVALID_TEXT,
+            "broadcast",
+            "text is 61444 bytes encoded, over the limit of 61440"));
     ack.expectMessage(StreamAck.INSTANCE);
 
     registry.expectNoMessage();
@@ -1144,7 +1146,10 @@ class SessionTest {
   /** Logs out, the registry storing the logout at once. */
   private void logOut() {
     send(new ClientMessage.Logout());
-    registry.expectMessageClass(UserRegistry.Leave.class).replyTo().tell(UserRegistry.Left.INSTANCE);
+    registry
+        .expectMessageClass(UserRegistry.Leave.class)
+        .replyTo()
+        .tell(UserRegistry.Left.INSTANCE);
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
   }
 

@@ -29,9 +29,9 @@ import dev.parley.server.testing.TestKits;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -152,12 +152,15 @@ class PlaintextPasswordTest {
       typed.add(wrong);
       guard.tell(new LoginGuard.Authenticate(account.getKey(), wrong, CLIENT, verdicts.ref()));
       verdicts.expectMessage(PasswordVerdict.INVALID_PASSWORD);
-      guard.tell(new LoginGuard.Authenticate(account.getKey(), account.getValue(), CLIENT, verdicts.ref()));
+      guard.tell(
+          new LoginGuard.Authenticate(
+              account.getKey(), account.getValue(), CLIENT, verdicts.ref()));
       verdicts.expectMessage(PasswordVerdict.AUTHENTICATED);
     }
     // vader is locked out on the way.
     for (int attempt = 1; attempt <= 3; attempt++) {
-      guard.tell(new LoginGuard.Authenticate("vader", passwords.get("leia"), CLIENT, verdicts.ref()));
+      guard.tell(
+          new LoginGuard.Authenticate("vader", passwords.get("leia"), CLIENT, verdicts.ref()));
       verdicts.expectMessage(
           attempt < 3 ? PasswordVerdict.INVALID_PASSWORD : PasswordVerdict.BLOCKED_NOW);
     }

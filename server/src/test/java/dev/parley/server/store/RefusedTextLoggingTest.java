@@ -41,11 +41,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.LoggerFactory;
 
 /**
- * A message the database refuses is refused without its text reaching any log line: not through
- * the driver's exception messages (pgjdbc quotes a failed batch's parameters, H2 a value too
- * long), nor through the change itself when the journal drops it. Every log line of the run (at
- * DEBUG for the server's own loggers), with its arguments and exceptions, is searched for the
- * text, on H2 and on PostgreSQL.
+ * A message the database refuses is refused without its text reaching any log line: not through the
+ * driver's exception messages (pgjdbc quotes a failed batch's parameters, H2 a value too long), nor
+ * through the change itself when the journal drops it. Every log line of the run (at DEBUG for the
+ * server's own loggers), with its arguments and exceptions, is searched for the text, on H2 and on
+ * PostgreSQL.
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(TestDatabase.Kind.class)

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which failures are outages (retried) and which are the data's (isolated and refused), and what
- * a log line may say about them.
+ * Which failures are outages (retried) and which are the data's (isolated and refused), and what a
+ * log line may say about them.
  */
 class StoreFailuresTest {
 

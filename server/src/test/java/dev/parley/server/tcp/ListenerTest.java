@@ -15,8 +15,8 @@ import dev.parley.server.login.LoginGuard;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.session.Session;
 import dev.parley.server.testing.LogCapturingExtension;
-import dev.parley.server.testing.TestKits;
 import dev.parley.server.testing.MutableClock;
+import dev.parley.server.testing.TestKits;
 import dev.parley.server.testing.TestSettings;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,10 +25,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,8 +57,7 @@ class ListenerTest {
       "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\","
           + "\"commandRate\":{\"perSecond\":20.0,\"burst\":100}}";
   private static final String SERVER_BUSY = "{\"type\":\"goodbye\",\"reason\":\"server-busy\"}";
-  private static final String RATE_LIMITED =
-      "{\"type\":\"goodbye\",\"reason\":\"rate-limited\"}";
+  private static final String RATE_LIMITED = "{\"type\":\"goodbye\",\"reason\":\"rate-limited\"}";
   private static final String SERVER_SHUTDOWN =
       "{\"type\":\"goodbye\",\"reason\":\"server-shutdown\"}";
 
