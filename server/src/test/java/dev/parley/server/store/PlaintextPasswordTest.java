@@ -9,10 +9,6 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import dev.parley.server.CommandLine;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.admin.AccountImport;
@@ -23,6 +19,7 @@ import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.registry.UserRegistry;
+import dev.parley.server.testing.CapturedLog;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestDatabase;
 import dev.parley.server.testing.TestKits;
@@ -56,7 +53,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * No plaintext password is stored or logged anywhere: the demo accounts are imported, accounts are
@@ -85,9 +81,7 @@ class PlaintextPasswordTest {
   @TempDir Path dir;
 
   private TestDatabase database;
-  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  private final Logger rootLogger =
-      (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private CapturedLog logs;
 
   @AfterAll
   static void shutdown() {
@@ -97,14 +91,12 @@ class PlaintextPasswordTest {
   @BeforeEach
   void captureLogs() throws SQLException {
     database = TestDatabase.create(kind, dir);
-    logs.start();
-    rootLogger.addAppender(logs);
+    logs = CapturedLog.start();
   }
 
   @AfterEach
   void stopCapturing() throws SQLException {
-    rootLogger.detachAppender(logs);
-    logs.stop();
+    logs.close();
     if (database != null) {
       database.close();
     }
@@ -174,7 +166,7 @@ class PlaintextPasswordTest {
     String contents = tables + (kind == TestDatabase.Kind.H2 ? h2Script(store) : "");
     store.close();
     String files = kind == TestDatabase.Kind.H2 ? h2Files() : "";
-    String logLines = logLines();
+    String logLines = logs.text();
 
     // The search would find them: the accounts, their (rehashed) hashes and the logins are there.
     for (String user : passwords.keySet()) {
@@ -266,31 +258,5 @@ class PlaintextPasswordTest {
       }
     }
     return bytes.toString();
-  }
-
-  /** Every captured log line, with its arguments, context and exception. */
-  private String logLines() {
-    List<ILoggingEvent> events;
-    synchronized (logs) {
-      events = new ArrayList<>(logs.list);
-    }
-    StringBuilder text = new StringBuilder();
-    for (ILoggingEvent event : events) {
-      text.append(event.getLoggerName())
-          .append(' ')
-          .append(event.getFormattedMessage())
-          .append(' ')
-          .append(event.getMDCPropertyMap());
-      if (event.getArgumentArray() != null) {
-        for (Object argument : event.getArgumentArray()) {
-          text.append(' ').append(argument);
-        }
-      }
-      for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
-        text.append(' ').append(t.getClassName()).append(": ").append(t.getMessage());
-      }
-      text.append('\n');
-    }
-    return text.toString();
   }
 }

@@ -8,12 +8,9 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.store.Store.Outcome;
+import dev.parley.server.testing.CapturedLog;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestDatabase;
 import dev.parley.server.testing.TestKits;
@@ -24,7 +21,6 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * A message the database refuses is refused without its text reaching any log line: not through the
@@ -61,9 +56,7 @@ class RefusedTextLoggingTest {
   @TempDir Path dir;
 
   private TestDatabase database;
-  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  private final Logger rootLogger =
-      (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private CapturedLog logs;
 
   @AfterAll
   static void shutdown() {
@@ -73,14 +66,12 @@ class RefusedTextLoggingTest {
   @BeforeEach
   void captureLogs() throws SQLException {
     database = TestDatabase.create(kind, dir);
-    logs.start();
-    rootLogger.addAppender(logs);
+    logs = CapturedLog.start();
   }
 
   @AfterEach
   void stopCapturing() throws SQLException {
-    rootLogger.detachAppender(logs);
-    logs.stop();
+    logs.close();
     if (database != null) {
       database.close();
     }
@@ -139,7 +130,7 @@ class RefusedTextLoggingTest {
     flushed.expectMessage(akka.Done.getInstance());
     testKit.stop(journal);
 
-    String logLines = logLines();
+    String logLines = logs.text();
     // The search would find them: the refusals, the outage and the drop are in the log.
     assertTrue(logLines.contains("store refused a change"), logLines);
     assertTrue(logLines.contains("store write failed"), logLines);
@@ -163,32 +154,6 @@ class RefusedTextLoggingTest {
       for (Path file : files.filter(f -> f.toString().endsWith(".trace.db")).toList()) {
         text.append(Files.readString(file, StandardCharsets.ISO_8859_1));
       }
-    }
-    return text.toString();
-  }
-
-  /** Every captured log line, with its arguments, context and exception. */
-  private String logLines() {
-    List<ILoggingEvent> events;
-    synchronized (logs) {
-      events = new ArrayList<>(logs.list);
-    }
-    StringBuilder text = new StringBuilder();
-    for (ILoggingEvent event : events) {
-      text.append(event.getLoggerName())
-          .append(' ')
-          .append(event.getFormattedMessage())
-          .append(' ')
-          .append(event.getMDCPropertyMap());
-      if (event.getArgumentArray() != null) {
-        for (Object argument : event.getArgumentArray()) {
-          text.append(' ').append(argument);
-        }
-      }
-      for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
-        text.append(' ').append(t.getClassName()).append(": ").append(t.getMessage());
-      }
-      text.append('\n');
     }
     return text.toString();
   }
