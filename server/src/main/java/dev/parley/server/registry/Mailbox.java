@@ -202,11 +202,14 @@ final class Mailbox {
   // ---- acknowledgements ----
 
   /**
-   * The client acknowledged up to {@code seq}: the acknowledgement to store, clamped to what was
-   * sent (an ack beyond would mark messages as shown before they exist), or -1 if it adds nothing.
+   * The client acknowledged up to {@code seq}: the acknowledgement to store, clamped to the newest
+   * stored message (an ack beyond would mark messages as shown before they exist, and the store's
+   * purge relies on it never passing the newest), or -1 if it adds nothing. Not clamped to what
+   * this connection was sent: a client that reconnects acknowledges what the previous one showed.
    */
   long acknowledge(long seq) {
-    long upTo = Math.min(seq, sentSeq);
+    long newestStored = count == 0 ? ackedSeq : seqAt(count - 1);
+    long upTo = Math.min(seq, newestStored);
     if (upTo <= acknowledging) {
       return -1;
     }

@@ -628,14 +628,12 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     String user = page.user();
     Mailbox mailbox = mailboxes.get(user);
     Member member = online.get(user);
-    if (mailbox == null) {
+    // A page for an earlier session of the user: the new one has asked for its own (and its
+    // connecting reset the page under way).
+    if (mailbox == null || member == null || member != page.member()) {
       return this;
     }
     mailbox.pageDone();
-    // A page for an earlier session of the user: the new one has asked for its own.
-    if (member == null || member != page.member()) {
-      return this;
-    }
     if (page.failure() != null) {
       getContext()
           .getLog()

@@ -1048,6 +1048,30 @@ class UserRegistryTest {
   }
 
   @Test
+  void shouldTakeAnAcknowledgementOfMessagesShownBeforeAReconnect() {
+    startRegistry();
+    login("hans");
+    Online luke = login("luke");
+    sendAndStore("hans", "luke", "one", "m-1", 1);
+    sendAndStore("hans", "luke", "two", "m-2", 2);
+    luke.outbox().receiveSeveralMessages(2);
+    logout(luke);
+
+    // The client reconnects and acknowledges at once what it showed on the lost connection,
+    // before the new connection has been sent anything (here the store is slow to read it back).
+    pagesFail = true;
+    Online lukeAgain = login("luke");
+    lukeAgain.outbox().expectNoMessage();
+    registry.tell(new UserRegistry.Acknowledge("luke", 2));
+    expectRecordedAndAnswer(new Change.Acknowledged("luke", 2), Outcome.APPLIED);
+
+    // Nothing is left to send again.
+    pagesFail = false;
+    logout(lukeAgain);
+    login("luke").outbox().expectNoMessage();
+  }
+
+  @Test
   void shouldKeepMessagesAnAcknowledgementCoveredUntilTheAcknowledgementIsStored() {
     startRegistry();
     login("hans");
