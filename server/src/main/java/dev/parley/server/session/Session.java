@@ -131,6 +131,8 @@ public final class Session {
   private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
   private static final String SERVER_NAME = "parley";
+  /** Longest piece of a bad frame echoed back in an error, or logged. */
+  private static final int MAX_ECHOED_CHARS = 128;
 
   /** The wire type of a direct message, as error replies name it. */
   private static final String MESSAGE = "message";
@@ -738,8 +740,11 @@ public final class Session {
   }
 
   /** Answers a frame that could not be used; too many of them end the connection. */
-  private Behavior<Command> badFrame(Code code, String command, String detail) {
+  private Behavior<Command> badFrame(Code code, String command, String clientDetail) {
     badFrames++;
+    // An unknown type, or a field name in a reason, may be as long as the frame that held it:
+    // echoed whole, the answer could not fit a frame itself.
+    String detail = shortened(clientDetail);
     // The detail and the command come from the client: quoted, so they cannot forge a log line.
     context
         .getLog()
@@ -796,6 +801,18 @@ public final class Session {
       services.registry().tell(new UserRegistry.Unregister(user, context.getSelf()));
       user = null;
     }
+  }
+
+  /** At most {@value #MAX_ECHOED_CHARS} characters of something the client sent. */
+  private static String shortened(String text) {
+    if (text == null || text.length() <= MAX_ECHOED_CHARS) {
+      return text;
+    }
+    int end = MAX_ECHOED_CHARS;
+    if (Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end) + "...";
   }
 
   /**

@@ -1077,6 +1077,18 @@ class SessionTest {
   }
 
   @Test
+  void shouldEchoNoMoreThanTheStartOfAnUnknownTypeHoweverLong() {
+    login();
+
+    session.tell(
+        new Session.FrameReceived(ack.ref(), new Inbound.UnknownType<>("t".repeat(60_000))));
+
+    ServerMessage.Error error = outbox.expectMessageClass(ServerMessage.Error.class);
+    assertEquals(Code.UNKNOWN_FRAME, error.code());
+    assertEquals("t".repeat(128) + "...", error.subject());
+  }
+
+  @Test
   void shouldLogAClientsBadFrameQuotedSoThatItCannotForgeALogLine() {
     login();
 
