@@ -170,6 +170,14 @@ public final class Texts {
     return "No other users have been online in the last " + seconds + " seconds";
   }
 
+  /**
+   * After the names of a capped whoelse or whoelsesince answer: how many the server left out. It
+   * has spaces, so it cannot be taken for a name.
+   */
+  public static String moreUsers(int omitted) {
+    return "... and " + omitted + " more";
+  }
+
   public static String blocked(String user) {
     return clean(user) + " is blocked";
   }

@@ -69,6 +69,24 @@ class RendererTest {
   }
 
   @Test
+  void shouldSayHowManyMoreUsersACappedListLeavesOut() {
+    assertEquals(
+        List.of("bob", "carol", "dave", "... and 1200 more"),
+        render(new ServerMessage.OnlineUsers(List.of("bob", "carol", "dave"), 1200)));
+    assertEquals(
+        List.of("bob", "dave", "... and 1 more"),
+        render(new ServerMessage.RecentUsers(600, List.of("bob", "dave"), 1)));
+    // Names that did not fit at all: only the count, not "no other users".
+    assertEquals(List.of("... and 5 more"), render(new ServerMessage.OnlineUsers(List.of(), 5)));
+    assertEquals(
+        List.of("... and 5 more"), render(new ServerMessage.RecentUsers(60, List.of(), 5)));
+    // Still cleaned, one line per name.
+    assertEquals(
+        List.of("a↵b", "... and 2 more"),
+        render(new ServerMessage.OnlineUsers(List.of("a\rb"), 2)));
+  }
+
+  @Test
   void shouldConfirmBlocking() {
     assertEquals(List.of("hans is blocked"), render(new ServerMessage.BlockConfirmed("hans")));
     assertEquals(List.of("hans is unblocked"), render(new ServerMessage.UnblockConfirmed("hans")));
