@@ -21,7 +21,8 @@ import java.util.Optional;
  * @param maxUnackedPrivate unacknowledged private messages allowed per chat
  * @param maxUnsentMessages direct messages kept while the server has not accepted them
  * @param maxInFlightMessages direct messages sent to the server and not answered yet, at most
- * @param resendDelay wait before sending again a message the server could not store yet
+ * @param resendDelay wait before sending again a message the server could not take yet
+ *     (unavailable, rate-limited)
  * @param reconnectWindow how long to keep trying to reconnect; zero never reconnects
  * @param reconnectBackoffMin wait before the first reconnection attempt
  * @param reconnectBackoffMax longest wait between reconnection attempts

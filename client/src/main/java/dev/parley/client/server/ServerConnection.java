@@ -53,14 +53,18 @@ import java.util.function.Supplier;
  * connection that reconnecting regains → logging out → finishing.
  *
  * <p>Delivery. Each direct message the user sends is kept in the {@link Outbox} under a fresh id
- * until the server accepts or refuses it; when the server could not store it ({@code unavailable}),
- * it is sent again, same id, after the resend delay. Messages are paced: at most {@code
+ * until the server accepts or refuses it; when the server could not take it now ({@code
+ * unavailable}, or {@code rate-limited}), it is held and sent again, same id, after the resend
+ * delay, before any message typed after it. Messages are paced: at most {@code
  * max-in-flight-messages} are sent and not answered at any time; the others wait in the outbox and
  * go out in order as answers arrive, so what waits in the connection's outbound buffer stays within
  * its bound whatever the user queued. A logout waits for the messages still queued to go out before
- * it is sent. Each direct message received is shown once, by its seq, and acknowledged once the
- * console has printed it ({@link Inbox}); one arriving while logging out is not shown, since it
- * could no longer be acknowledged: the server keeps it for the next login.
+ * it is sent (not for those held behind a message the server could not take: they are counted as
+ * unsent). The user is told once per message that an unstored message will be sent again, and once
+ * per episode that the server asked to slow down. Each direct message received is shown once, by
+ * its seq, and acknowledged once the console has printed it ({@link Inbox}); one arriving while
+ * logging out is not shown, since it could no longer be acknowledged: the server keeps it for the
+ * next login.
  *
  * <p>Bad input. A line from the server over the frame limit ends the connection, since nothing
  * after it could be read: the user is told why, and the session goes on as after a lost connection
@@ -109,7 +113,7 @@ public final class ServerConnection {
   /** The console has printed the direct message with this seq. */
   private record MessageShown(long seq) implements Command {}
 
-  /** Time to send again the message with this id, which the server could not store. */
+  /** Time to send again the message with this id, which the server could not take. */
   private record ResendDue(String id) implements Command {}
 
   private enum ReconnectDue implements Command {
@@ -450,7 +454,11 @@ public final class ServerConnection {
 
   /** Sends the waiting messages for which the window has room, oldest first. */
   private void sendReleased() {
-    outbox.release().forEach(entry -> send(entry.frame()));
+    for (Optional<Outbox.Entry> next = outbox.releaseNext();
+        next.isPresent();
+        next = outbox.releaseNext()) {
+      send(next.get().frame());
+    }
   }
 
   private Behavior<Command> onChatsRequested(PrivateChats.ServerRequest request) {
@@ -511,7 +519,7 @@ public final class ServerConnection {
   /**
    * A reply to a command, or an event other than a direct message: bookkeeping for direct messages
    * and private chats, then the lines it renders as. {@code retrying} is whether a message the
-   * server could not store will be sent again (not while logging out). An answer about a message
+   * server could not take now will be sent again (not while logging out). An answer about a message
    * frees its place in the window, which the caller fills ({@link #sendReleased}).
    */
   private void onReply(ServerMessage frame, boolean retrying) {
@@ -543,34 +551,49 @@ public final class ServerConnection {
   }
 
   /**
-   * An error about a direct message. {@code unavailable} keeps it to be sent again; every other
-   * code refuses it for good, {@code rate-limited} included: the server did not carry it out, and
-   * sending it again by itself is the opposite of slowing down, so the user is told it was not
-   * sent, as for any other refusal.
+   * An error about a direct message. {@code unavailable} (the server could not store it) and {@code
+   * rate-limited} (the server took no more frames just then: a stricter server than announced, or
+   * none announced) keep it, held ahead of everything typed after it, and send it again after the
+   * resend delay; every other code refuses it for good. The user is told once per message that an
+   * unstored message will be sent again, and once per episode (until every message refused for the
+   * rate has been accepted) that the server asked to slow down: a pasted batch would otherwise get
+   * a line per message.
    */
   private void onMessageRefused(ServerMessage.Error error, boolean retrying) {
     Optional<Outbox.Entry> entry = outbox.answered(error.id());
     if (entry.isEmpty()) {
       context.getLog().warn("Refused message {} was not in flight: {}", error.id(), error);
     }
-    if (error.code() == ServerMessage.Error.Code.RATE_LIMITED && entry.isPresent()) {
-      outbox.remove(entry.get().id());
-      print(Texts.messageRateLimited(entry.get().to()));
-    } else if (error.code() != ServerMessage.Error.Code.UNAVAILABLE) {
+    ServerMessage.Error.Code code = error.code();
+    if (code != ServerMessage.Error.Code.UNAVAILABLE
+        && code != ServerMessage.Error.Code.RATE_LIMITED) {
       entry.ifPresent(refused -> outbox.remove(refused.id()));
       print(Renderer.error(error));
-    } else if (entry.isPresent()) {
-      // Kept, out of the window until it is due; while logging out it is not sent again, and is
-      // counted as unsent.
-      outbox.hold(entry.get().id());
-      if (retrying) {
-        // Sent again later (after a reconnect, whichever comes first). The timer starts before
-        // the line is shown, so whoever sees the line can count on it.
-        timers.startSingleTimer(new ResendDue(entry.get().id()), settings.resendDelay());
-        if (outbox.firstRetry(entry.get().id())) {
-          print(Texts.notStoredYet(entry.get().to()));
-        }
-      }
+      return;
+    }
+    if (entry.isEmpty()) {
+      return;
+    }
+    // Kept, out of the window until it is due; while logging out it is not sent again, and is
+    // counted as unsent.
+    String id = entry.get().id();
+    boolean newEpisode = false;
+    if (code == ServerMessage.Error.Code.RATE_LIMITED) {
+      newEpisode = outbox.holdForRate(id);
+    } else {
+      outbox.hold(id);
+    }
+    if (!retrying) {
+      return;
+    }
+    // Sent again later (after a reconnect, whichever comes first). The timer starts before the
+    // line is shown, so whoever sees the line can count on it.
+    timers.startSingleTimer(new ResendDue(id), settings.resendDelay());
+    if (newEpisode) {
+      context.getLog().info("The server refused a message for its rate; sending more slowly");
+      print(Texts.SLOWED_DOWN);
+    } else if (code == ServerMessage.Error.Code.UNAVAILABLE && outbox.firstRetry(id)) {
+      print(Texts.notStoredYet(entry.get().to()));
     }
   }
 

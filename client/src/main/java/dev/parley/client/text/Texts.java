@@ -38,6 +38,13 @@ public final class Texts {
   public static final String MESSAGE_QUEUED =
       "Not connected: your message will be sent once the connection is back";
 
+  /**
+   * The server refused a direct message for its rate all the same (the client paces itself to the
+   * rate the server announces): it and those after it go as the server allows. Once per episode.
+   */
+  public static final String SLOWED_DOWN =
+      "The server asked to slow down; your messages will be sent as it allows";
+
   private static final String TOO_FAST = "Error. You are sending commands too fast; ";
   private static final String SLOW_DOWN = ". Please slow down and try again";
 
@@ -248,11 +255,6 @@ public final class Texts {
           default -> clean(command) + " was not carried out";
         };
     return TOO_FAST + what + SLOW_DOWN;
-  }
-
-  /** The server refused a direct message to {@code user} because the client sent too fast. */
-  public static String messageRateLimited(String user) {
-    return TOO_FAST + "your message to " + clean(user) + " was not sent" + SLOW_DOWN;
   }
 
   public static String notUnderstood(String subject) {

@@ -994,23 +994,38 @@ class ServerConnectionTest {
   }
 
   @Test
-  void shouldLetTheNextMessageGoWhileAnUnstoredOneWaitsForItsResend() {
-    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+  void shouldSendAnUnstoredMessageAgainBeforeAnyTypedAfterIt() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 2"));
     RawPeer<ClientMessage, ServerMessage> connection = session.server();
     type(session, "message yoda one");
     type(session, "message luke two");
     String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "luke", "two");
     connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", one));
     expectLines(
         "Error. The server could not store your message to yoda yet; it will be sent again");
-    String two = expectMessageFrame(connection, "luke", "two");
 
-    // Due, but the window is full: it waits for room.
-    manualTime.timePasses(settings.resendDelay());
+    // The window has room, but head of line: three waits behind one, which is not due yet.
+    type(session, "message yoda three");
     expectNothingElseSent(session, connection);
     connection.send(new ServerMessage.MessageAccepted(two, false));
-    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    connection.send(new ServerMessage.OnlineUsers(List.of("yoda")));
+    expectLines("yoda");
     expectNothingElseSent(session, connection);
+
+    // Due: one goes again, then three, in the order they were typed.
+    manualTime.timePasses(settings.resendDelay());
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    connection.send(new ServerMessage.MessageAccepted(three, false));
+
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
 
   @Test
@@ -1113,21 +1128,16 @@ class ServerConnectionTest {
   // New answers of protocol version 2.
 
   @Test
-  void shouldTellTheUserARateLimitedOrInvalidMessageWasNotSentAndForgetIt() {
+  void shouldTellTheUserAnInvalidMessageOrARateLimitedCommandWasNotCarriedOutAndForgetIt() {
     Session session = logIn();
     RawPeer<ClientMessage, ServerMessage> connection = session.server();
-    type(session, "message yoda one");
-    String one = expectMessageFrame(connection, "yoda", "one");
     type(session, "message luke two");
     String two = expectMessageFrame(connection, "luke", "two");
     type(session, "whoelse");
     connection.expectFrame(new ClientMessage.WhoElse());
-    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", null, one));
     connection.send(new ServerMessage.Error(Code.INVALID_TEXT, "message", "too long", two));
     connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "whoelse", null));
     expectLines(
-        "Error. You are sending commands too fast; your message to yoda was not sent."
-            + " Please slow down and try again",
         "Error. Message not sent: too long",
         "Error. You are sending commands too fast; whoelse was not carried out."
             + " Please slow down and try again");
@@ -1140,6 +1150,48 @@ class ServerConnectionTest {
     again.expectFrame(new ClientMessage.Logout());
     again.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
     expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldSendARateLimitedMessageAgainAfterTheResendDelayBeforeYoungerOnes() {
+    // A stricter server than it says, or one that announces nothing: the client is refused anyway.
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "luke", "two");
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "yoda", one));
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "luke", two));
+    connection.send(new ServerMessage.OnlineUsers(List.of("vader")));
+    // One line for the episode, not one per message; the resend timers run from before it.
+    expectLines("The server asked to slow down; your messages will be sent as it allows", "vader");
+
+    // Typed after them: it waits behind them.
+    type(session, "message yoda three");
+    expectNothingElseSent(session, connection);
+    manualTime.timePasses(settings.resendDelay().minusMillis(1));
+    expectNothingElseSent(session, connection);
+    manualTime.timePasses(Duration.ofMillis(1));
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    assertEquals(two, expectMessageFrame(connection, "luke", "two"));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    connection.send(new ServerMessage.MessageAccepted(three, false));
+
+    // Every message refused for the rate was accepted: a new refusal is a new episode.
+    type(session, "message yoda four");
+    String four = expectMessageFrame(connection, "yoda", "four");
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "yoda", four));
+    expectLines("The server asked to slow down; your messages will be sent as it allows");
+
+    // Kept, not dropped: only a session that ends before it goes counts it as unsent.
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out", "Error. 1 message(s) could not be sent");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
 

@@ -160,9 +160,6 @@ class RendererTest {
     assertEquals(
         "Error. You are sending commands too fast; a command was not carried out" + slowDown,
         error(Code.RATE_LIMITED, null, null));
-    assertEquals(
-        "Error. You are sending commands too fast; your message to yoda was not sent" + slowDown,
-        Texts.messageRateLimited("yoda"));
   }
 
   @Test
@@ -295,6 +292,9 @@ class RendererTest {
     assertEquals(
         "Not connected: your message will be sent once the connection is back",
         Texts.MESSAGE_QUEUED);
+    assertEquals(
+        "The server asked to slow down; your messages will be sent as it allows",
+        Texts.SLOWED_DOWN);
     assertEquals(
         "Error. Could not log in again: invalid password",
         Texts.cannotLogInAgain(LoginFailed.Reason.INVALID_PASSWORD, "hans"));
