@@ -17,12 +17,13 @@ import java.util.function.Supplier;
  *
  * <p>Paced: at most {@code window} messages are <em>in flight</em> (sent on the current connection
  * and not answered yet) at any time. A message typed while the window is full waits here, and
- * {@link #releaseNext()} hands out the oldest waiting one as answers free places, so they go out in
- * the order they were typed. That keeps what a connection holds for the server bounded whatever the
- * user queued (after a reconnect, a thousand messages would otherwise be written at once into an
- * outbound buffer sized for a few dozen). A message the server could not take now ({@code
- * unavailable}, {@code rate-limited}) is {@linkplain #hold held}: it frees its place and waits
- * until its resend is due ({@link #retry}).
+ * {@link #releaseNext()} hands out the oldest waiting one as answers free places (and, on a server
+ * that limits its rate, as the {@link Pacer} has a token for it), so they go out in the order they
+ * were typed. That keeps what a connection holds for the server bounded whatever the user queued
+ * (after a reconnect, a thousand messages would otherwise be written at once into an outbound
+ * buffer sized for a few dozen). A message the server could not take now ({@code unavailable},
+ * {@code rate-limited}) is {@linkplain #hold held}: it frees its place and waits until its resend
+ * is due ({@link #retry}).
  *
  * <p>Head of line: nothing typed after a held message is released before it, so the server takes a
  * user's messages in the order they were typed even when it refuses one for a while. (Messages

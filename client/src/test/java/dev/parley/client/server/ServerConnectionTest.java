@@ -20,6 +20,7 @@ import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
 import dev.parley.client.testing.TestSettings;
 import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.Protocol;
@@ -56,6 +57,10 @@ class ServerConnectionTest {
   private static final Duration FIRST_WAIT = settings.reconnectBackoffMin();
   private static final String LOOPBACK = TestListener.LOOPBACK;
   private static final int PEER_PORT = 40_404;
+  private static final CommandRate TWO_A_SECOND_THREE_AT_ONCE = new CommandRate(2.0, 3);
+  private static final Duration HALF_SECOND = Duration.ofMillis(500);
+  private static final String MESSAGE_QUEUED =
+      "Not connected: your message will be sent once the connection is back";
 
   @AfterAll
   static void shutdown() {
@@ -85,7 +90,8 @@ class ServerConnectionTest {
             LOOPBACK,
             port,
             new ServerConnection.Collaborators(
-                console.ref(), chats.ref(), listener.ref(), parent.ref())));
+                console.ref(), chats.ref(), listener.ref(), parent.ref()),
+            TestKits.manualNanoClock(testKit)));
   }
 
   /** Connects, lets the listener bind and returns the server's end after the hello. */
@@ -142,7 +148,27 @@ class ServerConnectionTest {
   }
 
   private Session logIn(ClientSettings settings) {
+    return logIn(connect(settings));
+  }
+
+  /**
+   * Logged in on a server whose hello announces {@code rate}; the burst, which the hello, the
+   * username and the password took from, is full again (manual time has passed).
+   */
+  private Session logInPaced(CommandRate rate) {
     RawPeer<ClientMessage, ServerMessage> connection = connect(settings);
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley", rate));
+    Session session = logIn(connection);
+    manualTime.timePasses(timeFor(rate, rate.burst()));
+    return session;
+  }
+
+  /** How long {@code frames} tokens of {@code rate} take to come. */
+  private static Duration timeFor(CommandRate rate, int frames) {
+    return Duration.ofMillis(Math.round(frames * 1000 / rate.perSecond()));
+  }
+
+  private Session logIn(RawPeer<ClientMessage, ServerMessage> connection) {
     enterUsername(connection, "hans");
     connection.send(new ServerMessage.PasswordRequired("hans"));
     enterPassword(connection, "falcon");
@@ -1071,6 +1097,136 @@ class ServerConnectionTest {
     expectLines("You are logged out", "Error. 2 message(s) could not be sent");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
     connection.expectClosed();
+  }
+
+  // Pacing to the rate the server announces.
+
+  @Test
+  void shouldSendABurstThenOneFrameATokenAtTheRateTheServerAnnounces() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    for (int i = 1; i <= 10; i++) {
+      type(session, "message yoda m" + i);
+    }
+    // The burst at once...
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // ...then one every 500 ms, not a moment before, in the order typed.
+    for (int i = 4; i <= 10; i++) {
+      manualTime.timePasses(HALF_SECOND.minusMillis(1));
+      connection.expectNoFrame();
+      manualTime.timePasses(Duration.ofMillis(1));
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    assertEquals(10, ids.stream().distinct().count());
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectNoFrame();
+  }
+
+  @Test
+  void shouldNotPaceWhenTheServerAnnouncesNoRate() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley"));
+    Session session = logIn(connection);
+    for (int i = 1; i <= 10; i++) {
+      type(session, "message yoda m" + i);
+    }
+    for (int i = 1; i <= 10; i++) {
+      expectMessageFrame(connection, "yoda", "m" + i);
+    }
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldSendCommandsInOrderAheadOfWaitingMessagesAndReadTheNextLineOnceSent() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    connection.send(new ServerMessage.MessageReceived("luke", "hi", 1, "l-1"));
+    ActorRef<Console.Receipt> shown = expectShown("luke: hi", 1);
+    for (int i = 1; i <= 5; i++) {
+      type(session, "message yoda m" + i);
+    }
+    for (int i = 1; i <= 3; i++) {
+      expectMessageFrame(connection, "yoda", "m" + i);
+    }
+
+    // No token: the command waits, and so does the next line.
+    answer(session.input(), "whoelse");
+    // An acknowledgement takes no token: it goes at once (and shows the line was taken).
+    shown.tell(new Console.Receipt(1));
+    connection.expectFrame(new ClientMessage.Acknowledge(1));
+    manualTime.expectNoMessageFor(HALF_SECOND.minusMillis(1), console);
+    connection.expectNoFrame();
+    manualTime.timePasses(Duration.ofMillis(1));
+    // Ahead of the messages typed before it; then the next line is read.
+    connection.expectFrame(new ClientMessage.WhoElse());
+    answer(expectCommandRead(), "block vader");
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectFrame(new ClientMessage.Block("vader"));
+    expectCommandRead();
+    manualTime.timePasses(HALF_SECOND);
+    expectMessageFrame(connection, "yoda", "m4");
+    manualTime.timePasses(HALF_SECOND);
+    expectMessageFrame(connection, "yoda", "m5");
+  }
+
+  @Test
+  void shouldDeliverAPastedBatchAtTheRateBeforeLoggingOutAtTheEndOfInput() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    int count = 20;
+    for (int i = 1; i <= count; i++) {
+      type(session, "message yoda m" + i);
+    }
+    session.input().tell(Console.InputEnded.INSTANCE);
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // 8.5 s for the rest, longer than the logout timeout: it runs on top of what the rate needs.
+    assertTrue(
+        timeFor(TWO_A_SECOND_THREE_AT_ONCE, count - 3).compareTo(settings.logoutTimeout()) > 0);
+    for (int i = 4; i <= count; i++) {
+      manualTime.timePasses(HALF_SECOND);
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // The logout last, at the next token.
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectFrame(new ClientMessage.Logout());
+    ids.forEach(id -> connection.send(new ServerMessage.MessageAccepted(id, true)));
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    // Everything accepted: nothing is reported as unsent.
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldPaceTheMessagesSentAgainAfterAReconnectToTheNewConnectionsRate() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    for (int i = 1; i <= 3; i++) {
+      type(session, "message yoda m" + i, i == 1 ? new String[] {MESSAGE_QUEUED} : new String[0]);
+    }
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    again.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    again.expectFrame(new ClientMessage.Username("hans"));
+    // The hello and the username, sent before this hello came, count: the password takes the last
+    // token of the burst, and the messages wait for the next ones.
+    again.send(new ServerMessage.Hello(Protocol.VERSION, "parley", TWO_A_SECOND_THREE_AT_ONCE));
+    again.send(new ServerMessage.PasswordRequired("hans"));
+    again.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    again.expectNoFrame();
+    for (int i = 1; i <= 3; i++) {
+      manualTime.timePasses(HALF_SECOND);
+      expectMessageFrame(again, "yoda", "m" + i);
+    }
   }
 
   // Texts and names the protocol cannot carry.
