@@ -17,11 +17,13 @@ import java.util.Optional;
  * @param peerPort port to accept private chats on; 0 for any free port
  * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello
  * @param closeTimeout how long private chats may take to close when the client exits
- * @param logoutTimeout how long a logout may take: queued messages sent, the server's goodbye
+ * @param logoutTimeout how long a logout may take: queued messages sent, the server's goodbye (plus
+ *     what the server's announced command rate needs for what is still to be sent)
  * @param maxUnackedPrivate unacknowledged private messages allowed per chat
  * @param maxUnsentMessages direct messages kept while the server has not accepted them
  * @param maxInFlightMessages direct messages sent to the server and not answered yet, at most
- * @param resendDelay wait before sending again a message the server could not store yet
+ * @param resendDelay wait before sending again a message the server could not take yet
+ *     (unavailable, rate-limited)
  * @param reconnectWindow how long to keep trying to reconnect; zero never reconnects
  * @param reconnectBackoffMin wait before the first reconnection attempt
  * @param reconnectBackoffMax longest wait between reconnection attempts

@@ -1,7 +1,6 @@
 package dev.parley.client.server;
 
 import dev.parley.protocol.ClientMessage;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,12 +17,18 @@ import java.util.function.Supplier;
  *
  * <p>Paced: at most {@code window} messages are <em>in flight</em> (sent on the current connection
  * and not answered yet) at any time. A message typed while the window is full waits here, and
- * {@link #release()} hands out the oldest waiting ones as answers free places, so they go out in
- * the order they were typed. That keeps what a connection holds for the server bounded whatever the
- * user queued (after a reconnect, a thousand messages would otherwise be written at once into an
- * outbound buffer sized for a few dozen). A message the server could not store is {@linkplain #hold
- * held}: it frees its place and waits, without being released, until its resend is due ({@link
- * #retry}).
+ * {@link #releaseNext()} hands out the oldest waiting one as answers free places (and, on a server
+ * that limits its rate, as the {@link Pacer} has a token for it), so they go out in the order they
+ * were typed. That keeps what a connection holds for the server bounded whatever the user queued
+ * (after a reconnect, a thousand messages would otherwise be written at once into an outbound
+ * buffer sized for a few dozen). A message the server could not take now ({@code unavailable},
+ * {@code rate-limited}) is {@linkplain #hold held}: it frees its place and waits until its resend
+ * is due ({@link #retry}).
+ *
+ * <p>Head of line: nothing typed after a held message is released before it, so the server takes a
+ * user's messages in the order they were typed even when it refuses one for a while. (Messages
+ * already in flight when one is refused cannot be called back; the order they are taken in is the
+ * server's.)
  *
  * <p>Bounded: the caller checks {@link #isFull()} before {@link #add}. Not an actor and not
  * thread-safe: the {@link ServerConnection} owns it.
@@ -41,11 +46,13 @@ final class Outbox {
 
   /** Where a message is on its way to the server. */
   private enum State {
-    /** To be sent once it is among the oldest waiting and the window has room. */
+    /**
+     * To be sent once it is the oldest waiting, no held message is older and the window has room.
+     */
     WAITING,
     /** Sent on the current connection; its answer has not come yet. */
     IN_FLIGHT,
-    /** The server could not store it; sent again once its resend is due. */
+    /** The server could not take it now; sent again, before anything younger, once it is due. */
     HELD
   }
 
@@ -58,6 +65,12 @@ final class Outbox {
 
   /** Messages whose "will be sent again" notice the user has already seen: one per message. */
   private final Set<String> retryNoticed = new HashSet<>();
+
+  /**
+   * Messages the server refused for its rate and has not accepted since: while there are any, the
+   * user has been told to expect a slower pace, once.
+   */
+  private final Set<String> slowedDown = new HashSet<>();
 
   /**
    * An outbox of at most {@code capacity} messages, {@code window} of them in flight, with
@@ -93,12 +106,29 @@ final class Outbox {
     return inFlight;
   }
 
-  /** Whether some message waits to be sent (held messages do not count until they are due). */
+  /**
+   * Whether some message waits to be sent ahead of any held one. Those behind a held message wait
+   * for its resend, so while it is not due they do not count.
+   */
   boolean hasWaiting() {
-    return states.containsValue(State.WAITING);
+    for (State state : states.values()) {
+      if (state == State.HELD) {
+        return false;
+      } else if (state == State.WAITING) {
+        return true;
+      }
+    }
+    return false;
   }
 
-  /** Keeps a new message under a fresh id; it waits until {@link #release()} hands it out. */
+  /**
+   * Whether {@link #releaseNext()} would hand out a message now: one waits and the window has room.
+   */
+  boolean canRelease() {
+    return inFlight < window && hasWaiting();
+  }
+
+  /** Keeps a new message under a fresh id; it waits until {@link #releaseNext()} hands it out. */
   Entry add(String to, String text) {
     if (isFull()) {
       throw new IllegalStateException("the outbox is full (" + capacity + " messages)");
@@ -110,22 +140,24 @@ final class Outbox {
   }
 
   /**
-   * The oldest waiting messages that fit in the window, oldest first, which count as in flight from
-   * now on: the caller sends them.
+   * The oldest waiting message, if the window has room for it and no held message is older; it
+   * counts as in flight from now on: the caller sends it.
    */
-  List<Entry> release() {
-    List<Entry> released = new ArrayList<>();
+  Optional<Entry> releaseNext() {
+    if (inFlight >= window) {
+      return Optional.empty();
+    }
     for (Map.Entry<String, State> state : states.entrySet()) {
-      if (inFlight >= window) {
-        break;
-      }
-      if (state.getValue() == State.WAITING) {
+      if (state.getValue() == State.HELD) {
+        // Head of line: what was typed after it waits until it has gone again.
+        return Optional.empty();
+      } else if (state.getValue() == State.WAITING) {
         state.setValue(State.IN_FLIGHT);
         inFlight++;
-        released.add(entries.get(state.getKey()));
+        return Optional.of(entries.get(state.getKey()));
       }
     }
-    return released;
+    return Optional.empty();
   }
 
   /**
@@ -158,12 +190,13 @@ final class Outbox {
       inFlight--;
     }
     retryNoticed.remove(id);
+    slowedDown.remove(id);
     return Optional.of(entries.remove(id));
   }
 
   /**
-   * The server could not store this message: it frees its place in the window and is not released
-   * again until {@link #retry}; empty if it was not here.
+   * The server could not take this message now: it frees its place in the window, and neither it
+   * nor any younger message is released until {@link #retry}; empty if it was not here.
    */
   Optional<Entry> hold(String id) {
     Optional<Entry> entry = find(id);
@@ -176,6 +209,20 @@ final class Outbox {
     return entry;
   }
 
+  /**
+   * The server refused this message for its rate: held as by {@link #hold}; true if that begins an
+   * episode (no other message refused for the rate waits to be accepted), which the user is told
+   * about once.
+   */
+  boolean holdForRate(String id) {
+    if (hold(id).isEmpty()) {
+      return false;
+    }
+    boolean first = slowedDown.isEmpty();
+    slowedDown.add(id);
+    return first;
+  }
+
   /** The resend of a held message is due: it waits for a place again, ahead of younger ones. */
   void retry(String id) {
     states.replace(id, State.HELD, State.WAITING);
@@ -183,11 +230,13 @@ final class Outbox {
 
   /**
    * The connection is gone, and with it every answer still due: nothing is in flight, and every
-   * message (held ones too) waits to be sent again on the next connection, in order.
+   * message (held ones too) waits to be sent again on the next connection, in order. The next
+   * connection has a rate of its own: a refusal there begins a new episode.
    */
   void connectionLost() {
     states.replaceAll((id, state) -> State.WAITING);
     inFlight = 0;
+    slowedDown.clear();
   }
 
   /** Whether the user is yet to be told that this message will be sent again (true only once). */

@@ -32,11 +32,14 @@ import dev.parley.protocol.ServerMessage.PeerAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -53,14 +56,27 @@ import java.util.function.Supplier;
  * connection that reconnecting regains → logging out → finishing.
  *
  * <p>Delivery. Each direct message the user sends is kept in the {@link Outbox} under a fresh id
- * until the server accepts or refuses it; when the server could not store it ({@code unavailable}),
- * it is sent again, same id, after the resend delay. Messages are paced: at most {@code
+ * until the server accepts or refuses it; when the server could not take it now ({@code
+ * unavailable}, or {@code rate-limited}), it is held and sent again, same id, after the resend
+ * delay, before any message typed after it. Messages are paced: at most {@code
  * max-in-flight-messages} are sent and not answered at any time; the others wait in the outbox and
  * go out in order as answers arrive, so what waits in the connection's outbound buffer stays within
  * its bound whatever the user queued. A logout waits for the messages still queued to go out before
- * it is sent. Each direct message received is shown once, by its seq, and acknowledged once the
- * console has printed it ({@link Inbox}); one arriving while logging out is not shown, since it
- * could no longer be acknowledged: the server keeps it for the next login.
+ * it is sent (not for those held behind a message the server could not take: they are counted as
+ * unsent). The user is told once per message that an unstored message will be sent again, and once
+ * per episode that the server asked to slow down. Each direct message received is shown once, by
+ * its seq, and acknowledged once the console has printed it ({@link Inbox}); one arriving while
+ * logging out is not shown, since it could no longer be acknowledged: the server keeps it for the
+ * next login.
+ *
+ * <p>Rate. When the server's hello announces the rate at which it takes the connection's frames,
+ * the session never sends faster: every frame but {@code ack} waits for a token of the {@link
+ * Pacer}, messages in the outbox, other frames in a short queue that goes first, and a timer
+ * ({@code PaceDue}) sends what waits when the next token is due. While a typed command waits for
+ * its token the next command line is not read, so piped input is slowed down rather than refused. A
+ * message the server refuses as {@code rate-limited} all the same (a stricter server) is kept and
+ * sent again, as above. The logout goes last, and its timeout runs on top of the time the rate
+ * needs for what still waits.
  *
  * <p>Bad input. A line from the server over the frame limit ends the connection, since nothing
  * after it could be read: the user is told why, and the session goes on as after a lost connection
@@ -109,8 +125,13 @@ public final class ServerConnection {
   /** The console has printed the direct message with this seq. */
   private record MessageShown(long seq) implements Command {}
 
-  /** Time to send again the message with this id, which the server could not store. */
+  /** Time to send again the message with this id, which the server could not take. */
   private record ResendDue(String id) implements Command {}
+
+  /** The server's rate allows the next frame waiting for it. */
+  private enum PaceDue implements Command {
+    INSTANCE
+  }
 
   private enum ReconnectDue implements Command {
     INSTANCE
@@ -147,11 +168,25 @@ public final class ServerConnection {
 
   public static Behavior<Command> create(
       ClientSettings settings, String host, int port, Collaborators collaborators) {
+    return create(settings, host, port, collaborators, System::nanoTime);
+  }
+
+  /**
+   * A session whose pacing reads the time from {@code nanoClock}: monotonic, in nanoseconds (tests
+   * pass the clock of their manual scheduler).
+   */
+  public static Behavior<Command> create(
+      ClientSettings settings,
+      String host,
+      int port,
+      Collaborators collaborators,
+      LongSupplier nanoClock) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new ServerConnection(context, timers, settings, host, port, collaborators)
+                    new ServerConnection(
+                            context, timers, settings, host, port, collaborators, nanoClock)
                         .connecting()));
   }
 
@@ -172,6 +207,7 @@ public final class ServerConnection {
   private final ActorRef<Done> consoleClosedAdapter;
   private final Backoff backoff;
   private final Outbox outbox;
+  private final Pacer pacer;
   private final Inbox inbox = new Inbox();
 
   /** startprivate requests sent and not answered yet: the server answers in order. */
@@ -185,13 +221,17 @@ public final class ServerConnection {
   /** Whether the user was told, since the connection was lost, that messages are queued. */
   private boolean queuedNoticeShown;
 
+  /** Whether the next command line is to be read once no typed command waits for the rate. */
+  private boolean readDeferred;
+
   private ServerConnection(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ClientSettings settings,
       String host,
       int port,
-      Collaborators collaborators) {
+      Collaborators collaborators,
+      LongSupplier nanoClock) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
@@ -218,6 +258,7 @@ public final class ServerConnection {
             settings.reconnectBackoffMax(),
             settings.reconnectBackoffRandomFactor());
     this.outbox = new Outbox(settings.maxUnsentMessages(), settings.maxInFlightMessages());
+    this.pacer = new Pacer(nanoClock);
     this.link = openLink();
   }
 
@@ -360,9 +401,10 @@ public final class ServerConnection {
 
   private Behavior<Command> loggedIn(Login login) {
     context.getLog().info("Logged in as {}", login.username());
+    pacer.loggedIn();
     print(Texts.WELCOME);
     chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter));
-    console.tell(new Console.ReadCommand(inputAdapter));
+    readCommand();
     return active(login);
   }
 
@@ -389,8 +431,27 @@ public final class ServerConnection {
       return logout.get();
     }
     carryOut.accept(command);
-    console.tell(new Console.ReadCommand(inputAdapter));
+    readCommand();
     return Behaviors.same();
+  }
+
+  /**
+   * Asks for the next command line, unless a typed command still waits for the server's rate: then
+   * once it has gone ({@link #sendDue}), so that input is read no faster than it can be sent.
+   */
+  private void readCommand() {
+    if (pacer.holdsCommand()) {
+      readDeferred = true;
+    } else {
+      console.tell(new Console.ReadCommand(inputAdapter));
+    }
+  }
+
+  private void readDeferredCommand() {
+    if (readDeferred) {
+      readDeferred = false;
+      console.tell(new Console.ReadCommand(inputAdapter));
+    }
   }
 
   private void carryOut(UserCommand command) {
@@ -445,12 +506,7 @@ public final class ServerConnection {
       return;
     }
     outbox.add(message.user(), message.text());
-    sendReleased();
-  }
-
-  /** Sends the waiting messages for which the window has room, oldest first. */
-  private void sendReleased() {
-    outbox.release().forEach(entry -> send(entry.frame()));
+    sendDue();
   }
 
   private Behavior<Command> onChatsRequested(PrivateChats.ServerRequest request) {
@@ -470,12 +526,12 @@ public final class ServerConnection {
   }
 
   private void acknowledgeShown() {
-    inbox.acknowledgement().ifPresent(seq -> send(new ClientMessage.Acknowledge(seq)));
+    inbox.acknowledgement().ifPresent(this::acknowledge);
   }
 
   private Behavior<Command> onResendDue(ResendDue due) {
     outbox.retry(due.id());
-    sendReleased();
+    sendDue();
     return Behaviors.same();
   }
 
@@ -490,7 +546,7 @@ public final class ServerConnection {
       return onGoodbye(goodbye);
     } else {
       onReply(frame, true);
-      sendReleased();
+      sendDue();
     }
     return Behaviors.same();
   }
@@ -511,8 +567,8 @@ public final class ServerConnection {
   /**
    * A reply to a command, or an event other than a direct message: bookkeeping for direct messages
    * and private chats, then the lines it renders as. {@code retrying} is whether a message the
-   * server could not store will be sent again (not while logging out). An answer about a message
-   * frees its place in the window, which the caller fills ({@link #sendReleased}).
+   * server could not take now will be sent again (not while logging out). An answer about a message
+   * frees its place in the window, which the caller fills ({@link #sendDue}).
    */
   private void onReply(ServerMessage frame, boolean retrying) {
     if (frame instanceof MessageAccepted accepted) {
@@ -543,34 +599,49 @@ public final class ServerConnection {
   }
 
   /**
-   * An error about a direct message. {@code unavailable} keeps it to be sent again; every other
-   * code refuses it for good, {@code rate-limited} included: the server did not carry it out, and
-   * sending it again by itself is the opposite of slowing down, so the user is told it was not
-   * sent, as for any other refusal.
+   * An error about a direct message. {@code unavailable} (the server could not store it) and {@code
+   * rate-limited} (the server took no more frames just then: a stricter server than announced, or
+   * none announced) keep it, held ahead of everything typed after it, and send it again after the
+   * resend delay; every other code refuses it for good. The user is told once per message that an
+   * unstored message will be sent again, and once per episode (until every message refused for the
+   * rate has been accepted) that the server asked to slow down: a pasted batch would otherwise get
+   * a line per message.
    */
   private void onMessageRefused(ServerMessage.Error error, boolean retrying) {
     Optional<Outbox.Entry> entry = outbox.answered(error.id());
     if (entry.isEmpty()) {
       context.getLog().warn("Refused message {} was not in flight: {}", error.id(), error);
     }
-    if (error.code() == ServerMessage.Error.Code.RATE_LIMITED && entry.isPresent()) {
-      outbox.remove(entry.get().id());
-      print(Texts.messageRateLimited(entry.get().to()));
-    } else if (error.code() != ServerMessage.Error.Code.UNAVAILABLE) {
+    ServerMessage.Error.Code code = error.code();
+    if (code != ServerMessage.Error.Code.UNAVAILABLE
+        && code != ServerMessage.Error.Code.RATE_LIMITED) {
       entry.ifPresent(refused -> outbox.remove(refused.id()));
       print(Renderer.error(error));
-    } else if (entry.isPresent()) {
-      // Kept, out of the window until it is due; while logging out it is not sent again, and is
-      // counted as unsent.
-      outbox.hold(entry.get().id());
-      if (retrying) {
-        // Sent again later (after a reconnect, whichever comes first). The timer starts before
-        // the line is shown, so whoever sees the line can count on it.
-        timers.startSingleTimer(new ResendDue(entry.get().id()), settings.resendDelay());
-        if (outbox.firstRetry(entry.get().id())) {
-          print(Texts.notStoredYet(entry.get().to()));
-        }
-      }
+      return;
+    }
+    if (entry.isEmpty()) {
+      return;
+    }
+    // Kept, out of the window until it is due; while logging out it is not sent again, and is
+    // counted as unsent.
+    String id = entry.get().id();
+    boolean newEpisode = false;
+    if (code == ServerMessage.Error.Code.RATE_LIMITED) {
+      newEpisode = outbox.holdForRate(id);
+    } else {
+      outbox.hold(id);
+    }
+    if (!retrying) {
+      return;
+    }
+    // Sent again later (after a reconnect, whichever comes first). The timer starts before the
+    // line is shown, so whoever sees the line can count on it.
+    timers.startSingleTimer(new ResendDue(id), settings.resendDelay());
+    if (newEpisode) {
+      context.getLog().info("The server refused a message for its rate; sending more slowly");
+      print(Texts.SLOWED_DOWN);
+    } else if (code == ServerMessage.Error.Code.UNAVAILABLE && outbox.firstRetry(id)) {
+      print(Texts.notStoredYet(entry.get().to()));
     }
   }
 
@@ -606,6 +677,8 @@ public final class ServerConnection {
     pendingPeerAddresses.forEach(user -> chats.tell(new PrivateChats.PeerAddressRefused(user)));
     pendingPeerAddresses.clear();
     queuedNoticeShown = false;
+    // A command that waited for the rate died with the connection: the next line may come.
+    readDeferredCommand();
     // Timers start before the line is shown, so whoever sees the line can count on them.
     timers.startSingleTimer(ReconnectWindowClosed.INSTANCE, settings.reconnectWindow());
     Behavior<Command> waiting = waitToReconnect(login, FIRST_ATTEMPT);
@@ -677,9 +750,11 @@ public final class ServerConnection {
   private Behavior<Command> reconnected(Login login) {
     timers.cancel(ReconnectWindowClosed.INSTANCE);
     context.getLog().info("Logged in again as {}", login.username());
-    print(Texts.RECONNECTED);
+    pacer.loggedIn();
     acknowledgeShown();
-    sendReleased();
+    sendDue();
+    // After the pacing timer has started, so that whoever sees the line can count on it.
+    print(Texts.RECONNECTED);
     return active(login);
   }
 
@@ -757,37 +832,24 @@ public final class ServerConnection {
     return finish(ExitStatus.OK, Bye.Reason.LOGGED_OUT);
   }
 
-  // Phases: logging out. Messages still waiting for room in the window go first, as answers make
-  // room; then the logout, and the server's goodbye. The logout timeout covers both.
+  // Phase: logging out. Messages still waiting for room in the window or for the server's rate go
+  // first; then the logout, and the server's goodbye. The logout timeout covers both.
 
   private Behavior<Command> logout() {
-    timers.startSingleTimer(LogoutTimedOut.INSTANCE, settings.logoutTimeout());
+    // On top of the time the server's rate needs for everything still to go, the logout included
+    // (messages in flight counted too: a bound, not an estimate).
+    Duration pacing = pacer.timeFor(outbox.size() + pacer.queued() + 1);
+    timers.startSingleTimer(LogoutTimedOut.INSTANCE, settings.logoutTimeout().plus(pacing));
     // Last chance to acknowledge: nothing can be sent after the logout.
-    inbox.finalAcknowledgement().ifPresent(seq -> send(new ClientMessage.Acknowledge(seq)));
-    return outbox.hasWaiting() ? loggingOut(this::onFrameBeforeLogout) : sendLogout();
-  }
-
-  private Behavior<Command> sendLogout() {
-    send(new ClientMessage.Logout());
-    return loggingOut(this::onFrameWhileLoggingOut);
-  }
-
-  private Behavior<Command> loggingOut(Function<ServerMessage, Behavior<Command>> onFrame) {
+    inbox.finalAcknowledgement().ifPresent(this::acknowledge);
+    pacer.enqueueLast(new ClientMessage.Logout());
+    sendDue();
     return session(
         Behaviors.receive(Command.class)
             .onMessageEquals(LogoutTimedOut.INSTANCE, () -> loggedOutWithoutGoodbye("timeout")),
-        onFrame,
+        this::onFrameWhileLoggingOut,
         // Closing instead of saying goodbye still does what the user asked for.
         this::loggedOutWithoutGoodbye);
-  }
-
-  private Behavior<Command> onFrameBeforeLogout(ServerMessage frame) {
-    if (frame instanceof Goodbye goodbye) {
-      return onGoodbye(goodbye);
-    }
-    noteWhileLoggingOut(frame);
-    sendReleased();
-    return outbox.hasWaiting() ? Behaviors.same() : sendLogout();
   }
 
   private Behavior<Command> onFrameWhileLoggingOut(ServerMessage frame) {
@@ -795,6 +857,8 @@ public final class ServerConnection {
       return onGoodbye(goodbye);
     }
     noteWhileLoggingOut(frame);
+    // An answer makes room in the window for a message still waiting, or lets the logout go.
+    sendDue();
     return Behaviors.same();
   }
 
@@ -839,6 +903,7 @@ public final class ServerConnection {
         .onMessage(
             LinkReported.class,
             reported -> onLinkReported(reported.event(), onOpened, onFrame, onLinkEnded))
+        .onMessageEquals(PaceDue.INSTANCE, this::onPaceDue)
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(this::stale)
         .build();
@@ -882,6 +947,11 @@ public final class ServerConnection {
       Function<String, Behavior<Command>> onLinkEnded) {
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
+      if (frame.frame() instanceof ServerMessage.Hello hello) {
+        // The first frame of every connection, whatever the phase: it sets the pace.
+        onHello(hello);
+        return Behaviors.same();
+      }
       return onFrame.apply(frame.frame());
     } else if (inbound instanceof Inbound.Oversized<ServerMessage> oversized) {
       context
@@ -897,13 +967,31 @@ public final class ServerConnection {
     return Behaviors.same();
   }
 
+  private void onHello(ServerMessage.Hello hello) {
+    pacer.rateAnnounced(hello.commandRate());
+    if (hello.commandRate() == null) {
+      context.getLog().info("The server sets no rate for this connection");
+    } else {
+      context
+          .getLog()
+          .info(
+              "The server takes {} frames a second, {} at once: sending no faster",
+              hello.commandRate().perSecond(),
+              hello.commandRate().burst());
+    }
+  }
+
+  private Behavior<Command> onPaceDue() {
+    sendDue();
+    return Behaviors.same();
+  }
+
   /** A frame the phase has no use for: a goodbye still ends the session. */
   private Behavior<Command> onOtherFrame(ServerMessage frame) {
     if (frame instanceof Goodbye goodbye) {
       return onGoodbye(goodbye);
-    } else if (!(frame instanceof ServerMessage.Hello)) {
-      context.getLog().warn("Unexpected frame from the server now: {}", frame);
     }
+    context.getLog().warn("Unexpected frame from the server now: {}", frame);
     return Behaviors.same();
   }
 
@@ -976,15 +1064,71 @@ public final class ServerConnection {
     return ServerLink.open(context, LinkReported::new, settings, host, port, ++linksOpened);
   }
 
-  /** Closes the current connection, if any; whatever it still reports is stale from now on. */
+  /**
+   * Closes the current connection, if any; whatever it still reports is stale from now on, and the
+   * frames still waiting for its rate die with it.
+   */
   private void closeLink() {
     if (link != null) {
       link.close();
       link = null;
     }
+    timers.cancel(PaceDue.INSTANCE);
+    int dropped = pacer.reset();
+    if (dropped > 0) {
+      context.getLog().info("{} frames waiting for the server's rate were not sent", dropped);
+    }
   }
 
+  /**
+   * Sends a frame, anything but a direct message (those wait in the outbox) or an ack: at once if
+   * the server's rate allows and nothing waits before it, else after what waits, in order.
+   */
   private void send(ClientMessage frame) {
+    if (link == null) {
+      context.getLog().debug("Not connected; not sending {}", frame);
+    } else if (pacer.enqueue(frame)) {
+      sendDue();
+    } else {
+      context
+          .getLog()
+          .debug("A frame waiting to be sent keeps the session alive; not sending {}", frame);
+    }
+  }
+
+  /** Acknowledgements do not count for the server's rate: they go at once. */
+  private void acknowledge(long seq) {
+    write(new ClientMessage.Acknowledge(seq));
+  }
+
+  /**
+   * Sends what waits as far as the server's rate allows now: queued frames first, then the messages
+   * the outbox releases. If something is left, the timer is set for when the next token is due;
+   * once no typed command waits, a deferred command line is read.
+   */
+  private void sendDue() {
+    if (link == null) {
+      return;
+    }
+    List<ClientMessage> due = new ArrayList<>();
+    for (Optional<ClientMessage> next = pacer.next(outbox);
+        next.isPresent();
+        next = pacer.next(outbox)) {
+      due.add(next.get());
+    }
+    // Started before the frames go, so whoever sees them can count on it. A timer already running
+    // is due no later than the next token (tokens are only ever taken), and one of an earlier
+    // connection was cancelled with it.
+    if (!timers.isTimerActive(PaceDue.INSTANCE)) {
+      pacer.nextTurn(outbox).ifPresent(delay -> timers.startSingleTimer(PaceDue.INSTANCE, delay));
+    }
+    due.forEach(this::write);
+    if (!pacer.holdsCommand()) {
+      readDeferredCommand();
+    }
+  }
+
+  private void write(ClientMessage frame) {
     if (link == null) {
       context.getLog().debug("Not connected; not sending {}", frame);
       return;

@@ -12,6 +12,7 @@ import dev.parley.protocol.ServerMessage.RecentUsers;
 import dev.parley.protocol.ServerMessage.UnblockConfirmed;
 import dev.parley.protocol.ServerMessage.UserLoggedIn;
 import dev.parley.protocol.ServerMessage.UserLoggedOut;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,9 +37,9 @@ public final class Renderer {
     } else if (frame instanceof UserLoggedOut u) {
       return List.of(Texts.loggedOut(u.user()));
     } else if (frame instanceof OnlineUsers o) {
-      return o.users().isEmpty() ? List.of(Texts.NO_ONE_ONLINE) : cleaned(o.users());
+      return users(o.users(), o.omitted(), Texts.NO_ONE_ONLINE);
     } else if (frame instanceof RecentUsers r) {
-      return r.users().isEmpty() ? List.of(Texts.noneRecently(r.seconds())) : cleaned(r.users());
+      return users(r.users(), r.omitted(), Texts.noneRecently(r.seconds()));
     } else if (frame instanceof BlockConfirmed b) {
       return List.of(Texts.blocked(b.user()));
     } else if (frame instanceof UnblockConfirmed u) {
@@ -74,6 +75,19 @@ public final class Renderer {
       case MALFORMED_FRAME, UNKNOWN_FRAME, UNEXPECTED_FRAME ->
           Texts.notUnderstood(subject != null ? subject : command);
     };
+  }
+
+  /**
+   * The names, one per line, or {@code none} for an empty list; a capped list ({@code omitted} is
+   * present) ends with a line saying how many more there are.
+   */
+  private static List<String> users(List<String> names, Integer omitted, String none) {
+    if (omitted == null) {
+      return names.isEmpty() ? List.of(none) : cleaned(names);
+    }
+    List<String> lines = new ArrayList<>(cleaned(names));
+    lines.add(Texts.moreUsers(omitted));
+    return List.copyOf(lines);
   }
 
   private static List<String> cleaned(List<String> names) {

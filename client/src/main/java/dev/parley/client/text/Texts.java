@@ -38,6 +38,13 @@ public final class Texts {
   public static final String MESSAGE_QUEUED =
       "Not connected: your message will be sent once the connection is back";
 
+  /**
+   * The server refused a direct message for its rate all the same (the client paces itself to the
+   * rate the server announces): it and those after it go as the server allows. Once per episode.
+   */
+  public static final String SLOWED_DOWN =
+      "The server asked to slow down; your messages will be sent as it allows";
+
   private static final String TOO_FAST = "Error. You are sending commands too fast; ";
   private static final String SLOW_DOWN = ". Please slow down and try again";
 
@@ -170,6 +177,14 @@ public final class Texts {
     return "No other users have been online in the last " + seconds + " seconds";
   }
 
+  /**
+   * After the names of a capped whoelse or whoelsesince answer: how many the server left out. It
+   * has spaces, so it cannot be taken for a name.
+   */
+  public static String moreUsers(int omitted) {
+    return "... and " + omitted + " more";
+  }
+
   public static String blocked(String user) {
     return clean(user) + " is blocked";
   }
@@ -240,11 +255,6 @@ public final class Texts {
           default -> clean(command) + " was not carried out";
         };
     return TOO_FAST + what + SLOW_DOWN;
-  }
-
-  /** The server refused a direct message to {@code user} because the client sent too fast. */
-  public static String messageRateLimited(String user) {
-    return TOO_FAST + "your message to " + clean(user) + " was not sent" + SLOW_DOWN;
   }
 
   public static String notUnderstood(String subject) {

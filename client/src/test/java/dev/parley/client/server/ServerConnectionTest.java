@@ -20,6 +20,7 @@ import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
 import dev.parley.client.testing.TestSettings;
 import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.Protocol;
@@ -56,6 +57,10 @@ class ServerConnectionTest {
   private static final Duration FIRST_WAIT = settings.reconnectBackoffMin();
   private static final String LOOPBACK = TestListener.LOOPBACK;
   private static final int PEER_PORT = 40_404;
+  private static final CommandRate TWO_A_SECOND_THREE_AT_ONCE = new CommandRate(2.0, 3);
+  private static final Duration HALF_SECOND = Duration.ofMillis(500);
+  private static final String MESSAGE_QUEUED =
+      "Not connected: your message will be sent once the connection is back";
 
   @AfterAll
   static void shutdown() {
@@ -85,7 +90,8 @@ class ServerConnectionTest {
             LOOPBACK,
             port,
             new ServerConnection.Collaborators(
-                console.ref(), chats.ref(), listener.ref(), parent.ref())));
+                console.ref(), chats.ref(), listener.ref(), parent.ref()),
+            TestKits.manualNanoClock(testKit)));
   }
 
   /** Connects, lets the listener bind and returns the server's end after the hello. */
@@ -142,7 +148,27 @@ class ServerConnectionTest {
   }
 
   private Session logIn(ClientSettings settings) {
+    return logIn(connect(settings));
+  }
+
+  /**
+   * Logged in on a server whose hello announces {@code rate}; the burst, which the hello, the
+   * username and the password took from, is full again (manual time has passed).
+   */
+  private Session logInPaced(CommandRate rate) {
     RawPeer<ClientMessage, ServerMessage> connection = connect(settings);
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley", rate));
+    Session session = logIn(connection);
+    manualTime.timePasses(timeFor(rate, rate.burst()));
+    return session;
+  }
+
+  /** How long {@code frames} tokens of {@code rate} take to come. */
+  private static Duration timeFor(CommandRate rate, int frames) {
+    return Duration.ofMillis(Math.round(frames * 1000 / rate.perSecond()));
+  }
+
+  private Session logIn(RawPeer<ClientMessage, ServerMessage> connection) {
     enterUsername(connection, "hans");
     connection.send(new ServerMessage.PasswordRequired("hans"));
     enterPassword(connection, "falcon");
@@ -994,23 +1020,38 @@ class ServerConnectionTest {
   }
 
   @Test
-  void shouldLetTheNextMessageGoWhileAnUnstoredOneWaitsForItsResend() {
-    Session session = logIn(TestSettings.with("max-in-flight-messages = 1"));
+  void shouldSendAnUnstoredMessageAgainBeforeAnyTypedAfterIt() {
+    Session session = logIn(TestSettings.with("max-in-flight-messages = 2"));
     RawPeer<ClientMessage, ServerMessage> connection = session.server();
     type(session, "message yoda one");
     type(session, "message luke two");
     String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "luke", "two");
     connection.send(new ServerMessage.Error(Code.UNAVAILABLE, "message", "yoda", one));
     expectLines(
         "Error. The server could not store your message to yoda yet; it will be sent again");
-    String two = expectMessageFrame(connection, "luke", "two");
 
-    // Due, but the window is full: it waits for room.
-    manualTime.timePasses(settings.resendDelay());
+    // The window has room, but head of line: three waits behind one, which is not due yet.
+    type(session, "message yoda three");
     expectNothingElseSent(session, connection);
     connection.send(new ServerMessage.MessageAccepted(two, false));
-    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    connection.send(new ServerMessage.OnlineUsers(List.of("yoda")));
+    expectLines("yoda");
     expectNothingElseSent(session, connection);
+
+    // Due: one goes again, then three, in the order they were typed.
+    manualTime.timePasses(settings.resendDelay());
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    expectNothingElseSent(session, connection);
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    connection.send(new ServerMessage.MessageAccepted(three, false));
+
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
 
   @Test
@@ -1056,6 +1097,136 @@ class ServerConnectionTest {
     expectLines("You are logged out", "Error. 2 message(s) could not be sent");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
     connection.expectClosed();
+  }
+
+  // Pacing to the rate the server announces.
+
+  @Test
+  void shouldSendABurstThenOneFrameATokenAtTheRateTheServerAnnounces() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    for (int i = 1; i <= 10; i++) {
+      type(session, "message yoda m" + i);
+    }
+    // The burst at once...
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // ...then one every 500 ms, not a moment before, in the order typed.
+    for (int i = 4; i <= 10; i++) {
+      manualTime.timePasses(HALF_SECOND.minusMillis(1));
+      connection.expectNoFrame();
+      manualTime.timePasses(Duration.ofMillis(1));
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    assertEquals(10, ids.stream().distinct().count());
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectNoFrame();
+  }
+
+  @Test
+  void shouldNotPaceWhenTheServerAnnouncesNoRate() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley"));
+    Session session = logIn(connection);
+    for (int i = 1; i <= 10; i++) {
+      type(session, "message yoda m" + i);
+    }
+    for (int i = 1; i <= 10; i++) {
+      expectMessageFrame(connection, "yoda", "m" + i);
+    }
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldSendCommandsInOrderAheadOfWaitingMessagesAndReadTheNextLineOnceSent() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    connection.send(new ServerMessage.MessageReceived("luke", "hi", 1, "l-1"));
+    ActorRef<Console.Receipt> shown = expectShown("luke: hi", 1);
+    for (int i = 1; i <= 5; i++) {
+      type(session, "message yoda m" + i);
+    }
+    for (int i = 1; i <= 3; i++) {
+      expectMessageFrame(connection, "yoda", "m" + i);
+    }
+
+    // No token: the command waits, and so does the next line.
+    answer(session.input(), "whoelse");
+    // An acknowledgement takes no token: it goes at once (and shows the line was taken).
+    shown.tell(new Console.Receipt(1));
+    connection.expectFrame(new ClientMessage.Acknowledge(1));
+    manualTime.expectNoMessageFor(HALF_SECOND.minusMillis(1), console);
+    connection.expectNoFrame();
+    manualTime.timePasses(Duration.ofMillis(1));
+    // Ahead of the messages typed before it; then the next line is read.
+    connection.expectFrame(new ClientMessage.WhoElse());
+    answer(expectCommandRead(), "block vader");
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectFrame(new ClientMessage.Block("vader"));
+    expectCommandRead();
+    manualTime.timePasses(HALF_SECOND);
+    expectMessageFrame(connection, "yoda", "m4");
+    manualTime.timePasses(HALF_SECOND);
+    expectMessageFrame(connection, "yoda", "m5");
+  }
+
+  @Test
+  void shouldDeliverAPastedBatchAtTheRateBeforeLoggingOutAtTheEndOfInput() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    int count = 20;
+    for (int i = 1; i <= count; i++) {
+      type(session, "message yoda m" + i);
+    }
+    session.input().tell(Console.InputEnded.INSTANCE);
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // 8.5 s for the rest, longer than the logout timeout: it runs on top of what the rate needs.
+    assertTrue(
+        timeFor(TWO_A_SECOND_THREE_AT_ONCE, count - 3).compareTo(settings.logoutTimeout()) > 0);
+    for (int i = 4; i <= count; i++) {
+      manualTime.timePasses(HALF_SECOND);
+      ids.add(expectMessageFrame(connection, "yoda", "m" + i));
+    }
+    // The logout last, at the next token.
+    manualTime.timePasses(HALF_SECOND);
+    connection.expectFrame(new ClientMessage.Logout());
+    ids.forEach(id -> connection.send(new ServerMessage.MessageAccepted(id, true)));
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    // Everything accepted: nothing is reported as unsent.
+    expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldPaceTheMessagesSentAgainAfterAReconnectToTheNewConnectionsRate() {
+    Session session = logIn();
+    dropAndExpectReconnecting(session.server());
+    for (int i = 1; i <= 3; i++) {
+      type(session, "message yoda m" + i, i == 1 ? new String[] {MESSAGE_QUEUED} : new String[0]);
+    }
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    again.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    again.expectFrame(new ClientMessage.Username("hans"));
+    // The hello and the username, sent before this hello came, count: the password takes the last
+    // token of the burst, and the messages wait for the next ones.
+    again.send(new ServerMessage.Hello(Protocol.VERSION, "parley", TWO_A_SECOND_THREE_AT_ONCE));
+    again.send(new ServerMessage.PasswordRequired("hans"));
+    again.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    again.expectNoFrame();
+    for (int i = 1; i <= 3; i++) {
+      manualTime.timePasses(HALF_SECOND);
+      expectMessageFrame(again, "yoda", "m" + i);
+    }
   }
 
   // Texts and names the protocol cannot carry.
@@ -1113,21 +1284,16 @@ class ServerConnectionTest {
   // New answers of protocol version 2.
 
   @Test
-  void shouldTellTheUserARateLimitedOrInvalidMessageWasNotSentAndForgetIt() {
+  void shouldTellTheUserAnInvalidMessageOrARateLimitedCommandWasNotCarriedOutAndForgetIt() {
     Session session = logIn();
     RawPeer<ClientMessage, ServerMessage> connection = session.server();
-    type(session, "message yoda one");
-    String one = expectMessageFrame(connection, "yoda", "one");
     type(session, "message luke two");
     String two = expectMessageFrame(connection, "luke", "two");
     type(session, "whoelse");
     connection.expectFrame(new ClientMessage.WhoElse());
-    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", null, one));
     connection.send(new ServerMessage.Error(Code.INVALID_TEXT, "message", "too long", two));
     connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "whoelse", null));
     expectLines(
-        "Error. You are sending commands too fast; your message to yoda was not sent."
-            + " Please slow down and try again",
         "Error. Message not sent: too long",
         "Error. You are sending commands too fast; whoelse was not carried out."
             + " Please slow down and try again");
@@ -1140,6 +1306,48 @@ class ServerConnectionTest {
     again.expectFrame(new ClientMessage.Logout());
     again.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
     expectLines("You are logged out");
+    expectFinished(Bye.Reason.LOGGED_OUT, 0);
+  }
+
+  @Test
+  void shouldSendARateLimitedMessageAgainAfterTheResendDelayBeforeYoungerOnes() {
+    // A stricter server than it says, or one that announces nothing: the client is refused anyway.
+    Session session = logIn();
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    type(session, "message yoda one");
+    type(session, "message luke two");
+    String one = expectMessageFrame(connection, "yoda", "one");
+    String two = expectMessageFrame(connection, "luke", "two");
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "yoda", one));
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "luke", two));
+    connection.send(new ServerMessage.OnlineUsers(List.of("vader")));
+    // One line for the episode, not one per message; the resend timers run from before it.
+    expectLines("The server asked to slow down; your messages will be sent as it allows", "vader");
+
+    // Typed after them: it waits behind them.
+    type(session, "message yoda three");
+    expectNothingElseSent(session, connection);
+    manualTime.timePasses(settings.resendDelay().minusMillis(1));
+    expectNothingElseSent(session, connection);
+    manualTime.timePasses(Duration.ofMillis(1));
+    assertEquals(one, expectMessageFrame(connection, "yoda", "one"));
+    assertEquals(two, expectMessageFrame(connection, "luke", "two"));
+    String three = expectMessageFrame(connection, "yoda", "three");
+    connection.send(new ServerMessage.MessageAccepted(one, false));
+    connection.send(new ServerMessage.MessageAccepted(two, false));
+    connection.send(new ServerMessage.MessageAccepted(three, false));
+
+    // Every message refused for the rate was accepted: a new refusal is a new episode.
+    type(session, "message yoda four");
+    String four = expectMessageFrame(connection, "yoda", "four");
+    connection.send(new ServerMessage.Error(Code.RATE_LIMITED, "message", "yoda", four));
+    expectLines("The server asked to slow down; your messages will be sent as it allows");
+
+    // Kept, not dropped: only a session that ends before it goes counts it as unsent.
+    answer(session.input(), "logout");
+    connection.expectFrame(new ClientMessage.Logout());
+    connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+    expectLines("You are logged out", "Error. 1 message(s) could not be sent");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
   }
 

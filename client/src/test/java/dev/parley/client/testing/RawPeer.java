@@ -20,6 +20,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * The far end of a real loopback TCP connection, driven by the test frame by frame: a fake server
@@ -33,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 public final class RawPeer<I, O> {
 
   private static final int MAX_FRAME_BYTES = 64 * 1024;
+  private static final Duration NO_FRAME_WITHIN = Duration.ofMillis(100);
 
   private final TestSubscriber.Probe<Inbound<I>> inbound;
   private final TestPublisher.Probe<ByteString> outbound;
@@ -92,6 +94,15 @@ public final class RawPeer<I, O> {
 
   public void expectFrame(I expected) {
     assertEquals(expected, expectFrame());
+  }
+
+  /**
+   * Nothing more arrives for a short while: for a client that sends only when manual time moves,
+   * proof that it has sent nothing early.
+   */
+  public void expectNoFrame() {
+    inbound.request(1);
+    inbound.expectNoMessage(NO_FRAME_WITHIN);
   }
 
   /** The client closed the connection (after whatever frames were already expected). */

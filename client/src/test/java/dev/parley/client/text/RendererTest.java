@@ -69,6 +69,24 @@ class RendererTest {
   }
 
   @Test
+  void shouldSayHowManyMoreUsersACappedListLeavesOut() {
+    assertEquals(
+        List.of("bob", "carol", "dave", "... and 1200 more"),
+        render(new ServerMessage.OnlineUsers(List.of("bob", "carol", "dave"), 1200)));
+    assertEquals(
+        List.of("bob", "dave", "... and 1 more"),
+        render(new ServerMessage.RecentUsers(600, List.of("bob", "dave"), 1)));
+    // Names that did not fit at all: only the count, not "no other users".
+    assertEquals(List.of("... and 5 more"), render(new ServerMessage.OnlineUsers(List.of(), 5)));
+    assertEquals(
+        List.of("... and 5 more"), render(new ServerMessage.RecentUsers(60, List.of(), 5)));
+    // Still cleaned, one line per name.
+    assertEquals(
+        List.of("a↵b", "... and 2 more"),
+        render(new ServerMessage.OnlineUsers(List.of("a\rb"), 2)));
+  }
+
+  @Test
   void shouldConfirmBlocking() {
     assertEquals(List.of("hans is blocked"), render(new ServerMessage.BlockConfirmed("hans")));
     assertEquals(List.of("hans is unblocked"), render(new ServerMessage.UnblockConfirmed("hans")));
@@ -142,9 +160,6 @@ class RendererTest {
     assertEquals(
         "Error. You are sending commands too fast; a command was not carried out" + slowDown,
         error(Code.RATE_LIMITED, null, null));
-    assertEquals(
-        "Error. You are sending commands too fast; your message to yoda was not sent" + slowDown,
-        Texts.messageRateLimited("yoda"));
   }
 
   @Test
@@ -277,6 +292,9 @@ class RendererTest {
     assertEquals(
         "Not connected: your message will be sent once the connection is back",
         Texts.MESSAGE_QUEUED);
+    assertEquals(
+        "The server asked to slow down; your messages will be sent as it allows",
+        Texts.SLOWED_DOWN);
     assertEquals(
         "Error. Could not log in again: invalid password",
         Texts.cannotLogInAgain(LoginFailed.Reason.INVALID_PASSWORD, "hans"));
