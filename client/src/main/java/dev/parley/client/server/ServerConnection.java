@@ -354,8 +354,17 @@ public final class ServerConnection {
       return askPassword(peerPort, username);
     } else if (frame instanceof LoginFailed failed) {
       return onLoginFailed(failed, peerPort, username);
+    } else if (isRateLimited(frame)) {
+      // Too many logins from this address: the server stays at this step; the user may try again.
+      print(Texts.LOGIN_RATE_LIMITED);
+      return askUsername(peerPort);
     }
     return onOtherFrame(frame);
+  }
+
+  private static boolean isRateLimited(ServerMessage frame) {
+    return frame instanceof ServerMessage.Error error
+        && error.code() == ServerMessage.Error.Code.RATE_LIMITED;
   }
 
   private Behavior<Command> onPasswordReply(ServerMessage frame, Login login) {
@@ -365,6 +374,9 @@ public final class ServerConnection {
       return askPassword(login.peerPort(), login.username());
     } else if (frame instanceof LoginFailed failed) {
       return onLoginFailed(failed, login.peerPort(), login.username());
+    } else if (isRateLimited(frame)) {
+      print(Texts.LOGIN_RATE_LIMITED);
+      return askPassword(login.peerPort(), login.username());
     }
     return onOtherFrame(frame);
   }
@@ -722,6 +734,8 @@ public final class ServerConnection {
         // An administrator changed the account meanwhile: asking the user is not this phase's job.
         case INVALID_PASSWORD, UNKNOWN_USER -> cannotLogInAgain(failed.reason(), login);
       };
+    } else if (isRateLimited(frame)) {
+      return retryLater(login, attempt, "login rate limited");
     } else if (frame instanceof Goodbye goodbye) {
       return switch (goodbye.reason()) {
         case SERVER_BUSY, SERVER_SHUTDOWN, TIMED_OUT, LOGGED_OUT ->

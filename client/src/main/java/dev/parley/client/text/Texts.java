@@ -19,6 +19,8 @@ public final class Texts {
 
   public static final String WELCOME = "Welcome to the greatest messaging application ever!";
   public static final String INVALID_PASSWORD = "Invalid Password. Please try again";
+  public static final String LOGIN_RATE_LIMITED =
+      "Error. Too many login attempts from this address. Please wait a moment and try again";
   public static final String INVALID_COMMAND = "Error. Invalid command";
   public static final String INVALID_TIME =
       "Error. Time must be a whole number of seconds, 0 or more";

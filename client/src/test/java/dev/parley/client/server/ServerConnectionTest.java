@@ -19,6 +19,7 @@ import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
 import dev.parley.client.testing.TestSettings;
+import dev.parley.client.text.Texts;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.JsonCodec;
@@ -286,6 +287,22 @@ class ServerConnectionTest {
     connection.send(new LoginFailed(LoginFailed.Reason.ALREADY_ONLINE, "yoda"));
     expectLines("Error. yoda is already logged in elsewhere");
     enterUsername(connection, "hans");
+  }
+
+  @Test
+  void shouldLetTheUserTryALoginStepAgainWhenTheAddressIsRateLimited() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    enterUsername(connection, "hans");
+    connection.send(
+        new ServerMessage.Error(ServerMessage.Error.Code.RATE_LIMITED, "username", null));
+    expectLines(Texts.LOGIN_RATE_LIMITED);
+    enterUsername(connection, "hans");
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    enterPassword(connection, "falcon");
+    connection.send(
+        new ServerMessage.Error(ServerMessage.Error.Code.RATE_LIMITED, "password", null));
+    expectLines(Texts.LOGIN_RATE_LIMITED);
+    enterPassword(connection, "falcon");
   }
 
   @Test
