@@ -120,6 +120,8 @@ class FuzzIT {
         Files.createDirectories(
             Path.of("target", "fuzz", "seed-" + seed + "-" + Instant.now().toEpochMilli()));
     FuzzStats stats = new FuzzStats();
+    // The server logs UTC times as 2026-12-05T17:28:39.445Z: comparable as text.
+    String runStart = Instant.now().minusSeconds(1).toString();
 
     Program server = startServer(run);
     int port = awaitListening(run.resolve("server.log"));
@@ -168,6 +170,7 @@ class FuzzIT {
     checkStillServing(hans, stats);
     checkClientStillWorks(luke, hans, peerPort, seed, stats);
     checkClientPrintedNoStrangers(luke.stdout(), fuzz.introducedPeers(), stats);
+    checkClientPrintedNoControls(luke.stdout(), stats);
 
     long heapAfter = probe.liveHeapKib();
     long rssAfter = probe.rssKib();
@@ -190,7 +193,7 @@ class FuzzIT {
           "the server's resident memory went over " + MAX_RSS_KIB + " KiB",
           fuzz.peakRssKib() + " KiB");
     }
-    scanServerLog(run.resolve("server.log"), stats);
+    scanServerLog(run.resolve("server.log"), runStart, stats);
 
     hans.close();
     yoda.close();
@@ -396,13 +399,20 @@ class FuzzIT {
     }
   }
 
-  /** Errors, stack traces and lines the logger did not write (forged through logged input). */
-  private static void scanServerLog(Path log, FuzzStats stats) throws IOException {
+  /**
+   * Errors, stack traces, lines the logger did not write (a line feed in logged input starts a new
+   * line: one dated before the run began, or not dated at all, was forged) and control characters
+   * from logged input (terminal escape sequences reach whoever reads the log).
+   */
+  private static void scanServerLog(Path log, String runStart, FuzzStats stats) throws IOException {
     try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.UTF_8)) {
       lines.forEach(
           line -> {
+            if (line.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7F)) {
+              stats.anomaly("the server's log has control characters from logged input", line);
+            }
             Matcher matcher = LOG_LINE.matcher(line);
-            if (matcher.find()) {
+            if (matcher.find() && line.compareTo(runStart) >= 0) {
               stats.count("server log lines at " + matcher.group(1));
               if (matcher.group(1).equals("ERROR")) {
                 stats.anomaly("the server logged an ERROR", line);
@@ -418,6 +428,23 @@ class FuzzIT {
           });
     } catch (java.io.UncheckedIOException e) {
       stats.anomaly("the server's log is not UTF-8", e.getMessage());
+    }
+  }
+
+  /**
+   * The client cleans what it prints of control characters, so that nobody can write escape
+   * sequences to its user's terminal; a bidirectional override still reorders what is shown.
+   */
+  private static void checkClientPrintedNoControls(Screen screen, FuzzStats stats) {
+    for (String line : screen.lines()) {
+      if (line.chars().anyMatch(c -> c < 0x20 || (c >= 0x7F && c <= 0x9F))) {
+        stats.violation("the client printed a control character", line);
+      }
+      if (line.chars()
+          .anyMatch(c -> (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))) {
+        stats.anomaly(
+            "the client printed a bidirectional override (others' text can reorder a line)", line);
+      }
     }
   }
 

@@ -32,6 +32,7 @@ public final class FuzzStats {
   private final Map<String, LongAdder> bytes = new ConcurrentSkipListMap<>();
   private final Map<String, LongAdder> counts = new ConcurrentSkipListMap<>();
   private final Map<String, Finding> findings = new ConcurrentHashMap<>();
+  private final Map<String, Long> maxima = new ConcurrentSkipListMap<>();
 
   /** One kind of finding: how often, and what it looked like the first few times. */
   public static final class Finding {
@@ -75,6 +76,11 @@ public final class FuzzStats {
   /** Counts an event: a connection of some plan, a frame of some type received, ... */
   public void count(String what) {
     counts.computeIfAbsent(what, key -> new LongAdder()).increment();
+  }
+
+  /** Keeps the largest {@code value} seen under {@code what} (a latency, say). */
+  public void max(String what, long value) {
+    maxima.merge(what, value, Math::max);
   }
 
   /** Counts {@code n} events at once. */
@@ -127,9 +133,13 @@ public final class FuzzStats {
     text.append("counted\n");
     counts.forEach(
         (what, count) -> text.append(String.format("  %-46s %12d%n", what, count.sum())));
+    text.append("largest\n");
+    maxima.forEach((what, value) -> text.append(String.format("  %-46s %12d%n", what, value)));
     for (Severity severity : Severity.values()) {
       Map<String, Finding> selected = findings(severity);
-      text.append(severity.name().toLowerCase()).append("s: ").append(selected.size()).append('\n');
+      text.append(severity == Severity.VIOLATION ? "violations: " : "anomalies: ")
+          .append(selected.size())
+          .append('\n');
       selected.forEach(
           (kind, finding) -> {
             text.append(String.format("  %s (%d)%n", kind, finding.count()));

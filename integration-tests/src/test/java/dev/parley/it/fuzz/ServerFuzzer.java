@@ -155,11 +155,26 @@ final class ServerFuzzer implements Runnable {
     end(connection);
   }
 
+  /**
+   * Before the hello or before the login: malformed lines, and valid frames of every type that do
+   * not belong in that phase.
+   */
   private void garbage(WireConnection<ServerMessage> connection) {
     if (random.chance(0.5)) {
       send(connection, FuzzLines.client("login", new ClientMessage.Hello(2)));
     }
-    someGarbage(connection, random.between(1, 14));
+    int count = random.between(1, 14);
+    for (int i = 0; i < count; i++) {
+      FuzzLines.Line line =
+          switch (random.between(0, 3)) {
+            case 0 -> lines.command();
+            case 1 -> lines.edgeFrame();
+            default -> lines.hostile();
+          };
+      if (!connection.send(line)) {
+        break;
+      }
+    }
     end(connection);
   }
 
@@ -343,6 +358,10 @@ final class ServerFuzzer implements Runnable {
           random.chance(0.8)
               ? random.pick("vader", "r2d2")
               : random.chance(0.5) ? random.pick(FuzzLines.USERS) : random.token(20);
+      if (random.chance(0.15)) {
+        // A command before logging in: answered unexpected-frame, and the login goes on.
+        send(connection, lines.command());
+      }
       send(connection, FuzzLines.client("login", new ClientMessage.Username(user)));
       ServerMessage step =
           answer(
@@ -395,11 +414,17 @@ final class ServerFuzzer implements Runnable {
       WireConnection<ServerMessage> connection,
       String step,
       Class<? extends ServerMessage>... expected) {
+    long started = System.nanoTime();
     ServerMessage answer =
         connection.await(
             frame -> {
               if (frame instanceof ServerMessage.Goodbye) {
                 return true;
+              }
+              if (frame instanceof ServerMessage.Error error
+                  && error.code() == ServerMessage.Error.Code.UNEXPECTED_FRAME) {
+                // The answer to a command sent out of its phase, not to this step.
+                return false;
               }
               for (Class<? extends ServerMessage> type : expected) {
                 if (type.isInstance(frame)) {
@@ -409,6 +434,13 @@ final class ServerFuzzer implements Runnable {
               return false;
             },
             PATIENCE);
+    if (answer != null) {
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      stats.max("login step answered after, ms", millis);
+      if (millis > 2_000) {
+        stats.count("login steps answered after more than 2 s");
+      }
+    }
     if (answer == null && !connection.ended() && !pastDeadline()) {
       stats.anomaly(
           "no answer to a login step within " + PATIENCE,
