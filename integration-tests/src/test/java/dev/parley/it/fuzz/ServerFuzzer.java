@@ -386,7 +386,7 @@ final class ServerFuzzer implements Runnable {
         ServerMessage verdict =
             answer(
                 connection,
-                "password for " + user,
+                "password " + user,
                 ServerMessage.LoginAccepted.class,
                 ServerMessage.LoginFailed.class,
                 ServerMessage.Error.class);
@@ -399,6 +399,11 @@ final class ServerFuzzer implements Runnable {
         }
         if (failed.reason() != ServerMessage.LoginFailed.Reason.INVALID_PASSWORD) {
           break;
+        }
+        if (tries == 1) {
+          // Still awaiting the password (the username is kept): a username now would be out of
+          // phase. This connection gives up.
+          return false;
         }
       }
     }
@@ -421,10 +426,10 @@ final class ServerFuzzer implements Runnable {
               if (frame instanceof ServerMessage.Goodbye) {
                 return true;
               }
-              if (frame instanceof ServerMessage.Error error
-                  && error.code() == ServerMessage.Error.Code.UNEXPECTED_FRAME) {
-                // The answer to a command sent out of its phase, not to this step.
-                return false;
+              if (frame instanceof ServerMessage.Error error) {
+                // An error names the command it answers: one about a command sent out of its
+                // phase before this step is not the answer to this step.
+                return step.startsWith(String.valueOf(error.command()) + " ");
               }
               for (Class<? extends ServerMessage> type : expected) {
                 if (type.isInstance(frame)) {
@@ -434,6 +439,11 @@ final class ServerFuzzer implements Runnable {
               return false;
             },
             PATIENCE);
+    if (answer instanceof ServerMessage.Error error
+        && error.code() == ServerMessage.Error.Code.UNEXPECTED_FRAME) {
+      stats.anomaly(
+          "the fuzzer sent a login step out of phase (a fault of the test)", step + ": " + error);
+    }
     if (answer != null) {
       long millis = (System.nanoTime() - started) / 1_000_000;
       stats.max("login step answered after, ms", millis);
