@@ -38,6 +38,25 @@ public final class Program implements AutoCloseable {
   /** Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}. */
   public static Program start(
       String name, Path jar, Path workingDirectory, List<String> jvmOptions, String... args) {
+    return new Program(name, launch(command(jar, jvmOptions, args), workingDirectory, null));
+  }
+
+  /**
+   * Like {@link #start(String, Path, Path, List, String...)}, with standard output and error
+   * written to {@code log} instead of read into {@link Screen}s: for a program that logs a lot
+   * while a test runs long, and whose log is worth keeping after the test.
+   */
+  public static Program startLoggingTo(
+      Path log,
+      String name,
+      Path jar,
+      Path workingDirectory,
+      List<String> jvmOptions,
+      String... args) {
+    return new Program(name, launch(command(jar, jvmOptions, args), workingDirectory, log));
+  }
+
+  private static List<String> command(Path jar, List<String> jvmOptions, String... args) {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify)");
     }
@@ -49,9 +68,16 @@ public final class Program implements AutoCloseable {
     command.add("-jar");
     command.add(jar.toString());
     command.addAll(List.of(args));
+    return command;
+  }
+
+  private static Process launch(List<String> command, Path workingDirectory, Path log) {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+    if (log != null) {
+      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    }
     try {
-      return new Program(
-          name, new ProcessBuilder(command).directory(workingDirectory.toFile()).start());
+      return builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -81,6 +107,15 @@ public final class Program implements AutoCloseable {
     thread.setDaemon(true);
     thread.start();
     return thread;
+  }
+
+  /** The operating system's id of the process, for probes such as {@code /proc/<pid>/status}. */
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public Screen stdout() {
