@@ -16,21 +16,18 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * What {@link FuzzIT} found, each reduced to the smallest reproduction, as the behaviour the
- * protocol documents. Disabled while the server or client does otherwise; enable each with its fix.
- * (F4, log lines forged through a line feed in an unknown frame type, is seen in the server's log
- * only: FuzzIT reports it.)
+ * protocol documents, now that each is fixed: F1, texts over the limit accepted and relayed in
+ * frames over every receiver's limit; F2, a client that stayed connected, and deaf, after such a
+ * frame; F3, an unknown type echoed at any length. (F4, log lines forged through a line feed in an
+ * unknown frame type, shows in the server's log only: FuzzIT checks it.)
  */
 class FuzzFindingsTest extends EndToEnd {
 
   @Test
-  @Disabled(
-      "F1: the server does not apply WireText.refusal; it accepts the text and relays a frame over"
-          + " MAX_FRAME_BYTES")
   void shouldRefuseAMessageWhoseTextIsOverTheTextLimit() {
     startServer(Map.of());
     try (RawConnection hans = RawConnection.login(server, "hans");
@@ -47,7 +44,6 @@ class FuzzFindingsTest extends EndToEnd {
   }
 
   @Test
-  @Disabled("F1: the server does not apply WireText.refusal to broadcasts either")
   void shouldRefuseABroadcastWhoseTextIsOverTheTextLimit() {
     startServer(Map.of());
     try (RawConnection hans = RawConnection.login(server, "hans")) {
@@ -61,7 +57,6 @@ class FuzzFindingsTest extends EndToEnd {
   }
 
   @Test
-  @Disabled("F3: the server echoes an unknown type of any length in error.subject")
   void shouldAnswerAnUnknownTypeWithinTheFrameLimit() {
     startServer(Map.of());
     try (RawConnection raw = new RawConnection(server)) {
@@ -73,7 +68,6 @@ class FuzzFindingsTest extends EndToEnd {
   }
 
   @Test
-  @Disabled("F2: after an oversized frame from the server the client logs a warning and goes deaf")
   void shouldCloseAServerConnectionWhoseFramesCannotBeRead() throws IOException {
     try (ServerSocket fake = new ServerSocket(0)) {
       HeadlessClient client =
