@@ -2,6 +2,7 @@ package dev.parley.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.client.text.Texts;
 import dev.parley.it.fuzz.Bystander;
 import dev.parley.it.fuzz.FuzzRun;
 import dev.parley.it.fuzz.FuzzStats;
@@ -378,9 +379,15 @@ class FuzzIT {
     }
   }
 
-  /** Private-chat lines may only name users some connection introduced with a valid hello. */
+  /**
+   * Private-chat lines may only name users some connection introduced with a valid hello. The
+   * client shows a name as {@link Texts#clean} makes it safe for a terminal (control and bidi
+   * characters replaced), so the names introduced are compared in that form.
+   */
   private static void checkClientPrintedNoStrangers(
-      Screen screen, Set<String> introduced, FuzzStats stats) {
+      Screen screen, Set<String> introducedNames, FuzzStats stats) {
+    Set<String> introduced = new java.util.HashSet<>();
+    introducedNames.forEach(name -> introduced.add(Texts.clean(name)));
     for (String line : screen.lines()) {
       Matcher matcher = PRIVATE_LINE.matcher(line);
       if (!matcher.find()) {

@@ -43,7 +43,8 @@ import java.util.function.Function;
  * instead of filling mailboxes. Every request waited on has the request timeout: without an answer
  * by then the client is told {@code unavailable} and the connection closes ({@code server-busy}).
  *
- * <p>Flood control: every frame but {@code ack} takes a token from the connection's bucket. A frame
+ * <p>Flood control: every frame but {@code ack} and {@code logout} takes a token from the
+ * connection's bucket. A frame
  * over the rate is not carried out but answered {@code rate-limited}; a connection that keeps
  * sending past {@code disconnect-after} refusals in a row is closed ({@code goodbye rate-limited}).
  * Texts are checked here, before they cost the registry or the store anything: a text longer than
@@ -645,9 +646,14 @@ public final class Session {
 
   // ---- flood control ----
 
-  /** Whether the flood control lets {@code frame} through; acks always pass. */
+  /**
+   * Whether the flood control lets {@code frame} through. Acks always pass (the client sends them by
+   * itself, and they only free the server's resources), and so does a logout, which ends the work.
+   */
   private boolean admitted(ClientMessage frame) {
-    if (commands == null || frame instanceof ClientMessage.Acknowledge) {
+    if (commands == null
+        || frame instanceof ClientMessage.Acknowledge
+        || frame instanceof ClientMessage.Logout) {
       return true;
     }
     if (commands.tryTake(TimeUnit.MILLISECONDS.toNanos(clock.millis()))) {

@@ -909,7 +909,7 @@ class SessionTest {
   }
 
   @Test
-  void shouldLetAcknowledgementsThroughWhateverTheRate() {
+  void shouldLetAcknowledgementsAndALogoutThroughWhateverTheRate() {
     testKit.stop(session);
     spawnSession(FLOOD_SETTINGS);
     login();
@@ -924,6 +924,8 @@ class SessionTest {
       registry.expectMessage(new UserRegistry.Acknowledge("hans", seq));
       ack.expectMessage(StreamAck.INSTANCE);
     }
+    // A logout, too, ends the work rather than adding to it.
+    logOut();
   }
 
   @Test
