@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,6 +39,20 @@ public final class Program implements AutoCloseable {
   /** Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}. */
   public static Program start(
       String name, Path jar, Path workingDirectory, List<String> jvmOptions, String... args) {
+    return start(name, jar, workingDirectory, jvmOptions, Map.of(), args);
+  }
+
+  /**
+   * Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}, with {@code
+   * environment} added to this process's environment.
+   */
+  public static Program start(
+      String name,
+      Path jar,
+      Path workingDirectory,
+      List<String> jvmOptions,
+      Map<String, String> environment,
+      String... args) {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify)");
     }
@@ -50,8 +65,9 @@ public final class Program implements AutoCloseable {
     command.add(jar.toString());
     command.addAll(List.of(args));
     try {
-      return new Program(
-          name, new ProcessBuilder(command).directory(workingDirectory.toFile()).start());
+      ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+      builder.environment().putAll(environment);
+      return new Program(name, builder.start());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -135,6 +151,11 @@ public final class Program implements AutoCloseable {
    */
   public void terminate() {
     process.toHandle().destroy();
+  }
+
+  /** Whether the process is still running. */
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Sends SIGKILL: the process dies on the spot, without running any shutdown code. */

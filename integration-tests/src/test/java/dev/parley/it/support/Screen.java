@@ -166,6 +166,16 @@ public final class Screen extends OutputStream {
     }
   }
 
+  /** Every complete line so far, taken or not. */
+  public List<String> lines() {
+    lock.lock();
+    try {
+      return List.copyOf(lines);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Lines not yet taken. */
   public List<String> unread() {
     lock.lock();
