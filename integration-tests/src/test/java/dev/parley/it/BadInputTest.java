@@ -18,7 +18,13 @@ class BadInputTest extends EndToEnd {
 
   @BeforeEach
   void aBystander() {
-    startServer(Map.of("parley.server.max-bad-frames", 5, "parley.server.max-frame-bytes", 4096));
+    // A small frame limit, and the text limit it leaves room for (4 KiB of a frame are kept for
+    // its other fields).
+    startServer(
+        Map.of(
+            "parley.server.max-bad-frames", 5,
+            "parley.server.max-frame-bytes", 8192,
+            "parley.server.max-text-bytes", 4096));
     yoda = login("yoda");
   }
 
@@ -75,7 +81,7 @@ class BadInputTest extends EndToEnd {
     try (RawConnection raw = RawConnection.login(server, "hans")) {
       yoda.expect("hans logged in");
       raw.sendBytes(
-          ("{\"type\":\"broadcast\",\"text\":\"" + "x".repeat(5000) + "\"}\n")
+          ("{\"type\":\"broadcast\",\"text\":\"" + "x".repeat(10_000) + "\"}\n")
               .getBytes(StandardCharsets.UTF_8));
       raw.expect("{\"type\":\"goodbye\",\"reason\":\"frame-too-long\"}");
       raw.expectClosed();
