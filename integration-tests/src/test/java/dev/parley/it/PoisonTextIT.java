@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The emoji message. Before protocol version 2 a {@code message} of 16,000 emoji (64,000 bytes of
- * UTF-8, under the 64 KiB frame limit) was written out by the server with every emoji as two {@code
- * \\uXXXX} escapes, three times larger than the frame it came in: the recipient's client could not
- * read the line, lost its connection, and got the same message again at every login, deaf for good.
+ * UTF-8, under the 64 KiB frame limit) was written out by the server with each half of every emoji
+ * as a six-character escape (a backslash, u and four hex digits), three times larger than the frame
+ * it came in: the recipient's client could not read the line, lost its connection, and got the same
+ * message again at every login, deaf for good.
  *
  * <p>Now texts are measured in encoded bytes against {@code max-text-bytes} (61,440) and the server
  * writes emoji as raw UTF-8. Shown here against the packaged server, with the attacker on a raw
@@ -93,7 +94,7 @@ class PoisonTextIT extends PackagedEndToEnd {
     for (HeadlessClient recipient : new HeadlessClient[] {luke, yoda, vader}) {
       recipient.expect("hans: " + LONGEST);
     }
-    // Emoji as raw UTF-8 (escaped, the line would hold the six characters \uD83D for each half).
+    // Emoji as raw UTF-8: escaped, each half would be six ASCII characters instead of the emoji.
     assertEquals(
         "{\"type\":\"broadcast-received\",\"from\":\"hans\",\"text\":\"" + LONGEST + "\"}",
         nextBroadcast(r2d2));
