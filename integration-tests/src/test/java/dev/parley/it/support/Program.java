@@ -153,6 +153,30 @@ public final class Program implements AutoCloseable {
     process.toHandle().destroy();
   }
 
+  /**
+   * Its threads' stacks, as {@code jcmd PID Thread.print} prints them, for a failure message about
+   * a program that hangs.
+   */
+  public String threadDump() {
+    try {
+      Process jcmd =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                  String.valueOf(process.pid()),
+                  "Thread.print")
+              .redirectErrorStream(true)
+              .start();
+      String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jcmd.waitFor(HeadlessClient.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      return dump;
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(no thread dump: interrupted)";
+    }
+  }
+
   /** Whether the process is still running. */
   public boolean isAlive() {
     return process.isAlive();

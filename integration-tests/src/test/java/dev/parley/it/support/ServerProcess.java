@@ -62,13 +62,26 @@ public final class ServerProcess implements AutoCloseable {
     // server_port block_duration timeout, as the positional arguments of bin/parley-server.
     Program program = run("server", String.valueOf(onPort), "60", "600");
     runs.add(program);
-    while (true) {
-      Matcher matcher = LISTENING.matcher(program.stdout().nextLine(STARTUP));
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline && program.isAlive()) {
+      String line = program.stdout().pollLine(Duration.ofMillis(200));
+      Matcher matcher = LISTENING.matcher(line == null ? "" : line);
       if (matcher.find()) {
         port = Integer.parseInt(matcher.group(1));
         return;
       }
     }
+    if (program.isAlive()) {
+      throw new AssertionError(
+          "the server is not listening after "
+              + STARTUP
+              + "; it printed:\n"
+              + log()
+              + "\nits threads:\n"
+              + program.threadDump());
+    }
+    program.exitStatus();
+    throw new AssertionError("the server exited before listening; it printed:\n" + log());
   }
 
   /** The jar with {@code arguments}, then the store and the options of this server. */
@@ -139,9 +152,9 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   /**
-   * Starts the server again on the same data and options; returns once it listens. It picks a
-   * port again: the one it had may have been taken meanwhile by another program's connection, and
-   * the tests connect new clients after a restart.
+   * Starts the server again on the same data and options; returns once it listens. It picks a port
+   * again: the one it had may have been taken meanwhile by another program's connection, and the
+   * tests connect new clients after a restart.
    */
   public ServerProcess restart() {
     if (program().isAlive()) {
