@@ -77,6 +77,14 @@ public final class HeadlessClient implements AutoCloseable {
     return client;
   }
 
+  /** Connects to host:port and logs {@code user} in, up to the welcome line. */
+  public static HeadlessClient login(String host, int port, String user, String password) {
+    HeadlessClient client = connect(host, port, user, Map.of());
+    client.type(user, password);
+    client.expect(WELCOME);
+    return client;
+  }
+
   /** A client for an address where nothing may listen. */
   public static HeadlessClient connectTo(String host, int port, String name) {
     return new HeadlessClient(name, host, port);

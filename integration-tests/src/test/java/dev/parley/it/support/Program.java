@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +39,22 @@ public final class Program implements AutoCloseable {
   /** Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}. */
   public static Program start(
       String name, Path jar, Path workingDirectory, List<String> jvmOptions, String... args) {
-    return new Program(name, launch(command(jar, jvmOptions, args), workingDirectory, null));
+    return start(name, jar, workingDirectory, jvmOptions, Map.of(), args);
+  }
+
+  /**
+   * Runs {@code java jvmOptions... -jar jar args...} in {@code workingDirectory}, with {@code
+   * environment} added to this process's environment.
+   */
+  public static Program start(
+      String name,
+      Path jar,
+      Path workingDirectory,
+      List<String> jvmOptions,
+      Map<String, String> environment,
+      String... args) {
+    return new Program(
+        name, launch(command(jar, jvmOptions, args), workingDirectory, environment, null));
   }
 
   /**
@@ -53,7 +69,8 @@ public final class Program implements AutoCloseable {
       Path workingDirectory,
       List<String> jvmOptions,
       String... args) {
-    return new Program(name, launch(command(jar, jvmOptions, args), workingDirectory, log));
+    return new Program(
+        name, launch(command(jar, jvmOptions, args), workingDirectory, Map.of(), log));
   }
 
   private static List<String> command(Path jar, List<String> jvmOptions, String... args) {
@@ -71,8 +88,10 @@ public final class Program implements AutoCloseable {
     return command;
   }
 
-  private static Process launch(List<String> command, Path workingDirectory, Path log) {
+  private static Process launch(
+      List<String> command, Path workingDirectory, Map<String, String> environment, Path log) {
     ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+    builder.environment().putAll(environment);
     if (log != null) {
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
     }
@@ -112,6 +131,30 @@ public final class Program implements AutoCloseable {
   /** The operating system's id of the process, for probes such as {@code /proc/<pid>/status}. */
   public long pid() {
     return process.pid();
+  }
+
+  /**
+   * Its threads' stacks, as {@code jcmd PID Thread.print} prints them, for a failure message about
+   * a program that hangs.
+   */
+  public String threadDump() {
+    try {
+      Process jcmd =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                  String.valueOf(process.pid()),
+                  "Thread.print")
+              .redirectErrorStream(true)
+              .start();
+      String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jcmd.waitFor(HeadlessClient.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      return dump;
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(no thread dump: interrupted)";
+    }
   }
 
   public boolean isAlive() {

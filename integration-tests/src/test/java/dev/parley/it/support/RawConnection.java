@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
 
 /**
  * A bare TCP connection to the server speaking the wire protocol by hand, for input no real client
@@ -20,8 +22,20 @@ public final class RawConnection implements AutoCloseable {
   private final OutputStream out;
 
   public RawConnection(TestServer server) {
+    this(null, server.host(), server.port());
+  }
+
+  public RawConnection(String host, int port) {
+    this(null, host, port);
+  }
+
+  /**
+   * A connection from {@code localAddress} (any, if null): on Linux every address of 127.0.0.0/8 is
+   * this machine, so a test can play a client from another address, such as 127.0.0.2.
+   */
+  public RawConnection(InetAddress localAddress, String host, int port) {
     try {
-      this.socket = new Socket(server.host(), server.port());
+      this.socket = new Socket(host, port, localAddress, 0);
       socket.setSoTimeout((int) HeadlessClient.PATIENCE.toMillis());
       this.in =
           new BufferedReader(
@@ -34,15 +48,17 @@ public final class RawConnection implements AutoCloseable {
 
   /** Connects and logs in as {@code user}, reading up to login-accepted. */
   public static RawConnection login(TestServer server, String user) {
-    RawConnection connection = new RawConnection(server);
+    return login(server.host(), server.port(), user, TestServer.PASSWORDS.get(user));
+  }
+
+  /** Connects to host:port and logs in as {@code user}, reading up to login-accepted. */
+  public static RawConnection login(String host, int port, String user, String password) {
+    RawConnection connection = new RawConnection(host, port);
     connection.send("{\"type\":\"hello\",\"version\":2}");
     connection.expectHello();
     connection.send("{\"type\":\"username\",\"username\":\"" + user + "\"}");
     connection.expect("{\"type\":\"password-required\",\"username\":\"" + user + "\"}");
-    connection.send(
-        "{\"type\":\"password\",\"password\":\""
-            + TestServer.PASSWORDS.get(user)
-            + "\",\"peerPort\":9}");
+    connection.send("{\"type\":\"password\",\"password\":\"" + password + "\",\"peerPort\":9}");
     connection.expect("{\"type\":\"login-accepted\",\"username\":\"" + user + "\"}");
     return connection;
   }
@@ -74,6 +90,29 @@ public final class RawConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * The next line that is not an event (a presence notice, a message or a broadcast received): the
+   * answer to the command sent before it, whatever other users did meanwhile.
+   */
+  public String nextReply() {
+    while (true) {
+      String line = readLine();
+      if (line == null || !EVENT.matcher(line).lookingAt()) {
+        return line;
+      }
+    }
+  }
+
+  /** The next line that is not an event must be this. */
+  public RawConnection expectReply(String line) {
+    org.junit.jupiter.api.Assertions.assertEquals(line, nextReply());
+    return this;
+  }
+
+  private static final Pattern EVENT =
+      Pattern.compile(
+          "\\{\"type\":\"(user-logged-in|user-logged-out|message-received|broadcast-received)\"");
+
   /** The server's hello (with the command rate it announces, whatever that is). */
   public RawConnection expectHello() {
     String hello = readLine();
@@ -83,7 +122,8 @@ public final class RawConnection implements AutoCloseable {
   }
 
   /** How the server's hello starts. */
-  public static final String SERVER_HELLO = "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"";
+  public static final String SERVER_HELLO =
+      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"";
 
   public RawConnection expect(String line) {
     org.junit.jupiter.api.Assertions.assertEquals(line, readLine());

@@ -80,14 +80,23 @@ public final class Screen extends OutputStream {
    * @throws AssertionError if none arrives in time (with everything seen so far)
    */
   public String nextLine(Duration timeout) {
+    String line = pollLine(timeout);
+    if (line == null) {
+      throw new AssertionError(
+          "no further line within " + timeout + "; the terminal shows:\n" + transcript());
+    }
+    return line;
+  }
+
+  /** The next line not yet taken, or null if none comes within {@code timeout}. */
+  public String pollLine(Duration timeout) {
     lock.lock();
     try {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (read >= lines.size()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError(
-              "no further line within " + timeout + "; the terminal shows:\n" + transcript());
+          return null;
         }
         changed.awaitNanos(left);
       }
@@ -161,6 +170,16 @@ public final class Screen extends OutputStream {
     lock.lock();
     try {
       return List.copyOf(prompts);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Every complete line so far, taken or not. */
+  public List<String> lines() {
+    lock.lock();
+    try {
+      return List.copyOf(lines);
     } finally {
       lock.unlock();
     }

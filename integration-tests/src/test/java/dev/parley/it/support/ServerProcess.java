@@ -1,0 +1,181 @@
+package dev.parley.it.support;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged server (the jar {@code bin/parley-server} runs) as a process of its own, run as an
+ * operator runs it: in a directory of the test's (its data directory and home inside), with cheap
+ * password hashes, on a port it picks and logs. Without a credentials file among the options it
+ * adds the bundled demo accounts on its first start ({@link TestServer#PASSWORDS}). It can be
+ * killed with SIGKILL and started again on the same data, and everything it printed, in every run,
+ * is kept for tests that check what reaches its log.
+ */
+public final class ServerProcess implements AutoCloseable {
+
+  /** A packaged server starts in a second or two; a slow CI machine gets more. */
+  public static final Duration STARTUP = Duration.ofSeconds(30);
+
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  private final Path directory;
+  private final List<String> jvmOptions;
+  private final Map<String, String> environment;
+  private final List<String> options;
+  private final List<Program> runs = new ArrayList<>();
+  private int port;
+
+  private ServerProcess(
+      Path directory,
+      List<String> jvmOptions,
+      Map<String, String> environment,
+      List<String> options) {
+    this.directory = directory;
+    this.jvmOptions = List.copyOf(jvmOptions);
+    this.environment = Map.copyOf(environment);
+    this.options = List.copyOf(options);
+  }
+
+  /**
+   * Starts a server in {@code directory} with {@code jvmOptions} (such as {@code
+   * -Dparley.server.mailbox-bytes=256KiB}), {@code environment} added to the process's, and the
+   * command-line {@code options} (such as {@code --config FILE}); returns once it listens.
+   */
+  public static ServerProcess start(
+      Path directory, List<String> jvmOptions, Map<String, String> environment, String... options) {
+    ServerProcess server = new ServerProcess(directory, jvmOptions, environment, List.of(options));
+    server.launch(0);
+    return server;
+  }
+
+  /** Starts a server in {@code directory} with these JVM options; returns once it listens. */
+  public static ServerProcess start(Path directory, String... jvmOptions) {
+    return start(directory, List.of(jvmOptions), Map.of());
+  }
+
+  private void launch(int onPort) {
+    // server_port block_duration timeout, as the positional arguments of bin/parley-server.
+    Program program = run("server", String.valueOf(onPort), "60", "600");
+    runs.add(program);
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline && program.isAlive()) {
+      String line = program.stdout().pollLine(Duration.ofMillis(200));
+      Matcher matcher = LISTENING.matcher(line == null ? "" : line);
+      if (matcher.find()) {
+        port = Integer.parseInt(matcher.group(1));
+        return;
+      }
+    }
+    if (program.isAlive()) {
+      throw new AssertionError(
+          "the server is not listening after "
+              + STARTUP
+              + "; it printed:\n"
+              + log()
+              + "\nits threads:\n"
+              + program.threadDump());
+    }
+    program.exitStatus();
+    throw new AssertionError("the server exited before listening; it printed:\n" + log());
+  }
+
+  /** The jar with {@code arguments}, then the store and the options of this server. */
+  private Program run(String name, String... arguments) {
+    List<String> jvm = new ArrayList<>();
+    jvm.add("-Dparley.server.password-hash-iterations=1000");
+    jvm.add("-Duser.home=" + directory);
+    jvm.addAll(jvmOptions);
+    List<String> args = new ArrayList<>(List.of(arguments));
+    args.addAll(List.of("--data-dir", directory.resolve("data").toString()));
+    args.addAll(options);
+    return Program.start(
+        name,
+        Program.jar("parley.server.jar"),
+        directory,
+        jvm,
+        environment,
+        args.toArray(String[]::new));
+  }
+
+  /**
+   * Runs an admin command ({@code user passwd hans}, say) on this server's store, as a second
+   * process beside the running server, as {@code bin/parley-server user ...} does.
+   */
+  public Program admin(String... command) {
+    return run("admin", command);
+  }
+
+  /** Waits for a line of the server's log that holds {@code fragment}, and returns it. */
+  public String awaitLog(String fragment, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+      String line = program().stdout().nextLine(left);
+      if (line.contains(fragment)) {
+        return line;
+      }
+    }
+  }
+
+  public String host() {
+    return "127.0.0.1";
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The directory the server runs in (its working directory). */
+  public Path directory() {
+    return directory;
+  }
+
+  /** The running (or last) process. */
+  public Program program() {
+    return runs.get(runs.size() - 1);
+  }
+
+  /** SIGKILL: the server dies on the spot, without running any shutdown code. */
+  public void kill() {
+    program().kill();
+  }
+
+  /** SIGTERM, as a service manager stops it; returns its exit status once it has ended. */
+  public int stop() {
+    program().terminate();
+    return program().exitStatus();
+  }
+
+  /**
+   * Starts the server again on the same data and options; returns once it listens. It picks a port
+   * again: the one it had may have been taken meanwhile by another program's connection, and the
+   * tests connect new clients after a restart.
+   */
+  public ServerProcess restart() {
+    if (program().isAlive()) {
+      throw new IllegalStateException("the server is still running: kill or stop it first");
+    }
+    launch(0);
+    return this;
+  }
+
+  /** Everything every run printed so far, standard output and error, line by line. */
+  public String log() {
+    StringBuilder log = new StringBuilder();
+    for (Program run : runs) {
+      run.stdout().lines().forEach(line -> log.append(line).append('\n'));
+      run.stderr().lines().forEach(line -> log.append(line).append('\n'));
+    }
+    return log.toString();
+  }
+
+  @Override
+  public void close() {
+    runs.forEach(Program::close);
+  }
+}
