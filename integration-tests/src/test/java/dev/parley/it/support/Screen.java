@@ -195,16 +195,6 @@ public final class Screen extends OutputStream {
     }
   }
 
-  /** Every complete line shown so far, taken or not. */
-  public List<String> lines() {
-    lock.lock();
-    try {
-      return List.copyOf(lines);
-    } finally {
-      lock.unlock();
-    }
-  }
-
   /** Everything seen, for failure messages. */
   public String transcript() {
     lock.lock();
