@@ -13,6 +13,8 @@ import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.WireText;
+import dev.parley.server.ServerSettings;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
@@ -88,6 +90,11 @@ public class RegistryRoutingBenchmark {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
+  /** The server's cap on the names in a whoelse reply (unused here: nobody asks). */
+  private static final int LIST_LIMIT = 1000;
+
+  private static final int TEXT_64_BYTES = WireText.encodedLength(Samples.TEXT_64);
+
   @Param({"1", "4", "16"})
   public int senders;
 
@@ -130,7 +137,7 @@ public class RegistryRoutingBenchmark {
       usernames.add(senderName(i));
     }
     Collection<String> directory = Set.copyOf(usernames);
-    int mailboxCapacity = system.settings().config().getInt("parley.server.mailbox-capacity");
+    ServerSettings settings = ServerSettings.fromConfig(system.settings().config());
     ActorRef<UserRegistry.Command> registry =
         system.systemActorOf(
             UserRegistry.create(
@@ -138,12 +145,24 @@ public class RegistryRoutingBenchmark {
                 system.systemActorOf(Behaviors.ignore(), "broadcaster", Props.empty()),
                 system.systemActorOf(storedAtOnce(), "journal", Props.empty()),
                 () -> CompletableFuture.completedFuture(directory),
+                // Every message fits the delivery window (recipients acknowledge every 64th), so
+                // nothing is ever read back from a store.
+                (recipient, ids) ->
+                    CompletableFuture.failedFuture(
+                        new IllegalStateException("no store: a mailbox page was read")),
                 // No directory refresh during a run.
-                new UserRegistry.Settings(mailboxCapacity, Duration.ofDays(1)),
+                new UserRegistry.Settings(
+                    settings.mailbox(),
+                    LIST_LIMIT,
+                    settings.maxTextBytes(),
+                    Duration.ofDays(1),
+                    Duration.ofSeconds(1)),
                 Clock.systemUTC()),
             "registry",
             Props.empty());
 
+    ActorRef<UserRegistry.Evict> evictions =
+        system.systemActorOf(Behaviors.ignore(), "evictions", Props.empty());
     List<CompletableFuture<UserRegistry.Registration>> registrations = new ArrayList<>();
     for (int i = 0; i < recipients; i++) {
       String user = users[i];
@@ -157,7 +176,8 @@ public class RegistryRoutingBenchmark {
           AskPattern.ask(
               registry,
               replyTo ->
-                  new UserRegistry.Register(user, outbox, outbox, "127.0.0.1", 50_000, replyTo),
+                  new UserRegistry.Register(
+                      user, outbox, outbox, evictions, "127.0.0.1", 50_000, replyTo),
               WAIT,
               system.scheduler());
       registrations.add(registered.toCompletableFuture());
@@ -340,7 +360,8 @@ public class RegistryRoutingBenchmark {
       inFlight++;
       String to = recipients[random.nextInt(recipients.length)];
       registry.tell(
-          new UserRegistry.SendDirect(name, to, Samples.TEXT_64, Samples.MESSAGE_ID, replies));
+          new UserRegistry.SendDirect(
+              name, to, Samples.TEXT_64, Samples.MESSAGE_ID, TEXT_64_BYTES, replies));
     }
   }
 
