@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Parley server in the test's JVM, on a free loopback port, with an embedded database in a
  * temporary directory and the accounts of a credentials file (as {@code parley-bench credentials}
- * writes it), hashed cheaply. Started the way the integration tests start theirs.
+ * writes it), hashed cheaply, and the flood limits lifted as the benchmark's servers have them.
+ * Started the way the integration tests start theirs.
  */
 final class BenchTestServer implements AutoCloseable {
 
@@ -51,6 +52,10 @@ final class BenchTestServer implements AutoCloseable {
                     "600s",
                     "parley.server.password-hash-iterations",
                     HASH_ITERATIONS,
+                    // As bench/lifted-limits.conf: the scenarios send as fast as the server
+                    // answers, far over the per-connection command rate.
+                    "parley.server.limits.enabled",
+                    false,
                     "parley.server.store.data-dir",
                     dataDir.toString()))
             .withFallback(ConfigFactory.load())

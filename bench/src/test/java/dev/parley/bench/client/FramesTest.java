@@ -126,7 +126,7 @@ class FramesTest {
 
     out = new FrameBuffer(16);
     out.put(ClientFrames.HELLO);
-    assertEquals(new ClientMessage.Hello(1), decode(out));
+    assertEquals(new ClientMessage.Hello(2), decode(out));
     out = new FrameBuffer(16);
     out.put(ClientFrames.ACTIVITY);
     assertEquals(new ClientMessage.NoteActivity(), decode(out));
