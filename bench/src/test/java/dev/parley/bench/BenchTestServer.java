@@ -32,22 +32,40 @@ final class BenchTestServer implements AutoCloseable {
     org.slf4j.LoggerFactory.getLogger(BenchTestServer.class);
   }
 
+  private final Path dataDir;
+  private final Path credentials;
   private final Store store;
   private final ParleyServer server;
   private final int port;
 
-  private BenchTestServer(Store store, ParleyServer server, int port) {
+  private BenchTestServer(
+      Path dataDir, Path credentials, Store store, ParleyServer server, int port) {
+    this.dataDir = dataDir;
+    this.credentials = credentials;
     this.store = store;
     this.server = server;
     this.port = port;
   }
 
   static BenchTestServer start(Path dataDir, Path credentials) throws Exception {
+    return start(dataDir, credentials, 0);
+  }
+
+  /**
+   * Stops this server (its clients are told {@code server-shutdown}) and starts a new one on the
+   * same port and data, as an operator's restart does.
+   */
+  BenchTestServer restart() throws Exception {
+    close();
+    return start(dataDir, credentials, port);
+  }
+
+  private static BenchTestServer start(Path dataDir, Path credentials, int port) throws Exception {
     Config config =
         ConfigFactory.parseMap(
                 Map.of(
                     "parley.server.port",
-                    0,
+                    port,
                     "parley.server.idle-timeout",
                     "600s",
                     "parley.server.password-hash-iterations",
@@ -73,14 +91,14 @@ final class BenchTestServer implements AutoCloseable {
     ParleyServer server =
         ParleyServer.start(
             config, settings, new Guardian.Storage(store, storeSettings, snapshot), clock);
-    int port =
+    int bound =
         server
             .bound()
             .toCompletableFuture()
             .orTimeout(STARTUP_SECONDS, TimeUnit.SECONDS)
             .join()
             .getPort();
-    return new BenchTestServer(store, server, port);
+    return new BenchTestServer(dataDir, credentials, store, server, bound);
   }
 
   int port() {

@@ -11,11 +11,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,6 +104,44 @@ class ScenariosSmokeTest {
           "best_p99_ms",
           "stopped_at_per_s",
           "stop_reason");
+
+  /** Figures of one storm, and of all of a run's storms together. */
+  private static final List<String> STORM =
+      List.of(
+          "users",
+          "lost",
+          "lost_shutdown",
+          "lost_other_goodbye",
+          "lost_no_goodbye",
+          "lost_again",
+          "lost_causes",
+          "attempts",
+          "refused",
+          "refused_unreachable",
+          "refused_already_online",
+          "refused_server_busy",
+          "refused_rate_limited",
+          "refusals",
+          "back",
+          "gave_up",
+          "away",
+          "first_back_s",
+          "all_back_s",
+          "away_p99_s",
+          "notices",
+          "notices_per_user",
+          "probe_commands",
+          "probe_in_storm",
+          "probe_answered",
+          "probe_unanswered",
+          "probe_p99_ms",
+          "messages_accepted",
+          "messages_delivered",
+          "messages_lost",
+          "messages_duplicated",
+          "bench_cpu_percent");
+  private static final List<String> RECONNECT =
+      List.of("restarts", "probes", "command_rate", "storms", "storms_settled");
 
   @TempDir static Path dir;
 
@@ -260,6 +301,64 @@ class ScenariosSmokeTest {
   }
 
   @Test
+  void shouldBringEveryUserBackAfterARestart() throws Exception {
+    WatchedOutput out = new WatchedOutput();
+    WatchedOutput err = new WatchedOutput();
+    String[] args = {
+      "reconnect",
+      "--port",
+      "" + server.port(),
+      "--prefix",
+      PREFIX,
+      "--clients",
+      "8",
+      "--probes",
+      "2",
+      "--backoff-max",
+      "0.5",
+      "--duration",
+      "120",
+      "--quiet",
+      "--json",
+      json.toString()
+    };
+    CompletableFuture<Integer> status =
+        CompletableFuture.supplyAsync(() -> Main.run(args, out.printStream(), err.printStream()));
+    err.await(line -> line.contains("waiting for restart 1"), Duration.ofSeconds(60), status::isDone);
+    server = server.restart();
+    assertEquals(0, status.get(120, TimeUnit.SECONDS), () -> "stderr:\n" + err.text());
+
+    List<String> lines = out.lines();
+    assertEquals(2, lines.size(), () -> "one line per storm, then the summary:\n" + out.text());
+    Map<String, String> storm = parse(lines.get(0));
+    // A storm's line has no disconnects: lost is its count.
+    assertEquals("reconnect-storm", storm.get("scenario"));
+    for (String key : STORM) {
+      assertTrue(storm.containsKey(key), () -> "no " + key + " in " + storm);
+    }
+    assertEquals("1", storm.get("storm"));
+    assertEquals("true", storm.get("settled"), err.text());
+    assertEquals("8", storm.get("back"));
+    assertEquals("8", storm.get("lost_shutdown"), "every session ended with a goodbye");
+    assertEquals("0", storm.get("lost_no_goodbye"));
+    assertEquals("0", storm.get("lost_again"));
+    assertEquals("0", storm.get("gave_up"));
+    assertEquals("0", storm.get("away"));
+    assertEquals("0", storm.get("probe_unanswered"));
+    assertEquals(storm.get("messages_accepted"), storm.get("messages_delivered"));
+    assertEquals("0", storm.get("messages_duplicated"));
+    assertTrue(Long.parseLong(storm.get("attempts")) >= 8, storm.get("attempts"));
+    assertTrue(Long.parseLong(storm.get("notices")) > 0, "logins were announced");
+
+    Map<String, String> summary = parse(lines.get(1));
+    assertKeys(summary, "reconnect", STORM, RECONNECT);
+    assertEquals("1", summary.get("storms_settled"));
+    assertEquals(storm.get("back"), summary.get("back"));
+    assertJsonMatches(summary);
+    assertEquals(1, lastJson().get("step_results").size());
+  }
+
+  @Test
   void shouldStopWithAdviceWhenTheAccountsAreMissing() {
     Run run =
         run(
@@ -283,6 +382,8 @@ class ScenariosSmokeTest {
   void shouldRefuseABadCommandLine() {
     assertEquals(Main.EXIT_USAGE, run("direct", "--rate", "fast").status());
     assertEquals(Main.EXIT_USAGE, run("login", "--rate", "10").status());
+    // The server's process changes at each restart: it cannot be followed.
+    assertEquals(Main.EXIT_USAGE, run("reconnect", "--server-pid", "1").status());
     assertEquals(Main.EXIT_USAGE, run("teleport").status());
     assertEquals(Main.EXIT_USAGE, run().status());
   }
@@ -292,7 +393,8 @@ class ScenariosSmokeTest {
     Run help = run("--help");
     assertEquals(0, help.status());
     String text = String.join("\n", help.lines());
-    for (String scenario : List.of("credentials", "login", "direct", "fanout", "idle", "sweep")) {
+    for (String scenario :
+        List.of("credentials", "login", "direct", "fanout", "idle", "sweep", "reconnect")) {
       assertTrue(text.contains("  " + scenario + " "), scenario);
     }
     for (String option :
@@ -318,6 +420,12 @@ class ScenariosSmokeTest {
             "to",
             "step",
             "slo-p99-ms",
+            "restarts",
+            "backoff-min",
+            "backoff-max",
+            "backoff-random",
+            "probes",
+            "probe-interval",
             "out")) {
       assertTrue(text.contains("--" + option + " "), option);
     }
