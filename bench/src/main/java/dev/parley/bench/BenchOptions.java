@@ -25,6 +25,7 @@ import java.util.Set;
  * @param backoffRandomFactor reconnect: the largest random share by which a wait is longer
  * @param probes reconnect: users who keep sending commands during a storm
  * @param probeIntervalSeconds reconnect: how often each probe sends one
+ * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
  */
 public record BenchOptions(
     String scenario,
@@ -53,6 +54,7 @@ public record BenchOptions(
     double backoffRandomFactor,
     int probes,
     double probeIntervalSeconds,
+    double loginTimeoutSeconds,
     OptionalLong serverPid,
     Optional<Path> json,
     boolean quiet) {
@@ -97,7 +99,8 @@ public record BenchOptions(
           "backoff-max",
           "backoff-random",
           "probes",
-          "probe-interval");
+          "probe-interval",
+          "login-timeout");
 
   private static final Map<String, Set<String>> ACCEPTED =
       Map.of(
@@ -221,6 +224,7 @@ public record BenchOptions(
         in.decimal("backoff-random", 0.2, 0),
         in.integer("probes", Math.min(10, clients), 0, clients),
         in.decimal("probe-interval", 0.2, 0.001),
+        in.decimal("login-timeout", 0, 0),
         in.has("server-pid")
             ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
             : OptionalLong.empty(),

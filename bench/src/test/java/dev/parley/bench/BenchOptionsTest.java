@@ -60,6 +60,7 @@ class BenchOptionsTest {
     assertEquals(Backoff.CLIENT_DEFAULTS, options.backoff());
     assertEquals(4, options.probes(), "no more probes than users");
     assertEquals(0.2, options.probeIntervalSeconds());
+    assertEquals(0, options.loginTimeoutSeconds(), "as the client: no timeout");
 
     options =
         BenchOptions.parse(

@@ -118,6 +118,7 @@ class ScenariosSmokeTest {
           "attempts",
           "refused",
           "refused_unreachable",
+          "refused_no_answer",
           "refused_already_online",
           "refused_server_busy",
           "refused_rate_limited",
@@ -426,6 +427,7 @@ class ScenariosSmokeTest {
             "backoff-random",
             "probes",
             "probe-interval",
+            "login-timeout",
             "out")) {
       assertTrue(text.contains("--" + option + " "), option);
     }

@@ -27,8 +27,8 @@ import org.HdrHistogram.Recorder;
  *
  * <p>Causes are short words: {@code goodbye-REASON} for a goodbye, {@code closed} for a connection
  * the server closed without one, {@code reset} for one that broke, {@code unreachable} for a
- * connection that could not be opened, {@code login-failed-REASON} and {@code error-CODE} for
- * refused login steps.
+ * connection that could not be opened, {@code no-answer} for an attempt abandoned after the login
+ * timeout, {@code login-failed-REASON} and {@code error-CODE} for refused login steps.
  */
 public final class Reconnects {
 
@@ -41,6 +41,9 @@ public final class Reconnects {
   /** The cause of a connection that could not be opened (refused: the server is down). */
   public static final String UNREACHABLE = "unreachable";
 
+  /** The cause of a login attempt the server did not complete within the login timeout. */
+  public static final String NO_ANSWER = "no-answer";
+
   /** The prefix of the cause of a session or a login ended by the server's goodbye. */
   public static final String GOODBYE = "goodbye-";
 
@@ -50,6 +53,7 @@ public final class Reconnects {
           CLOSED,
           RESET,
           UNREACHABLE,
+          NO_ANSWER,
           GOODBYE + "server-busy",
           GOODBYE + "server-shutdown",
           GOODBYE + "rate-limited",
@@ -58,11 +62,22 @@ public final class Reconnects {
           "error-rate-limited");
 
   private final Backoff backoff;
+  private final long loginTimeoutNanos;
   private final AtomicInteger away = new AtomicInteger();
   private volatile Storm storm = new Storm();
 
+  /** Users wait for the server's answers as long as it takes, as Parley's client does. */
   public Reconnects(Backoff backoff) {
+    this(backoff, 0);
+  }
+
+  /**
+   * @param loginTimeoutNanos a login attempt not complete this long after it began is abandoned
+   *     and tried again after the next wait ({@link #NO_ANSWER}); 0 waits as long as it takes
+   */
+  public Reconnects(Backoff backoff, long loginTimeoutNanos) {
     this.backoff = backoff;
+    this.loginTimeoutNanos = loginTimeoutNanos;
   }
 
   /** Whether a login attempt that failed with {@code cause} is worth trying again. */
@@ -77,6 +92,11 @@ public final class Reconnects {
 
   public Backoff backoff() {
     return backoff;
+  }
+
+  /** How long a login attempt may take before it is abandoned; 0 for as long as it takes. */
+  public long loginTimeoutNanos() {
+    return loginTimeoutNanos;
   }
 
   /** Users who lost their session and are not back yet (and have not been given up). */

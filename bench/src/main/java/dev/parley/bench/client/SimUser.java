@@ -77,6 +77,7 @@ public final class SimUser implements LineSplitter.Sink {
   private boolean returning;
 
   private int attempt;
+  private int connections;
   private long lostAt;
   private Reconnects.Storm backIn;
 
@@ -100,6 +101,11 @@ public final class SimUser implements LineSplitter.Sink {
 
   public int index() {
     return index;
+  }
+
+  /** The username (for messages to people). */
+  public String name() {
+    return new String(name, StandardCharsets.UTF_8);
   }
 
   public EventLoop loop() {
@@ -216,6 +222,7 @@ public final class SimUser implements LineSplitter.Sink {
   /** Opens the connection and starts logging in. */
   void connect() {
     state = State.CONNECTING;
+    connections++;
     loginStarted = MonotonicClock.now();
     // Nothing of an earlier connection carries over: a half line, or frames it could not send.
     splitter.reset();
@@ -358,9 +365,28 @@ public final class SimUser implements LineSplitter.Sink {
 
   private void comeBack() {
     // Logged out (the run ended) while waiting: stay away.
-    if (state == State.WAITING) {
-      fleet.reconnects().attempted();
-      connect();
+    if (state != State.WAITING) {
+      return;
+    }
+    Reconnects reconnects = fleet.reconnects();
+    reconnects.attempted();
+    connect();
+    if (reconnects.loginTimeoutNanos() > 0) {
+      int connection = connections;
+      loop.schedule(reconnects.loginTimeoutNanos(), () -> loginTimedOut(connection));
+    }
+  }
+
+  /** The attempt on connection number {@code connection} has had all the time it may take. */
+  private void loginTimedOut(int connection) {
+    boolean loggingIn =
+        state == State.CONNECTING
+            || state == State.HELLO_SENT
+            || state == State.USERNAME_SENT
+            || state == State.PASSWORD_SENT;
+    if (returning && loggingIn && connection == connections) {
+      close();
+      loginEnded("no answer to the login", Reconnects.NO_ANSWER, true);
     }
   }
 

@@ -46,6 +46,11 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
     private int session;
     private boolean messageNext;
     private long messages;
+    /** Per message number: its recipient, when it was sent, and what the server said. */
+    private final java.util.ArrayList<Integer> recipients = new java.util.ArrayList<>();
+    private final java.util.ArrayList<Long> stamps = new java.util.ArrayList<>();
+    private final java.util.BitSet accepted = new java.util.BitSet();
+    private final java.util.BitSet stored = new java.util.BitSet();
 
     Probe(SimUser user) {
       this.user = user;
@@ -214,6 +219,8 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
       if (to >= user.index()) {
         to++;
       }
+      probe.recipients.add(to);
+      probe.stamps.add(now);
       user.sendMessage(fleet.user(to), token, probe.messages++, now, PAYLOAD_BYTES);
       messagesSent.increment();
     } else {
@@ -230,9 +237,11 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
       case MESSAGE_ACCEPTED -> {
         if (ours(line, from, to)) {
           accepted.increment();
-          if (Frames.isTrue(line, from, to, STORED_KEY)) {
+          boolean kept = Frames.isTrue(line, from, to, STORED_KEY);
+          if (kept) {
             stored.increment();
           }
+          noteAccepted(user, line, from, to, kept);
           answered(user);
         }
       }
@@ -251,6 +260,55 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
       }
       default -> {}
     }
+  }
+
+  /** Which message of the probe's was accepted: the number at the end of its id. */
+  private void noteAccepted(SimUser user, byte[] line, int from, int to, boolean kept) {
+    Probe probe = byUser[user.index()];
+    String id = Frames.stringField(line, from, to, ID_KEY);
+    if (probe == null || id == null) {
+      return;
+    }
+    try {
+      int number = Integer.parseInt(id.substring(id.lastIndexOf('-') + 1));
+      probe.accepted.set(number);
+      probe.stored.set(number, kept);
+    } catch (NumberFormatException e) {
+      // Not an id this traffic wrote: counted above, not described.
+    }
+  }
+
+  /**
+   * The messages accepted and not delivered, described for a person (at most {@code max}): who
+   * sent it to whom, its id, and whether it was kept for an absent recipient or handed over live.
+   */
+  List<String> undelivered(int max) throws InterruptedException {
+    List<String> found = new java.util.concurrent.CopyOnWriteArrayList<>();
+    String tokenText = new String(token, StandardCharsets.US_ASCII);
+    fleet.onEachLoop(
+        loop -> {
+          for (Probe probe : byLoop.get(loop.index())) {
+            int sender = probe.user.index();
+            for (int n = probe.accepted.nextSetBit(0);
+                n >= 0 && found.size() < max;
+                n = probe.accepted.nextSetBit(n + 1)) {
+              if (!deliveries.delivered(sender, n)) {
+                found.add(
+                    String.format(
+                        java.util.Locale.ROOT,
+                        "%s -> %s id %s-%016x-%d-%d (%s)",
+                        fleet.user(sender).name(),
+                        fleet.user(probe.recipients.get(n)).name(),
+                        tokenText,
+                        probe.stamps.get(n),
+                        sender,
+                        n,
+                        probe.stored.get(n) ? "stored" : "live"));
+              }
+            }
+          }
+        });
+    return found;
   }
 
   private void answered(SimUser user) {

@@ -44,7 +44,8 @@ public final class ReconnectScenario {
       Fleet.LoginResult login = context.logIn(fleet, "reconnect");
       context.requireAllLoggedIn(login);
       context.awaitQuiet(fleet);
-      Reconnects reconnects = new Reconnects(options.backoff());
+      Reconnects reconnects =
+          new Reconnects(options.backoff(), (long) (options.loginTimeoutSeconds() * 1e9));
       fleet.reconnect(reconnects);
       long deadline = MonotonicClock.now() + (long) (options.durationSeconds() * 1e9);
 
@@ -86,6 +87,7 @@ public final class ReconnectScenario {
               .put("threads", fleet.loops().size())
               .put("restarts", options.restarts())
               .put("probes", options.probes())
+              .put("login_timeout_s", options.loginTimeoutSeconds(), 1)
               .put(
                   "command_rate",
                   fleet
@@ -160,6 +162,13 @@ public final class ReconnectScenario {
       Thread.sleep(POLL_MILLIS);
     }
     context.awaitQuiet(fleet);
+    if (probes.delivered() < probes.accepted()) {
+      context.warn(
+          "storm "
+              + restart
+              + ": accepted, not delivered (first 20): "
+              + String.join("; ", probes.undelivered(20)));
+    }
     Reconnects.Storm ended = reconnects.next();
     return Optional.of(
         StormResult.of(

@@ -277,6 +277,7 @@ final class StormResult {
         .put("attempts", attempts)
         .put("refused", refused)
         .put("refused_unreachable", refused(Reconnects.UNREACHABLE))
+        .put("refused_no_answer", refused(Reconnects.NO_ANSWER))
         .put("refused_already_online", refused("login-failed-already-online"))
         .put("refused_server_busy", refused(Reconnects.GOODBYE + "server-busy"))
         .put(

@@ -54,6 +54,7 @@ class ReconnectsTest {
     for (String passing :
         new String[] {
           "unreachable",
+          "no-answer",
           "closed",
           "reset",
           "goodbye-server-busy",
