@@ -26,6 +26,8 @@ import java.util.Set;
  * @param probes reconnect: users who keep sending commands during a storm
  * @param probeIntervalSeconds reconnect: how often each probe sends one
  * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
+ * @param kept reconnect: messages kept for each laggard when the server goes down
+ * @param laggards reconnect: users who stop acknowledging before each restart
  */
 public record BenchOptions(
     String scenario,
@@ -55,6 +57,8 @@ public record BenchOptions(
     int probes,
     double probeIntervalSeconds,
     double loginTimeoutSeconds,
+    int kept,
+    int laggards,
     OptionalLong serverPid,
     Optional<Path> json,
     boolean quiet) {
@@ -100,7 +104,9 @@ public record BenchOptions(
           "backoff-random",
           "probes",
           "probe-interval",
-          "login-timeout");
+          "login-timeout",
+          "kept",
+          "laggards");
 
   private static final Map<String, Set<String>> ACCEPTED =
       Map.of(
@@ -225,6 +231,8 @@ public record BenchOptions(
         in.integer("probes", Math.min(10, clients), 0, clients),
         in.decimal("probe-interval", 0.2, 0.001),
         in.decimal("login-timeout", 0, 0),
+        in.integer("kept", 0, 0, 1_000_000),
+        in.integer("laggards", Math.min(10, Math.max(1, clients - 1)), 1, clients),
         in.has("server-pid")
             ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
             : OptionalLong.empty(),

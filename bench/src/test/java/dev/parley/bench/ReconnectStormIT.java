@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * session may be lost again once its user is back (a slow reader cut off, a refusal); the stop must
  * say goodbye to every session. Meanwhile the probes, users already back, must have every command
  * answered while the others are still coming back, and every message the server accepted from them
- * delivered.
+ * delivered. Before each restart ten laggards stop acknowledging and are sent 400 messages each:
+ * after the restart (and the crash) the server must send them all again, none missing.
  *
  * <p>It lives with the generator because the generator's client drives it, and runs after {@code
  * package} (failsafe) because it needs the server's jar. The figures are printed to standard output.
@@ -38,6 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
 class ReconnectStormIT {
 
   private static final int USERS = Integer.getInteger("storm.users", 2_000);
+  private static final int LAGGARDS = 10;
+
+  /** Within the delivery window (500): see ScenariosSmokeTest for what happens beyond it. */
+  private static final int KEPT = 400;
   private static final List<String> SERVER_JVM =
       List.of("-Xmx1g", "-Dparley.server.password-hash-iterations=1000");
 
@@ -81,6 +86,12 @@ class ReconnectStormIT {
       "storm-pw",
       "--restarts",
       "2",
+      // Before each restart ten laggards stop acknowledging and get 400 messages each: the
+      // server must still have them all after the restart (the crash too) and send them again.
+      "--kept",
+      String.valueOf(KEPT),
+      "--laggards",
+      String.valueOf(LAGGARDS),
       "--duration",
       "600",
       "--quiet"
@@ -150,6 +161,15 @@ class ReconnectStormIT {
     assertTrue(count(storm, "messages_accepted") > 0, figures);
     assertEquals(0, count(storm, "messages_lost"), "every accepted message delivered " + figures);
     assertEquals(0, count(storm, "messages_duplicated"), figures);
+
+    assertEquals(KEPT * LAGGARDS, count(storm, "kept_accepted"), figures);
+    assertEquals(0, count(storm, "kept_lost"), "every kept message delivered " + figures);
+    assertEquals(0, count(storm, "kept_duplicated"), figures);
+    assertEquals(
+        count(storm, "kept_before_restart"),
+        count(storm, "kept_resent"),
+        "what the laggards had (unacknowledged) is still in the store after the restart "
+            + figures);
   }
 
   private PackagedServer start(int port, Path credentials) {

@@ -73,6 +73,9 @@ public final class SimUser implements LineSplitter.Sink {
   private long lastCommand;
   private int logins;
 
+  /** Acknowledging nothing until the next return (a laggard). */
+  private boolean holdingAcks;
+
   /** Logging in again after a lost session (failures are then retried, not counted as failed). */
   private boolean returning;
 
@@ -148,9 +151,17 @@ public final class SimUser implements LineSplitter.Sink {
     commandSent();
   }
 
-  /** Acknowledges every message received so far, unless that is done already. */
+  /**
+   * Acknowledges nothing from now until this user has lost its session and come back, as the
+   * client of someone who walked away: the server keeps what it sends beyond the delivery window.
+   */
+  public void holdAcks() {
+    holdingAcks = true;
+  }
+
+  /** Acknowledges every message received so far, unless that is done already (or held). */
   public void acknowledge() {
-    if (state == State.ACTIVE && lastSeq > ackedSeq) {
+    if (state == State.ACTIVE && !holdingAcks && lastSeq > ackedSeq) {
       ClientFrames.ack(out(), lastSeq);
       ackedSeq = lastSeq;
       sinceAck = 0;
@@ -414,6 +425,7 @@ public final class SimUser implements LineSplitter.Sink {
         long seq = Frames.longField(line, from, to, SEQ_KEY);
         if (seq <= seqBeforeLogin) {
           // Received on an earlier connection, sent again since its ack had not been stored.
+          loop.traffic().onResent(this, line, from, to);
           return;
         }
         if (seq > lastSeq) {
@@ -495,6 +507,7 @@ public final class SimUser implements LineSplitter.Sink {
       return;
     }
     returning = false;
+    holdingAcks = false;
     backIn = fleet.reconnects().back(lastCommand, lastCommand - lostAt);
     // As the client does once back: acknowledge what was received before, so that the server
     // sends again only what never arrived.

@@ -107,17 +107,13 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
     this.latency = new Latency(loops);
   }
 
-  /** Makes this the fleet's traffic and starts the probes' clocks; they send once back. */
-  void start() throws InterruptedException {
+  /** On each loop, once installed: starts the probes' clocks; they send once back. */
+  void start(EventLoop loop) {
     running = true;
-    fleet.install(
-        this,
-        loop -> {
-          for (Probe probe : byLoop.get(loop.index())) {
-            probe.sessionsBefore = probe.user.logins();
-          }
-          loop.schedule(intervalNanos, () -> tick(loop));
-        });
+    for (Probe probe : byLoop.get(loop.index())) {
+      probe.sessionsBefore = probe.user.logins();
+    }
+    loop.schedule(intervalNanos, () -> tick(loop));
   }
 
   /** No further commands; answers and deliveries are still counted. */

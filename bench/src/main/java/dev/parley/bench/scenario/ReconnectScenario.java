@@ -2,8 +2,11 @@ package dev.parley.bench.scenario;
 
 import dev.parley.bench.BenchOptions;
 import dev.parley.bench.client.Fleet;
+import dev.parley.bench.client.FrameType;
 import dev.parley.bench.client.MonotonicClock;
 import dev.parley.bench.client.Reconnects;
+import dev.parley.bench.client.SimUser;
+import dev.parley.bench.client.Traffic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -87,6 +90,8 @@ public final class ReconnectScenario {
               .put("threads", fleet.loops().size())
               .put("restarts", options.restarts())
               .put("probes", options.probes())
+              .put("kept", options.kept())
+              .put("laggards", options.kept() == 0 ? 0 : options.laggards())
               .put("login_timeout_s", options.loginTimeoutSeconds(), 1)
               .put(
                   "command_rate",
@@ -120,8 +125,39 @@ public final class ReconnectScenario {
             reconnects,
             options.probes(),
             (long) (options.probeIntervalSeconds() * 1e9));
-    probes.start();
+    KeptTraffic kept = new KeptTraffic(fleet, options.laggards(), options.kept());
     long noticesBefore = fleet.noticesReceived();
+    fleet.install(
+        new Traffic() {
+          @Override
+          public void onFrame(SimUser user, FrameType type, byte[] line, int from, int to) {
+            probes.onFrame(user, type, line, from, to);
+            kept.onFrame(user, type, line, from, to);
+          }
+
+          @Override
+          public void onResent(SimUser user, byte[] line, int from, int to) {
+            kept.onResent(user, line, from, to);
+          }
+        },
+        loop -> {
+          probes.start(loop);
+          kept.holdAcks(loop);
+        });
+    if (kept.total() > 0) {
+      fleet.onEachLoop(kept::start);
+      while (!kept.allAnswered() && MonotonicClock.now() <= deadline) {
+        Thread.sleep(POLL_MILLIS);
+      }
+      context.announce(
+          String.format(
+              Locale.ROOT,
+              "%d messages kept for %d laggards (%d accepted, %d refused)",
+              kept.total(),
+              kept.laggards(),
+              kept.accepted(),
+              kept.refused()));
+    }
     Reconnects.Storm storm = reconnects.storm();
     context.announce(String.format(Locale.ROOT, "%s %d (%d users)", READY, restart, fleet.size()));
 
@@ -133,6 +169,8 @@ public final class ReconnectScenario {
       Thread.sleep(POLL_MILLIS);
     }
     ResourceUse.Sample before = ResourceUse.Sample.take(fleet, Optional.empty());
+    // What the laggards had when the server went down, all of it unacknowledged.
+    long keptBefore = kept.delivered();
     Progress progress = context.progress("storm " + restart, 0);
     boolean settled = false;
     while (!settled && MonotonicClock.now() <= deadline) {
@@ -158,7 +196,7 @@ public final class ReconnectScenario {
     // The probes' last answers and deliveries, then the presence notices of the last logins.
     probes.stop();
     long graceEnd = MonotonicClock.now() + (long) (options.graceSeconds() * 1e9);
-    while (!probes.settled() && MonotonicClock.now() < graceEnd) {
+    while (!(probes.settled() && kept.settled()) && MonotonicClock.now() < graceEnd) {
       Thread.sleep(POLL_MILLIS);
     }
     context.awaitQuiet(fleet);
@@ -178,6 +216,8 @@ public final class ReconnectScenario {
             reconnects.away(),
             fleet.noticesReceived() - noticesBefore,
             probes,
+            kept,
+            keptBefore,
             use));
   }
 
@@ -224,6 +264,21 @@ public final class ReconnectScenario {
     if (result.messagesLost() > 0) {
       context.warn(
           storm + result.messagesLost() + " accepted messages did not reach their recipient");
+    }
+    if (result.keptNotResent() > 0) {
+      context.warn(
+          storm
+              + result.keptNotResent()
+              + " messages the laggards had received (and not acknowledged) before the restart"
+              + " were not sent again after it: the server no longer has them");
+    }
+    if (result.keptLost() > 0 || result.keptDuplicated() > 0) {
+      context.warn(
+          storm
+              + result.keptLost()
+              + " kept messages were not delivered after the restart, "
+              + result.keptDuplicated()
+              + " twice");
     }
   }
 }

@@ -45,6 +45,12 @@ final class StormResult {
   private final long messagesRefused;
   private final long messagesDelivered;
   private final long messagesDuplicated;
+  private final long keptSent;
+  private final long keptAccepted;
+  private final long keptDelivered;
+  private final long keptDuplicated;
+  private final long keptBefore;
+  private final long keptResent;
   private final double benchCpuPercent;
   private final double busiestLoopPercent;
 
@@ -76,6 +82,12 @@ final class StormResult {
       long messagesRefused,
       long messagesDelivered,
       long messagesDuplicated,
+      long keptSent,
+      long keptAccepted,
+      long keptDelivered,
+      long keptDuplicated,
+      long keptBefore,
+      long keptResent,
       double benchCpuPercent,
       double busiestLoopPercent) {
     this.storms = storms;
@@ -105,6 +117,12 @@ final class StormResult {
     this.messagesRefused = messagesRefused;
     this.messagesDelivered = messagesDelivered;
     this.messagesDuplicated = messagesDuplicated;
+    this.keptSent = keptSent;
+    this.keptAccepted = keptAccepted;
+    this.keptDelivered = keptDelivered;
+    this.keptDuplicated = keptDuplicated;
+    this.keptBefore = keptBefore;
+    this.keptResent = keptResent;
     this.benchCpuPercent = benchCpuPercent;
     this.busiestLoopPercent = busiestLoopPercent;
   }
@@ -123,6 +141,8 @@ final class StormResult {
       int away,
       long notices,
       ProbeTraffic probes,
+      KeptTraffic kept,
+      long keptBefore,
       ResourceUse use) {
     long firstLoss = storm.firstLossAt();
     long firstBack = storm.firstBackAt();
@@ -155,6 +175,12 @@ final class StormResult {
         probes.refused(),
         probes.delivered(),
         probes.duplicated(),
+        kept.sent(),
+        kept.accepted(),
+        kept.delivered(),
+        kept.duplicated(),
+        keptBefore,
+        kept.resent(),
         use.benchPercent(),
         use.busiestLoopPercent());
   }
@@ -169,7 +195,7 @@ final class StormResult {
       return new StormResult(
           0, 0, users, Map.of(), Map.of(), 0, Map.of(), 0, Map.of(), 0, Double.NaN, Double.NaN,
           Double.NaN, new Histogram(3), 0, 0, 0, 0, 0, new Histogram(3), Map.of(), 0, 0, 0, 0,
-          0, 0, Double.NaN, Double.NaN);
+          0, 0, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN);
     }
     return sum;
   }
@@ -207,6 +233,12 @@ final class StormResult {
         messagesRefused + other.messagesRefused,
         messagesDelivered + other.messagesDelivered,
         messagesDuplicated + other.messagesDuplicated,
+        keptSent + other.keptSent,
+        keptAccepted + other.keptAccepted,
+        keptDelivered + other.keptDelivered,
+        keptDuplicated + other.keptDuplicated,
+        keptBefore + other.keptBefore,
+        keptResent + other.keptResent,
         worst(benchCpuPercent, other.benchCpuPercent),
         worst(busiestLoopPercent, other.busiestLoopPercent));
   }
@@ -253,6 +285,19 @@ final class StormResult {
 
   long messagesLost() {
     return Math.max(0, messagesAccepted - messagesDelivered);
+  }
+
+  long keptLost() {
+    return Math.max(0, keptAccepted - keptDelivered);
+  }
+
+  long keptDuplicated() {
+    return keptDuplicated;
+  }
+
+  /** Of what the laggards had before the restart, what the server did not send again after it. */
+  long keptNotResent() {
+    return Math.max(0, keptBefore - keptResent);
   }
 
   Map<String, Long> probeErrors() {
@@ -312,6 +357,14 @@ final class StormResult {
         .put("messages_delivered", messagesDelivered)
         .put("messages_lost", messagesLost())
         .put("messages_duplicated", messagesDuplicated)
+        .put("kept_sent", keptSent)
+        .put("kept_accepted", keptAccepted)
+        .put("kept_delivered", keptDelivered)
+        .put("kept_lost", keptLost())
+        .put("kept_duplicated", keptDuplicated)
+        .put("kept_before_restart", keptBefore)
+        .put("kept_resent", keptResent)
+        .put("kept_not_resent", keptNotResent())
         .put("bench_cpu_percent", benchCpuPercent, 1)
         .put("bench_loop_max_percent", busiestLoopPercent, 1);
     return summary;
