@@ -272,7 +272,8 @@ public final class SimUser implements LineSplitter.Sink {
   }
 
   void onReadable(ByteBuffer buffer) throws IOException {
-    for (int i = 0; i < MAX_READS_PER_WAKEUP && state != State.CLOSED; i++) {
+    // A frame of this read may have ended the connection (a goodbye): then there is none to read.
+    for (int i = 0; i < MAX_READS_PER_WAKEUP && channel != null; i++) {
       buffer.clear();
       int read = channel.read(buffer);
       if (read < 0) {

@@ -71,13 +71,13 @@ public final class ReconnectScenario {
             result.addTo(
                 new Summary("reconnect-storm")
                     .put("storm", restart)
-                    .put("settled", result.settled()));
+                    .put("settled", result.isSettled()));
         lines.add(line);
         context.out().println(line.line());
         context.out().flush();
         context.announce(describe(restart, result));
         warnAbout(context, restart, result);
-        if (!result.settled()) {
+        if (!result.isSettled()) {
           break;
         }
       }
@@ -222,62 +222,64 @@ public final class ReconnectScenario {
   }
 
   private static String describe(int restart, StormResult result) {
-    if (!result.settled()) {
+    StormResult.Return returned = result.returned();
+    if (!result.isSettled()) {
       return String.format(
           Locale.ROOT,
           "storm %d did not settle: %d users still away, %d back, %d sessions lost again",
           restart,
-          result.away(),
-          result.back(),
-          result.lostAgain());
+          returned.away(),
+          returned.back(),
+          returned.lostAgain());
     }
     return String.format(
         Locale.ROOT,
         "storm %d settled: %d back %.2f s after the first lost session, %d lost again, %d given"
             + " up",
         restart,
-        result.back(),
-        result.allBackSeconds(),
-        result.lostAgain(),
-        result.gaveUp());
+        returned.back(),
+        returned.allBackSeconds(),
+        returned.lostAgain(),
+        returned.gaveUp());
   }
 
   private static void warnAbout(ScenarioContext context, int restart, StormResult result) {
     String storm = "storm " + restart + ": ";
-    if (result.lostAgain() > 0) {
+    StormResult.Return returned = result.returned();
+    StormResult.Probes probes = result.probes();
+    StormResult.Kept kept = result.kept();
+    if (returned.lostAgain() > 0) {
       context.warn(
           storm
-              + result.lostAgain()
+              + returned.lostAgain()
               + " sessions were lost again by users who had come back (cut off as slow readers,"
               + " or refused): see lost_again_causes");
     }
-    if (result.gaveUp() > 0) {
-      context.warn(storm + result.gaveUp() + " users could not come back: see gave_up_causes");
+    if (returned.gaveUp() > 0) {
+      context.warn(storm + returned.gaveUp() + " users could not come back: see gave_up_causes");
     }
-    if (result.probeUnanswered() > 0) {
-      context.warn(
-          storm + result.probeUnanswered() + " commands of the probes were never answered");
+    if (probes.unanswered() > 0) {
+      context.warn(storm + probes.unanswered() + " commands of the probes were never answered");
     }
-    if (!result.probeErrors().isEmpty()) {
-      context.warn(storm + "the probes' commands got errors: " + result.probeErrors());
+    if (!probes.errors().isEmpty()) {
+      context.warn(storm + "the probes' commands got errors: " + probes.errors());
     }
-    if (result.messagesLost() > 0) {
-      context.warn(
-          storm + result.messagesLost() + " accepted messages did not reach their recipient");
+    if (probes.lost() > 0) {
+      context.warn(storm + probes.lost() + " accepted messages did not reach their recipient");
     }
-    if (result.keptNotResent() > 0) {
+    if (kept.notResent() > 0) {
       context.warn(
           storm
-              + result.keptNotResent()
+              + kept.notResent()
               + " messages the laggards had received (and not acknowledged) before the restart"
               + " were not sent again after it: the server no longer has them");
     }
-    if (result.keptLost() > 0 || result.keptDuplicated() > 0) {
+    if (kept.lost() > 0 || kept.duplicated() > 0) {
       context.warn(
           storm
-              + result.keptLost()
+              + kept.lost()
               + " kept messages were not delivered after the restart, "
-              + result.keptDuplicated()
+              + kept.duplicated()
               + " twice");
     }
   }

@@ -8,56 +8,38 @@ import java.util.function.Predicate;
 import org.HdrHistogram.Histogram;
 
 /**
- * The figures of one reconnect storm, or of all of a run's storms together: who was lost and how,
- * what coming back took, whether the probes' commands were answered and their messages delivered.
- * {@link #addTo} writes them under the keys {@code parley-bench --help} documents for {@code
- * reconnect}; a storm that did not settle has no "all back" time ({@code unknown}).
+ * The figures of one reconnect storm, or of all of a run's storms together: how the users came
+ * back ({@link Return}), whether the probes' commands were answered and their messages delivered
+ * ({@link Probes}), and whether the laggards got every kept message ({@link Kept}). {@link #addTo}
+ * writes them under the keys {@code parley-bench --help} documents for {@code reconnect}; a storm
+ * that did not settle has no "all back" time ({@code unknown}).
+ *
+ * @param storms storms counted (1, or the run's for a total)
+ * @param settled of which settled
  */
-final class StormResult {
+record StormResult(
+    int storms,
+    int settled,
+    int users,
+    Return returned,
+    long notices,
+    Probes probes,
+    Kept kept,
+    double benchCpuPercent,
+    double busiestLoopPercent) {
 
-  private static final String SHUTDOWN = Reconnects.GOODBYE + "server-shutdown";
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
-  private final int storms;
-  private final int settled;
-  private final int users;
-  private final Map<String, Long> lostBy;
-  private final Map<String, Long> lostAgainBy;
-  private final long attempts;
-  private final Map<String, Long> refusedBy;
-  private final long back;
-  private final Map<String, Long> gaveUpBy;
-  private final int away;
-  private final double firstBackSeconds;
-  private final double allBackSeconds;
-  private final double stormSeconds;
-  private final Histogram awayTimes;
-  private final long notices;
-  private final long probeCommands;
-  private final long probeInStorm;
-  private final long probeAnswered;
-  private final long probeLostWithSession;
-  private final Histogram answerTimes;
-  private final Map<String, Long> probeErrors;
-  private final long messagesSent;
-  private final long messagesAccepted;
-  private final long messagesStored;
-  private final long messagesRefused;
-  private final long messagesDelivered;
-  private final long messagesDuplicated;
-  private final long keptSent;
-  private final long keptAccepted;
-  private final long keptDelivered;
-  private final long keptDuplicated;
-  private final long keptBefore;
-  private final long keptResent;
-  private final double benchCpuPercent;
-  private final double busiestLoopPercent;
-
-  private StormResult(
-      int storms,
-      int settled,
-      int users,
+  /**
+   * How the users were lost and came back.
+   *
+   * @param away users still away at the end
+   * @param firstBackSeconds from the first lost session to the first user back
+   * @param allBackSeconds to the last user back (NaN unless settled)
+   * @param stormSeconds from the first user back to the last (NaN unless settled)
+   * @param awayTimes how long each user that came back was away, in nanoseconds
+   */
+  record Return(
       Map<String, Long> lostBy,
       Map<String, Long> lostAgainBy,
       long attempts,
@@ -68,63 +50,231 @@ final class StormResult {
       double firstBackSeconds,
       double allBackSeconds,
       double stormSeconds,
-      Histogram awayTimes,
-      long notices,
-      long probeCommands,
-      long probeInStorm,
-      long probeAnswered,
-      long probeLostWithSession,
+      Histogram awayTimes) {
+
+    static final Return NONE =
+        new Return(
+            Map.of(), Map.of(), 0, Map.of(), 0, Map.of(), 0, Double.NaN, Double.NaN, Double.NaN,
+            new Histogram(3));
+
+    static Return of(Reconnects.Storm storm, boolean settled, int away) {
+      long firstLoss = storm.firstLossAt();
+      long firstBack = storm.firstBackAt();
+      long lastBack = storm.lastBackAt();
+      boolean allBack = settled && lastBack != 0;
+      return new Return(
+          storm.lostBy(),
+          storm.lostAgainBy(),
+          storm.attempts(),
+          storm.refusedBy(),
+          storm.back(),
+          storm.gaveUpBy(),
+          away,
+          firstBack == 0 ? Double.NaN : seconds(firstBack - firstLoss),
+          allBack ? seconds(lastBack - firstLoss) : Double.NaN,
+          allBack ? seconds(lastBack - firstBack) : Double.NaN,
+          storm.awayTimes());
+    }
+
+    /** Both: counts added up, times at their worst (unknown if either did not settle). */
+    Return plus(Return other, boolean bothSettled) {
+      Histogram times = awayTimes.copy();
+      times.add(other.awayTimes);
+      return new Return(
+          merge(lostBy, other.lostBy),
+          merge(lostAgainBy, other.lostAgainBy),
+          attempts + other.attempts,
+          merge(refusedBy, other.refusedBy),
+          back + other.back,
+          merge(gaveUpBy, other.gaveUpBy),
+          other.away,
+          worst(firstBackSeconds, other.firstBackSeconds),
+          bothSettled ? worst(allBackSeconds, other.allBackSeconds) : Double.NaN,
+          bothSettled ? worst(stormSeconds, other.stormSeconds) : Double.NaN,
+          times);
+    }
+
+    long lost() {
+      return sum(lostBy, cause -> true);
+    }
+
+    long lostWithoutGoodbye() {
+      return sum(lostBy, Reconnects::isWithoutGoodbye);
+    }
+
+    long lostAgain() {
+      return sum(lostAgainBy, cause -> true);
+    }
+
+    long gaveUp() {
+      return sum(gaveUpBy, cause -> true);
+    }
+
+    long refused(String cause) {
+      return refusedBy.getOrDefault(cause, 0L);
+    }
+
+    void addTo(Summary summary) {
+      long lost = lost();
+      long shutdown = lostBy.getOrDefault(Reconnects.GOODBYE + "server-shutdown", 0L);
+      long withoutGoodbye = lostWithoutGoodbye();
+      summary
+          .put("lost", lost)
+          .put("lost_shutdown", shutdown)
+          .put("lost_other_goodbye", lost - shutdown - withoutGoodbye)
+          .put("lost_no_goodbye", withoutGoodbye)
+          .put("lost_again", lostAgain())
+          .put("lost_causes", causes(lostBy))
+          .put("lost_again_causes", causes(lostAgainBy))
+          .put("attempts", attempts)
+          .put("refused", sum(refusedBy, cause -> true))
+          .put("refused_unreachable", refused(Reconnects.UNREACHABLE))
+          .put("refused_no_answer", refused(Reconnects.NO_ANSWER))
+          .put("refused_already_online", refused("login-failed-already-online"))
+          .put("refused_server_busy", refused(Reconnects.GOODBYE + "server-busy"))
+          .put(
+              "refused_rate_limited",
+              refused(Reconnects.GOODBYE + "rate-limited") + refused("error-rate-limited"))
+          .put("refusals", causes(refusedBy))
+          .put("back", back)
+          .put("gave_up", gaveUp())
+          .put("gave_up_causes", causes(gaveUpBy))
+          .put("away", away)
+          .put("first_back_s", firstBackSeconds, 2)
+          .put("all_back_s", allBackSeconds, 2)
+          .put("storm_s", stormSeconds, 2)
+          .put("away_p50_s", Latency.millis(awayTimes, 50) / 1e3, 2)
+          .put("away_p99_s", Latency.millis(awayTimes, 99) / 1e3, 2)
+          .put("away_max_s", Latency.millis(awayTimes, 100) / 1e3, 2);
+    }
+  }
+
+  /** What the probes sent, what was answered, and what their messages became. */
+  record Probes(
+      long commands,
+      long inStorm,
+      long answered,
+      long lostWithSession,
       Histogram answerTimes,
-      Map<String, Long> probeErrors,
+      Map<String, Long> errors,
       long messagesSent,
-      long messagesAccepted,
-      long messagesStored,
-      long messagesRefused,
-      long messagesDelivered,
-      long messagesDuplicated,
-      long keptSent,
-      long keptAccepted,
-      long keptDelivered,
-      long keptDuplicated,
-      long keptBefore,
-      long keptResent,
-      double benchCpuPercent,
-      double busiestLoopPercent) {
-    this.storms = storms;
-    this.settled = settled;
-    this.users = users;
-    this.lostBy = lostBy;
-    this.lostAgainBy = lostAgainBy;
-    this.attempts = attempts;
-    this.refusedBy = refusedBy;
-    this.back = back;
-    this.gaveUpBy = gaveUpBy;
-    this.away = away;
-    this.firstBackSeconds = firstBackSeconds;
-    this.allBackSeconds = allBackSeconds;
-    this.stormSeconds = stormSeconds;
-    this.awayTimes = awayTimes;
-    this.notices = notices;
-    this.probeCommands = probeCommands;
-    this.probeInStorm = probeInStorm;
-    this.probeAnswered = probeAnswered;
-    this.probeLostWithSession = probeLostWithSession;
-    this.answerTimes = answerTimes;
-    this.probeErrors = probeErrors;
-    this.messagesSent = messagesSent;
-    this.messagesAccepted = messagesAccepted;
-    this.messagesStored = messagesStored;
-    this.messagesRefused = messagesRefused;
-    this.messagesDelivered = messagesDelivered;
-    this.messagesDuplicated = messagesDuplicated;
-    this.keptSent = keptSent;
-    this.keptAccepted = keptAccepted;
-    this.keptDelivered = keptDelivered;
-    this.keptDuplicated = keptDuplicated;
-    this.keptBefore = keptBefore;
-    this.keptResent = keptResent;
-    this.benchCpuPercent = benchCpuPercent;
-    this.busiestLoopPercent = busiestLoopPercent;
+      long accepted,
+      long stored,
+      long refused,
+      long delivered,
+      long duplicated) {
+
+    static final Probes NONE = new Probes(0, 0, 0, 0, new Histogram(3), Map.of(), 0, 0, 0, 0, 0, 0);
+
+    static Probes of(ProbeTraffic probes) {
+      return new Probes(
+          probes.sent(),
+          probes.sentInStorm(),
+          probes.answered(),
+          probes.lostWithSession(),
+          probes.answerTimes(),
+          probes.errors(),
+          probes.messagesSent(),
+          probes.accepted(),
+          probes.stored(),
+          probes.refused(),
+          probes.delivered(),
+          probes.duplicated());
+    }
+
+    Probes plus(Probes other) {
+      Histogram times = answerTimes.copy();
+      times.add(other.answerTimes);
+      return new Probes(
+          commands + other.commands,
+          inStorm + other.inStorm,
+          answered + other.answered,
+          lostWithSession + other.lostWithSession,
+          times,
+          merge(errors, other.errors),
+          messagesSent + other.messagesSent,
+          accepted + other.accepted,
+          stored + other.stored,
+          refused + other.refused,
+          delivered + other.delivered,
+          duplicated + other.duplicated);
+    }
+
+    long unanswered() {
+      return commands - answered - lostWithSession;
+    }
+
+    long lost() {
+      return Math.max(0, accepted - delivered);
+    }
+
+    void addTo(Summary summary) {
+      summary
+          .put("probe_commands", commands)
+          .put("probe_in_storm", inStorm)
+          .put("probe_answered", answered)
+          .put("probe_unanswered", unanswered())
+          .put("probe_lost_with_session", lostWithSession)
+          .put("probe_p50_ms", Latency.millis(answerTimes, 50), 1)
+          .put("probe_p99_ms", Latency.millis(answerTimes, 99), 1)
+          .put("probe_max_ms", Latency.millis(answerTimes, 100), 1)
+          .put("probe_errors", causes(errors))
+          .put("messages_sent", messagesSent)
+          .put("messages_accepted", accepted)
+          .put("messages_stored", stored)
+          .put("messages_refused", refused)
+          .put("messages_delivered", delivered)
+          .put("messages_lost", lost())
+          .put("messages_duplicated", duplicated);
+    }
+  }
+
+  /**
+   * What became of the messages kept for the laggards.
+   *
+   * @param before what the laggards had received when the server went down
+   * @param resent of that, what the server sent again after the restart
+   */
+  record Kept(
+      long sent, long accepted, long delivered, long duplicated, long before, long resent) {
+
+    static final Kept NONE = new Kept(0, 0, 0, 0, 0, 0);
+
+    static Kept of(KeptTraffic kept, long before) {
+      return new Kept(
+          kept.sent(), kept.accepted(), kept.delivered(), kept.duplicated(), before, kept.resent());
+    }
+
+    Kept plus(Kept other) {
+      return new Kept(
+          sent + other.sent,
+          accepted + other.accepted,
+          delivered + other.delivered,
+          duplicated + other.duplicated,
+          before + other.before,
+          resent + other.resent);
+    }
+
+    long lost() {
+      return Math.max(0, accepted - delivered);
+    }
+
+    /** Of what the laggards had before the restart, what the server did not send again. */
+    long notResent() {
+      return Math.max(0, before - resent);
+    }
+
+    void addTo(Summary summary) {
+      summary
+          .put("kept_sent", sent)
+          .put("kept_accepted", accepted)
+          .put("kept_delivered", delivered)
+          .put("kept_lost", lost())
+          .put("kept_duplicated", duplicated)
+          .put("kept_before_restart", before)
+          .put("kept_resent", resent)
+          .put("kept_not_resent", notResent());
+    }
   }
 
   /**
@@ -133,6 +283,7 @@ final class StormResult {
    * @param settled whether every user was back (or given up) for good
    * @param away users still away at the end
    * @param notices presence notices the users received during the storm
+   * @param keptBefore what the laggards had received when the server went down
    */
   static StormResult of(
       Reconnects.Storm storm,
@@ -144,230 +295,59 @@ final class StormResult {
       KeptTraffic kept,
       long keptBefore,
       ResourceUse use) {
-    long firstLoss = storm.firstLossAt();
-    long firstBack = storm.firstBackAt();
-    long lastBack = storm.lastBackAt();
     return new StormResult(
         1,
         settled ? 1 : 0,
         users,
-        storm.lostBy(),
-        storm.lostAgainBy(),
-        storm.attempts(),
-        storm.refusedBy(),
-        storm.back(),
-        storm.gaveUpBy(),
-        away,
-        firstBack == 0 ? Double.NaN : (firstBack - firstLoss) / (double) NANOS_PER_SECOND,
-        settled && lastBack != 0 ? (lastBack - firstLoss) / (double) NANOS_PER_SECOND : Double.NaN,
-        settled && lastBack != 0 ? (lastBack - firstBack) / (double) NANOS_PER_SECOND : Double.NaN,
-        storm.awayTimes(),
+        Return.of(storm, settled, away),
         notices,
-        probes.sent(),
-        probes.sentInStorm(),
-        probes.answered(),
-        probes.lostWithSession(),
-        probes.answerTimes(),
-        probes.errors(),
-        probes.messagesSent(),
-        probes.accepted(),
-        probes.stored(),
-        probes.refused(),
-        probes.delivered(),
-        probes.duplicated(),
-        kept.sent(),
-        kept.accepted(),
-        kept.delivered(),
-        kept.duplicated(),
-        keptBefore,
-        kept.resent(),
+        Probes.of(probes),
+        Kept.of(kept, keptBefore),
         use.benchPercent(),
         use.busiestLoopPercent());
   }
 
   /** All storms together: counts added up, times at their worst. */
   static StormResult total(List<StormResult> results, int users) {
-    StormResult sum = null;
+    StormResult sum =
+        new StormResult(
+            0, 0, users, Return.NONE, 0, Probes.NONE, Kept.NONE, Double.NaN, Double.NaN);
     for (StormResult result : results) {
-      sum = sum == null ? result : sum.plus(result);
-    }
-    if (sum == null) {
-      return new StormResult(
-          0, 0, users, Map.of(), Map.of(), 0, Map.of(), 0, Map.of(), 0, Double.NaN, Double.NaN,
-          Double.NaN, new Histogram(3), 0, 0, 0, 0, 0, new Histogram(3), Map.of(), 0, 0, 0, 0,
-          0, 0, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN);
+      sum = sum.storms == 0 ? result : sum.plus(result);
     }
     return sum;
   }
 
   private StormResult plus(StormResult other) {
-    Histogram away = awayTimes.copy();
-    away.add(other.awayTimes);
-    Histogram answers = answerTimes.copy();
-    answers.add(other.answerTimes);
     return new StormResult(
         storms + other.storms,
         settled + other.settled,
         users,
-        merge(lostBy, other.lostBy),
-        merge(lostAgainBy, other.lostAgainBy),
-        attempts + other.attempts,
-        merge(refusedBy, other.refusedBy),
-        back + other.back,
-        merge(gaveUpBy, other.gaveUpBy),
-        other.away,
-        worst(firstBackSeconds, other.firstBackSeconds),
-        settled() && other.settled() ? worst(allBackSeconds, other.allBackSeconds) : Double.NaN,
-        settled() && other.settled() ? worst(stormSeconds, other.stormSeconds) : Double.NaN,
-        away,
+        returned.plus(other.returned, isSettled() && other.isSettled()),
         notices + other.notices,
-        probeCommands + other.probeCommands,
-        probeInStorm + other.probeInStorm,
-        probeAnswered + other.probeAnswered,
-        probeLostWithSession + other.probeLostWithSession,
-        answers,
-        merge(probeErrors, other.probeErrors),
-        messagesSent + other.messagesSent,
-        messagesAccepted + other.messagesAccepted,
-        messagesStored + other.messagesStored,
-        messagesRefused + other.messagesRefused,
-        messagesDelivered + other.messagesDelivered,
-        messagesDuplicated + other.messagesDuplicated,
-        keptSent + other.keptSent,
-        keptAccepted + other.keptAccepted,
-        keptDelivered + other.keptDelivered,
-        keptDuplicated + other.keptDuplicated,
-        keptBefore + other.keptBefore,
-        keptResent + other.keptResent,
+        probes.plus(other.probes),
+        kept.plus(other.kept),
         worst(benchCpuPercent, other.benchCpuPercent),
         worst(busiestLoopPercent, other.busiestLoopPercent));
   }
 
-  boolean settled() {
+  /** Whether every storm counted here settled. */
+  boolean isSettled() {
     return settled == storms && storms > 0;
-  }
-
-  long back() {
-    return back;
-  }
-
-  int away() {
-    return away;
-  }
-
-  double allBackSeconds() {
-    return allBackSeconds;
-  }
-
-  long lost() {
-    return sum(lostBy, cause -> true);
-  }
-
-  long lostWithoutGoodbye() {
-    return sum(lostBy, Reconnects::isWithoutGoodbye);
-  }
-
-  long lostAgain() {
-    return sum(lostAgainBy, cause -> true);
-  }
-
-  long gaveUp() {
-    return sum(gaveUpBy, cause -> true);
-  }
-
-  long refused(String cause) {
-    return refusedBy.getOrDefault(cause, 0L);
-  }
-
-  long probeUnanswered() {
-    return probeCommands - probeAnswered - probeLostWithSession;
-  }
-
-  long messagesLost() {
-    return Math.max(0, messagesAccepted - messagesDelivered);
-  }
-
-  long keptLost() {
-    return Math.max(0, keptAccepted - keptDelivered);
-  }
-
-  long keptDuplicated() {
-    return keptDuplicated;
-  }
-
-  /** Of what the laggards had before the restart, what the server did not send again after it. */
-  long keptNotResent() {
-    return Math.max(0, keptBefore - keptResent);
-  }
-
-  Map<String, Long> probeErrors() {
-    return probeErrors;
   }
 
   /** The figures, under their documented keys. */
   Summary addTo(Summary summary) {
-    long lost = lost();
-    long shutdown = lostBy.getOrDefault(SHUTDOWN, 0L);
-    long withoutGoodbye = lostWithoutGoodbye();
-    long refused = sum(refusedBy, cause -> true);
+    summary.put("users", users);
+    returned.addTo(summary);
     summary
-        .put("users", users)
-        .put("lost", lost)
-        .put("lost_shutdown", shutdown)
-        .put("lost_other_goodbye", lost - shutdown - withoutGoodbye)
-        .put("lost_no_goodbye", withoutGoodbye)
-        .put("lost_again", lostAgain())
-        .put("lost_causes", causes(lostBy))
-        .put("lost_again_causes", causes(lostAgainBy))
-        .put("attempts", attempts)
-        .put("refused", refused)
-        .put("refused_unreachable", refused(Reconnects.UNREACHABLE))
-        .put("refused_no_answer", refused(Reconnects.NO_ANSWER))
-        .put("refused_already_online", refused("login-failed-already-online"))
-        .put("refused_server_busy", refused(Reconnects.GOODBYE + "server-busy"))
-        .put(
-            "refused_rate_limited",
-            refused(Reconnects.GOODBYE + "rate-limited") + refused("error-rate-limited"))
-        .put("refusals", causes(refusedBy))
-        .put("back", back)
-        .put("gave_up", gaveUp())
-        .put("gave_up_causes", causes(gaveUpBy))
-        .put("away", away)
-        .put("first_back_s", firstBackSeconds, 2)
-        .put("all_back_s", allBackSeconds, 2)
-        .put("storm_s", stormSeconds, 2)
-        .put("away_p50_s", seconds(awayTimes, 50), 2)
-        .put("away_p99_s", seconds(awayTimes, 99), 2)
-        .put("away_max_s", seconds(awayTimes, 100), 2)
         .put("notices", notices)
-        .put("notices_per_user", notices / (double) Math.max(1, users), 1)
-        .put("probe_commands", probeCommands)
-        .put("probe_in_storm", probeInStorm)
-        .put("probe_answered", probeAnswered)
-        .put("probe_unanswered", probeUnanswered())
-        .put("probe_lost_with_session", probeLostWithSession)
-        .put("probe_p50_ms", Latency.millis(answerTimes, 50), 1)
-        .put("probe_p99_ms", Latency.millis(answerTimes, 99), 1)
-        .put("probe_max_ms", Latency.millis(answerTimes, 100), 1)
-        .put("probe_errors", causes(probeErrors))
-        .put("messages_sent", messagesSent)
-        .put("messages_accepted", messagesAccepted)
-        .put("messages_stored", messagesStored)
-        .put("messages_refused", messagesRefused)
-        .put("messages_delivered", messagesDelivered)
-        .put("messages_lost", messagesLost())
-        .put("messages_duplicated", messagesDuplicated)
-        .put("kept_sent", keptSent)
-        .put("kept_accepted", keptAccepted)
-        .put("kept_delivered", keptDelivered)
-        .put("kept_lost", keptLost())
-        .put("kept_duplicated", keptDuplicated)
-        .put("kept_before_restart", keptBefore)
-        .put("kept_resent", keptResent)
-        .put("kept_not_resent", keptNotResent())
+        .put("notices_per_user", notices / (double) Math.max(1, users), 1);
+    probes.addTo(summary);
+    kept.addTo(summary);
+    return summary
         .put("bench_cpu_percent", benchCpuPercent, 1)
         .put("bench_loop_max_percent", busiestLoopPercent, 1);
-    return summary;
   }
 
   /** The storms counted, and how many settled (for the run's total). */
@@ -387,8 +367,8 @@ final class StormResult {
     return out.toString();
   }
 
-  private static double seconds(Histogram histogram, double percentile) {
-    return Latency.millis(histogram, percentile) / 1e3;
+  private static double seconds(long nanos) {
+    return nanos / (double) NANOS_PER_SECOND;
   }
 
   private static long sum(Map<String, Long> counts, Predicate<String> which) {
