@@ -16,6 +16,7 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.registry.UserRegistry;
+import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSnapshot;
@@ -31,6 +32,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -266,13 +268,19 @@ public class RegistryRoutingBenchmark {
         .build();
   }
 
+  /** Row ids of the messages "stored" (the registry pages by them; here nothing is paged). */
+  private static final AtomicLong MESSAGE_IDS = new AtomicLong();
+
   private static Behavior<Journal.Command> recorded(Journal.Record record) {
     if (record.replyTo() != null) {
-      record
-          .replyTo()
-          .tell(
-              new Journal.Recorded(
-                  List.of(new Journal.Recorded.Outcome(record.change(), Store.Outcome.STORED))));
+      // A message is stored (with its row id); anything else, an acknowledgement among them, is
+      // applied: the registry frees acknowledged messages only on APPLIED.
+      Journal.Recorded.Outcome outcome =
+          record.change() instanceof Change.MessageAppended
+              ? new Journal.Recorded.Outcome(
+                  record.change(), Store.Outcome.STORED, MESSAGE_IDS.incrementAndGet())
+              : new Journal.Recorded.Outcome(record.change(), Store.Outcome.APPLIED, 0);
+      record.replyTo().tell(new Journal.Recorded(List.of(outcome)));
     }
     return Behaviors.same();
   }
