@@ -1,6 +1,8 @@
 package dev.parley.bench;
 
+import dev.parley.bench.client.Backoff;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,6 +19,15 @@ import java.util.Set;
  *
  * @param rate offered messages (or broadcasts) per second; empty for {@code max}
  * @param step the sweep's increment; empty to double
+ * @param restarts reconnect: the server restarts to wait for
+ * @param backoffMinSeconds reconnect: the wait before a user's first attempt to come back
+ * @param backoffMaxSeconds reconnect: the longest wait between attempts
+ * @param backoffRandomFactor reconnect: the largest random share by which a wait is longer
+ * @param probes reconnect: users who keep sending commands during a storm
+ * @param probeIntervalSeconds reconnect: how often each probe sends one
+ * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
+ * @param kept reconnect: messages kept for each laggard when the server goes down
+ * @param laggards reconnect: users who stop acknowledging before each restart
  */
 public record BenchOptions(
     String scenario,
@@ -39,6 +50,15 @@ public record BenchOptions(
     OptionalDouble step,
     double sloP99Millis,
     double keepaliveSeconds,
+    int restarts,
+    double backoffMinSeconds,
+    double backoffMaxSeconds,
+    double backoffRandomFactor,
+    int probes,
+    double probeIntervalSeconds,
+    double loginTimeoutSeconds,
+    int kept,
+    int laggards,
     OptionalLong serverPid,
     Optional<Path> json,
     boolean quiet) {
@@ -56,6 +76,7 @@ public record BenchOptions(
   public static final String FANOUT = "fanout";
   public static final String IDLE = "idle";
   public static final String SWEEP = "sweep";
+  public static final String RECONNECT = "reconnect";
 
   private static final List<String> CONNECTING =
       List.of(
@@ -72,6 +93,21 @@ public record BenchOptions(
           "keepalive");
   private static final List<String> TRAFFIC = List.of("duration", "window", "payload", "grace");
 
+  /** The server restarts, so its process cannot be followed: no --server-pid. */
+  private static final List<String> RECONNECTING =
+      List.of(
+          "restarts",
+          "duration",
+          "grace",
+          "backoff-min",
+          "backoff-max",
+          "backoff-random",
+          "probes",
+          "probe-interval",
+          "login-timeout",
+          "kept",
+          "laggards");
+
   private static final Map<String, Set<String>> ACCEPTED =
       Map.of(
           CREDENTIALS, Set.of("clients", "out", "prefix", "password"),
@@ -79,7 +115,8 @@ public record BenchOptions(
           DIRECT, union(CONNECTING, TRAFFIC, List.of("rate")),
           FANOUT, union(CONNECTING, TRAFFIC, List.of("rate", "senders")),
           IDLE, union(CONNECTING, List.of("duration")),
-          SWEEP, union(CONNECTING, TRAFFIC, List.of("from", "to", "step", "slo-p99-ms")));
+          SWEEP, union(CONNECTING, TRAFFIC, List.of("from", "to", "step", "slo-p99-ms")),
+          RECONNECT, without(union(CONNECTING, RECONNECTING), "server-pid"));
 
   private static final Set<String> FLAGS = Set.of("quiet");
 
@@ -159,6 +196,12 @@ public record BenchOptions(
     if (scenario.equals(CREDENTIALS) && out.isEmpty()) {
       throw new UsageException("credentials needs --out FILE");
     }
+    double backoffMin = in.decimal("backoff-min", 0.2, 0.001);
+    double backoffMax = in.decimal("backoff-max", 5, 0.001);
+    if (backoffMax < backoffMin) {
+      throw new UsageException("--backoff-max must not be below --backoff-min");
+    }
+    boolean reconnect = scenario.equals(RECONNECT);
     return new BenchOptions(
         scenario,
         in.text("host", "127.0.0.1"),
@@ -170,7 +213,8 @@ public record BenchOptions(
         in.integer("threads", Math.min(4, Math.max(1, cores)), 1, 64),
         in.integer("login-concurrency", 64, 1, 100_000),
         in.rate("rate"),
-        in.decimal("duration", 10, 0.001),
+        // reconnect: how long to wait for the restarts, which someone else makes.
+        in.decimal("duration", reconnect ? 600 : 10, 0.001),
         in.integer("window", 16, 1, 100_000),
         in.integer("payload", 64, 1, 60_000),
         in.decimal("grace", 10, 0),
@@ -180,11 +224,28 @@ public record BenchOptions(
         step,
         in.decimal("slo-p99-ms", 100, 0.001),
         in.decimal("keepalive", 300, 0),
+        in.integer("restarts", 1, 1, 1_000),
+        backoffMin,
+        backoffMax,
+        in.decimal("backoff-random", 0.2, 0),
+        in.integer("probes", Math.min(10, clients), 0, clients),
+        in.decimal("probe-interval", 0.2, 0.001),
+        in.decimal("login-timeout", 0, 0),
+        in.integer("kept", 0, 0, 1_000_000),
+        in.integer("laggards", Math.min(10, Math.max(1, clients - 1)), 1, clients),
         in.has("server-pid")
             ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
             : OptionalLong.empty(),
         in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
         in.has("quiet"));
+  }
+
+  /** reconnect: the waits of a user coming back. */
+  public Backoff backoff() {
+    return new Backoff(
+        Duration.ofNanos((long) (backoffMinSeconds * 1e9)),
+        Duration.ofNanos((long) (backoffMaxSeconds * 1e9)),
+        backoffRandomFactor);
   }
 
   /** The offered rate as the summary shows it: a number, or {@code max}. */
@@ -204,6 +265,12 @@ public record BenchOptions(
       rates.add(to);
     }
     return rates;
+  }
+
+  private static Set<String> without(Set<String> options, String option) {
+    Set<String> rest = new LinkedHashSet<>(options);
+    rest.remove(option);
+    return Set.copyOf(rest);
   }
 
   @SafeVarargs

@@ -6,6 +6,7 @@ import dev.parley.bench.scenario.DirectScenario;
 import dev.parley.bench.scenario.FanoutScenario;
 import dev.parley.bench.scenario.IdleScenario;
 import dev.parley.bench.scenario.LoginScenario;
+import dev.parley.bench.scenario.ReconnectScenario;
 import dev.parley.bench.scenario.ScenarioContext;
 import dev.parley.bench.scenario.Summary;
 import dev.parley.bench.scenario.SweepScenario;
@@ -20,8 +21,9 @@ import java.util.Arrays;
 /**
  * {@code parley-bench SCENARIO [options]}: a load generator for Parley's own protocol, run against
  * a user's server. It writes the accounts the server needs ({@code credentials}), measures logins,
- * direct messages, broadcasts and idle sessions, sweeps the direct-message rate, and forwards
- * {@code jmh} to the microbenchmarks. Exit status: 0 when the scenario ran, 1 when it could not run
+ * direct messages, broadcasts and idle sessions, sweeps the direct-message rate, follows users
+ * coming back through server restarts ({@code reconnect}), and forwards {@code jmh} to the
+ * microbenchmarks. Exit status: 0 when the scenario ran, 1 when it could not run
  * (or its numbers cannot be trusted), 2 on a bad command line.
  */
 public final class Main {
@@ -67,6 +69,26 @@ public final class Main {
           "               step, stopping at the first step that misses the objective (p99 within",
           "               --slo-p99-ms, nothing lost, refused or duplicated, no disconnects, the",
           "               whole rate offered); reports the highest rate that met it.",
+          "  reconnect    N users log in and stay while someone else restarts the server",
+          "               (--restarts times). Whenever a session ends (goodbye server-shutdown,",
+          "               or the connection closed or reset) its user comes back as Parley's",
+          "               client does: it waits --backoff-min, doubling after each failed",
+          "               attempt up to --backoff-max, each wait up to --backoff-random longer at",
+          "               random, and logs in again, trying again after refusals that pass",
+          "               (unreachable, already-online, server-busy, server-shutdown,",
+          "               rate-limited). Meanwhile --probes of the users who are back send",
+          "               whoelse and direct messages in turn, one every --probe-interval",
+          "               seconds, to show that the server still answers. One line per storm",
+          "               (reconnect-storm), then the summary: lost= by cause (lost_shutdown,",
+          "               lost_no_goodbye: closed without goodbye while logged in, as a slow",
+          "               reader cut off or a crash; lost_again: by users already back),",
+          "               attempts=, refused= by reason, back=, gave_up=, first_back_s= and",
+          "               all_back_s= (from the first lost session to the first and to the last",
+          "               user back), notices_per_user= (presence notices), the probes' answers",
+          "               (probe_answered, probe_p99_ms) and messages (accepted, delivered, lost).",
+          "               Standard error says '" + ReconnectScenario.READY + " K' when ready for",
+          "               restart K and 'storm K settled' after it, even with --quiet, for",
+          "               scripts that restart the server (bench/restart-storm.sh is one).",
           "",
           "Connection options (every scenario but credentials):",
           "  --host HOST              server address (default 127.0.0.1)",
@@ -96,6 +118,29 @@ public final class Main {
           "  --grace S                after sending, seconds to wait for the last answers and",
           "                           deliveries before counting what is missing (default 10)",
           "  --senders S              fanout: members who broadcast (default 1)",
+          "",
+          "Reconnect options (and the connection options, without --server-pid: the server's",
+          "process changes at each restart):",
+          "  --restarts R             restarts to wait for (default 1)",
+          "  --duration S             at most this long for all of them (default 600)",
+          "  --grace S                after a storm, seconds to wait for the probes' last answers",
+          "                           and messages (default 10)",
+          "  --backoff-min S          wait before a user's first attempt to come back, seconds",
+          "                           (default 0.2, as the client's reconnect-backoff-min)",
+          "  --backoff-max S          longest wait between attempts (default 5)",
+          "  --backoff-random F       each wait is up to F longer at random (default 0.2)",
+          "  --probes P               users who send commands during a storm (default 10)",
+          "  --probe-interval S       seconds between a probe's commands (default 0.2)",
+          "  --kept K                 before each restart, --laggards users stop acknowledging",
+          "                           and the others send each of them K messages: the server",
+          "                           must replay them after the restart, paced by the",
+          "                           laggards' acks (kept_accepted, kept_delivered, kept_lost;",
+          "                           default 0: none)",
+          "  --laggards L             users who stop acknowledging (default 10)",
+          "  --login-timeout S        abandon a login attempt the server has not completed",
+          "                           within S seconds and try again after the next wait",
+          "                           (refused_no_answer); default 0: wait as long as it takes,",
+          "                           as Parley's client does",
           "",
           "Sweep options:",
           "  --from R  --to R         first and highest offered rate (default 5000 and 320000)",
@@ -170,6 +215,7 @@ public final class Main {
             case BenchOptions.FANOUT -> FanoutScenario.run(context);
             case BenchOptions.IDLE -> IdleScenario.run(context);
             case BenchOptions.SWEEP -> SweepScenario.run(context);
+            case BenchOptions.RECONNECT -> ReconnectScenario.run(context);
             default -> throw new IllegalStateException("no scenario " + options.scenario());
           };
       out.println(summary.line());

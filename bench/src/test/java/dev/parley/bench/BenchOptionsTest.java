@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.bench.client.Backoff;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +50,33 @@ class BenchOptionsTest {
     assertEquals(Path.of("out.json"), options.json().orElseThrow());
     assertTrue(options.quiet());
     assertEquals(42, options.serverPid().getAsLong());
+  }
+
+  @Test
+  void shouldWaitForRestartsAndComeBackAsTheClientDoes() throws Exception {
+    BenchOptions options = BenchOptions.parse("reconnect", "--clients", "4");
+    assertEquals(1, options.restarts());
+    assertEquals(600, options.durationSeconds());
+    assertEquals(Backoff.CLIENT_DEFAULTS, options.backoff());
+    assertEquals(4, options.probes(), "no more probes than users");
+    assertEquals(0.2, options.probeIntervalSeconds());
+    assertEquals(0, options.loginTimeoutSeconds(), "as the client: no timeout");
+
+    options =
+        BenchOptions.parse(
+            "reconnect", "--restarts", "3", "--backoff-min", "0.1", "--backoff-max", "1",
+            "--backoff-random", "0", "--probes", "0");
+    assertEquals(3, options.restarts());
+    assertEquals(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0), options.backoff());
+    assertEquals(0, options.probes());
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("reconnect", "--backoff-min", "2", "--backoff-max", "1"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("reconnect", "--clients", "5", "--probes", "6"));
+    assertThrows(
+        BenchOptions.UsageException.class, () -> BenchOptions.parse("reconnect", "--rate", "5"));
   }
 
   @Test

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Parley server in the test's JVM, on a free loopback port, with an embedded database in a
  * temporary directory and the accounts of a credentials file (as {@code parley-bench credentials}
- * writes it), hashed cheaply. Started the way the integration tests start theirs.
+ * writes it), hashed cheaply, and the flood limits lifted as the benchmark's servers have them.
+ * Started the way the integration tests start theirs.
  */
 final class BenchTestServer implements AutoCloseable {
 
@@ -31,26 +32,48 @@ final class BenchTestServer implements AutoCloseable {
     org.slf4j.LoggerFactory.getLogger(BenchTestServer.class);
   }
 
+  private final Path dataDir;
+  private final Path credentials;
   private final Store store;
   private final ParleyServer server;
   private final int port;
 
-  private BenchTestServer(Store store, ParleyServer server, int port) {
+  private BenchTestServer(
+      Path dataDir, Path credentials, Store store, ParleyServer server, int port) {
+    this.dataDir = dataDir;
+    this.credentials = credentials;
     this.store = store;
     this.server = server;
     this.port = port;
   }
 
   static BenchTestServer start(Path dataDir, Path credentials) throws Exception {
+    return start(dataDir, credentials, 0);
+  }
+
+  /**
+   * Stops this server (its clients are told {@code server-shutdown}) and starts a new one on the
+   * same port and data, as an operator's restart does.
+   */
+  BenchTestServer restart() throws Exception {
+    close();
+    return start(dataDir, credentials, port);
+  }
+
+  private static BenchTestServer start(Path dataDir, Path credentials, int port) throws Exception {
     Config config =
         ConfigFactory.parseMap(
                 Map.of(
                     "parley.server.port",
-                    0,
+                    port,
                     "parley.server.idle-timeout",
                     "600s",
                     "parley.server.password-hash-iterations",
                     HASH_ITERATIONS,
+                    // As bench/lifted-limits.conf: the scenarios send as fast as the server
+                    // answers, far over the per-connection command rate.
+                    "parley.server.limits.enabled",
+                    false,
                     "parley.server.store.data-dir",
                     dataDir.toString(),
                     // As bench/lifted-limits.conf: the scenarios measure the server, not its limits.
@@ -71,14 +94,14 @@ final class BenchTestServer implements AutoCloseable {
     ParleyServer server =
         ParleyServer.start(
             config, settings, new Guardian.Storage(store, storeSettings, snapshot), clock);
-    int port =
+    int bound =
         server
             .bound()
             .toCompletableFuture()
             .orTimeout(STARTUP_SECONDS, TimeUnit.SECONDS)
             .join()
             .getPort();
-    return new BenchTestServer(store, server, port);
+    return new BenchTestServer(dataDir, credentials, store, server, bound);
   }
 
   int port() {

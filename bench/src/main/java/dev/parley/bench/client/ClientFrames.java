@@ -10,6 +10,7 @@ public final class ClientFrames {
   static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":2}\n");
   static final byte[] ACTIVITY = Frames.ascii("{\"type\":\"activity\"}\n");
   static final byte[] LOGOUT = Frames.ascii("{\"type\":\"logout\"}\n");
+  static final byte[] WHOELSE = Frames.ascii("{\"type\":\"whoelse\"}\n");
 
   private static final byte[] USERNAME = Frames.ascii("{\"type\":\"username\",\"username\":\"");
   private static final byte[] END_STRING_OBJECT = Frames.ascii("\"}\n");

@@ -53,6 +53,8 @@ public final class EventLoop {
   private long timerOrder;
   private long lines;
   private volatile long linesPublished;
+  private long notices;
+  private volatile long noticesPublished;
   private Traffic traffic = Traffic.NONE;
   private volatile boolean running = true;
 
@@ -124,6 +126,16 @@ public final class EventLoop {
     lines++;
   }
 
+  /** Presence notices ({@code user-logged-in}, {@code -out}) received, as of its last iteration. */
+  public long noticesReceived() {
+    return noticesPublished;
+  }
+
+  /** One more presence notice received (loop thread only). */
+  void noticeReceived() {
+    notices++;
+  }
+
   Selector selector() {
     return selector;
   }
@@ -167,6 +179,7 @@ public final class EventLoop {
         flushDirty();
         // Published once per iteration rather than per line: a volatile write has a cost.
         linesPublished = lines;
+        noticesPublished = notices;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("selector failed", e);

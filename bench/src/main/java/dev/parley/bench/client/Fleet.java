@@ -22,7 +22,8 @@ import org.HdrHistogram.Recorder;
  * The simulated users of a run and the few loop threads that serve them (user {@code i} belongs to
  * loop {@code i % threads}). It logs them in with a bounded number of logins in progress, counts
  * what goes wrong (failed logins, disconnects, failures of its own loops), lets a scenario install
- * its {@link Traffic} and run code on every loop, and at the end logs everyone out.
+ * its {@link Traffic} and run code on every loop, brings users back after a lost session once
+ * {@link #reconnect} has armed its {@link Reconnects}, and at the end logs everyone out.
  */
 public final class Fleet implements AutoCloseable {
 
@@ -56,6 +57,9 @@ public final class Fleet implements AutoCloseable {
     }
   }
 
+  /** The rate at which the server takes each connection's frames, as its hello announced it. */
+  public record CommandRate(double perSecond, long burst) {}
+
   /** A login that makes no progress for this long is given up. */
   private static final Duration LOGIN_STALL = Duration.ofSeconds(30);
 
@@ -78,6 +82,8 @@ public final class Fleet implements AutoCloseable {
   private final Map<String, LongAdder> disconnectReasons = new ConcurrentHashMap<>();
   private final Recorder loginLatency = new Recorder(3);
   private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
+  private final AtomicReference<CommandRate> commandRate = new AtomicReference<>();
+  private volatile Reconnects reconnects;
 
   private Fleet(Settings settings) {
     this.settings = settings;
@@ -255,6 +261,28 @@ public final class Fleet implements AutoCloseable {
     return false;
   }
 
+  /**
+   * From now on, users whose session ends come back as {@code reconnects} says, and are counted
+   * there. Call it once everyone has logged in.
+   */
+  public void reconnect(Reconnects reconnects) {
+    this.reconnects = reconnects;
+  }
+
+  /** The rate limit the server announced in its hello; empty when it announced none. */
+  public java.util.Optional<CommandRate> commandRate() {
+    return java.util.Optional.ofNullable(commandRate.get());
+  }
+
+  /** Presence notices all users have received so far. */
+  public long noticesReceived() {
+    long notices = 0;
+    for (EventLoop loop : loops) {
+      notices += loop.noticesReceived();
+    }
+    return notices;
+  }
+
   /** Lines all users have received so far. */
   public long linesReceived() {
     long lines = 0;
@@ -316,6 +344,18 @@ public final class Fleet implements AutoCloseable {
     loginPermits.release();
   }
 
+  /** The reconnects, once armed; null before (and in scenarios that do not come back). */
+  Reconnects reconnects() {
+    return reconnects;
+  }
+
+  void commandRate(double perSecond, long burst) {
+    CommandRate rate = new CommandRate(perSecond, burst);
+    if (!rate.equals(commandRate.get())) {
+      commandRate.set(rate);
+    }
+  }
+
   void disconnected(SimUser user, String why) {
     count(disconnectReasons, why);
     disconnects.increment();
@@ -347,6 +387,7 @@ public final class Fleet implements AutoCloseable {
             if (state != SimUser.State.NEW
                 && state != SimUser.State.ACTIVE
                 && state != SimUser.State.CLOSED
+                && state != SimUser.State.WAITING
                 && state != SimUser.State.LOGGING_OUT) {
               user.close();
               loginFailed(user, why);

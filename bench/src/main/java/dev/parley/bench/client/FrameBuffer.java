@@ -82,6 +82,11 @@ public final class FrameBuffer {
     return buffer.position() == 0;
   }
 
+  /** Drops what was not sent: for a new connection. */
+  public void clear() {
+    buffer.clear();
+  }
+
   /** Writes what the socket takes now; true when nothing is left. */
   public boolean writeTo(SocketChannel channel) throws IOException {
     buffer.flip();

@@ -15,6 +15,7 @@ public enum FrameType {
   USER_LOGGED_OUT("user-logged-out"),
   ERROR("error"),
   ACTIVITY_NOTED("activity-noted"),
+  ONLINE_USERS("online-users"),
   HELLO("hello"),
   PASSWORD_REQUIRED("password-required"),
   LOGIN_ACCEPTED("login-accepted"),

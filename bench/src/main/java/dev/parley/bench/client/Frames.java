@@ -109,6 +109,26 @@ public final class Frames {
     return digitsAt(buf, valueAt(buf, from, to, key), to);
   }
 
+  /**
+   * A non-negative number field written as digits with an optional fraction ({@code 20.0}), or
+   * NaN when it is missing or written otherwise. Only for the rare paths.
+   */
+  public static double decimalField(byte[] buf, int from, int to, byte[] key) {
+    int at = valueAt(buf, from, to, key);
+    if (at < 0) {
+      return Double.NaN;
+    }
+    int end = at;
+    while (end < to && ((buf[end] >= '0' && buf[end] <= '9') || buf[end] == '.')) {
+      end++;
+    }
+    try {
+      return Double.parseDouble(new String(buf, at, end - at, StandardCharsets.US_ASCII));
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
+  }
+
   /** Whether a boolean field is {@code true}. */
   public static boolean isTrue(byte[] buf, int from, int to, byte[] key) {
     return startsWith(buf, valueAt(buf, from, to, key), to, TRUE);

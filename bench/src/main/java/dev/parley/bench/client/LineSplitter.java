@@ -63,6 +63,11 @@ public final class LineSplitter {
     }
   }
 
+  /** Forgets an unfinished line: for a new connection. */
+  public void reset() {
+    tailLength = 0;
+  }
+
   /** Bytes of an unfinished line held. */
   public int pending() {
     return tailLength;

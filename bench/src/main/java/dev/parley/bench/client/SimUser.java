@@ -10,10 +10,17 @@ import java.nio.charset.StandardCharsets;
 /**
  * One simulated user: a non-blocking connection owned by one {@link EventLoop}, which logs in step
  * by step ({@code hello}, {@code username}, {@code password}), then hands the frames it receives to
- * the scenario's {@link Traffic}. Every user ignores presence events, acknowledges the messages it
- * receives (every {@value #ACK_EVERY}, and whenever asked), keeps its session alive with {@code
- * activity} when it has been silent for the keepalive interval, and notices a goodbye or a broken
- * connection, which the fleet counts as a disconnect. All of it runs on the loop's thread.
+ * the scenario's {@link Traffic}. Every user counts presence events (and otherwise ignores them),
+ * acknowledges the messages it receives (every {@value #ACK_EVERY}, and whenever asked), keeps its
+ * session alive with {@code activity} when it has been silent for the keepalive interval, and
+ * notices a goodbye or a broken connection, which the fleet counts as a disconnect. All of it runs
+ * on the loop's thread.
+ *
+ * <p>Once the fleet's {@link Reconnects} are armed, a user whose session ends comes back as
+ * Parley's client does: it waits ({@link State#WAITING}) for its backoff, connects again and logs
+ * in again, trying again after a longer wait when an attempt fails for a passing reason. It then
+ * acknowledges what it had received before, and passes on a message that the server sends again
+ * (one with a {@code seq} it has seen) only once, as the client shows it only once.
  */
 public final class SimUser implements LineSplitter.Sink {
 
@@ -26,6 +33,8 @@ public final class SimUser implements LineSplitter.Sink {
     PASSWORD_SENT,
     ACTIVE,
     LOGGING_OUT,
+    /** Between connections: the session was lost and the next attempt to come back is due. */
+    WAITING,
     CLOSED
   }
 
@@ -39,6 +48,9 @@ public final class SimUser implements LineSplitter.Sink {
   private static final byte[] SEQ_KEY = Frames.key("seq");
   private static final byte[] REASON_KEY = Frames.key("reason");
   private static final byte[] CODE_KEY = Frames.key("code");
+  private static final byte[] PER_SECOND_KEY = Frames.key("perSecond");
+  private static final byte[] BURST_KEY = Frames.key("burst");
+  private static final String CLOSED_BY_SERVER = "the server closed the connection";
 
   private final Fleet fleet;
   private final EventLoop loop;
@@ -54,9 +66,23 @@ public final class SimUser implements LineSplitter.Sink {
   private long loginStarted;
   private int loginRetries;
   private long lastSeq;
+  /** The highest seq received on earlier connections: the server may send those again. */
+  private long seqBeforeLogin;
   private long ackedSeq;
   private int sinceAck;
   private long lastCommand;
+  private int logins;
+
+  /** Acknowledging nothing until the next return (a laggard). */
+  private boolean holdingAcks;
+
+  /** Logging in again after a lost session (failures are then retried, not counted as failed). */
+  private boolean returning;
+
+  private int attempt;
+  private int connections;
+  private long lostAt;
+  private Reconnects.Storm backIn;
 
   /** Messages or broadcasts sent and not yet answered, in the current phase (for the traffic). */
   public int inFlight;
@@ -80,6 +106,11 @@ public final class SimUser implements LineSplitter.Sink {
     return index;
   }
 
+  /** The username (for messages to people). */
+  public String name() {
+    return new String(name, StandardCharsets.UTF_8);
+  }
+
   public EventLoop loop() {
     return loop;
   }
@@ -90,6 +121,11 @@ public final class SimUser implements LineSplitter.Sink {
 
   public boolean isActive() {
     return state == State.ACTIVE;
+  }
+
+  /** Sessions this user has had: 1 after its first login, one more after each return. */
+  public int logins() {
+    return logins;
   }
 
   // ---------------------------------------------------------------- sending (loop thread)
@@ -109,9 +145,23 @@ public final class SimUser implements LineSplitter.Sink {
     commandSent();
   }
 
-  /** Acknowledges every message received so far, unless that is done already. */
+  /** Asks who else is online ({@code whoelse}). */
+  public void sendWhoelse() {
+    out().put(ClientFrames.WHOELSE);
+    commandSent();
+  }
+
+  /**
+   * Acknowledges nothing from now until this user has lost its session and come back, as the
+   * client of someone who walked away: the server keeps what it sends beyond the delivery window.
+   */
+  public void holdAcks() {
+    holdingAcks = true;
+  }
+
+  /** Acknowledges every message received so far, unless that is done already (or held). */
   public void acknowledge() {
-    if (state == State.ACTIVE && lastSeq > ackedSeq) {
+    if (state == State.ACTIVE && !holdingAcks && lastSeq > ackedSeq) {
       ClientFrames.ack(out(), lastSeq);
       ackedSeq = lastSeq;
       sinceAck = 0;
@@ -129,6 +179,7 @@ public final class SimUser implements LineSplitter.Sink {
         state = State.LOGGING_OUT;
       }
       case LOGGING_OUT, CLOSED -> {}
+      // Waiting to come back, or logging in: the session is not there to log out of.
       default -> close();
     }
   }
@@ -154,7 +205,7 @@ public final class SimUser implements LineSplitter.Sink {
   }
 
   private void wrote() {
-    if (!dirty && state != State.CLOSED) {
+    if (!dirty && channel != null) {
       dirty = true;
       loop.markDirty(this);
     }
@@ -163,7 +214,7 @@ public final class SimUser implements LineSplitter.Sink {
   /** Writes what is waiting, as far as the socket takes it; asks for more room if needed. */
   void flush() {
     dirty = false;
-    if (state == State.CLOSED || out == null || state == State.CONNECTING) {
+    if (channel == null || out == null || state == State.CONNECTING) {
       return;
     }
     try {
@@ -182,7 +233,14 @@ public final class SimUser implements LineSplitter.Sink {
   /** Opens the connection and starts logging in. */
   void connect() {
     state = State.CONNECTING;
+    connections++;
     loginStarted = MonotonicClock.now();
+    // Nothing of an earlier connection carries over: a half line, or frames it could not send.
+    splitter.reset();
+    if (out != null) {
+      out.clear();
+    }
+    writeInterest = false;
     try {
       channel = SocketChannel.open();
       fleet.opened();
@@ -214,12 +272,13 @@ public final class SimUser implements LineSplitter.Sink {
   }
 
   void onReadable(ByteBuffer buffer) throws IOException {
-    for (int i = 0; i < MAX_READS_PER_WAKEUP && state != State.CLOSED; i++) {
+    // A frame of this read may have ended the connection (a goodbye): then there is none to read.
+    for (int i = 0; i < MAX_READS_PER_WAKEUP && channel != null; i++) {
       buffer.clear();
       int read = channel.read(buffer);
       if (read < 0) {
         splitter.finish(this);
-        ended("the server closed the connection");
+        ended(CLOSED_BY_SERVER, Reconnects.CLOSED);
         return;
       }
       if (read == 0) {
@@ -232,26 +291,49 @@ public final class SimUser implements LineSplitter.Sink {
     }
   }
 
-  /** The connection failed (reset, refused, a line too long): the user is done. */
+  /** The connection failed (reset, refused, a line too long): the connection is done. */
   void broken(Exception e) {
-    if (state != State.CLOSED) {
+    if (state != State.CLOSED && state != State.WAITING) {
       String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      ended(message);
+      ended(message, state == State.CONNECTING ? Reconnects.UNREACHABLE : Reconnects.RESET);
     }
   }
 
-  /** The connection is over; what that means depends on how far the user got. */
-  private void ended(String why) {
+  /**
+   * The connection is over; what that means depends on how far the user got. {@code why} is for
+   * people, {@code cause} is its short word (see {@link Reconnects}).
+   */
+  private void ended(String why, String cause) {
     State was = state;
     close();
     switch (was) {
-      case LOGGING_OUT, CLOSED -> {}
-      case ACTIVE -> fleet.disconnected(this, why);
-      default -> fleet.loginFailed(this, why);
+      case LOGGING_OUT, CLOSED, WAITING, NEW -> {}
+      case ACTIVE -> {
+        fleet.disconnected(this, why);
+        lost(cause);
+      }
+      default -> loginEnded(why, cause, Reconnects.isPassing(cause));
     }
   }
 
-  /** Closes the socket without counting anything. */
+  /** A login attempt ended without a session: counted as failed, or (returning) retried. */
+  private void loginEnded(String why, String cause, boolean passing) {
+    if (!returning) {
+      fleet.loginFailed(this, why);
+      return;
+    }
+    Reconnects reconnects = fleet.reconnects();
+    if (passing) {
+      reconnects.refused(cause);
+      attempt++;
+      waitToComeBack(reconnects);
+    } else {
+      returning = false;
+      reconnects.gaveUp(cause, MonotonicClock.now());
+    }
+  }
+
+  /** Closes the socket without counting anything; a user waiting to come back stays away. */
   void close() {
     if (state == State.CLOSED) {
       return;
@@ -259,6 +341,7 @@ public final class SimUser implements LineSplitter.Sink {
     state = State.CLOSED;
     if (key != null) {
       key.cancel();
+      key = null;
     }
     if (channel != null) {
       try {
@@ -266,7 +349,56 @@ public final class SimUser implements LineSplitter.Sink {
       } catch (IOException e) {
         // Closing anyway.
       }
+      channel = null;
       fleet.closed();
+    }
+  }
+
+  // ---------------------------------------------------------------- coming back (loop thread)
+
+  /** The session ended: with reconnects armed, come back after the first wait. */
+  private void lost(String cause) {
+    Reconnects reconnects = fleet.reconnects();
+    if (reconnects == null) {
+      return;
+    }
+    lostAt = MonotonicClock.now();
+    reconnects.lost(cause, lostAt, backIn);
+    returning = true;
+    attempt = 0;
+    waitToComeBack(reconnects);
+  }
+
+  private void waitToComeBack(Reconnects reconnects) {
+    state = State.WAITING;
+    loop.schedule(
+        reconnects.backoff().delayNanos(attempt, loop.random().nextDouble()), this::comeBack);
+  }
+
+  private void comeBack() {
+    // Logged out (the run ended) while waiting: stay away.
+    if (state != State.WAITING) {
+      return;
+    }
+    Reconnects reconnects = fleet.reconnects();
+    reconnects.attempted();
+    connect();
+    if (reconnects.loginTimeoutNanos() > 0) {
+      int connection = connections;
+      loop.schedule(reconnects.loginTimeoutNanos(), () -> loginTimedOut(connection));
+    }
+  }
+
+  /** The attempt on connection number {@code connection} has had all the time it may take. */
+  private void loginTimedOut(int connection) {
+    boolean loggingIn =
+        state == State.CONNECTING
+            || state == State.HELLO_SENT
+            || state == State.USERNAME_SENT
+            || state == State.PASSWORD_SENT;
+    if (returning && loggingIn && connection == connections) {
+      close();
+      loginEnded("no answer to the login", Reconnects.NO_ANSWER, true);
     }
   }
 
@@ -288,9 +420,15 @@ public final class SimUser implements LineSplitter.Sink {
 
   private void onActive(FrameType type, byte[] line, int from, int to) {
     switch (type) {
-      case USER_LOGGED_IN, USER_LOGGED_OUT, ACTIVITY_NOTED -> {}
+      case USER_LOGGED_IN, USER_LOGGED_OUT -> loop.noticeReceived();
+      case ACTIVITY_NOTED -> {}
       case MESSAGE_RECEIVED -> {
         long seq = Frames.longField(line, from, to, SEQ_KEY);
+        if (seq <= seqBeforeLogin) {
+          // Received on an earlier connection, sent again since its ack had not been stored.
+          loop.traffic().onResent(this, line, from, to);
+          return;
+        }
         if (seq > lastSeq) {
           lastSeq = seq;
         }
@@ -299,7 +437,10 @@ public final class SimUser implements LineSplitter.Sink {
         }
         loop.traffic().onFrame(this, type, line, from, to);
       }
-      case GOODBYE -> ended("goodbye " + Frames.stringField(line, from, to, REASON_KEY));
+      case GOODBYE -> {
+        String reason = Frames.stringField(line, from, to, REASON_KEY);
+        ended("goodbye " + reason, Reconnects.GOODBYE + reason);
+      }
       default -> loop.traffic().onFrame(this, type, line, from, to);
     }
   }
@@ -308,9 +449,10 @@ public final class SimUser implements LineSplitter.Sink {
     switch (type) {
       case HELLO -> {
         if (state == State.HELLO_SENT) {
+          noteCommandRate(line, from, to);
           sendUsername();
         } else {
-          loginRefused("unexpected hello");
+          loginRefused("unexpected hello", "unexpected-hello");
         }
       }
       case PASSWORD_REQUIRED -> {
@@ -318,23 +460,28 @@ public final class SimUser implements LineSplitter.Sink {
         wrote();
         state = State.PASSWORD_SENT;
       }
-      case LOGIN_ACCEPTED -> {
-        state = State.ACTIVE;
-        lastCommand = MonotonicClock.now();
-        fleet.loggedIn(this, lastCommand - loginStarted);
-      }
+      case LOGIN_ACCEPTED -> loggedIn();
       case LOGIN_FAILED -> {
         String reason = Frames.stringField(line, from, to, REASON_KEY);
-        // A session of an earlier run that is still closing; it will be gone in a moment.
-        if ("already-online".equals(reason) && loginRetries++ < MAX_ALREADY_ONLINE_RETRIES) {
+        // A session of an earlier run that is still closing; it will be gone in a moment. (A
+        // returning user waits its backoff instead, as the client does.)
+        if ("already-online".equals(reason)
+            && !returning
+            && loginRetries++ < MAX_ALREADY_ONLINE_RETRIES) {
           state = State.USERNAME_SENT;
           loop.schedule(ALREADY_ONLINE_RETRY_NANOS, this::retryUsername);
         } else {
-          loginRefused("login-failed " + reason);
+          loginRefused("login-failed " + reason, "login-failed-" + reason);
         }
       }
-      case GOODBYE -> loginRefused("goodbye " + Frames.stringField(line, from, to, REASON_KEY));
-      case ERROR -> loginRefused("error " + Frames.stringField(line, from, to, CODE_KEY));
+      case GOODBYE -> {
+        String reason = Frames.stringField(line, from, to, REASON_KEY);
+        loginRefused("goodbye " + reason, Reconnects.GOODBYE + reason);
+      }
+      case ERROR -> {
+        String code = Frames.stringField(line, from, to, CODE_KEY);
+        loginRefused("error " + code, "error-" + code);
+      }
       default -> {}
     }
   }
@@ -351,8 +498,36 @@ public final class SimUser implements LineSplitter.Sink {
     state = State.USERNAME_SENT;
   }
 
-  private void loginRefused(String why) {
+  private void loggedIn() {
+    state = State.ACTIVE;
+    logins++;
+    seqBeforeLogin = lastSeq;
+    lastCommand = MonotonicClock.now();
+    if (!returning) {
+      fleet.loggedIn(this, lastCommand - loginStarted);
+      return;
+    }
+    returning = false;
+    holdingAcks = false;
+    backIn = fleet.reconnects().back(lastCommand, lastCommand - lostAt);
+    // As the client does once back: acknowledge what was received before, so that the server
+    // sends again only what never arrived.
+    ackedSeq = 0;
+    acknowledge();
+  }
+
+  /** The server refused a login step: the attempt is over (and may be tried again later). */
+  private void loginRefused(String why, String cause) {
     close();
-    fleet.loginFailed(this, why);
+    loginEnded(why, cause, Reconnects.isPassing(cause));
+  }
+
+  /** Version 2: the server announces the rate at which it takes this connection's frames. */
+  private void noteCommandRate(byte[] line, int from, int to) {
+    double perSecond = Frames.decimalField(line, from, to, PER_SECOND_KEY);
+    long burst = Frames.longField(line, from, to, BURST_KEY);
+    if (perSecond > 0 && burst > 0) {
+      fleet.commandRate(perSecond, burst);
+    }
   }
 }

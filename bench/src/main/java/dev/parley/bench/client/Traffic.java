@@ -14,4 +14,11 @@ public interface Traffic {
 
   /** A frame for a logged-in user: its type, and the line as {@code line[from, to)}. */
   void onFrame(SimUser user, FrameType type, byte[] line, int from, int to);
+
+  /**
+   * A {@code message-received} that the user had already received on an earlier connection (its
+   * {@code seq} is not above what it had then), sent again because it was not acknowledged. The
+   * user does not pass it on as a message; a traffic may check it.
+   */
+  default void onResent(SimUser user, byte[] line, int from, int to) {}
 }

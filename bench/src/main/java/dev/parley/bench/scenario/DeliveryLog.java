@@ -34,8 +34,23 @@ final class DeliveryLog {
     return senders[sender].mark(number);
   }
 
+  /** Whether message {@code number} of {@code sender} has arrived. */
+  boolean delivered(int sender, long number) {
+    return sender >= 0 && sender < senders.length && number >= 0 && senders[sender].has(number);
+  }
+
   private static final class Sender {
     private volatile AtomicLongArray[] chunks = new AtomicLongArray[0];
+
+    boolean has(long number) {
+      AtomicLongArray[] current = chunks;
+      int index = (int) (number >>> CHUNK_SHIFT);
+      if (index >= current.length || current[index] == null) {
+        return false;
+      }
+      int bit = (int) (number & CHUNK_MASK);
+      return (current[index].get(bit >>> 6) & (1L << (bit & 63))) != 0;
+    }
 
     boolean mark(long number) {
       AtomicLongArray chunk = chunk((int) (number >>> CHUNK_SHIFT));

@@ -92,6 +92,7 @@ public final class DirectScenario {
     BenchOptions options = context.options();
     try (Fleet fleet = context.startFleet(options.clients())) {
       context.requireAllLoggedIn(context.logIn(fleet, "direct"));
+      context.warnIfRateLimited(fleet);
       context.awaitQuiet(fleet);
       Result result = measure(context, fleet, options.rate(), "direct");
       Summary summary =

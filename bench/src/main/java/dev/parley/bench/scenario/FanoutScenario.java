@@ -19,6 +19,7 @@ public final class FanoutScenario {
     BenchOptions options = context.options();
     try (Fleet fleet = context.startFleet(options.clients())) {
       context.requireAllLoggedIn(context.logIn(fleet, "fanout"));
+      context.warnIfRateLimited(fleet);
       context.awaitQuiet(fleet);
       FanoutTraffic traffic =
           new FanoutTraffic(

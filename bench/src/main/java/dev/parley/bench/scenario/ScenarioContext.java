@@ -168,6 +168,27 @@ public final class ScenarioContext {
             options.prefix()));
   }
 
+  /**
+   * Traffic runs as fast as the server answers, far over a per-connection command rate: when the
+   * server announced one (its hello's {@code commandRate}), say that the sends beyond it will be
+   * refused, and how the benchmark's servers lift it.
+   */
+  void warnIfRateLimited(Fleet fleet) {
+    fleet
+        .commandRate()
+        .ifPresent(
+            rate ->
+                warn(
+                    String.format(
+                        Locale.ROOT,
+                        "the server takes at most %.1f commands/s (burst %d) from each connection:"
+                            + " beyond that the traffic is refused 'rate-limited'. The benchmark's"
+                            + " servers run with the limits lifted: parley-server --config"
+                            + " bench/lifted-limits.conf",
+                        rate.perSecond(),
+                        rate.burst())));
+  }
+
   /** A failure inside the generator's loops makes the numbers meaningless. */
   void checkLoops(Fleet fleet) {
     Throwable failure = fleet.loopFailure();
@@ -188,6 +209,12 @@ public final class ScenarioContext {
       token[i] = (byte) Character.forDigit(TOKENS.nextInt(36), 36);
     }
     return token;
+  }
+
+  /** A line on standard error that a script may wait for: said even with --quiet. */
+  void announce(String message) {
+    err.println("parley-bench: " + options.scenario() + ": " + message);
+    err.flush();
   }
 
   void warn(String message) {

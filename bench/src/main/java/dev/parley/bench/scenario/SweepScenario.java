@@ -24,6 +24,7 @@ public final class SweepScenario {
     List<Double> rates = options.sweepRates();
     try (Fleet fleet = context.startFleet(options.clients())) {
       context.requireAllLoggedIn(context.logIn(fleet, "sweep"));
+      context.warnIfRateLimited(fleet);
       context.awaitQuiet(fleet);
       List<Summary> steps = new ArrayList<>();
       DirectScenario.Result best = null;
