@@ -75,10 +75,7 @@ final class BenchTestServer implements AutoCloseable {
                     "parley.server.limits.enabled",
                     false,
                     "parley.server.store.data-dir",
-                    dataDir.toString(),
-                    // As bench/lifted-limits.conf: the scenarios measure the server, not its limits.
-                    "parley.server.limits.enabled",
-                    false))
+                    dataDir.toString()))
             .withFallback(ConfigFactory.load())
             .resolve();
     ServerSettings settings = ServerSettings.fromConfig(config);

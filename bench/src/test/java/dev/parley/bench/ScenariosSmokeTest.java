@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -353,7 +352,6 @@ class ScenariosSmokeTest {
    * connection. Enable once the registry keeps such an ack (or the client acknowledges again).
    */
   @Test
-  @Disabled("product bug: delivery stalls after a reconnect when a window's worth was unacknowledged")
   void shouldReplayMoreThanAWindowOfKeptMessagesAfterARestart() throws Exception {
     Restart run = restart("--kept", "600", "--laggards", "2");
     Map<String, String> storm = run.storm();

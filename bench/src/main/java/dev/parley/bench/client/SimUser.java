@@ -19,8 +19,9 @@ import java.nio.charset.StandardCharsets;
  * <p>Once the fleet's {@link Reconnects} are armed, a user whose session ends comes back as
  * Parley's client does: it waits ({@link State#WAITING}) for its backoff, connects again and logs
  * in again, trying again after a longer wait when an attempt fails for a passing reason. It then
- * acknowledges what it had received before, and passes on a message that the server sends again
- * (one with a {@code seq} it has seen) only once, as the client shows it only once.
+ * acknowledges what it had received before (a laggard does not: it acknowledges only what arrives
+ * again, so that the store must show it kept everything), and passes on a message that the server
+ * sends again (one with a {@code seq} it has seen) only once, as the client shows it only once.
  */
 public final class SimUser implements LineSplitter.Sink {
 
@@ -75,6 +76,15 @@ public final class SimUser implements LineSplitter.Sink {
 
   /** Acknowledging nothing until the next return (a laggard). */
   private boolean holdingAcks;
+
+  /**
+   * A laggard back in: it acknowledges only what it receives on this connection, so that the
+   * server must send again everything it had left unacknowledged (which shows the store kept it).
+   */
+  private boolean ackingThisConnectionOnly;
+
+  /** The highest seq received on the current connection, sent again or new. */
+  private long connectionSeq;
 
   /** Logging in again after a lost session (failures are then retried, not counted as failed). */
   private boolean returning;
@@ -161,9 +171,10 @@ public final class SimUser implements LineSplitter.Sink {
 
   /** Acknowledges every message received so far, unless that is done already (or held). */
   public void acknowledge() {
-    if (state == State.ACTIVE && !holdingAcks && lastSeq > ackedSeq) {
-      ClientFrames.ack(out(), lastSeq);
-      ackedSeq = lastSeq;
+    long upTo = ackingThisConnectionOnly ? Math.min(lastSeq, connectionSeq) : lastSeq;
+    if (state == State.ACTIVE && !holdingAcks && upTo > ackedSeq) {
+      ClientFrames.ack(out(), upTo);
+      ackedSeq = upTo;
       sinceAck = 0;
       wrote();
     }
@@ -424,9 +435,14 @@ public final class SimUser implements LineSplitter.Sink {
       case ACTIVITY_NOTED -> {}
       case MESSAGE_RECEIVED -> {
         long seq = Frames.longField(line, from, to, SEQ_KEY);
+        connectionSeq = Math.max(connectionSeq, seq);
         if (seq <= seqBeforeLogin) {
-          // Received on an earlier connection, sent again since its ack had not been stored.
+          // Received on an earlier connection, sent again since it had not been acknowledged:
+          // passed on once, and acknowledged again (else the delivery window stays full of it).
           loop.traffic().onResent(this, line, from, to);
+          if (++sinceAck >= ACK_EVERY) {
+            acknowledge();
+          }
           return;
         }
         if (seq > lastSeq) {
@@ -508,12 +524,17 @@ public final class SimUser implements LineSplitter.Sink {
       return;
     }
     returning = false;
+    boolean laggard = holdingAcks;
     holdingAcks = false;
+    connectionSeq = 0;
+    ackingThisConnectionOnly = laggard;
     backIn = fleet.reconnects().back(lastCommand, lastCommand - lostAt);
-    // As the client does once back: acknowledge what was received before, so that the server
-    // sends again only what never arrived.
     ackedSeq = 0;
-    acknowledge();
+    if (!laggard) {
+      // As the client does once back: acknowledge what was received before, so that the server
+      // sends again only what never arrived.
+      acknowledge();
+    }
   }
 
   /** The server refused a login step: the attempt is over (and may be tried again later). */
