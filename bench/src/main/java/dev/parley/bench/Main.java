@@ -23,8 +23,8 @@ import java.util.Arrays;
  * a user's server. It writes the accounts the server needs ({@code credentials}), measures logins,
  * direct messages, broadcasts and idle sessions, sweeps the direct-message rate, follows users
  * coming back through server restarts ({@code reconnect}), and forwards {@code jmh} to the
- * microbenchmarks. Exit status: 0 when the scenario ran, 1 when it could not run
- * (or its numbers cannot be trusted), 2 on a bad command line.
+ * microbenchmarks. Exit status: 0 when the scenario ran, 1 when it could not run (or its numbers
+ * cannot be trusted), 2 on a bad command line.
  */
 public final class Main {
 

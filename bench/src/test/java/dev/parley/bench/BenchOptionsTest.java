@@ -64,8 +64,17 @@ class BenchOptionsTest {
 
     options =
         BenchOptions.parse(
-            "reconnect", "--restarts", "3", "--backoff-min", "0.1", "--backoff-max", "1",
-            "--backoff-random", "0", "--probes", "0");
+            "reconnect",
+            "--restarts",
+            "3",
+            "--backoff-min",
+            "0.1",
+            "--backoff-max",
+            "1",
+            "--backoff-random",
+            "0",
+            "--probes",
+            "0");
     assertEquals(3, options.restarts());
     assertEquals(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0), options.backoff());
     assertEquals(0, options.probes());

@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The packaged server ({@code parley-server.jar}, named by the build's {@code parley.server.jar}
- * property) running as its own process on a given port and data directory, with its console
- * written to a log file that the test reads (and keeps, for after a failure). Started the way an
- * operator starts it; stopped with SIGTERM as a service manager does, or killed with SIGKILL.
+ * property) running as its own process on a given port and data directory, with its console written
+ * to a log file that the test reads (and keeps, for after a failure). Started the way an operator
+ * starts it; stopped with SIGTERM as a service manager does, or killed with SIGKILL.
  */
 final class PackagedServer implements AutoCloseable {
 
@@ -36,7 +36,8 @@ final class PackagedServer implements AutoCloseable {
    */
   static PackagedServer start(
       int port, Path credentials, Path dataDir, Path log, List<String> jvmOptions) {
-    Path jar = Path.of(System.getProperty("parley.server.jar", "../server/target/parley-server.jar"));
+    Path jar =
+        Path.of(System.getProperty("parley.server.jar", "../server/target/parley-server.jar"));
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the server first (mvn verify)");
     }

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * after the restart (and the crash) the server must send them all again, none missing.
  *
  * <p>It lives with the generator because the generator's client drives it, and runs after {@code
- * package} (failsafe) because it needs the server's jar. The figures are printed to standard output.
- * {@code -Dstorm.users=N} changes the number of users.
+ * package} (failsafe) because it needs the server's jar. The figures are printed to standard
+ * output. {@code -Dstorm.users=N} changes the number of users.
  */
 class ReconnectStormIT {
 
@@ -43,6 +43,7 @@ class ReconnectStormIT {
 
   /** Within the delivery window (500): see ScenariosSmokeTest for what happens beyond it. */
   private static final int KEPT = 400;
+
   private static final List<String> SERVER_JVM =
       List.of("-Xmx1g", "-Dparley.server.password-hash-iterations=1000");
 

@@ -147,9 +147,9 @@ class ScenariosSmokeTest {
           "kept_resent",
           "kept_not_resent",
           "bench_cpu_percent");
+
   private static final List<String> RECONNECT =
-      List.of(
-          "restarts", "probes", "kept", "laggards", "command_rate", "storms", "storms_settled");
+      List.of("restarts", "probes", "kept", "laggards", "command_rate", "storms", "storms_settled");
 
   @TempDir static Path dir;
 
@@ -344,12 +344,12 @@ class ScenariosSmokeTest {
    * A product bug, reproduced: a laggard with more kept messages than its delivery window (500)
    * gets its window before a restart and nothing more after it. Once back, its client acknowledges
    * what it had ({@code ack 500}); the registry clamps that ack to what it has sent on the new
-   * connection (nothing yet: {@code Mailbox.acknowledge} takes {@code min(seq, sentSeq)} and
-   * {@code connected()} reset {@code sentSeq}) and drops it. Then it sends the window again, which
-   * the client has shown already and does not acknowledge again (Parley's client neither:
-   * {@code Inbox.finalAcknowledgement} sends nothing already acknowledged on this connection). The
-   * window stays full: messages 501 and on, and any new message, are never delivered on this
-   * connection. Enable once the registry keeps such an ack (or the client acknowledges again).
+   * connection (nothing yet: {@code Mailbox.acknowledge} takes {@code min(seq, sentSeq)} and {@code
+   * connected()} reset {@code sentSeq}) and drops it. Then it sends the window again, which the
+   * client has shown already and does not acknowledge again (Parley's client neither: {@code
+   * Inbox.finalAcknowledgement} sends nothing already acknowledged on this connection). The window
+   * stays full: messages 501 and on, and any new message, are never delivered on this connection.
+   * Enable once the registry keeps such an ack (or the client acknowledges again).
    */
   @Test
   void shouldReplayMoreThanAWindowOfKeptMessagesAfterARestart() throws Exception {
@@ -389,7 +389,8 @@ class ScenariosSmokeTest {
     CompletableFuture<Integer> status =
         CompletableFuture.supplyAsync(
             () -> Main.run(args.toArray(String[]::new), out.printStream(), err.printStream()));
-    err.await(line -> line.contains("waiting for restart 1"), Duration.ofSeconds(60), status::isDone);
+    err.await(
+        line -> line.contains("waiting for restart 1"), Duration.ofSeconds(60), status::isDone);
     server = server.restart();
     assertEquals(0, status.get(120, TimeUnit.SECONDS), () -> "stderr:\n" + err.text());
     List<String> lines = out.lines();

@@ -26,10 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The delivery guarantee under the worst a server can suffer: the packaged server runs as its own
  * process, real clients exchange hundreds of messages through it, and in the middle of the traffic
  * the server is killed with SIGKILL, several times, and started again on the same data directory
- * each time (the kill points are random, from a logged seed). The clients
- * reconnect by themselves and send again what the server had not acknowledged; in the end every
- * recipient must have shown every message exactly once, and each sender's messages in the order
- * they were sent.
+ * each time (the kill points are random, from a logged seed). The clients reconnect by themselves
+ * and send again what the server had not acknowledged; in the end every recipient must have shown
+ * every message exactly once, and each sender's messages in the order they were sent.
  */
 class CrashRecoveryIT {
 
@@ -39,6 +38,7 @@ class CrashRecoveryIT {
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern RECEIVED = Pattern.compile("^(\\w+): m-(\\w+)-(\\d+)$");
   private static final Duration DELIVERY = Duration.ofSeconds(120);
+
   /** Kill points per run, each at its own random place in the traffic. */
   private static final int KILLS = 3;
 
@@ -146,7 +146,8 @@ class CrashRecoveryIT {
   private static int shownSoFar(java.util.Collection<HeadlessClient> clients) {
     int shown = 0;
     for (HeadlessClient client : clients) {
-      shown += (int) client.unread().stream().filter(line -> RECEIVED.matcher(line).matches()).count();
+      shown +=
+          (int) client.unread().stream().filter(line -> RECEIVED.matcher(line).matches()).count();
     }
     return shown;
   }

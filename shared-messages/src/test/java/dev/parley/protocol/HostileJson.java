@@ -187,7 +187,7 @@ final class HostileJson {
   static String validValue(Gen g, int depth) {
     return switch (g.between(0, depth > 3 ? 3 : 5)) {
       case 0 -> string(g, g.text(40));
-        // The codec reads numbers of at most 32 characters, even where it skips them.
+      // The codec reads numbers of at most 32 characters, even where it skips them.
       case 1 -> g.pick(NUMBERS.stream().filter(n -> n.length() <= 32).toList());
       case 2 -> g.pick("true", "false", "null");
       case 3 -> g.pick("\"\"", "[]", "{}", "\"\\uD800\"");

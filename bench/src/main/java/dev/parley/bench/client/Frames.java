@@ -110,8 +110,8 @@ public final class Frames {
   }
 
   /**
-   * A non-negative number field written as digits with an optional fraction ({@code 20.0}), or
-   * NaN when it is missing or written otherwise. Only for the rare paths.
+   * A non-negative number field written as digits with an optional fraction ({@code 20.0}), or NaN
+   * when it is missing or written otherwise. Only for the rare paths.
    */
   public static double decimalField(byte[] buf, int from, int to, byte[] key) {
     int at = valueAt(buf, from, to, key);

@@ -72,8 +72,8 @@ public final class Reconnects {
   }
 
   /**
-   * @param loginTimeoutNanos a login attempt not complete this long after it began is abandoned
-   *     and tried again after the next wait ({@link #NO_ANSWER}); 0 waits as long as it takes
+   * @param loginTimeoutNanos a login attempt not complete this long after it began is abandoned and
+   *     tried again after the next wait ({@link #NO_ANSWER}); 0 waits as long as it takes
    */
   public Reconnects(Backoff backoff, long loginTimeoutNanos) {
     this.backoff = backoff;
@@ -152,7 +152,8 @@ public final class Reconnects {
 
   /**
    * One storm: everything that happened from one quiet moment (when the controlling thread called
-   * {@link #next()}) to the next. Times are {@link MonotonicClock} nanoseconds, 0 until they happen.
+   * {@link #next()}) to the next. Times are {@link MonotonicClock} nanoseconds, 0 until they
+   * happen.
    */
   public static final class Storm {
 

@@ -67,8 +67,10 @@ public final class SimUser implements LineSplitter.Sink {
   private long loginStarted;
   private int loginRetries;
   private long lastSeq;
+
   /** The highest seq received on earlier connections: the server may send those again. */
   private long seqBeforeLogin;
+
   private long ackedSeq;
   private int sinceAck;
   private long lastCommand;
@@ -78,8 +80,8 @@ public final class SimUser implements LineSplitter.Sink {
   private boolean holdingAcks;
 
   /**
-   * A laggard back in: it acknowledges only what it receives on this connection, so that the
-   * server must send again everything it had left unacknowledged (which shows the store kept it).
+   * A laggard back in: it acknowledges only what it receives on this connection, so that the server
+   * must send again everything it had left unacknowledged (which shows the store kept it).
    */
   private boolean ackingThisConnectionOnly;
 
@@ -162,8 +164,8 @@ public final class SimUser implements LineSplitter.Sink {
   }
 
   /**
-   * Acknowledges nothing from now until this user has lost its session and come back, as the
-   * client of someone who walked away: the server keeps what it sends beyond the delivery window.
+   * Acknowledges nothing from now until this user has lost its session and come back, as the client
+   * of someone who walked away: the server keeps what it sends beyond the delivery window.
    */
   public void holdAcks() {
     holdingAcks = true;

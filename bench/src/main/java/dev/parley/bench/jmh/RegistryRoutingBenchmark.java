@@ -170,13 +170,7 @@ public class RegistryRoutingBenchmark {
               registry,
               replyTo ->
                   new UserRegistry.Register(
-                      user,
-                      outbox,
-                      outbox,
-                      system.ignoreRef(),
-                      "127.0.0.1",
-                      50_000,
-                      replyTo),
+                      user, outbox, outbox, system.ignoreRef(), "127.0.0.1", 50_000, replyTo),
               WAIT,
               system.scheduler());
       registrations.add(registered.toCompletableFuture());

@@ -19,12 +19,12 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The bystanders of one reconnect storm: a few of the users (the probes) who, once they have come
  * back in this storm and while they are logged in, keep asking the server for things, to show
- * whether it still answers the users who are back while the others are still coming back. Every interval a probe
- * sends one command, {@code whoelse} and a direct {@code message} to a random other user in turn,
- * with at most one unanswered. It measures the time to each answer, and counts the messages
- * accepted and whether each reached its recipient exactly once (a recipient still away gets it from
- * the store when it logs in again). A command whose session was lost before its answer came is
- * counted apart: the connection took it.
+ * whether it still answers the users who are back while the others are still coming back. Every
+ * interval a probe sends one command, {@code whoelse} and a direct {@code message} to a random
+ * other user in turn, with at most one unanswered. It measures the time to each answer, and counts
+ * the messages accepted and whether each reached its recipient exactly once (a recipient still away
+ * gets it from the store when it logs in again). A command whose session was lost before its answer
+ * came is counted apart: the connection took it.
  */
 final class ProbeTraffic implements dev.parley.bench.client.Traffic {
 
@@ -39,15 +39,19 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
   /** One probing user's state, on its loop's thread only. */
   private static final class Probe {
     private final SimUser user;
+
     /** The user's sessions before the storm: it probes from its next one on. */
     private int sessionsBefore;
+
     private boolean waiting;
     private long sentAt;
     private int session;
     private boolean messageNext;
     private long messages;
+
     /** Per message number: its recipient, when it was sent, and what the server said. */
     private final java.util.ArrayList<Integer> recipients = new java.util.ArrayList<>();
+
     private final java.util.ArrayList<Long> stamps = new java.util.ArrayList<>();
     private final java.util.BitSet accepted = new java.util.BitSet();
     private final java.util.BitSet stored = new java.util.BitSet();
@@ -275,8 +279,8 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
   }
 
   /**
-   * The messages accepted and not delivered, described for a person (at most {@code max}): who
-   * sent it to whom, its id, and whether it was kept for an absent recipient or handed over live.
+   * The messages accepted and not delivered, described for a person (at most {@code max}): who sent
+   * it to whom, its id, and whether it was kept for an absent recipient or handed over live.
    */
   List<String> undelivered(int max) throws InterruptedException {
     List<String> found = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -121,10 +121,7 @@ public final class ReconnectScenario {
     BenchOptions options = context.options();
     ProbeTraffic probes =
         new ProbeTraffic(
-            fleet,
-            reconnects,
-            options.probes(),
-            (long) (options.probeIntervalSeconds() * 1e9));
+            fleet, reconnects, options.probes(), (long) (options.probeIntervalSeconds() * 1e9));
     KeptTraffic kept = new KeptTraffic(fleet, options.laggards(), options.kept());
     long noticesBefore = fleet.noticesReceived();
     fleet.install(

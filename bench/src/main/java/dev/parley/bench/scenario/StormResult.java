@@ -8,11 +8,11 @@ import java.util.function.Predicate;
 import org.HdrHistogram.Histogram;
 
 /**
- * The figures of one reconnect storm, or of all of a run's storms together: how the users came
- * back ({@link Return}), whether the probes' commands were answered and their messages delivered
- * ({@link Probes}), and whether the laggards got every kept message ({@link Kept}). {@link #addTo}
- * writes them under the keys {@code parley-bench --help} documents for {@code reconnect}; a storm
- * that did not settle has no "all back" time ({@code unknown}).
+ * The figures of one reconnect storm, or of all of a run's storms together: how the users came back
+ * ({@link Return}), whether the probes' commands were answered and their messages delivered ({@link
+ * Probes}), and whether the laggards got every kept message ({@link Kept}). {@link #addTo} writes
+ * them under the keys {@code parley-bench --help} documents for {@code reconnect}; a storm that did
+ * not settle has no "all back" time ({@code unknown}).
  *
  * @param storms storms counted (1, or the run's for a total)
  * @param settled of which settled
@@ -54,7 +54,16 @@ record StormResult(
 
     static final Return NONE =
         new Return(
-            Map.of(), Map.of(), 0, Map.of(), 0, Map.of(), 0, Double.NaN, Double.NaN, Double.NaN,
+            Map.of(),
+            Map.of(),
+            0,
+            Map.of(),
+            0,
+            Map.of(),
+            0,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
             new Histogram(3));
 
     static Return of(Reconnects.Storm storm, boolean settled, int away) {
@@ -235,8 +244,7 @@ record StormResult(
    * @param before what the laggards had received when the server went down
    * @param resent of that, what the server sent again after the restart
    */
-  record Kept(
-      long sent, long accepted, long delivered, long duplicated, long before, long resent) {
+  record Kept(long sent, long accepted, long delivered, long duplicated, long before, long resent) {
 
     static final Kept NONE = new Kept(0, 0, 0, 0, 0, 0);
 

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A simulated user coming back, against a scripted server on loopback: the first connection logs
- * in and is then told {@code goodbye server-shutdown}; the next answers nothing at all (a
- * connection the server's kernel completed and the server never took); the one after answers
- * {@code already-online}; the last logs the user in again, sends again a message it had delivered
- * before, and a new one.
+ * A simulated user coming back, against a scripted server on loopback: the first connection logs in
+ * and is then told {@code goodbye server-shutdown}; the next answers nothing at all (a connection
+ * the server's kernel completed and the server never took); the one after answers {@code
+ * already-online}; the last logs the user in again, sends again a message it had delivered before,
+ * and a new one.
  */
 class ComingBackTest {
 
@@ -88,7 +88,8 @@ class ComingBackTest {
         loop -> {});
 
     // The first connection delivers message 1, then the server goes away politely.
-    write(sockets.get(0), "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":1}");
+    write(
+        sockets.get(0), "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":1}");
     awaitTrue(() -> received.get() == 1, "the first message");
     write(sockets.get(0), "{\"type\":\"goodbye\",\"reason\":\"server-shutdown\"}");
     sockets.get(0).close();
@@ -97,8 +98,7 @@ class ComingBackTest {
     awaitTrue(() -> storm.back() == 1, "back");
     assertEquals(0, reconnects.away());
     assertEquals(Map.of("goodbye-server-shutdown", 1L), storm.lostBy());
-    assertEquals(
-        Map.of("no-answer", 1L, "login-failed-already-online", 1L), storm.refusedBy());
+    assertEquals(Map.of("no-answer", 1L, "login-failed-already-online", 1L), storm.refusedBy());
     assertEquals(3, storm.attempts());
     assertEquals(4, connections.get());
     // Message 1 came again (never acknowledged), and was passed on once; message 2 is new.

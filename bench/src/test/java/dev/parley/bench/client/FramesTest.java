@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.protocol.ClientMessage;
-import dev.parley.protocol.Protocol;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -38,8 +38,8 @@ public final class Connections {
   public record Link<O>(ActorRef<O> outbound, UniqueKillSwitch killSwitch) {}
 
   /**
-   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has demand:
-   * this queue holds a frame only for the moment it takes to hand it on.
+   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has
+   * demand: this queue holds a frame only for the moment it takes to hand it on.
    */
   private static final int FRAMES_IN_FLIGHT = 64;
 

@@ -180,7 +180,7 @@ final class FuzzLines {
     return switch (random.between(0, 3)) {
       case 0 -> null;
       case 1 -> random.token(ClientMessage.SendMessage.MAX_ID_LENGTH);
-        // Ids are meant to be unique per sender; a repeated one is a resend.
+      // Ids are meant to be unique per sender; a repeated one is a resend.
       case 2 -> "dup-" + random.between(0, 3);
       default -> "m-" + random.nextLong();
     };

@@ -44,12 +44,11 @@ import java.util.function.Function;
  * by then the client is told {@code unavailable} and the connection closes ({@code server-busy}).
  *
  * <p>Flood control: every frame but {@code ack} and {@code logout} takes a token from the
- * connection's bucket. A frame
- * over the rate is not carried out but answered {@code rate-limited}; a connection that keeps
- * sending past {@code disconnect-after} refusals in a row is closed ({@code goodbye rate-limited}).
- * Texts are checked here, before they cost the registry or the store anything: a text longer than
- * {@code max-text-bytes} encoded, or holding U+0000 or an unpaired surrogate, is answered {@code
- * invalid-text}.
+ * connection's bucket. A frame over the rate is not carried out but answered {@code rate-limited};
+ * a connection that keeps sending past {@code disconnect-after} refusals in a row is closed ({@code
+ * goodbye rate-limited}). Texts are checked here, before they cost the registry or the store
+ * anything: a text longer than {@code max-text-bytes} encoded, or holding U+0000 or an unpaired
+ * surrogate, is answered {@code invalid-text}.
  *
  * <p>Outbound frames go to the connection's {@code outbox}, a queue in front of the socket bounded
  * in bytes; the registry and broadcaster write events (messages, presence) to it directly. {@link
@@ -132,6 +131,7 @@ public final class Session {
   private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
   private static final String SERVER_NAME = "parley";
+
   /** Longest piece of a bad frame echoed back in an error, or logged. */
   private static final int MAX_ECHOED_CHARS = 128;
 
@@ -647,8 +647,9 @@ public final class Session {
   // ---- flood control ----
 
   /**
-   * Whether the flood control lets {@code frame} through. Acks always pass (the client sends them by
-   * itself, and they only free the server's resources), and so does a logout, which ends the work.
+   * Whether the flood control lets {@code frame} through. Acks always pass (the client sends them
+   * by itself, and they only free the server's resources), and so does a logout, which ends the
+   * work.
    */
   private boolean admitted(ClientMessage frame) {
     if (commands == null
