@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
-import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -56,7 +56,9 @@ class FramesTest {
                 FrameType.ERROR,
                 new ServerMessage.Error(ServerMessage.Error.Code.MAILBOX_FULL, "message", "a")),
             Map.entry(FrameType.ACTIVITY_NOTED, new ServerMessage.ActivityNoted()),
-            Map.entry(FrameType.HELLO, new ServerMessage.Hello(1, "parley")),
+            Map.entry(FrameType.ONLINE_USERS, new ServerMessage.OnlineUsers(List.of("a"), 7)),
+            Map.entry(
+                FrameType.HELLO, new ServerMessage.Hello(2, "parley", new CommandRate(20.0, 100))),
             Map.entry(FrameType.PASSWORD_REQUIRED, new ServerMessage.PasswordRequired("a")),
             Map.entry(FrameType.LOGIN_ACCEPTED, new ServerMessage.LoginAccepted("a")),
             Map.entry(
@@ -67,7 +69,18 @@ class FramesTest {
                 new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.TIMED_OUT)));
     frames.forEach(
         (expected, frame) -> assertEquals(expected, type(server(frame)), expected.name()));
-    assertEquals(FrameType.OTHER, type(server(new ServerMessage.OnlineUsers(List.of("a")))));
+    assertEquals(
+        FrameType.OTHER, type(server(new ServerMessage.RecentUsers(60, List.of("a"), null))));
+  }
+
+  @Test
+  void shouldReadTheCommandRateOfAVersion2Hello() {
+    byte[] hello = server(new ServerMessage.Hello(2, "parley", new CommandRate(12.5, 40)));
+    assertEquals(12.5, Frames.decimalField(hello, 0, hello.length, Frames.key("perSecond")));
+    assertEquals(40, Frames.longField(hello, 0, hello.length, Frames.key("burst")));
+    byte[] unlimited = server(new ServerMessage.Hello(2, "parley"));
+    assertTrue(
+        Double.isNaN(Frames.decimalField(unlimited, 0, unlimited.length, Frames.key("perSecond"))));
   }
 
   @Test
@@ -127,10 +140,13 @@ class FramesTest {
 
     out = new FrameBuffer(16);
     out.put(ClientFrames.HELLO);
-    assertEquals(new ClientMessage.Hello(Protocol.VERSION), decode(out));
+    assertEquals(new ClientMessage.Hello(2), decode(out));
     out = new FrameBuffer(16);
     out.put(ClientFrames.ACTIVITY);
     assertEquals(new ClientMessage.NoteActivity(), decode(out));
+    out = new FrameBuffer(16);
+    out.put(ClientFrames.WHOELSE);
+    assertEquals(new ClientMessage.WhoElse(), decode(out));
     out = new FrameBuffer(16);
     out.put(ClientFrames.LOGOUT);
     assertEquals(new ClientMessage.Logout(), decode(out));
