@@ -24,6 +24,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(value = ClientMessage.Hello.class, name = "hello"),
   @JsonSubTypes.Type(value = ClientMessage.Username.class, name = "username"),
   @JsonSubTypes.Type(value = ClientMessage.Password.class, name = "password"),
+  @JsonSubTypes.Type(value = ClientMessage.Resume.class, name = "resume"),
+  @JsonSubTypes.Type(value = ClientMessage.Heartbeat.class, name = "heartbeat"),
   @JsonSubTypes.Type(value = ClientMessage.SendMessage.class, name = "message"),
   @JsonSubTypes.Type(value = ClientMessage.Broadcast.class, name = "broadcast"),
   @JsonSubTypes.Type(value = ClientMessage.WhoElse.class, name = "whoelse"),
@@ -53,10 +55,12 @@ public sealed interface ClientMessage {
   }
 
   /**
-   * Login, step two: the password, and the port on which this client accepts private chats (the
-   * server pairs it with the address it sees the connection come from).
+   * Login, step two: the password, the port on which this client accepts private chats (the server
+   * pairs it with the address it sees the connection come from), and the SHA-256 fingerprint of
+   * the certificate its private-chat listener presents, for the peers that connect to it to pin
+   * (since version 3; absent when the client takes private chats in plain TCP).
    */
-  record Password(String password, int peerPort) implements ClientMessage {
+  record Password(String password, int peerPort, String peerFingerprint) implements ClientMessage {
     public Password {
       required(password, "password");
       if (password.length() > Protocol.MAX_PASSWORD_LENGTH) {
@@ -64,14 +68,55 @@ public sealed interface ClientMessage {
             "field 'password' must be at most " + Protocol.MAX_PASSWORD_LENGTH + " characters");
       }
       validPort(peerPort, "peerPort");
+      optionalToken(peerFingerprint, "peerFingerprint", Protocol.MAX_TOKEN_LENGTH);
+    }
+
+    public Password(String password, int peerPort) {
+      this(password, peerPort, null);
     }
 
     /** Never let the password reach a log line through a record's generated toString. */
     @Override
     public String toString() {
-      return "Password[password=<hidden>, peerPort=" + peerPort + "]";
+      return "Password[password=<hidden>, peerPort="
+          + peerPort
+          + ", peerFingerprint="
+          + peerFingerprint
+          + "]";
     }
   }
+
+  /**
+   * Instead of a username and a password (since version 3): take up again the session that the
+   * server's last {@link ServerMessage.LoginAccepted} to this client gave {@code token} for, after
+   * the connection was lost. Answered like a password: {@code login-accepted} (with a new token:
+   * each is good once) and the messages not yet acknowledged, or {@code login-failed
+   * resume-refused}, after which the client logs in with its password. {@code peerPort} and {@code
+   * peerFingerprint} are as in {@link Password}.
+   */
+  record Resume(String username, String token, int peerPort, String peerFingerprint)
+      implements ClientMessage {
+    public Resume {
+      name(username, "username");
+      required(token, "token");
+      optionalToken(token, "token", Protocol.MAX_TOKEN_LENGTH);
+      validPort(peerPort, "peerPort");
+      optionalToken(peerFingerprint, "peerFingerprint", Protocol.MAX_TOKEN_LENGTH);
+    }
+
+    /** Never let the token reach a log line: it is as good as a password until used. */
+    @Override
+    public String toString() {
+      return "Resume[username=" + username + ", token=<hidden>, peerPort=" + peerPort + "]";
+    }
+  }
+
+  /**
+   * The client is alive (since version 3): the answer to the server's {@link
+   * ServerMessage.Heartbeat}, and sent any time. Not answered, not rate limited, and not user
+   * activity for the idle timeout.
+   */
+  record Heartbeat() implements ClientMessage {}
 
   /**
    * A direct message. {@code id} is chosen by the client, unique among its sender's messages (a

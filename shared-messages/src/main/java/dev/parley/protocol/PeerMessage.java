@@ -28,10 +28,26 @@ public sealed interface PeerMessage {
     return WireNames.of(this);
   }
 
-  /** Opens (and, from the accepting side, confirms) a private chat: who is on this end. */
-  record Hello(int version, String user) implements PeerMessage {
+  /**
+   * Opens (and, from the accepting side, confirms) a private chat: who is on this end. The
+   * connecting side presents the one-time {@code token} the server gave it for this chat (since
+   * version 3); the accepting side accepts only a token the server announced to it for that user,
+   * unexpired and unused.
+   */
+  record Hello(int version, String user, String token) implements PeerMessage {
     public Hello {
       Fields.name(user, "user");
+      Fields.optionalToken(token, "token", Protocol.MAX_TOKEN_LENGTH);
+    }
+
+    public Hello(int version, String user) {
+      this(version, user, null);
+    }
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Hello[version=" + version + ", user=" + user + (token == null ? "" : ", token=<hidden>") + "]";
     }
   }
 

@@ -12,8 +12,14 @@ public final class Protocol {
    * <p>Version 2 adds the error codes {@code rate-limited} and {@code invalid-text} and the goodbye
    * reasons {@code rate-limited} and {@code account-removed}, and writes characters outside the
    * Basic Multilingual Plane as UTF-8 rather than as escaped surrogate pairs.
+   *
+   * <p>Version 3 adds heartbeats, session resumption ({@code resume}, {@code login-accepted}'s
+   * {@code resumeToken}, the login failure {@code resume-refused}, the goodbye reasons {@code
+   * resumed} and {@code unresponsive}), and authenticated private chats (the peer listener's
+   * fingerprint at login, {@code peer-address}'s fingerprint and token, {@code peer-invited}, and
+   * the token in {@code peer-hello}).
    */
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   /**
    * Oldest version a server still accepts. A version 1 client reads every version 2 frame except
@@ -43,6 +49,12 @@ public final class Protocol {
 
   /** Longest user name, in characters (the store's column holds as many). */
   public static final int MAX_NAME_LENGTH = 64;
+
+  /**
+   * Longest token (a resumption token, a private chat's token) or certificate fingerprint, in
+   * characters: what Parley issues is far shorter; the bound keeps a forged one cheap to refuse.
+   */
+  public static final int MAX_TOKEN_LENGTH = 128;
 
   /** Longest password, in characters: enough for any passphrase, bounded for the hash's sake. */
   public static final int MAX_PASSWORD_LENGTH = 1024;

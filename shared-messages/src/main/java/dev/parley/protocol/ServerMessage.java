@@ -33,6 +33,8 @@ import java.util.List;
   @JsonSubTypes.Type(value = ServerMessage.BlockConfirmed.class, name = "block-confirmed"),
   @JsonSubTypes.Type(value = ServerMessage.UnblockConfirmed.class, name = "unblock-confirmed"),
   @JsonSubTypes.Type(value = ServerMessage.PeerAddress.class, name = "peer-address"),
+  @JsonSubTypes.Type(value = ServerMessage.PeerInvited.class, name = "peer-invited"),
+  @JsonSubTypes.Type(value = ServerMessage.Heartbeat.class, name = "heartbeat"),
   @JsonSubTypes.Type(value = ServerMessage.ActivityNoted.class, name = "activity-noted"),
   @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
   @JsonSubTypes.Type(value = ServerMessage.Goodbye.class, name = "goodbye")
@@ -96,14 +98,37 @@ public sealed interface ServerMessage {
       INVALID_PASSWORD,
       /** The user is logged in on another connection; send another username. */
       @JsonProperty("already-online")
-      ALREADY_ONLINE
+      ALREADY_ONLINE,
+      /**
+       * The resumption token is not (or no longer) good: log in with the password. Since version
+       * 3.
+       */
+      @JsonProperty("resume-refused")
+      RESUME_REFUSED
     }
   }
 
-  /** Logged in: commands may follow. Offline messages, if any, come right after this frame. */
-  record LoginAccepted(String username) implements ServerMessage {
+  /**
+   * Logged in: commands may follow. Offline messages, if any, come right after this frame. {@code
+   * resumeToken} (since version 3) lets this client take the session up again with {@link
+   * ClientMessage.Resume} after losing the connection, once; keep it secret, like a password.
+   */
+  record LoginAccepted(String username, String resumeToken) implements ServerMessage {
     public LoginAccepted {
       required(username, "username");
+    }
+
+    public LoginAccepted(String username) {
+      this(username, null);
+    }
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "LoginAccepted[username="
+          + username
+          + (resumeToken == null ? "" : ", resumeToken=<hidden>")
+          + "]";
     }
   }
 
@@ -202,14 +227,65 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** Reply to startprivate: where {@code user}'s client accepts private chats. */
-  record PeerAddress(String user, String host, int port) implements ServerMessage {
+  /**
+   * Reply to startprivate: where {@code user}'s client accepts private chats. Since version 3, with
+   * the SHA-256 fingerprint of the certificate that client's listener presents (connect over TLS
+   * and accept no other; absent when it takes private chats in plain TCP) and a one-time {@code
+   * token} to present in {@code peer-hello}, good for a short while.
+   */
+  record PeerAddress(String user, String host, int port, String fingerprint, String token)
+      implements ServerMessage {
     public PeerAddress {
       required(user, "user");
       required(host, "host");
       validPort(port, "port");
     }
+
+    public PeerAddress(String user, String host, int port) {
+      this(user, host, port, null, null);
+    }
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "PeerAddress[user="
+          + user
+          + ", host="
+          + host
+          + ", port="
+          + port
+          + ", fingerprint="
+          + fingerprint
+          + (token == null ? "" : ", token=<hidden>")
+          + "]";
+    }
   }
+
+  /**
+   * {@code user} asked for this client's private-chat address (since version 3): a connection
+   * presenting {@code token} in its {@code peer-hello}, as {@code user}, within {@code
+   * expiresInSeconds}, is theirs; accept it once, and nothing else.
+   */
+  record PeerInvited(String user, String token, long expiresInSeconds) implements ServerMessage {
+    public PeerInvited {
+      required(user, "user");
+      required(token, "token");
+      positive(expiresInSeconds, "expiresInSeconds");
+    }
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "PeerInvited[user=" + user + ", token=<hidden>, expiresIn=" + expiresInSeconds + "]";
+    }
+  }
+
+  /**
+   * The server is alive, and asks whether the client is (since version 3): sent on a connection
+   * that has been silent for the heartbeat interval. Answer with a {@code heartbeat}; a connection
+   * that answers nothing for the heartbeat timeout is closed.
+   */
+  record Heartbeat() implements ServerMessage {}
 
   /** Reply to activity: the idle timer was reset. */
   record ActivityNoted() implements ServerMessage {}
@@ -326,7 +402,13 @@ public sealed interface ServerMessage {
       RATE_LIMITED,
       /** An administrator removed the account. Since version 2. */
       @JsonProperty("account-removed")
-      ACCOUNT_REMOVED
+      ACCOUNT_REMOVED,
+      /** The session went on on a newer connection of the same client (it resumed). Since 3. */
+      @JsonProperty("resumed")
+      RESUMED,
+      /** The connection answered nothing for the heartbeat timeout. Since version 3. */
+      @JsonProperty("unresponsive")
+      UNRESPONSIVE
     }
   }
 }

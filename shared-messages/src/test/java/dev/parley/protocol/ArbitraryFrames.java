@@ -24,7 +24,21 @@ final class ArbitraryFrames {
           Map.entry(ClientMessage.Hello.class, g -> new ClientMessage.Hello(g.anyInt())),
           Map.entry(ClientMessage.Username.class, g -> new ClientMessage.Username(g.name())),
           Map.entry(
-              ClientMessage.Password.class, g -> new ClientMessage.Password(password(g), g.port())),
+              ClientMessage.Password.class,
+              g ->
+                  new ClientMessage.Password(
+                      password(g),
+                      g.port(),
+                      g.chance(0.5) ? null : g.token(Protocol.MAX_TOKEN_LENGTH))),
+          Map.entry(
+              ClientMessage.Resume.class,
+              g ->
+                  new ClientMessage.Resume(
+                      g.name(),
+                      g.token(Protocol.MAX_TOKEN_LENGTH),
+                      g.port(),
+                      g.chance(0.5) ? null : g.token(Protocol.MAX_TOKEN_LENGTH))),
+          Map.entry(ClientMessage.Heartbeat.class, g -> new ClientMessage.Heartbeat()),
           Map.entry(
               ClientMessage.SendMessage.class,
               g ->
@@ -63,7 +77,9 @@ final class ArbitraryFrames {
                       g.anyOf(ServerMessage.LoginFailed.Reason.class), optionalText(g))),
           Map.entry(
               ServerMessage.LoginAccepted.class,
-              g -> new ServerMessage.LoginAccepted(g.nonBlankText(MAX_TEXT_CHARS))),
+              g ->
+                  new ServerMessage.LoginAccepted(
+                      g.nonBlankText(MAX_TEXT_CHARS), optionalText(g))),
           Map.entry(
               ServerMessage.MessageReceived.class,
               g ->
@@ -103,7 +119,17 @@ final class ArbitraryFrames {
               ServerMessage.PeerAddress.class,
               g ->
                   new ServerMessage.PeerAddress(
-                      g.nonBlankText(MAX_TEXT_CHARS), g.nonBlankText(64), g.port())),
+                      g.nonBlankText(MAX_TEXT_CHARS),
+                      g.nonBlankText(64),
+                      g.port(),
+                      optionalText(g),
+                      optionalText(g))),
+          Map.entry(
+              ServerMessage.PeerInvited.class,
+              g ->
+                  new ServerMessage.PeerInvited(
+                      g.nonBlankText(MAX_TEXT_CHARS), g.nonBlankText(64), g.longAtLeast(1))),
+          Map.entry(ServerMessage.Heartbeat.class, g -> new ServerMessage.Heartbeat()),
           Map.entry(ServerMessage.ActivityNoted.class, g -> new ServerMessage.ActivityNoted()),
           Map.entry(
               ServerMessage.Error.class,
@@ -119,7 +145,13 @@ final class ArbitraryFrames {
 
   private static final List<Map.Entry<Class<?>, Function<Gen, PeerMessage>>> PEER =
       List.of(
-          Map.entry(PeerMessage.Hello.class, g -> new PeerMessage.Hello(g.anyInt(), g.name())),
+          Map.entry(
+              PeerMessage.Hello.class,
+              g ->
+                  new PeerMessage.Hello(
+                      g.anyInt(),
+                      g.name(),
+                      g.chance(0.5) ? null : g.token(Protocol.MAX_TOKEN_LENGTH))),
           Map.entry(
               PeerMessage.Text.class,
               g -> new PeerMessage.Text(g.longAtLeast(1), g.text(MAX_TEXT_CHARS))),

@@ -136,6 +136,7 @@ final class JsonCodecTest {
       loginFailed.put(ServerMessage.LoginFailed.Reason.UNKNOWN_USER, "unknown-user");
       loginFailed.put(ServerMessage.LoginFailed.Reason.INVALID_PASSWORD, "invalid-password");
       loginFailed.put(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, "already-online");
+      loginFailed.put(ServerMessage.LoginFailed.Reason.RESUME_REFUSED, "resume-refused");
 
       Map<ServerMessage.Error.Code, String> codes = new EnumMap<>(ServerMessage.Error.Code.class);
       codes.put(ServerMessage.Error.Code.INVALID_USER, "invalid-user");
@@ -166,6 +167,8 @@ final class JsonCodecTest {
       goodbye.put(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN, "server-shutdown");
       goodbye.put(ServerMessage.Goodbye.Reason.RATE_LIMITED, "rate-limited");
       goodbye.put(ServerMessage.Goodbye.Reason.ACCOUNT_REMOVED, "account-removed");
+      goodbye.put(ServerMessage.Goodbye.Reason.RESUMED, "resumed");
+      goodbye.put(ServerMessage.Goodbye.Reason.UNRESPONSIVE, "unresponsive");
 
       Map<PeerMessage.Bye.Reason, String> bye = new EnumMap<>(PeerMessage.Bye.Reason.class);
       bye.put(PeerMessage.Bye.Reason.STOPPED, "stopped");

@@ -27,6 +27,10 @@ final class SampleFrames {
         new Sample<>(new ClientMessage.Hello(Protocol.VERSION), "hello"),
         new Sample<>(new ClientMessage.Username("alice"), "username"),
         new Sample<>(new ClientMessage.Password("correct horse", 50_001), "password"),
+        new Sample<>(
+            new ClientMessage.Resume("alice", "q2x9-4fU8kLmPz0aR7vYtw", 50_001, "SHA256:abc"),
+            "resume"),
+        new Sample<>(new ClientMessage.Heartbeat(), "heartbeat"),
         new Sample<>(new ClientMessage.SendMessage("bob", "lunch at noon?", "m-1"), "message"),
         new Sample<>(new ClientMessage.Broadcast("the build is green"), "broadcast"),
         new Sample<>(new ClientMessage.WhoElse(), "whoelse"),
@@ -62,6 +66,8 @@ final class SampleFrames {
         new Sample<>(new ServerMessage.BlockConfirmed("mallory"), "block-confirmed"),
         new Sample<>(new ServerMessage.UnblockConfirmed("mallory"), "unblock-confirmed"),
         new Sample<>(new ServerMessage.PeerAddress("bob", "192.0.2.7", 50_002), "peer-address"),
+        new Sample<>(new ServerMessage.PeerInvited("alice", "7Tq0cW3b", 30), "peer-invited"),
+        new Sample<>(new ServerMessage.Heartbeat(), "heartbeat"),
         new Sample<>(new ServerMessage.ActivityNoted(), "activity-noted"),
         new Sample<>(
             new ServerMessage.Error(ServerMessage.Error.Code.BLOCKED_BY_USER, "message", "bob"),

@@ -395,6 +395,8 @@ public final class ServerConnection {
         print(Texts.alreadyLoggedIn(username));
         yield askUsername(peerPort);
       }
+      // Only an answer to a resume, which the first login does not send.
+      case RESUME_REFUSED -> askUsername(peerPort);
     };
   }
 
@@ -733,6 +735,8 @@ public final class ServerConnection {
         case ALREADY_ONLINE -> retryLater(login, attempt, "still online on the lost connection");
         // An administrator changed the account meanwhile: asking the user is not this phase's job.
         case INVALID_PASSWORD, UNKNOWN_USER -> cannotLogInAgain(failed.reason(), login);
+        // The token is no longer good: log in with the password on the next attempt.
+        case RESUME_REFUSED -> retryLater(login, attempt, "resume refused");
       };
     } else if (isRateLimited(frame)) {
       return retryLater(login, attempt, "login rate limited");

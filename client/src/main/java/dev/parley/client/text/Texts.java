@@ -304,6 +304,7 @@ public final class Texts {
           case INVALID_PASSWORD -> "invalid password";
           case UNKNOWN_USER -> "unknown username " + clean(username);
           case ALREADY_ONLINE -> clean(username) + " is already logged in elsewhere";
+          case RESUME_REFUSED -> "the session could not be resumed";
         };
     return "Error. Could not log in again: " + why;
   }

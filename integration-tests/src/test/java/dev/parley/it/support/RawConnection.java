@@ -123,7 +123,7 @@ public final class RawConnection implements AutoCloseable {
 
   /** How the server's hello starts. */
   public static final String SERVER_HELLO =
-      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\"";
+      "{\"type\":\"hello\",\"version\":3,\"server\":\"parley\"";
 
   public RawConnection expect(String line) {
     org.junit.jupiter.api.Assertions.assertEquals(line, readLine());

@@ -171,9 +171,9 @@ class SessionTest {
     startStream();
 
     expectOneWarning(
-        "unsupported protocol remote=" + remote + " version=3",
+        "unsupported protocol remote=" + remote + " version=4",
         () -> {
-          send(new ClientMessage.Hello(3));
+          send(new ClientMessage.Hello(4));
           outbox.expectMessage(new ServerMessage.Goodbye(Reason.UNSUPPORTED_VERSION));
         });
 

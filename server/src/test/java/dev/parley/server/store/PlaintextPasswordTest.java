@@ -96,7 +96,9 @@ class PlaintextPasswordTest {
 
   @AfterEach
   void stopCapturing() throws SQLException {
-    logs.close();
+    if (logs != null) {
+      logs.close();
+    }
     if (database != null) {
       database.close();
     }

@@ -71,7 +71,9 @@ class RefusedTextLoggingTest {
 
   @AfterEach
   void stopCapturing() throws SQLException {
-    logs.close();
+    if (logs != null) {
+      logs.close();
+    }
     if (database != null) {
       database.close();
     }

@@ -54,7 +54,7 @@ class ListenerTest {
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final String CLIENT_HELLO = "{\"type\":\"hello\",\"version\":1}";
   private static final String SERVER_HELLO =
-      "{\"type\":\"hello\",\"version\":2,\"server\":\"parley\","
+      "{\"type\":\"hello\",\"version\":3,\"server\":\"parley\","
           + "\"commandRate\":{\"perSecond\":20.0,\"burst\":100}}";
   private static final String SERVER_BUSY = "{\"type\":\"goodbye\",\"reason\":\"server-busy\"}";
   private static final String RATE_LIMITED = "{\"type\":\"goodbye\",\"reason\":\"rate-limited\"}";
@@ -125,7 +125,7 @@ class ListenerTest {
     InetSocketAddress address = start(TestSettings.with(""));
     Client client = connect(address);
 
-    client.send("{\"type\":\"hello\",\"version\":3}");
+    client.send("{\"type\":\"hello\",\"version\":4}");
 
     assertEquals("{\"type\":\"goodbye\",\"reason\":\"unsupported-version\"}", client.readLine());
     assertNull(client.readLine());
