@@ -76,6 +76,14 @@ public final class Session {
   /** The connection broke (reset, or the outbound queue overflowed). */
   public record StreamFailed(Throwable cause) implements Command {}
 
+  /**
+   * The connection's TLS handshake is done, and the client presented a certificate with this
+   * SHA-256 fingerprint ({@code SHA256:} and the digest in base64 without padding). Told before
+   * the first frame, and only on a TLS connection whose client presented one: a resumption token is
+   * bound to it.
+   */
+  public record ClientCertificatePresented(String fingerprint) implements Command {}
+
   /** The server is shutting down: say goodbye and close. */
   public enum Shutdown implements Command {
     INSTANCE
