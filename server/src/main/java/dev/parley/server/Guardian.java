@@ -119,7 +119,8 @@ public final class Guardian {
                                   LIST_LIMIT,
                                   settings.maxTextBytes(),
                                   settings.directoryRefresh(),
-                                  storeSettings.retryDelay()),
+                                  storeSettings.retryDelay(),
+                                  settings.resumeWindow()),
                               clock)),
                       "user-registry");
               ActorRef<LoginGuard.Command> loginGuard =
@@ -131,12 +132,10 @@ public final class Guardian {
                                   reads,
                                   new PasswordHasher(settings.passwordHashIterations()),
                                   hashing),
-                              registry,
                               journal,
                               new LoginGuard.Settings(
                                   settings.maxLoginFailures(),
                                   settings.blockDuration(),
-                                  settings.askTimeout(),
                                   loginAttempts(settings.limits())),
                               storage.snapshot().lockouts(),
                               clock)),

@@ -20,6 +20,9 @@ public record ServerSettings(
     Duration blockDuration,
     Duration idleTimeout,
     Duration loginTimeout,
+    Duration heartbeatInterval,
+    Duration heartbeatTimeout,
+    Duration resumeWindow,
     Path credentialsFile,
     int maxFrameBytes,
     int maxTextBytes,
@@ -33,7 +36,6 @@ public record ServerSettings(
     Duration presenceBatch,
     Duration directoryRefresh,
     Duration accountPollInterval,
-    Duration askTimeout,
     Duration requestTimeout,
     Duration closeTimeout) {
 
@@ -135,7 +137,12 @@ public record ServerSettings(
     requirePositive(blockDuration, "block-duration");
     requirePositive(idleTimeout, "idle-timeout");
     requirePositive(loginTimeout, "login-timeout");
-    requirePositive(askTimeout, "ask-timeout");
+    requirePositive(heartbeatInterval, "heartbeat-interval");
+    requirePositive(resumeWindow, "resume-window");
+    if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
+      throw new IllegalArgumentException(
+          "heartbeat-timeout must be longer than heartbeat-interval, not " + heartbeatTimeout);
+    }
     requirePositive(requestTimeout, "request-timeout");
     requirePositive(closeTimeout, "close-timeout");
     requirePositive(presenceBatch, "presence-batch");
@@ -170,6 +177,9 @@ public record ServerSettings(
         c.getDuration("block-duration"),
         c.getDuration("idle-timeout"),
         c.getDuration("login-timeout"),
+        c.getDuration("heartbeat-interval"),
+        c.getDuration("heartbeat-timeout"),
+        c.getDuration("resume-window"),
         Path.of(c.getString("credentials-file")),
         c.getInt("max-frame-bytes"),
         c.getBytes("max-text-bytes").intValue(),
@@ -191,7 +201,6 @@ public record ServerSettings(
         c.getDuration("presence-batch"),
         c.getDuration("directory-refresh"),
         c.getDuration("account-poll-interval"),
-        c.getDuration("ask-timeout"),
         c.getDuration("request-timeout"),
         c.getDuration("close-timeout"));
   }

@@ -26,6 +26,9 @@ class ServerSettingsTest {
             Duration.ofSeconds(60),
             Duration.ofSeconds(600),
             Duration.ofSeconds(120),
+            Duration.ofSeconds(15),
+            Duration.ofSeconds(45),
+            Duration.ofMinutes(10),
             Path.of("credentials.txt"),
             65_536,
             60 * 1024,
@@ -47,7 +50,6 @@ class ServerSettingsTest {
             Duration.ofMillis(100),
             Duration.ofSeconds(10),
             Duration.ofSeconds(1),
-            Duration.ofSeconds(5),
             Duration.ofSeconds(30),
             Duration.ofSeconds(5)),
         settings);
@@ -64,6 +66,11 @@ class ServerSettingsTest {
         "password-hash-iterations = 0", "password-hash-iterations must be positive, not 0");
     assertInvalid(
         "directory-refresh = 0s", "directory-refresh must be a positive duration, not PT0S");
+    assertInvalid(
+        "heartbeat-interval = 0s", "heartbeat-interval must be a positive duration, not PT0S");
+    assertInvalid(
+        "heartbeat-timeout = 15s",
+        "heartbeat-timeout must be longer than heartbeat-interval, not PT15S");
   }
 
   @Test

@@ -151,7 +151,8 @@ public class RegistryRoutingBenchmark {
                     LIST_LIMIT,
                     server.maxTextBytes(),
                     Duration.ofDays(1),
-                    Duration.ofSeconds(1)),
+                    Duration.ofSeconds(1),
+                    server.resumeWindow()),
                 Clock.systemUTC()),
             "registry",
             Props.empty());
@@ -170,7 +171,10 @@ public class RegistryRoutingBenchmark {
               registry,
               replyTo ->
                   new UserRegistry.Register(
-                      user, outbox, outbox, system.ignoreRef(), "127.0.0.1", 50_000, replyTo),
+                      user,
+                      new UserRegistry.Attachment(
+                          outbox, outbox, system.ignoreRef(), "127.0.0.1", 50_000, null, null),
+                      replyTo),
               WAIT,
               system.scheduler());
       registrations.add(registered.toCompletableFuture());

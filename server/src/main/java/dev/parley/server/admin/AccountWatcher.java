@@ -145,7 +145,10 @@ public final class AccountWatcher extends AbstractBehavior<AccountWatcher.Comman
       getContext().getLog().info("account changed user={} change={}", user, event.kind());
       switch (event.kind()) {
         case ADDED -> registry.tell(new UserRegistry.AccountAdded(user));
-        case PASSWORD -> loginGuard.tell(new LoginGuard.LiftLockout(user));
+        case PASSWORD -> {
+          loginGuard.tell(new LoginGuard.LiftLockout(user));
+          registry.tell(new UserRegistry.PasswordChanged(user));
+        }
         case REMOVED -> {
           loginGuard.tell(new LoginGuard.LiftLockout(user));
           registry.tell(new UserRegistry.AccountRemoved(user));

@@ -57,6 +57,12 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
     }
   }
 
+  /**
+   * {@code user}'s client resumed their session on a new connection, whose outbound queue is now
+   * {@code outbox}. The others are not told: to them the user never left.
+   */
+  public record MemberMoved(String user, ActorRef<ServerMessage> outbox) implements Command {}
+
   /** {@code user} logged out, timed out or lost their connection. Others are told. */
   public record MemberLeft(String user) implements Command {}
 
@@ -114,6 +120,7 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
     return newReceiveBuilder()
         .onMessage(Broadcast.class, this::onBroadcast)
         .onMessage(MemberJoined.class, this::onMemberJoined)
+        .onMessage(MemberMoved.class, this::onMemberMoved)
         .onMessage(MemberLeft.class, this::onMemberLeft)
         .onMessage(BlocksChanged.class, this::onBlocksChanged)
         .onMessage(BatchDue.class, due -> onBatchDue())
@@ -163,6 +170,14 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
               member.blocked(),
               JsonCodec.SERVER.encode(new ServerMessage.UserLoggedOut(event.user()))));
     }
+    return this;
+  }
+
+  private Behavior<Command> onMemberMoved(MemberMoved event) {
+    // Notices still gathered in the batch go to the new connection: the old one is gone.
+    roster.computeIfPresent(
+        event.user(),
+        (user, member) -> new Member(event.outbox(), member.blocked(), member.joined()));
     return this;
   }
 

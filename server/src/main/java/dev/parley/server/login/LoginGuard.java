@@ -8,7 +8,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.server.limits.AddressBuckets;
-import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.StoreSnapshot;
@@ -31,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  * recorded in the {@link Journal}, so that a lockout survives a restart and still expires on time.
  *
  * <p>Passwords are checked through {@link Credentials}, off this actor's thread. Whether a user is
- * already online is the {@link UserRegistry}'s to say: {@link CheckUsername} asks it, so a second
- * login of an online user is turned away before a password is asked for.
+ * already online is not the guard's question: the registry answers it when the authenticated
+ * session registers, so that a connection learns who is online only after the right password.
  */
 public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
@@ -48,12 +47,10 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   /** Reply to {@link CheckUsername}. */
   public enum UsernameVerdict {
-    /** The account exists, is not blocked and is not online: ask for the password. */
+    /** The account exists and is not blocked: ask for the password. */
     PASSWORD_REQUIRED,
     /** No account has this username. */
     UNKNOWN_USER,
-    /** The user is logged in on another connection. */
-    ALREADY_ONLINE,
     /** The username is blocked after too many failures. */
     BLOCKED,
     /** Too many login attempts from the client's address: try again later. */
@@ -93,6 +90,21 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   }
 
   /**
+   * May the client at {@code from} try to resume a session? Answered with an {@link Admission}. A
+   * resumption is a login attempt for the per-address limit, but it checks no password and is not
+   * subject to the lockout: a user whose username an attacker has locked can still get back to the
+   * session they had.
+   */
+  public record AdmitResumption(InetAddress from, ActorRef<Admission> replyTo) implements Command {}
+
+  /** Reply to {@link AdmitResumption}. */
+  public enum Admission {
+    ADMITTED,
+    /** Too many login attempts from the client's address: try again later. */
+    RATE_LIMITED
+  }
+
+  /**
    * The account's password was changed, or the account removed, by an administrator: any lockout of
    * the username is lifted at once (the new password is the administrator's answer to it).
    */
@@ -101,9 +113,6 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private record ExistenceChecked(
       String username, Boolean exists, Throwable failure, ActorRef<UsernameVerdict> replyTo)
       implements Command {}
-
-  private record OnlineStatusReceived(
-      String username, boolean online, ActorRef<UsernameVerdict> replyTo) implements Command {}
 
   private record PasswordChecked(
       String username,
@@ -119,15 +128,13 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
    *
    * @param loginAttempts the per-address limit of login attempts; null when limits are off
    */
-  public record Settings(
-      int maxFailures, Duration blockDuration, Duration askTimeout, AddressBuckets loginAttempts) {}
+  public record Settings(int maxFailures, Duration blockDuration, AddressBuckets loginAttempts) {}
 
   /**
    * @param lockouts the failure counts and blocks recorded before the server (re)started
    */
   public static Behavior<Command> create(
       Credentials credentials,
-      ActorRef<UserRegistry.Command> registry,
       ActorRef<Journal.Command> journal,
       Settings settings,
       Map<String, StoreSnapshot.Lockout> lockouts,
@@ -137,19 +144,11 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
             Behaviors.withTimers(
                 timers ->
                     new LoginGuard(
-                        context,
-                        timers,
-                        credentials,
-                        registry,
-                        journal,
-                        settings,
-                        lockouts,
-                        clock)));
+                        context, timers, credentials, journal, settings, lockouts, clock)));
   }
 
   private final TimerScheduler<Command> timers;
   private final Credentials credentials;
-  private final ActorRef<UserRegistry.Command> registry;
   private final ActorRef<Journal.Command> journal;
   private final Settings settings;
   private final Clock clock;
@@ -160,7 +159,6 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       Credentials credentials,
-      ActorRef<UserRegistry.Command> registry,
       ActorRef<Journal.Command> journal,
       Settings settings,
       Map<String, StoreSnapshot.Lockout> lockouts,
@@ -168,7 +166,6 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     super(context);
     this.timers = timers;
     this.credentials = credentials;
-    this.registry = registry;
     this.journal = journal;
     this.settings = settings;
     this.clock = clock;
@@ -196,8 +193,15 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(CheckUsername.class, this::onCheckUsername)
+        .onMessage(
+            AdmitResumption.class,
+            admit -> {
+              admit
+                  .replyTo()
+                  .tell(admitted(admit.from()) ? Admission.ADMITTED : Admission.RATE_LIMITED);
+              return this;
+            })
         .onMessage(ExistenceChecked.class, this::onExistenceChecked)
-        .onMessage(OnlineStatusReceived.class, this::onOnlineStatusReceived)
         .onMessage(Authenticate.class, this::onAuthenticate)
         .onMessage(PasswordChecked.class, this::onPasswordChecked)
         .onMessage(BlockExpired.class, this::onBlockExpired)
@@ -237,28 +241,10 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       checked.replyTo().tell(UsernameVerdict.UNKNOWN_USER);
       return this;
     }
-    getContext()
-        .ask(
-            UserRegistry.OnlineStatus.class,
-            registry,
-            settings.askTimeout(),
-            replyTo -> new UserRegistry.IsOnline(user, replyTo),
-            // Without an answer, carry on: registering the session is the decisive check.
-            (status, failure) ->
-                new OnlineStatusReceived(
-                    user, status != null && status.online(), checked.replyTo()));
-    return this;
-  }
-
-  private Behavior<Command> onOnlineStatusReceived(OnlineStatusReceived answer) {
-    UsernameVerdict verdict;
-    if (blocked.contains(answer.username())) {
-      verdict = UsernameVerdict.BLOCKED;
-    } else {
-      verdict =
-          answer.online() ? UsernameVerdict.ALREADY_ONLINE : UsernameVerdict.PASSWORD_REQUIRED;
-    }
-    answer.replyTo().tell(verdict);
+    // Blocked meanwhile by another connection's failure: say so now rather than after a password.
+    checked
+        .replyTo()
+        .tell(blocked.contains(user) ? UsernameVerdict.BLOCKED : UsernameVerdict.PASSWORD_REQUIRED);
     return this;
   }
 

@@ -15,6 +15,7 @@ import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
+import dev.parley.server.store.ResumeGrant;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.store.StoredMessage;
@@ -72,23 +73,35 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   public record OnlineStatus(String username, boolean online) {}
 
   /**
-   * Admit an authenticated session. On success the registry writes {@code login-accepted} to the
-   * session's {@code outbox}, tells the others, starts delivering the user's waiting messages in
-   * order, and replies {@link Registration#REGISTERED}; the registry watches {@code session} to
-   * notice a session that ends without {@link Unregister}, and tells {@code evictTo} if the session
-   * must end (its account was removed).
+   * Where a session's frames go, and where its client takes private chats.
    *
+   * @param session the session actor; the registry watches it to notice a session that ends without
+   *     {@link Unregister}
+   * @param outbox the connection's outbound queue
+   * @param evictTo told if the session must end (its account was removed, or the user's client
+   *     resumed it on another connection)
    * @param peerHost the address the session's connection comes from
    * @param peerPort the port on which the user's client accepts private chats
+   * @param peerFingerprint the fingerprint of the certificate of the client's peer listener; null
+   *     when the client did not say (it then takes no authenticated private chats)
+   * @param certificate the fingerprint of the TLS client certificate the connection presented, to
+   *     which the session's resumption is bound; null without TLS or without a certificate
    */
-  public record Register(
-      String username,
+  public record Attachment(
       ActorRef<?> session,
       ActorRef<ServerMessage> outbox,
       ActorRef<Evict> evictTo,
       String peerHost,
       int peerPort,
-      ActorRef<Registration> replyTo)
+      String peerFingerprint,
+      String certificate) {}
+
+  /**
+   * Admit an authenticated session. On success the registry writes {@code login-accepted}, with a
+   * new resumption token, to the session's outbox, tells the others, starts delivering the user's
+   * waiting messages in order, and replies {@link Registration#REGISTERED}.
+   */
+  public record Register(String username, Attachment attachment, ActorRef<Registration> replyTo)
       implements Command {}
 
   /** Reply to {@link Register}. */
@@ -98,6 +111,35 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     /** Another session of this user is online; nothing changed. */
     ALREADY_ONLINE
   }
+
+  /**
+   * Admit a session that presents the resumption token of the user's last session, instead of a
+   * password. If the token is the one last handed out, is presented by the client certificate it is
+   * bound to, and the session it belongs to is open or ended within the resumption window, the new
+   * session takes over: an open one is evicted ({@code goodbye resumed}) without the others seeing
+   * the user leave, delivery carries on from the user's last acknowledgement, and the new session
+   * gets {@code login-accepted} with the next token (each token resumes once). Replied {@link
+   * Resumption#RESUMED} or {@link Resumption#REFUSED}; a refusal changes nothing.
+   */
+  public record Resume(
+      String username, String token, Attachment attachment, ActorRef<Resumption> replyTo)
+      implements Command {
+    @Override
+    public String toString() {
+      return "Resume[username=" + username + ", token=<hidden>, attachment=" + attachment + "]";
+    }
+  }
+
+  /** Reply to {@link Resume}. */
+  public enum Resumption {
+    /** The session is now the user's, carrying on where the last one was. */
+    RESUMED,
+    /** Unknown, reused, expired or stolen token: log in with the password. */
+    REFUSED
+  }
+
+  /** An administrator changed the user's password: their client can no longer resume. */
+  public record PasswordChanged(String username) implements Command {}
 
   /** To a registered session: end now, saying goodbye with {@code reason}. */
   public record Evict(Goodbye.Reason reason) {}
@@ -167,7 +209,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private record ChangesRecorded(Journal.Recorded recorded) implements Command {}
 
   private record PageRead(
-      String user, Member member, long[] ids, List<StoredMessage> messages, Throwable failure)
+      String user, Attachment member, long[] ids, List<StoredMessage> messages, Throwable failure)
       implements Command {}
 
   private enum PagingRetryDue implements Command {
@@ -198,14 +240,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
   }
 
-  /** An online user: where their frames go and where their client takes private chats. */
-  private record Member(
-      ActorRef<?> session,
-      ActorRef<ServerMessage> outbox,
-      ActorRef<Evict> evictTo,
-      String peerHost,
-      int peerPort) {}
-
   /** A change stored for someone who waits for it: what to do once the journal has answered. */
   private interface Confirmation {
     void recorded(Store.Outcome outcome);
@@ -228,13 +262,15 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    * @param listBytes most bytes of encoded names in such a reply (it must fit one frame)
    * @param directoryRefresh how often the full list of accounts is read again
    * @param pagingRetry how soon a page the store could not read is asked for again
+   * @param resumeWindow how long after a session ends without a logout its client may resume it
    */
   public record Settings(
       ServerSettings.Mailbox mailbox,
       int listLimit,
       int listBytes,
       Duration directoryRefresh,
-      Duration pagingRetry) {}
+      Duration pagingRetry,
+      Duration resumeWindow) {}
 
   /** Reads stored messages by id, off the actor's thread (the store's read pool). */
   @FunctionalInterface
@@ -286,13 +322,18 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private Set<String> usernames;
 
   /** Online users in the order they logged in (whoelse lists them that way). */
-  private final Map<String, Member> online = new LinkedHashMap<>();
+  private final Map<String, Attachment> online = new LinkedHashMap<>();
 
   /** When each user who has ever been online last logged out. */
   private final Map<String, Instant> lastLogout;
 
   /** Blocker to the users they block. */
   private final Map<String, Set<String>> blocks = new HashMap<>();
+
+  /** The grant with which each user's client may resume their session. */
+  private final Map<String, ResumeGrant> resumptions = new HashMap<>();
+
+  private final SecretTokens tokens = new SecretTokens();
 
   /** Each user's numbering, acknowledgements and waiting messages. */
   private final Map<String, Mailbox> mailboxes = new HashMap<>();
@@ -336,9 +377,23 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     this.lastLogout = new HashMap<>(initial.lastLogouts());
     initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
     restoreMailboxes(initial);
+    restoreResumptions(initial);
     this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
     timers.startTimerWithFixedDelay(
         DirectoryRefreshDue.INSTANCE, DirectoryRefreshDue.INSTANCE, settings.directoryRefresh());
+  }
+
+  /**
+   * A session that was open when the server stopped may be resumed within the window from now, as
+   * if it had ended now: its client is on its way back.
+   */
+  private void restoreResumptions(StoreSnapshot initial) {
+    Instant windowEnd = clock.instant().plus(settings.resumeWindow());
+    initial
+        .resumptions()
+        .forEach(
+            (user, grant) ->
+                resumptions.put(user, grant.until() == null ? grant.lapsingAt(windowEnd) : grant));
   }
 
   private void restoreMailboxes(StoreSnapshot initial) {
@@ -368,6 +423,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         .onMessage(PageRead.class, this::onPageRead)
         .onMessage(IsOnline.class, this::onIsOnline)
         .onMessage(Register.class, this::onRegister)
+        .onMessage(Resume.class, this::onResume)
+        .onMessage(PasswordChanged.class, this::onPasswordChanged)
         .onMessage(Unregister.class, this::onUnregister)
         .onMessage(Leave.class, this::onLeave)
         .onMessage(SessionTerminated.class, this::onSessionTerminated)
@@ -399,29 +456,123 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       command.replyTo().tell(Registration.ALREADY_ONLINE);
       return this;
     }
-    Instant now = clock.instant();
-    Member member =
-        new Member(
-            command.session(),
-            command.outbox(),
-            command.evictTo(),
-            command.peerHost(),
-            command.peerPort());
+    join(user, command.attachment());
+    getContext()
+        .getLog()
+        .info("user logged in user={} from={}", user, command.attachment().peerHost());
+    command.replyTo().tell(Registration.REGISTERED);
+    return this;
+  }
+
+  private Behavior<Command> onResume(Resume command) {
+    String user = command.username();
+    Attachment attachment = command.attachment();
+    String refusal = resumeRefusal(user, command.token(), attachment.certificate());
+    if (refusal != null) {
+      getContext()
+          .getLog()
+          .warn(
+              "resumption refused user={} from={} reason={}", user, attachment.peerHost(), refusal);
+      command.replyTo().tell(Resumption.REFUSED);
+      return this;
+    }
+    Attachment previous = online.get(user);
+    if (previous == null) {
+      // The last session has ended already (the others saw the user leave): this is a login.
+      join(user, attachment);
+    } else {
+      takeOver(user, previous, attachment);
+    }
+    getContext()
+        .getLog()
+        .info(
+            "session resumed user={} from={} tookOver={}",
+            user,
+            attachment.peerHost(),
+            previous != null);
+    command.replyTo().tell(Resumption.RESUMED);
+    return this;
+  }
+
+  /** Why {@code token} cannot resume {@code user}'s session, or null if it can. */
+  private String resumeRefusal(String user, String token, String certificate) {
+    ResumeGrant grant = resumptions.get(user);
+    if (grant == null) {
+      return "no-grant";
+    }
+    if (!tokens.matches(token, grant.tokenHash())) {
+      return "wrong-token";
+    }
+    if (grant.fingerprint() != null && !grant.fingerprint().equals(certificate)) {
+      // The token was issued to a client that proved it holds this certificate's key: anyone else
+      // presenting it stole it.
+      return "wrong-certificate";
+    }
+    if (!online.containsKey(user)
+        && (grant.until() == null || !clock.instant().isBefore(grant.until()))) {
+      return "expired";
+    }
+    return null;
+  }
+
+  /**
+   * {@code user} comes online with {@code attachment}: welcomed with a new resumption token, the
+   * others told, and the kept messages delivered from the last acknowledgement.
+   */
+  private void join(String user, Attachment attachment) {
     // An account added since the directory was last read: it just proved it exists.
     usernames.add(user);
-    online.put(user, member);
-    getContext().watchWith(command.session(), new SessionTerminated(user, command.session()));
+    online.put(user, attachment);
+    getContext().watchWith(attachment.session(), new SessionTerminated(user, attachment.session()));
     // The contract's order: the welcome, then the others hear of it, then the kept messages.
-    member.outbox().tell(new ServerMessage.LoginAccepted(user));
-    broadcaster.tell(new Broadcaster.MemberJoined(user, member.outbox(), blockList(user)));
+    ResumeGrant grant = welcome(user, attachment);
+    broadcaster.tell(new Broadcaster.MemberJoined(user, attachment.outbox(), blockList(user)));
+    deliverAfresh(user, attachment);
+    journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
+  }
+
+  /**
+   * {@code user}'s client resumed on a new connection while the old session was still open: the old
+   * one goes, and the others, who never saw the user leave, are told nothing.
+   */
+  private void takeOver(String user, Attachment previous, Attachment attachment) {
+    getContext().unwatch(previous.session());
+    previous.evictTo().tell(new Evict(Goodbye.Reason.RESUMED));
+    online.put(user, attachment);
+    getContext().watchWith(attachment.session(), new SessionTerminated(user, attachment.session()));
+    ResumeGrant grant = welcome(user, attachment);
+    broadcaster.tell(new Broadcaster.MemberMoved(user, attachment.outbox()));
+    deliverAfresh(user, attachment);
+    journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
+  }
+
+  /** Writes {@code login-accepted} with a new token, which replaces any grant before it. */
+  private ResumeGrant welcome(String user, Attachment attachment) {
+    String token = tokens.newToken();
+    ResumeGrant grant = new ResumeGrant(tokens.hash(token), attachment.certificate(), null);
+    resumptions.put(user, grant);
+    attachment.outbox().tell(new ServerMessage.LoginAccepted(user, token));
+    return grant;
+  }
+
+  /**
+   * Delivery to a new connection starts again from the user's last acknowledgement: what the last
+   * one was handed and the client did not acknowledge is sent again (the client shows each seq
+   * once).
+   */
+  private void deliverAfresh(String user, Attachment attachment) {
     Mailbox mailbox = mailboxes.get(user);
     if (mailbox != null) {
       mailbox.connected();
-      deliverMore(user, mailbox, member);
+      deliverMore(user, mailbox, attachment);
     }
-    journal.tell(new Journal.Record(new Change.LoggedIn(user, now), null));
-    getContext().getLog().info("user logged in user={} from={}", user, command.peerHost());
-    command.replyTo().tell(Registration.REGISTERED);
+  }
+
+  private Behavior<Command> onPasswordChanged(PasswordChanged changed) {
+    // The store cleared the grant with the new password; the copy here goes too.
+    if (resumptions.remove(changed.username()) != null) {
+      getContext().getLog().info("resumption revoked user={} cause=password", changed.username());
+    }
     return this;
   }
 
@@ -448,7 +599,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    * runs once the logout is stored (or failed to be). Answers whether the user left.
    */
   private boolean leave(String user, ActorRef<?> session, Runnable onStored) {
-    Member member = online.get(user);
+    Attachment member = online.get(user);
     // A late notice about an earlier session must not log out the user's current one.
     if (member == null || !member.session().equals(session)) {
       return false;
@@ -460,7 +611,16 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (usernames.contains(user)) {
       lastLogout.put(user, now);
     }
-    Change loggedOut = new Change.LoggedOut(user, now);
+    // A logout ends the grant; a session that ended otherwise may be resumed for a while.
+    ResumeGrant grant = onStored == null ? resumptions.get(user) : null;
+    Instant resumableUntil = null;
+    if (grant != null) {
+      resumableUntil = now.plus(settings.resumeWindow());
+      resumptions.put(user, grant.lapsingAt(resumableUntil));
+    } else {
+      resumptions.remove(user);
+    }
+    Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
     if (onStored == null) {
       journal.tell(new Journal.Record(loggedOut, null));
     } else {
@@ -552,7 +712,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
     ServerMessage reply;
     if (outcome == Store.Outcome.STORED && mailbox != null) {
-      Member recipient = online.get(to);
+      Attachment recipient = online.get(to);
       boolean live =
           mailbox.stored(message.seq(), messageId, size, limits.window(), limits.windowBytes());
       if (recipient != null && live) {
@@ -613,7 +773,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /**
    * Asks the store for the next page of {@code user}'s waiting messages, if the window has room.
    */
-  private void deliverMore(String user, Mailbox mailbox, Member member) {
+  private void deliverMore(String user, Mailbox mailbox, Attachment member) {
     long[] page = mailbox.nextPage(limits.window(), limits.windowBytes(), limits.pageSize());
     if (page.length == 0) {
       return;
@@ -627,7 +787,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private Behavior<Command> onPageRead(PageRead page) {
     String user = page.user();
     Mailbox mailbox = mailboxes.get(user);
-    Member member = online.get(user);
+    Attachment member = online.get(user);
     // A page for an earlier session of the user: the new one has asked for its own (and its
     // connecting reset the page under way).
     if (mailbox == null || member == null || member != page.member()) {
@@ -669,7 +829,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     List<String> stalled = new ArrayList<>(pagingStalled);
     pagingStalled.clear();
     for (String user : stalled) {
-      Member member = online.get(user);
+      Attachment member = online.get(user);
       Mailbox mailbox = mailboxes.get(user);
       if (member != null && mailbox != null) {
         deliverMore(user, mailbox, member);
@@ -703,7 +863,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       return;
     }
     mailbox.acknowledged(acknowledged.seq());
-    Member member = online.get(user);
+    Attachment member = online.get(user);
     if (member != null) {
       deliverMore(user, mailbox, member);
     }
@@ -723,10 +883,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   private Behavior<Command> onAccountRemoved(AccountRemoved removed) {
     String user = removed.username();
-    Member member = online.get(user);
+    Attachment member = online.get(user);
     if (member != null) {
       member.evictTo().tell(new Evict(Goodbye.Reason.ACCOUNT_REMOVED));
     }
+    resumptions.remove(user);
     usernames.remove(user);
     forget(user);
     return this;
@@ -923,7 +1084,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private Behavior<Command> onLocatePeer(LocatePeer command) {
     String target = command.target();
     Code error = checkTarget(command.requester(), target);
-    Member peer = online.get(target);
+    Attachment peer = online.get(target);
     if (error == null && isBlocking(target, command.requester())) {
       error = Code.BLOCKED_BY_USER;
     } else if (error == null && peer == null) {

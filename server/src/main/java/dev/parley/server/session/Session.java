@@ -25,15 +25,18 @@ import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.registry.UserRegistry.Registration;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * One client connection, as a phased state machine: handshake (expects {@code hello}) → awaiting
- * username → awaiting password → active → closing. It owns the login, idle and request timers,
- * turns the client's frames into requests to the {@link LoginGuard}, {@link UserRegistry} and
- * {@link Broadcaster}, and writes their answers to the connection's outbound queue.
+ * username → awaiting password → active → closing, or handshake → {@code resume} → active when the
+ * client takes its session over with the token of its last login. It owns the login, idle, request
+ * and heartbeat timers, turns the client's frames into requests to the {@link LoginGuard}, {@link
+ * UserRegistry} and {@link Broadcaster}, and writes their answers to the connection's outbound
+ * queue.
  *
  * <p>Inbound frames arrive through the stream protocol ({@link StreamStarted}, {@link
  * FrameReceived}, {@link StreamCompleted}, {@link StreamFailed}) with backpressure: the session
@@ -49,6 +52,12 @@ import java.util.function.Function;
  * goodbye rate-limited}). Texts are checked here, before they cost the registry or the store
  * anything: a text longer than {@code max-text-bytes} encoded, or holding U+0000 or an unpaired
  * surrogate, is answered {@code invalid-text}.
+ *
+ * <p>Liveness: a client of protocol 3 or later that has sent nothing for {@code heartbeat-interval}
+ * is sent a heartbeat, and one that has sent nothing at all for {@code heartbeat-timeout} is taken
+ * for dead and closed ({@code goodbye unresponsive}), so that the others see the user leave within
+ * a minute of a dropped network or a stopped process. Heartbeats are neither the user's activity
+ * (the idle timer ignores them) nor subject to flood control.
  *
  * <p>Outbound frames go to the connection's {@code outbox}, a queue in front of the socket bounded
  * in bytes; the registry and broadcaster write events (messages, presence) to it directly. {@link
@@ -78,8 +87,8 @@ public final class Session {
 
   /**
    * The connection's TLS handshake is done, and the client presented a certificate with this
-   * SHA-256 fingerprint ({@code SHA256:} and the digest in base64 without padding). Told before
-   * the first frame, and only on a TLS connection whose client presented one: a resumption token is
+   * SHA-256 fingerprint ({@code SHA256:} and the digest in base64 without padding). Told before the
+   * first frame, and only on a TLS connection whose client presented one: a resumption token is
    * bound to it.
    */
   public record ClientCertificatePresented(String fingerprint) implements Command {}
@@ -108,6 +117,10 @@ public final class Session {
 
   private record RegistrationAnswered(Registration registration) implements Command {}
 
+  private record ResumptionAdmitted(LoginGuard.Admission admission) implements Command {}
+
+  private record ResumptionAnswered(UserRegistry.Resumption resumption) implements Command {}
+
   private record EvictionOrdered(UserRegistry.Evict eviction) implements Command {}
 
   private record LeaveRecorded(UserRegistry.Left left) implements Command {}
@@ -128,6 +141,10 @@ public final class Session {
     INSTANCE
   }
 
+  private enum HeartbeatDue implements Command {
+    INSTANCE
+  }
+
   /**
    * A frame that waits for the messages ahead of it to be answered, so that its own answer does not
    * overtake theirs: a command to carry out then, or (with a refusal) one already refused.
@@ -138,6 +155,11 @@ public final class Session {
   private static final String IDLE_TIMER = "idle";
   private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
+  private static final String HEARTBEAT_TIMER = "heartbeat";
+
+  /** The first protocol version whose clients answer heartbeats. */
+  private static final int HEARTBEAT_VERSION = 3;
+
   private static final String SERVER_NAME = "parley";
 
   /** Longest piece of a bad frame echoed back in an error, or logged. */
@@ -177,6 +199,8 @@ public final class Session {
   private final ActorRef<UsernameVerdict> usernameVerdicts;
   private final ActorRef<PasswordVerdict> passwordVerdicts;
   private final ActorRef<Registration> registrations;
+  private final ActorRef<LoginGuard.Admission> admissions;
+  private final ActorRef<UserRegistry.Resumption> resumptions;
   private final ActorRef<UserRegistry.Evict> evictions;
   private final ActorRef<UserRegistry.Left> leaves;
 
@@ -209,6 +233,15 @@ public final class Session {
 
   private int badFrames;
 
+  /**
+   * The fingerprint of the TLS client certificate the connection presented; null without TLS or
+   * without a certificate.
+   */
+  private String certificate;
+
+  /** When the client last sent anything, by {@link #clock}: what heartbeats watch. */
+  private long lastHeardMillis;
+
   private Session(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
@@ -227,11 +260,15 @@ public final class Session {
     this.usernameVerdicts = context.messageAdapter(UsernameVerdict.class, UsernameChecked::new);
     this.passwordVerdicts = context.messageAdapter(PasswordVerdict.class, PasswordChecked::new);
     this.registrations = context.messageAdapter(Registration.class, RegistrationAnswered::new);
+    this.admissions = context.messageAdapter(LoginGuard.Admission.class, ResumptionAdmitted::new);
+    this.resumptions =
+        context.messageAdapter(UserRegistry.Resumption.class, ResumptionAnswered::new);
     this.evictions = context.messageAdapter(UserRegistry.Evict.class, EvictionOrdered::new);
     this.leaves = context.messageAdapter(UserRegistry.Left.class, LeaveRecorded::new);
     this.commands =
         settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
     this.outbox = connect.apply(context.getSelf());
+    this.lastHeardMillis = clock.millis();
     timers.startSingleTimer(LOGIN_TIMER, LoginTimedOut.INSTANCE, settings.loginTimeout());
   }
 
@@ -256,16 +293,27 @@ public final class Session {
                       Protocol.VERSION,
                       SERVER_NAME,
                       commands == null ? null : settings.limits().commands()));
+              if (hello.version() >= HEARTBEAT_VERSION) {
+                // Older clients would not answer: the idle timeout is all that watches them.
+                scheduleHeartbeat(settings.heartbeatInterval().toMillis());
+              }
               ack();
               return awaitingUsername();
             })
         .build();
   }
 
-  /** Login step one. */
+  /** Login step one, or a resumption instead of both steps. */
   private Behavior<Command> awaitingUsername() {
     return frames(
             frame -> {
+              if (frame instanceof ClientMessage.Resume resume) {
+                services
+                    .loginGuard()
+                    .tell(new LoginGuard.AdmitResumption(remote.getAddress(), admissions));
+                awaitReply();
+                return admittingResumption(resume);
+              }
               if (!(frame instanceof ClientMessage.Username login)) {
                 return unexpected(frame);
               }
@@ -293,11 +341,49 @@ public final class Session {
                   yield awaitingPassword(username);
                 }
                 case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                case ALREADY_ONLINE -> loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
                 case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
                 case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
                 case BUSY -> busy();
               };
+            })
+        .build();
+  }
+
+  private Behavior<Command> admittingResumption(ClientMessage.Resume resume) {
+    return loginPhase()
+        .onMessage(
+            ResumptionAdmitted.class,
+            admitted -> {
+              replyReceived();
+              if (admitted.admission() == LoginGuard.Admission.RATE_LIMITED) {
+                return refuseLoginStep(resume.typeName(), awaitingUsername());
+              }
+              services
+                  .registry()
+                  .tell(
+                      new UserRegistry.Resume(
+                          resume.username(),
+                          resume.token(),
+                          attachment(resume.peerPort(), resume.peerFingerprint()),
+                          resumptions));
+              registering = resume.username();
+              awaitReply();
+              return resuming(resume.username());
+            })
+        .build();
+  }
+
+  private Behavior<Command> resuming(String username) {
+    return loginPhase()
+        .onMessage(
+            ResumptionAnswered.class,
+            answer -> {
+              replyReceived();
+              registering = null;
+              if (answer.resumption() == UserRegistry.Resumption.REFUSED) {
+                return loginFailed(LoginFailed.Reason.RESUME_REFUSED, username);
+              }
+              return loggedIn(username);
             })
         .build();
   }
@@ -315,12 +401,12 @@ public final class Session {
                       new LoginGuard.Authenticate(
                           username, password.password(), remote.getAddress(), passwordVerdicts));
               awaitReply();
-              return authenticating(username, password.peerPort());
+              return authenticating(username, password);
             })
         .build();
   }
 
-  private Behavior<Command> authenticating(String username, int peerPort) {
+  private Behavior<Command> authenticating(String username, ClientMessage.Password password) {
     return loginPhase()
         .onMessage(
             PasswordChecked.class,
@@ -333,11 +419,7 @@ public final class Session {
                       .tell(
                           new UserRegistry.Register(
                               username,
-                              context.getSelf(),
-                              outbox,
-                              evictions,
-                              remote.getAddress().getHostAddress(),
-                              peerPort,
+                              attachment(password.peerPort(), password.peerFingerprint()),
                               registrations));
                   registering = username;
                   awaitReply();
@@ -368,14 +450,30 @@ public final class Session {
               if (answer.registration() == Registration.ALREADY_ONLINE) {
                 return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
               }
-              // The registry has written the welcome and any kept messages to the outbox.
-              user = username;
-              timers.cancel(LOGIN_TIMER);
-              restartIdleTimer();
-              ack();
-              return active();
+              return loggedIn(username);
             })
         .build();
+  }
+
+  /** The registry has admitted the session, and written the welcome and kept messages. */
+  private Behavior<Command> loggedIn(String username) {
+    user = username;
+    timers.cancel(LOGIN_TIMER);
+    restartIdleTimer();
+    ack();
+    return active();
+  }
+
+  /** This session, as the registry is to know it. */
+  private UserRegistry.Attachment attachment(int peerPort, String peerFingerprint) {
+    return new UserRegistry.Attachment(
+        context.getSelf(),
+        outbox,
+        evictions,
+        remote.getAddress().getHostAddress(),
+        peerPort,
+        peerFingerprint,
+        certificate);
   }
 
   /** Logged in: commands, one at a time (messages a window at a time). */
@@ -417,6 +515,17 @@ public final class Session {
               // Closed while the registry was admitting us: leave again at once, or messages for
               // the user would be handed to a connection that is already saying goodbye.
               if (answer.registration() == Registration.REGISTERED && registering != null) {
+                services
+                    .registry()
+                    .tell(new UserRegistry.Unregister(registering, context.getSelf()));
+              }
+              registering = null;
+              return Behaviors.same();
+            })
+        .onMessage(
+            ResumptionAnswered.class,
+            answer -> {
+              if (answer.resumption() == UserRegistry.Resumption.RESUMED && registering != null) {
                 services
                     .registry()
                     .tell(new UserRegistry.Unregister(registering, context.getSelf()));
@@ -578,8 +687,14 @@ public final class Session {
             FrameReceived.class,
             received -> {
               inbound = received.ackTo();
+              lastHeardMillis = clock.millis();
               Inbound<ClientMessage> in = received.inbound();
               if (in instanceof Inbound.Frame<ClientMessage> frame) {
+                if (frame.frame() instanceof ClientMessage.Heartbeat) {
+                  // Proof of life only: not the user's activity, not rate limited, not answered.
+                  ack();
+                  return Behaviors.same();
+                }
                 if (!admitted(frame.frame())) {
                   return rateLimited(frame.frame());
                 }
@@ -636,6 +751,13 @@ public final class Session {
               return close(Reason.TIMED_OUT);
             })
         .onMessage(RequestTimedOut.class, timeout -> onRequestTimedOut())
+        .onMessage(HeartbeatDue.class, due -> onHeartbeatDue())
+        .onMessage(
+            ClientCertificatePresented.class,
+            presented -> {
+              certificate = presented.fingerprint();
+              return Behaviors.same();
+            })
         .onMessage(
             EvictionOrdered.class,
             evicted -> {
@@ -702,6 +824,39 @@ public final class Session {
     outbox.tell(new ServerMessage.Error(Code.RATE_LIMITED, step, null));
     ack();
     return next;
+  }
+
+  // ---- heartbeats ----
+
+  /**
+   * Checks the client's silence at the moments it would cross heartbeat-interval (each multiple of
+   * it) or heartbeat-timeout, rather than on every frame: a busy connection costs one timer per
+   * interval, not one per frame. Past the timeout the client is taken for dead.
+   */
+  private Behavior<Command> onHeartbeatDue() {
+    long interval = settings.heartbeatInterval().toMillis();
+    long timeout = settings.heartbeatTimeout().toMillis();
+    long silent = clock.millis() - lastHeardMillis;
+    if (silent >= timeout) {
+      context
+          .getLog()
+          .warn(
+              "client unresponsive, disconnected remote={} user={} silent={}s",
+              remote,
+              user,
+              TimeUnit.MILLISECONDS.toSeconds(silent));
+      return close(Reason.UNRESPONSIVE);
+    }
+    if (silent >= interval) {
+      outbox.tell(new ServerMessage.Heartbeat());
+    }
+    long nextCheck = Math.min((silent / interval + 1) * interval, timeout);
+    scheduleHeartbeat(nextCheck - silent);
+    return Behaviors.same();
+  }
+
+  private void scheduleHeartbeat(long delayMillis) {
+    timers.startSingleTimer(HEARTBEAT_TIMER, HeartbeatDue.INSTANCE, Duration.ofMillis(delayMillis));
   }
 
   // ---- requests and their timeout ----

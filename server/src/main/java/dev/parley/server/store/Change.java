@@ -54,11 +54,29 @@ public sealed interface Change {
    */
   record Acknowledged(String user, long seq) implements Change {}
 
-  /** {@code user} logged in at {@code at}. */
-  record LoggedIn(String user, Instant at) implements Change {}
+  /**
+   * {@code user} logged in (or resumed their session) at {@code at}, and their client may resume it
+   * with {@code resumption}, which replaces any grant before it (null: none).
+   */
+  record LoggedIn(String user, Instant at, ResumeGrant resumption) implements Change {
 
-  /** {@code user} logged out (or was logged out) at {@code at}. */
-  record LoggedOut(String user, Instant at) implements Change {}
+    /** A login that leaves no grant to resume it. */
+    public LoggedIn(String user, Instant at) {
+      this(user, at, null);
+    }
+  }
+
+  /**
+   * {@code user}'s session ended at {@code at}. Until {@code resumableUntil} their client may still
+   * resume it with the grant of their login; null for a logout, which ends the grant too.
+   */
+  record LoggedOut(String user, Instant at, Instant resumableUntil) implements Change {
+
+    /** A logout: nothing is left to resume. */
+    public LoggedOut(String user, Instant at) {
+      this(user, at, null);
+    }
+  }
 
   /** {@code blocker} now blocks {@code blocked}. */
   record BlockAdded(String blocker, String blocked) implements Change {}

@@ -310,7 +310,9 @@ public final class Store implements AutoCloseable {
       c.setAutoCommit(false);
       try (PreparedStatement s =
           c.prepareStatement(
-              "UPDATE accounts SET password_hash = ?, failed_logins = 0, blocked_until = NULL"
+              "UPDATE accounts SET password_hash = ?, failed_logins = 0, blocked_until = NULL,"
+                  // A new password ends resumption: a client must log in with it.
+                  + " resume_hash = NULL, resume_fingerprint = NULL, resume_until = NULL"
                   + " WHERE username = ?")) {
         s.setString(1, passwordHash);
         s.setString(2, username);
@@ -441,10 +443,12 @@ public final class Store implements AutoCloseable {
       Map<String, StoreSnapshot.Lockout> lockouts = new HashMap<>();
       Map<String, Long> lastSeqs = new HashMap<>();
       Map<String, Long> ackedSeqs = new HashMap<>();
+      Map<String, ResumeGrant> resumptions = new HashMap<>();
       try (Statement s = c.createStatement();
           ResultSet rows =
               s.executeQuery(
-                  "SELECT a.username, a.last_logout, a.failed_logins, a.blocked_until, d.acked_seq"
+                  "SELECT a.username, a.last_logout, a.failed_logins, a.blocked_until, d.acked_seq,"
+                      + " a.resume_hash, a.resume_fingerprint, a.resume_until"
                       + " FROM accounts a LEFT JOIN delivery d ON d.username = a.username")) {
         while (rows.next()) {
           String user = rows.getString(1);
@@ -460,6 +464,10 @@ public final class Store implements AutoCloseable {
           }
           ackedSeqs.put(user, rows.getLong(5));
           lastSeqs.put(user, 0L);
+          String resumeHash = rows.getString(6);
+          if (resumeHash != null) {
+            resumptions.put(user, new ResumeGrant(resumeHash, rows.getString(7), instant(rows, 8)));
+          }
         }
       }
       try (Statement s = c.createStatement();
@@ -502,7 +510,7 @@ public final class Store implements AutoCloseable {
         }
       }
       return new StoreSnapshot(
-          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending);
+          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending, resumptions);
     }
   }
 
@@ -843,9 +851,29 @@ public final class Store implements AutoCloseable {
       if (change instanceof Change.Acknowledged ack) {
         ackedSeqs.merge(ack.user(), ack.seq(), Math::max);
       } else if (change instanceof Change.LoggedIn in) {
-        update("UPDATE accounts SET last_login = ? WHERE username = ?", utc(in.at()), in.user());
+        ResumeGrant grant = in.resumption();
+        update(
+            "UPDATE accounts SET last_login = ?, resume_hash = ?, resume_fingerprint = ?,"
+                + " resume_until = ? WHERE username = ?",
+            utc(in.at()),
+            grant == null ? null : grant.tokenHash(),
+            grant == null ? null : grant.fingerprint(),
+            grant == null ? null : utc(grant.until()),
+            in.user());
       } else if (change instanceof Change.LoggedOut out) {
-        update("UPDATE accounts SET last_logout = ? WHERE username = ?", utc(out.at()), out.user());
+        if (out.resumableUntil() == null) {
+          update(
+              "UPDATE accounts SET last_logout = ?, resume_hash = NULL, resume_fingerprint = NULL,"
+                  + " resume_until = NULL WHERE username = ?",
+              utc(out.at()),
+              out.user());
+        } else {
+          update(
+              "UPDATE accounts SET last_logout = ?, resume_until = ? WHERE username = ?",
+              utc(out.at()),
+              utc(out.resumableUntil()),
+              out.user());
+        }
       } else if (change instanceof Change.BlockAdded block) {
         update(
             "INSERT INTO blocks (blocker, blocked) SELECT ?, ?"

@@ -20,6 +20,7 @@ import java.util.Set;
  * @param ackedSeqs the highest message sequence number each user acknowledged
  * @param pending each user's stored messages not acknowledged yet, in seq order, without their
  *     texts; users with none are absent
+ * @param resumptions the grants with which users' clients may resume their sessions
  */
 public record StoreSnapshot(
     Set<String> usernames,
@@ -28,7 +29,8 @@ public record StoreSnapshot(
     Map<String, Lockout> lockouts,
     Map<String, Long> lastSeqs,
     Map<String, Long> ackedSeqs,
-    Map<String, PendingMessages> pending) {
+    Map<String, PendingMessages> pending,
+    Map<String, ResumeGrant> resumptions) {
 
   /** A username's failed logins and, when it is blocked, until when (else null). */
   public record Lockout(int failures, Instant blockedUntil) {}
@@ -121,12 +123,20 @@ public record StoreSnapshot(
 
   /** An empty state: no accounts, nothing stored (for tests that start from scratch). */
   public static StoreSnapshot empty() {
-    return new StoreSnapshot(Set.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+    return new StoreSnapshot(
+        Set.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
   }
 
   /** This snapshot with these accounts, for tests. */
   public StoreSnapshot withUsernames(Set<String> names) {
     return new StoreSnapshot(
-        Set.copyOf(names), blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending);
+        Set.copyOf(names),
+        blocks,
+        lastLogouts,
+        lockouts,
+        lastSeqs,
+        ackedSeqs,
+        pending,
+        resumptions);
   }
 }

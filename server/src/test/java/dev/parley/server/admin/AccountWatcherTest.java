@@ -94,6 +94,8 @@ class AccountWatcherTest {
 
     registry.expectMessage(new UserRegistry.AccountAdded("leia"));
     guard.expectMessage(new LoginGuard.LiftLockout("hans"));
+    // A new password also ends the user's resumption: the client must log in with it.
+    registry.expectMessage(new UserRegistry.PasswordChanged("hans"));
     guard.expectMessage(new LoginGuard.LiftLockout("luke"));
     registry.expectMessage(new UserRegistry.AccountRemoved("luke"));
     manualTime.timePasses(POLL);

@@ -20,7 +20,6 @@ import dev.parley.server.login.LoginGuard.Authenticate;
 import dev.parley.server.login.LoginGuard.CheckUsername;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
-import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.store.BoundedExecutor;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
@@ -62,9 +61,8 @@ class LoginGuardTest {
 
   private static final int MAX_FAILURES = 3;
   private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
   private static final LoginGuard.Settings SETTINGS =
-      new LoginGuard.Settings(MAX_FAILURES, BLOCK_DURATION, ASK_TIMEOUT, null);
+      new LoginGuard.Settings(MAX_FAILURES, BLOCK_DURATION, null);
   private static final int ITERATIONS = 1_000;
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
@@ -77,7 +75,6 @@ class LoginGuardTest {
   private Store store;
   private PasswordHasher hasher;
   private MutableClock clock;
-  private TestProbe<UserRegistry.Command> registry;
   private TestProbe<Journal.Command> journal;
   private TestProbe<UsernameVerdict> usernameVerdicts;
   private TestProbe<PasswordVerdict> passwordVerdicts;
@@ -96,7 +93,6 @@ class LoginGuardTest {
     store.addAccount("hans", hasher.hash(HANS_PASSWORD), T0);
     store.addAccount("yoda", hasher.hash(YODA_PASSWORD), T0);
     clock = new MutableClock(T0);
-    registry = testKit.createTestProbe(UserRegistry.Command.class);
     journal = testKit.createTestProbe(Journal.Command.class);
     usernameVerdicts = testKit.createTestProbe(UsernameVerdict.class);
     passwordVerdicts = testKit.createTestProbe(PasswordVerdict.class);
@@ -120,8 +116,7 @@ class LoginGuardTest {
     usernameVerdicts.expectMessage(UsernameVerdict.UNKNOWN_USER);
 
     authenticate("bob", "anything", PasswordVerdict.UNKNOWN_USER);
-    // An unknown username is not a failure of any account, and the registry is not bothered.
-    registry.expectNoMessage();
+    // An unknown username is not a failure of any account.
     journal.expectNoMessage();
   }
 
@@ -143,7 +138,7 @@ class LoginGuardTest {
 
     store.addAccount("leia", hasher.hash("rebel-scum"), T0);
 
-    checkUsernameWhileOffline("leia", UsernameVerdict.PASSWORD_REQUIRED);
+    checkUsername("leia", UsernameVerdict.PASSWORD_REQUIRED);
     authenticate("leia", "rebel-scum", PasswordVerdict.AUTHENTICATED);
   }
 
@@ -193,8 +188,6 @@ class LoginGuardTest {
     usernameVerdicts.expectMessage(UsernameVerdict.BLOCKED);
     authenticate("hans", HANS_PASSWORD, PasswordVerdict.BLOCKED);
     authenticate("hans", "wrong", PasswordVerdict.BLOCKED);
-    // Whether a blocked user is online does not matter: the registry is not asked.
-    registry.expectNoMessage();
     // Attempts on a blocked username change nothing.
     journal.expectNoMessage();
   }
@@ -227,7 +220,7 @@ class LoginGuardTest {
     authenticate("yoda", "wrong-2", PasswordVerdict.INVALID_PASSWORD);
     authenticate("hans", "wrong-3", PasswordVerdict.BLOCKED_NOW);
 
-    checkUsernameWhileOffline("yoda", UsernameVerdict.PASSWORD_REQUIRED);
+    checkUsername("yoda", UsernameVerdict.PASSWORD_REQUIRED);
     authenticate("yoda", YODA_PASSWORD, PasswordVerdict.AUTHENTICATED);
   }
 
@@ -250,7 +243,7 @@ class LoginGuardTest {
               return null;
             });
     expectLockoutRecorded("hans", 0, null);
-    checkUsernameWhileOffline("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    checkUsername("hans", UsernameVerdict.PASSWORD_REQUIRED);
     // The count starts again from zero: two failures are allowed, the third blocks again.
     authenticate("hans", "wrong-4", PasswordVerdict.INVALID_PASSWORD);
     authenticate("hans", "wrong-5", PasswordVerdict.INVALID_PASSWORD);
@@ -291,7 +284,7 @@ class LoginGuardTest {
     manualTime.timePasses(Duration.ofSeconds(1));
 
     expectLockoutRecorded("hans", 0, null);
-    checkUsernameWhileOffline("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    checkUsername("hans", UsernameVerdict.PASSWORD_REQUIRED);
     authenticate("hans", HANS_PASSWORD, PasswordVerdict.AUTHENTICATED);
   }
 
@@ -320,7 +313,7 @@ class LoginGuardTest {
             Map.of("hans", new StoreSnapshot.Lockout(MAX_FAILURES, T0.plusSeconds(99)))));
 
     expectLockoutRecorded("hans", 0, null);
-    checkUsernameWhileOffline("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    checkUsername("hans", UsernameVerdict.PASSWORD_REQUIRED);
     // With a fresh count.
     authenticate("hans", "wrong-1", PasswordVerdict.INVALID_PASSWORD);
     authenticate("hans", "wrong-2", PasswordVerdict.INVALID_PASSWORD);
@@ -374,33 +367,7 @@ class LoginGuardTest {
     journal.expectNoMessage();
   }
 
-  // ---- the registry and the store ----
-
-  @Test
-  void shouldAskTheRegistryWhetherTheUserIsAlreadyOnline() {
-    startGuard();
-    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
-    UserRegistry.IsOnline question = registry.expectMessageClass(UserRegistry.IsOnline.class);
-    assertEquals("hans", question.username());
-    question.replyTo().tell(new UserRegistry.OnlineStatus("hans", true));
-    usernameVerdicts.expectMessage(UsernameVerdict.ALREADY_ONLINE);
-
-    checkUsernameWhileOffline("hans", UsernameVerdict.PASSWORD_REQUIRED);
-  }
-
-  @Test
-  void shouldAskForThePasswordWhenTheRegistryDoesNotAnswerInTime() {
-    startGuard();
-    guard.tell(new CheckUsername("hans", CLIENT, usernameVerdicts.ref()));
-    registry.expectMessageClass(UserRegistry.IsOnline.class);
-
-    manualTime.timePasses(ASK_TIMEOUT.minusMillis(1));
-    usernameVerdicts.expectNoMessage();
-
-    // Registering the session is the decisive check, so a silent registry does not stop a login.
-    manualTime.timePasses(Duration.ofMillis(1));
-    usernameVerdicts.expectMessage(UsernameVerdict.PASSWORD_REQUIRED);
-  }
+  // ---- the store ----
 
   @Test
   void shouldAnswerUnavailableWhenTheStoreCannotBeRead() {
@@ -426,7 +393,6 @@ class LoginGuardTest {
               usernameVerdicts.expectMessage(UsernameVerdict.BUSY);
               return null;
             });
-    registry.expectNoMessage();
   }
 
   // ---- bounded work and per-address limits ----
@@ -443,7 +409,6 @@ class LoginGuardTest {
           testKit.spawn(
               LoginGuard.create(
                   new Credentials(store, executor(ServerSettings.STORE_DISPATCHER), hasher, full),
-                  registry.ref(),
                   journal.ref(),
                   SETTINGS,
                   Map.of(),
@@ -466,7 +431,6 @@ class LoginGuardTest {
         new LoginGuard.Settings(
             MAX_FAILURES,
             BLOCK_DURATION,
-            ASK_TIMEOUT,
             new AddressBuckets(
                 new CommandRate(1, 3), List.of(AddressRange.parse("10.0.0.0/8")), 1000)),
         StoreSnapshot.empty());
@@ -560,8 +524,7 @@ class LoginGuardTest {
             executor(ServerSettings.STORE_DISPATCHER));
     guard =
         testKit.spawn(
-            LoginGuard.create(
-                credentials, registry.ref(), journal.ref(), settings, snapshot.lockouts(), clock));
+            LoginGuard.create(credentials, journal.ref(), settings, snapshot.lockouts(), clock));
   }
 
   private static Executor executor(String dispatcher) {
@@ -577,7 +540,8 @@ class LoginGuardTest {
         lockouts,
         empty.lastSeqs(),
         empty.ackedSeqs(),
-        empty.pending());
+        empty.pending(),
+        empty.resumptions());
   }
 
   private void authenticate(String username, String password, PasswordVerdict expected) {
@@ -608,12 +572,9 @@ class LoginGuardTest {
         new Journal.Record(new Change.LockoutChanged(user, failures, blockedUntil), null));
   }
 
-  /** Step one for a user the registry reports offline. */
-  private void checkUsernameWhileOffline(String username, UsernameVerdict expected) {
+  /** Step one, which says nothing of whether the user is online. */
+  private void checkUsername(String username, UsernameVerdict expected) {
     guard.tell(new CheckUsername(username, CLIENT, usernameVerdicts.ref()));
-    UserRegistry.IsOnline question = registry.expectMessageClass(UserRegistry.IsOnline.class);
-    assertEquals(username, question.username());
-    question.replyTo().tell(new UserRegistry.OnlineStatus(username, false));
     usernameVerdicts.expectMessage(expected);
   }
 }

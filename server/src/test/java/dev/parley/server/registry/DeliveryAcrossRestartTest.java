@@ -1,5 +1,7 @@
 package dev.parley.server.registry;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -169,7 +171,8 @@ class DeliveryAcrossRestartTest {
                     100,
                     60 * 1024,
                     DIRECTORY_REFRESH,
-                    Duration.ofSeconds(1)),
+                    Duration.ofSeconds(1),
+                    Duration.ofMinutes(10)),
                 clock));
   }
 
@@ -204,13 +207,16 @@ class DeliveryAcrossRestartTest {
     registry.tell(
         new UserRegistry.Register(
             name,
-            session.ref(),
-            outbox.ref(),
-            testKit.<UserRegistry.Evict>createTestProbe().ref(),
-            "127.0.0.1",
-            50000,
+            new UserRegistry.Attachment(
+                session.ref(),
+                outbox.ref(),
+                testKit.<UserRegistry.Evict>createTestProbe().ref(),
+                "127.0.0.1",
+                50000,
+                null,
+                null),
             registrations.ref()));
-    outbox.expectMessage(new ServerMessage.LoginAccepted(name));
+    assertEquals(name, outbox.expectMessageClass(ServerMessage.LoginAccepted.class).username());
     registrations.expectMessage(Registration.REGISTERED);
     return new Online(session, outbox);
   }

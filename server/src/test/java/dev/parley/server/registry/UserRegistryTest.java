@@ -14,12 +14,14 @@ import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.registry.UserRegistry.Registration;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
+import dev.parley.server.store.ResumeGrant;
 import dev.parley.server.store.Store.Outcome;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.store.StoredMessage;
@@ -70,6 +72,8 @@ class UserRegistryTest {
   private static final int LIST_BYTES = 1000;
   private static final Duration PAGING_RETRY = Duration.ofSeconds(1);
   private static final Duration DIRECTORY_REFRESH = Duration.ofSeconds(10);
+  private static final Duration RESUME_WINDOW = Duration.ofMinutes(10);
+  private static final String HANS_CERT = "SHA256:hans-client-certificate";
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
   private MutableClock clock;
@@ -97,7 +101,8 @@ class UserRegistryTest {
   private ActorRef<UserRegistry.Command> registry;
 
   /** A logged-in user as the registry sees it: the session actor and its outbound queue. */
-  private record Online(String name, TestProbe<Object> session, TestProbe<ServerMessage> outbox) {}
+  private record Online(
+      String name, TestProbe<Object> session, TestProbe<ServerMessage> outbox, String token) {}
 
   @AfterAll
   static void shutdown() {
@@ -137,16 +142,13 @@ class UserRegistryTest {
     registry.tell(
         new UserRegistry.Register(
             "hans",
-            session.ref(),
-            outbox.ref(),
-            evictions.ref(),
-            "192.0.2.7",
-            50001,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50001, null, null),
             registrations.ref()));
 
-    outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
+    String token = expectWelcome(outbox, "hans");
     broadcaster.expectMessage(new Broadcaster.MemberJoined("hans", outbox.ref(), Set.of()));
-    journal.expectMessage(new Journal.Record(new Change.LoggedIn("hans", T0), null));
+    expectLoginRecorded("hans", token, null);
     registrations.expectMessage(Registration.REGISTERED);
     expectOnline("hans", true);
   }
@@ -162,11 +164,14 @@ class UserRegistryTest {
     registry.tell(
         new UserRegistry.Register(
             "hans",
-            secondSession.ref(),
-            secondOutbox.ref(),
-            evictions.ref(),
-            "192.0.2.8",
-            50009,
+            new UserRegistry.Attachment(
+                secondSession.ref(),
+                secondOutbox.ref(),
+                evictions.ref(),
+                "192.0.2.8",
+                50009,
+                null,
+                null),
             registrations.ref()));
 
     registrations.expectMessage(Registration.ALREADY_ONLINE);
@@ -190,7 +195,10 @@ class UserRegistryTest {
 
     broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
     journal.expectMessage(
-        new Journal.Record(new Change.LoggedOut("hans", T0.plusSeconds(30)), null));
+        new Journal.Record(
+            new Change.LoggedOut(
+                "hans", T0.plusSeconds(30), T0.plusSeconds(30).plus(RESUME_WINDOW)),
+            null));
     expectOnline("hans", false);
   }
 
@@ -215,7 +223,8 @@ class UserRegistryTest {
     hans.session().stop();
 
     broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
-    journal.expectMessage(new Journal.Record(new Change.LoggedOut("hans", T0), null));
+    journal.expectMessage(
+        new Journal.Record(new Change.LoggedOut("hans", T0, T0.plus(RESUME_WINDOW)), null));
     expectOnline("hans", false);
   }
 
@@ -360,13 +369,10 @@ class UserRegistryTest {
     registry.tell(
         new UserRegistry.Register(
             "luke",
-            session.ref(),
-            outbox.ref(),
-            evictions.ref(),
-            "127.0.0.1",
-            50003,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50003, null, null),
             registrations.ref()));
-    outbox.expectMessage(new ServerMessage.LoginAccepted("luke"));
+    expectWelcome(outbox, "luke");
     outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock", 1, "m-1"));
     outbox.expectMessage(new ServerMessage.MessageReceived("yoda", "Do or do not", 2, "y-1"));
     outbox.expectMessage(new ServerMessage.MessageReceived("hans", "There is no try", 3, null));
@@ -498,6 +504,150 @@ class UserRegistryTest {
     acknowledge("luke", 2);
   }
 
+  // ---- resumption ----
+
+  @Test
+  void shouldLetAClientTakeOverItsOpenSessionWithoutTheOthersSeeingItLeave() {
+    startRegistry();
+    Online yoda = login("yoda");
+    Online hans = login("hans", Set.of(), HANS_CERT);
+    sendAndStore("yoda", "hans", "one", "y-1", 1);
+    sendAndStore("yoda", "hans", "two", "y-2", 2);
+    hans.outbox().receiveSeveralMessages(2);
+    acknowledge("hans", 1);
+    replies.receiveSeveralMessages(2);
+
+    Resumed again = resume("hans", hans.token(), HANS_CERT);
+
+    assertEquals(UserRegistry.Resumption.RESUMED, again.resumption());
+    evictions.expectMessage(new UserRegistry.Evict(Goodbye.Reason.RESUMED));
+    // The new connection carries on from the last acknowledgement: two is sent again, one is not.
+    again
+        .online()
+        .outbox()
+        .expectMessage(new ServerMessage.MessageReceived("yoda", "two", 2, "y-2"));
+    broadcaster.expectMessage(new Broadcaster.MemberMoved("hans", again.online().outbox().ref()));
+    expectLoginRecorded("hans", again.online().token(), HANS_CERT);
+    yoda.outbox().expectNoMessage();
+    // The old session's end is stale: hans stays online, and new messages reach the new session.
+    registry.tell(new UserRegistry.Unregister("hans", hans.session().ref()));
+    hans.session().stop();
+    expectOnline("hans", true);
+    sendAndStore("yoda", "hans", "three", "y-3", 3);
+    again
+        .online()
+        .outbox()
+        .expectMessage(new ServerMessage.MessageReceived("yoda", "three", 3, "y-3"));
+    hans.outbox().expectNoMessage();
+    broadcaster.expectNoMessage();
+  }
+
+  @Test
+  void shouldLetEachTokenResumeOnlyOnce() {
+    startRegistry();
+    Online hans = login("hans");
+    Resumed first = resume("hans", hans.token(), null);
+    evictions.expectMessage(new UserRegistry.Evict(Goodbye.Reason.RESUMED));
+    broadcaster.expectMessageClass(Broadcaster.MemberMoved.class);
+    journal.expectMessageClass(Journal.Record.class);
+
+    // The token was used: it is worth nothing now, even to the client it was given to.
+    expectResumptionRefused("hans", hans.token(), null, "reason=wrong-token");
+    // The one handed out with the resumption works, once.
+    assertEquals(
+        UserRegistry.Resumption.RESUMED, resume("hans", first.online().token(), null).resumption());
+  }
+
+  @Test
+  void shouldRefuseATokenPresentedWithoutTheCertificateItIsBoundTo() {
+    startRegistry();
+    Online hans = login("hans", Set.of(), HANS_CERT);
+
+    expectResumptionRefused("hans", hans.token(), "SHA256:thief", "reason=wrong-certificate");
+    expectResumptionRefused("hans", hans.token(), null, "reason=wrong-certificate");
+    expectResumptionRefused("hans", "not-the-token", HANS_CERT, "reason=wrong-token");
+    expectResumptionRefused("yoda", hans.token(), HANS_CERT, "reason=no-grant");
+    expectResumptionRefused("bob", hans.token(), HANS_CERT, "reason=no-grant");
+
+    // Refusals change nothing: the session and its token are as they were.
+    evictions.expectNoMessage();
+    broadcaster.expectNoMessage();
+    journal.expectNoMessage();
+    assertEquals(
+        UserRegistry.Resumption.RESUMED, resume("hans", hans.token(), HANS_CERT).resumption());
+  }
+
+  @Test
+  void shouldResumeAnEndedSessionAsALoginWithinTheWindowOnly() {
+    startRegistry();
+    Online yoda = login("yoda");
+    Online hans = login("hans");
+    logout(hans);
+    sendAndStore("yoda", "hans", "kept", "y-1", 1);
+
+    clock.advance(RESUME_WINDOW.minusSeconds(1));
+    Resumed back = resume("hans", hans.token(), null);
+
+    assertEquals(UserRegistry.Resumption.RESUMED, back.resumption());
+    // The others saw hans leave, so they hear of the return; nothing is evicted.
+    broadcaster.expectMessage(
+        new Broadcaster.MemberJoined("hans", back.online().outbox().ref(), Set.of()));
+    back.online()
+        .outbox()
+        .expectMessage(new ServerMessage.MessageReceived("yoda", "kept", 1, "y-1"));
+    expectLoginRecorded("hans", back.online().token(), null);
+    evictions.expectNoMessage();
+
+    logout(back.online());
+    clock.advance(RESUME_WINDOW);
+    expectResumptionRefused("hans", back.online().token(), null, "reason=expired");
+    yoda.outbox().expectNoMessage();
+  }
+
+  @Test
+  void shouldEndResumptionWithALogoutAPasswordChangeOrTheAccountsRemoval() {
+    startRegistry();
+    Online hans = login("hans");
+    TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
+    registry.tell(new UserRegistry.Leave("hans", hans.session().ref(), left.ref()));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    Journal.Record loggedOut = journal.expectMessageClass(Journal.Record.class);
+    // A logout ends the grant in the store too.
+    assertEquals(new Change.LoggedOut("hans", T0), loggedOut.change());
+    expectResumptionRefused("hans", hans.token(), null, "reason=no-grant");
+
+    Online yoda = login("yoda");
+    registry.tell(new UserRegistry.PasswordChanged("yoda"));
+    expectResumptionRefused("yoda", yoda.token(), null, "reason=no-grant");
+
+    Online luke = login("luke");
+    registry.tell(new UserRegistry.AccountRemoved("luke"));
+    evictions.expectMessage(new UserRegistry.Evict(Goodbye.Reason.ACCOUNT_REMOVED));
+    expectResumptionRefused("luke", luke.token(), null, "reason=no-grant");
+  }
+
+  @Test
+  void shouldLetSessionsOpenWhenTheServerStoppedResumeWithinTheWindowFromTheStart() {
+    String token = new SecretTokens().newToken();
+    StoreSnapshot empty = StoreSnapshot.empty();
+    startRegistry(
+        new StoreSnapshot(
+            USERNAMES,
+            empty.blocks(),
+            empty.lastLogouts(),
+            empty.lockouts(),
+            empty.lastSeqs(),
+            empty.ackedSeqs(),
+            empty.pending(),
+            Map.of(
+                "hans", new ResumeGrant(new SecretTokens().hash(token), HANS_CERT, null),
+                "luke", new ResumeGrant(new SecretTokens().hash("luke's"), null, T0))));
+
+    expectResumptionRefused("luke", "luke's", null, "reason=expired");
+    clock.advance(RESUME_WINDOW.minusSeconds(1));
+    assertEquals(UserRegistry.Resumption.RESUMED, resume("hans", token, HANS_CERT).resumption());
+  }
+
   // ---- mailbox capacity ----
 
   @Test
@@ -584,7 +734,8 @@ class UserRegistryTest {
             Map.of(
                 "luke",
                 new StoreSnapshot.PendingMessages(
-                    new long[] {6, 7}, new long[] {11, 12}, new int[] {3, 5}))));
+                    new long[] {6, 7}, new long[] {11, 12}, new int[] {3, 5})),
+            Map.of()));
     login("hans");
     login("yoda");
 
@@ -694,8 +845,8 @@ class UserRegistryTest {
             Map.of("luke", 0L),
             Map.of(
                 "luke",
-                new StoreSnapshot.PendingMessages(
-                    new long[] {1}, new long[] {1}, new int[] {16}))));
+                new StoreSnapshot.PendingMessages(new long[] {1}, new long[] {1}, new int[] {16})),
+            Map.of()));
     // user remove luke, then user add luke: the registry sees luke go, then come back.
     refreshDirectory(List.of("hans", "yoda"));
     refreshDirectory(List.of("hans", "yoda", "luke"));
@@ -903,11 +1054,8 @@ class UserRegistryTest {
     registry.tell(
         new UserRegistry.Register(
             "luke",
-            session.ref(),
-            outbox.ref(),
-            evictions.ref(),
-            "192.0.2.7",
-            50002,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50002, null, null),
             registrations.ref()));
     registrations.expectMessage(Registration.REGISTERED);
 
@@ -1269,7 +1417,12 @@ class UserRegistryTest {
                         directory,
                         this::readPage,
                         new UserRegistry.Settings(
-                            mailbox, LIST_LIMIT, LIST_BYTES, DIRECTORY_REFRESH, PAGING_RETRY),
+                            mailbox,
+                            LIST_LIMIT,
+                            LIST_BYTES,
+                            DIRECTORY_REFRESH,
+                            PAGING_RETRY,
+                            RESUME_WINDOW),
                         clock))));
   }
 
@@ -1316,24 +1469,91 @@ class UserRegistryTest {
     registry.tell(
         new UserRegistry.Register(
             name,
-            session.ref(),
-            outbox.ref(),
-            evictions.ref(),
-            "127.0.0.1",
-            50000,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null),
             registrations.ref()));
-    outbox.expectMessage(new ServerMessage.LoginAccepted(name));
+    String token = expectWelcome(outbox, name);
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
-    journal.expectMessage(new Journal.Record(new Change.LoggedIn(name, clock.instant()), null));
+    expectLoginRecorded(name, token, null);
     registrations.expectMessage(Registration.REGISTERED);
-    return new Online(name, session, outbox);
+    return new Online(name, session, outbox, token);
+  }
+
+  /** Registers a new session of {@code name} over TLS with the client certificate {@code cert}. */
+  private Online login(String name, Set<String> blocks, String cert) {
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Register(
+            name,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, cert),
+            registrations.ref()));
+    String token = expectWelcome(outbox, name);
+    broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
+    expectLoginRecorded(name, token, cert);
+    registrations.expectMessage(Registration.REGISTERED);
+    return new Online(name, session, outbox, token);
+  }
+
+  /** The answer to a resumption, and the new session (its token null if refused). */
+  private record Resumed(UserRegistry.Resumption resumption, Online online) {}
+
+  /** A new session of {@code name} presents {@code token} over a connection with {@code cert}. */
+  private Resumed resume(String name, String token, String cert) {
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    TestProbe<UserRegistry.Resumption> answers = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Resume(
+            name,
+            token,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.9", 50000, null, cert),
+            answers.ref()));
+    UserRegistry.Resumption resumption = answers.receiveMessage();
+    String newToken =
+        resumption == UserRegistry.Resumption.RESUMED ? expectWelcome(outbox, name) : null;
+    return new Resumed(resumption, new Online(name, session, outbox, newToken));
+  }
+
+  /** The resumption is refused, logged with {@code reason}, and its connection is sent nothing. */
+  private void expectResumptionRefused(String name, String token, String cert, String reason) {
+    Resumed refused =
+        LoggingTestKit.warn("resumption refused user=" + name)
+            .withMessageContains(reason)
+            .expect(testKit.system(), () -> resume(name, token, cert));
+    assertEquals(UserRegistry.Resumption.REFUSED, refused.resumption());
+    refused.online().outbox().expectNoMessage();
+  }
+
+  /** The welcome of a new session: {@code login-accepted} with a token; returns the token. */
+  private static String expectWelcome(TestProbe<ServerMessage> outbox, String name) {
+    ServerMessage.LoginAccepted accepted =
+        outbox.expectMessageClass(ServerMessage.LoginAccepted.class);
+    assertEquals(name, accepted.username());
+    assertNotNull(accepted.resumeToken());
+    return accepted.resumeToken();
+  }
+
+  /** The login recorded, with the grant of {@code token} bound to {@code certificate}. */
+  private void expectLoginRecorded(String name, String token, String certificate) {
+    journal.expectMessage(
+        new Journal.Record(
+            new Change.LoggedIn(
+                name,
+                clock.instant(),
+                new ResumeGrant(new SecretTokens().hash(token), certificate, null)),
+            null));
   }
 
   private void logout(Online user) {
     registry.tell(new UserRegistry.Unregister(user.name(), user.session().ref()));
     broadcaster.expectMessage(new Broadcaster.MemberLeft(user.name()));
     journal.expectMessage(
-        new Journal.Record(new Change.LoggedOut(user.name(), clock.instant()), null));
+        new Journal.Record(
+            new Change.LoggedOut(user.name(), clock.instant(), clock.instant().plus(RESUME_WINDOW)),
+            null));
   }
 
   private void send(String from, String to, String text, String id) {

@@ -56,11 +56,17 @@ class SessionTest {
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(600);
   private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(15);
+  private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(45);
+  private static final String CLIENT_CERT = "SHA256:client-certificate";
+  private static final String PEER_CERT = "SHA256:peer-listener-certificate";
   private static final int MAX_BAD_FRAMES = 3;
   private static final ServerSettings SETTINGS =
       TestSettings.with(
           "idle-timeout = 600s\n"
               + "login-timeout = 120s\n"
+              + "heartbeat-interval = 15s\n"
+              + "heartbeat-timeout = 45s\n"
               + "close-timeout = 5s\n"
               + "max-bad-frames = 3\n"
               + "max-frame-bytes = 65536\n"
@@ -239,20 +245,6 @@ class SessionTest {
   }
 
   @Test
-  void shouldReportAUserAlreadyOnlineAndTakeAnotherUsername() {
-    startStream();
-    hello();
-
-    username("hans", UsernameVerdict.ALREADY_ONLINE);
-
-    outbox.expectMessage(
-        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.ALREADY_ONLINE, "hans"));
-    ack.expectMessage(StreamAck.INSTANCE);
-    username("yoda", UsernameVerdict.PASSWORD_REQUIRED);
-    outbox.expectMessage(new ServerMessage.PasswordRequired("yoda"));
-  }
-
-  @Test
   void shouldSayGoodbyeToABlockedUsername() {
     startStream();
     hello();
@@ -295,11 +287,14 @@ class SessionTest {
     assertEquals(
         new UserRegistry.Register(
             "hans",
-            session,
-            outbox.ref(),
-            register.evictTo(),
-            "127.0.0.1",
-            PEER_PORT,
+            new UserRegistry.Attachment(
+                session,
+                outbox.ref(),
+                register.attachment().evictTo(),
+                "127.0.0.1",
+                PEER_PORT,
+                null,
+                null),
             register.replyTo()),
         register);
     // The registry writes login-accepted; the session only asks for the next frame.
@@ -1059,7 +1054,7 @@ class SessionTest {
   void shouldSayGoodbyeWithTheRegistrysReasonWhenEvicted() {
     UserRegistry.Register register = login();
 
-    register.evictTo().tell(new UserRegistry.Evict(Reason.ACCOUNT_REMOVED));
+    register.attachment().evictTo().tell(new UserRegistry.Evict(Reason.ACCOUNT_REMOVED));
 
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.ACCOUNT_REMOVED));
@@ -1102,6 +1097,188 @@ class SessionTest {
                   ack.ref(), new Inbound.UnknownType<>("evil\n2026-12-05 INFO forged")));
           expectError(Code.UNKNOWN_FRAME);
         });
+  }
+
+  // ---- heartbeats ----
+
+  @Test
+  void shouldSendHeartbeatsToASilentClientAndCloseItAtTheHeartbeatTimeout() {
+    loginOverVersion3();
+
+    timePasses(HEARTBEAT_INTERVAL.minusSeconds(1));
+    outbox.expectNoMessage();
+    timePasses(Duration.ofSeconds(1));
+    outbox.expectMessage(new ServerMessage.Heartbeat());
+    timePasses(HEARTBEAT_INTERVAL);
+    outbox.expectMessage(new ServerMessage.Heartbeat());
+    registry.expectNoMessage();
+
+    expectOneWarning(
+        "client unresponsive, disconnected remote=" + remote + " user=hans silent=45s",
+        () -> timePasses(HEARTBEAT_TIMEOUT.minus(HEARTBEAT_INTERVAL.multipliedBy(2))));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.UNRESPONSIVE));
+  }
+
+  @Test
+  void shouldCountAnyFrameAsALifeSignButOnlyCommandsAsTheUsersActivity() {
+    loginOverVersion3();
+
+    // The client answers each heartbeat, and sends an acknowledgement once: it stays connected,
+    // however long, until the idle timeout, which neither holds off.
+    Duration elapsed = Duration.ZERO;
+    while (elapsed.plus(HEARTBEAT_INTERVAL).compareTo(IDLE_TIMEOUT) < 0) {
+      timePasses(HEARTBEAT_INTERVAL);
+      elapsed = elapsed.plus(HEARTBEAT_INTERVAL);
+      outbox.expectMessage(new ServerMessage.Heartbeat());
+      send(
+          elapsed.equals(HEARTBEAT_INTERVAL)
+              ? new ClientMessage.Acknowledge(1)
+              : new ClientMessage.Heartbeat());
+      if (elapsed.equals(HEARTBEAT_INTERVAL)) {
+        registry.expectMessage(new UserRegistry.Acknowledge("hans", 1));
+      }
+      ack.expectMessage(StreamAck.INSTANCE);
+    }
+    registry.expectNoMessage();
+    timePasses(IDLE_TIMEOUT.minus(elapsed));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    // A heartbeat falls due at the same moment, and may go out first.
+    outbox.fishForMessage(
+        Duration.ofSeconds(5),
+        frame ->
+            frame.equals(new ServerMessage.Goodbye(Reason.TIMED_OUT))
+                ? FishingOutcomes.complete()
+                : frame instanceof ServerMessage.Heartbeat
+                    ? FishingOutcomes.continueAndIgnore()
+                    : FishingOutcomes.fail("unexpected " + frame));
+  }
+
+  @Test
+  void shouldSendNoHeartbeatsToAClientOfAnEarlierVersion() {
+    login();
+
+    // It would not know the frame: only the idle timeout watches it.
+    timePasses(HEARTBEAT_TIMEOUT.plus(HEARTBEAT_INTERVAL));
+    outbox.expectNoMessage();
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldWatchAConnectionThatHasNotLoggedInYet() {
+    startStream();
+    send(new ClientMessage.Hello(Protocol.VERSION));
+    outbox.expectMessageClass(ServerMessage.Hello.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    timePasses(HEARTBEAT_INTERVAL);
+    outbox.expectMessage(new ServerMessage.Heartbeat());
+    send(new ClientMessage.Heartbeat());
+    ack.expectMessage(StreamAck.INSTANCE);
+    // The answer is not a login step: the username is still asked for.
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+  }
+
+  @Test
+  void shouldNeverRateLimitHeartbeats() {
+    testKit.stop(session);
+    spawnSession(FLOOD_SETTINGS);
+    loginOverVersion3();
+
+    for (int i = 0; i < COMMAND_BURST + DISCONNECT_AFTER; i++) {
+      send(new ClientMessage.Heartbeat());
+      ack.expectMessage(StreamAck.INSTANCE);
+    }
+    outbox.expectNoMessage();
+  }
+
+  // ---- resumption ----
+
+  @Test
+  void shouldResumeWithTheTokenTheConnectionsCertificateAndThePeerListenersFingerprint() {
+    startStream();
+    session.tell(new Session.ClientCertificatePresented(CLIENT_CERT));
+    send(new ClientMessage.Hello(Protocol.VERSION));
+    outbox.expectMessageClass(ServerMessage.Hello.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.Resume("hans", "the-token", PEER_PORT, PEER_CERT));
+    LoginGuard.AdmitResumption admit = guard.expectMessageClass(LoginGuard.AdmitResumption.class);
+    assertEquals(remote.getAddress(), admit.from());
+    admit.replyTo().tell(LoginGuard.Admission.ADMITTED);
+    UserRegistry.Resume resume = registry.expectMessageClass(UserRegistry.Resume.class);
+    assertEquals(
+        new UserRegistry.Resume(
+            "hans",
+            "the-token",
+            new UserRegistry.Attachment(
+                session,
+                outbox.ref(),
+                resume.attachment().evictTo(),
+                "127.0.0.1",
+                PEER_PORT,
+                PEER_CERT,
+                CLIENT_CERT),
+            resume.replyTo()),
+        resume);
+    // The registry writes login-accepted; the session only asks for the next frame.
+    ack.expectNoMessage();
+    resume.replyTo().tell(UserRegistry.Resumption.RESUMED);
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.WhoElse());
+    assertEquals("hans", registry.expectMessageClass(UserRegistry.ListOnline.class).requester());
+    // The old connection, if it is still open, is told why it goes.
+  }
+
+  @Test
+  void shouldSayARefusedResumptionAndLetTheClientLogInWithThePassword() {
+    startStream();
+    hello();
+
+    send(new ClientMessage.Resume("hans", "stolen", PEER_PORT, null));
+    guard
+        .expectMessageClass(LoginGuard.AdmitResumption.class)
+        .replyTo()
+        .tell(LoginGuard.Admission.ADMITTED);
+    registry
+        .expectMessageClass(UserRegistry.Resume.class)
+        .replyTo()
+        .tell(UserRegistry.Resumption.REFUSED);
+
+    outbox.expectMessage(
+        new ServerMessage.LoginFailed(ServerMessage.LoginFailed.Reason.RESUME_REFUSED, "hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+  }
+
+  @Test
+  void shouldRefuseAResumptionOverTheAddressesLoginRate() {
+    startStream();
+    hello();
+
+    send(new ClientMessage.Resume("hans", "the-token", PEER_PORT, null));
+    guard
+        .expectMessageClass(LoginGuard.AdmitResumption.class)
+        .replyTo()
+        .tell(LoginGuard.Admission.RATE_LIMITED);
+
+    outbox.expectMessage(new ServerMessage.Error(Code.RATE_LIMITED, "resume", null));
+    ack.expectMessage(StreamAck.INSTANCE);
+    registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldSayGoodbyeResumedWhenTheClientTookTheSessionOverElsewhere() {
+    UserRegistry.Register register = login();
+
+    register.attachment().evictTo().tell(new UserRegistry.Evict(Reason.RESUMED));
+
+    // The registry ignores the old session's leaving: the user is online on the new one.
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.RESUMED));
   }
 
   // ---- helpers ----
@@ -1150,6 +1327,28 @@ class SessionTest {
   /** Logs in as hans, the registry admitting the session; returns the registration. */
   private UserRegistry.Register login() {
     awaitPassword("hans");
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+    UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
+    register.replyTo().tell(Registration.REGISTERED);
+    ack.expectMessage(StreamAck.INSTANCE);
+    return register;
+  }
+
+  /** Moves the session's timers and its clock together. */
+  private void timePasses(Duration duration) {
+    clock.advance(duration);
+    manualTime.timePasses(duration);
+  }
+
+  /** Logs in as hans from a client that speaks protocol 3, and so answers heartbeats. */
+  private UserRegistry.Register loginOverVersion3() {
+    startStream();
+    send(new ClientMessage.Hello(Protocol.VERSION));
+    outbox.expectMessageClass(ServerMessage.Hello.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+    username("hans", UsernameVerdict.PASSWORD_REQUIRED);
+    outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
+    ack.expectMessage(StreamAck.INSTANCE);
     password("falcon*solo", PasswordVerdict.AUTHENTICATED);
     UserRegistry.Register register = registry.expectMessageClass(UserRegistry.Register.class);
     register.replyTo().tell(Registration.REGISTERED);

@@ -18,7 +18,6 @@ import dev.parley.server.login.CredentialsFile;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.PasswordHasher;
-import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.testing.CapturedLog;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestDatabase;
@@ -134,9 +133,8 @@ class PlaintextPasswordTest {
                     executor(ServerSettings.STORE_DISPATCHER),
                     new PasswordHasher(ITERATIONS),
                     executor(ServerSettings.STORE_DISPATCHER)),
-                testKit.<UserRegistry.Command>createTestProbe().ref(),
                 journal,
-                new LoginGuard.Settings(3, Duration.ofSeconds(60), Duration.ofSeconds(5), null),
+                new LoginGuard.Settings(3, Duration.ofSeconds(60), null),
                 Map.of(),
                 Clock.systemUTC()));
     TestProbe<PasswordVerdict> verdicts = testKit.createTestProbe();

@@ -61,7 +61,8 @@ class StoreTest {
       List.of(
           "1 V1__initial_schema.sql",
           "2 V2__client_id_index_by_id_first.sql",
-          "3 V3__pending_sizes_and_account_events.sql");
+          "3 V3__pending_sizes_and_account_events.sql",
+          "4 V4__resumption.sql");
 
   @Parameter TestDatabase.Kind kind;
 
@@ -112,13 +113,13 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (4, 'V4__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (5, 'V5__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 4, newer than this server (3): upgrade the server",
+        "the database schema is at version 5, newer than this server (4): upgrade the server",
         error.getMessage());
   }
 
@@ -128,7 +129,8 @@ class StoreTest {
         List.of(
             "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
             "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
-            "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql"))),
+            "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql")),
+            "4 " + Migrations.checksum(migrationText("V4__resumption.sql"))),
         rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
@@ -299,6 +301,31 @@ class StoreTest {
     assertEquals(Map.of(), store.load(T0).lockouts());
     assertFalse(store.setPasswordHash("bob", "new-hash"));
     assertEquals(List.of("hans"), store.usernames());
+  }
+
+  @Test
+  void shouldKeepAResumeGrantFromLoginUntilLogoutAndDropItWithANewPassword() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    ResumeGrant hans = new ResumeGrant("a1".repeat(32), "SHA256:hans-cert", null);
+    ResumeGrant yoda = new ResumeGrant("b2".repeat(32), null, null);
+    ResumeGrant luke = new ResumeGrant("c3".repeat(32), null, null);
+    apply(
+        new Change.LoggedIn("hans", T0, hans),
+        new Change.LoggedIn("yoda", T0, yoda),
+        new Change.LoggedIn("luke", T0, luke));
+
+    // Open sessions: resumable with no end yet.
+    assertEquals(Map.of("hans", hans, "yoda", yoda, "luke", luke), store.load(T0).resumptions());
+
+    // hans's connection dropped: resumable for a while; yoda logged out: nothing left.
+    apply(
+        new Change.LoggedOut("hans", T0.plusSeconds(5), T0.plusSeconds(605)),
+        new Change.LoggedOut("yoda", T0.plusSeconds(5)));
+    assertTrue(store.setPasswordHash("luke", "new-hash"));
+
+    assertEquals(
+        Map.of("hans", hans.lapsingAt(T0.plusSeconds(605))),
+        store.load(T0.plusSeconds(10)).resumptions());
   }
 
   // ---- the journal's writes ----
