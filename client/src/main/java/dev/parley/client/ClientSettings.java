@@ -28,6 +28,8 @@ import java.util.Optional;
  * @param reconnectBackoffMin wait before the first reconnection attempt
  * @param reconnectBackoffMax longest wait between reconnection attempts
  * @param reconnectBackoffRandomFactor largest random share by which a wait is made longer
+ * @param heartbeatTimeout silence from a server (of protocol 3 or later) after which its connection
+ *     is taken for lost
  * @param commandPrompt prompt before each command on an interactive terminal
  */
 public record ClientSettings(
@@ -47,6 +49,7 @@ public record ClientSettings(
     Duration reconnectBackoffMin,
     Duration reconnectBackoffMax,
     double reconnectBackoffRandomFactor,
+    Duration heartbeatTimeout,
     String commandPrompt) {
 
   /** Where the client's settings live in the configuration. */
@@ -84,6 +87,7 @@ public record ClientSettings(
     positive(resendDelay, "resend-delay");
     positive(reconnectBackoffMin, "reconnect-backoff-min");
     positive(reconnectBackoffMax, "reconnect-backoff-max");
+    positive(heartbeatTimeout, "heartbeat-timeout");
     if (reconnectWindow == null || reconnectWindow.isNegative()) {
       throw new IllegalArgumentException("reconnect-window must be 0 or a positive duration");
     }
@@ -123,6 +127,7 @@ public record ClientSettings(
         client.getDuration("reconnect-backoff-min"),
         client.getDuration("reconnect-backoff-max"),
         client.getDouble("reconnect-backoff-random-factor"),
+        client.getDuration("heartbeat-timeout"),
         client.getString("command-prompt"));
   }
 

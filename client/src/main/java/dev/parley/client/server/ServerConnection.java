@@ -153,12 +153,32 @@ public final class ServerConnection {
     INSTANCE
   }
 
-  /** What it takes to log in again by oneself: the answers of the first login. */
-  private record Login(String username, String password, int peerPort) {
-    /** Never let the password reach a log line through a record's generated toString. */
+  /** Time to see whether the server has said anything lately. */
+  private enum ServerSilenceDue implements Command {
+    INSTANCE
+  }
+
+  /**
+   * What it takes to log in again by oneself: the answers of the first login, and the token of the
+   * last {@code login-accepted}, with which the session is resumed (null: log in with the
+   * password).
+   */
+  private record Login(String username, String password, int peerPort, String resumeToken) {
+
+    Login withToken(String token) {
+      return new Login(username, password, peerPort, token);
+    }
+
+    /** Never let the password or the token reach a log line through a generated toString. */
     @Override
     public String toString() {
-      return "Login[username=" + username + ", password=<hidden>, peerPort=" + peerPort + "]";
+      return "Login[username="
+          + username
+          + ", password=<hidden>, peerPort="
+          + peerPort
+          + ", resumeToken="
+          + (resumeToken == null ? "none" : "<hidden>")
+          + "]";
     }
   }
 
@@ -209,6 +229,10 @@ public final class ServerConnection {
   private final Outbox outbox;
   private final Pacer pacer;
   private final Inbox inbox = new Inbox();
+  private final LongSupplier nanoClock;
+
+  /** When the current connection last brought anything, by {@link #nanoClock}. */
+  private long lastHeardNanos;
 
   /** startprivate requests sent and not answered yet: the server answers in order. */
   private final Deque<String> pendingPeerAddresses = new ArrayDeque<>();
@@ -259,6 +283,7 @@ public final class ServerConnection {
             settings.reconnectBackoffRandomFactor());
     this.outbox = new Outbox(settings.maxUnsentMessages(), settings.maxInFlightMessages());
     this.pacer = new Pacer(nanoClock);
+    this.nanoClock = nanoClock;
     this.link = openLink();
   }
 
@@ -344,7 +369,7 @@ public final class ServerConnection {
     if (line.text().isBlank()) {
       return askPassword(peerPort, username);
     }
-    Login login = new Login(username, line.text(), peerPort);
+    Login login = new Login(username, line.text(), peerPort, null);
     send(new ClientMessage.Password(login.password(), peerPort));
     return beforeLogin(Behaviors.receive(Command.class), frame -> onPasswordReply(frame, login));
   }
@@ -368,8 +393,8 @@ public final class ServerConnection {
   }
 
   private Behavior<Command> onPasswordReply(ServerMessage frame, Login login) {
-    if (frame instanceof LoginAccepted) {
-      return loggedIn(login);
+    if (frame instanceof LoginAccepted accepted) {
+      return loggedIn(login.withToken(accepted.resumeToken()));
     } else if (frame instanceof PasswordRequired) {
       return askPassword(login.peerPort(), login.username());
     } else if (frame instanceof LoginFailed failed) {
@@ -553,9 +578,9 @@ public final class ServerConnection {
     if (frame instanceof MessageReceived received) {
       show(received);
     } else if (frame instanceof Goodbye goodbye
-        && goodbye.reason() == Goodbye.Reason.SERVER_SHUTDOWN
+        && resumable(goodbye.reason())
         && settings.reconnects()) {
-      return onServerShutdown(login);
+      return onClosedByServer(goodbye.reason(), login);
     } else if (frame instanceof Goodbye goodbye) {
       return onGoodbye(goodbye);
     } else {
@@ -659,10 +684,19 @@ public final class ServerConnection {
     }
   }
 
-  private Behavior<Command> onServerShutdown(Login login) {
-    context.getLog().info("The server is shutting down");
+  /**
+   * Goodbyes after which the session goes on elsewhere: the server is shutting down (another start,
+   * another node), or it took this connection for dead (the process was stopped, the network was
+   * slow): the client is alive, so it comes back.
+   */
+  private static boolean resumable(Goodbye.Reason reason) {
+    return reason == Goodbye.Reason.SERVER_SHUTDOWN || reason == Goodbye.Reason.UNRESPONSIVE;
+  }
+
+  private Behavior<Command> onClosedByServer(Goodbye.Reason reason, Login login) {
+    context.getLog().info("The server closed the connection: {}", reason);
     closeLink();
-    print(Texts.goodbye(Goodbye.Reason.SERVER_SHUTDOWN));
+    print(Texts.goodbye(reason));
     return startReconnecting(login);
   }
 
@@ -716,7 +750,12 @@ public final class ServerConnection {
     inbox.connectionChanged();
     // Sent at once: they wait in the outbound buffer until the connection is open.
     send(new ClientMessage.Hello(Protocol.VERSION));
-    send(new ClientMessage.Username(login.username()));
+    if (login.resumeToken() == null) {
+      send(new ClientMessage.Username(login.username()));
+    } else {
+      // Takes over the old session, even if the server has not noticed yet that it is gone.
+      send(new ClientMessage.Resume(login.username(), login.resumeToken(), login.peerPort(), null));
+    }
     return disconnected(
         Behaviors.receive(Command.class),
         frame -> onReloginReply(frame, login, attempt),
@@ -727,22 +766,31 @@ public final class ServerConnection {
     if (frame instanceof PasswordRequired) {
       send(new ClientMessage.Password(login.password(), login.peerPort()));
       return Behaviors.same();
-    } else if (frame instanceof LoginAccepted) {
-      return reconnected(login);
+    } else if (frame instanceof LoginAccepted accepted) {
+      return reconnected(login.withToken(accepted.resumeToken()));
+    } else if (frame instanceof LoginFailed failed
+        && failed.reason() == LoginFailed.Reason.RESUME_REFUSED) {
+      // Expired, or the server forgot it (a new password, say): the password will tell.
+      context.getLog().info("Resumption refused; logging in with the password");
+      Login withoutToken = login.withToken(null);
+      send(new ClientMessage.Username(login.username()));
+      return disconnected(
+          Behaviors.receive(Command.class),
+          next -> onReloginReply(next, withoutToken, attempt),
+          reason -> retryLater(withoutToken, attempt, reason));
     } else if (frame instanceof LoginFailed failed) {
       return switch (failed.reason()) {
         // The server has not noticed yet that the old connection is gone.
         case ALREADY_ONLINE -> retryLater(login, attempt, "still online on the lost connection");
         // An administrator changed the account meanwhile: asking the user is not this phase's job.
         case INVALID_PASSWORD, UNKNOWN_USER -> cannotLogInAgain(failed.reason(), login);
-        // The token is no longer good: log in with the password on the next attempt.
-        case RESUME_REFUSED -> retryLater(login, attempt, "resume refused");
+        case RESUME_REFUSED -> throw new AssertionError("handled above");
       };
     } else if (isRateLimited(frame)) {
       return retryLater(login, attempt, "login rate limited");
     } else if (frame instanceof Goodbye goodbye) {
       return switch (goodbye.reason()) {
-        case SERVER_BUSY, SERVER_SHUTDOWN, TIMED_OUT, LOGGED_OUT ->
+        case SERVER_BUSY, SERVER_SHUTDOWN, TIMED_OUT, LOGGED_OUT, UNRESPONSIVE ->
             retryLater(login, attempt, "goodbye " + goodbye.reason());
         // Locked or blocked accounts, an incompatible server, protocol errors: as at first login.
         default -> onGoodbye(goodbye);
@@ -922,9 +970,36 @@ public final class ServerConnection {
             LinkReported.class,
             reported -> onLinkReported(reported.event(), onOpened, onFrame, onLinkEnded))
         .onMessageEquals(PaceDue.INSTANCE, this::onPaceDue)
+        .onMessageEquals(ServerSilenceDue.INSTANCE, () -> onServerSilenceDue(onLinkEnded))
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(this::stale)
         .build();
+  }
+
+  /**
+   * A server of protocol 3 or later never stays silent for long while it is alive: it answers every
+   * command, and sends a heartbeat (which is answered) when this client has been quiet. Silence for
+   * {@code heartbeat-timeout} means the server or the network between is gone, though the
+   * connection may still look open: it is treated as lost.
+   */
+  private Behavior<Command> onServerSilenceDue(Function<String, Behavior<Command>> onLinkEnded) {
+    if (link == null) {
+      return Behaviors.same();
+    }
+    Duration silent = Duration.ofNanos(nanoClock.getAsLong() - lastHeardNanos);
+    if (silent.compareTo(settings.heartbeatTimeout()) < 0) {
+      timers.startSingleTimer(ServerSilenceDue.INSTANCE, settings.heartbeatTimeout().minus(silent));
+      return Behaviors.same();
+    }
+    context
+        .getLog()
+        .warn(
+            "Nothing from {}:{} for {} s; giving the connection up",
+            host,
+            port,
+            silent.toSeconds());
+    closeLink();
+    return onLinkEnded.apply("no word from the server for " + silent.toSeconds() + " s");
   }
 
   private Behavior<Command> onLinkReported(
@@ -963,11 +1038,17 @@ public final class ServerConnection {
       Inbound<ServerMessage> inbound,
       Function<ServerMessage, Behavior<Command>> onFrame,
       Function<String, Behavior<Command>> onLinkEnded) {
+    lastHeardNanos = nanoClock.getAsLong();
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
       if (frame.frame() instanceof ServerMessage.Hello hello) {
         // The first frame of every connection, whatever the phase: it sets the pace.
         onHello(hello);
+        return Behaviors.same();
+      }
+      if (frame.frame() instanceof ServerMessage.Heartbeat) {
+        // Answered at once, whatever waits for the rate: the server does not count heartbeats.
+        write(new ClientMessage.Heartbeat());
         return Behaviors.same();
       }
       return onFrame.apply(frame.frame());
@@ -986,6 +1067,10 @@ public final class ServerConnection {
   }
 
   private void onHello(ServerMessage.Hello hello) {
+    if (hello.version() >= Protocol.VERSION) {
+      // Older servers send no heartbeats: their silence would mean nothing.
+      timers.startSingleTimer(ServerSilenceDue.INSTANCE, settings.heartbeatTimeout());
+    }
     pacer.rateAnnounced(hello.commandRate());
     if (hello.commandRate() == null) {
       context.getLog().info("The server sets no rate for this connection");
@@ -1092,6 +1177,7 @@ public final class ServerConnection {
       link = null;
     }
     timers.cancel(PaceDue.INSTANCE);
+    timers.cancel(ServerSilenceDue.INSTANCE);
     int dropped = pacer.reset();
     if (dropped > 0) {
       context.getLog().info("{} frames waiting for the server's rate were not sent", dropped);

@@ -279,6 +279,9 @@ public final class Texts {
           "Error. The server closed the connection: too many commands, logins or connections"
               + " from here. Please try again later";
       case ACCOUNT_REMOVED -> "Your account has been removed. You have been logged out";
+      case RESUMED ->
+          "Your session was taken over by a client on another connection. You have been logged out";
+      case UNRESPONSIVE -> "The server heard nothing from this client for too long";
       default -> "Error. The server closed the connection (" + wireName(reason) + ")";
     };
   }

@@ -1428,4 +1428,146 @@ class ServerConnectionTest {
     expectLines("Reconnected to the server");
     expectNothingElseSent(session, accepted);
   }
+
+  // Heartbeats and resumption.
+
+  @Test
+  void shouldResumeWithTheTokenOfTheLastLoginAndKeepTheNextOneForTheNextDrop() {
+    Session session = logInWithToken("token-1");
+    dropAndExpectReconnecting(session.server());
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> second = acceptResumption("token-1");
+    second.send(new ServerMessage.LoginAccepted("hans", "token-2"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, second);
+
+    dropAndExpectReconnecting(second);
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> third = acceptResumption("token-2");
+    third.send(new ServerMessage.LoginAccepted("hans", "token-3"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, third);
+  }
+
+  @Test
+  void shouldLogInWithThePasswordOnTheSameConnectionWhenTheResumptionIsRefused() {
+    Session session = logInWithToken("token-1");
+    dropAndExpectReconnecting(session.server());
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptResumption("token-1");
+    again.send(new LoginFailed(LoginFailed.Reason.RESUME_REFUSED, "hans"));
+    again.expectFrame(new ClientMessage.Username("hans"));
+    again.send(new ServerMessage.PasswordRequired("hans"));
+    again.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
+    again.send(new ServerMessage.LoginAccepted("hans", "token-9"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, again);
+  }
+
+  @Test
+  void shouldAnswerEveryHeartbeatAtOnceEvenWhenCommandsWaitForTheRate() {
+    Session session = logInPaced(TWO_A_SECOND_THREE_AT_ONCE);
+    RawPeer<ClientMessage, ServerMessage> connection = session.server();
+    // The burst goes on three commands; the fourth waits for a token.
+    for (int i = 0; i < TWO_A_SECOND_THREE_AT_ONCE.burst(); i++) {
+      type(session, "whoelse");
+      connection.expectFrame(new ClientMessage.WhoElse());
+    }
+    answer(session.input(), "whoelse");
+
+    connection.send(new ServerMessage.Heartbeat());
+
+    connection.expectFrame(new ClientMessage.Heartbeat());
+    console.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldGiveUpAServerThatSaysNothingForTheHeartbeatTimeoutAndReconnect() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley", null));
+    Session session = logIn(connection);
+    Duration timeout = settings.heartbeatTimeout();
+
+    // A heartbeat just in time: answered, and the silence counts from it.
+    manualTime.timePasses(timeout.minusSeconds(1));
+    connection.send(new ServerMessage.Heartbeat());
+    connection.expectFrame(new ClientMessage.Heartbeat());
+    manualTime.timePasses(timeout.minusSeconds(1));
+    console.expectNoMessage(Duration.ofMillis(50));
+
+    manualTime.timePasses(Duration.ofSeconds(1));
+    expectLines("Lost connection to the server; reconnecting...");
+    connection.expectClosed();
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    expectNothingElseSent(session, again);
+  }
+
+  @Test
+  void shouldNotExpectHeartbeatsFromAServerOfAnEarlierVersion() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION - 1, "parley", null));
+    Session session = logIn(connection);
+
+    manualTime.timePasses(settings.heartbeatTimeout().multipliedBy(2));
+
+    console.expectNoMessage(Duration.ofMillis(50));
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldComeBackWhenTheServerTookTheClientForDead() {
+    Session session = logInWithToken("token-1");
+    session.server().send(new Goodbye(Goodbye.Reason.UNRESPONSIVE));
+    expectLines(
+        "The server heard nothing from this client for too long",
+        "Lost connection to the server; reconnecting...");
+    session.server().expectClosed();
+
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptResumption("token-1");
+    again.send(new ServerMessage.LoginAccepted("hans", "token-2"));
+    expectLines("Reconnected to the server");
+    chats.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldExitWithStatusThreeWhenAnotherConnectionTookTheSessionOver() {
+    Session session = logInWithToken("token-1");
+
+    session.server().send(new Goodbye(Goodbye.Reason.RESUMED));
+
+    expectLines(
+        "Your session was taken over by a client on another connection."
+            + " You have been logged out");
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    server.expectNoConnection();
+  }
+
+  /** Logged in, the server's welcome carrying the resumption token {@code token}. */
+  private Session logInWithToken(String token) {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    enterUsername(connection, "hans");
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    enterPassword(connection, "falcon");
+    connection.send(new ServerMessage.LoginAccepted("hans", token));
+    expectLines("Welcome to the greatest messaging application ever!");
+    PrivateChats.LoggedIn loggedIn = chats.expectMessageClass(PrivateChats.LoggedIn.class);
+    return new Session(connection, expectCommandRead(), loggedIn.server());
+  }
+
+  /** The session's next connection says hello and resumes with {@code token}, no password. */
+  private RawPeer<ClientMessage, ServerMessage> acceptResumption(String token) {
+    RawPeer<ClientMessage, ServerMessage> connection =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    connection.expectFrame(new ClientMessage.Resume("hans", token, PEER_PORT, null));
+    return connection;
+  }
 }
