@@ -173,7 +173,14 @@ public class RegistryRoutingBenchmark {
                   new UserRegistry.Register(
                       user,
                       new UserRegistry.Attachment(
-                          outbox, outbox, system.ignoreRef(), "127.0.0.1", 50_000, null, null),
+                          outbox,
+                          outbox,
+                          system.ignoreRef(),
+                          "127.0.0.1",
+                          50_000,
+                          null,
+                          null,
+                          true),
                       replyTo),
               WAIT,
               system.scheduler());

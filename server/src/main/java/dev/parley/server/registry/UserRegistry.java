@@ -86,6 +86,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    *     when the client did not say (it then takes no authenticated private chats)
    * @param certificate the fingerprint of the TLS client certificate the connection presented, to
    *     which the session's resumption is bound; null without TLS or without a certificate
+   * @param resumable whether the client can resume sessions (protocol 3 and later): only then is it
+   *     given a resumption token
    */
   public record Attachment(
       ActorRef<?> session,
@@ -94,7 +96,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       String peerHost,
       int peerPort,
       String peerFingerprint,
-      String certificate) {}
+      String certificate,
+      boolean resumable) {}
 
   /**
    * Admit an authenticated session. On success the registry writes {@code login-accepted}, with a
@@ -546,8 +549,16 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
   }
 
-  /** Writes {@code login-accepted} with a new token, which replaces any grant before it. */
+  /**
+   * Writes {@code login-accepted}, with a new token if the client can resume, which replaces any
+   * grant before it; returns the grant (null if none).
+   */
   private ResumeGrant welcome(String user, Attachment attachment) {
+    if (!attachment.resumable()) {
+      resumptions.remove(user);
+      attachment.outbox().tell(new ServerMessage.LoginAccepted(user));
+      return null;
+    }
     String token = tokens.newToken();
     ResumeGrant grant = new ResumeGrant(tokens.hash(token), attachment.certificate(), null);
     resumptions.put(user, grant);

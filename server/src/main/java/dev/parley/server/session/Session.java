@@ -160,6 +160,9 @@ public final class Session {
   /** The first protocol version whose clients answer heartbeats. */
   private static final int HEARTBEAT_VERSION = 3;
 
+  /** The first protocol version whose clients resume sessions. */
+  private static final int RESUMPTION_VERSION = 3;
+
   private static final String SERVER_NAME = "parley";
 
   /** Longest piece of a bad frame echoed back in an error, or logged. */
@@ -239,6 +242,9 @@ public final class Session {
    */
   private String certificate;
 
+  /** The protocol version of the client's hello. */
+  private int clientVersion;
+
   /** When the client last sent anything, by {@link #clock}: what heartbeats watch. */
   private long lastHeardMillis;
 
@@ -287,6 +293,7 @@ public final class Session {
                     .warn("unsupported protocol remote={} version={}", remote, hello.version());
                 return close(Reason.UNSUPPORTED_VERSION);
               }
+              clientVersion = hello.version();
               // The rate is announced so that a well-behaved client can pace itself to it.
               outbox.tell(
                   new ServerMessage.Hello(
@@ -473,7 +480,8 @@ public final class Session {
         remote.getAddress().getHostAddress(),
         peerPort,
         peerFingerprint,
-        certificate);
+        certificate,
+        clientVersion >= RESUMPTION_VERSION);
   }
 
   /** Logged in: commands, one at a time (messages a window at a time). */

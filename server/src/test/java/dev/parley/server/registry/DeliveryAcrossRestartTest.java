@@ -214,7 +214,8 @@ class DeliveryAcrossRestartTest {
                 "127.0.0.1",
                 50000,
                 null,
-                null),
+                null,
+                true),
             registrations.ref()));
     assertEquals(name, outbox.expectMessageClass(ServerMessage.LoginAccepted.class).username());
     registrations.expectMessage(Registration.REGISTERED);

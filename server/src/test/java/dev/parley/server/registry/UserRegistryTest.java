@@ -143,7 +143,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "hans",
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50001, null, null),
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50001, null, null, true),
             registrations.ref()));
 
     String token = expectWelcome(outbox, "hans");
@@ -171,7 +171,8 @@ class UserRegistryTest {
                 "192.0.2.8",
                 50009,
                 null,
-                null),
+                null,
+                true),
             registrations.ref()));
 
     registrations.expectMessage(Registration.ALREADY_ONLINE);
@@ -370,7 +371,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "luke",
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50003, null, null),
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50003, null, null, true),
             registrations.ref()));
     expectWelcome(outbox, "luke");
     outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock", 1, "m-1"));
@@ -540,6 +541,34 @@ class UserRegistryTest {
         .expectMessage(new ServerMessage.MessageReceived("yoda", "three", 3, "y-3"));
     hans.outbox().expectNoMessage();
     broadcaster.expectNoMessage();
+  }
+
+  @Test
+  void shouldGiveNoTokenToAClientThatCannotResume() {
+    startRegistry();
+    Online hans = login("hans");
+    logout(hans);
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+
+    registry.tell(
+        new UserRegistry.Register(
+            "hans",
+            new UserRegistry.Attachment(
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                50000,
+                null,
+                null,
+                false),
+            registrations.ref()));
+
+    outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
+    journal.expectMessage(new Journal.Record(new Change.LoggedIn("hans", T0, null), null));
+    // The grant of the earlier login went with this one.
+    expectResumptionRefused("hans", hans.token(), null, "reason=no-grant");
   }
 
   @Test
@@ -1055,7 +1084,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "luke",
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50002, null, null),
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50002, null, null, true),
             registrations.ref()));
     registrations.expectMessage(Registration.REGISTERED);
 
@@ -1470,7 +1499,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             name,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null),
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null, true),
             registrations.ref()));
     String token = expectWelcome(outbox, name);
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
@@ -1487,7 +1516,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             name,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, cert),
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, cert, true),
             registrations.ref()));
     String token = expectWelcome(outbox, name);
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
@@ -1509,7 +1538,7 @@ class UserRegistryTest {
             name,
             token,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.9", 50000, null, cert),
+                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.9", 50000, null, cert, true),
             answers.ref()));
     UserRegistry.Resumption resumption = answers.receiveMessage();
     String newToken =

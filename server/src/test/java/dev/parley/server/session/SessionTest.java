@@ -294,7 +294,8 @@ class SessionTest {
                 "127.0.0.1",
                 PEER_PORT,
                 null,
-                null),
+                null,
+                false),
             register.replyTo()),
         register);
     // The registry writes login-accepted; the session only asks for the next frame.
@@ -1219,7 +1220,8 @@ class SessionTest {
                 "127.0.0.1",
                 PEER_PORT,
                 PEER_CERT,
-                CLIENT_CERT),
+                CLIENT_CERT,
+                true),
             resume.replyTo()),
         resume);
     // The registry writes login-accepted; the session only asks for the next frame.
