@@ -133,7 +133,10 @@ class LoginTest extends EndToEnd {
     HeadlessClient hans = login("hans");
 
     HeadlessClient impostor = connect("hans-again");
-    impostor.type("hans").expect("Error. hans is already logged in elsewhere").awaitPrompts(2);
+    // Nothing about who is online before the right password: a wrong one is just wrong.
+    impostor.type("hans", "guess").expect("Invalid Password. Please try again").awaitPrompts(3);
+    impostor.type("falcon*solo").expect("Error. hans is already logged in elsewhere");
+    impostor.awaitPrompts(4);
 
     hans.type("whoelse").expect("No other users are online");
     impostor.type("yoda", "wise@!man").expect(HeadlessClient.WELCOME);

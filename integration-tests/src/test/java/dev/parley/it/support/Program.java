@@ -215,6 +215,22 @@ public final class Program implements AutoCloseable {
     process.toHandle().destroy();
   }
 
+  /** Sends the signal {@code name} ({@code STOP}, {@code CONT}) with the system's kill. */
+  public void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).start();
+      if (!kill.waitFor(HeadlessClient.PATIENCE.toSeconds(), TimeUnit.SECONDS)
+          || kill.exitValue() != 0) {
+        throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
   /** Sends SIGKILL: the process dies on the spot, without running any shutdown code. */
   public void kill() {
     process.toHandle().destroyForcibly();
