@@ -120,7 +120,8 @@ public final class Guardian {
                                   settings.maxTextBytes(),
                                   settings.directoryRefresh(),
                                   storeSettings.retryDelay(),
-                                  settings.resumeWindow()),
+                                  settings.resumeWindow(),
+                                  settings.privateChatTokenTtl()),
                               clock)),
                       "user-registry");
               ActorRef<LoginGuard.Command> loginGuard =

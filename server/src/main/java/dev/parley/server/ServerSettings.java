@@ -23,6 +23,7 @@ public record ServerSettings(
     Duration heartbeatInterval,
     Duration heartbeatTimeout,
     Duration resumeWindow,
+    Duration privateChatTokenTtl,
     Path credentialsFile,
     int maxFrameBytes,
     int maxTextBytes,
@@ -139,6 +140,10 @@ public record ServerSettings(
     requirePositive(loginTimeout, "login-timeout");
     requirePositive(heartbeatInterval, "heartbeat-interval");
     requirePositive(resumeWindow, "resume-window");
+    requirePositive(privateChatTokenTtl, "private-chat-token-ttl");
+    if (privateChatTokenTtl.toSeconds() < 1) {
+      throw new IllegalArgumentException("private-chat-token-ttl must be at least 1s");
+    }
     if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
       throw new IllegalArgumentException(
           "heartbeat-timeout must be longer than heartbeat-interval, not " + heartbeatTimeout);
@@ -180,6 +185,7 @@ public record ServerSettings(
         c.getDuration("heartbeat-interval"),
         c.getDuration("heartbeat-timeout"),
         c.getDuration("resume-window"),
+        c.getDuration("private-chat-token-ttl"),
         Path.of(c.getString("credentials-file")),
         c.getInt("max-frame-bytes"),
         c.getBytes("max-text-bytes").intValue(),

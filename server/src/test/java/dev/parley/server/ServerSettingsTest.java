@@ -29,6 +29,7 @@ class ServerSettingsTest {
             Duration.ofSeconds(15),
             Duration.ofSeconds(45),
             Duration.ofMinutes(10),
+            Duration.ofSeconds(30),
             Path.of("credentials.txt"),
             65_536,
             60 * 1024,

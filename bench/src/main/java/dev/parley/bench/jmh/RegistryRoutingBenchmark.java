@@ -12,6 +12,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
@@ -152,7 +153,8 @@ public class RegistryRoutingBenchmark {
                     server.maxTextBytes(),
                     Duration.ofDays(1),
                     Duration.ofSeconds(1),
-                    server.resumeWindow()),
+                    server.resumeWindow(),
+                    server.privateChatTokenTtl()),
                 Clock.systemUTC()),
             "registry",
             Props.empty());
@@ -180,7 +182,7 @@ public class RegistryRoutingBenchmark {
                           50_000,
                           null,
                           null,
-                          true),
+                          Protocol.VERSION),
                       replyTo),
               WAIT,
               system.scheduler());

@@ -86,8 +86,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    *     when the client did not say (it then takes no authenticated private chats)
    * @param certificate the fingerprint of the TLS client certificate the connection presented, to
    *     which the session's resumption is bound; null without TLS or without a certificate
-   * @param resumable whether the client can resume sessions (protocol 3 and later): only then is it
-   *     given a resumption token
+   * @param protocolVersion the protocol version the client speaks: only from version 3 on is it
+   *     given a resumption token, and told of private chats it is invited to
    */
   public record Attachment(
       ActorRef<?> session,
@@ -97,7 +97,16 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       int peerPort,
       String peerFingerprint,
       String certificate,
-      boolean resumable) {}
+      int protocolVersion) {
+
+    /** The first protocol version that resumes sessions and takes private-chat tokens. */
+    public static final int TOKENS_VERSION = 3;
+
+    /** Whether the client resumes sessions and checks private-chat tokens. */
+    public boolean takesTokens() {
+      return protocolVersion >= TOKENS_VERSION;
+    }
+  }
 
   /**
    * Admit an authenticated session. On success the registry writes {@code login-accepted}, with a
@@ -197,7 +206,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   public record Unblock(String blocker, String target, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
-  /** startprivate: answered with {@code peer-address} or an error. */
+  /**
+   * startprivate: answered with {@code peer-address} or an error. When both clients take tokens,
+   * the address comes with the peer listener's fingerprint and a new one-time token, and the peer
+   * is told over its own connection ({@code peer-invited}) that the requester may connect with it.
+   */
   public record LocatePeer(String requester, String target, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
@@ -266,6 +279,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    * @param directoryRefresh how often the full list of accounts is read again
    * @param pagingRetry how soon a page the store could not read is asked for again
    * @param resumeWindow how long after a session ends without a logout its client may resume it
+   * @param peerTokenTtl how long the token of a private chat lets the requester connect to the peer
    */
   public record Settings(
       ServerSettings.Mailbox mailbox,
@@ -273,7 +287,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       int listBytes,
       Duration directoryRefresh,
       Duration pagingRetry,
-      Duration resumeWindow) {}
+      Duration resumeWindow,
+      Duration peerTokenTtl) {}
 
   /** Reads stored messages by id, off the actor's thread (the store's read pool). */
   @FunctionalInterface
@@ -554,7 +569,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
    * grant before it; returns the grant (null if none).
    */
   private ResumeGrant welcome(String user, Attachment attachment) {
-    if (!attachment.resumable()) {
+    if (!attachment.takesTokens()) {
       resumptions.remove(user);
       attachment.outbox().tell(new ServerMessage.LoginAccepted(user));
       return null;
@@ -1103,11 +1118,23 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, target));
-    } else {
-      command
-          .replyTo()
-          .tell(new ServerMessage.PeerAddress(target, peer.peerHost(), peer.peerPort()));
+      return this;
     }
+    Attachment requester = online.get(command.requester());
+    String token = null;
+    if (peer.takesTokens() && requester != null && requester.takesTokens()) {
+      // The server only brokers: the token is not kept here, and the chat never passes through.
+      token = tokens.newToken();
+      peer.outbox()
+          .tell(
+              new ServerMessage.PeerInvited(
+                  command.requester(), token, settings.peerTokenTtl().toSeconds()));
+    }
+    command
+        .replyTo()
+        .tell(
+            new ServerMessage.PeerAddress(
+                target, peer.peerHost(), peer.peerPort(), peer.peerFingerprint(), token));
     return this;
   }
 

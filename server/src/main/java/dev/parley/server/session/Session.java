@@ -160,9 +160,6 @@ public final class Session {
   /** The first protocol version whose clients answer heartbeats. */
   private static final int HEARTBEAT_VERSION = 3;
 
-  /** The first protocol version whose clients resume sessions. */
-  private static final int RESUMPTION_VERSION = 3;
-
   private static final String SERVER_NAME = "parley";
 
   /** Longest piece of a bad frame echoed back in an error, or logged. */
@@ -481,7 +478,7 @@ public final class Session {
         peerPort,
         peerFingerprint,
         certificate,
-        clientVersion >= RESUMPTION_VERSION);
+        clientVersion);
   }
 
   /** Logged in: commands, one at a time (messages a window at a time). */

@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.WireText;
@@ -172,7 +173,8 @@ class DeliveryAcrossRestartTest {
                     60 * 1024,
                     DIRECTORY_REFRESH,
                     Duration.ofSeconds(1),
-                    Duration.ofMinutes(10)),
+                    Duration.ofMinutes(10),
+                    Duration.ofSeconds(30)),
                 clock));
   }
 
@@ -215,7 +217,7 @@ class DeliveryAcrossRestartTest {
                 50000,
                 null,
                 null,
-                true),
+                Protocol.VERSION),
             registrations.ref()));
     assertEquals(name, outbox.expectMessageClass(ServerMessage.LoginAccepted.class).username());
     registrations.expectMessage(Registration.REGISTERED);

@@ -1,6 +1,7 @@
 package dev.parley.server.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -12,6 +13,7 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.Behaviors;
+import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye;
@@ -73,6 +75,8 @@ class UserRegistryTest {
   private static final Duration PAGING_RETRY = Duration.ofSeconds(1);
   private static final Duration DIRECTORY_REFRESH = Duration.ofSeconds(10);
   private static final Duration RESUME_WINDOW = Duration.ofMinutes(10);
+  private static final Duration PEER_TOKEN_TTL = Duration.ofSeconds(30);
+  private static final String LUKE_PEER_CERT = "SHA256:luke-peer-listener";
   private static final String HANS_CERT = "SHA256:hans-client-certificate";
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
@@ -143,7 +147,14 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "hans",
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50001, null, null, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "192.0.2.7",
+                50001,
+                null,
+                null,
+                Protocol.VERSION),
             registrations.ref()));
 
     String token = expectWelcome(outbox, "hans");
@@ -172,7 +183,7 @@ class UserRegistryTest {
                 50009,
                 null,
                 null,
-                true),
+                Protocol.VERSION),
             registrations.ref()));
 
     registrations.expectMessage(Registration.ALREADY_ONLINE);
@@ -371,7 +382,14 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "luke",
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50003, null, null, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                50003,
+                null,
+                null,
+                Protocol.VERSION),
             registrations.ref()));
     expectWelcome(outbox, "luke");
     outbox.expectMessage(new ServerMessage.MessageReceived("hans", "Let's rock", 1, "m-1"));
@@ -555,14 +573,7 @@ class UserRegistryTest {
         new UserRegistry.Register(
             "hans",
             new UserRegistry.Attachment(
-                session.ref(),
-                outbox.ref(),
-                evictions.ref(),
-                "127.0.0.1",
-                50000,
-                null,
-                null,
-                false),
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null, 1),
             registrations.ref()));
 
     outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
@@ -1075,22 +1086,63 @@ class UserRegistryTest {
   // ---- startprivate ----
 
   @Test
-  void shouldGiveThePeerAddressTheTargetRegisteredWith() {
+  void shouldGiveThePeerAddressAndFingerprintWithATokenAndInviteThePeerWithIt() {
     startRegistry();
     login("hans");
+    TestProbe<ServerMessage> lukeOutbox = registerPeer("luke", Protocol.VERSION);
+
+    registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
+
+    ServerMessage.PeerAddress address = replies.expectMessageClass(ServerMessage.PeerAddress.class);
+    assertEquals(
+        new ServerMessage.PeerAddress("luke", "192.0.2.7", 50002, LUKE_PEER_CERT, address.token()),
+        address);
+    // The same token reaches luke over his own connection: only hans can present it.
+    assertEquals(
+        new ServerMessage.PeerInvited("hans", address.token(), PEER_TOKEN_TTL.toSeconds()),
+        lukeOutbox.expectMessageClass(ServerMessage.PeerInvited.class));
+    assertEquals(43, address.token().length());
+
+    // Each startprivate gets a token of its own.
+    registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
+    String second = replies.expectMessageClass(ServerMessage.PeerAddress.class).token();
+    assertNotEquals(address.token(), second);
+    assertEquals(second, lukeOutbox.expectMessageClass(ServerMessage.PeerInvited.class).token());
+  }
+
+  @Test
+  void shouldGiveABareAddressWhenThePeerTakesNoTokens() {
+    startRegistry();
+    login("hans");
+    TestProbe<ServerMessage> lukeOutbox = registerPeer("luke", 2);
+
+    registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
+
+    replies.expectMessage(
+        new ServerMessage.PeerAddress("luke", "192.0.2.7", 50002, LUKE_PEER_CERT, null));
+    lukeOutbox.expectNoMessage();
+  }
+
+  /** Registers {@code name}'s session, of a client of {@code version}, with a peer certificate. */
+  private TestProbe<ServerMessage> registerPeer(String name, int version) {
     TestProbe<Object> session = testKit.createTestProbe();
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
     registry.tell(
         new UserRegistry.Register(
-            "luke",
+            name,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.7", 50002, null, null, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "192.0.2.7",
+                50002,
+                LUKE_PEER_CERT,
+                null,
+                version),
             registrations.ref()));
     registrations.expectMessage(Registration.REGISTERED);
-
-    registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
-
-    replies.expectMessage(new ServerMessage.PeerAddress("luke", "192.0.2.7", 50002));
+    outbox.expectMessageClass(ServerMessage.LoginAccepted.class);
+    return outbox;
   }
 
   @Test
@@ -1451,7 +1503,8 @@ class UserRegistryTest {
                             LIST_BYTES,
                             DIRECTORY_REFRESH,
                             PAGING_RETRY,
-                            RESUME_WINDOW),
+                            RESUME_WINDOW,
+                            PEER_TOKEN_TTL),
                         clock))));
   }
 
@@ -1499,7 +1552,14 @@ class UserRegistryTest {
         new UserRegistry.Register(
             name,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                50000,
+                null,
+                null,
+                Protocol.VERSION),
             registrations.ref()));
     String token = expectWelcome(outbox, name);
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
@@ -1516,7 +1576,14 @@ class UserRegistryTest {
         new UserRegistry.Register(
             name,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, cert, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                50000,
+                null,
+                cert,
+                Protocol.VERSION),
             registrations.ref()));
     String token = expectWelcome(outbox, name);
     broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), blocks));
@@ -1538,7 +1605,14 @@ class UserRegistryTest {
             name,
             token,
             new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "192.0.2.9", 50000, null, cert, true),
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "192.0.2.9",
+                50000,
+                null,
+                cert,
+                Protocol.VERSION),
             answers.ref()));
     UserRegistry.Resumption resumption = answers.receiveMessage();
     String newToken =

@@ -295,7 +295,7 @@ class SessionTest {
                 PEER_PORT,
                 null,
                 null,
-                false),
+                1),
             register.replyTo()),
         register);
     // The registry writes login-accepted; the session only asks for the next frame.
@@ -1221,7 +1221,7 @@ class SessionTest {
                 PEER_PORT,
                 PEER_CERT,
                 CLIENT_CERT,
-                true),
+                Protocol.VERSION),
             resume.replyTo()),
         resume);
     // The registry writes login-accepted; the session only asks for the next frame.
