@@ -15,7 +15,9 @@ import java.util.Optional;
  * @param peerBindHost address to accept private chats on; empty for the local address of the server
  *     connection
  * @param peerPort port to accept private chats on; 0 for any free port
- * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello
+ * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello (and,
+ *     with its hello, without the invitation for its token)
+ * @param maxPrivateChatInvitations invitations to private chats (one-time tokens) kept at once
  * @param closeTimeout how long private chats may take to close when the client exits
  * @param logoutTimeout how long a logout may take: queued messages sent, the server's goodbye (plus
  *     what the server's announced command rate needs for what is still to be sent)
@@ -39,6 +41,7 @@ public record ClientSettings(
     String peerBindHost,
     int peerPort,
     Duration peerHandshakeTimeout,
+    int maxPrivateChatInvitations,
     Duration closeTimeout,
     Duration logoutTimeout,
     int maxUnackedPrivate,
@@ -81,6 +84,7 @@ public record ClientSettings(
     fitsOutboundBuffer(maxUnackedPrivate, "max-unacked-private", outboundBufferBytes);
     positive(connectTimeout, "connect-timeout");
     positive(peerHandshakeTimeout, "peer-handshake-timeout");
+    positive(maxPrivateChatInvitations, "max-private-chat-invitations");
     positive(closeTimeout, "close-timeout");
     positive(logoutTimeout, "logout-timeout");
     positive(maxUnsentMessages, "max-unsent-messages");
@@ -117,6 +121,7 @@ public record ClientSettings(
         client.getString("peer-bind-host"),
         client.getInt("peer-port"),
         client.getDuration("peer-handshake-timeout"),
+        client.getInt("max-private-chat-invitations"),
         client.getDuration("close-timeout"),
         client.getDuration("logout-timeout"),
         client.getInt("max-unacked-private"),

@@ -23,6 +23,7 @@ class ClientSettingsTest {
     assertEquals(Optional.empty(), settings.peerBindHostOverride());
     assertEquals("> ", settings.commandPrompt());
     assertEquals(Duration.ofSeconds(10), settings.peerHandshakeTimeout());
+    assertEquals(64, settings.maxPrivateChatInvitations());
     assertEquals(1000, settings.maxUnsentMessages());
     assertEquals(32, settings.maxInFlightMessages());
     assertEquals(32, settings.maxUnackedPrivate());
@@ -49,7 +50,8 @@ class ClientSettingsTest {
         "reconnect-window = -1s",
         "reconnect-backoff-min = 0s",
         "reconnect-backoff-max = 100ms",
-        "reconnect-backoff-random-factor = -0.5"
+        "reconnect-backoff-random-factor = -0.5",
+        "max-private-chat-invitations = 0"
       })
   void shouldRefuseDeliverySettingsThatCannotWork(String setting) {
     assertThrows(IllegalArgumentException.class, () -> TestSettings.with(setting));

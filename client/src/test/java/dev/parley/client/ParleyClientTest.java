@@ -214,8 +214,11 @@ class ParleyClientTest {
 
       hansTerminal.type("startprivate luke\n");
       hansConnection.expectFrame(new ClientMessage.StartPrivate("luke"));
+      // As the server does: luke is told first, over his own connection, whom to expect.
+      String token = "hV3mQ0xT8rLp2WcZ7kNa5yB1sD4fG6jK9uE-_oRtIwM";
+      lukeConnection.send(new ServerMessage.PeerInvited("hans", token, 30));
       hansConnection.send(
-          new ServerMessage.PeerAddress("luke", TestListener.LOOPBACK, lukePeerPort));
+          new ServerMessage.PeerAddress("luke", TestListener.LOOPBACK, lukePeerPort, null, token));
       awaitOutput(hansTerminal, "Start private messaging with luke");
       awaitOutput(lukeTerminal, "hans started private messaging with you");
 

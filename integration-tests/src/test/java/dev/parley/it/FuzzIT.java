@@ -7,6 +7,7 @@ import dev.parley.it.fuzz.Bystander;
 import dev.parley.it.fuzz.FuzzRun;
 import dev.parley.it.fuzz.FuzzStats;
 import dev.parley.it.fuzz.PeerSession;
+import dev.parley.it.fuzz.PeerTokens;
 import dev.parley.it.fuzz.ProcessProbe;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
@@ -44,9 +45,10 @@ import org.slf4j.LoggerFactory;
  *       every message the server accepted between them was delivered, once;
  *   <li>the server and the client are still up, and the client still shows a message sent through
  *       the server and one sent over a real private chat;
- *   <li>the client printed nothing about a private chat for any connection that never sent a
- *       well-formed {@code peer-hello} (peer links are not authenticated yet, so a well-formed one
- *       is accepted today);
+ *   <li>the client printed nothing about a private chat for any connection that did not present a
+ *       fresh one-time token the server issued for the name it gave, and no token opened more than
+ *       one chat; hellos with no token, a forged, reused, expired or someone else's token were
+ *       closed without a frame;
  *   <li>the server's live heap after a full collection is back near where it started, and its
  *       resident memory stayed under a generous bound.
  * </ul>
@@ -74,6 +76,12 @@ class FuzzIT {
 
   /** Heap in use after a full collection may grow this much: caches, interned names, H2 pages. */
   private static final long HEAP_GROWTH_KIB = 128 * 1024;
+
+  /**
+   * Short, so that the peer fuzzers present tokens past their lifetime within a run: at the default
+   * of 30 s a token would expire only at the end of a 45 s run.
+   */
+  private static final Duration TOKEN_TTL = Duration.ofSeconds(10);
 
   /** Far above what the server needs with its heap capped, far below a leak of every connection. */
   private static final long MAX_RSS_KIB = 1_280 * 1024;
@@ -132,6 +140,10 @@ class FuzzIT {
         track(Bystander.login(port, "hans", TestServer.PASSWORDS.get("hans"), stats, BOUND));
     Bystander yoda =
         track(Bystander.login(port, "yoda", TestServer.PASSWORDS.get("yoda"), stats, BOUND));
+    // Asks the server for the one-time tokens of real private chats with luke, for the peer
+    // fuzzers.
+    Bystander r2d2 =
+        track(Bystander.login(port, "r2d2", TestServer.PASSWORDS.get("r2d2"), stats, BOUND));
     Program luke = startClient(run.resolve("luke"), port);
     ServerMessage located =
         hans.command(new ClientMessage.StartPrivate("luke"), ServerMessage.PeerAddress.class);
@@ -156,6 +168,7 @@ class FuzzIT {
                 Integer.getInteger("fuzz.peer-workers", 4))
             .withBystanders(
                 hans, yoda, Duration.ofMillis(Long.getLong("fuzz.bystander-interval-ms", 25)))
+            .withPeerTokens(new PeerTokens(r2d2, "luke", TOKEN_TTL, stats))
             .sampling(probe);
     fuzz.run();
 
@@ -171,6 +184,7 @@ class FuzzIT {
     checkStillServing(hans, stats);
     checkClientStillWorks(luke, hans, peerPort, seed, stats);
     checkClientPrintedNoStrangers(luke.stdout(), fuzz.introducedPeers(), stats);
+    checkEachTokenOpenedOneChatAtMost(luke.stdout(), fuzz.validHellos(), stats);
     checkClientPrintedNoControls(luke.stdout(), stats);
 
     long heapAfter = probe.liveHeapKib();
@@ -198,6 +212,7 @@ class FuzzIT {
 
     hans.close();
     yoda.close();
+    r2d2.close();
     server.terminate();
     say("server stopped with exit status " + server.exitStatus());
 
@@ -241,6 +256,8 @@ class FuzzIT {
             "  # Logins are much of what the fuzzer does; at the real cost (600,000 iterations,",
             "  # ~130 ms each on two hashing threads) it would measure the password hash instead.",
             "  password-hash-iterations = 1000",
+            "  # So that tokens expire within the run and the fuzzers can present expired ones.",
+            "  private-chat-token-ttl = " + TOKEN_TTL.toSeconds() + "s",
             "}",
             ""));
     List<String> jvm = new ArrayList<>();
@@ -362,7 +379,13 @@ class FuzzIT {
           "the client no longer shows messages from the server",
           "no 'hans: " + text + "' within " + BOUND);
     }
-    try (PeerSession chat = PeerSession.open(peerPort, "hans", BOUND)) {
+    ServerMessage address =
+        hans.command(new ClientMessage.StartPrivate("luke"), ServerMessage.PeerAddress.class);
+    if (!(address instanceof ServerMessage.PeerAddress granted) || granted.token() == null) {
+      stats.violation("the server no longer brokers private chats with the client", "" + address);
+      return;
+    }
+    try (PeerSession chat = PeerSession.open(peerPort, "hans", granted.token(), BOUND)) {
       if (!chat.handshake()) {
         stats.violation(
             "the client no longer accepts private chats",
@@ -404,6 +427,32 @@ class FuzzIT {
             line);
       }
     }
+  }
+
+  /**
+   * A token opens one chat: the client says "X started private messaging with you" no more often
+   * for a user than hellos with a fresh token for that user were sent (by the fuzzers, plus the
+   * real chat of {@link #checkClientStillWorks}).
+   */
+  private static void checkEachTokenOpenedOneChatAtMost(
+      Screen screen, Map<String, Long> validHellos, FuzzStats stats) {
+    Pattern started = Pattern.compile("^(\\S+) started private messaging with you$");
+    Map<String, Long> opened = new HashMap<>();
+    for (String line : screen.lines()) {
+      Matcher matcher = started.matcher(line);
+      if (matcher.find()) {
+        opened.merge(matcher.group(1), 1L, Long::sum);
+      }
+    }
+    opened.forEach(
+        (user, count) -> {
+          long allowed = validHellos.getOrDefault(user, 0L) + ("hans".equals(user) ? 1 : 0);
+          if (count > allowed) {
+            stats.violation(
+                "the client opened more private chats than tokens were presented",
+                user + ": " + count + " chats for " + allowed + " fresh tokens");
+          }
+        });
   }
 
   /**

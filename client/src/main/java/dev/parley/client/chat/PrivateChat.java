@@ -39,14 +39,18 @@ import java.util.concurrent.CompletionStage;
  * One private chat: a direct TCP connection to one peer, either opened by this client after {@code
  * startprivate} ({@link #connect}) or accepted by the {@link PeerListener} ({@link #accept}).
  *
- * <p>Peer protocol: the connecting side sends {@link Hello} with its user name; the accepting side
- * reports the name to its parent ({@link Identified}), which answers {@link Accept} (the accepting
- * side then answers with its own {@link Hello}) or {@link Reject} when a chat with that user exists
- * ({@link Bye} with {@code ALREADY_CHATTING}). A connection without a hello within the handshake
- * timeout is closed. Then each side sends {@link Text}, numbered from 1, and the other answers
- * {@link Ack} once the text is on its terminal; unacknowledged texts are kept (up to the configured
- * bound) and reported as undelivered when the chat ends. {@link Bye} is the last frame either side
- * sends; the outbound stream completes right after writing it.
+ * <p>Peer protocol: the connecting side sends {@link Hello} with its user name and the one-time
+ * token the server gave it for this chat (none from a server older than protocol 3); the accepting
+ * side reports both to its parent ({@link Identified}), which answers {@link Accept} (the accepting
+ * side then answers with its own {@link Hello}), {@link Reject} when a chat with that user exists
+ * ({@link Bye} with {@code ALREADY_CHATTING}), or {@link Drop} when the token is not one this
+ * client was invited with (the connection is closed without a word). A connection that has not been
+ * accepted within the handshake timeout is closed, whether its hello is missing or its verdict is.
+ * The token is checked by the parent alone and never logged. Then each side sends {@link Text},
+ * numbered from 1, and the other answers {@link Ack} once the text is on its terminal;
+ * unacknowledged texts are kept (up to the configured bound) and reported as undelivered when the
+ * chat ends. {@link Bye} is the last frame either side sends; the outbound stream completes right
+ * after writing it.
  *
  * <p>Bad input: a frame of a type this version does not know is skipped (a newer peer may send
  * some); a malformed frame, or a line over the frame limit (after which nothing more could be
@@ -79,6 +83,15 @@ public final class PrivateChat {
     INSTANCE
   }
 
+  /**
+   * From the parent, for an accepted connection: its hello does not prove who it claims to be (no
+   * token, or one this client was not invited with). Closed without a frame or a line: an impostor
+   * learns nothing, and the user is not bothered by someone else's attempt.
+   */
+  public enum Drop implements Command {
+    INSTANCE
+  }
+
   /** From the parent, after {@link Ended}: no more texts will come, stop. */
   public enum Release implements Command {
     INSTANCE
@@ -87,8 +100,50 @@ public final class PrivateChat {
   /** What a chat tells its parent. */
   public sealed interface Notification {}
 
-  /** For an accepted connection: the peer said hello as {@code user}. */
-  public record Identified(String user, ActorRef<Command> chat) implements Notification {}
+  /**
+   * For an accepted connection: the peer said hello as {@code user}, presenting {@code token} (null
+   * if its hello had none).
+   */
+  public record Identified(String user, String token, ActorRef<Command> chat)
+      implements Notification {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Identified[user="
+          + user
+          + ", token="
+          + (token == null ? "none" : "<hidden>")
+          + ", chat="
+          + chat
+          + "]";
+    }
+  }
+
+  /**
+   * Where and how to open a chat with {@code peer}: its listener's address, the fingerprint of the
+   * certificate it will present once peer links are on TLS (null if none; not checked over plain
+   * TCP), and the one-time {@code token} to present in the hello (null from a server that issues
+   * none).
+   */
+  public record Contact(String peer, String host, int port, String fingerprint, String token) {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Contact[peer="
+          + peer
+          + ", host="
+          + host
+          + ", port="
+          + port
+          + ", fingerprint="
+          + fingerprint
+          + ", token="
+          + (token == null ? "none" : "<hidden>")
+          + "]";
+    }
+  }
 
   /**
    * The connection has ended; the chat waits for {@link Release}. {@code farewell} are the lines to
@@ -123,21 +178,19 @@ public final class PrivateChat {
 
   private static final long FIRST_SEQ = 1;
 
-  /** A chat this client opens to {@code peer}, who accepts private chats at host:port. */
+  /** A chat this client opens to {@code contact}'s peer. */
   public static Behavior<Command> connect(
       ClientSettings settings,
       ActorRef<Console.Command> console,
       String me,
-      String peer,
-      String host,
-      int port,
+      Contact contact,
       ActorRef<Notification> parent) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     new PrivateChat(context, timers, settings, console, me, parent)
-                        .connectTo(peer, host, port)));
+                        .connectTo(contact)));
   }
 
   /** A chat the peer opened: the connection arrived on this client's listener. */
@@ -208,11 +261,12 @@ public final class PrivateChat {
 
   // Phase: this side connected and said hello; waiting for the peer's hello.
 
-  private Behavior<Command> connectTo(String peer, String host, int port) {
+  private Behavior<Command> connectTo(Contact contact) {
+    String peer = contact.peer();
     Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tcp =
         Tcp.get(context.getSystem())
             .outgoingConnection(
-                InetSocketAddress.createUnresolved(host, port),
+                InetSocketAddress.createUnresolved(contact.host(), contact.port()),
                 Optional.empty(),
                 Collections.emptyList(),
                 false,
@@ -220,7 +274,7 @@ public final class PrivateChat {
                 Optional.empty());
     link = tcp.joinMat(protocolFlow(), Keep.right()).run(context.getSystem());
     // Written as soon as the connection is up; a failed connect ends the stream instead.
-    link.outbound().tell(new Hello(Protocol.VERSION, me));
+    link.outbound().tell(new Hello(Protocol.VERSION, me, contact.token()));
     return opening(peer);
   }
 
@@ -306,7 +360,7 @@ public final class PrivateChat {
     received.ackTo().tell(StreamAck.INSTANCE);
     PeerMessage frame = frameOf(received.inbound());
     if (frame instanceof Hello hello && hello.version() == Protocol.VERSION) {
-      parent.tell(new Identified(hello.user(), context.getSelf()));
+      parent.tell(new Identified(hello.user(), hello.token(), context.getSelf()));
       return awaitVerdict(hello.user());
     } else if (frame instanceof Bye) {
       return ended(Optional.empty());
@@ -322,6 +376,13 @@ public final class PrivateChat {
     return ended(Optional.empty());
   }
 
+  private Behavior<Command> onVerdictTimedOut(String peer) {
+    // The parent holds such a connection while it waits for the invitation of its token, and says
+    // why it was refused once it learns it has ended.
+    context.getLog().debug("Private chat connection as {} not accepted within the timeout", peer);
+    return ended(Optional.empty());
+  }
+
   private Behavior<Command> closeUnidentified(Bye.Reason reason) {
     sendBye(reason);
     return closing(Optional.empty());
@@ -331,9 +392,10 @@ public final class PrivateChat {
     return Behaviors.receive(Command.class)
         .onMessageEquals(Accept.INSTANCE, () -> onAccepted(peer))
         .onMessageEquals(Reject.INSTANCE, () -> closeUnidentified(Bye.Reason.ALREADY_CHATTING))
+        .onMessageEquals(Drop.INSTANCE, () -> ended(Optional.empty()))
         .onMessage(FrameReceived.class, received -> onFrameWhileAwaitingVerdict(received))
         .onMessage(Stop.class, stop -> closeUnidentified(stop.reason()))
-        .onMessageEquals(HandshakeTimedOut.INSTANCE, this::onHandshakeTimedOut)
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> onVerdictTimedOut(peer))
         .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(Optional.empty()))
         .onMessage(StreamFailed.class, failed -> ended(Optional.empty()))
         .onMessage(StreamStarted.class, this::onStreamStarted)

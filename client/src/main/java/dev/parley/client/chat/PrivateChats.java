@@ -11,8 +11,14 @@ import dev.parley.client.console.Console;
 import dev.parley.client.net.Connections;
 import dev.parley.client.text.Texts;
 import dev.parley.protocol.PeerMessage.Bye;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,27 +31,81 @@ import java.util.Set;
  * peer's address ({@link RequestPeerAddress}); the answer comes back as {@link PeerAddressReceived}
  * (a chat is spawned to connect) or {@link PeerAddressRefused} (the server already showed why).
  * {@link SendPrivate} and {@link StopPrivate} go to the peer's chat; {@link AcceptConnection}
- * spawns a chat for a connection the listener accepted, which is allowed to go on only if no chat
- * with that peer is open or being opened. A request handled without the server (an error shown
- * locally) sends {@link ReportActivity}, since the server's idle timer only sees what it receives.
- * A chat whose connection has ended is taken out of the routing before it is released ({@link
- * PrivateChat.Release}), so a text typed meanwhile is reported, not lost. {@link CloseAll} stops
- * every chat with the given reason and answers {@link AllClosed} once all have stopped, or after
- * the close timeout; after it, the actor only refuses.
+ * spawns a chat for a connection the listener accepted, which is allowed to go on only if its hello
+ * proves who it claims to be and no chat with that peer is open or being opened.
+ *
+ * <p>Authentication. Against a server of protocol 3 or later ({@link LoggedIn} says which), whoever
+ * runs startprivate with this user is given a one-time token by the server, and this client is told
+ * of it over its own server connection ({@link Invited}). An accepted connection goes on only if
+ * its hello presents a token this client was invited with for the user it claims to be, unexpired
+ * and unused; the token is used up by it. The invitation may come a moment after the hello (it
+ * travels through the server, the hello directly), so a hello with an unknown token waits for it,
+ * as long as the chat's handshake timeout lets it. Any other connection (no token, a wrong, used or
+ * expired one, another user's) is closed without a frame and without a line for the user, only a
+ * warning in the log: an impostor learns nothing, and the user is not bothered. Invitations are
+ * kept up to a bound, the oldest forgotten first. Against an older server, which issues no tokens,
+ * a hello is taken at its word, as before.
+ *
+ * <p>A request handled without the server (an error shown locally) sends {@link ReportActivity},
+ * since the server's idle timer only sees what it receives. A chat whose connection has ended is
+ * taken out of the routing before it is released ({@link PrivateChat.Release}), so a text typed
+ * meanwhile is reported, not lost. {@link CloseAll} stops every chat with the given reason and
+ * answers {@link AllClosed} once all have stopped, or after the close timeout; after it, the actor
+ * only refuses.
  */
 public final class PrivateChats {
 
   /** Everything the private chats do. */
   public sealed interface Command {}
 
-  /** The user logged in as {@code me}; requests for the server go to {@code server}. */
-  public record LoggedIn(String me, ActorRef<ServerRequest> server) implements Command {}
+  /**
+   * The user logged in as {@code me} (again, after a reconnection) on a server that speaks protocol
+   * {@code serverVersion} (0 if it did not say); requests for the server go to {@code server}.
+   */
+  public record LoggedIn(String me, ActorRef<ServerRequest> server, int serverVersion)
+      implements Command {}
 
   /** {@code startprivate user}. */
   public record Start(String user) implements Command {}
 
-  /** The server's answer to {@link RequestPeerAddress}: where {@code user} accepts chats. */
-  public record PeerAddressReceived(String user, String host, int port) implements Command {}
+  /**
+   * The server's answer to {@link RequestPeerAddress}: where {@code user} accepts chats, the
+   * fingerprint of its listener's certificate (null if none) and the one-time {@code token} to
+   * present to it (null from a server that issues none).
+   */
+  public record PeerAddressReceived(
+      String user, String host, int port, String fingerprint, String token) implements Command {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "PeerAddressReceived[user="
+          + user
+          + ", host="
+          + host
+          + ", port="
+          + port
+          + ", fingerprint="
+          + fingerprint
+          + ", token="
+          + (token == null ? "none" : "<hidden>")
+          + "]";
+    }
+  }
+
+  /**
+   * The server says {@code user} asked for this client's address (startprivate): a connection
+   * claiming to be {@code user} and presenting {@code token} may be accepted, once, within {@code
+   * expiresIn}.
+   */
+  public record Invited(String user, String token, Duration expiresIn) implements Command {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Invited[user=" + user + ", token=<hidden>, expiresIn=" + expiresIn + "]";
+    }
+  }
 
   /** The server refused {@link RequestPeerAddress} for {@code user} (and the user was told). */
   public record PeerAddressRefused(String user) implements Command {}
@@ -88,6 +148,41 @@ public final class PrivateChats {
     INSTANCE
   }
 
+  /** The invitation with this number has expired. Also the key of its timer. */
+  private record InvitationExpired(long id) implements Command {}
+
+  /** A token this client may accept from {@code user}, numbered in the order it came. */
+  private record Invitation(long id, String user, String token) {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Invitation[id=" + id + ", user=" + user + ", token=<hidden>]";
+    }
+  }
+
+  /** What an accepted connection presented in its hello. */
+  private record Presented(String user, String token) {
+
+    /** Never let the token reach a log line. */
+    @Override
+    public String toString() {
+      return "Presented[user=" + user + ", token=<hidden>]";
+    }
+  }
+
+  /**
+   * The first protocol version whose servers issue private-chat tokens: from it on, a hello without
+   * a token the server announced is refused.
+   */
+  static final int TOKENS_VERSION = 3;
+
+  /**
+   * The longest an invitation is kept, whatever the server says: far beyond any sensible token
+   * lifetime, and well within what the scheduler takes (an absurd value must not stop the actor).
+   */
+  private static final Duration LONGEST_INVITATION = Duration.ofDays(1);
+
   public static Behavior<Command> create(
       ClientSettings settings, ActorRef<Console.Command> console) {
     return Behaviors.setup(
@@ -111,7 +206,18 @@ public final class PrivateChats {
   /** Every running child, including accepted connections not yet identified. */
   private final Set<ActorRef<PrivateChat.Command>> children = new HashSet<>();
 
+  /** Tokens this client was invited with and has not seen used yet, oldest first, by number. */
+  private final LinkedHashMap<Long, Invitation> invitations = new LinkedHashMap<>();
+
+  /**
+   * Accepted connections whose hello came with a token no invitation has matched yet, in the order
+   * they said hello: the first to present a token is the one its invitation lets in.
+   */
+  private final Map<ActorRef<PrivateChat.Command>, Presented> awaitingInvitation =
+      new LinkedHashMap<>();
+
   private long spawned;
+  private long invitationsReceived;
 
   private PrivateChats(
       ActorContext<Command> context,
@@ -135,16 +241,30 @@ public final class PrivateChats {
 
   private Behavior<Command> inactive() {
     return Behaviors.receive(Command.class)
-        .onMessage(LoggedIn.class, loggedIn -> active(loggedIn.me(), loggedIn.server()))
+        .onMessage(LoggedIn.class, this::onLoggedIn)
         .onMessage(AcceptConnection.class, this::refuse)
         .onMessage(CloseAll.class, this::onCloseAll)
         .onAnyMessage(this::ignore)
         .build();
   }
 
+  private Behavior<Command> onLoggedIn(LoggedIn loggedIn) {
+    boolean tokensRequired = loggedIn.serverVersion() >= TOKENS_VERSION;
+    context
+        .getLog()
+        .info(
+            "Logged in on a protocol {} server: private chats {}",
+            loggedIn.serverVersion(),
+            tokensRequired
+                ? "only with a token the server announced"
+                : "taken at their word (the server issues no tokens)");
+    return active(loggedIn.me(), loggedIn.server(), tokensRequired);
+  }
+
   // Phase: logged in.
 
-  private Behavior<Command> active(String me, ActorRef<ServerRequest> server) {
+  private Behavior<Command> active(
+      String me, ActorRef<ServerRequest> server, boolean tokensRequired) {
     return Behaviors.receive(Command.class)
         .onMessage(Start.class, start -> onStart(start, server))
         .onMessage(PeerAddressReceived.class, address -> onPeerAddressReceived(address, me))
@@ -152,8 +272,12 @@ public final class PrivateChats {
         .onMessage(SendPrivate.class, this::onSendPrivate)
         .onMessage(StopPrivate.class, this::onStopPrivate)
         .onMessage(AcceptConnection.class, accept -> onAcceptConnection(accept, me))
-        .onMessage(ChatIdentified.class, this::onChatIdentified)
+        .onMessage(Invited.class, this::onInvited)
+        .onMessage(InvitationExpired.class, this::onInvitationExpired)
+        .onMessage(ChatIdentified.class, identified -> onChatIdentified(identified, tokensRequired))
         .onMessage(ChatEnded.class, this::onChatEnded)
+        // After a reconnection: the server may speak another version now.
+        .onMessage(LoggedIn.class, this::onLoggedIn)
         .onMessage(ChatStopped.class, this::onChatStopped)
         .onMessage(CloseAll.class, this::onCloseAll)
         .onAnyMessage(this::ignore)
@@ -179,10 +303,10 @@ public final class PrivateChats {
       context.getLog().debug("Not connecting to {}: no longer wanted", user);
       return Behaviors.same();
     }
-    Behavior<PrivateChat.Command> chat =
-        PrivateChat.connect(
-            settings, console, me, user, address.host(), address.port(), chatAdapter);
-    chats.put(user, spawn(chat));
+    PrivateChat.Contact contact =
+        new PrivateChat.Contact(
+            user, address.host(), address.port(), address.fingerprint(), address.token());
+    chats.put(user, spawn(PrivateChat.connect(settings, console, me, contact, chatAdapter)));
     return Behaviors.same();
   }
 
@@ -219,18 +343,109 @@ public final class PrivateChats {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onChatIdentified(ChatIdentified identified) {
+  private Behavior<Command> onChatIdentified(ChatIdentified identified, boolean tokensRequired) {
     String user = identified.identified().user();
+    String token = identified.identified().token();
     ActorRef<PrivateChat.Command> chat = identified.identified().chat();
     if (!children.contains(chat)) {
       return Behaviors.same();
     }
+    if (!tokensRequired) {
+      admit(user, chat);
+    } else if (token == null) {
+      drop(chat, user, "its hello has no token");
+    } else if (useInvitation(user, token)) {
+      admit(user, chat);
+    } else {
+      // Perhaps the invitation is still on its way through the server; the chat's handshake
+      // timeout bounds the wait.
+      context.getLog().debug("Private chat connection as {} waits for its invitation", user);
+      awaitingInvitation.put(chat, new Presented(user, token));
+    }
+    return Behaviors.same();
+  }
+
+  /** Lets a connection that proved who it is go on, unless a chat with that peer exists. */
+  private void admit(String user, ActorRef<PrivateChat.Command> chat) {
     if (chats.containsKey(user) || opening.contains(user)) {
       context.getLog().info("Rejecting a second private chat with {}", user);
       chat.tell(PrivateChat.Reject.INSTANCE);
     } else {
       chats.put(user, chat);
       chat.tell(PrivateChat.Accept.INSTANCE);
+    }
+  }
+
+  /** Closes a connection without a word to its peer or the user. */
+  private void drop(ActorRef<PrivateChat.Command> chat, String user, String why) {
+    context.getLog().warn("Refused a private chat connection claiming to be {}: {}", user, why);
+    chat.tell(PrivateChat.Drop.INSTANCE);
+  }
+
+  /** Uses up the invitation of {@code user} with {@code token}, if there is one. */
+  private boolean useInvitation(String user, String token) {
+    Iterator<Invitation> kept = invitations.values().iterator();
+    while (kept.hasNext()) {
+      Invitation invitation = kept.next();
+      if (invitation.user().equals(user) && sameToken(invitation.token(), token)) {
+        kept.remove();
+        timers.cancel(new InvitationExpired(invitation.id()));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Behavior<Command> onInvited(Invited invited) {
+    List<ActorRef<PrivateChat.Command>> presenting =
+        awaitingInvitation.entrySet().stream()
+            .filter(entry -> matches(entry.getValue(), invited))
+            .map(Map.Entry::getKey)
+            .toList();
+    if (!presenting.isEmpty()) {
+      // The hello came first: the invitation is used up at once, by the first to present it.
+      presenting.forEach(awaitingInvitation::remove);
+      admit(invited.user(), presenting.get(0));
+      presenting
+          .subList(1, presenting.size())
+          .forEach(chat -> drop(chat, invited.user(), "its token was used already"));
+      return Behaviors.same();
+    }
+    if (invitations.size() >= settings.maxPrivateChatInvitations()) {
+      Invitation oldest = invitations.values().iterator().next();
+      invitations.remove(oldest.id());
+      timers.cancel(new InvitationExpired(oldest.id()));
+      context
+          .getLog()
+          .warn(
+              "Forgot the invitation of {} to make room: {} kept at most",
+              oldest.user(),
+              settings.maxPrivateChatInvitations());
+    }
+    long id = ++invitationsReceived;
+    invitations.put(id, new Invitation(id, invited.user(), invited.token()));
+    Duration expiresIn =
+        invited.expiresIn().compareTo(LONGEST_INVITATION) > 0
+            ? LONGEST_INVITATION
+            : invited.expiresIn();
+    timers.startSingleTimer(new InvitationExpired(id), expiresIn);
+    return Behaviors.same();
+  }
+
+  private static boolean matches(Presented presented, Invited invited) {
+    return presented.user().equals(invited.user()) && sameToken(presented.token(), invited.token());
+  }
+
+  /** Compared in constant time, so that how long a refusal takes tells nothing of the token. */
+  private static boolean sameToken(String kept, String presented) {
+    return MessageDigest.isEqual(
+        kept.getBytes(StandardCharsets.UTF_8), presented.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Behavior<Command> onInvitationExpired(InvitationExpired expired) {
+    Invitation invitation = invitations.remove(expired.id());
+    if (invitation != null) {
+      context.getLog().debug("The invitation of {} expired unused", invitation.user());
     }
     return Behaviors.same();
   }
@@ -239,6 +454,15 @@ public final class PrivateChats {
     // From here on texts for that peer are "not enabled"; the ones already sent are answered
     // by the chat before it sees the release. Only now is the user told the chat ended.
     ActorRef<PrivateChat.Command> chat = notice.ended().chat();
+    Presented presented = awaitingInvitation.remove(chat);
+    if (presented != null) {
+      context
+          .getLog()
+          .warn(
+              "Refused a private chat connection claiming to be {}: no invitation came for its"
+                  + " token before it ended",
+              presented.user());
+    }
     chats.values().remove(chat);
     notice.ended().farewell().forEach(this::print);
     chat.tell(PrivateChat.Release.INSTANCE);
@@ -248,17 +472,27 @@ public final class PrivateChats {
   private Behavior<Command> onChatStopped(ChatStopped stopped) {
     children.remove(stopped.chat());
     chats.values().remove(stopped.chat());
+    awaitingInvitation.remove(stopped.chat());
     return Behaviors.same();
   }
 
   private Behavior<Command> onCloseAll(CloseAll close) {
     chats.clear();
     opening.clear();
+    timers.cancelAll();
+    invitations.clear();
     if (children.isEmpty()) {
       close.replyTo().tell(AllClosed.INSTANCE);
       return closed();
     }
-    children.forEach(chat -> chat.tell(new PrivateChat.Stop(close.reason())));
+    // A connection that has not proved who it is is owed no goodbye.
+    children.forEach(
+        chat ->
+            chat.tell(
+                awaitingInvitation.containsKey(chat)
+                    ? PrivateChat.Drop.INSTANCE
+                    : new PrivateChat.Stop(close.reason())));
+    awaitingInvitation.clear();
     timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
     return closing(close.replyTo());
   }
@@ -329,7 +563,8 @@ public final class PrivateChats {
   }
 
   private Behavior<Command> rejectLate(ChatIdentified identified) {
-    identified.identified().chat().tell(PrivateChat.Reject.INSTANCE);
+    // Its token can no longer be checked, nor is there a chat to have: no word owed.
+    identified.identified().chat().tell(PrivateChat.Drop.INSTANCE);
     return Behaviors.same();
   }
 

@@ -29,6 +29,7 @@ import dev.parley.protocol.ServerMessage.MessageAccepted;
 import dev.parley.protocol.ServerMessage.MessageReceived;
 import dev.parley.protocol.ServerMessage.PasswordRequired;
 import dev.parley.protocol.ServerMessage.PeerAddress;
+import dev.parley.protocol.ServerMessage.PeerInvited;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -98,6 +99,11 @@ import java.util.function.Supplier;
  *
  * <p>Commands handled without the server (private messages, usage errors) send {@code
  * NoteActivity}, because the server's idle timer only counts what it receives.
+ *
+ * <p>Private chats. {@link PrivateChats} is told of every login with the version of the server's
+ * hello (from protocol 3 on, private chats need the server's tokens), gets each {@code
+ * peer-address} with its fingerprint and token, and each {@code peer-invited} (someone may connect
+ * with a token), which the user never sees.
  */
 public final class ServerConnection {
 
@@ -236,6 +242,12 @@ public final class ServerConnection {
 
   /** startprivate requests sent and not answered yet: the server answers in order. */
   private final Deque<String> pendingPeerAddresses = new ArrayDeque<>();
+
+  /**
+   * The protocol version of the server on the current connection, from its hello (0 until it has
+   * said): the private chats require tokens from a server that issues them.
+   */
+  private int serverVersion;
 
   /** The current connection; null while there is none (waiting to reconnect, finished). */
   private ServerLink link;
@@ -442,7 +454,7 @@ public final class ServerConnection {
     context.getLog().info("Logged in as {}", login.username());
     pacer.loggedIn();
     print(Texts.WELCOME);
-    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter));
+    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion));
     readCommand();
     return active(login);
   }
@@ -624,8 +636,15 @@ public final class ServerConnection {
       if (requested == null) {
         context.getLog().warn("Unrequested peer address for {}", address.user());
       } else {
-        chats.tell(new PrivateChats.PeerAddressReceived(requested, address.host(), address.port()));
+        chats.tell(
+            new PrivateChats.PeerAddressReceived(
+                requested, address.host(), address.port(), address.fingerprint(), address.token()));
       }
+    } else if (frame instanceof PeerInvited invited) {
+      // Bookkeeping only: the user sees the chat when it opens, not the invitation to it.
+      chats.tell(
+          new PrivateChats.Invited(
+              invited.user(), invited.token(), Duration.ofSeconds(invited.expiresInSeconds())));
     } else {
       if (frame instanceof ServerMessage.Error error && START_PRIVATE.equals(error.command())) {
         String requested = pendingPeerAddresses.poll();
@@ -747,6 +766,8 @@ public final class ServerConnection {
 
   private Behavior<Command> reconnect(Login login, int attempt) {
     link = openLink();
+    // Until the new connection's hello says otherwise.
+    serverVersion = 0;
     inbox.connectionChanged();
     // Sent at once: they wait in the outbound buffer until the connection is open.
     send(new ClientMessage.Hello(Protocol.VERSION));
@@ -817,6 +838,8 @@ public final class ServerConnection {
     timers.cancel(ReconnectWindowClosed.INSTANCE);
     context.getLog().info("Logged in again as {}", login.username());
     pacer.loggedIn();
+    // The server may have been replaced by one of another version meanwhile.
+    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion));
     acknowledgeShown();
     sendDue();
     // After the pacing timer has started, so that whoever sees the line can count on it.
@@ -1067,6 +1090,7 @@ public final class ServerConnection {
   }
 
   private void onHello(ServerMessage.Hello hello) {
+    serverVersion = hello.version();
     if (hello.version() >= Protocol.VERSION) {
       // Older servers send no heartbeats: their silence would mean nothing.
       timers.startSingleTimer(ServerSilenceDue.INSTANCE, settings.heartbeatTimeout());

@@ -1,5 +1,8 @@
 package dev.parley.client.chat;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -37,6 +40,9 @@ class PrivateChatTest {
   private static final ClientSettings settings = TestSettings.defaults();
   private static final String LOOPBACK = TestListener.LOOPBACK;
 
+  /** The one-time token the server gave hans for his chat with luke. */
+  private static final String TOKEN = "Xk3v9QmT1bZr8LwN2pYs4hGd7uJc0aEf5oRi6nKt-_w";
+
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
@@ -48,6 +54,11 @@ class PrivateChatTest {
       TestProbe<String> lines,
       TestProbe<PrivateChat.Notification> parent,
       RawPeer<PeerMessage, PeerMessage> luke) {}
+
+  /** Where luke accepts private chats, and the token the server gave hans for it. */
+  private static PrivateChat.Contact toLuke(int port) {
+    return new PrivateChat.Contact("luke", LOOPBACK, port, null, TOKEN);
+  }
 
   private static TestProbe<PrivateChat.Notification> parent() {
     return testKit.createTestProbe();
@@ -86,9 +97,9 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
-    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Hello(Protocol.VERSION, "luke"));
     lines.expectMessage("Start private messaging with luke");
     listener.unbind();
@@ -133,8 +144,8 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(PrivateChat.accept(settings, console(lines), "luke", incoming, parent.ref()));
 
-    hans.send(new Hello(Protocol.VERSION, "hans"));
-    parent.expectMessage(new PrivateChat.Identified("hans", chat));
+    hans.send(new Hello(Protocol.VERSION, "hans", TOKEN));
+    parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, chat));
     chat.tell(PrivateChat.Accept.INSTANCE);
     hans.expectFrame(new Hello(Protocol.VERSION, "luke"));
     lines.expectMessage("hans started private messaging with you");
@@ -156,6 +167,71 @@ class PrivateChatTest {
   }
 
   @Test
+  void shouldSayHelloWithoutATokenWhenTheServerGaveNone() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> lines = lines();
+    testKit.spawn(
+        PrivateChat.connect(
+            settings,
+            console(lines),
+            "hans",
+            new PrivateChat.Contact("luke", LOOPBACK, listener.port(), null, null),
+            parent().ref()));
+    RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.send(new Hello(Protocol.VERSION, "luke"));
+    lines.expectMessage("Start private messaging with luke");
+    listener.unbind();
+  }
+
+  @Test
+  void shouldTellTheParentThatAHelloCameWithoutAToken() {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> hans =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.accept(
+                settings, console(lines()), "luke", listener.expectConnection(), parent.ref()));
+    hans.send(new Hello(Protocol.VERSION, "hans"));
+    parent.expectMessage(new PrivateChat.Identified("hans", null, chat));
+    listener.unbind();
+  }
+
+  @Test
+  void shouldCloseWithoutAWordWhenTheParentDropsTheConnection() {
+    TestListener listener = TestListener.bind(testKit);
+    RawPeer<PeerMessage, PeerMessage> impostor =
+        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    TestProbe<String> lines = lines();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.accept(
+                settings, console(lines), "luke", listener.expectConnection(), parent.ref()));
+
+    impostor.send(new Hello(Protocol.VERSION, "hans", "not-the-token"));
+    parent.expectMessage(new PrivateChat.Identified("hans", "not-the-token", chat));
+    chat.tell(PrivateChat.Drop.INSTANCE);
+    // No frame at all, not even a peer-bye; and nothing for luke to read.
+    impostor.expectClosed();
+    expectEndedAndRelease(parent, chat);
+    lines.expectNoMessage(Duration.ofMillis(100));
+    listener.unbind();
+  }
+
+  @Test
+  void shouldHideTokensFromLogLines() {
+    ActorRef<PrivateChat.Command> chat = testKit.createTestProbe(PrivateChat.Command.class).ref();
+    String identified = new PrivateChat.Identified("hans", TOKEN, chat).toString();
+    String contact = toLuke(4000).toString();
+    assertFalse(identified.contains(TOKEN), identified);
+    assertFalse(contact.contains(TOKEN), contact);
+    assertTrue(contact.contains("luke") && contact.contains("4000"), contact);
+  }
+
+  @Test
   void shouldRejectADuplicateChatWithAlreadyChatting() {
     TestListener listener = TestListener.bind(testKit);
     RawPeer<PeerMessage, PeerMessage> hans =
@@ -167,8 +243,8 @@ class PrivateChatTest {
             PrivateChat.accept(
                 settings, console(lines), "luke", listener.expectConnection(), parent.ref()));
 
-    hans.send(new Hello(Protocol.VERSION, "hans"));
-    parent.expectMessage(new PrivateChat.Identified("hans", chat));
+    hans.send(new Hello(Protocol.VERSION, "hans", TOKEN));
+    parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, chat));
     chat.tell(PrivateChat.Reject.INSTANCE);
     hans.expectFrame(new Bye(Bye.Reason.ALREADY_CHATTING));
     hans.expectClosed();
@@ -188,18 +264,12 @@ class PrivateChatTest {
       ActorRef<PrivateChat.Command> hans =
           testKit.spawn(
               PrivateChat.connect(
-                  settings,
-                  console(hansLines),
-                  "hans",
-                  "luke",
-                  LOOPBACK,
-                  listener.port(),
-                  hansParent.ref()));
+                  settings, console(hansLines), "hans", toLuke(listener.port()), hansParent.ref()));
       ActorRef<PrivateChat.Command> luke =
           testKit.spawn(
               PrivateChat.accept(
                   settings, console(lukeLines), "luke", listener.expectConnection(), parent.ref()));
-      parent.expectMessage(new PrivateChat.Identified("hans", luke));
+      parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, luke));
       luke.tell(PrivateChat.Accept.INSTANCE);
       lukeLines.expectMessage("hans started private messaging with you");
       hansLines.expectMessage("Start private messaging with luke");
@@ -364,10 +434,10 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
     // The hello proves the chat has started, and with it the handshake timer.
-    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     chat.tell(new PrivateChat.Send("too early"));
 
     manualTime.timePasses(settings.peerHandshakeTimeout());
@@ -416,7 +486,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", "luke", LOOPBACK, closedPort, parent.ref()));
+                settings, console(lines), "hans", toLuke(closedPort), parent.ref()));
     expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
   }
 
@@ -428,9 +498,9 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> impostor = acceptRaw(listener);
-    impostor.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    impostor.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     impostor.send(new Hello(Protocol.VERSION, "vader"));
     impostor.expectFrame(new Bye(Bye.Reason.PROTOCOL_VIOLATION));
     impostor.expectClosed();
@@ -446,9 +516,9 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", "luke", LOOPBACK, listener.port(), parent.ref()));
+                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
-    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Bye(Bye.Reason.ALREADY_CHATTING));
     expectEndedAndRelease(parent, chat, "Error. Private messaging with luke is already enabled");
     listener.unbind();

@@ -20,14 +20,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Routing and bookkeeping of private chats. Manual time never moves here, so every close observed
- * is the chats' own doing, not a timeout's.
+ * Routing and bookkeeping of private chats, on a server that issues tokens: every accepted
+ * connection here presents the token of an invitation (see {@link PrivateChatsInvitationsTest} for
+ * the others). Manual time never moves here, so every close observed is the chats' own doing, not a
+ * timeout's.
  */
 class PrivateChatsTest {
 
   private static final ActorTestKit testKit = TestKits.withManualTime();
   private static final ClientSettings settings = TestSettings.defaults();
   private static final String LOOPBACK = TestListener.LOOPBACK;
+
+  /** The token the server gives hans with luke's address. */
+  private static final String TOKEN = "q2x9-4fU8kLmPz0aR7vYtw";
 
   @AfterAll
   static void shutdown() {
@@ -37,6 +42,7 @@ class PrivateChatsTest {
   private final TestProbe<String> lines = testKit.createTestProbe();
   private final TestProbe<PrivateChats.ServerRequest> server = testKit.createTestProbe();
   private final TestListener peers = TestListener.bind(testKit);
+  private int invitations;
 
   private ActorRef<PrivateChats.Command> spawnChats() {
     return testKit.spawn(
@@ -45,7 +51,7 @@ class PrivateChatsTest {
 
   private ActorRef<PrivateChats.Command> loggedInAsHans() {
     ActorRef<PrivateChats.Command> chats = spawnChats();
-    chats.tell(new PrivateChats.LoggedIn("hans", server.ref()));
+    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), Protocol.VERSION));
     return chats;
   }
 
@@ -53,24 +59,30 @@ class PrivateChatsTest {
   private RawPeer<PeerMessage, PeerMessage> openChatWithLuke(ActorRef<PrivateChats.Command> chats) {
     chats.tell(new PrivateChats.Start("luke"));
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
-    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port()));
+    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), null, TOKEN));
     RawPeer<PeerMessage, PeerMessage> luke =
         RawPeer.handle(peers.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
-    luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
+    // With the token of the address, which luke's client was told to expect from hans.
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Hello(Protocol.VERSION, "luke"));
     lines.expectMessage("Start private messaging with luke");
     return luke;
   }
 
-  /** A test-driven peer connects to hans's listener and says hello as {@code user}. */
+  /**
+   * A test-driven peer that hans's client was invited to take a chat from connects to hans's
+   * listener and says hello as {@code user}, with the token of the invitation.
+   */
   private RawPeer<PeerMessage, PeerMessage> connectAs(
       ActorRef<PrivateChats.Command> chats, String user) {
+    String token = "token-of-" + user + "-" + ++invitations;
+    chats.tell(new PrivateChats.Invited(user, token, Duration.ofMinutes(1)));
     TestListener listener = TestListener.bind(testKit);
     RawPeer<PeerMessage, PeerMessage> peer =
         RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
     chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
     listener.unbind();
-    peer.send(new Hello(Protocol.VERSION, user));
+    peer.send(new Hello(Protocol.VERSION, user, token));
     return peer;
   }
 
@@ -126,7 +138,7 @@ class PrivateChatsTest {
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
     chats.tell(new PrivateChats.StopPrivate("luke"));
     lines.expectMessage("Stopped private messaging with luke");
-    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port()));
+    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), null, TOKEN));
     chats.tell(new PrivateChats.SendPrivate("luke", "hello?"));
     lines.expectMessage("Error. Private messaging to luke not enabled");
   }

@@ -226,8 +226,17 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
     again.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     return again;
+  }
+
+  /**
+   * The session has logged in again: the user is told, and so are the private chats (with the
+   * version of the new connection's server).
+   */
+  private void expectReconnected() {
+    expectLines("Reconnected to the server");
+    assertEquals("hans", chats.expectMessageClass(PrivateChats.LoggedIn.class).me());
   }
 
   /** The fake server drops the connection; the session says it is reconnecting. */
@@ -427,7 +436,7 @@ class ServerConnectionTest {
     connection.send(new ServerMessage.PeerAddress("luke", LOOPBACK, 5555));
     connection.send(
         new ServerMessage.Error(ServerMessage.Error.Code.USER_OFFLINE, "startprivate", "yoda"));
-    chats.expectMessage(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, 5555));
+    chats.expectMessage(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, 5555, null, null));
     chats.expectMessage(new PrivateChats.PeerAddressRefused("yoda"));
     expectLines("Error. yoda is offline");
 
@@ -441,6 +450,54 @@ class ServerConnectionTest {
     expectCommandRead();
     session.fromChats().tell(PrivateChats.ReportActivity.INSTANCE);
     connection.expectFrame(new ClientMessage.NoteActivity());
+  }
+
+  @Test
+  void shouldHandTheTokensOfPrivateChatsToThePrivateChatsWithoutShowingThem() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley", null));
+    Session session = logIn(connection);
+
+    answer(session.input(), "startprivate luke");
+    chats.expectMessage(new PrivateChats.Start("luke"));
+    expectCommandRead();
+    session.fromChats().tell(new PrivateChats.RequestPeerAddress("luke"));
+    connection.expectFrame(new ClientMessage.StartPrivate("luke"));
+    String lukesToken = "7Tq0cW3bZk1uD9sLw2nXgA";
+    connection.send(
+        new ServerMessage.PeerAddress("luke", LOOPBACK, 5555, "SHA256:bHVrZXM", lukesToken));
+    chats.expectMessage(
+        new PrivateChats.PeerAddressReceived("luke", LOOPBACK, 5555, "SHA256:bHVrZXM", lukesToken));
+
+    // yoda ran startprivate hans: the chats learn whom to expect; the user sees nothing of it.
+    String yodasToken = "q2x9-4fU8kLmPz0aR7vYtw";
+    connection.send(new ServerMessage.PeerInvited("yoda", yodasToken, 30));
+    chats.expectMessage(new PrivateChats.Invited("yoda", yodasToken, Duration.ofSeconds(30)));
+    console.expectNoMessage(Duration.ofMillis(50));
+    expectNothingElseSent(session, connection);
+  }
+
+  @Test
+  void shouldTellThePrivateChatsTheVersionOfTheServerAtEveryLogin() {
+    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    connection.send(new ServerMessage.Hello(Protocol.VERSION, "parley", null));
+    enterUsername(connection, "hans");
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    enterPassword(connection, "falcon");
+    connection.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Welcome to the greatest messaging application ever!");
+    PrivateChats.LoggedIn first = chats.expectMessageClass(PrivateChats.LoggedIn.class);
+    assertEquals(Protocol.VERSION, first.serverVersion());
+    expectCommandRead();
+
+    // Back on a server of an earlier version, which issues no tokens.
+    dropAndExpectReconnecting(connection);
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
+    again.send(new ServerMessage.Hello(Protocol.VERSION - 1, "parley", null));
+    again.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Reconnected to the server");
+    chats.expectMessage(new PrivateChats.LoggedIn("hans", first.server(), Protocol.VERSION - 1));
   }
 
   @Test
@@ -750,7 +807,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> second = acceptLoginAgain();
     second.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     // An ack sent on a lost connection may not have arrived: it goes again, first.
     second.expectFrame(new ClientMessage.Acknowledge(4));
     assertEquals(inFlight, expectMessageFrame(second, "yoda", "in flight"));
@@ -795,7 +852,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> accepted = acceptLoginAgain();
     accepted.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     type(session, "whoelse");
     accepted.expectFrame(new ClientMessage.WhoElse());
   }
@@ -812,7 +869,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
     again.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     type(session, "whoelse");
     again.expectFrame(new ClientMessage.WhoElse());
     // The private chats were never closed.
@@ -1238,7 +1295,7 @@ class ServerConnectionTest {
     again.send(new ServerMessage.PasswordRequired("hans"));
     again.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
     again.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     again.expectNoFrame();
     for (int i = 1; i <= 3; i++) {
       manualTime.timePasses(HALF_SECOND);
@@ -1425,7 +1482,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT.multipliedBy(2));
     RawPeer<ClientMessage, ServerMessage> accepted = acceptLoginAgain();
     accepted.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     expectNothingElseSent(session, accepted);
   }
 
@@ -1439,14 +1496,14 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> second = acceptResumption("token-1");
     second.send(new ServerMessage.LoginAccepted("hans", "token-2"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     expectNothingElseSent(session, second);
 
     dropAndExpectReconnecting(second);
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> third = acceptResumption("token-2");
     third.send(new ServerMessage.LoginAccepted("hans", "token-3"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     expectNothingElseSent(session, third);
   }
 
@@ -1462,7 +1519,7 @@ class ServerConnectionTest {
     again.send(new ServerMessage.PasswordRequired("hans"));
     again.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
     again.send(new ServerMessage.LoginAccepted("hans", "token-9"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     expectNothingElseSent(session, again);
   }
 
@@ -1503,7 +1560,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> again = acceptLoginAgain();
     again.send(new ServerMessage.LoginAccepted("hans"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     expectNothingElseSent(session, again);
   }
 
@@ -1531,7 +1588,7 @@ class ServerConnectionTest {
     manualTime.timePasses(FIRST_WAIT);
     RawPeer<ClientMessage, ServerMessage> again = acceptResumption("token-1");
     again.send(new ServerMessage.LoginAccepted("hans", "token-2"));
-    expectLines("Reconnected to the server");
+    expectReconnected();
     chats.expectNoMessage(Duration.ofMillis(50));
   }
 

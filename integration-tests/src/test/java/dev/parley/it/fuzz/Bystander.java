@@ -259,8 +259,14 @@ public final class Bystander implements AutoCloseable {
       }
     } else if (message instanceof ServerMessage.BroadcastReceived
         || message instanceof ServerMessage.UserLoggedIn
-        || message instanceof ServerMessage.UserLoggedOut) {
+        || message instanceof ServerMessage.UserLoggedOut
+        || message instanceof ServerMessage.PeerInvited) {
+      // Not answers: a protocol-3 fuzzer that runs startprivate with this user invites it.
       stats.count("bystander events: " + message.typeName());
+    } else if (message instanceof ServerMessage.Heartbeat) {
+      // A bystander left quiet (the one that asks for tokens, once the run is over) is asked.
+      stats.count("bystander events: " + message.typeName());
+      write(new ClientMessage.Heartbeat());
     } else if (message instanceof ServerMessage.Goodbye goodbye && !closing) {
       stats.violation("a bystander was sent goodbye", user + ": " + goodbye);
     } else {

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One fuzz run: the server fuzz workers, the peer fuzz workers and the two bystanders' exchange,
@@ -29,6 +30,7 @@ public final class FuzzRun {
   private final FuzzStats stats;
   private final Duration duration;
   private final Set<String> introduced = ConcurrentHashMap.newKeySet();
+  private final Map<String, LongAdder> validHellos = new ConcurrentHashMap<>();
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong peakRss = new AtomicLong();
   private int serverWorkers = 14;
@@ -37,6 +39,7 @@ public final class FuzzRun {
   private Bystander second;
   private Duration interval = Duration.ofMillis(25);
   private ProcessProbe probe;
+  private PeerTokens tokens;
 
   public FuzzRun(
       long seed,
@@ -67,6 +70,12 @@ public final class FuzzRun {
     return this;
   }
 
+  /** Where the peer fuzzers get real tokens for the client's private chats. */
+  public FuzzRun withPeerTokens(PeerTokens tokens) {
+    this.tokens = tokens;
+    return this;
+  }
+
   /** Samples the server's resident memory every second. */
   public FuzzRun sampling(ProcessProbe probe) {
     this.probe = probe;
@@ -74,6 +83,9 @@ public final class FuzzRun {
   }
 
   public void run() throws InterruptedException {
+    if (peerWorkers > 0 && tokens == null) {
+      throw new IllegalStateException("peer fuzzers need a source of tokens (withPeerTokens)");
+    }
     long deadline = System.nanoTime() + duration.toNanos();
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < serverWorkers; i++) {
@@ -99,6 +111,8 @@ public final class FuzzRun {
                   stats,
                   deadline,
                   introduced,
+                  validHellos,
+                  tokens,
                   open)));
     }
     if (first != null) {
@@ -140,9 +154,18 @@ public final class FuzzRun {
     }
   }
 
-  /** The user names the peer fuzzers sent in well-formed hellos. */
+  /** The user names the peer fuzzers sent in hellos with a fresh token. */
   public Set<String> introducedPeers() {
     return Set.copyOf(introduced);
+  }
+
+  /**
+   * How many hellos with a fresh token the peer fuzzers sent, by user: each opens a chat at most.
+   */
+  public Map<String, Long> validHellos() {
+    Map<String, Long> counts = new java.util.HashMap<>();
+    validHellos.forEach((user, count) -> counts.put(user, count.sum()));
+    return counts;
   }
 
   public long peakRssKib() {

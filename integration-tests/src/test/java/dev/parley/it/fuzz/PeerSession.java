@@ -8,23 +8,31 @@ import java.time.Duration;
 
 /**
  * A well-behaved private chat opened to a client's port, as another Parley client would open it:
- * hello, wait for the client's hello, a message, wait for its acknowledgement, goodbye.
+ * hello with the token the server gave for it, wait for the client's hello, a message, wait for its
+ * acknowledgement, goodbye.
  */
 public final class PeerSession implements AutoCloseable {
 
   private final WireConnection<PeerMessage> connection;
   private final String user;
+  private final String token;
   private final Duration patience;
   private long seq;
 
-  private PeerSession(WireConnection<PeerMessage> connection, String user, Duration patience) {
+  private PeerSession(
+      WireConnection<PeerMessage> connection, String user, String token, Duration patience) {
     this.connection = connection;
     this.user = user;
+    this.token = token;
     this.patience = patience;
   }
 
-  /** Connects to {@code port} on loopback as {@code user}. */
-  public static PeerSession open(int port, String user, Duration patience) throws IOException {
+  /**
+   * Connects to {@code port} on loopback as {@code user}, who will present {@code token} (from the
+   * {@code peer-address} of its startprivate).
+   */
+  public static PeerSession open(int port, String user, String token, Duration patience)
+      throws IOException {
     WireConnection<PeerMessage> connection =
         WireConnection.open(
             "real peer",
@@ -33,12 +41,12 @@ public final class PeerSession implements AutoCloseable {
             JsonCodec.PEER,
             frame -> frame instanceof PeerMessage.Bye,
             new FuzzStats());
-    return new PeerSession(connection.startReading(), user, patience);
+    return new PeerSession(connection.startReading(), user, token, patience);
   }
 
   /** Says hello; true once the client has said hello back. */
   public boolean handshake() {
-    connection.send(FuzzLines.peer("real", new PeerMessage.Hello(Protocol.VERSION, user)));
+    connection.send(FuzzLines.peer("real", new PeerMessage.Hello(Protocol.VERSION, user, token)));
     return connection.await(frame -> frame instanceof PeerMessage.Hello, patience) != null;
   }
 
