@@ -3,8 +3,10 @@ package dev.parley.transport;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.X509ExtendedTrustManager;
 
@@ -27,6 +29,14 @@ public final class ServerTls {
 
   public static ServerTls create(TlsIdentity identity) {
     return new ServerTls(identity);
+  }
+
+  /**
+   * A new engine for one accepted connection, which also tells {@code onFailure}, once, why TLS
+   * failed on it (a failed handshake, a record that does not decrypt), whoever drives it.
+   */
+  public SSLEngine newEngine(Consumer<SSLException> onFailure) {
+    return new ReportingEngine(newEngine(), onFailure);
   }
 
   /** A new engine for one accepted connection. */
