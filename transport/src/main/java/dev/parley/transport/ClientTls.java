@@ -63,8 +63,15 @@ public final class ClientTls {
     return newEngine(context(verifier), host, port);
   }
 
-  /** An engine of {@code context} for one connection to host:port. */
+  /**
+   * An engine of {@code context} for one connection to host:port ({@link ReportingEngine} keeps
+   * Akka Streams' TLS stage from holding back the first plaintext).
+   */
   public static SSLEngine newEngine(SSLContext context, String host, int port) {
+    return ReportingEngine.of(plainEngine(context, host, port), failure -> {});
+  }
+
+  private static SSLEngine plainEngine(SSLContext context, String host, int port) {
     SSLEngine engine = context.createSSLEngine(host, port);
     engine.setUseClientMode(true);
     SSLParameters parameters = engine.getSSLParameters();

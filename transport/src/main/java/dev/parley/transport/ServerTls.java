@@ -35,12 +35,19 @@ public final class ServerTls {
    * A new engine for one accepted connection, which also tells {@code onFailure}, once, why TLS
    * failed on it (a failed handshake, a record that does not decrypt), whoever drives it.
    */
-  public SSLEngine newEngine(Consumer<SSLException> onFailure) {
-    return new ReportingEngine(newEngine(), onFailure);
+  public ReportingEngine newEngine(Consumer<SSLException> onFailure) {
+    return ReportingEngine.of(plainEngine(), onFailure);
   }
 
-  /** A new engine for one accepted connection. */
-  public SSLEngine newEngine() {
+  /**
+   * A new engine for one accepted connection ({@link ReportingEngine} keeps Akka Streams' TLS stage
+   * from holding back the first plaintext).
+   */
+  public ReportingEngine newEngine() {
+    return newEngine(failure -> {});
+  }
+
+  private SSLEngine plainEngine() {
     SSLEngine engine = context.createSSLEngine();
     engine.setUseClientMode(false);
     SSLParameters parameters = engine.getSSLParameters();

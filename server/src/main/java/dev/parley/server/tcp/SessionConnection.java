@@ -24,16 +24,14 @@ import dev.parley.protocol.WireFlows;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.session.Session;
 import dev.parley.transport.Fingerprint;
+import dev.parley.transport.ReportingEngine;
 import dev.parley.transport.ServerTls;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,21 +157,27 @@ public final class SessionConnection {
    */
   private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
       ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session) {
+    // The stage makes its engine when it starts; the first plaintext comes after that.
+    AtomicReference<ReportingEngine> made = new AtomicReference<>();
     BidiFlow<ByteString, TLSProtocol.SslTlsInbound, TLSProtocol.SslTlsOutbound, ByteString, NotUsed>
         engine =
             TLS.create(
-                    () ->
-                        tls.newEngine(
-                            failure ->
-                                LOG.info(
-                                    "TLS failed, closing remote={} reason={}",
-                                    remote,
-                                    failure.getMessage())),
+                    () -> {
+                      ReportingEngine reporting =
+                          tls.newEngine(
+                              failure ->
+                                  LOG.info(
+                                      "TLS failed, closing remote={} reason={}",
+                                      remote,
+                                      failure.getMessage()));
+                      made.set(reporting);
+                      return reporting;
+                    },
                     TLSClosing.eagerClose())
                 .reversed();
     Flow<TLSProtocol.SslTlsInbound, ByteString, NotUsed> up =
         Flow.<TLSProtocol.SslTlsInbound>create()
-            .statefulMapConcat(() -> new Unwrapper(session))
+            .statefulMapConcat(() -> new Unwrapper(session, made))
             .recoverWithRetries(1, SSLException.class, Source::empty);
     Flow<ByteString, TLSProtocol.SslTlsOutbound, NotUsed> down =
         Flow.<ByteString>create().map(TLSProtocol.SendBytes::new);
@@ -181,16 +185,21 @@ public final class SessionConnection {
   }
 
   /**
-   * Takes the plaintext out of what the TLS stage delivers; with the first of it (the handshake is
-   * done by then), tells the session which certificate the client presented. One per connection.
+   * Takes the plaintext out of what the TLS stage delivers; with the first of it (the client has
+   * proved by then that it holds its certificate's key), tells the session which certificate the
+   * client presented. One per connection. The certificate comes from the engine, not from the
+   * session the stage hands on with the bytes, which for the first bytes of a TLS 1.3 connection
+   * can be the one from before the handshake ({@link ReportingEngine}).
    */
   private static final class Unwrapper
       implements akka.japi.function.Function<TLSProtocol.SslTlsInbound, Iterable<ByteString>> {
 
     private ActorRef<Session.Command> session;
+    private final AtomicReference<ReportingEngine> engine;
 
-    Unwrapper(ActorRef<Session.Command> session) {
+    Unwrapper(ActorRef<Session.Command> session, AtomicReference<ReportingEngine> engine) {
       this.session = session;
+      this.engine = engine;
     }
 
     @Override
@@ -200,7 +209,10 @@ public final class SessionConnection {
         return List.of();
       }
       if (session != null) {
-        clientCertificate(bytes.session())
+        engine
+            .get()
+            .peerCertificate()
+            .map(Fingerprint::of)
             .ifPresent(
                 fingerprint ->
                     session.tell(new Session.ClientCertificatePresented(fingerprint.value())));
@@ -208,18 +220,6 @@ public final class SessionConnection {
         session = null;
       }
       return List.of(bytes.bytes());
-    }
-
-    private static Optional<Fingerprint> clientCertificate(SSLSession session) {
-      try {
-        Certificate[] chain = session.getPeerCertificates();
-        if (chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
-          return Optional.of(Fingerprint.of(certificate));
-        }
-      } catch (SSLPeerUnverifiedException none) {
-        // The client presented no certificate: it is not required.
-      }
-      return Optional.empty();
     }
   }
 }
