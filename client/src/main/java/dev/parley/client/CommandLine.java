@@ -1,5 +1,6 @@
 package dev.parley.client;
 
+import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.Optional;
  * @param configFile {@code --config FILE}: extra HOCON layered over the defaults
  * @param peerHost {@code --peer-host ADDR}: where to accept private chats
  * @param peerPort {@code --peer-port N}: the port to accept private chats on
+ * @param plaintext {@code --plaintext}: plain TCP to the server instead of TLS
+ * @param trustFingerprint {@code --trust-fingerprint FP}: the only server certificate to accept
  */
 public record CommandLine(
     boolean help,
@@ -21,7 +24,9 @@ public record CommandLine(
     int port,
     Optional<Path> configFile,
     Optional<String> peerHost,
-    Optional<Integer> peerPort) {
+    Optional<Integer> peerPort,
+    boolean plaintext,
+    Optional<Fingerprint> trustFingerprint) {
 
   /** How to call the client, for {@code --help} and usage errors. */
   public static final String USAGE =
@@ -33,7 +38,16 @@ public record CommandLine(
           "  --peer-host ADDR  address to accept private chats on"
               + " (default: the one used to reach the server)",
           "  --peer-port N     port to accept private chats on (default: any free port)",
-          "  --help            show this help and exit");
+          "  --trust-fingerprint SHA256:...",
+          "                    accept only the server certificate with this fingerprint (the",
+          "                    server logs it at start); otherwise a certificate from a CA the",
+          "                    system trusts, or the one recorded in ~/.parley/known_servers",
+          "                    (PARLEY_HOME moves that directory), recorded the first time",
+          "  --plaintext       plain TCP instead of TLS, for a server started with --plaintext:",
+          "                    anyone on the network path can read and change everything",
+          "  --help            show this help and exit",
+          "Exit status: 0 logged out, 1 login refused, 2 bad arguments, 3 connection failed or",
+          "lost, 4 logged out for inactivity, 5 the server's identity could not be verified");
 
   private static final int MAX_PORT = 65_535;
 
@@ -50,15 +64,21 @@ public record CommandLine(
     Optional<Path> configFile = Optional.empty();
     Optional<String> peerHost = Optional.empty();
     Optional<Integer> peerPort = Optional.empty();
+    boolean plaintext = false;
+    Optional<Fingerprint> trustFingerprint = Optional.empty();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
         case "--help", "-h" -> {
-          return new CommandLine(true, "", 0, configFile, peerHost, peerPort);
+          return new CommandLine(
+              true, "", 0, configFile, peerHost, peerPort, plaintext, trustFingerprint);
         }
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         case "--peer-host" -> peerHost = Optional.of(value(args, ++i, arg));
         case "--peer-port" -> peerPort = Optional.of(port(value(args, ++i, arg), arg, 0));
+        case "--plaintext" -> plaintext = true;
+        case "--trust-fingerprint" ->
+            trustFingerprint = Optional.of(fingerprint(value(args, ++i, arg)));
         default -> {
           if (arg.startsWith("--")) {
             throw new UsageException("unknown option " + arg);
@@ -75,7 +95,19 @@ public record CommandLine(
       throw new UsageException("the server host must not be empty");
     }
     int port = port(positional.get(1), "<server_port>", 1);
-    return new CommandLine(false, host, port, configFile, peerHost, peerPort);
+    if (plaintext && trustFingerprint.isPresent()) {
+      throw new UsageException("--trust-fingerprint needs TLS: it cannot go with --plaintext");
+    }
+    return new CommandLine(
+        false, host, port, configFile, peerHost, peerPort, plaintext, trustFingerprint);
+  }
+
+  private static Fingerprint fingerprint(String text) throws UsageException {
+    try {
+      return Fingerprint.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--trust-fingerprint: " + e.getMessage());
+    }
   }
 
   private static String value(String[] args, int index, String option) throws UsageException {

@@ -30,6 +30,13 @@ public final class ExitStatus {
   /** The server logged the user out for inactivity. */
   public static final int TIMED_OUT = 4;
 
+  /**
+   * The server's identity could not be verified: its certificate is not the one given with {@code
+   * --trust-fingerprint}, or not the one recorded for it in {@code known_servers} (it changed).
+   * Nothing was sent to it. Trying again would meet the same certificate.
+   */
+  public static final int SERVER_UNVERIFIED = 5;
+
   /** The client failed in a way it did not plan for (sysexits' EX_SOFTWARE); see the log file. */
   public static final int INTERNAL_ERROR = 70;
 

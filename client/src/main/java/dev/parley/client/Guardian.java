@@ -9,6 +9,7 @@ import dev.parley.client.chat.PeerListener;
 import dev.parley.client.chat.PrivateChats;
 import dev.parley.client.console.Console;
 import dev.parley.client.server.ServerConnection;
+import dev.parley.client.tls.Security;
 import java.util.concurrent.CompletableFuture;
 import org.jline.terminal.Terminal;
 
@@ -32,20 +33,24 @@ public final class Guardian {
   private Guardian() {}
 
   /**
+   * @param security the client's identity, and how it reaches the server
    * @param exitStatus completed with the exit status when the session finishes
    */
   public static Behavior<Command> create(
       ClientSettings settings,
+      Security security,
       String host,
       int port,
       Terminal terminal,
       CompletableFuture<Integer> exitStatus) {
-    return Behaviors.setup(context -> start(context, settings, host, port, terminal, exitStatus));
+    return Behaviors.setup(
+        context -> start(context, settings, security, host, port, terminal, exitStatus));
   }
 
   private static Behavior<Command> start(
       ActorContext<Command> context,
       ClientSettings settings,
+      Security security,
       String host,
       int port,
       Terminal terminal,
@@ -70,7 +75,8 @@ public final class Guardian {
     watched(
         context,
         context.spawn(
-            ServerConnection.create(settings, host, port, collaborators), "server-connection"));
+            ServerConnection.create(settings, security, host, port, collaborators),
+            "server-connection"));
     return running(context, exitStatus);
   }
 

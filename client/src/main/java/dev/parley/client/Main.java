@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import dev.parley.client.tls.TlsSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +51,8 @@ public final class Main {
     try {
       config = configuration(commandLine);
       settings = ClientSettings.fromConfig(config);
+      // Checked here, where a mistake is a usage error, rather than once the client runs.
+      TlsSettings.fromConfig(config);
     } catch (ConfigException | IllegalArgumentException e) {
       err.println("Error. Invalid configuration: " + e.getMessage());
       return ExitStatus.USAGE;
@@ -91,6 +94,12 @@ public final class Main {
     commandLine
         .peerPort()
         .ifPresent(port -> options.put(ClientSettings.CONFIG_PATH + ".peer-port", port));
+    if (commandLine.plaintext()) {
+      options.put(TlsSettings.PATH + ".enabled", false);
+    }
+    commandLine
+        .trustFingerprint()
+        .ifPresent(pin -> options.put(TlsSettings.PATH + ".trust-fingerprint", pin.value()));
     Config file =
         commandLine
             .configFile()

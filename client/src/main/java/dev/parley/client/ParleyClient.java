@@ -4,6 +4,10 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.client.tls.Security;
+import dev.parley.client.tls.TlsSettings;
+import dev.parley.transport.TlsIdentity;
+import dev.parley.transport.TlsMaterialException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jline.terminal.Terminal;
@@ -17,11 +21,14 @@ public final class ParleyClient {
   private static final String SYSTEM_NAME = "parley-client";
 
   private final ActorSystem<Guardian.Command> system;
+  private final Security security;
   private final CompletableFuture<Integer> status;
   private final CompletionStage<Integer> exitStatus;
 
-  private ParleyClient(ActorSystem<Guardian.Command> system, CompletableFuture<Integer> status) {
+  private ParleyClient(
+      ActorSystem<Guardian.Command> system, Security security, CompletableFuture<Integer> status) {
     this.system = system;
+    this.security = security;
     this.status = status;
     this.exitStatus =
         system.getWhenTerminated().thenApply(terminated -> status.getNow(unfinishedStatus()));
@@ -35,15 +42,33 @@ public final class ParleyClient {
 
   /**
    * Like {@link #start(ClientSettings, String, int, Terminal)}, with the configuration the actor
-   * system is created from (for settings outside {@code parley.client}, such as Akka's own).
+   * system is created from (for settings outside {@code parley.client}, such as Akka's own, and
+   * {@code parley.client.tls}). The client makes its identity (a key pair and a certificate) first.
+   *
+   * @throws IllegalArgumentException if the TLS settings are not usable (a malformed fingerprint)
+   * @throws IllegalStateException if the identity cannot be made
    */
   public static ParleyClient start(
       Config config, ClientSettings settings, String host, int port, Terminal terminal) {
+    Security security;
+    try {
+      security = Security.create(TlsSettings.fromConfig(config));
+    } catch (TlsMaterialException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
     CompletableFuture<Integer> status = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
-            Guardian.create(settings, host, port, terminal, status), SYSTEM_NAME, config);
-    return new ParleyClient(system, status);
+            Guardian.create(settings, security, host, port, terminal, status), SYSTEM_NAME, config);
+    return new ParleyClient(system, security, status);
+  }
+
+  /**
+   * The client's identity: its certificate (presented to the server, and fingerprinted at login)
+   * and private key.
+   */
+  public TlsIdentity identity() {
+    return security.identity();
   }
 
   /** Completes with the exit status once the client has finished and its ActorSystem terminated. */

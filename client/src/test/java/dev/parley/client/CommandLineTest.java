@@ -1,10 +1,13 @@
 package dev.parley.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import dev.parley.client.tls.TlsSettings;
+import dev.parley.transport.Fingerprint;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,8 +45,55 @@ class CommandLineTest {
             4000,
             Optional.of(Path.of("extra.conf")),
             Optional.of("10.0.0.5"),
-            Optional.of(6000)),
+            Optional.of(6000),
+            false,
+            Optional.empty()),
         parsed);
+  }
+
+  @Test
+  void shouldTakeTheTransportOptionsIntoTheTlsSettings() throws Exception {
+    String fingerprint = "SHA256:" + "A".repeat(43);
+
+    TlsSettings byDefault =
+        TlsSettings.fromConfig(
+            Main.configuration(CommandLine.parse(new String[] {"localhost", "4000"})));
+    TlsSettings pinned =
+        TlsSettings.fromConfig(
+            Main.configuration(
+                CommandLine.parse(
+                    new String[] {"localhost", "4000", "--trust-fingerprint", fingerprint})));
+    TlsSettings plaintext =
+        TlsSettings.fromConfig(
+            Main.configuration(
+                CommandLine.parse(new String[] {"--plaintext", "localhost", "4000"})));
+
+    assertTrue(byDefault.enabled());
+    assertEquals(Optional.empty(), byDefault.trustFingerprint());
+    assertEquals(Optional.of(Fingerprint.parse(fingerprint)), pinned.trustFingerprint());
+    assertFalse(plaintext.enabled());
+  }
+
+  @Test
+  void shouldReadAFingerprintInTheFormsToolsPrintIt() throws Exception {
+    String colonHex = String.join(":", java.util.Collections.nCopies(32, "0F"));
+
+    CommandLine parsed =
+        CommandLine.parse(new String[] {"localhost", "4000", "--trust-fingerprint", colonHex});
+
+    assertEquals(Optional.of(Fingerprint.parse(colonHex)), parsed.trustFingerprint());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "localhost 4000 --trust-fingerprint",
+        "localhost 4000 --trust-fingerprint SHA256:nope",
+        "localhost 4000 --plaintext --trust-fingerprint SHA256:"
+            + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      })
+  void shouldRejectAnUnusableFingerprint(String line) {
+    assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(line.split(" ")));
   }
 
   @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.parley.client.testing.PipedTerminal;
 import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestKits;
@@ -27,12 +29,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Whole clients, each with its own actor system and a piped terminal, against a fake server on
- * loopback: what a script driving {@code bin/parley} through pipes sees, byte for byte.
+ * loopback: what a script driving {@code bin/parley} through pipes sees, byte for byte. The fake
+ * server speaks plain TCP, and so do these clients ({@code --plaintext}): they test the protocol
+ * and the terminal, not the transport (see {@code ParleyClientTlsTest}).
  */
 class ParleyClientTest {
 
   private static final ActorTestKit testKit = TestKits.create();
   private static final ClientSettings settings = TestSettings.defaults();
+  private static final Config PLAINTEXT =
+      ConfigFactory.parseString("parley.client.tls.enabled = off")
+          .withFallback(ConfigFactory.load());
   private static final long EXIT_TIMEOUT_SECONDS = 10;
 
   @AfterAll
@@ -43,7 +50,8 @@ class ParleyClientTest {
   private final TestListener server = TestListener.bind(testKit);
 
   private ParleyClient start(PipedTerminal terminal) {
-    return ParleyClient.start(settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
+    return ParleyClient.start(
+        PLAINTEXT, settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
   }
 
   private RawPeer<ClientMessage, ServerMessage> acceptClient() {

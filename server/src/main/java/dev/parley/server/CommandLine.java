@@ -1,6 +1,7 @@
 package dev.parley.server;
 
 import dev.parley.server.store.StoreSettings;
+import dev.parley.server.tls.TlsSettings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +42,11 @@ public final class CommandLine {
           "  --data-dir DIR       directory of the embedded database (default ./data)",
           "  --db-url URL         JDBC URL of a PostgreSQL database instead of the embedded one;",
           "                       user and password from PARLEY_DB_USER / PARLEY_DB_PASSWORD",
+          "  --tls-cert FILE      PEM certificate chain to present (a CA's fullchain.pem), with",
+          "  --tls-key FILE       its PEM private key; without them the server makes its own",
+          "                       self-signed certificate in DATA_DIR/tls on its first start",
+          "  --plaintext          no TLS: plain TCP, readable by anyone on the network path",
+          "                       (for clients on this machine only; they need --plaintext too)",
           "  --config FILE        HOCON file layered over the defaults (see reference.conf)",
           "  -h, --help           show this help",
           "",
@@ -99,6 +105,9 @@ public final class CommandLine {
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         case "--data-dir" -> overrides.put(storeKey("data-dir"), value(args, ++i, arg));
         case "--db-url" -> overrides.put(storeKey("url"), value(args, ++i, arg));
+        case "--tls-cert" -> overrides.put(tlsKey("certificate"), value(args, ++i, arg));
+        case "--tls-key" -> overrides.put(tlsKey("private-key"), value(args, ++i, arg));
+        case "--plaintext" -> overrides.put(tlsKey("enabled"), false);
         default -> {
           // A negative number is a (bad) positional argument, not an option.
           if (arg.startsWith("-") && !NUMBER.matcher(arg).matches()) {
@@ -151,6 +160,10 @@ public final class CommandLine {
 
   private static String storeKey(String name) {
     return StoreSettings.PATH + "." + name;
+  }
+
+  private static String tlsKey(String name) {
+    return TlsSettings.PATH + "." + name;
   }
 
   private static String value(String[] args, int index, String option) throws UsageException {

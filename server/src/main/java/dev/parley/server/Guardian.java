@@ -25,10 +25,12 @@ import dev.parley.server.store.StoreCalls;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.tcp.Listener;
+import dev.parley.transport.ServerTls;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -37,9 +39,10 @@ import java.util.function.Supplier;
 /**
  * The root of the server's actors: spawns the {@link Journal} (the only writer of the store), the
  * {@link Broadcaster}, {@link UserRegistry}, {@link LoginGuard} and {@link AccountWatcher},
- * starting from the stored state, then the {@link Listener} that binds the port and creates a
- * session per connection. On shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the listener
- * first says goodbye to every session, then the journal writes what it still holds.
+ * starting from the stored state, then the {@link Listener} that binds the port (with TLS unless it
+ * is off) and creates a session per connection. On shutdown (SIGINT/SIGTERM or {@link
+ * ParleyServer#stop()}) the listener first says goodbye to every session, then the journal writes
+ * what it still holds.
  *
  * <p>It watches every one of those actors. The node cannot do its job without any of them (a
  * registry that stopped leaves every session answering nothing), so if one stops, for whatever
@@ -74,6 +77,7 @@ public final class Guardian {
       ServerSettings settings,
       Storage storage,
       Clock clock,
+      Optional<ServerTls> tls,
       CompletableFuture<InetSocketAddress> bound) {
     return Behaviors.<CoreActorTerminated>setup(
             context -> {
@@ -154,6 +158,7 @@ public final class Guardian {
                   context.spawn(
                       Listener.create(
                           settings,
+                          tls,
                           new Session.Services(registry, loginGuard, broadcaster),
                           clock,
                           bound),

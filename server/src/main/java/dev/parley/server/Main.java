@@ -12,6 +12,10 @@ import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.tls.ServerCertificate;
+import dev.parley.server.tls.TlsSettings;
+import dev.parley.transport.ServerTls;
+import dev.parley.transport.TlsMaterialException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -27,10 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts a Parley server node, or runs an account command: reads the command line and
- * configuration, opens the store (migrating its schema), imports a credentials file, reads the
- * stored state, and creates the actor system. Exit status: 0 after a clean stop, 1 when the server
- * cannot start (or an account command is refused), 2 on a bad command line, 70 when a core actor
- * stopped and took the node down.
+ * configuration, finds the TLS certificate (making one on the first start), opens the store
+ * (migrating its schema), imports a credentials file, reads the stored state, and creates the actor
+ * system. Exit status: 0 after a clean stop, 1 when the server cannot start (or an account command
+ * is refused), 2 on a bad command line, 70 when a core actor stopped and took the node down.
  */
 public final class Main {
 
@@ -84,12 +89,15 @@ public final class Main {
     Config config;
     ServerSettings settings;
     StoreSettings storeSettings;
+    Optional<ServerTls> tls;
     Store store;
     StoreSnapshot snapshot;
     try {
       config = loadConfig(invocation);
       settings = ServerSettings.fromConfig(config);
       storeSettings = StoreSettings.fromConfig(config);
+      // Before the store: a certificate that cannot be used stops the start at once.
+      tls = ServerCertificate.load(TlsSettings.fromConfig(config), storeSettings.dataDir(), log);
       store = Store.open(storeSettings);
       log.info("store opened db={}", store.description());
       importAccounts(store, invocation, settings, log);
@@ -100,7 +108,7 @@ public final class Main {
           snapshot.pending().values().stream()
               .mapToInt(StoreSnapshot.PendingMessages::count)
               .sum());
-    } catch (IOException | SQLException | RuntimeException e) {
+    } catch (IOException | SQLException | TlsMaterialException | RuntimeException e) {
       System.err.println("parley-server: " + e.getMessage());
       return EXIT_CANNOT_START;
     }
@@ -110,7 +118,8 @@ public final class Main {
             config,
             settings,
             new Guardian.Storage(store, storeSettings, snapshot),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            tls);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(server.system());
     // After the journal has written what it held (service-stop), before the logs are flushed.
     shutdown.addTask(

@@ -4,10 +4,18 @@ import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
+import dev.parley.server.tls.ServerCertificate;
+import dev.parley.server.tls.TlsSettings;
+import dev.parley.transport.Fingerprint;
+import dev.parley.transport.ServerTls;
+import dev.parley.transport.TlsMaterialException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running Parley server node: its actor system, and when it is listening and when it has ended.
@@ -17,16 +25,24 @@ public final class ParleyServer {
   /** The actor system's name, which appears in logs and actor paths. */
   public static final String SYSTEM_NAME = "parley-server";
 
+  private static final Logger LOG = LoggerFactory.getLogger(ParleyServer.class);
+
   private final ActorSystem<Void> system;
   private final CompletableFuture<InetSocketAddress> bound;
+  private final Optional<ServerTls> tls;
 
-  private ParleyServer(ActorSystem<Void> system, CompletableFuture<InetSocketAddress> bound) {
+  private ParleyServer(
+      ActorSystem<Void> system,
+      CompletableFuture<InetSocketAddress> bound,
+      Optional<ServerTls> tls) {
     this.system = system;
     this.bound = bound;
+    this.tls = tls;
   }
 
   /**
-   * Starts a server node.
+   * Starts a server node, with TLS as the configuration says ({@code parley.server.tls}; a
+   * generated certificate goes in the store's data directory).
    *
    * @param config the full configuration (Akka's and {@code parley.server}); settings are read from
    *     it by the caller so that command-line overrides apply to both
@@ -36,14 +52,40 @@ public final class ParleyServer {
    */
   public static ParleyServer start(
       Config config, ServerSettings settings, Guardian.Storage storage, Clock clock) {
+    Optional<ServerTls> tls;
+    try {
+      tls =
+          ServerCertificate.load(TlsSettings.fromConfig(config), storage.settings().dataDir(), LOG);
+    } catch (TlsMaterialException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+    return start(config, settings, storage, clock, tls);
+  }
+
+  /**
+   * Starts a server node whose connections use {@code tls}, as {@link ServerCertificate#load} found
+   * it; plain TCP when it is empty.
+   */
+  public static ParleyServer start(
+      Config config,
+      ServerSettings settings,
+      Guardian.Storage storage,
+      Clock clock,
+      Optional<ServerTls> tls) {
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     ActorSystem<Void> system =
-        ActorSystem.create(Guardian.create(settings, storage, clock, bound), SYSTEM_NAME, config);
+        ActorSystem.create(
+            Guardian.create(settings, storage, clock, tls, bound), SYSTEM_NAME, config);
     // If the node stops before it ever listened, say so to whoever waits for the address.
     system
         .getWhenTerminated()
         .thenRun(() -> bound.completeExceptionally(new IllegalStateException("server stopped")));
-    return new ParleyServer(system, bound);
+    return new ParleyServer(system, bound, tls);
+  }
+
+  /** The fingerprint of the certificate clients see; empty when TLS is off. */
+  public Optional<Fingerprint> tlsFingerprint() {
+    return tls.map(ServerTls::fingerprint);
   }
 
   /** Completes with the address the server listens on, or fails if it could not bind. */

@@ -10,6 +10,7 @@ import dev.parley.server.CommandLine.AdminAction;
 import dev.parley.server.CommandLine.Invocation;
 import dev.parley.server.CommandLine.UsageException;
 import dev.parley.server.store.StoreSettings;
+import dev.parley.server.tls.TlsSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,6 +163,42 @@ class CommandLineTest {
   }
 
   // ---- account commands ----
+
+  @Test
+  void shouldTurnTheTlsOptionsIntoTheTlsSettings(@TempDir Path dir) throws UsageException {
+    Invocation invocation =
+        CommandLine.parse(
+            "--tls-cert", dir.resolve("fullchain.pem").toString(),
+            "--tls-key", dir.resolve("privkey.pem").toString());
+
+    TlsSettings tls = TlsSettings.fromConfig(Main.loadConfig(invocation));
+    assertTrue(tls.enabled());
+    assertEquals(Optional.of(dir.resolve("fullchain.pem")), tls.certificate());
+    assertEquals(Optional.of(dir.resolve("privkey.pem")), tls.privateKey());
+    assertFalse(tls.selfSigned());
+  }
+
+  @Test
+  void shouldUseTlsWithItsOwnCertificateUnlessToldPlaintext() throws UsageException {
+    TlsSettings byDefault = TlsSettings.fromConfig(Main.loadConfig(CommandLine.parse()));
+    TlsSettings plaintext =
+        TlsSettings.fromConfig(Main.loadConfig(CommandLine.parse("--plaintext")));
+
+    assertTrue(byDefault.enabled());
+    assertTrue(byDefault.selfSigned());
+    assertFalse(plaintext.enabled());
+  }
+
+  @Test
+  void shouldRefuseACertificateWithoutItsKey() throws UsageException {
+    Invocation invocation = CommandLine.parse("--tls-cert", "fullchain.pem");
+
+    IllegalArgumentException error =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TlsSettings.fromConfig(Main.loadConfig(invocation)));
+    assertTrue(error.getMessage().contains("--tls-key"), error.getMessage());
+  }
 
   @Test
   void shouldParseEveryAccountCommand() throws UsageException {

@@ -16,7 +16,19 @@ public final class Failures {
 
   private static final String UNKNOWN_HOST = "java.net.UnknownHostException";
 
+  /**
+   * How the JDK's TLS says that what came back was not TLS at all (a plain TCP server answering the
+   * handshake with a line of its own protocol): "Unrecognized SSL message, plaintext connection?"
+   * on a client, "Unsupported or unrecognized SSL message" on a server.
+   */
+  private static final String NOT_TLS_RECORD = "nrecognized SSL message";
+
   private Failures() {}
+
+  /** Whether {@code failure} is TLS finding that the other side does not speak TLS. */
+  public static boolean isNotTls(Throwable failure) {
+    return failure.getMessage() != null && failure.getMessage().contains(NOT_TLS_RECORD);
+  }
 
   /** The innermost cause's message, without Akka's wrapping and without a stack trace. */
   public static String describe(Throwable failure) {

@@ -17,6 +17,7 @@ import dev.parley.client.command.UserCommand;
 import dev.parley.client.console.Console;
 import dev.parley.client.text.Renderer;
 import dev.parley.client.text.Texts;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.PeerMessage.Bye;
@@ -91,6 +92,12 @@ import java.util.function.Supplier;
  * in order, with the same ids, paced as ever. {@code already-online} (the server has not noticed
  * the old connection is gone) is retried; refused credentials, a locked account or the window
  * passing end the session.
+ *
+ * <p>Trust. Over TLS the connection counts as connected only once the server's certificate is
+ * trusted ({@link ServerLink}); a line says so when the server is trusted for the first time. A
+ * server whose certificate is refused, at the first connection or a reconnection, ends the session
+ * with {@link ExitStatus#SERVER_UNVERIFIED}: nothing was sent to it, and another attempt would meet
+ * the same certificate.
  *
  * <p>A goodbye, a lost connection that is not retried, a logout or the end of input lead to
  * finishing: every private chat is closed with the matching reason, messages never accepted are
@@ -192,17 +199,44 @@ public final class ServerConnection {
   private static final String MESSAGE = "message";
   private static final int FIRST_ATTEMPT = 0;
 
-  public static Behavior<Command> create(
-      ClientSettings settings, String host, int port, Collaborators collaborators) {
-    return create(settings, host, port, collaborators, System::nanoTime);
-  }
-
   /**
-   * A session whose pacing reads the time from {@code nanoClock}: monotonic, in nanoseconds (tests
-   * pass the clock of their manual scheduler).
+   * The session of a user's client: over TLS unless {@code security} says plain TCP, the client's
+   * certificate fingerprint sent at login.
    */
   public static Behavior<Command> create(
       ClientSettings settings,
+      Security security,
+      String host,
+      int port,
+      Collaborators collaborators) {
+    return create(settings, security, host, port, collaborators, System::nanoTime);
+  }
+
+  /** A session in plain TCP that sends no certificate fingerprint (tests of the protocol). */
+  public static Behavior<Command> create(
+      ClientSettings settings, String host, int port, Collaborators collaborators) {
+    return create(settings, null, host, port, collaborators, System::nanoTime);
+  }
+
+  /**
+   * A session in plain TCP that sends no certificate fingerprint, whose pacing reads the time from
+   * {@code nanoClock}: monotonic, in nanoseconds (tests pass the clock of their manual scheduler).
+   */
+  public static Behavior<Command> create(
+      ClientSettings settings,
+      String host,
+      int port,
+      Collaborators collaborators,
+      LongSupplier nanoClock) {
+    return create(settings, null, host, port, collaborators, nanoClock);
+  }
+
+  /**
+   * @param security the client's identity, TLS and trust; null for plain TCP without an identity
+   */
+  public static Behavior<Command> create(
+      ClientSettings settings,
+      Security security,
       String host,
       int port,
       Collaborators collaborators,
@@ -212,13 +246,24 @@ public final class ServerConnection {
             Behaviors.withTimers(
                 timers ->
                     new ServerConnection(
-                            context, timers, settings, host, port, collaborators, nanoClock)
+                            context,
+                            timers,
+                            settings,
+                            security,
+                            host,
+                            port,
+                            collaborators,
+                            nanoClock)
                         .connecting()));
   }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
+
+  /** The client's identity, TLS and trust; null for plain TCP without an identity (tests). */
+  private final Security security;
+
   private final String host;
   private final int port;
   private final ActorRef<Console.Command> console;
@@ -264,6 +309,7 @@ public final class ServerConnection {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ClientSettings settings,
+      Security security,
       String host,
       int port,
       Collaborators collaborators,
@@ -271,6 +317,7 @@ public final class ServerConnection {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
+    this.security = security;
     this.host = host;
     this.port = port;
     this.console = collaborators.console();
@@ -382,7 +429,7 @@ public final class ServerConnection {
       return askPassword(peerPort, username);
     }
     Login login = new Login(username, line.text(), peerPort, null);
-    send(new ClientMessage.Password(login.password(), peerPort));
+    send(new ClientMessage.Password(login.password(), peerPort, peerFingerprint()));
     return beforeLogin(Behaviors.receive(Command.class), frame -> onPasswordReply(frame, login));
   }
 
@@ -775,7 +822,9 @@ public final class ServerConnection {
       send(new ClientMessage.Username(login.username()));
     } else {
       // Takes over the old session, even if the server has not noticed yet that it is gone.
-      send(new ClientMessage.Resume(login.username(), login.resumeToken(), login.peerPort(), null));
+      send(
+          new ClientMessage.Resume(
+              login.username(), login.resumeToken(), login.peerPort(), peerFingerprint()));
     }
     return disconnected(
         Behaviors.receive(Command.class),
@@ -785,7 +834,7 @@ public final class ServerConnection {
 
   private Behavior<Command> onReloginReply(ServerMessage frame, Login login, int attempt) {
     if (frame instanceof PasswordRequired) {
-      send(new ClientMessage.Password(login.password(), login.peerPort()));
+      send(new ClientMessage.Password(login.password(), login.peerPort(), peerFingerprint()));
       return Behaviors.same();
     } else if (frame instanceof LoginAccepted accepted) {
       return reconnected(login.withToken(accepted.resumeToken()));
@@ -1035,14 +1084,28 @@ public final class ServerConnection {
       context.getLog().debug("Ignoring {} of an abandoned connection", event);
       return Behaviors.same();
     } else if (event instanceof ServerLink.Opened opened) {
+      opened.notice().ifPresent(this::print);
       return onOpened.apply(opened.localAddress());
     } else if (event instanceof ServerLink.FrameReceived received) {
       return onInbound(received.inbound(), onFrame, onLinkEnded);
     } else if (event instanceof ServerLink.Ended ended) {
       closeLink();
       return onLinkEnded.apply(ended.reason());
+    } else if (event instanceof ServerLink.Unverified unverified) {
+      return onServerUnverified(unverified.reason());
     }
     return Behaviors.same();
+  }
+
+  /**
+   * The server's certificate was refused, whatever the phase (a first connection, a reconnection):
+   * nothing was sent to it, and trying again would meet the same server, so the session ends.
+   */
+  private Behavior<Command> onServerUnverified(String reason) {
+    context.getLog().warn("Refused the server at {}:{}: {}", host, port, reason);
+    closeLink();
+    print(Texts.serverUnverified(reason));
+    return finish(ExitStatus.SERVER_UNVERIFIED, Bye.Reason.DISCONNECTED);
   }
 
   private Behavior<Command> onOpened(InetSocketAddress localAddress) {
@@ -1188,7 +1251,13 @@ public final class ServerConnection {
   // Helpers
 
   private ServerLink openLink() {
-    return ServerLink.open(context, LinkReported::new, settings, host, port, ++linksOpened);
+    return ServerLink.open(
+        context, LinkReported::new, settings, security, host, port, ++linksOpened);
+  }
+
+  /** The client's certificate fingerprint, which the server hands to peers; null without one. */
+  private String peerFingerprint() {
+    return security == null ? null : security.fingerprint();
   }
 
   /**

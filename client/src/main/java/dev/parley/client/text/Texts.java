@@ -319,6 +319,11 @@ public final class Texts {
         + " bytes; closing the connection";
   }
 
+  /** The server's certificate was refused; {@code reason} names both sides of it. */
+  public static String serverUnverified(String reason) {
+    return "Error. " + reason;
+  }
+
   public static String cannotConnect(String host, int port, String reason) {
     return "Error. Cannot connect to the server at "
         + clean(host)

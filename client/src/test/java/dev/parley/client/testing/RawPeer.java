@@ -4,11 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
+import akka.stream.TLSClosing;
+import akka.stream.TLSProtocol;
+import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
 import akka.stream.testkit.TestPublisher;
 import akka.stream.testkit.TestSubscriber;
@@ -18,6 +23,7 @@ import akka.util.ByteString;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
+import dev.parley.transport.ServerTls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,6 +59,29 @@ public final class RawPeer<I, O> {
   public static <I, O> RawPeer<I, O> handle(
       Tcp.IncomingConnection connection, JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
     return connection.handleWith(flow(in, out, system), system);
+  }
+
+  /**
+   * Serves an accepted connection over TLS, presenting {@code tls}'s certificate: a fake server as
+   * a client meets the real one.
+   */
+  public static <I, O> RawPeer<I, O> handleTls(
+      Tcp.IncomingConnection connection,
+      ServerTls tls,
+      JsonCodec<I> in,
+      JsonCodec<O> out,
+      ActorSystem<?> system) {
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> plaintext =
+        TLS.create(tls::newEngine, TLSClosing.eagerClose())
+            .reversed()
+            .atop(
+                BidiFlow.fromFlows(
+                    Flow.<TLSProtocol.SslTlsInbound>create()
+                        .collectType(TLSProtocol.SessionBytes.class)
+                        .map(TLSProtocol.SessionBytes::bytes),
+                    Flow.<ByteString>create().map(TLSProtocol.SendBytes::new)));
+    return connection.handleWith(
+        plaintext.join(flow(in, out, system), Keep.<NotUsed, RawPeer<I, O>>right()), system);
   }
 
   /** Opens a connection to a port on loopback. */

@@ -16,6 +16,7 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.session.Session;
+import dev.parley.transport.ServerTls;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -33,10 +34,16 @@ import java.util.concurrent.TimeUnit;
  * to the connection limit (beyond it, the client is told the server is busy). Connections are
  * accepted with backpressure: the next is taken once the previous has its session.
  *
+ * <p>With TLS (the default), each connection is wrapped in a TLS session under the protocol stack
+ * (see {@link SessionConnection}): the handshake comes first, and a client that fails it is simply
+ * closed.
+ *
  * <p>Per-address limits (unless the address is exempt or the limits are off): new connections from
  * one address are rate limited, and only so many may be open at once; a connection over either is
  * told {@code goodbye rate-limited} and closed before a session exists for it, so a flood from one
- * address costs the server almost nothing and never crowds out the others.
+ * address costs the server almost nothing and never crowds out the others. Under TLS such a
+ * connection is closed without a word instead: a goodbye would first cost the server a handshake,
+ * which is what the flood would then buy.
  *
  * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
  * answers once they have all ended.
@@ -72,18 +79,34 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     INSTANCE
   }
 
-  /**
-   * @param bound completed with the bound address, or with the reason the port could not be bound
-   */
+  /** A listener in plain TCP (tests that speak the protocol over bare sockets). */
   public static Behavior<Command> create(
       ServerSettings settings,
       Session.Services services,
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
-    return Behaviors.setup(context -> new Listener(context, settings, services, clock, bound));
+    return create(settings, Optional.empty(), services, clock, bound);
+  }
+
+  /**
+   * @param tls the TLS engines of the connections; empty for plain TCP
+   * @param bound completed with the bound address, or with the reason the port could not be bound
+   */
+  public static Behavior<Command> create(
+      ServerSettings settings,
+      Optional<ServerTls> tls,
+      Session.Services services,
+      Clock clock,
+      CompletableFuture<InetSocketAddress> bound) {
+    return Behaviors.setup(
+        context -> new Listener(context, settings, tls.orElse(null), services, clock, bound));
   }
 
   private final ServerSettings settings;
+
+  /** The connections' TLS engines; null for plain TCP. */
+  private final ServerTls tls;
+
   private final Session.Services services;
   private final CompletableFuture<InetSocketAddress> bound;
   private final Materializer materializer;
@@ -108,11 +131,13 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private Listener(
       ActorContext<Command> context,
       ServerSettings settings,
+      ServerTls tls,
       Session.Services services,
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
     this.settings = settings;
+    this.tls = tls;
     this.services = services;
     this.clock = clock;
     this.bound = bound;
@@ -203,6 +228,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       SessionConnection.refuse(
           connection,
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN),
+          tls,
+          settings.closeTimeout(),
           materializer);
     } else if (sessions.size() >= settings.maxConnections()) {
       getContext()
@@ -214,12 +241,20 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       SessionConnection.refuse(
           connection,
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY),
+          tls,
+          settings.closeTimeout(),
           materializer);
     } else if (!admitted(connection.remoteAddress().getAddress())) {
-      SessionConnection.refuse(
-          connection,
-          new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.RATE_LIMITED),
-          materializer);
+      if (tls == null) {
+        SessionConnection.refuse(
+            connection,
+            new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.RATE_LIMITED),
+            null,
+            settings.closeTimeout(),
+            materializer);
+      } else {
+        SessionConnection.drop(connection, materializer);
+      }
     } else {
       InetSocketAddress remote = connection.remoteAddress();
       ActorRef<Session.Command> session =
@@ -230,7 +265,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                       services,
                       remote,
                       clock,
-                      self -> SessionConnection.attach(connection, self, settings, materializer)),
+                      self ->
+                          SessionConnection.attach(connection, self, settings, tls, materializer)),
                   sessionName(remote));
       getContext().watchWith(session, new SessionEnded(session));
       sessions.put(session, remote.getAddress());

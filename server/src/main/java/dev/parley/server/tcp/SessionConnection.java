@@ -4,10 +4,14 @@ import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.stream.Materializer;
 import akka.stream.OverflowStrategy;
+import akka.stream.TLSClosing;
+import akka.stream.TLSProtocol;
+import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
 import akka.stream.typed.javadsl.ActorSource;
@@ -19,7 +23,17 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.session.Session;
+import dev.parley.transport.Fingerprint;
+import dev.parley.transport.ReportingEngine;
+import dev.parley.transport.ServerTls;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the frame
@@ -27,8 +41,18 @@ import java.util.Optional;
  * encoding → bytes. The two directions are coupled so that the end of either ends the connection:
  * the inbound side ends when the client closes, the outbound side after {@link
  * ServerMessage.Goodbye} has been written or when the queue overflows (a client too slow to read).
+ *
+ * <p>With TLS, Akka Streams' TLS stage sits between the socket and that stack: ciphertext below,
+ * the protocol's lines above. Once the handshake is done, and before the first frame reaches the
+ * session, the session is told the fingerprint of the certificate the client presented, if it
+ * presented one ({@link Session.ClientCertificatePresented}). A handshake that fails (a client that
+ * does not speak TLS, or refuses the server's certificate) ends the connection as if the client had
+ * closed it, with one line in the log and no stack trace: it says nothing about the server's
+ * health.
  */
 public final class SessionConnection {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SessionConnection.class);
 
   /**
    * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has
@@ -38,11 +62,16 @@ public final class SessionConnection {
 
   private SessionConnection() {}
 
-  /** Starts the streams of {@code connection} and returns the session's outbound queue. */
+  /**
+   * Starts the streams of {@code connection} and returns the session's outbound queue.
+   *
+   * @param tls the connection's TLS engines; null for plain TCP
+   */
   public static ActorRef<ServerMessage> attach(
       Tcp.IncomingConnection connection,
       ActorRef<Session.Command> session,
       ServerSettings settings,
+      ServerTls tls,
       Materializer materializer) {
     Sink<Inbound<ClientMessage>, ?> toSession =
         ActorSink.actorRefWithBackpressure(
@@ -69,15 +98,128 @@ public final class SessionConnection {
             .join(
                 Flow.fromSinkAndSourceCoupledMat(toSession, fromSession, Keep.right()),
                 Keep.<NotUsed, ActorRef<ServerMessage>>right());
+    if (tls != null) {
+      handler =
+          tlsLayer(tls, connection.remoteAddress(), session)
+              .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
+    }
     return connection.handleWith(handler, materializer);
   }
 
-  /** Answers a connection the server has no room for with a goodbye, and closes it. */
+  /**
+   * Answers a connection the server has no room for with a goodbye, and closes it.
+   *
+   * <p>Under TLS the goodbye goes once the handshake is done, and the connection then stays open
+   * until the client closes it, for at most {@code linger}: closed at once, the connection would
+   * meet the client's last handshake message with a reset, which can destroy the goodbye before the
+   * client has read it.
+   *
+   * @param tls the connection's TLS engines; null for plain TCP
+   */
   public static void refuse(
-      Tcp.IncomingConnection connection, ServerMessage.Goodbye goodbye, Materializer materializer) {
+      Tcp.IncomingConnection connection,
+      ServerMessage.Goodbye goodbye,
+      ServerTls tls,
+      Duration linger,
+      Materializer materializer) {
+    Source<ByteString, NotUsed> farewell = Source.single(JsonCodec.SERVER.encode(goodbye));
+    if (tls == null) {
+      connection.handleWith(
+          Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), farewell), materializer);
+      return;
+    }
+    Source<ByteString, NotUsed> lingering =
+        farewell.concat(
+            Source.<ByteString>maybe()
+                .takeWithin(linger)
+                .mapMaterializedValue(m -> NotUsed.getInstance()));
     connection.handleWith(
-        Flow.fromSinkAndSourceCoupled(
-            Sink.<ByteString>ignore(), Source.single(JsonCodec.SERVER.encode(goodbye))),
+        tlsLayer(tls, connection.remoteAddress(), null)
+            .join(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), lingering)),
         materializer);
+  }
+
+  /** Closes a connection at once, reading and writing nothing (not even a TLS handshake). */
+  public static void drop(Tcp.IncomingConnection connection, Materializer materializer) {
+    connection.handleWith(Flow.fromSinkAndSource(Sink.cancelled(), Source.empty()), materializer);
+  }
+
+  /**
+   * TLS between the socket (below) and the protocol's plaintext (above). It closes the connection
+   * when either side ends ({@link TLSClosing#eagerClose()}), as plain TCP does here: the goodbye is
+   * sent, with TLS's own closing alert, and the connection is closed.
+   *
+   * <p>When TLS fails (a handshake that fails, a record that does not decrypt) the stage ends the
+   * plaintext side with the error, which the coupled protocol stack may already have turned into a
+   * plain end; the engine itself reports why, in one line. The session sees the client go.
+   *
+   * @param session told the client's certificate before the first plaintext goes up; null for none
+   */
+  private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
+      ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session) {
+    // The stage makes its engine when it starts; the first plaintext comes after that.
+    AtomicReference<ReportingEngine> made = new AtomicReference<>();
+    BidiFlow<ByteString, TLSProtocol.SslTlsInbound, TLSProtocol.SslTlsOutbound, ByteString, NotUsed>
+        engine =
+            TLS.create(
+                    () -> {
+                      ReportingEngine reporting =
+                          tls.newEngine(
+                              failure ->
+                                  LOG.info(
+                                      "TLS failed, closing remote={} reason={}",
+                                      remote,
+                                      failure.getMessage()));
+                      made.set(reporting);
+                      return reporting;
+                    },
+                    TLSClosing.eagerClose())
+                .reversed();
+    Flow<TLSProtocol.SslTlsInbound, ByteString, NotUsed> up =
+        Flow.<TLSProtocol.SslTlsInbound>create()
+            .statefulMapConcat(() -> new Unwrapper(session, made))
+            .recoverWithRetries(1, SSLException.class, Source::empty);
+    Flow<ByteString, TLSProtocol.SslTlsOutbound, NotUsed> down =
+        Flow.<ByteString>create().map(TLSProtocol.SendBytes::new);
+    return engine.atop(BidiFlow.fromFlows(up, down));
+  }
+
+  /**
+   * Takes the plaintext out of what the TLS stage delivers; with the first of it (the client has
+   * proved by then that it holds its certificate's key), tells the session which certificate the
+   * client presented. One per connection. The certificate comes from the engine, not from the
+   * session the stage hands on with the bytes, which for the first bytes of a TLS 1.3 connection
+   * can be the one from before the handshake ({@link ReportingEngine}).
+   */
+  private static final class Unwrapper
+      implements akka.japi.function.Function<TLSProtocol.SslTlsInbound, Iterable<ByteString>> {
+
+    private ActorRef<Session.Command> session;
+    private final AtomicReference<ReportingEngine> engine;
+
+    Unwrapper(ActorRef<Session.Command> session, AtomicReference<ReportingEngine> engine) {
+      this.session = session;
+      this.engine = engine;
+    }
+
+    @Override
+    public Iterable<ByteString> apply(TLSProtocol.SslTlsInbound inbound) {
+      if (!(inbound instanceof TLSProtocol.SessionBytes bytes)) {
+        // SessionTruncated: the client closed without TLS's closing alert; the end follows.
+        return List.of();
+      }
+      if (session != null) {
+        engine
+            .get()
+            .peerCertificate()
+            .map(Fingerprint::of)
+            .ifPresent(
+                fingerprint ->
+                    session.tell(new Session.ClientCertificatePresented(fingerprint.value())));
+        // Told once, before these bytes (and so before any frame) go on to the session.
+        session = null;
+      }
+      return List.of(bytes.bytes());
+    }
   }
 }

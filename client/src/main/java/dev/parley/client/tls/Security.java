@@ -1,0 +1,37 @@
+package dev.parley.client.tls;
+
+import dev.parley.transport.ClientTls;
+import dev.parley.transport.TlsIdentity;
+import dev.parley.transport.TlsMaterialException;
+import java.util.Optional;
+
+/**
+ * The client's identity and how it reaches the server. The identity, a key pair and a self-signed
+ * certificate made in memory at start, is presented to the server as the TLS client certificate,
+ * its fingerprint goes to the server at login (peers are told it, and accept only it), and the
+ * private-chat listener presents it too. The connection to the server is TLS, trusted as {@link
+ * ServerTrust} decides, unless the user asked for plain TCP.
+ *
+ * @param identity who this client is, for as long as it runs
+ * @param tls engines presenting {@code identity}
+ * @param serverTrust how the server is verified; empty for plain TCP to the server
+ */
+public record Security(TlsIdentity identity, ClientTls tls, Optional<ServerTrust> serverTrust) {
+
+  /** The subject of the client's certificate; others recognise it by fingerprint, not by name. */
+  private static final String COMMON_NAME = "Parley client";
+
+  /** A new identity, and TLS to the server as {@code settings} say. */
+  public static Security create(TlsSettings settings) throws TlsMaterialException {
+    TlsIdentity identity = TlsIdentity.selfSigned(COMMON_NAME, settings.identityValidity());
+    return new Security(
+        identity,
+        ClientTls.create(Optional.of(identity)),
+        settings.enabled() ? Optional.of(ServerTrust.of(settings)) : Optional.empty());
+  }
+
+  /** The fingerprint sent at login as the client's {@code peerFingerprint}. */
+  public String fingerprint() {
+    return identity.fingerprint().value();
+  }
+}
