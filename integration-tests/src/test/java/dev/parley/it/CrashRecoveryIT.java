@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
+import dev.parley.it.support.ServerProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -45,6 +46,10 @@ class CrashRecoveryIT {
   @TempDir Path directory;
 
   private final List<Program> servers = new ArrayList<>();
+
+  /** The server's certificate, kept in its data directory across the kills. */
+  private java.util.Optional<String> fingerprint = java.util.Optional.empty();
+
   private final List<HeadlessClient> clients = new ArrayList<>();
 
   @AfterEach
@@ -65,7 +70,10 @@ class CrashRecoveryIT {
     for (String user : USERS) {
       HeadlessClient client =
           HeadlessClient.connect(
-              "127.0.0.1", port, user, Map.of("parley.client.reconnect-window", "90s"));
+              "127.0.0.1",
+              port,
+              user,
+              HeadlessClient.pinned(fingerprint, Map.of("parley.client.reconnect-window", "90s")));
       clients.add(client);
       client.type(user, PASSWORD).expect(HeadlessClient.WELCOME);
       byUser.put(user, client);
@@ -188,8 +196,12 @@ class CrashRecoveryIT {
             directory.resolve("data").toString());
     servers.add(server);
     while (true) {
-      Matcher matcher = LISTENING.matcher(server.stdout().nextLine(Duration.ofSeconds(30)));
-      if (matcher.find()) {
+      String line = server.stdout().nextLine(Duration.ofSeconds(30));
+      Matcher pin = ServerProcess.FINGERPRINT.matcher(line);
+      if (pin.find()) {
+        fingerprint = java.util.Optional.of(pin.group(1));
+      }
+      if (LISTENING.matcher(line).find()) {
         return server;
       }
     }

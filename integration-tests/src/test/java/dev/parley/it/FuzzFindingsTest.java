@@ -76,7 +76,9 @@ class FuzzFindingsTest extends EndToEnd {
                   "127.0.0.1",
                   fake.getLocalPort(),
                   "hans",
-                  Map.of("parley.client.reconnect-window", "0s")));
+                  // The fake server speaks plain TCP.
+                  Map.of(
+                      "parley.client.reconnect-window", "0s", "parley.client.tls.enabled", false)));
       client.type("hans", "falcon*solo");
       try (Socket connection = fake.accept()) {
         connection.setSoTimeout((int) HeadlessClient.PATIENCE.toMillis());

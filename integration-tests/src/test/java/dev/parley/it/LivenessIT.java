@@ -60,7 +60,9 @@ class LivenessIT extends PackagedEndToEnd {
                 List.of("-Duser.home=" + directory),
                 Map.of("PARLEY_HOME", directory.resolve("hans-home").toString()),
                 server.host(),
-                String.valueOf(server.port())));
+                String.valueOf(server.port()),
+                "--trust-fingerprint",
+                server.fingerprint().orElseThrow()));
     hans.type("hans", "falcon*solo").expect(HeadlessClient.WELCOME);
     yoda.expect("hans logged in");
 

@@ -88,6 +88,7 @@ class PackagedProgramsIT {
                 List.of("-Dparley.client.reconnect-window=0s"),
                 "127.0.0.1",
                 String.valueOf(port)));
+    hans.expectFirstUse("127.0.0.1", port);
     hans.type("hans", "falcon*solo").expect(HeadlessClient.WELCOME);
 
     server.terminate();
@@ -143,6 +144,7 @@ class PackagedProgramsIT {
     assertTrue(badServer.stderr().unread().stream().anyMatch(line -> line.contains("Usage")));
   }
 
+  /** A client of its own, as on a user's machine: it meets the server for the first time. */
   private Program client(String name) {
     Program client =
         track(
@@ -150,8 +152,11 @@ class PackagedProgramsIT {
                 name,
                 Program.jar("parley.client.jar"),
                 directory,
+                List.of(),
+                java.util.Map.of(Program.PARLEY_HOME, directory.resolve(name + "-home").toString()),
                 "127.0.0.1",
                 String.valueOf(port)));
+    client.expectFirstUse("127.0.0.1", port);
     return client;
   }
 

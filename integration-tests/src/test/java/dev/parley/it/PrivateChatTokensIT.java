@@ -161,7 +161,9 @@ class PrivateChatTokensIT extends PackagedEndToEnd {
                 server.host(),
                 server.port(),
                 "luke",
-                Map.of("parley.client.peer-handshake-timeout", HANDSHAKE.toMillis() + "ms")));
+                HeadlessClient.pinned(
+                    server.fingerprint(),
+                    Map.of("parley.client.peer-handshake-timeout", HANDSHAKE.toMillis() + "ms"))));
     luke.type("luke", TestServer.PASSWORDS.get("luke")).expect(HeadlessClient.WELCOME);
     return luke;
   }

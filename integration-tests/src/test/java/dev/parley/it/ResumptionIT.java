@@ -7,9 +7,11 @@ import dev.parley.it.support.DroppingProxy;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.PackagedEndToEnd;
 import dev.parley.it.support.RawConnection;
+import dev.parley.transport.TlsIdentity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,8 @@ class ResumptionIT extends PackagedEndToEnd {
                 server.host(),
                 network.port(),
                 "hans",
-                Map.of("parley.client.heartbeat-timeout", "3s")));
+                HeadlessClient.pinned(
+                    server.fingerprint(), Map.of("parley.client.heartbeat-timeout", "3s"))));
     hans.type("hans", "falcon*solo").expect(HeadlessClient.WELCOME);
     yoda.expect("hans logged in");
     yoda.type("message hans one");
@@ -113,6 +116,35 @@ class ResumptionIT extends PackagedEndToEnd {
     late.send(resumeFrame("hans", token)).expect(REFUSED);
     String refused = server.awaitLog("resumption refused user=hans", Duration.ofSeconds(5));
     assertTrue(refused.contains("reason=expired"), refused);
+  }
+
+  /**
+   * A token is bound to the certificate of the connection it was given on: stolen (read off a
+   * screen or a log, say), it is refused from a connection with another certificate or none, and
+   * the client it belongs to can still resume with it.
+   */
+  @Test
+  void shouldRefuseAStolenTokenFromAConnectionWithAnotherCertificate() {
+    startServer();
+    TlsIdentity owner = RawConnection.identity("hans's client");
+    RawConnection first = track(RawConnection.as(Optional.of(owner), server.host(), server.port()));
+    String token = logIn(first, "hans", "falcon*solo");
+
+    for (Optional<TlsIdentity> thief :
+        List.of(
+            Optional.of(RawConnection.identity("a thief's client")),
+            Optional.<TlsIdentity>empty())) {
+      RawConnection stolen = track(RawConnection.as(thief, server.host(), server.port()));
+      stolen.send(HELLO_V3).expectHello();
+      stolen.send(resumeFrame("hans", token)).expect(REFUSED);
+      String refused = server.awaitLog("resumption refused user=hans", Duration.ofSeconds(5));
+      assertTrue(refused.contains("reason=wrong-certificate"), refused);
+    }
+    // The session the thief aimed at is intact, and its own client resumes with the token.
+    first.send("{\"type\":\"whoelse\"}").expectReply("{\"type\":\"online-users\",\"users\":[]}");
+    RawConnection back = track(RawConnection.as(Optional.of(owner), server.host(), server.port()));
+    resume(back, "hans", token);
+    first.expect("{\"type\":\"goodbye\",\"reason\":\"resumed\"}");
   }
 
   /** Logs in with protocol 3 and returns the resumption token of the welcome. */

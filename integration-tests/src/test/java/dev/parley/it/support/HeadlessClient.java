@@ -25,7 +25,7 @@ import org.jline.terminal.impl.DumbTerminal;
  * The real client, driven as a script drives it: lines typed into a pipe, output read back line by
  * line. Each has its own actor system, private-chat listener and connection to the server.
  */
-public final class HeadlessClient implements AutoCloseable {
+public final class HeadlessClient implements Typist, AutoCloseable {
 
   /** How long a test waits for something it expects to see. */
   public static final Duration PATIENCE = Duration.ofSeconds(10);
@@ -57,14 +57,53 @@ public final class HeadlessClient implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
+    Map<String, Object> settings = new java.util.HashMap<>();
+    // Never the real user's ~/.parley (known_servers): a directory of this client's own.
+    settings.put("parley.client.home", newHome().toString());
+    settings.putAll(overrides);
+    Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load()).resolve();
     this.client =
         ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
   }
 
+  /** Under the module's build directory, so that {@code mvn clean} removes it. */
+  private static java.nio.file.Path newHome() {
+    try {
+      java.nio.file.Path parent =
+          java.nio.file.Files.createDirectories(java.nio.file.Path.of("target", "it-homes"));
+      return java.nio.file.Files.createTempDirectory(parent, "client-").toAbsolutePath();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The setting that makes a client trust only the certificate with {@code fingerprint}, as {@code
+   * --trust-fingerprint} does: the tests pin the server they started, so that no client prints the
+   * line of a first use (which has tests of its own). None for a server without TLS.
+   */
+  public static Map<String, Object> pinned(java.util.Optional<String> fingerprint) {
+    return fingerprint
+        .<Map<String, Object>>map(pin -> Map.of("parley.client.tls.trust-fingerprint", pin))
+        .orElse(Map.of("parley.client.tls.enabled", false));
+  }
+
+  /** {@code overrides}, with {@link #pinned} for {@code fingerprint}. */
+  public static Map<String, Object> pinned(
+      java.util.Optional<String> fingerprint, Map<String, Object> overrides) {
+    Map<String, Object> settings = new java.util.HashMap<>(pinned(fingerprint));
+    settings.putAll(overrides);
+    return settings;
+  }
+
   /** A client connected to {@code server}, at its username prompt. */
   public static HeadlessClient connect(TestServer server, String name) {
-    HeadlessClient client = new HeadlessClient(name, server.host(), server.port());
+    HeadlessClient client =
+        new HeadlessClient(
+            name,
+            server.host(),
+            server.port(),
+            pinned(server.fingerprint().map(dev.parley.transport.Fingerprint::value)));
     client.screen.awaitPrompts(1, PATIENCE);
     return client;
   }
@@ -77,9 +116,13 @@ public final class HeadlessClient implements AutoCloseable {
     return client;
   }
 
-  /** Connects to host:port and logs {@code user} in, up to the welcome line. */
-  public static HeadlessClient login(String host, int port, String user, String password) {
-    HeadlessClient client = connect(host, port, user, Map.of());
+  /**
+   * Connects to host:port, trusting the certificate with {@code fingerprint} (none: plain TCP), and
+   * logs {@code user} in, up to the welcome line.
+   */
+  public static HeadlessClient login(
+      String host, int port, java.util.Optional<String> fingerprint, String user, String password) {
+    HeadlessClient client = connect(host, port, user, pinned(fingerprint));
     client.type(user, password);
     client.expect(WELCOME);
     return client;
@@ -103,6 +146,7 @@ public final class HeadlessClient implements AutoCloseable {
   }
 
   /** Types lines, each followed by Enter. */
+  @Override
   public HeadlessClient type(String... lines) {
     StringBuilder text = new StringBuilder();
     for (String line : lines) {
@@ -129,6 +173,7 @@ public final class HeadlessClient implements AutoCloseable {
   }
 
   /** The next lines printed are exactly these, in this order. */
+  @Override
   public HeadlessClient expect(String... lines) {
     for (String line : lines) {
       assertEquals(
@@ -138,6 +183,7 @@ public final class HeadlessClient implements AutoCloseable {
   }
 
   /** The next lines printed are these, in any order (events from independent sources). */
+  @Override
   public HeadlessClient expectInAnyOrder(String... lines) {
     List<String> expected = new ArrayList<>(Arrays.asList(lines));
     List<String> seen = new ArrayList<>();
@@ -176,11 +222,13 @@ public final class HeadlessClient implements AutoCloseable {
     return screen.unread();
   }
 
+  @Override
   public String transcript() {
     return screen.transcript();
   }
 
   /** Waits for the client to finish and returns its exit status. */
+  @Override
   public int exitStatus() {
     try {
       return client.exitStatus().toCompletableFuture().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);

@@ -54,12 +54,15 @@ public abstract class PackagedEndToEnd {
   }
 
   protected HeadlessClient login(String user, String password) {
-    return track(HeadlessClient.login(server.host(), server.port(), user, password));
+    return track(
+        HeadlessClient.login(server.host(), server.port(), server.fingerprint(), user, password));
   }
 
   /** A real client at its username prompt. */
   protected HeadlessClient connect(String name) {
-    return track(HeadlessClient.connect(server.host(), server.port(), name, Map.of()));
+    return track(
+        HeadlessClient.connect(
+            server.host(), server.port(), name, HeadlessClient.pinned(server.fingerprint())));
   }
 
   /** A raw connection logged in as {@code user} (a demo account). */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * One of Parley's packaged programs running as a separate process, with its standard output and
  * error read into {@link Screen}s as they arrive and its standard input piped from the test.
  */
-public final class Program implements AutoCloseable {
+public final class Program implements Typist, AutoCloseable {
 
   private final String name;
   private final Process process;
@@ -30,6 +31,9 @@ public final class Program implements AutoCloseable {
     pumps.add(pump(process.getInputStream(), stdout, name + "-stdout"));
     pumps.add(pump(process.getErrorStream(), stderr, name + "-stderr"));
   }
+
+  /** The environment variable that moves a client's own directory. */
+  public static final String PARLEY_HOME = "PARLEY_HOME";
 
   /** Runs {@code java -jar jar args...} in {@code workingDirectory}. */
   public static Program start(String name, Path jar, Path workingDirectory, String... args) {
@@ -55,6 +59,27 @@ public final class Program implements AutoCloseable {
       String... args) {
     return new Program(
         name, launch(command(jar, jvmOptions, args), workingDirectory, environment, null));
+  }
+
+  /**
+   * Runs the repository's launch script {@code bin/<script>} with {@code args}, as a user types it
+   * ({@code bin/parley HOST PORT}, say), in {@code workingDirectory} with {@code environment}
+   * added.
+   */
+  public static Program script(
+      String name,
+      String script,
+      Path workingDirectory,
+      Map<String, String> environment,
+      String... args) {
+    String bin = System.getProperty("parley.bin");
+    if (bin == null) {
+      throw new IllegalStateException("system property parley.bin is not set (run through Maven)");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(bin, script).toString());
+    command.addAll(List.of(args));
+    return new Program(name, launch(command, workingDirectory, environment, null));
   }
 
   /**
@@ -91,6 +116,8 @@ public final class Program implements AutoCloseable {
   private static Process launch(
       List<String> command, Path workingDirectory, Map<String, String> environment, Path log) {
     ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+    // Never the real user's ~/.parley (known_servers): a directory of the test's own.
+    builder.environment().put(PARLEY_HOME, workingDirectory.resolve(".parley").toString());
     builder.environment().putAll(environment);
     if (log != null) {
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
@@ -170,6 +197,7 @@ public final class Program implements AutoCloseable {
   }
 
   /** Types lines into the program's standard input. */
+  @Override
   public Program type(String... lines) {
     try {
       OutputStream in = process.getOutputStream();
@@ -192,18 +220,49 @@ public final class Program implements AutoCloseable {
     }
   }
 
-  /** The next line on standard output must be this. */
-  public Program expect(String line) {
-    org.junit.jupiter.api.Assertions.assertEquals(
-        line,
-        stdout.nextLine(HeadlessClient.PATIENCE),
-        () ->
-            name
-                + " printed:\n"
-                + stdout.transcript()
-                + "\nand on stderr:\n"
-                + stderr.transcript());
+  /**
+   * The one line a client prints when it meets the server at host:port for the first time, trusts
+   * its certificate and records it (as SSH's {@code accept-new} does); returns the fingerprint.
+   */
+  public String expectFirstUse(String host, int port) {
+    String line = stdout.nextLine(HeadlessClient.PATIENCE);
+    java.util.regex.Matcher matcher =
+        java.util.regex.Pattern.compile(
+                "^Trusting "
+                    + java.util.regex.Pattern.quote(host + ":" + port)
+                    + " for the first time: certificate (SHA256:\\S+) \\(recorded in"
+                    + " .*known_servers\\)$")
+            .matcher(line);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        matcher.find(), () -> name + " did not say it trusts a new server: " + line);
+    return matcher.group(1);
+  }
+
+  /** The next lines on standard output are exactly these, in this order. */
+  @Override
+  public Program expect(String... lines) {
+    for (String line : lines) {
+      org.junit.jupiter.api.Assertions.assertEquals(
+          line, stdout.nextLine(HeadlessClient.PATIENCE), this::transcript);
+    }
     return this;
+  }
+
+  @Override
+  public Program expectInAnyOrder(String... lines) {
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < lines.length; i++) {
+      seen.add(stdout.nextLine(HeadlessClient.PATIENCE));
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(
+        Arrays.stream(lines).sorted().toList(), seen.stream().sorted().toList(), this::transcript);
+    return this;
+  }
+
+  /** What it printed on standard output and on standard error. */
+  @Override
+  public String transcript() {
+    return name + " printed:\n" + stdout.transcript() + "\nand on stderr:\n" + stderr.transcript();
   }
 
   /**
@@ -238,6 +297,7 @@ public final class Program implements AutoCloseable {
   }
 
   /** Waits for the program to end, and for all it printed to be read; returns its exit status. */
+  @Override
   public int exitStatus() {
     try {
       if (!process.waitFor(HeadlessClient.PATIENCE.toSeconds() * 2, TimeUnit.SECONDS)) {

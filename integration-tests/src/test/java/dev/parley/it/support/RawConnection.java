@@ -1,5 +1,8 @@
 package dev.parley.it.support;
 
+import dev.parley.transport.TlsIdentity;
+import dev.parley.transport.TlsMaterialException;
+import dev.parley.transport.testing.TestTls;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,13 +12,23 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * A bare TCP connection to the server speaking the wire protocol by hand, for input no real client
+ * A bare connection to the server speaking the wire protocol by hand, for input no real client
  * would send. Reads wait at most {@link HeadlessClient#PATIENCE}.
+ *
+ * <p>Over TLS, as the server speaks by default, presenting a client certificate: {@link #CLIENT}
+ * unless another identity is given, so that connections made without one are the same client (a
+ * resumption from one of them is not a stolen token). The server's certificate is not checked:
+ * these tests are about the protocol; the client's checks have tests of their own.
  */
 public final class RawConnection implements AutoCloseable {
+
+  /** The identity of every raw connection that is not given another. */
+  public static final TlsIdentity CLIENT = identity("raw test client");
 
   private final Socket socket;
   private final BufferedReader in;
@@ -34,8 +47,42 @@ public final class RawConnection implements AutoCloseable {
    * this machine, so a test can play a client from another address, such as 127.0.0.2.
    */
   public RawConnection(InetAddress localAddress, String host, int port) {
+    this(localAddress, host, port, Optional.of(CLIENT), true);
+  }
+
+  /** A TLS connection presenting {@code identity} (none, if empty). */
+  public static RawConnection as(Optional<TlsIdentity> identity, String host, int port) {
+    return new RawConnection(null, host, port, identity, true);
+  }
+
+  /** A plain TCP connection: to a server started with --plaintext, or to see TLS refuse it. */
+  public static RawConnection plaintext(String host, int port) {
+    return new RawConnection(null, host, port, Optional.empty(), false);
+  }
+
+  /** A new identity, as a client makes at start. */
+  public static TlsIdentity identity(String name) {
     try {
-      this.socket = new Socket(host, port, localAddress, 0);
+      return TlsIdentity.selfSigned(name, Duration.ofDays(1));
+    } catch (TlsMaterialException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private RawConnection(
+      InetAddress localAddress,
+      String host,
+      int port,
+      Optional<TlsIdentity> identity,
+      boolean tls) {
+    try {
+      Socket plain = new Socket(host, port, localAddress, 0);
+      this.socket =
+          tls
+              ? TestTls.context(identity, Optional.empty())
+                  .getSocketFactory()
+                  .createSocket(plain, host, port, true)
+              : plain;
       socket.setSoTimeout((int) HeadlessClient.PATIENCE.toMillis());
       this.in =
           new BufferedReader(
@@ -61,6 +108,22 @@ public final class RawConnection implements AutoCloseable {
     connection.send("{\"type\":\"password\",\"password\":\"" + password + "\",\"peerPort\":9}");
     connection.expect("{\"type\":\"login-accepted\",\"username\":\"" + user + "\"}");
     return connection;
+  }
+
+  /**
+   * Completes the TLS handshake now (a plain connection has none); false if the server closed the
+   * connection instead, as it does, without a word, to a connection over its address's limits.
+   */
+  public boolean handshake() {
+    if (!(socket instanceof javax.net.ssl.SSLSocket tls)) {
+      return true;
+    }
+    try {
+      tls.startHandshake();
+      return true;
+    } catch (IOException closed) {
+      return false;
+    }
   }
 
   /** Sends one line (a line feed is added). */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,12 +24,16 @@ public final class ServerProcess implements AutoCloseable {
 
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
+  /** The line in which the server offers its certificate's fingerprint for pinning. */
+  public static final Pattern FINGERPRINT = Pattern.compile("--trust-fingerprint (SHA256:\\S+)");
+
   private final Path directory;
   private final List<String> jvmOptions;
   private final Map<String, String> environment;
   private final List<String> options;
   private final List<Program> runs = new ArrayList<>();
   private int port;
+  private Optional<String> fingerprint = Optional.empty();
 
   private ServerProcess(
       Path directory,
@@ -65,6 +70,10 @@ public final class ServerProcess implements AutoCloseable {
     long deadline = System.nanoTime() + STARTUP.toNanos();
     while (System.nanoTime() < deadline && program.isAlive()) {
       String line = program.stdout().pollLine(Duration.ofMillis(200));
+      Matcher pin = FINGERPRINT.matcher(line == null ? "" : line);
+      if (pin.find()) {
+        fingerprint = Optional.of(pin.group(1));
+      }
       Matcher matcher = LISTENING.matcher(line == null ? "" : line);
       if (matcher.find()) {
         port = Integer.parseInt(matcher.group(1));
@@ -126,6 +135,11 @@ public final class ServerProcess implements AutoCloseable {
     return "127.0.0.1";
   }
 
+  /** The fingerprint of the certificate the server presents; empty with --plaintext. */
+  public Optional<String> fingerprint() {
+    return fingerprint;
+  }
+
   public int port() {
     return port;
   }
@@ -161,6 +175,18 @@ public final class ServerProcess implements AutoCloseable {
       throw new IllegalStateException("the server is still running: kill or stop it first");
     }
     launch(0);
+    return this;
+  }
+
+  /**
+   * Starts the server again on the same data, options and port, for a test of what clients that
+   * knew it at that address see; fails if the port was taken meanwhile.
+   */
+  public ServerProcess restartOnTheSamePort() {
+    if (program().isAlive()) {
+      throw new IllegalStateException("the server is still running: kill or stop it first");
+    }
+    launch(port);
     return this;
   }
 

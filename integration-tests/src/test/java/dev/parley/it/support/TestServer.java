@@ -141,6 +141,11 @@ public final class TestServer implements AutoCloseable {
     return "127.0.0.1";
   }
 
+  /** The fingerprint of the server's certificate; empty when it runs with TLS off. */
+  public java.util.Optional<dev.parley.transport.Fingerprint> fingerprint() {
+    return server.tlsFingerprint();
+  }
+
   /** The server's database, for tests that look at what it stored. */
   public Store store() {
     return store;

@@ -231,6 +231,19 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           tls,
           settings.closeTimeout(),
           materializer);
+    } else if (!admitted(connection.remoteAddress().getAddress())) {
+      // Before the server-wide limit: a full server must not pay a TLS handshake (the busy
+      // goodbye's) for every connection a flooder opens.
+      if (tls == null) {
+        SessionConnection.refuse(
+            connection,
+            new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.RATE_LIMITED),
+            null,
+            settings.closeTimeout(),
+            materializer);
+      } else {
+        SessionConnection.drop(connection, materializer);
+      }
     } else if (sessions.size() >= settings.maxConnections()) {
       getContext()
           .getLog()
@@ -244,17 +257,6 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           tls,
           settings.closeTimeout(),
           materializer);
-    } else if (!admitted(connection.remoteAddress().getAddress())) {
-      if (tls == null) {
-        SessionConnection.refuse(
-            connection,
-            new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.RATE_LIMITED),
-            null,
-            settings.closeTimeout(),
-            materializer);
-      } else {
-        SessionConnection.drop(connection, materializer);
-      }
     } else {
       InetSocketAddress remote = connection.remoteAddress();
       ActorRef<Session.Command> session =
