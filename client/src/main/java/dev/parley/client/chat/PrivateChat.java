@@ -7,7 +7,8 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.stream.TLSClosing;
+import akka.japi.Pair;
+import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
@@ -267,6 +268,13 @@ public final class PrivateChat {
   private final CompletableFuture<Throwable> tlsFailure = new CompletableFuture<>();
 
   private Connections.Link<PeerMessage> link;
+
+  /** Closes the connection under TLS ({@link Connections#tls}). */
+  private UniqueKillSwitch transport;
+
+  /** Done once the TCP connection is established (or could not be). */
+  private CompletionStage<?> connected;
+
   private long nextSeq = FIRST_SEQ;
 
   private PrivateChat(
@@ -278,6 +286,9 @@ public final class PrivateChat {
       String me,
       ActorRef<Notification> parent) {
     this.context = context;
+    // Otherwise named after whichever class Akka finds building the behavior, which varies by
+    // phase.
+    context.setLoggerName(PrivateChat.class);
     this.timers = timers;
     this.settings = settings;
     this.console = console;
@@ -328,19 +339,24 @@ public final class PrivateChat {
         () ->
             ReportingEngine.of(
                 security.tls().newEngine(host, port, verifier), tlsFailure::complete);
-    Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tls =
+    Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tcp =
         Tcp.get(context.getSystem())
-            .outgoingConnectionWithTls(
+            .outgoingConnection(
                 InetSocketAddress.createUnresolved(host, port),
-                engines,
                 Optional.empty(),
                 Collections.emptyList(),
+                false,
                 Optional.of(settings.connectTimeout()),
-                Optional.empty(),
-                // The engine's verifier has checked the certificate by the time a session exists.
-                session -> Optional.empty(),
-                TLSClosing.eagerClose());
-    link = tls.joinMat(protocolFlow(), Keep.right()).run(context.getSystem());
+                Optional.empty());
+    Pair<
+            CompletionStage<Tcp.OutgoingConnection>,
+            Pair<UniqueKillSwitch, Connections.Link<PeerMessage>>>
+        running =
+            tcp.joinMat(Connections.tls(engines).join(protocolFlow(), Pair::create), Keep.both())
+                .run(context.getSystem());
+    connected = running.first();
+    transport = running.second().first();
+    link = running.second().second();
     // Written once the handshake is done and the peer's certificate accepted; a failed connect or
     // handshake ends the stream instead, and it is never sent.
     link.outbound().tell(new Hello(Protocol.VERSION, me, contact.token()));
@@ -353,12 +369,18 @@ public final class PrivateChat {
         .onMessage(FrameReceived.class, received -> onFrameWhileOpening(received, peer))
         .onMessage(Send.class, send -> queue(send, peer))
         .onMessage(Stop.class, stop -> stop(stop.reason(), peer))
-        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> notOpened(contact, "no hello"))
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> onOpeningTimedOut(contact))
         .onMessageEquals(StreamCompleted.INSTANCE, () -> notOpened(contact, "connection closed"))
         .onMessage(StreamFailed.class, failed -> notOpened(contact, failed.cause().toString()))
         .onMessage(StreamStarted.class, this::onStreamStarted)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  private Behavior<Command> onOpeningTimedOut(Contact contact) {
+    // The peer may not even have finished the TLS handshake.
+    cutTransport();
+    return notOpened(contact, "no hello");
   }
 
   /**
@@ -445,9 +467,12 @@ public final class PrivateChat {
                             "Private chat connection from {} closed: TLS failed: {}",
                             remote,
                             failure.getMessage()));
-    link =
+    Pair<UniqueKillSwitch, Connections.Link<PeerMessage>> running =
         connection.handleWith(
-            Connections.serverTls(engines).join(protocolFlow(), Keep.right()), context.getSystem());
+            Connections.tls(engines).join(protocolFlow(), Pair::create), context.getSystem());
+    connected = CompletableFuture.completedFuture(connection);
+    transport = running.first();
+    link = running.second();
     return awaitHello();
   }
 
@@ -480,6 +505,8 @@ public final class PrivateChat {
 
   private Behavior<Command> onHandshakeTimedOut() {
     context.getLog().info("Private chat connection closed: no hello within the timeout");
+    // The peer may not even have finished the TLS handshake.
+    cutTransport();
     return ended(Optional.empty());
   }
 
@@ -619,11 +646,18 @@ public final class PrivateChat {
         .onMessage(Send.class, send -> undeliverable(send, peer))
         .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(peer))
         .onMessage(StreamFailed.class, failed -> ended(peer))
-        .onMessageEquals(CloseTimedOut.INSTANCE, () -> ended(peer))
+        .onMessageEquals(CloseTimedOut.INSTANCE, () -> onCloseTimedOut(peer))
         .onMessage(StreamStarted.class, this::onStreamStarted)
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(message -> Behaviors.same())
         .build();
+  }
+
+  private Behavior<Command> onCloseTimedOut(Optional<String> peer) {
+    // Not even TLS's own close went through (a peer that stopped reading, or one that never
+    // finished its handshake).
+    cutTransport();
+    return ended(peer);
   }
 
   // Phase: the connection is over; waiting for the parent to stop routing texts here.
@@ -681,6 +715,19 @@ public final class PrivateChat {
     // Normally the stream has ended already; this covers being stopped from outside.
     link.killSwitch().shutdown();
     return Behaviors.same();
+  }
+
+  /**
+   * Closes the TCP connection under TLS, without a farewell. Ending the protocol's stream is not
+   * enough while TLS is in the middle of a handshake: it holds the connection open until the peer
+   * finishes it, which one that never does would never. Only for a connection given up on (a
+   * timeout): an orderly end lets TLS finish writing what it has (a {@code Bye}, its closing alert)
+   * and close the connection itself.
+   */
+  private void cutTransport() {
+    // Akka's TCP stage fails with an error when its stream ends before the connection is
+    // established, so the cut waits for the attempt; the kill switch is thread-safe.
+    connected.whenComplete((connection, failure) -> transport.shutdown());
   }
 
   private void sendBye(Bye.Reason reason) {

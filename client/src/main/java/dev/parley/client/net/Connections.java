@@ -88,14 +88,21 @@ public final class Connections {
   }
 
   /**
-   * TLS between an accepted connection's bytes (below) and a protocol stream's plaintext (above),
-   * this side being the TLS server with an engine from {@code engines} (one per materialization;
-   * take them from {@code ServerTls}, whose engines keep Akka's TLS stage from holding back the
-   * first plaintext). The end of either side closes the connection ({@link
-   * TLSClosing#eagerClose()}), as plain TCP does here; a failed handshake fails the plaintext side.
+   * TLS between a connection's bytes (below) and a protocol stream's plaintext (above), on an
+   * engine from {@code engines}, made when the stream starts: a server engine for a connection
+   * accepted, a client engine for one opened. Take them from {@code ServerTls} and {@code
+   * ClientTls}, whose engines keep Akka's TLS stage from holding back the first plaintext. The end
+   * of either side closes the connection ({@link TLSClosing#eagerClose()}), as plain TCP does here;
+   * a failed handshake fails the plaintext side.
+   *
+   * <p>It materializes a kill switch under TLS, on the connection's bytes: in the middle of a
+   * handshake the TLS stage holds the connection open until the handshake finishes, whatever ends
+   * above it, so only this switch closes a connection whose peer never finishes its handshake.
    */
-  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> serverTls(
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> tls(
       Supplier<SSLEngine> engines) {
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> cutter =
+        BidiFlow.fromGraph(KillSwitches.singleBidi());
     BidiFlow<TLSProtocol.SslTlsInbound, ByteString, ByteString, TLSProtocol.SslTlsOutbound, NotUsed>
         plaintext =
             BidiFlow.fromFlows(
@@ -105,7 +112,9 @@ public final class Connections {
                     .collectType(TLSProtocol.SessionBytes.class)
                     .map(TLSProtocol.SessionBytes::bytes),
                 Flow.<ByteString>create().map(TLSProtocol.SendBytes::new));
-    return TLS.create(engines, TLSClosing.eagerClose()).reversed().atop(plaintext);
+    return cutter
+        .atop(TLS.create(engines, TLSClosing.eagerClose()).reversed(), Keep.left())
+        .atop(plaintext, Keep.left());
   }
 
   /** Closes an accepted connection straight away, reading and writing nothing. */

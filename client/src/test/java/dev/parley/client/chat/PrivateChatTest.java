@@ -27,7 +27,10 @@ import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
 import dev.parley.transport.ServerVerifier;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -50,6 +53,11 @@ class PrivateChatTest {
   private static final Security HANS = TestSecurity.create();
 
   private static final Security LUKE = TestSecurity.create();
+
+  /** How long a raw socket waits for the chat, in milliseconds: a failure, not a wait. */
+  private static final int SOCKET_TIMEOUT_MILLIS = 5_000;
+
+  private static final int BUFFER_BYTES = 1024;
 
   /** The one-time token the server gave hans for his chat with luke. */
   private static final String TOKEN = "Xk3v9QmT1bZr8LwN2pYs4hGd7uJc0aEf5oRi6nKt-_w";
@@ -489,6 +497,37 @@ class PrivateChatTest {
         "Error. Could not reach luke for private messaging",
         "Error. Private message to luke could not be delivered: too early");
     listener.unbind();
+  }
+
+  @Test
+  void shouldGiveUpOnAListenerThatNeverAnswersTheHandshake() throws IOException {
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+      TestProbe<String> lines = lines();
+      TestProbe<PrivateChat.Notification> parent = parent();
+      ActorRef<PrivateChat.Command> chat =
+          testKit.spawn(
+              PrivateChat.connect(
+                  settings,
+                  console(lines),
+                  HANS,
+                  "hans",
+                  toLuke(silent.getLocalPort()),
+                  parent.ref()));
+      try (Socket connection = silent.accept()) {
+        connection.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
+        InputStream in = connection.getInputStream();
+        // The ClientHello proves the chat has started, and with it the handshake timer.
+        assertTrue(in.read() >= 0, "no ClientHello");
+
+        manualTime.timePasses(settings.peerHandshakeTimeout());
+        expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
+        // The rest of the ClientHello, and then the end: TLS itself would have waited for ever.
+        byte[] buffer = new byte[BUFFER_BYTES];
+        while (in.read(buffer) >= 0) {
+          // Not of interest.
+        }
+      }
+    }
   }
 
   @Test
