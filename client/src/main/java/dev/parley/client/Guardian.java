@@ -33,7 +33,7 @@ public final class Guardian {
   private Guardian() {}
 
   /**
-   * @param security the client's identity, and how it reaches the server
+   * @param security the client's identity, and how it reaches the server and its peers
    * @param exitStatus completed with the exit status when the session finishes
    */
   public static Behavior<Command> create(
@@ -63,7 +63,7 @@ public final class Guardian {
                 "console",
                 DispatcherSelector.fromConfig(ClientSettings.CONSOLE_DISPATCHER)));
     ActorRef<PrivateChats.Command> chats =
-        watched(context, context.spawn(PrivateChats.create(settings, console), "chats"));
+        watched(context, context.spawn(PrivateChats.create(settings, console, security), "chats"));
     ActorRef<PeerListener.Command> listener =
         watched(
             context, context.spawn(PeerListener.create(settings, chats.narrow()), "peer-listener"));

@@ -20,26 +20,27 @@ import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Whole clients, each with its own actor system and a piped terminal, against a fake server on
  * loopback: what a script driving {@code bin/parley} through pipes sees, byte for byte. The fake
  * server speaks plain TCP, and so do these clients ({@code --plaintext}): they test the protocol
- * and the terminal, not the transport (see {@code ParleyClientTlsTest}).
+ * and the terminal, not the transport (see {@code ParleyClientTlsTest}). Private chats between them
+ * are TLS all the same, as they always are.
  */
 class ParleyClientTest {
 
   private static final ActorTestKit testKit = TestKits.create();
   private static final ClientSettings settings = TestSettings.defaults();
-  private static final Config PLAINTEXT =
-      ConfigFactory.parseString("parley.client.tls.enabled = off")
-          .withFallback(ConfigFactory.load());
   private static final long EXIT_TIMEOUT_SECONDS = 10;
 
   @AfterAll
@@ -47,11 +48,18 @@ class ParleyClientTest {
     testKit.shutdownTestKit();
   }
 
+  /** The clients' own directory: never the user's. */
+  @TempDir Path home;
+
   private final TestListener server = TestListener.bind(testKit);
 
   private ParleyClient start(PipedTerminal terminal) {
+    Config plaintext =
+        ConfigFactory.parseMap(
+                Map.of("parley.client.tls.enabled", false, "parley.client.home", home.toString()))
+            .withFallback(ConfigFactory.load());
     return ParleyClient.start(
-        PLAINTEXT, settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
+        plaintext, settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
   }
 
   private RawPeer<ClientMessage, ServerMessage> acceptClient() {
@@ -63,8 +71,11 @@ class ParleyClientTest {
     return connection;
   }
 
-  /** Logs {@code user} in and returns the port its client accepts private chats on. */
-  private static int logIn(
+  /**
+   * Logs {@code user} in and returns its password frame: the port its client accepts private chats
+   * on, and the fingerprint of the certificate its listener presents.
+   */
+  private static ClientMessage.Password logIn(
       PipedTerminal terminal, RawPeer<ClientMessage, ServerMessage> connection, String user) {
     terminal.type(user + "\n");
     connection.expectFrame(new ClientMessage.Username(user));
@@ -74,7 +85,7 @@ class ParleyClientTest {
         assertInstanceOf(ClientMessage.Password.class, connection.expectFrame());
     assertEquals("falcon", password.password());
     connection.send(new ServerMessage.LoginAccepted(user));
-    return password.peerPort();
+    return password;
   }
 
   private static int exitStatus(ParleyClient client)
@@ -214,7 +225,9 @@ class ParleyClientTest {
       logIn(hansTerminal, hansConnection, "hans");
       ParleyClient luke = start(lukeTerminal);
       RawPeer<ClientMessage, ServerMessage> lukeConnection = acceptClient();
-      int lukePeerPort = logIn(lukeTerminal, lukeConnection, "luke");
+      ClientMessage.Password lukesLogin = logIn(lukeTerminal, lukeConnection, "luke");
+      // Sent though the server connection is plain TCP: the peer link is TLS all the same.
+      assertEquals(luke.identity().fingerprint().value(), lukesLogin.peerFingerprint());
 
       hansTerminal.type("private luke hey dude\n");
       hansConnection.expectFrame(new ClientMessage.NoteActivity());
@@ -225,8 +238,14 @@ class ParleyClientTest {
       // As the server does: luke is told first, over his own connection, whom to expect.
       String token = "hV3mQ0xT8rLp2WcZ7kNa5yB1sD4fG6jK9uE-_oRtIwM";
       lukeConnection.send(new ServerMessage.PeerInvited("hans", token, 30));
+      // With the fingerprint luke's client sent at login: the only certificate hans's accepts.
       hansConnection.send(
-          new ServerMessage.PeerAddress("luke", TestListener.LOOPBACK, lukePeerPort, null, token));
+          new ServerMessage.PeerAddress(
+              "luke",
+              TestListener.LOOPBACK,
+              lukesLogin.peerPort(),
+              lukesLogin.peerFingerprint(),
+              token));
       awaitOutput(hansTerminal, "Start private messaging with luke");
       awaitOutput(lukeTerminal, "hans started private messaging with you");
 

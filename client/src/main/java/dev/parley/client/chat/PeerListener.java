@@ -16,11 +16,16 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
 
 /**
- * This client's own TCP listener for private chats. Told where to {@link Listen}, it binds
- * (configured port, 0 by default), answers {@link Listening} with the bound address (whose port
- * goes into the login's password frame) or {@link ListenFailed}, and then hands every accepted
- * connection to {@link PrivateChats} as {@link PrivateChats.AcceptConnection}, one at a time. It
- * unbinds when it stops.
+ * This client's own listener for private chats. Told where to {@link Listen}, it binds (configured
+ * port, 0 by default), answers {@link Listening} with the bound address (whose port goes into the
+ * login's password frame) or {@link ListenFailed}, and then hands every accepted TCP connection to
+ * {@link PrivateChats} as {@link PrivateChats.AcceptConnection}, one at a time. It unbinds when it
+ * stops.
+ *
+ * <p>The port speaks only TLS, presenting the client's own certificate, but the handshake is not
+ * made here: the {@link PrivateChat} that takes the connection runs it, so that its handshake
+ * timeout bounds it and a failure is logged with the peer's address, and a connection refused
+ * outright (before login, after logout) is closed without one.
  */
 public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
 

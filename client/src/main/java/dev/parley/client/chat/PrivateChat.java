@@ -7,6 +7,8 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.japi.Pair;
+import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
@@ -18,6 +20,7 @@ import dev.parley.client.console.Console;
 import dev.parley.client.net.Connections;
 import dev.parley.client.net.StreamAck;
 import dev.parley.client.text.Texts;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
@@ -26,18 +29,37 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.transport.Fingerprint;
+import dev.parley.transport.ReportingEngine;
+import dev.parley.transport.ServerVerifier;
+import dev.parley.transport.UntrustedServerException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One private chat: a direct TCP connection to one peer, either opened by this client after {@code
+ * One private chat: a direct TLS connection to one peer, either opened by this client after {@code
  * startprivate} ({@link #connect}) or accepted by the {@link PeerListener} ({@link #accept}).
+ *
+ * <p>TLS: both sides present the certificate of their client's {@link Security#identity()}. The
+ * connecting side accepts only the certificate whose fingerprint the server gave with the peer's
+ * address ({@link Contact#fingerprint()}), whatever the address (an IP address names no one): any
+ * other ends the handshake before anything is sent, and the user is told that the peer is not who
+ * it should be. The accepting side is the TLS server on the accepted TCP connection; whatever is
+ * not a TLS handshake (a plain-text hello, random bytes) or does not finish one within the
+ * handshake timeout is closed without a line for the user, one line in the log saying why. What
+ * follows the handshake is the peer protocol, unchanged.
  *
  * <p>Peer protocol: the connecting side sends {@link Hello} with its user name and the one-time
  * token the server gave it for this chat (none from a server older than protocol 3); the accepting
@@ -122,11 +144,14 @@ public final class PrivateChat {
 
   /**
    * Where and how to open a chat with {@code peer}: its listener's address, the fingerprint of the
-   * certificate it will present once peer links are on TLS (null if none; not checked over plain
-   * TCP), and the one-time {@code token} to present in the hello (null from a server that issues
-   * none).
+   * certificate its listener must present (the only one accepted), and the one-time {@code token}
+   * to present in the hello (null from a server that issues none).
    */
-  public record Contact(String peer, String host, int port, String fingerprint, String token) {
+  public record Contact(String peer, String host, int port, Fingerprint fingerprint, String token) {
+
+    public Contact {
+      Objects.requireNonNull(fingerprint, "a private chat is opened only to a known certificate");
+    }
 
     /** Never let the token reach a log line. */
     @Override
@@ -178,10 +203,20 @@ public final class PrivateChat {
 
   private static final long FIRST_SEQ = 1;
 
-  /** A chat this client opens to {@code contact}'s peer. */
+  /**
+   * For what TLS engines report: they do from the stream's thread, where the actor's own logger
+   * must not be used.
+   */
+  private static final Logger TLS_LOG = LoggerFactory.getLogger(PrivateChat.class);
+
+  /**
+   * A chat this client opens to {@code contact}'s peer, over TLS presenting {@code security}'s
+   * identity.
+   */
   public static Behavior<Command> connect(
       ClientSettings settings,
       ActorRef<Console.Command> console,
+      Security security,
       String me,
       Contact contact,
       ActorRef<Notification> parent) {
@@ -189,14 +224,18 @@ public final class PrivateChat {
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new PrivateChat(context, timers, settings, console, me, parent)
+                    new PrivateChat(context, timers, settings, console, security, me, parent)
                         .connectTo(contact)));
   }
 
-  /** A chat the peer opened: the connection arrived on this client's listener. */
+  /**
+   * A chat the peer opened: the TCP connection arrived on this client's listener, and this side
+   * runs TLS on it, presenting {@code security}'s identity.
+   */
   public static Behavior<Command> accept(
       ClientSettings settings,
       ActorRef<Console.Command> console,
+      Security security,
       String me,
       Tcp.IncomingConnection connection,
       ActorRef<Notification> parent) {
@@ -204,7 +243,7 @@ public final class PrivateChat {
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new PrivateChat(context, timers, settings, console, me, parent)
+                    new PrivateChat(context, timers, settings, console, security, me, parent)
                         .acceptFrom(connection)));
   }
 
@@ -212,6 +251,7 @@ public final class PrivateChat {
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
   private final ActorRef<Console.Command> console;
+  private final Security security;
   private final String me;
   private final ActorRef<Notification> parent;
   private final ActorRef<Console.Receipt> receiptAdapter;
@@ -220,7 +260,21 @@ public final class PrivateChat {
   /** Lines to show the user when the chat has ended (see {@link #sayFarewell}). */
   private final List<String> farewell = new ArrayList<>();
 
+  /**
+   * Why TLS failed on a connection this side opened, if it did: the pin's refusal, told by the
+   * verifier before the handshake fails, or the engine's failure. Completed on the stream's thread,
+   * before the stream ends; read by the actor once it has.
+   */
+  private final CompletableFuture<Throwable> tlsFailure = new CompletableFuture<>();
+
   private Connections.Link<PeerMessage> link;
+
+  /** Closes the connection under TLS ({@link Connections#tls}). */
+  private UniqueKillSwitch transport;
+
+  /** Done once the TCP connection is established (or could not be). */
+  private CompletionStage<?> connected;
+
   private long nextSeq = FIRST_SEQ;
 
   private PrivateChat(
@@ -228,12 +282,17 @@ public final class PrivateChat {
       TimerScheduler<Command> timers,
       ClientSettings settings,
       ActorRef<Console.Command> console,
+      Security security,
       String me,
       ActorRef<Notification> parent) {
     this.context = context;
+    // Otherwise named after whichever class Akka finds building the behavior, which varies by
+    // phase.
+    context.setLoggerName(PrivateChat.class);
     this.timers = timers;
     this.settings = settings;
     this.console = console;
+    this.security = security;
     this.me = me;
     this.parent = parent;
     this.receiptAdapter =
@@ -262,33 +321,88 @@ public final class PrivateChat {
   // Phase: this side connected and said hello; waiting for the peer's hello.
 
   private Behavior<Command> connectTo(Contact contact) {
-    String peer = contact.peer();
+    String host = contact.host();
+    int port = contact.port();
+    ServerVerifier pinned = ServerVerifier.pinned(contact.fingerprint());
+    ServerVerifier verifier =
+        (chain, authType, engine) -> {
+          try {
+            pinned.verify(chain, authType, engine);
+          } catch (UntrustedServerException refused) {
+            // Before the handshake fails: the stream may end without saying why.
+            tlsFailure.complete(refused);
+            throw refused;
+          }
+        };
+    // No host name check: the pin names the one certificate to accept, and the host is an address.
+    Supplier<SSLEngine> engines =
+        () ->
+            ReportingEngine.of(
+                security.tls().newEngine(host, port, verifier), tlsFailure::complete);
     Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tcp =
         Tcp.get(context.getSystem())
             .outgoingConnection(
-                InetSocketAddress.createUnresolved(contact.host(), contact.port()),
+                InetSocketAddress.createUnresolved(host, port),
                 Optional.empty(),
                 Collections.emptyList(),
                 false,
                 Optional.of(settings.connectTimeout()),
                 Optional.empty());
-    link = tcp.joinMat(protocolFlow(), Keep.right()).run(context.getSystem());
-    // Written as soon as the connection is up; a failed connect ends the stream instead.
+    Pair<
+            CompletionStage<Tcp.OutgoingConnection>,
+            Pair<UniqueKillSwitch, Connections.Link<PeerMessage>>>
+        running =
+            tcp.joinMat(Connections.tls(engines).join(protocolFlow(), Pair::create), Keep.both())
+                .run(context.getSystem());
+    connected = running.first();
+    transport = running.second().first();
+    link = running.second().second();
+    // Written once the handshake is done and the peer's certificate accepted; a failed connect or
+    // handshake ends the stream instead, and it is never sent.
     link.outbound().tell(new Hello(Protocol.VERSION, me, contact.token()));
-    return opening(peer);
+    return opening(contact);
   }
 
-  private Behavior<Command> opening(String peer) {
+  private Behavior<Command> opening(Contact contact) {
+    String peer = contact.peer();
     return Behaviors.receive(Command.class)
         .onMessage(FrameReceived.class, received -> onFrameWhileOpening(received, peer))
         .onMessage(Send.class, send -> queue(send, peer))
         .onMessage(Stop.class, stop -> stop(stop.reason(), peer))
-        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> unreachable(peer, "no hello"))
-        .onMessageEquals(StreamCompleted.INSTANCE, () -> unreachable(peer, "connection closed"))
-        .onMessage(StreamFailed.class, failed -> unreachable(peer, failed.cause().toString()))
+        .onMessageEquals(HandshakeTimedOut.INSTANCE, () -> onOpeningTimedOut(contact))
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> notOpened(contact, "connection closed"))
+        .onMessage(StreamFailed.class, failed -> notOpened(contact, failed.cause().toString()))
         .onMessage(StreamStarted.class, this::onStreamStarted)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  private Behavior<Command> onOpeningTimedOut(Contact contact) {
+    // The peer may not even have finished the TLS handshake.
+    cutTransport();
+    return notOpened(contact, "no hello");
+  }
+
+  /**
+   * The connection ended, or the timeout passed, before the peer's hello: the peer's certificate
+   * was refused, or the peer could not be reached ({@code why}, unless TLS said more).
+   */
+  private Behavior<Command> notOpened(Contact contact, String why) {
+    String peer = contact.peer();
+    Throwable failure = tlsFailure.getNow(null);
+    Optional<UntrustedServerException> refusal = UntrustedServerException.find(failure);
+    if (refusal.isPresent()) {
+      context
+          .getLog()
+          .warn(
+              "Refused the private-chat listener of {} at {}:{}: {}",
+              peer,
+              contact.host(),
+              contact.port(),
+              refusal.get().getMessage());
+      return endWith(peer, Texts.privatePeerNotVerified(peer));
+    }
+    return unreachable(peer, failure == null ? why : "TLS failed: " + failure.getMessage());
   }
 
   private Behavior<Command> onFrameWhileOpening(FrameReceived received, String peer) {
@@ -340,7 +454,25 @@ public final class PrivateChat {
   // Phases: a connection arrived; waiting for the peer's hello, then for the parent's verdict.
 
   private Behavior<Command> acceptFrom(Tcp.IncomingConnection connection) {
-    link = connection.handleWith(protocolFlow(), context.getSystem());
+    InetSocketAddress remote = connection.remoteAddress();
+    // The only line about a connection that does not speak TLS, or fails its handshake; the chat
+    // then ends as for any connection closed before its hello, without a word.
+    Supplier<SSLEngine> engines =
+        () ->
+            security
+                .peerListenerTls()
+                .newEngine(
+                    failure ->
+                        TLS_LOG.info(
+                            "Private chat connection from {} closed: TLS failed: {}",
+                            remote,
+                            failure.getMessage()));
+    Pair<UniqueKillSwitch, Connections.Link<PeerMessage>> running =
+        connection.handleWith(
+            Connections.tls(engines).join(protocolFlow(), Pair::create), context.getSystem());
+    connected = CompletableFuture.completedFuture(connection);
+    transport = running.first();
+    link = running.second();
     return awaitHello();
   }
 
@@ -373,6 +505,8 @@ public final class PrivateChat {
 
   private Behavior<Command> onHandshakeTimedOut() {
     context.getLog().info("Private chat connection closed: no hello within the timeout");
+    // The peer may not even have finished the TLS handshake.
+    cutTransport();
     return ended(Optional.empty());
   }
 
@@ -512,11 +646,18 @@ public final class PrivateChat {
         .onMessage(Send.class, send -> undeliverable(send, peer))
         .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(peer))
         .onMessage(StreamFailed.class, failed -> ended(peer))
-        .onMessageEquals(CloseTimedOut.INSTANCE, () -> ended(peer))
+        .onMessageEquals(CloseTimedOut.INSTANCE, () -> onCloseTimedOut(peer))
         .onMessage(StreamStarted.class, this::onStreamStarted)
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(message -> Behaviors.same())
         .build();
+  }
+
+  private Behavior<Command> onCloseTimedOut(Optional<String> peer) {
+    // Not even TLS's own close went through (a peer that stopped reading, or one that never
+    // finished its handshake).
+    cutTransport();
+    return ended(peer);
   }
 
   // Phase: the connection is over; waiting for the parent to stop routing texts here.
@@ -574,6 +715,19 @@ public final class PrivateChat {
     // Normally the stream has ended already; this covers being stopped from outside.
     link.killSwitch().shutdown();
     return Behaviors.same();
+  }
+
+  /**
+   * Closes the TCP connection under TLS, without a farewell. Ending the protocol's stream is not
+   * enough while TLS is in the middle of a handshake: it holds the connection open until the peer
+   * finishes it, which one that never does would never. Only for a connection given up on (a
+   * timeout): an orderly end lets TLS finish writing what it has (a {@code Bye}, its closing alert)
+   * and close the connection itself.
+   */
+  private void cutTransport() {
+    // Akka's TCP stage fails with an error when its stream ends before the connection is
+    // established, so the cut waits for the attempt; the kill switch is thread-safe.
+    connected.whenComplete((connection, failure) -> transport.shutdown());
   }
 
   private void sendBye(Bye.Reason reason) {

@@ -10,7 +10,9 @@ import dev.parley.client.ClientSettings;
 import dev.parley.client.console.Console;
 import dev.parley.client.net.Connections;
 import dev.parley.client.text.Texts;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.transport.Fingerprint;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,10 +32,12 @@ import java.util.Set;
  * <p>Protocol: inactive until {@link LoggedIn} (connections that arrive earlier are closed). Then
  * {@link Start} asks the server, through the {@link ServerRequest} ref given at login, for the
  * peer's address ({@link RequestPeerAddress}); the answer comes back as {@link PeerAddressReceived}
- * (a chat is spawned to connect) or {@link PeerAddressRefused} (the server already showed why).
- * {@link SendPrivate} and {@link StopPrivate} go to the peer's chat; {@link AcceptConnection}
- * spawns a chat for a connection the listener accepted, which is allowed to go on only if its hello
- * proves who it claims to be and no chat with that peer is open or being opened.
+ * (a chat is spawned to connect over TLS, pinned to the fingerprint that comes with the address; an
+ * address without one, from an older server or peer, is refused with a line for the user rather
+ * than reached without TLS) or {@link PeerAddressRefused} (the server already showed why). {@link
+ * SendPrivate} and {@link StopPrivate} go to the peer's chat; {@link AcceptConnection} spawns a
+ * chat for a connection the listener accepted, which is allowed to go on only if its hello proves
+ * who it claims to be and no chat with that peer is open or being opened.
  *
  * <p>Authentication. Against a server of protocol 3 or later ({@link LoggedIn} says which), whoever
  * runs startprivate with this user is given a one-time token by the server, and this client is told
@@ -44,7 +49,9 @@ import java.util.Set;
  * expired one, another user's) is closed without a frame and without a line for the user, only a
  * warning in the log: an impostor learns nothing, and the user is not bothered. Invitations are
  * kept up to a bound, the oldest forgotten first. Against an older server, which issues no tokens,
- * a hello is taken at its word, as before.
+ * a hello is taken at its word, as before. The hello comes over TLS ({@link PrivateChat}), so no
+ * one on the network path sees the token, and a connection that does not complete a TLS handshake
+ * never gets as far as a hello.
  *
  * <p>A request handled without the server (an error shown locally) sends {@link ReportActivity},
  * since the server's idle timer only sees what it receives. A chat whose connection has ended is
@@ -183,18 +190,23 @@ public final class PrivateChats {
    */
   private static final Duration LONGEST_INVITATION = Duration.ofDays(1);
 
+  /**
+   * @param security the client's identity, which its chats present to peers over TLS
+   */
   public static Behavior<Command> create(
-      ClientSettings settings, ActorRef<Console.Command> console) {
+      ClientSettings settings, ActorRef<Console.Command> console, Security security) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new PrivateChats(context, timers, settings, console).inactive()));
+                timers ->
+                    new PrivateChats(context, timers, settings, console, security).inactive()));
   }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
   private final ActorRef<Console.Command> console;
+  private final Security security;
   private final ActorRef<PrivateChat.Notification> chatAdapter;
 
   /** Chats whose peer is known (opened by us, or accepted and identified), by peer name. */
@@ -223,11 +235,13 @@ public final class PrivateChats {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ClientSettings settings,
-      ActorRef<Console.Command> console) {
+      ActorRef<Console.Command> console,
+      Security security) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
     this.console = console;
+    this.security = security;
     this.chatAdapter = context.messageAdapter(PrivateChat.Notification.class, PrivateChats::adapt);
   }
 
@@ -303,11 +317,41 @@ public final class PrivateChats {
       context.getLog().debug("Not connecting to {}: no longer wanted", user);
       return Behaviors.same();
     }
+    Optional<Fingerprint> pin = pinOf(address);
+    if (pin.isEmpty()) {
+      print(Texts.privateUnverifiable(user));
+      return Behaviors.same();
+    }
     PrivateChat.Contact contact =
-        new PrivateChat.Contact(
-            user, address.host(), address.port(), address.fingerprint(), address.token());
-    chats.put(user, spawn(PrivateChat.connect(settings, console, me, contact, chatAdapter)));
+        new PrivateChat.Contact(user, address.host(), address.port(), pin.get(), address.token());
+    chats.put(
+        user, spawn(PrivateChat.connect(settings, console, security, me, contact, chatAdapter)));
     return Behaviors.same();
+  }
+
+  /**
+   * The certificate the peer's listener must present; empty if the server gave none (an older
+   * server, or a peer client that does not speak TLS) or none that reads as a fingerprint.
+   */
+  private Optional<Fingerprint> pinOf(PeerAddressReceived address) {
+    if (address.fingerprint() == null) {
+      context
+          .getLog()
+          .info(
+              "Not connecting to {}: the server gave no certificate fingerprint to verify it by",
+              address.user());
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Fingerprint.parse(address.fingerprint()));
+    } catch (IllegalArgumentException malformed) {
+      context
+          .getLog()
+          .warn(
+              "Not connecting to {}: the server gave an unreadable certificate fingerprint",
+              address.user());
+      return Optional.empty();
+    }
   }
 
   private Behavior<Command> onPeerAddressRefused(PeerAddressRefused refused) {
@@ -339,7 +383,7 @@ public final class PrivateChats {
   }
 
   private Behavior<Command> onAcceptConnection(AcceptConnection accept, String me) {
-    spawn(PrivateChat.accept(settings, console, me, accept.connection(), chatAdapter));
+    spawn(PrivateChat.accept(settings, console, security, me, accept.connection(), chatAdapter));
     return Behaviors.same();
   }
 

@@ -5,12 +5,15 @@ import akka.actor.ClassicActorSystemProvider;
 import akka.actor.typed.ActorRef;
 import akka.stream.KillSwitches;
 import akka.stream.OverflowStrategy;
+import akka.stream.TLSClosing;
+import akka.stream.TLSProtocol;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
@@ -19,6 +22,8 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
 import java.util.Optional;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 
 /**
  * Builds the stream that sits between a TCP connection and the actor that owns it: the protocol
@@ -80,6 +85,36 @@ public final class Connections {
             WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes, outboundBufferBytes),
             Keep.left())
         .join(application, (killSwitch, ref) -> new Link<>(ref, killSwitch));
+  }
+
+  /**
+   * TLS between a connection's bytes (below) and a protocol stream's plaintext (above), on an
+   * engine from {@code engines}, made when the stream starts: a server engine for a connection
+   * accepted, a client engine for one opened. Take them from {@code ServerTls} and {@code
+   * ClientTls}, whose engines keep Akka's TLS stage from holding back the first plaintext. The end
+   * of either side closes the connection ({@link TLSClosing#eagerClose()}), as plain TCP does here;
+   * a failed handshake fails the plaintext side.
+   *
+   * <p>It materializes a kill switch under TLS, on the connection's bytes: in the middle of a
+   * handshake the TLS stage holds the connection open until the handshake finishes, whatever ends
+   * above it, so only this switch closes a connection whose peer never finishes its handshake.
+   */
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> tls(
+      Supplier<SSLEngine> engines) {
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> cutter =
+        BidiFlow.fromGraph(KillSwitches.singleBidi());
+    BidiFlow<TLSProtocol.SslTlsInbound, ByteString, ByteString, TLSProtocol.SslTlsOutbound, NotUsed>
+        plaintext =
+            BidiFlow.fromFlows(
+                // SessionTruncated (closed without TLS's closing alert) carries no bytes; the end
+                // follows it.
+                Flow.<TLSProtocol.SslTlsInbound>create()
+                    .collectType(TLSProtocol.SessionBytes.class)
+                    .map(TLSProtocol.SessionBytes::bytes),
+                Flow.<ByteString>create().map(TLSProtocol.SendBytes::new));
+    return cutter
+        .atop(TLS.create(engines, TLSClosing.eagerClose()).reversed(), Keep.left())
+        .atop(plaintext, Keep.left());
   }
 
   /** Closes an accepted connection straight away, reading and writing nothing. */

@@ -351,6 +351,34 @@ public final class Texts {
     return "Error. Could not reach " + clean(peer) + " for private messaging";
   }
 
+  /**
+   * The server gave no certificate fingerprint with the peer's address (an older server, or a peer
+   * client that does not speak TLS): the chat is not started rather than started unencrypted.
+   */
+  public static String privateUnverifiable(String peer) {
+    String name = clean(peer);
+    return "Error. Could not start private messaging with "
+        + name
+        + ": "
+        + name
+        + "'s client cannot be verified (the server or "
+        + name
+        + "'s client is too old for encrypted private chats)";
+  }
+
+  /**
+   * The peer's listener presented a certificate other than the one the server announced for it: the
+   * chat was not started and nothing was sent.
+   */
+  public static String privatePeerNotVerified(String peer) {
+    String name = clean(peer);
+    return "Error. Could not start private messaging with "
+        + name
+        + ": the certificate presented is not "
+        + name
+        + "'s";
+  }
+
   public static String privateReceived(String peer, String text) {
     return clean(peer) + "(private): " + clean(text);
   }

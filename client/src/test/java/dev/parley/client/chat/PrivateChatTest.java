@@ -15,7 +15,9 @@ import dev.parley.client.testing.StartSignal;
 import dev.parley.client.testing.TestConsole;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSecurity;
 import dev.parley.client.testing.TestSettings;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
 import dev.parley.protocol.PeerMessage.Ack;
@@ -23,8 +25,12 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.transport.ServerVerifier;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -32,13 +38,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** A private chat over real loopback TCP, against a test-driven peer or another chat actor. */
+/**
+ * A private chat over real loopback TLS, against a test-driven peer or another chat actor (see
+ * {@link PeerLinkTlsTest} for what TLS refuses).
+ */
 class PrivateChatTest {
 
   private static final ActorTestKit testKit = TestKits.withManualTime();
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
   private static final ClientSettings settings = TestSettings.defaults();
   private static final String LOOPBACK = TestListener.LOOPBACK;
+
+  /** The identities of hans's and luke's clients. */
+  private static final Security HANS = TestSecurity.create();
+
+  private static final Security LUKE = TestSecurity.create();
+
+  /** How long a raw socket waits for the chat, in milliseconds: a failure, not a wait. */
+  private static final int SOCKET_TIMEOUT_MILLIS = 5_000;
+
+  private static final int BUFFER_BYTES = 1024;
 
   /** The one-time token the server gave hans for his chat with luke. */
   private static final String TOKEN = "Xk3v9QmT1bZr8LwN2pYs4hGd7uJc0aEf5oRi6nKt-_w";
@@ -57,7 +76,7 @@ class PrivateChatTest {
 
   /** Where luke accepts private chats, and the token the server gave hans for it. */
   private static PrivateChat.Contact toLuke(int port) {
-    return new PrivateChat.Contact("luke", LOOPBACK, port, null, TOKEN);
+    return new PrivateChat.Contact("luke", LOOPBACK, port, LUKE.identity().fingerprint(), TOKEN);
   }
 
   private static TestProbe<PrivateChat.Notification> parent() {
@@ -84,9 +103,25 @@ class PrivateChatTest {
     return testKit.spawn(TestConsole.create(lines.ref()));
   }
 
+  /** luke's end of a connection hans's chat opened, presenting luke's certificate. */
   private static RawPeer<PeerMessage, PeerMessage> acceptRaw(TestListener listener) {
-    return RawPeer.handle(
-        listener.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    return RawPeer.handleTls(
+        listener.expectConnection(),
+        LUKE.peerListenerTls(),
+        JsonCodec.PEER,
+        JsonCodec.PEER,
+        testKit.system());
+  }
+
+  /** hans's end of a connection to luke's listener, verifying that it is luke's. */
+  private static RawPeer<PeerMessage, PeerMessage> connectRaw(TestListener listener) {
+    return RawPeer.connectTls(
+        listener.port(),
+        HANS.tls(),
+        ServerVerifier.pinned(LUKE.identity().fingerprint()),
+        JsonCodec.PEER,
+        JsonCodec.PEER,
+        testKit.system());
   }
 
   /** hans opens a chat to a test-driven luke and luke answers the hello. */
@@ -97,7 +132,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
+                settings, console(lines), HANS, "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
     luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Hello(Protocol.VERSION, "luke"));
@@ -136,13 +171,13 @@ class PrivateChatTest {
   @Test
   void shouldAnswerTheHelloOfAnAcceptedConnectionOnlyOnceTheParentAgrees() {
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> hans =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> hans = connectRaw(listener);
     Tcp.IncomingConnection incoming = listener.expectConnection();
     TestProbe<String> lines = lines();
     TestProbe<PrivateChat.Notification> parent = parent();
     ActorRef<PrivateChat.Command> chat =
-        testKit.spawn(PrivateChat.accept(settings, console(lines), "luke", incoming, parent.ref()));
+        testKit.spawn(
+            PrivateChat.accept(settings, console(lines), LUKE, "luke", incoming, parent.ref()));
 
     hans.send(new Hello(Protocol.VERSION, "hans", TOKEN));
     parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, chat));
@@ -174,8 +209,10 @@ class PrivateChatTest {
         PrivateChat.connect(
             settings,
             console(lines),
+            HANS,
             "hans",
-            new PrivateChat.Contact("luke", LOOPBACK, listener.port(), null, null),
+            new PrivateChat.Contact(
+                "luke", LOOPBACK, listener.port(), LUKE.identity().fingerprint(), null),
             parent().ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
     luke.expectFrame(new Hello(Protocol.VERSION, "hans"));
@@ -187,13 +224,17 @@ class PrivateChatTest {
   @Test
   void shouldTellTheParentThatAHelloCameWithoutAToken() {
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> hans =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> hans = connectRaw(listener);
     TestProbe<PrivateChat.Notification> parent = parent();
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.accept(
-                settings, console(lines()), "luke", listener.expectConnection(), parent.ref()));
+                settings,
+                console(lines()),
+                LUKE,
+                "luke",
+                listener.expectConnection(),
+                parent.ref()));
     hans.send(new Hello(Protocol.VERSION, "hans"));
     parent.expectMessage(new PrivateChat.Identified("hans", null, chat));
     listener.unbind();
@@ -202,14 +243,13 @@ class PrivateChatTest {
   @Test
   void shouldCloseWithoutAWordWhenTheParentDropsTheConnection() {
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> impostor =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> impostor = connectRaw(listener);
     TestProbe<String> lines = lines();
     TestProbe<PrivateChat.Notification> parent = parent();
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.accept(
-                settings, console(lines), "luke", listener.expectConnection(), parent.ref()));
+                settings, console(lines), LUKE, "luke", listener.expectConnection(), parent.ref()));
 
     impostor.send(new Hello(Protocol.VERSION, "hans", "not-the-token"));
     parent.expectMessage(new PrivateChat.Identified("hans", "not-the-token", chat));
@@ -234,14 +274,13 @@ class PrivateChatTest {
   @Test
   void shouldRejectADuplicateChatWithAlreadyChatting() {
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> hans =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> hans = connectRaw(listener);
     TestProbe<String> lines = lines();
     TestProbe<PrivateChat.Notification> parent = parent();
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.accept(
-                settings, console(lines), "luke", listener.expectConnection(), parent.ref()));
+                settings, console(lines), LUKE, "luke", listener.expectConnection(), parent.ref()));
 
     hans.send(new Hello(Protocol.VERSION, "hans", TOKEN));
     parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, chat));
@@ -264,11 +303,21 @@ class PrivateChatTest {
       ActorRef<PrivateChat.Command> hans =
           testKit.spawn(
               PrivateChat.connect(
-                  settings, console(hansLines), "hans", toLuke(listener.port()), hansParent.ref()));
+                  settings,
+                  console(hansLines),
+                  HANS,
+                  "hans",
+                  toLuke(listener.port()),
+                  hansParent.ref()));
       ActorRef<PrivateChat.Command> luke =
           testKit.spawn(
               PrivateChat.accept(
-                  settings, console(lukeLines), "luke", listener.expectConnection(), parent.ref()));
+                  settings,
+                  console(lukeLines),
+                  LUKE,
+                  "luke",
+                  listener.expectConnection(),
+                  parent.ref()));
       parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, luke));
       luke.tell(PrivateChat.Accept.INSTANCE);
       lukeLines.expectMessage("hans started private messaging with you");
@@ -434,7 +483,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
+                settings, console(lines), HANS, "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
     // The hello proves the chat has started, and with it the handshake timer.
     luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
@@ -451,10 +500,40 @@ class PrivateChatTest {
   }
 
   @Test
+  void shouldGiveUpOnAListenerThatNeverAnswersTheHandshake() throws IOException {
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+      TestProbe<String> lines = lines();
+      TestProbe<PrivateChat.Notification> parent = parent();
+      ActorRef<PrivateChat.Command> chat =
+          testKit.spawn(
+              PrivateChat.connect(
+                  settings,
+                  console(lines),
+                  HANS,
+                  "hans",
+                  toLuke(silent.getLocalPort()),
+                  parent.ref()));
+      try (Socket connection = silent.accept()) {
+        connection.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
+        InputStream in = connection.getInputStream();
+        // The ClientHello proves the chat has started, and with it the handshake timer.
+        assertTrue(in.read() >= 0, "no ClientHello");
+
+        manualTime.timePasses(settings.peerHandshakeTimeout());
+        expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
+        // The rest of the ClientHello, and then the end: TLS itself would have waited for ever.
+        byte[] buffer = new byte[BUFFER_BYTES];
+        while (in.read(buffer) >= 0) {
+          // Not of interest.
+        }
+      }
+    }
+  }
+
+  @Test
   void shouldCloseAnAcceptedConnectionThatStaysSilent() {
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> silent =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> silent = connectRaw(listener);
     TestProbe<String> lines = lines();
     TestProbe<StartSignal.Started> started = testKit.createTestProbe();
     TestProbe<PrivateChat.Notification> parent = parent();
@@ -464,7 +543,12 @@ class PrivateChatTest {
                 PrivateChat.Command.class,
                 started.ref(),
                 PrivateChat.accept(
-                    settings, console(lines), "luke", listener.expectConnection(), parent.ref())));
+                    settings,
+                    console(lines),
+                    LUKE,
+                    "luke",
+                    listener.expectConnection(),
+                    parent.ref())));
     started.expectMessage(StartSignal.Started.INSTANCE);
 
     manualTime.expectNoMessageFor(settings.peerHandshakeTimeout().minusMillis(1), parent);
@@ -486,7 +570,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", toLuke(closedPort), parent.ref()));
+                settings, console(lines), HANS, "hans", toLuke(closedPort), parent.ref()));
     expectEndedAndRelease(parent, chat, "Error. Could not reach luke for private messaging");
   }
 
@@ -498,7 +582,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
+                settings, console(lines), HANS, "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> impostor = acceptRaw(listener);
     impostor.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     impostor.send(new Hello(Protocol.VERSION, "vader"));
@@ -516,7 +600,7 @@ class PrivateChatTest {
     ActorRef<PrivateChat.Command> chat =
         testKit.spawn(
             PrivateChat.connect(
-                settings, console(lines), "hans", toLuke(listener.port()), parent.ref()));
+                settings, console(lines), HANS, "hans", toLuke(listener.port()), parent.ref()));
     RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
     luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Bye(Bye.Reason.ALREADY_CHATTING));

@@ -13,7 +13,9 @@ import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestConsole;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSecurity;
 import dev.parley.client.testing.TestSettings;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
 import dev.parley.protocol.PeerMessage.Ack;
@@ -21,6 +23,7 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.transport.ServerVerifier;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +45,11 @@ class PrivateChatsInvitationsTest {
   private static final ActorTestKit testKit = TestKits.withManualTime();
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
   private static final ClientSettings settings = TestSettings.defaults();
+
+  /** The identities of hans's client, and of the peers' clients. */
+  private static final Security HANS = TestSecurity.create();
+
+  private static final Security PEERS = TestSecurity.create();
 
   /** Long enough that no handshake timeout in a test lets an invitation expire. */
   private static final Duration LONG_TTL = Duration.ofMinutes(10);
@@ -72,7 +80,7 @@ class PrivateChatsInvitationsTest {
   private ActorRef<PrivateChats.Command> loggedInAsHans(ClientSettings settings, int version) {
     ActorRef<PrivateChats.Command> chats =
         testKit.spawn(
-            PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
+            PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref())), HANS));
     chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), version));
     return chats;
   }
@@ -102,14 +110,20 @@ class PrivateChatsInvitationsTest {
   }
 
   /**
-   * A test-driven peer connects to hans's listener and says hello as {@code user} with {@code
-   * token} (none if null).
+   * A test-driven peer connects to hans's listener over TLS and says hello as {@code user} with
+   * {@code token} (none if null).
    */
   private RawPeer<PeerMessage, PeerMessage> connectAs(
       ActorRef<PrivateChats.Command> chats, String user, String token) {
     TestListener listener = TestListener.bind(testKit);
     RawPeer<PeerMessage, PeerMessage> peer =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+        RawPeer.connectTls(
+            listener.port(),
+            PEERS.tls(),
+            ServerVerifier.pinned(HANS.identity().fingerprint()),
+            JsonCodec.PEER,
+            JsonCodec.PEER,
+            testKit.system());
     chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
     listener.unbind();
     peer.send(new Hello(Protocol.VERSION, user, token));
@@ -171,14 +185,20 @@ class PrivateChatsInvitationsTest {
   void shouldPresentTheTokenOfThePeerAddressInTheHello() {
     ActorRef<PrivateChats.Command> chats = loggedInAsHans();
     TestListener luke = TestListener.bind(testKit);
+    Security lukes = TestSecurity.create();
     String token = token();
     chats.tell(new PrivateChats.Start("luke"));
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
     chats.tell(
         new PrivateChats.PeerAddressReceived(
-            "luke", TestListener.LOOPBACK, luke.port(), "SHA256:bHVrZXM", token));
+            "luke", TestListener.LOOPBACK, luke.port(), lukes.fingerprint(), token));
     RawPeer<PeerMessage, PeerMessage> lukesEnd =
-        RawPeer.handle(luke.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+        RawPeer.handleTls(
+            luke.expectConnection(),
+            lukes.peerListenerTls(),
+            JsonCodec.PEER,
+            JsonCodec.PEER,
+            testKit.system());
     lukesEnd.expectFrame(new Hello(Protocol.VERSION, "hans", token));
     lukesEnd.send(new Hello(Protocol.VERSION, "luke"));
     lines.expectMessage("Start private messaging with luke");

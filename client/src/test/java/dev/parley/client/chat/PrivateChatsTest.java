@@ -8,13 +8,16 @@ import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestConsole;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSecurity;
 import dev.parley.client.testing.TestSettings;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.transport.ServerVerifier;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +34,15 @@ class PrivateChatsTest {
   private static final ClientSettings settings = TestSettings.defaults();
   private static final String LOOPBACK = TestListener.LOOPBACK;
 
+  /** The identities of hans's client, and of the peers' clients. */
+  private static final Security HANS = TestSecurity.create();
+
+  private static final Security LUKE = TestSecurity.create();
+  private static final Security OTHERS = TestSecurity.create();
+
+  /** What the server gives hans with luke's address: the fingerprint of luke's certificate. */
+  private static final String LUKES_FINGERPRINT = LUKE.fingerprint();
+
   /** The token the server gives hans with luke's address. */
   private static final String TOKEN = "q2x9-4fU8kLmPz0aR7vYtw";
 
@@ -46,7 +58,7 @@ class PrivateChatsTest {
 
   private ActorRef<PrivateChats.Command> spawnChats() {
     return testKit.spawn(
-        PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
+        PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref())), HANS));
   }
 
   private ActorRef<PrivateChats.Command> loggedInAsHans() {
@@ -59,9 +71,16 @@ class PrivateChatsTest {
   private RawPeer<PeerMessage, PeerMessage> openChatWithLuke(ActorRef<PrivateChats.Command> chats) {
     chats.tell(new PrivateChats.Start("luke"));
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
-    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), null, TOKEN));
+    chats.tell(
+        new PrivateChats.PeerAddressReceived(
+            "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN));
     RawPeer<PeerMessage, PeerMessage> luke =
-        RawPeer.handle(peers.expectConnection(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+        RawPeer.handleTls(
+            peers.expectConnection(),
+            LUKE.peerListenerTls(),
+            JsonCodec.PEER,
+            JsonCodec.PEER,
+            testKit.system());
     // With the token of the address, which luke's client was told to expect from hans.
     luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
     luke.send(new Hello(Protocol.VERSION, "luke"));
@@ -78,12 +97,22 @@ class PrivateChatsTest {
     String token = "token-of-" + user + "-" + ++invitations;
     chats.tell(new PrivateChats.Invited(user, token, Duration.ofMinutes(1)));
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> peer =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> peer = connectTls(listener);
     chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
     listener.unbind();
     peer.send(new Hello(Protocol.VERSION, user, token));
     return peer;
+  }
+
+  /** A peer's client connecting over TLS to a listener that must present hans's certificate. */
+  private static RawPeer<PeerMessage, PeerMessage> connectTls(TestListener listener) {
+    return RawPeer.connectTls(
+        listener.port(),
+        OTHERS.tls(),
+        ServerVerifier.pinned(HANS.identity().fingerprint()),
+        JsonCodec.PEER,
+        JsonCodec.PEER,
+        testKit.system());
   }
 
   @Test
@@ -132,13 +161,34 @@ class PrivateChatsTest {
   }
 
   @Test
+  void shouldNotStartAChatWithoutTheFingerprintOfThePeersCertificate() {
+    ActorRef<PrivateChats.Command> chats = loggedInAsHans();
+    // An older server, or a peer client that does not speak TLS, gives none; or a broken one.
+    for (String fingerprint : new String[] {null, "SHA256:not-a-fingerprint"}) {
+      chats.tell(new PrivateChats.Start("luke"));
+      server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
+      chats.tell(
+          new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), fingerprint, TOKEN));
+      lines.expectMessage(
+          "Error. Could not start private messaging with luke: luke's client cannot be verified"
+              + " (the server or luke's client is too old for encrypted private chats)");
+      // Not even a plain TCP connection; and no chat to route texts to.
+      peers.expectNoConnection();
+      chats.tell(new PrivateChats.SendPrivate("luke", "hey dude"));
+      lines.expectMessage("Error. Private messaging to luke not enabled");
+    }
+  }
+
+  @Test
   void shouldForgetAStartThatWasStoppedBeforeTheAddressCame() {
     ActorRef<PrivateChats.Command> chats = loggedInAsHans();
     chats.tell(new PrivateChats.Start("luke"));
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
     chats.tell(new PrivateChats.StopPrivate("luke"));
     lines.expectMessage("Stopped private messaging with luke");
-    chats.tell(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), null, TOKEN));
+    chats.tell(
+        new PrivateChats.PeerAddressReceived(
+            "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN));
     chats.tell(new PrivateChats.SendPrivate("luke", "hello?"));
     lines.expectMessage("Error. Private messaging to luke not enabled");
   }
@@ -189,8 +239,7 @@ class PrivateChatsTest {
 
     // Closed for good: new connections are refused, a second CloseAll answers at once.
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> late =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> late = connectTls(listener);
     chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
     late.expectClosed();
     listener.unbind();
@@ -203,8 +252,7 @@ class PrivateChatsTest {
   void shouldRefuseConnectionsBeforeLoginAndCloseAtOnceWithoutChats() {
     ActorRef<PrivateChats.Command> chats = spawnChats();
     TestListener listener = TestListener.bind(testKit);
-    RawPeer<PeerMessage, PeerMessage> early =
-        RawPeer.connect(listener.port(), JsonCodec.PEER, JsonCodec.PEER, testKit.system());
+    RawPeer<PeerMessage, PeerMessage> early = connectTls(listener);
     chats.tell(new PrivateChats.AcceptConnection(listener.expectConnection()));
     early.expectClosed();
     listener.unbind();

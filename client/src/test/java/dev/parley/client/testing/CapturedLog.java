@@ -1,5 +1,6 @@
 package dev.parley.client.testing;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
@@ -52,6 +53,29 @@ public final class CapturedLog implements AutoCloseable {
       text.append('\n');
     }
     return text.toString();
+  }
+
+  /** How many events have been captured so far: a mark for {@link #linesSince}. */
+  public int mark() {
+    synchronized (events) {
+      return events.list.size();
+    }
+  }
+
+  /**
+   * The formatted messages of the events captured since {@code mark}, at {@code level} or above, of
+   * the loggers whose names start with {@code loggerPrefix}.
+   */
+  public List<String> linesSince(int mark, Level level, String loggerPrefix) {
+    List<ILoggingEvent> captured;
+    synchronized (events) {
+      captured = new ArrayList<>(events.list.subList(mark, events.list.size()));
+    }
+    return captured.stream()
+        .filter(event -> event.getLevel().isGreaterOrEqual(level))
+        .filter(event -> event.getLoggerName().startsWith(loggerPrefix))
+        .map(event -> event.getLevel() + " " + event.getFormattedMessage())
+        .toList();
   }
 
   @Override

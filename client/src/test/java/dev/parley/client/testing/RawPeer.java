@@ -23,14 +23,19 @@ import akka.util.ByteString;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
+import dev.parley.transport.ClientTls;
 import dev.parley.transport.ServerTls;
+import dev.parley.transport.ServerVerifier;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
- * The far end of a real loopback TCP connection, driven by the test frame by frame: a fake server
- * ({@code RawPeer<ClientMessage, ServerMessage>}) or a fake peer client ({@code
+ * The far end of a real loopback TCP connection, plain or TLS, driven by the test frame by frame: a
+ * fake server ({@code RawPeer<ClientMessage, ServerMessage>}) or a fake peer client ({@code
  * RawPeer<PeerMessage, PeerMessage>}). Inbound and outbound are independent, so the test sees
  * exactly when the client closes its side.
  *
@@ -89,6 +94,32 @@ public final class RawPeer<I, O> {
       int port, JsonCodec<I> in, JsonCodec<O> out, ActorSystem<?> system) {
     return Tcp.get(system)
         .outgoingConnection(TestListener.LOOPBACK, port)
+        .joinMat(flow(in, out, system), Keep.right())
+        .run(system);
+  }
+
+  /**
+   * Opens a TLS connection to a port on loopback, presenting {@code tls}'s identity (if it has one)
+   * and going on only with a listener {@code verifier} trusts: a fake peer client, as a client's
+   * private-chat listener meets a real one.
+   */
+  public static <I, O> RawPeer<I, O> connectTls(
+      int port,
+      ClientTls tls,
+      ServerVerifier verifier,
+      JsonCodec<I> in,
+      JsonCodec<O> out,
+      ActorSystem<?> system) {
+    return Tcp.get(system)
+        .outgoingConnectionWithTls(
+            new InetSocketAddress(TestListener.LOOPBACK, port),
+            () -> tls.newEngine(TestListener.LOOPBACK, port, verifier),
+            Optional.empty(),
+            List.of(),
+            Optional.empty(),
+            Optional.empty(),
+            session -> Optional.empty(),
+            TLSClosing.eagerClose())
         .joinMat(flow(in, out, system), Keep.right())
         .run(system);
   }
