@@ -12,6 +12,7 @@ import dev.parley.it.fuzz.ProcessProbe;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
 import dev.parley.it.support.Screen;
+import dev.parley.it.support.ServerProcess;
 import dev.parley.it.support.TestServer;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.ServerMessage;
@@ -34,11 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One user cannot hurt another: the packaged server runs as its own process, and while dozens of
- * fuzz connections send it anything at all (garbage in every phase, real logins with the demo
- * accounts followed by any command with any value, oversized lines, floods, readers that never
- * read, half-closed and dropped connections), two ordinary users keep talking through it, and a
- * real client process has its private-chat port fuzzed the same way. Afterwards:
+ * One user cannot hurt another: the packaged server runs as its own process, with TLS on as by
+ * default, and while dozens of fuzz connections send it anything at all (inside TLS: garbage in
+ * every phase, real logins with the demo accounts followed by any command with any value, oversized
+ * lines, floods, readers that never read, half-closed and dropped connections; and to the TLS port
+ * itself: garbage, plain text, cut-short and oversized handshakes), two ordinary users keep talking
+ * through it, and a real client process has its private-chat port (TLS only) fuzzed the same way.
+ * Afterwards:
  *
  * <ul>
  *   <li>every command of the two ordinary users was answered, correctly, within {@link #BOUND}, and
@@ -144,7 +147,7 @@ class FuzzIT {
     // fuzzers.
     Bystander r2d2 =
         track(Bystander.login(port, "r2d2", TestServer.PASSWORDS.get("r2d2"), stats, BOUND));
-    Program luke = startClient(run.resolve("luke"), port);
+    Program luke = startClient(run.resolve("luke"), port, fingerprintIn(run.resolve("server.log")));
     ServerMessage located =
         hans.command(new ClientMessage.StartPrivate("luke"), ServerMessage.PeerAddress.class);
     assertTrue(
@@ -286,7 +289,7 @@ class FuzzIT {
   }
 
   /** The packaged client as luke, in a directory of its own (its log included), logged in. */
-  private Program startClient(Path directory, int port) throws IOException {
+  private Program startClient(Path directory, int port, String fingerprint) throws IOException {
     Files.createDirectories(directory);
     Program luke =
         track(
@@ -298,9 +301,20 @@ class FuzzIT {
                     "-Dparley.client.log=" + directory.resolve("client.log").toAbsolutePath(),
                     "-Djava.io.tmpdir=" + directory.toAbsolutePath()),
                 "127.0.0.1",
-                String.valueOf(port)));
+                String.valueOf(port),
+                "--trust-fingerprint",
+                fingerprint));
     luke.type("luke", TestServer.PASSWORDS.get("luke")).expect(HeadlessClient.WELCOME);
     return luke;
+  }
+
+  /** The fingerprint the server logged for clients to pin (it logs it before it listens). */
+  private static String fingerprintIn(Path log) throws IOException {
+    Matcher matcher = ServerProcess.FINGERPRINT.matcher(Files.readString(log));
+    if (!matcher.find()) {
+      throw new AssertionError("the server logged no certificate fingerprint:\n" + tail(log));
+    }
+    return matcher.group(1);
   }
 
   private static int awaitListening(Path log) throws IOException {

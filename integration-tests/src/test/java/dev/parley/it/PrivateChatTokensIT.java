@@ -104,8 +104,27 @@ class PrivateChatTokensIT extends PackagedEndToEnd {
     expectRefused(address, hello("hans", token));
     expectUntouched(luke);
 
-    // Presented as issued, it works, once.
-    RawConnection chat = track(new RawConnection(address.host(), address.port()));
+    // The right hello, token and all, in plain TCP: the port speaks only TLS, so it is closed
+    // unread (the token still opens a chat below), with no frame in answer.
+    RawConnection plain = track(RawConnection.plaintext(address.host(), address.port()));
+    plain.send(hello("vader", token));
+    assertFalse(plain.awaitEnd().contains("{"), "a frame to a plaintext hello");
+    expectUntouched(luke);
+    // A handshake begun and never finished (a TLS record header and the start of a ClientHello):
+    // closed once the handshake timeout has passed.
+    RawConnection stalled = track(RawConnection.plaintext(address.host(), address.port()));
+    stalled.sendBytes(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xff, 0x01, 0x00});
+    stalled.awaitEnd();
+    expectUntouched(luke);
+
+    // Presented as issued, over TLS to the certificate peer-address names, it works, once.
+    assertNotNull(address.fingerprint(), "peer-address names the certificate to expect");
+    RawConnection chat =
+        track(
+            RawConnection.pinned(
+                dev.parley.transport.Fingerprint.parse(address.fingerprint()),
+                address.host(),
+                address.port()));
     chat.send(hello("vader", token)).expect(LUKES_HELLO);
     luke.expect("vader started private messaging with you");
     chat.send("{\"type\":\"private\",\"seq\":1,\"text\":\"I am your father\"}");

@@ -63,9 +63,10 @@ public final class Bystander implements AutoCloseable {
   /** Connects and logs in; throws if the login does not succeed within the bound. */
   public static Bystander login(
       int port, String user, String password, FuzzStats stats, Duration bound) throws IOException {
-    Socket socket = new Socket();
-    socket.connect(new InetSocketAddress("127.0.0.1", port), (int) bound.toMillis());
-    socket.setTcpNoDelay(true);
+    Socket plain = new Socket();
+    plain.connect(new InetSocketAddress("127.0.0.1", port), (int) bound.toMillis());
+    plain.setTcpNoDelay(true);
+    Socket socket = FuzzTls.wrap(plain, port);
     Bystander bystander = new Bystander(user, port, socket, stats, bound);
     Thread reader = new Thread(bystander::read, "bystander-" + user);
     reader.setDaemon(true);

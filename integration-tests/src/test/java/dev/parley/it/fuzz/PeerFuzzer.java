@@ -36,6 +36,7 @@ final class PeerFuzzer implements Runnable {
     OPEN_DROP(8),
     HALF_CLOSE(5),
     IDLE(5),
+    TLS_ATTACK(6),
     TOKEN_MISSING(6),
     TOKEN_FORGED(5),
     TOKEN_REUSED(5),
@@ -115,6 +116,16 @@ final class PeerFuzzer implements Runnable {
         continue;
       }
       stats.count("peer connections: " + plan);
+      if (plan == Plan.TLS_ATTACK) {
+        FuzzTls.attack(
+            ROLE,
+            port,
+            "{\"type\":\"peer-hello\",\"version\":3,\"user\":\"hans\"}",
+            random,
+            stats,
+            REFUSAL_PATIENCE);
+        continue;
+      }
       try (WireConnection<PeerMessage> connection =
           WireConnection.open(
               ROLE, port, 0, JsonCodec.PEER, frame -> frame instanceof PeerMessage.Bye, stats)) {
@@ -218,6 +229,7 @@ final class PeerFuzzer implements Runnable {
         }
       }
       case IDLE -> connection.awaitEnd(Duration.ofMillis(random.between(200, 4_000)));
+      case TLS_ATTACK -> throw new IllegalStateException("not over a TLS connection");
       case TOKEN_MISSING ->
           expectRefused(
               connection, "no token", hello(random.chance(0.5) ? anyone() : name(), null));

@@ -22,6 +22,7 @@ final class ServerFuzzer implements Runnable {
   /** What one connection does. */
   enum Plan {
     LOGIN_AND_FUZZ(40),
+    TLS_ATTACK(8),
     GARBAGE(14),
     OVERSIZED(7),
     FLOOD(7),
@@ -92,6 +93,10 @@ final class ServerFuzzer implements Runnable {
   }
 
   private void run(Plan plan) throws IOException {
+    if (plan == Plan.TLS_ATTACK) {
+      FuzzTls.attack(ROLE, port, "{\"type\":\"hello\",\"version\":3}", random, stats, PATIENCE);
+      return;
+    }
     int receiveBuffer = plan == Plan.SLOW_READER ? 4096 : 0;
     try (WireConnection<ServerMessage> connection =
         WireConnection.open(
@@ -116,6 +121,7 @@ final class ServerFuzzer implements Runnable {
           case OPEN_DROP -> openDrop(connection);
           case SLOW_READER -> slowReader(connection);
           case IDLE -> idle(connection);
+          case TLS_ATTACK -> throw new IllegalStateException("not over a TLS connection");
         }
       } finally {
         open.remove(connection);

@@ -74,7 +74,8 @@ final class WireConnection<T> implements AutoCloseable {
     }
     socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
     socket.setTcpNoDelay(true);
-    return new WireConnection<>(role, socket, codec, isLast, stats);
+    // Over TLS, as Parley speaks by default on both ports: the fuzzing is of what comes inside.
+    return new WireConnection<>(role, FuzzTls.wrap(socket, port), codec, isLast, stats);
   }
 
   /** Starts reading (and checking) what the other end sends, on a thread of its own. */

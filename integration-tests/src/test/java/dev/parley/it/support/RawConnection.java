@@ -1,5 +1,6 @@
 package dev.parley.it.support;
 
+import dev.parley.transport.Fingerprint;
 import dev.parley.transport.TlsIdentity;
 import dev.parley.transport.TlsMaterialException;
 import dev.parley.transport.testing.TestTls;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * A bare connection to the server speaking the wire protocol by hand, for input no real client
@@ -47,17 +49,23 @@ public final class RawConnection implements AutoCloseable {
    * this machine, so a test can play a client from another address, such as 127.0.0.2.
    */
   public RawConnection(InetAddress localAddress, String host, int port) {
-    this(localAddress, host, port, Optional.of(CLIENT), true);
+    this(localAddress, host, port, anyServer(Optional.of(CLIENT)));
   }
 
   /** A TLS connection presenting {@code identity} (none, if empty). */
   public static RawConnection as(Optional<TlsIdentity> identity, String host, int port) {
-    return new RawConnection(null, host, port, identity, true);
+    return new RawConnection(null, host, port, anyServer(identity));
+  }
+
+  /** A TLS connection that accepts only the certificate with {@code fingerprint}. */
+  public static RawConnection pinned(Fingerprint fingerprint, String host, int port) {
+    return new RawConnection(
+        null, host, port, TestTls.context(Optional.of(CLIENT), Optional.of(fingerprint)));
   }
 
   /** A plain TCP connection: to a server started with --plaintext, or to see TLS refuse it. */
   public static RawConnection plaintext(String host, int port) {
-    return new RawConnection(null, host, port, Optional.empty(), false);
+    return new RawConnection(null, host, port, null);
   }
 
   /** A new identity, as a client makes at start. */
@@ -69,20 +77,19 @@ public final class RawConnection implements AutoCloseable {
     }
   }
 
-  private RawConnection(
-      InetAddress localAddress,
-      String host,
-      int port,
-      Optional<TlsIdentity> identity,
-      boolean tls) {
+  /** A client context presenting {@code identity} that does not check the server. */
+  private static SSLContext anyServer(Optional<TlsIdentity> identity) {
+    return TestTls.context(identity, Optional.empty());
+  }
+
+  /**
+   * @param tls the context to speak TLS with; null for plain TCP
+   */
+  private RawConnection(InetAddress localAddress, String host, int port, SSLContext tls) {
     try {
       Socket plain = new Socket(host, port, localAddress, 0);
       this.socket =
-          tls
-              ? TestTls.context(identity, Optional.empty())
-                  .getSocketFactory()
-                  .createSocket(plain, host, port, true)
-              : plain;
+          tls != null ? tls.getSocketFactory().createSocket(plain, host, port, true) : plain;
       socket.setSoTimeout((int) HeadlessClient.PATIENCE.toMillis());
       this.in =
           new BufferedReader(
@@ -202,6 +209,25 @@ public final class RawConnection implements AutoCloseable {
     } catch (IOException reset) {
       // A reset is a close too.
     }
+  }
+
+  /**
+   * Reads until the other end closes and returns what came, whatever it is (a TLS alert to a plain
+   * connection, say); fails if the connection is still open after {@link HeadlessClient#PATIENCE}.
+   */
+  public String awaitEnd() {
+    StringBuilder seen = new StringBuilder();
+    try {
+      int c;
+      while ((c = in.read()) >= 0) {
+        seen.append((char) c);
+      }
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("the other end did not close the connection; it sent: " + seen, e);
+    } catch (IOException reset) {
+      // A reset is a close too.
+    }
+    return seen.toString();
   }
 
   /** Closes abruptly: no logout, no goodbye. */
