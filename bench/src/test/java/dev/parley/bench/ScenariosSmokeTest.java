@@ -35,7 +35,7 @@ class ScenariosSmokeTest {
   private static final String PREFIX = "smoke";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static final List<String> COMMON = List.of("scenario", "disconnects");
+  private static final List<String> COMMON = List.of("scenario", "transport", "disconnects");
   private static final List<String> LATENCY =
       List.of("p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms");
   private static final List<String> CPU =
@@ -475,6 +475,8 @@ class ScenariosSmokeTest {
             "login-timeout",
             "kept",
             "laggards",
+            "plaintext",
+            "trust-fingerprint",
             "out")) {
       assertTrue(text.contains("--" + option + " "), option);
     }
@@ -535,6 +537,7 @@ class ScenariosSmokeTest {
   private static void assertKeys(
       Map<String, String> summary, String scenario, List<String>... keys) {
     assertEquals(scenario, summary.get("scenario"));
+    assertEquals("tls", summary.get("transport"), "the server's default, and the generator's");
     for (String key : COMMON) {
       assertTrue(summary.containsKey(key), () -> "no " + key + " in " + summary);
     }
