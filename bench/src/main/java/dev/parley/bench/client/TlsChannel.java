@@ -17,8 +17,9 @@ import javax.net.ssl.SSLException;
  * <p>Memory is what thousands of connections can afford: the large buffers ({@link Scratch}) are
  * the loop's, used by one connection at a time. A connection keeps only what must outlive a call:
  * the start of a record whose rest has not arrived ({@code carry}, at most one record) and the
- * records the socket did not take ({@code pending}, at most one scratch's worth: nothing more is
- * wrapped while any is left). Each is allocated the first time it is needed, then reused.
+ * records the socket did not take ({@code pending}, at most one scratch's worth: more are made into
+ * it only as far as they fit, and the frames wait in their own buffer meanwhile). Each is allocated
+ * the first time it is needed, then reused.
  *
  * <p>Not thread-safe: every call comes from the loop's thread.
  */
@@ -153,20 +154,22 @@ public final class TlsChannel {
     if (closed) {
       return true;
     }
-    if (!writePending()) {
-      return false;
-    }
-    ByteBuffer net = scratch.netOut;
     while (true) {
-      net.clear();
+      // Records are made after those still waiting, as far as they fit; else in the scratch.
+      boolean waiting = hasPending();
+      ByteBuffer net = waiting ? pending : scratch.netOut.clear();
       boolean more = wrapInto(net, plaintext);
       net.flip();
-      if (!net.hasRemaining()) {
-        return true;
-      }
-      channel.write(net);
       if (net.hasRemaining()) {
+        channel.write(net);
+      }
+      boolean all = !net.hasRemaining();
+      if (waiting) {
+        net.compact();
+      } else if (!all) {
         keepPending(net);
+      }
+      if (!all) {
         return false;
       }
       if (!more) {
@@ -176,15 +179,17 @@ public final class TlsChannel {
   }
 
   /**
-   * Ends TLS as politely as a non-blocking connection can: the close_notify alert, if the handshake
-   * finished and the socket takes it right now. Does not close the socket.
+   * Ends TLS as politely as a non-blocking connection can: the closing alert (close_notify, or the
+   * alert saying why the handshake failed), if the socket takes it right now. Does not close the
+   * socket.
    */
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    if (!handshakeDone || hasPending()) {
+    if (hasPending()) {
+      // The alert would go after records the server has not even received.
       return;
     }
     engine.closeOutbound();
@@ -222,9 +227,12 @@ public final class TlsChannel {
       }
       HandshakeStatus status = handshake(result.getHandshakeStatus());
       if (status == HandshakeStatus.NEED_WRAP) {
-        // The server waits for the client's answer (its Finished, say) before anything else.
-        if (!write(NOTHING)) {
-          throw new SSLException("the socket does not take the TLS handshake's answer");
+        // The server waits for the client's answer (its Finished, say): made now, and sent as far
+        // as the socket takes it (the rest when it is writable: wantsWrite).
+        write(NOTHING);
+        if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+          // Only when a full pending buffer leaves no room for it, which a handshake never does.
+          throw new SSLException("no room left to answer the server's TLS handshake");
         }
       } else if (result.bytesConsumed() == 0 && result.bytesProduced() == 0) {
         keepCarry(in);
@@ -291,21 +299,7 @@ public final class TlsChannel {
     return pending != null && pending.position() > 0;
   }
 
-  /** Writes the records the socket did not take before; true when none is left. */
-  private boolean writePending() throws IOException {
-    if (!hasPending()) {
-      return true;
-    }
-    pending.flip();
-    try {
-      channel.write(pending);
-      return !pending.hasRemaining();
-    } finally {
-      pending.compact();
-    }
-  }
-
-  /** Keeps what the socket did not take; only when nothing was pending, so it always fits. */
+  /** Keeps what the socket did not take; only when nothing was pending, so it fits. */
   private void keepPending(ByteBuffer net) {
     if (pending == null) {
       pending = ByteBuffer.allocate(scratch.netOut.capacity());
