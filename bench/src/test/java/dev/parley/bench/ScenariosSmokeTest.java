@@ -425,6 +425,36 @@ class ScenariosSmokeTest {
   }
 
   @Test
+  void shouldTrustTheServerByItsPinnedFingerprint() throws Exception {
+    String fingerprint = server.fingerprint().orElseThrow().toString();
+    Map<String, String> summary =
+        runScenario("login", "--clients", "3", "--trust-fingerprint", fingerprint).summary();
+    assertKeys(summary, "login", LOGIN, CPU);
+    assertEquals("3", summary.get("logged_in"));
+  }
+
+  @Test
+  void shouldRefuseAServerWithAnotherCertificate() {
+    Run run =
+        runScenario(
+            "login",
+            "--clients",
+            "2",
+            "--trust-fingerprint",
+            "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assertEquals(Main.EXIT_FAILED, run.status());
+    assertTrue(run.err().contains("not the expected"), run.err());
+    assertTrue(run.err().contains("--trust-fingerprint"), run.err());
+  }
+
+  @Test
+  void shouldSayWhenTheServerSpeaksTlsAndTheGeneratorDoesNot() {
+    Run run = runScenario("login", "--clients", "2", "--plaintext");
+    assertEquals(Main.EXIT_FAILED, run.status());
+    assertTrue(run.err().contains("parley-server --plaintext"), run.err());
+  }
+
+  @Test
   void shouldRefuseABadCommandLine() {
     assertEquals(Main.EXIT_USAGE, run("direct", "--rate", "fast").status());
     assertEquals(Main.EXIT_USAGE, run("login", "--rate", "10").status());
@@ -432,6 +462,15 @@ class ScenariosSmokeTest {
     assertEquals(Main.EXIT_USAGE, run("reconnect", "--server-pid", "1").status());
     assertEquals(Main.EXIT_USAGE, run("teleport").status());
     assertEquals(Main.EXIT_USAGE, run().status());
+    assertEquals(Main.EXIT_USAGE, run("login", "--trust-fingerprint", "SHA256:short").status());
+    assertEquals(
+        Main.EXIT_USAGE,
+        run(
+                "login",
+                "--plaintext",
+                "--trust-fingerprint",
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .status());
   }
 
   @Test
