@@ -1,6 +1,7 @@
 package dev.parley.bench;
 
 import dev.parley.bench.client.Backoff;
+import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -28,6 +29,8 @@ import java.util.Set;
  * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
  * @param kept reconnect: messages kept for each laggard when the server goes down
  * @param laggards reconnect: users who stop acknowledging before each restart
+ * @param plaintext plain TCP instead of TLS, for a server run with {@code --plaintext}
+ * @param trustFingerprint the server's certificate fingerprint to trust; empty to trust any
  */
 public record BenchOptions(
     String scenario,
@@ -61,7 +64,9 @@ public record BenchOptions(
     int laggards,
     OptionalLong serverPid,
     Optional<Path> json,
-    boolean quiet) {
+    boolean quiet,
+    boolean plaintext,
+    Optional<Fingerprint> trustFingerprint) {
 
   /** A command line that cannot be run; the message says what is wrong. */
   public static final class UsageException extends Exception {
@@ -90,7 +95,9 @@ public record BenchOptions(
           "server-pid",
           "json",
           "quiet",
-          "keepalive");
+          "keepalive",
+          "plaintext",
+          "trust-fingerprint");
   private static final List<String> TRAFFIC = List.of("duration", "window", "payload", "grace");
 
   /** The server restarts, so its process cannot be followed: no --server-pid. */
@@ -118,7 +125,7 @@ public record BenchOptions(
           SWEEP, union(CONNECTING, TRAFFIC, List.of("from", "to", "step", "slo-p99-ms")),
           RECONNECT, without(union(CONNECTING, RECONNECTING), "server-pid"));
 
-  private static final Set<String> FLAGS = Set.of("quiet");
+  private static final Set<String> FLAGS = Set.of("quiet", "plaintext");
 
   /** Parsed options, or {@code null} when the command line asks for help. */
   public static BenchOptions parse(String... args) throws UsageException {
@@ -202,6 +209,18 @@ public record BenchOptions(
       throw new UsageException("--backoff-max must not be below --backoff-min");
     }
     boolean reconnect = scenario.equals(RECONNECT);
+    boolean plaintext = in.has("plaintext");
+    Optional<Fingerprint> trustFingerprint = Optional.empty();
+    if (in.has("trust-fingerprint")) {
+      if (plaintext) {
+        throw new UsageException("--trust-fingerprint is for TLS: it does not go with --plaintext");
+      }
+      try {
+        trustFingerprint = Optional.of(Fingerprint.parse(in.text("trust-fingerprint", "")));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--trust-fingerprint: " + e.getMessage());
+      }
+    }
     return new BenchOptions(
         scenario,
         in.text("host", "127.0.0.1"),
@@ -237,7 +256,9 @@ public record BenchOptions(
             ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
             : OptionalLong.empty(),
         in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
-        in.has("quiet"));
+        in.has("quiet"),
+        plaintext,
+        trustFingerprint);
   }
 
   /** reconnect: the waits of a user coming back. */
@@ -246,6 +267,13 @@ public record BenchOptions(
         Duration.ofNanos((long) (backoffMinSeconds * 1e9)),
         Duration.ofNanos((long) (backoffMaxSeconds * 1e9)),
         backoffRandomFactor);
+  }
+
+  /**
+   * How the generator reaches the server, as summaries say it: {@code tls} or {@code plaintext}.
+   */
+  public String transport() {
+    return plaintext ? "plaintext" : "tls";
   }
 
   /** The offered rate as the summary shows it: a number, or {@code max}. */

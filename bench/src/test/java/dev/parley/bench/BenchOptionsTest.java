@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.bench.client.Backoff;
+import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,6 +87,30 @@ class BenchOptionsTest {
         () -> BenchOptions.parse("reconnect", "--clients", "5", "--probes", "6"));
     assertThrows(
         BenchOptions.UsageException.class, () -> BenchOptions.parse("reconnect", "--rate", "5"));
+  }
+
+  @Test
+  void shouldSpeakTlsTrustingAnyCertificateUnlessTold() throws Exception {
+    BenchOptions options = BenchOptions.parse("login");
+    assertEquals("tls", options.transport());
+    assertTrue(options.trustFingerprint().isEmpty());
+
+    assertEquals("plaintext", BenchOptions.parse("direct", "--plaintext").transport());
+    // As OpenSSL prints it: read into the canonical form.
+    String hex = "AB:".repeat(31) + "AB";
+    assertEquals(
+        Fingerprint.parse(hex),
+        BenchOptions.parse("idle", "--trust-fingerprint", hex).trustFingerprint().orElseThrow());
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("login", "--trust-fingerprint", "SHA256:nope"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("login", "--plaintext", "--trust-fingerprint", hex));
+    // Not for the credentials, which never connect.
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("credentials", "--out", "f", "--plaintext"));
   }
 
   @Test

@@ -11,16 +11,19 @@ import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.store.StoreSnapshot;
+import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A real Parley server in the test's JVM, on a free loopback port, with an embedded database in a
  * temporary directory and the accounts of a credentials file (as {@code parley-bench credentials}
- * writes it), hashed cheaply, and the flood limits lifted as the benchmark's servers have them.
- * Started the way the integration tests start theirs.
+ * writes it), hashed cheaply, and the flood limits lifted as the benchmark's servers have them;
+ * with TLS (its self-signed certificate made in the data directory), or plain TCP as with {@code
+ * --plaintext}. Started the way the integration tests start theirs.
  */
 final class BenchTestServer implements AutoCloseable {
 
@@ -37,18 +40,26 @@ final class BenchTestServer implements AutoCloseable {
   private final Store store;
   private final ParleyServer server;
   private final int port;
+  private final boolean tls;
 
   private BenchTestServer(
-      Path dataDir, Path credentials, Store store, ParleyServer server, int port) {
+      Path dataDir, Path credentials, Store store, ParleyServer server, int port, boolean tls) {
     this.dataDir = dataDir;
     this.credentials = credentials;
     this.store = store;
     this.server = server;
     this.port = port;
+    this.tls = tls;
   }
 
+  /** A server with TLS, as by default. */
   static BenchTestServer start(Path dataDir, Path credentials) throws Exception {
-    return start(dataDir, credentials, 0);
+    return start(dataDir, credentials, 0, true);
+  }
+
+  /** A server without TLS, as with {@code --plaintext}. */
+  static BenchTestServer startPlaintext(Path dataDir, Path credentials) throws Exception {
+    return start(dataDir, credentials, 0, false);
   }
 
   /**
@@ -57,15 +68,18 @@ final class BenchTestServer implements AutoCloseable {
    */
   BenchTestServer restart() throws Exception {
     close();
-    return start(dataDir, credentials, port);
+    return start(dataDir, credentials, port, tls);
   }
 
-  private static BenchTestServer start(Path dataDir, Path credentials, int port) throws Exception {
+  private static BenchTestServer start(Path dataDir, Path credentials, int port, boolean tls)
+      throws Exception {
     Config config =
         ConfigFactory.parseMap(
                 Map.of(
                     "parley.server.port",
                     port,
+                    "parley.server.tls.enabled",
+                    tls,
                     "parley.server.idle-timeout",
                     "600s",
                     "parley.server.password-hash-iterations",
@@ -98,11 +112,16 @@ final class BenchTestServer implements AutoCloseable {
             .orTimeout(STARTUP_SECONDS, TimeUnit.SECONDS)
             .join()
             .getPort();
-    return new BenchTestServer(dataDir, credentials, store, server, bound);
+    return new BenchTestServer(dataDir, credentials, store, server, bound, tls);
   }
 
   int port() {
     return port;
+  }
+
+  /** The fingerprint of the certificate the server presents; empty without TLS. */
+  Optional<Fingerprint> fingerprint() {
+    return server.tlsFingerprint();
   }
 
   @Override

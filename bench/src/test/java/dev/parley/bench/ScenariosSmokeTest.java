@@ -35,7 +35,7 @@ class ScenariosSmokeTest {
   private static final String PREFIX = "smoke";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static final List<String> COMMON = List.of("scenario", "disconnects");
+  private static final List<String> COMMON = List.of("scenario", "transport", "disconnects");
   private static final List<String> LATENCY =
       List.of("p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms");
   private static final List<String> CPU =
@@ -425,6 +425,36 @@ class ScenariosSmokeTest {
   }
 
   @Test
+  void shouldTrustTheServerByItsPinnedFingerprint() throws Exception {
+    String fingerprint = server.fingerprint().orElseThrow().toString();
+    Map<String, String> summary =
+        runScenario("login", "--clients", "3", "--trust-fingerprint", fingerprint).summary();
+    assertKeys(summary, "login", LOGIN, CPU);
+    assertEquals("3", summary.get("logged_in"));
+  }
+
+  @Test
+  void shouldRefuseAServerWithAnotherCertificate() {
+    Run run =
+        runScenario(
+            "login",
+            "--clients",
+            "2",
+            "--trust-fingerprint",
+            "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assertEquals(Main.EXIT_FAILED, run.status());
+    assertTrue(run.err().contains("not the expected"), run.err());
+    assertTrue(run.err().contains("--trust-fingerprint"), run.err());
+  }
+
+  @Test
+  void shouldSayWhenTheServerSpeaksTlsAndTheGeneratorDoesNot() {
+    Run run = runScenario("login", "--clients", "2", "--plaintext");
+    assertEquals(Main.EXIT_FAILED, run.status());
+    assertTrue(run.err().contains("parley-server --plaintext"), run.err());
+  }
+
+  @Test
   void shouldRefuseABadCommandLine() {
     assertEquals(Main.EXIT_USAGE, run("direct", "--rate", "fast").status());
     assertEquals(Main.EXIT_USAGE, run("login", "--rate", "10").status());
@@ -432,6 +462,15 @@ class ScenariosSmokeTest {
     assertEquals(Main.EXIT_USAGE, run("reconnect", "--server-pid", "1").status());
     assertEquals(Main.EXIT_USAGE, run("teleport").status());
     assertEquals(Main.EXIT_USAGE, run().status());
+    assertEquals(Main.EXIT_USAGE, run("login", "--trust-fingerprint", "SHA256:short").status());
+    assertEquals(
+        Main.EXIT_USAGE,
+        run(
+                "login",
+                "--plaintext",
+                "--trust-fingerprint",
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .status());
   }
 
   @Test
@@ -475,6 +514,8 @@ class ScenariosSmokeTest {
             "login-timeout",
             "kept",
             "laggards",
+            "plaintext",
+            "trust-fingerprint",
             "out")) {
       assertTrue(text.contains("--" + option + " "), option);
     }
@@ -535,6 +576,7 @@ class ScenariosSmokeTest {
   private static void assertKeys(
       Map<String, String> summary, String scenario, List<String>... keys) {
     assertEquals(scenario, summary.get("scenario"));
+    assertEquals("tls", summary.get("transport"), "the server's default, and the generator's");
     for (String key : COMMON) {
       assertTrue(summary.containsKey(key), () -> "no " + key + " in " + summary);
     }

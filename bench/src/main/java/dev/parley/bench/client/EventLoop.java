@@ -45,6 +45,10 @@ public final class EventLoop {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean wakeupPending = new AtomicBoolean();
   private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
+
+  /** The TLS buffers of this loop's users, made with the first TLS connection. */
+  private TlsChannel.Scratch tlsScratch;
+
   private final List<SimUser> dirty = new ArrayList<>();
   private final List<SimUser> users = new ArrayList<>();
   private final PriorityQueue<Timer> timers = new PriorityQueue<>();
@@ -138,6 +142,14 @@ public final class EventLoop {
 
   Selector selector() {
     return selector;
+  }
+
+  /** The buffers this loop's TLS connections share (loop thread only). */
+  TlsChannel.Scratch tlsScratch(TlsDialer dialer) {
+    if (tlsScratch == null) {
+      tlsScratch = dialer.newScratch();
+    }
+    return tlsScratch;
   }
 
   void add(SimUser user) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -27,9 +28,14 @@ import org.HdrHistogram.Recorder;
  */
 public final class Fleet implements AutoCloseable {
 
-  /** What a fleet is made of. */
+  /**
+   * What a fleet is made of.
+   *
+   * @param tls how its users speak TLS; empty for plain TCP
+   */
   public record Settings(
       InetSocketAddress address,
+      Optional<TlsDialer> tls,
       String prefix,
       String password,
       int clients,
@@ -72,6 +78,7 @@ public final class Fleet implements AutoCloseable {
   private final EventLoop[] loops;
   private final SimUser[] users;
   private final byte[] passwordFrame;
+  private final TlsDialer tls;
   private final Semaphore loginPermits;
   private final AtomicInteger loggedIn = new AtomicInteger();
   private final AtomicInteger loginFailed = new AtomicInteger();
@@ -105,6 +112,7 @@ public final class Fleet implements AutoCloseable {
       loop.add(users[i]);
     }
     this.passwordFrame = ClientFrames.password(Frames.escape(settings.password()));
+    this.tls = settings.tls().orElse(null);
     this.loginPermits = new Semaphore(settings.loginConcurrency());
   }
 
@@ -270,8 +278,8 @@ public final class Fleet implements AutoCloseable {
   }
 
   /** The rate limit the server announced in its hello; empty when it announced none. */
-  public java.util.Optional<CommandRate> commandRate() {
-    return java.util.Optional.ofNullable(commandRate.get());
+  public Optional<CommandRate> commandRate() {
+    return Optional.ofNullable(commandRate.get());
   }
 
   /** Presence notices all users have received so far. */
@@ -320,6 +328,11 @@ public final class Fleet implements AutoCloseable {
 
   byte[] passwordFrame() {
     return passwordFrame;
+  }
+
+  /** How users speak TLS; null over plain TCP. */
+  TlsDialer tls() {
+    return tls;
   }
 
   void opened() {

@@ -98,6 +98,19 @@ public final class FrameBuffer {
     }
   }
 
+  /**
+   * Sends through {@code tls} what it takes now; true unless the socket is full (during the
+   * handshake the frames wait, and the socket's being writable would not help them).
+   */
+  public boolean writeTo(TlsChannel tls) throws IOException {
+    buffer.flip();
+    try {
+      return tls.write(buffer);
+    } finally {
+      buffer.compact();
+    }
+  }
+
   /** The bytes written so far (for tests). */
   byte[] contents() {
     return java.util.Arrays.copyOf(buffer.array(), buffer.position());

@@ -27,8 +27,9 @@ import org.HdrHistogram.Recorder;
  *
  * <p>Causes are short words: {@code goodbye-REASON} for a goodbye, {@code closed} for a connection
  * the server closed without one, {@code reset} for one that broke, {@code unreachable} for a
- * connection that could not be opened, {@code no-answer} for an attempt abandoned after the login
- * timeout, {@code login-failed-REASON} and {@code error-CODE} for refused login steps.
+ * connection that could not be opened, {@code tls-failed} for a TLS handshake that failed, {@code
+ * no-answer} for an attempt abandoned after the login timeout, {@code login-failed-REASON} and
+ * {@code error-CODE} for refused login steps.
  */
 public final class Reconnects {
 
@@ -40,6 +41,12 @@ public final class Reconnects {
 
   /** The cause of a connection that could not be opened (refused: the server is down). */
   public static final String UNREACHABLE = "unreachable";
+
+  /**
+   * The cause of a connection whose TLS handshake failed: the server's certificate was not the one
+   * pinned, or the server does not speak TLS. Not passing: another attempt would fail the same way.
+   */
+  public static final String TLS_FAILED = "tls-failed";
 
   /** The cause of a login attempt the server did not complete within the login timeout. */
   public static final String NO_ANSWER = "no-answer";

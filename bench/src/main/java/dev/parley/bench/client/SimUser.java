@@ -6,11 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLException;
 
 /**
- * One simulated user: a non-blocking connection owned by one {@link EventLoop}, which logs in step
- * by step ({@code hello}, {@code username}, {@code password}), then hands the frames it receives to
- * the scenario's {@link Traffic}. Every user counts presence events (and otherwise ignores them),
+ * One simulated user: a non-blocking connection owned by one {@link EventLoop}, which makes its TLS
+ * handshake (unless the fleet speaks plain TCP, see {@link TlsChannel}), logs in step by step
+ * ({@code hello}, {@code username}, {@code password}), then hands the frames it receives to the
+ * scenario's {@link Traffic}. Every user counts presence events (and otherwise ignores them),
  * acknowledges the messages it receives (every {@value #ACK_EVERY}, and whenever asked), keeps its
  * session alive with {@code activity} when it has been silent for the keepalive interval, and
  * notices a goodbye or a broken connection, which the fleet counts as a disconnect. All of it runs
@@ -29,6 +31,8 @@ public final class SimUser implements LineSplitter.Sink {
   public enum State {
     NEW,
     CONNECTING,
+    /** Connected, in the TLS handshake; the hello waits for its end. */
+    HANDSHAKING,
     HELLO_SENT,
     USERNAME_SENT,
     PASSWORD_SENT,
@@ -58,7 +62,15 @@ public final class SimUser implements LineSplitter.Sink {
   private final int index;
   private final byte[] name;
   private final LineSplitter splitter;
+
+  /** Decrypted bytes go to the splitter (made once: the read path allocates nothing). */
+  private final TlsChannel.Sink plaintext;
+
   private SocketChannel channel;
+
+  /** TLS over the channel; null over plain TCP, and between connections. */
+  private TlsChannel tls;
+
   private SelectionKey key;
   private FrameBuffer out;
   private boolean dirty;
@@ -111,6 +123,7 @@ public final class SimUser implements LineSplitter.Sink {
     this.index = index;
     this.name = Frames.escape(name).getBytes(StandardCharsets.UTF_8);
     this.splitter = new LineSplitter(maxFrameBytes);
+    this.plaintext = (bytes, from, length) -> splitter.feed(bytes, from, length, this);
     this.backlog = new LongRing(backlog);
   }
 
@@ -231,7 +244,11 @@ public final class SimUser implements LineSplitter.Sink {
       return;
     }
     try {
-      boolean all = out.writeTo(channel);
+      boolean all = tls == null ? out.writeTo(channel) : out.writeTo(tls);
+      if (state == State.HANDSHAKING && tls.handshakeDone()) {
+        // The hello went out with the handshake's last records (or waits in the socket's queue).
+        state = State.HELLO_SENT;
+      }
       if (all == writeInterest) {
         writeInterest = !all;
         key.interestOps(all ? SelectionKey.OP_READ : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
@@ -278,13 +295,25 @@ public final class SimUser implements LineSplitter.Sink {
     connected();
   }
 
-  private void connected() {
-    state = State.HELLO_SENT;
+  /** The hello is sent at once over plain TCP; over TLS, when the handshake is done. */
+  private void connected() throws IOException {
+    TlsDialer dialer = fleet.tls();
+    if (dialer == null) {
+      state = State.HELLO_SENT;
+    } else {
+      tls = new TlsChannel(dialer.newEngine(), channel, loop.tlsScratch(dialer));
+      tls.begin();
+      state = State.HANDSHAKING;
+    }
     out().put(ClientFrames.HELLO);
     wrote();
   }
 
   void onReadable(ByteBuffer buffer) throws IOException {
+    if (tls != null) {
+      readTls();
+      return;
+    }
     // A frame of this read may have ended the connection (a goodbye): then there is none to read.
     for (int i = 0; i < MAX_READS_PER_WAKEUP && channel != null; i++) {
       buffer.clear();
@@ -304,11 +333,44 @@ public final class SimUser implements LineSplitter.Sink {
     }
   }
 
+  /** Over TLS: as above, with the reads decrypted (the loop's buffer is not used). */
+  private void readTls() throws IOException {
+    TlsChannel reading = tls;
+    for (int i = 0; i < MAX_READS_PER_WAKEUP; i++) {
+      int read = reading.read(plaintext);
+      if (tls != reading) {
+        // A frame of this read ended the connection.
+        return;
+      }
+      if (read == TlsChannel.END) {
+        splitter.finish(this);
+        ended(CLOSED_BY_SERVER, Reconnects.CLOSED);
+        return;
+      }
+      if (read == 0 || !reading.filled()) {
+        break;
+      }
+    }
+    // The handshake moves on reads: its end lets the hello go; its records may wait for the socket.
+    if (state == State.HANDSHAKING || reading.wantsWrite()) {
+      wrote();
+    }
+  }
+
   /** The connection failed (reset, refused, a line too long): the connection is done. */
   void broken(Exception e) {
     if (state != State.CLOSED && state != State.WAITING) {
       String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      ended(message, state == State.CONNECTING ? Reconnects.UNREACHABLE : Reconnects.RESET);
+      String cause =
+          switch (state) {
+            case CONNECTING -> Reconnects.UNREACHABLE;
+            // The server's certificate refused, or no TLS on the other side: trying again would
+            // not change it.
+            case HANDSHAKING ->
+                e instanceof SSLException ? Reconnects.TLS_FAILED : Reconnects.RESET;
+            default -> Reconnects.RESET;
+          };
+      ended(e instanceof SSLException ? "TLS: " + message : message, cause);
     }
   }
 
@@ -352,6 +414,10 @@ public final class SimUser implements LineSplitter.Sink {
       return;
     }
     state = State.CLOSED;
+    if (tls != null) {
+      tls.close();
+      tls = null;
+    }
     if (key != null) {
       key.cancel();
       key = null;
@@ -406,6 +472,7 @@ public final class SimUser implements LineSplitter.Sink {
   private void loginTimedOut(int connection) {
     boolean loggingIn =
         state == State.CONNECTING
+            || state == State.HANDSHAKING
             || state == State.HELLO_SENT
             || state == State.USERNAME_SENT
             || state == State.PASSWORD_SENT;

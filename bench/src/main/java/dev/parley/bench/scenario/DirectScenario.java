@@ -96,7 +96,8 @@ public final class DirectScenario {
       context.awaitQuiet(fleet);
       Result result = measure(context, fleet, options.rate(), "direct");
       Summary summary =
-          new Summary("direct")
+          context
+              .summary("direct")
               .put("clients", options.clients())
               .put("threads", fleet.loops().size())
               .put("window", options.window())

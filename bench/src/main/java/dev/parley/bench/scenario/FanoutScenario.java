@@ -36,7 +36,8 @@ public final class FanoutScenario {
       long lost = Math.max(0, expected - end.delivered());
       long unsent = timing.skipped() + traffic.unsent() + end.backlog();
       Summary summary =
-          new Summary("fanout")
+          context
+              .summary("fanout")
               .put("members", options.clients())
               .put("senders", options.senders())
               .put("threads", fleet.loops().size())

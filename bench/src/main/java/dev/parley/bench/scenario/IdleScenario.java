@@ -50,7 +50,8 @@ public final class IdleScenario {
       context.checkLoops(fleet);
       context.reportDisconnects(fleet, disconnectsBefore);
       Summary summary =
-          new Summary("idle")
+          context
+              .summary("idle")
               .put("sessions", fleet.size())
               .put("threads", fleet.loops().size())
               .put("duration_s", options.durationSeconds(), 1)

@@ -31,7 +31,8 @@ public final class LoginScenario {
       }
       double seconds = login.elapsedNanos() / 1e9;
       Summary summary =
-          new Summary("login")
+          context
+              .summary("login")
               .put("clients", options.clients())
               .put("threads", fleet.loops().size())
               .put("login_concurrency", options.loginConcurrency())

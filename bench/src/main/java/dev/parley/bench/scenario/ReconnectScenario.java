@@ -69,7 +69,8 @@ public final class ReconnectScenario {
         results.add(result);
         Summary line =
             result.addTo(
-                new Summary("reconnect-storm")
+                context
+                    .summary("reconnect-storm")
                     .put("storm", restart)
                     .put("settled", result.isSettled()));
         lines.add(line);
@@ -85,7 +86,8 @@ public final class ReconnectScenario {
 
       StormResult total = StormResult.total(results, fleet.size());
       Summary summary =
-          new Summary("reconnect")
+          context
+              .summary("reconnect")
               .put("users", fleet.size())
               .put("threads", fleet.loops().size())
               .put("restarts", options.restarts())

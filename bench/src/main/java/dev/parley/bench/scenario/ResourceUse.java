@@ -11,10 +11,14 @@ import java.util.Optional;
  */
 record ResourceUse(
     double seconds,
+    long benchCpuNanos,
     double benchPercent,
     double busiestLoopPercent,
     long serverCpuNanos,
     double serverPercent) {
+
+  private static final String SERVER_PREFIX = "server_";
+  private static final String BENCH_PREFIX = "bench_";
 
   /** What the counters said at one moment; server CPU is -1 without a PID. */
   record Sample(long wallNanos, long benchCpuNanos, long[] loopCpuNanos, long serverCpuNanos) {
@@ -36,9 +40,11 @@ record ResourceUse(
     }
     long server =
         before.serverCpuNanos() < 0 ? -1 : after.serverCpuNanos() - before.serverCpuNanos();
+    long bench = after.benchCpuNanos() - before.benchCpuNanos();
     return new ResourceUse(
         wall / 1e9,
-        100.0 * (after.benchCpuNanos() - before.benchCpuNanos()) / wall,
+        bench,
+        100.0 * bench / wall,
         100.0 * busiest / wall,
         server,
         server < 0 ? Double.NaN : 100.0 * server / wall);
@@ -49,7 +55,11 @@ record ResourceUse(
     return serverCpuNanos < 0 || units <= 0 ? Double.NaN : serverCpuNanos / 1e3 / units;
   }
 
-  /** Adds the generator's and the server's CPU to a summary. */
+  /**
+   * Adds the generator's and the server's CPU to a summary; with {@code perUnitKey} ({@code
+   * server_cpu_us_per_...}), also the server's CPU per unit, and the generator's under the same
+   * name with {@code bench_} (what TLS costs a client shows there).
+   */
   void addTo(Summary summary, String perUnitKey, long units) {
     summary
         .put("bench_cpu_percent", benchPercent, 1)
@@ -57,6 +67,12 @@ record ResourceUse(
         .put("server_cpu_percent", serverPercent, 1);
     if (perUnitKey != null) {
       summary.put(perUnitKey, serverMicrosPer(units), 1);
+      if (perUnitKey.startsWith(SERVER_PREFIX)) {
+        summary.put(
+            BENCH_PREFIX + perUnitKey.substring(SERVER_PREFIX.length()),
+            units > 0 ? benchCpuNanos / 1e3 / units : Double.NaN,
+            1);
+      }
     }
   }
 

@@ -3,6 +3,8 @@ package dev.parley.bench.scenario;
 import dev.parley.bench.BenchOptions;
 import dev.parley.bench.client.Fleet;
 import dev.parley.bench.client.MonotonicClock;
+import dev.parley.bench.client.TlsDialer;
+import dev.parley.transport.TlsMaterialException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -76,10 +78,28 @@ public final class ScenarioContext {
     return heap;
   }
 
+  /** A summary of this run: its scenario, then how the generator reached the server. */
+  Summary summary(String scenario) {
+    return new Summary(scenario).put("transport", options.transport());
+  }
+
+  /** How users speak TLS, or empty with --plaintext. */
+  private Optional<TlsDialer> tls() {
+    if (options.plaintext()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(TlsDialer.create(options.trustFingerprint()));
+    } catch (TlsMaterialException e) {
+      throw new BenchFailure("cannot make the generator's TLS certificate: " + e.getMessage(), e);
+    }
+  }
+
   Fleet startFleet(int clients) {
     return Fleet.start(
         new Fleet.Settings(
             new InetSocketAddress(options.host(), options.port()),
+            tls(),
             options.prefix(),
             options.password(),
             clients,
@@ -145,12 +165,13 @@ public final class ScenarioContext {
           String.format(
               Locale.ROOT,
               "%d of %d clients could not log in to %s:%d, mostly: %s. Is the server running"
-                  + " there (--host, --port)?",
+                  + " there (--host, --port)? %s",
               login.failed(),
               login.attempted(),
               options.host(),
               options.port(),
-              login.mainFailure()));
+              login.mainFailure(),
+              transportAdvice()));
     }
     throw new BenchFailure(
         String.format(
@@ -166,6 +187,22 @@ public final class ScenarioContext {
             login.mainFailure(),
             login.attempted(),
             options.prefix()));
+  }
+
+  /** What to check when no one could log in: both ends must speak TLS, or both plain TCP. */
+  private String transportAdvice() {
+    return options.plaintext()
+        ? "The generator speaks plain TCP (--plaintext): so must the server (parley-server"
+            + " --plaintext); a server with TLS closes the connection."
+        : "The generator speaks TLS: a server run with --plaintext needs --plaintext here too"
+            + options
+                .trustFingerprint()
+                .map(
+                    f ->
+                        "; and the server must present the certificate "
+                            + f
+                            + " (--trust-fingerprint), as its log says at start.")
+                .orElse(".");
   }
 
   /**

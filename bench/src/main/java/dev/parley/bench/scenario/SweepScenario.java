@@ -36,7 +36,8 @@ public final class SweepScenario {
         DirectScenario.Result result =
             DirectScenario.measure(context, fleet, OptionalDouble.of(rate), label);
         String miss = result.miss(options.sloP99Millis());
-        Summary step = new Summary("sweep-step").put("step", i + 1).put("clients", fleet.size());
+        Summary step =
+            context.summary("sweep-step").put("step", i + 1).put("clients", fleet.size());
         result.addTo(step);
         step.put("meets_slo", miss == null).put("miss", miss == null ? "none" : miss);
         context.out().println(step.line());
@@ -51,7 +52,8 @@ public final class SweepScenario {
         Thread.sleep(PAUSE_BETWEEN_STEPS_MILLIS);
       }
       Summary summary =
-          new Summary("sweep")
+          context
+              .summary("sweep")
               .put("clients", options.clients())
               .put("threads", fleet.loops().size())
               .put("window", options.window())

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -64,6 +65,8 @@ class ComingBackTest {
         Fleet.start(
             new Fleet.Settings(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),
+                // A fake server speaking the protocol over plain TCP.
+                Optional.empty(),
                 "u",
                 "pw",
                 1,
