@@ -595,10 +595,13 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   private Behavior<Command> onPasswordChanged(PasswordChanged changed) {
-    // The store cleared the grant with the new password; the copy here goes too.
+    // The store cleared the grant with the new password, but a login checked against the old one
+    // just before this news arrived may have written a new grant since: it goes too, here and
+    // there.
     if (resumptions.remove(changed.username()) != null) {
       getContext().getLog().info("resumption revoked user={} cause=password", changed.username());
     }
+    journal.tell(new Journal.Record(new Change.ResumptionRevoked(changed.username()), null));
     return this;
   }
 

@@ -30,6 +30,8 @@ public sealed interface Change {
       user = lockout.user();
     } else if (change instanceof PasswordRehashed rehashed) {
       user = rehashed.user();
+    } else if (change instanceof ResumptionRevoked revoked) {
+      user = revoked.user();
     } else {
       user = "?";
     }
@@ -77,6 +79,13 @@ public sealed interface Change {
       this(user, at, null);
     }
   }
+
+  /**
+   * {@code user}'s password was changed: no session of theirs may be resumed any more. The store
+   * clears the grant when it stores the new password; this clears one that a login checked against
+   * the old password wrote after that, before the server heard of the change.
+   */
+  record ResumptionRevoked(String user) implements Change {}
 
   /** {@code blocker} now blocks {@code blocked}. */
   record BlockAdded(String blocker, String blocked) implements Change {}

@@ -874,6 +874,11 @@ public final class Store implements AutoCloseable {
               utc(out.resumableUntil()),
               out.user());
         }
+      } else if (change instanceof Change.ResumptionRevoked revoked) {
+        update(
+            "UPDATE accounts SET resume_hash = NULL, resume_fingerprint = NULL, resume_until = NULL"
+                + " WHERE username = ?",
+            revoked.user());
       } else if (change instanceof Change.BlockAdded block) {
         update(
             "INSERT INTO blocks (blocker, blocked) SELECT ?, ?"

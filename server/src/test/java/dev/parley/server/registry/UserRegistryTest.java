@@ -658,6 +658,10 @@ class UserRegistryTest {
 
     Online yoda = login("yoda");
     registry.tell(new UserRegistry.PasswordChanged("yoda"));
+    // Also in the store, where a login checked against the old password may have left a grant.
+    assertEquals(
+        new Change.ResumptionRevoked("yoda"),
+        journal.expectMessageClass(Journal.Record.class).change());
     expectResumptionRefused("yoda", yoda.token(), null, "reason=no-grant");
 
     Online luke = login("luke");

@@ -328,6 +328,18 @@ class StoreTest {
         store.load(T0.plusSeconds(10)).resumptions());
   }
 
+  @Test
+  void shouldDropAGrantWrittenAfterThePasswordChangedOnceTheServerHearsOfIt() throws SQLException {
+    addUsers("hans");
+    assertTrue(store.setPasswordHash("hans", "new-hash"));
+    // A login checked against the old password, just before the server heard of the new one.
+    apply(new Change.LoggedIn("hans", T0, new ResumeGrant("a1".repeat(32), null, null)));
+    assertEquals(1, store.load(T0).resumptions().size());
+
+    apply(new Change.ResumptionRevoked("hans"));
+    assertEquals(Map.of(), store.load(T0).resumptions());
+  }
+
   // ---- the journal's writes ----
 
   @Test
