@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param peerHandshakeTimeout how long a new private-chat connection may stay without a hello (and,
  *     with its hello, without the invitation for its token)
  * @param maxPrivateChatInvitations invitations to private chats (one-time tokens) kept at once
+ * @param maxPrivateChatInvitationsPerUser of those, how many from one inviting user
  * @param closeTimeout how long private chats may take to close when the client exits
  * @param logoutTimeout how long a logout may take: queued messages sent, the server's goodbye (plus
  *     what the server's announced command rate needs for what is still to be sent)
@@ -42,6 +43,7 @@ public record ClientSettings(
     int peerPort,
     Duration peerHandshakeTimeout,
     int maxPrivateChatInvitations,
+    int maxPrivateChatInvitationsPerUser,
     Duration closeTimeout,
     Duration logoutTimeout,
     int maxUnackedPrivate,
@@ -85,6 +87,7 @@ public record ClientSettings(
     positive(connectTimeout, "connect-timeout");
     positive(peerHandshakeTimeout, "peer-handshake-timeout");
     positive(maxPrivateChatInvitations, "max-private-chat-invitations");
+    positive(maxPrivateChatInvitationsPerUser, "max-private-chat-invitations-per-user");
     positive(closeTimeout, "close-timeout");
     positive(logoutTimeout, "logout-timeout");
     positive(maxUnsentMessages, "max-unsent-messages");
@@ -122,6 +125,7 @@ public record ClientSettings(
         client.getInt("peer-port"),
         client.getDuration("peer-handshake-timeout"),
         client.getInt("max-private-chat-invitations"),
+        client.getInt("max-private-chat-invitations-per-user"),
         client.getDuration("close-timeout"),
         client.getDuration("logout-timeout"),
         client.getInt("max-unacked-private"),

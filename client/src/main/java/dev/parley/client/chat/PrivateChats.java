@@ -455,16 +455,12 @@ public final class PrivateChats {
           .forEach(chat -> drop(chat, invited.user(), "its token was used already"));
       return Behaviors.same();
     }
-    if (invitations.size() >= settings.maxPrivateChatInvitations()) {
-      Invitation oldest = invitations.values().iterator().next();
-      invitations.remove(oldest.id());
-      timers.cancel(new InvitationExpired(oldest.id()));
-      context
-          .getLog()
-          .warn(
-              "Forgot the invitation of {} to make room: {} kept at most",
-              oldest.user(),
-              settings.maxPrivateChatInvitations());
+    List<Invitation> fromInviter =
+        invitations.values().stream().filter(kept -> kept.user().equals(invited.user())).toList();
+    if (fromInviter.size() >= settings.maxPrivateChatInvitationsPerUser()) {
+      forget(fromInviter.get(0), settings.maxPrivateChatInvitationsPerUser() + " from one user");
+    } else if (invitations.size() >= settings.maxPrivateChatInvitations()) {
+      forget(invitations.values().iterator().next(), settings.maxPrivateChatInvitations() + "");
     }
     long id = ++invitationsReceived;
     invitations.put(id, new Invitation(id, invited.user(), invited.token()));
@@ -474,6 +470,16 @@ public final class PrivateChats {
             : invited.expiresIn();
     timers.startSingleTimer(new InvitationExpired(id), expiresIn);
     return Behaviors.same();
+  }
+
+  /** Drops a kept invitation to make room for a new one; {@code limit} says which limit. */
+  private void forget(Invitation invitation, String limit) {
+    invitations.remove(invitation.id());
+    timers.cancel(new InvitationExpired(invitation.id()));
+    context
+        .getLog()
+        .warn(
+            "Forgot the invitation of {} to make room: {} kept at most", invitation.user(), limit);
   }
 
   private static boolean matches(Presented presented, Invited invited) {

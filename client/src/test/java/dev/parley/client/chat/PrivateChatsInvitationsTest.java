@@ -331,6 +331,25 @@ class PrivateChatsInvitationsTest {
   }
 
   @Test
+  void shouldForgetOnlyTheFloodingUsersOwnInvitationsPastItsShare() {
+    ActorRef<PrivateChats.Command> chats =
+        loggedInAsHans(
+            TestSettings.with(
+                "max-private-chat-invitations = 3\nmax-private-chat-invitations-per-user = 2"),
+            Protocol.VERSION);
+    String yodas = invite(chats, "yoda");
+    String vaders = invite(chats, "vader");
+    invite(chats, "vader");
+    // vader keeps inviting: his own oldest goes, never yoda's.
+    LoggingTestKit.warn("Forgot the invitation of vader to make room: 2 from one user kept at most")
+        .expect(testKit.system(), () -> invite(chats, "vader"));
+
+    expectAccepted(connectAs(chats, "yoda", yodas), "yoda");
+    RawPeer<PeerMessage, PeerMessage> forgotten = connectAwaitingInvitation(chats, "vader", vaders);
+    expectRefusedOnceTheHandshakeTimesOut(forgotten, "vader");
+  }
+
+  @Test
   void shouldStillRejectASecondChatWithAPeerWhoseTokenIsGood() {
     ActorRef<PrivateChats.Command> chats = loggedInAsHans();
     expectAccepted(connectAs(chats, "yoda", invite(chats, "yoda")), "yoda");
