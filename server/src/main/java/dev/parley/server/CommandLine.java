@@ -1,9 +1,12 @@
 package dev.parley.server;
 
+import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.tls.TlsSettings;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -47,6 +50,14 @@ public final class CommandLine {
           "                       self-signed certificate in DATA_DIR/tls on its first start",
           "  --plaintext          no TLS: plain TCP, readable by anyone on the network path",
           "                       (for clients on this machine only; they need --plaintext too)",
+          "  --cluster-port N     join a cluster of Parley nodes, talking to the other nodes on",
+          "                       TCP port N (docs/cluster.md); needs --db-url: every node of a",
+          "                       cluster uses the same PostgreSQL database",
+          "  --seed-nodes HOST:PORT[,HOST:PORT...]",
+          "                       cluster ports of the nodes to join through (default: none, this",
+          "                       node starts a new cluster)",
+          "  --cluster-host ADDRESS",
+          "                       address the other nodes reach this one at (default 127.0.0.1)",
           "  --config FILE        HOCON file layered over the defaults (see reference.conf)",
           "  -h, --help           show this help",
           "",
@@ -108,6 +119,14 @@ public final class CommandLine {
         case "--tls-cert" -> overrides.put(tlsKey("certificate"), value(args, ++i, arg));
         case "--tls-key" -> overrides.put(tlsKey("private-key"), value(args, ++i, arg));
         case "--plaintext" -> overrides.put(tlsKey("enabled"), false);
+        case "--cluster-port" -> {
+          overrides.put(clusterKey("enabled"), true);
+          overrides.put(
+              clusterKey("port"), integer(value(args, ++i, arg), "--cluster-port", 1, 65_535));
+        }
+        case "--seed-nodes" ->
+            overrides.put(clusterKey("seed-nodes"), seedNodes(value(args, ++i, arg)));
+        case "--cluster-host" -> overrides.put(clusterKey("host"), value(args, ++i, arg));
         default -> {
           // A negative number is a (bad) positional argument, not an option.
           if (arg.startsWith("-") && !NUMBER.matcher(arg).matches()) {
@@ -164,6 +183,23 @@ public final class CommandLine {
 
   private static String tlsKey(String name) {
     return TlsSettings.PATH + "." + name;
+  }
+
+  private static String clusterKey(String name) {
+    return ClusterSettings.PATH + "." + name;
+  }
+
+  /** {@code HOST:PORT[,HOST:PORT...]}, checked here so that a typo is a usage error. */
+  private static List<String> seedNodes(String arg) throws UsageException {
+    List<String> seeds = new ArrayList<>();
+    for (String seed : arg.split(",", -1)) {
+      try {
+        seeds.add(ClusterSettings.SeedNode.parse(seed).toString());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--seed-nodes: " + e.getMessage());
+      }
+    }
+    return List.copyOf(seeds);
   }
 
   private static String value(String[] args, int index, String option) throws UsageException {

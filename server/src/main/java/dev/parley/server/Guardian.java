@@ -11,6 +11,8 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.server.admin.AccountWatcher;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.cluster.ClusterMembership;
+import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.login.Credentials;
 import dev.parley.server.login.LoginGuard;
@@ -40,16 +42,19 @@ import java.util.function.Supplier;
  * The root of the server's actors: spawns the {@link Journal} (the only writer of the store), the
  * {@link Broadcaster}, {@link UserRegistry}, {@link LoginGuard} and {@link AccountWatcher},
  * starting from the stored state, then the {@link Listener} that binds the port (with TLS unless it
- * is off) and creates a session per connection. On shutdown (SIGINT/SIGTERM or {@link
- * ParleyServer#stop()}) the listener first says goodbye to every session, then the journal writes
- * what it still holds.
+ * is off) and creates a session per connection; a cluster member also gets the {@link
+ * ClusterMembership} logger. On shutdown (SIGINT/SIGTERM or {@link ParleyServer#stop()}) the
+ * listener first says goodbye to every session, then the journal writes what it still holds; a
+ * cluster member then leaves the cluster (Akka's own cluster phases of the coordinated shutdown)
+ * before the store is closed.
  *
- * <p>It watches every one of those actors. The node cannot do its job without any of them (a
- * registry that stopped leaves every session answering nothing), so if one stops, for whatever
- * reason, the node goes down cleanly: an error in the log, sessions told goodbye, and the process
- * exits with {@link #EXIT_CORE_ACTOR_STOPPED} rather than running on half alive. Failures while
- * handling one message do not stop them: the stateful ones resume (their state is ahead of the
- * store; their handlers check before they change anything), and the node carries on.
+ * <p>It watches every one of those actors but the membership logger. The node cannot do its job
+ * without any of them (a registry that stopped leaves every session answering nothing), so if one
+ * stops, for whatever reason, the node goes down cleanly: an error in the log, sessions told
+ * goodbye, and the process exits with {@link #EXIT_CORE_ACTOR_STOPPED} rather than running on half
+ * alive. Failures while handling one message do not stop them: the stateful ones resume (their
+ * state is ahead of the store; their handlers check before they change anything), and the node
+ * carries on.
  */
 public final class Guardian {
 
@@ -75,6 +80,7 @@ public final class Guardian {
 
   public static Behavior<Void> create(
       ServerSettings settings,
+      ClusterSettings cluster,
       Storage storage,
       Clock clock,
       Optional<ServerTls> tls,
@@ -163,6 +169,9 @@ public final class Guardian {
                           clock,
                           bound),
                       "listener");
+              if (cluster.enabled()) {
+                startClusterMembership(context);
+              }
               watch(context, journal, "journal");
               watch(context, broadcaster, "broadcaster");
               watch(context, registry, "user-registry");
@@ -222,6 +231,25 @@ public final class Guardian {
             EXIT_CORE_ACTOR_STOPPED);
     CoordinatedShutdown.get(context.getSystem()).runAll(CORE_ACTOR_STOPPED);
     return Behaviors.same();
+  }
+
+  /**
+   * Logs the cluster's changes, and warns that this is as far as clustering goes for now: every
+   * node still keeps its users' state (who is online, delivery sequences, blocks, lockouts) in its
+   * own registry and guard, so two nodes on one database can log one user in twice and disagree on
+   * what they were sent. The logger is not a core actor: the node serves without it, and a failure
+   * restarts it (it logs the current members again).
+   */
+  private static void startClusterMembership(ActorContext<CoreActorTerminated> context) {
+    context
+        .getLog()
+        .warn(
+            "cluster mode is incomplete: users are not shared across nodes yet (each node keeps"
+                + " its own logins, deliveries, blocks and lockouts); do not let clients use more"
+                + " than one node of a cluster until user sharding lands (docs/cluster.md)");
+    context.spawn(
+        Behaviors.supervise(ClusterMembership.create()).onFailure(SupervisorStrategy.restart()),
+        "cluster-membership");
   }
 
   private static void watch(

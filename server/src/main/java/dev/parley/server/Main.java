@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.server.admin.AccountImport;
 import dev.parley.server.admin.UserAdmin;
+import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.login.CredentialsFile;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
@@ -35,12 +36,16 @@ import org.slf4j.LoggerFactory;
  * configuration, finds the TLS certificate (making one on the first start), opens the store
  * (migrating its schema), imports a credentials file, reads the stored state, and creates the actor
  * system. Exit status: 0 after a clean stop, 1 when the server cannot start (or an account command
- * is refused), 2 on a bad command line, 70 when a core actor stopped and took the node down.
+ * is refused), 2 on a bad command line (or cluster options that cannot work together), 70 when a
+ * core actor stopped and took the node down, 75 when the cluster removed the node.
  */
 public final class Main {
 
   private static final int EXIT_CANNOT_START = 1;
   private static final int EXIT_USAGE = 2;
+
+  /** The cluster downed this node, or it could not join: try again later (EX_TEMPFAIL). */
+  static final int EXIT_REMOVED_FROM_CLUSTER = 75;
 
   private Main() {}
 
@@ -96,6 +101,12 @@ public final class Main {
       config = loadConfig(invocation);
       settings = ServerSettings.fromConfig(config);
       storeSettings = StoreSettings.fromConfig(config);
+      Optional<String> refusal = ClusterSettings.fromConfig(config).refusal(storeSettings);
+      if (refusal.isPresent()) {
+        // A combination of options that cannot work, so the status of a bad command line.
+        System.err.println("parley-server: " + refusal.get());
+        return EXIT_USAGE;
+      }
       // Before the store: a certificate that cannot be used stops the start at once.
       tls = ServerCertificate.load(TlsSettings.fromConfig(config), storeSettings.dataDir(), log);
       store = Store.open(storeSettings);
@@ -151,9 +162,30 @@ public final class Main {
       return EXIT_CANNOT_START;
     }
     server.terminated().toCompletableFuture().join();
-    boolean coreActorStopped =
-        shutdown.getShutdownReason().filter(Guardian.CORE_ACTOR_STOPPED::equals).isPresent();
-    return coreActorStopped ? Guardian.EXIT_CORE_ACTOR_STOPPED : 0;
+    return exitStatus(shutdown.getShutdownReason());
+  }
+
+  /**
+   * The exit status of a node that stopped by itself for {@code reason} (after a signal the JVM's
+   * own status, 128 plus the signal, applies instead): 0 after {@link ParleyServer#stop()} or a
+   * requested leave of the cluster; {@link Guardian#EXIT_CORE_ACTOR_STOPPED} when a core actor
+   * stopped; {@link #EXIT_REMOVED_FROM_CLUSTER} when the cluster downed the node (the Split Brain
+   * Resolver kept the other side of a partition) or it could not join, so that a supervisor that
+   * restarts failed services starts it again.
+   */
+  static int exitStatus(Optional<CoordinatedShutdown.Reason> reason) {
+    if (reason.filter(Guardian.CORE_ACTOR_STOPPED::equals).isPresent()) {
+      return Guardian.EXIT_CORE_ACTOR_STOPPED;
+    }
+    if (reason
+        .filter(
+            r ->
+                r.equals(CoordinatedShutdown.clusterDowningReason())
+                    || r.equals(CoordinatedShutdown.clusterJoinUnsuccessfulReason()))
+        .isPresent()) {
+      return EXIT_REMOVED_FROM_CLUSTER;
+    }
+    return 0;
   }
 
   /**

@@ -4,6 +4,7 @@ import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
+import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.tls.ServerCertificate;
 import dev.parley.server.tls.TlsSettings;
 import dev.parley.transport.Fingerprint;
@@ -45,7 +46,8 @@ public final class ParleyServer {
    * generated certificate goes in the store's data directory).
    *
    * @param config the full configuration (Akka's and {@code parley.server}); settings are read from
-   *     it by the caller so that command-line overrides apply to both
+   *     it by the caller so that command-line overrides apply to both. With {@code
+   *     parley.server.cluster.enabled} the node joins a cluster (see {@link ClusterSettings})
    * @param storage the open store and the state read from it; the caller closes the store once the
    *     node has {@link #terminated()}
    * @param clock the clock of login and logout times (tests pass a controllable one)
@@ -73,9 +75,16 @@ public final class ParleyServer {
       Clock clock,
       Optional<ServerTls> tls) {
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+    ClusterSettings cluster = ClusterSettings.fromConfig(config);
+    // A cluster member gets Akka's cluster settings over the file configuration; a standalone
+    // node keeps the local actor provider and opens no port but the clients'.
+    Config systemConfig =
+        cluster.enabled() ? cluster.akkaConfig(SYSTEM_NAME).withFallback(config) : config;
     ActorSystem<Void> system =
         ActorSystem.create(
-            Guardian.create(settings, storage, clock, tls, bound), SYSTEM_NAME, config);
+            Guardian.create(settings, cluster, storage, clock, tls, bound),
+            SYSTEM_NAME,
+            systemConfig);
     // If the node stops before it ever listened, say so to whoever waits for the address.
     system
         .getWhenTerminated()

@@ -1,0 +1,196 @@
+package dev.parley.server.cluster;
+
+import akka.actor.Address;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.cluster.ClusterEvent;
+import akka.cluster.Member;
+import akka.cluster.MemberStatus;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.SelfRemoved;
+import akka.cluster.typed.SelfUp;
+import akka.cluster.typed.Subscribe;
+import java.util.Locale;
+import java.util.stream.StreamSupport;
+
+/**
+ * Tells the operator how the cluster changes: subscribes to Akka's membership, reachability and
+ * leader events and logs each in one key=value line ({@code cluster member up address=...
+ * roles=...}). Membership changes are INFO; a member becoming unreachable is a WARN, as it is the
+ * first sign of a crashed node or a partition, which the Split Brain Resolver settles
+ * split-brain-resolver.stable-after later.
+ *
+ * <p>It has no commands of its own: its protocol is the events it is subscribed to, adapted once in
+ * the constructor. Subscribing replays the current state as events, so a restarted logger (or a
+ * node joining a running cluster) first logs every member already there.
+ */
+public final class ClusterMembership extends AbstractBehavior<ClusterMembership.Command> {
+
+  /** The events this actor receives, each wrapping Akka's. */
+  public sealed interface Command {}
+
+  private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
+
+  private record LeaderChanged(ClusterEvent.LeaderChanged event) implements Command {}
+
+  private record SelfJoined(SelfUp event) implements Command {}
+
+  private record SelfLeft(SelfRemoved event) implements Command {}
+
+  public static Behavior<Command> create() {
+    return Behaviors.setup(ClusterMembership::new);
+  }
+
+  private final Cluster cluster;
+
+  private ClusterMembership(ActorContext<Command> context) {
+    super(context);
+    cluster = Cluster.get(context.getSystem());
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
+                ClusterEvent.MemberEvent.class));
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(
+                    ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
+                ClusterEvent.ReachabilityEvent.class));
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.LeaderChanged.class, LeaderChanged::new),
+                ClusterEvent.LeaderChanged.class));
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(context.messageAdapter(SelfUp.class, SelfJoined::new), SelfUp.class));
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(SelfRemoved.class, SelfLeft::new), SelfRemoved.class));
+    context
+        .getLog()
+        .info(
+            "cluster joining self={} seed-nodes={}",
+            cluster.selfMember().address(),
+            context.getSystem().settings().config().getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
+        .onMessage(LeaderChanged.class, this::onLeaderChanged)
+        .onMessage(SelfJoined.class, this::onSelfJoined)
+        .onMessage(SelfLeft.class, this::onSelfLeft)
+        .build();
+  }
+
+  private Behavior<Command> onMemberChanged(MemberChanged changed) {
+    ClusterEvent.MemberEvent event = changed.event();
+    Member member = event.member();
+    if (event instanceof ClusterEvent.MemberRemoved removed) {
+      // The previous status tells a graceful leave (exiting) from a node that was downed.
+      getContext()
+          .getLog()
+          .info(
+              "cluster member removed address={} previous-status={}",
+              member.address(),
+              status(removed.previousStatus()));
+    } else {
+      getContext()
+          .getLog()
+          .info(
+              "cluster member {} address={} roles={}",
+              change(event),
+              member.address(),
+              String.join(",", member.getRoles().stream().sorted().toList()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReachabilityChanged(ReachabilityChanged changed) {
+    ClusterEvent.ReachabilityEvent event = changed.event();
+    if (event instanceof ClusterEvent.UnreachableMember) {
+      getContext()
+          .getLog()
+          .warn(
+              "cluster member unreachable address={} status={}",
+              event.member().address(),
+              status(event.member().status()));
+    } else {
+      getContext()
+          .getLog()
+          .info(
+              "cluster member reachable address={} status={}",
+              event.member().address(),
+              status(event.member().status()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLeaderChanged(LeaderChanged changed) {
+    Address leader = changed.event().getLeader();
+    getContext()
+        .getLog()
+        .info("cluster leader changed leader={}", leader == null ? "none" : leader);
+    return this;
+  }
+
+  private Behavior<Command> onSelfJoined(SelfJoined joined) {
+    long members =
+        StreamSupport.stream(joined.event().currentClusterState().getMembers().spliterator(), false)
+            .count();
+    getContext()
+        .getLog()
+        .info("cluster joined self={} members={}", cluster.selfMember().address(), members);
+    return this;
+  }
+
+  private Behavior<Command> onSelfLeft(SelfLeft left) {
+    getContext()
+        .getLog()
+        .info(
+            "cluster left self={} previous-status={}",
+            cluster.selfMember().address(),
+            status(left.event().previousStatus()));
+    return this;
+  }
+
+  /** The word of the log line for a change of membership, in the server's lower-case style. */
+  private static String change(ClusterEvent.MemberEvent event) {
+    if (event instanceof ClusterEvent.MemberJoined) {
+      return "joining";
+    } else if (event instanceof ClusterEvent.MemberWeaklyUp) {
+      return "weakly-up";
+    } else if (event instanceof ClusterEvent.MemberUp) {
+      return "up";
+    } else if (event instanceof ClusterEvent.MemberLeft) {
+      return "leaving";
+    } else if (event instanceof ClusterEvent.MemberExited) {
+      return "exiting";
+    } else if (event instanceof ClusterEvent.MemberDowned) {
+      return "downed";
+    }
+    // Events of a full-cluster shutdown (preparing-for-shutdown, ready-for-shutdown) and any that
+    // a later Akka adds: the member's status says what happened.
+    return status(event.member().status());
+  }
+
+  /** {@code Exiting} as {@code exiting}, {@code WeaklyUp} as {@code weakly-up}. */
+  private static String status(MemberStatus status) {
+    return status.toString().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+  }
+}
