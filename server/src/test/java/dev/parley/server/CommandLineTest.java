@@ -6,15 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.actor.CoordinatedShutdown;
+import com.typesafe.config.Config;
 import dev.parley.server.CommandLine.AdminAction;
 import dev.parley.server.CommandLine.Invocation;
 import dev.parley.server.CommandLine.UsageException;
+import dev.parley.server.cluster.ClusterSettings;
+import dev.parley.server.cluster.ClusterSettings.SeedNode;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.tls.TlsSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -323,6 +328,127 @@ class CommandLineTest {
   @Test
   void shouldNotTakeTheNextOptionAsAnOptionsValue() {
     assertUsageError("--host needs a value", "--host", "--help");
+  }
+
+  @Test
+  void shouldTurnTheClusterOptionsIntoOverrides() throws UsageException {
+    Invocation invocation =
+        CommandLine.parse(
+            "0",
+            "60",
+            "600",
+            "--cluster-port",
+            "2552",
+            "--seed-nodes",
+            "10.0.0.1:2551, [::1]:2551",
+            "--cluster-host",
+            "10.0.0.2",
+            "--db-url",
+            "jdbc:postgresql://db/parley");
+
+    assertEquals(
+        Map.of(
+            "parley.server.port",
+            0,
+            "parley.server.block-duration",
+            "60s",
+            "parley.server.idle-timeout",
+            "600s",
+            "parley.server.cluster.enabled",
+            true,
+            "parley.server.cluster.port",
+            2552,
+            "parley.server.cluster.seed-nodes",
+            List.of("10.0.0.1:2551", "[::1]:2551"),
+            "parley.server.cluster.host",
+            "10.0.0.2",
+            "parley.server.store.url",
+            "jdbc:postgresql://db/parley"),
+        invocation.overrides());
+  }
+
+  @Test
+  void shouldMakeTheClusterOptionsTheClusterSettings() throws UsageException {
+    Config config =
+        Main.loadConfig(
+            CommandLine.parse(
+                "--cluster-port", "2552", "--seed-nodes", "127.0.0.1:2551,127.0.0.1:2552"));
+
+    ClusterSettings cluster = ClusterSettings.fromConfig(config);
+
+    assertTrue(cluster.enabled());
+    assertEquals(2552, cluster.port());
+    assertEquals(
+        List.of(new SeedNode("127.0.0.1", 2551), new SeedNode("127.0.0.1", 2552)),
+        cluster.seedNodes());
+    assertFalse(ClusterSettings.fromConfig(Main.loadConfig(CommandLine.parse())).enabled());
+  }
+
+  @Test
+  void shouldRefuseAClusterWithoutASharedDatabase() throws UsageException {
+    assertEquals(
+        Optional.of(ClusterSettings.NEEDS_SHARED_DATABASE),
+        refusal("4000", "--cluster-port", "2551"));
+    assertEquals(
+        Optional.of(ClusterSettings.NEEDS_SHARED_DATABASE),
+        refusal("--cluster-port", "2552", "--seed-nodes", "127.0.0.1:2551"));
+    assertEquals(
+        Optional.empty(),
+        refusal("--cluster-port", "2551", "--db-url", "jdbc:postgresql://db/parley"));
+  }
+
+  @Test
+  void shouldRefuseSeedNodesWithoutAClusterPort() throws UsageException {
+    assertEquals(
+        Optional.of(ClusterSettings.SEEDS_NEED_CLUSTER_PORT),
+        refusal("--seed-nodes", "127.0.0.1:2551", "--db-url", "jdbc:postgresql://db/parley"));
+  }
+
+  @Test
+  void shouldLeaveAStandaloneNodeAsItWas() throws UsageException {
+    assertEquals(Optional.empty(), refusal());
+    assertEquals(Optional.empty(), refusal("4000", "--db-url", "jdbc:postgresql://db/parley"));
+  }
+
+  @Test
+  void shouldRefuseABadClusterPortOrSeedNode() {
+    assertUsageError("--cluster-port needs a value", "--cluster-port");
+    assertUsageError("--cluster-port must be between 1 and 65535, not 0", "--cluster-port", "0");
+    assertUsageError("--cluster-port must be a whole number, not 'x'", "--cluster-port", "x");
+    assertUsageError("--seed-nodes: a seed node is HOST:PORT, not 'db'", "--seed-nodes", "db");
+    assertUsageError(
+        "--seed-nodes: a seed node is HOST:PORT, not ''", "--seed-nodes", "127.0.0.1:2551,");
+    assertUsageError(
+        "--seed-nodes: a seed node's port must be between 1 and 65535, not 70000",
+        "--seed-nodes",
+        "h:70000");
+    assertUsageError(
+        "--seed-nodes: an IPv6 seed node goes in brackets, [ADDRESS]:PORT, not '::1:2551'",
+        "--seed-nodes",
+        "::1:2551");
+    assertUsageError("--cluster-host needs a value", "--cluster-host", "--cluster-port", "1");
+  }
+
+  @Test
+  void shouldExitForARestartWhenTheClusterRemovedTheNode() {
+    assertEquals(0, Main.exitStatus(Optional.empty()));
+    assertEquals(0, Main.exitStatus(Optional.of(CoordinatedShutdown.unknownReason())));
+    assertEquals(0, Main.exitStatus(Optional.of(CoordinatedShutdown.clusterLeavingReason())));
+    assertEquals(
+        Guardian.EXIT_CORE_ACTOR_STOPPED,
+        Main.exitStatus(Optional.of(Guardian.CORE_ACTOR_STOPPED)));
+    assertEquals(
+        Main.EXIT_REMOVED_FROM_CLUSTER,
+        Main.exitStatus(Optional.of(CoordinatedShutdown.clusterDowningReason())));
+    assertEquals(
+        Main.EXIT_REMOVED_FROM_CLUSTER,
+        Main.exitStatus(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason())));
+  }
+
+  /** Why a node started with {@code args} would refuse to start, as Main checks it. */
+  private static Optional<String> refusal(String... args) throws UsageException {
+    Config config = Main.loadConfig(CommandLine.parse(args));
+    return ClusterSettings.fromConfig(config).refusal(StoreSettings.fromConfig(config));
   }
 
   private static Invocation admin(AdminAction action, String username) {
