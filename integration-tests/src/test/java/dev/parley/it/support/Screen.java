@@ -139,6 +139,44 @@ public final class Screen extends OutputStream {
     }
   }
 
+  /**
+   * The first line so far, taken or not, that holds {@code fragment}, waiting up to {@code timeout}
+   * for one; the lines taken stay as they were. For a log whose lines come in an order that does
+   * not matter, some perhaps before the test started to look.
+   *
+   * @throws AssertionError if none arrives in time (with everything seen so far)
+   */
+  public String awaitLineContaining(String fragment, Duration timeout) {
+    lock.lock();
+    try {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      int searched = 0;
+      while (true) {
+        for (; searched < lines.size(); searched++) {
+          if (lines.get(searched).contains(fragment)) {
+            return lines.get(searched);
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(
+              "no line with '"
+                  + fragment
+                  + "' within "
+                  + timeout
+                  + "; the terminal shows:\n"
+                  + transcript());
+        }
+        changed.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Waits until {@code count} prompts have been shown in all (the first is number 1). */
   public void awaitPrompts(int count, Duration timeout) {
     lock.lock();

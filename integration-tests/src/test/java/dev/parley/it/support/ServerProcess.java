@@ -131,6 +131,15 @@ public final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits for a line of the running (or last) process's log that holds {@code fragment}, whether it
+   * came before or after the lines already taken, and returns it; for lines whose order against the
+   * others does not matter (a cluster's members come up while the node starts listening).
+   */
+  public String awaitLogLine(String fragment, Duration timeout) {
+    return program().stdout().awaitLineContaining(fragment, timeout);
+  }
+
   public String host() {
     return "127.0.0.1";
   }

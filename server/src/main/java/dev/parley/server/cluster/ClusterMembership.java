@@ -23,6 +23,9 @@ import java.util.stream.StreamSupport;
  * first sign of a crashed node or a partition, which the Split Brain Resolver settles
  * split-brain-resolver.stable-after later.
  *
+ * <p>When this node leaves, Akka reports every other member removed from its view as its own
+ * cluster stops; those are not changes of the cluster, and are logged at DEBUG only.
+ *
  * <p>It has no commands of its own: its protocol is the events it is subscribed to, adapted once in
  * the constructor. Subscribing replays the current state as events, so a restarted logger (or a
  * node joining a running cluster) first logs every member already there.
@@ -101,7 +104,11 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
     ClusterEvent.MemberEvent event = changed.event();
     Member member = event.member();
-    if (event instanceof ClusterEvent.MemberRemoved removed) {
+    if (cluster.isTerminated() && !member.equals(cluster.selfMember())) {
+      // This node has left: as its cluster stops, Akka reports every other member removed from
+      // its view, though they are all still there.
+      getContext().getLog().debug("cluster view closed address={}", member.address());
+    } else if (event instanceof ClusterEvent.MemberRemoved removed) {
       // The previous status tells a graceful leave (exiting) from a node that was downed.
       getContext()
           .getLog()
@@ -143,6 +150,10 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
 
   private Behavior<Command> onLeaderChanged(LeaderChanged changed) {
     Address leader = changed.event().getLeader();
+    if (leader == null && cluster.isTerminated()) {
+      // This node has left, and sees no leader any more: nothing changed for the others.
+      return this;
+    }
     getContext()
         .getLog()
         .info("cluster leader changed leader={}", leader == null ? "none" : leader);
