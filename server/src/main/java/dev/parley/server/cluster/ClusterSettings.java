@@ -170,12 +170,13 @@ public record ClusterSettings(
    * Akka's settings for a cluster member, to be layered over the file configuration: they follow
    * from the {@code parley.server.cluster} keys, so the operator has one place to set them (and a
    * setting of Akka's own placed in {@code reference.conf} would be lost in the packaged jar, see
-   * {@code application.conf}). Akka's other cluster settings are left to the configuration.
+   * {@code application.conf}). Akka's other cluster settings are left to the configuration, among
+   * them Artery's transport: plain TCP by default, {@code tls-tcp} with its keys set in a {@code
+   * --config} file (docs/cluster.md).
    */
   public Config akkaConfig(String systemName) {
     Map<String, Object> akka = new LinkedHashMap<>();
     akka.put("akka.actor.provider", "cluster");
-    akka.put("akka.remote.artery.transport", "tcp");
     akka.put("akka.remote.artery.canonical.hostname", host);
     akka.put("akka.remote.artery.canonical.port", port);
     akka.put(

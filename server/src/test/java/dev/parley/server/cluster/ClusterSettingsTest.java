@@ -1,6 +1,7 @@
 package dev.parley.server.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -48,7 +49,8 @@ class ClusterSettingsTest {
     Config akka = settings.akkaConfig("parley-server");
 
     assertEquals("cluster", akka.getString("akka.actor.provider"));
-    assertEquals("tcp", akka.getString("akka.remote.artery.transport"));
+    // Left to the configuration, so that an operator can turn on tls-tcp between nodes.
+    assertFalse(akka.hasPath("akka.remote.artery.transport"));
     assertEquals("10.0.0.2", akka.getString("akka.remote.artery.canonical.hostname"));
     assertEquals(2552, akka.getInt("akka.remote.artery.canonical.port"));
     assertEquals(
