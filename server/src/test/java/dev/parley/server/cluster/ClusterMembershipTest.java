@@ -3,11 +3,17 @@ package dev.parley.server.cluster;
 import akka.actor.Address;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.LoggingTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Leave;
+import akka.cluster.typed.SelfUp;
+import akka.cluster.typed.Subscribe;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -21,12 +27,26 @@ class ClusterMembershipTest {
 
   private static final ActorTestKit testKit = TestKits.clusterMember("ClusterMembershipTest");
 
+  /** Joining, even to itself, waits for the leader's next round (1 s apart). */
+  private static final Duration JOINING = Duration.ofSeconds(10);
+
   private static Address self;
 
+  /** The logger of the running test. */
+  private ActorRef<ClusterMembership.Command> logger;
+
+  /**
+   * Up before any test starts: each test's logger then learns of it from the current state, and no
+   * logger of an earlier test logs it again while a later test looks.
+   */
   @BeforeAll
   static void formAClusterOfOne() {
-    self = Cluster.get(testKit.system()).selfMember().address();
+    Cluster cluster = Cluster.get(testKit.system());
+    self = cluster.selfMember().address();
+    TestProbe<SelfUp> up = testKit.createTestProbe();
+    cluster.subscriptions().tell(Subscribe.create(up.ref(), SelfUp.class));
     TestKits.joinItself(testKit);
+    up.expectMessageClass(SelfUp.class, JOINING);
   }
 
   @AfterAll
@@ -37,25 +57,38 @@ class ClusterMembershipTest {
   @Test
   void shouldLogThisNodeUpWithItsRoles() {
     LoggingTestKit.info("cluster member up address=" + self + " roles=dc-default")
-        .expect(testKit.system(), () -> testKit.spawn(ClusterMembership.create()));
+        .expect(testKit.system(), this::spawnLogger);
   }
 
   @Test
   void shouldLogThatThisNodeJoined() {
     LoggingTestKit.info("cluster joined self=" + self + " members=1")
-        .expect(testKit.system(), () -> testKit.spawn(ClusterMembership.create()));
+        .expect(testKit.system(), this::spawnLogger);
   }
 
   @Test
   void shouldLogTheLeader() {
     LoggingTestKit.info("cluster leader changed leader=" + self)
-        .expect(testKit.system(), () -> testKit.spawn(ClusterMembership.create()));
+        .expect(testKit.system(), this::spawnLogger);
   }
 
   @Test
   void shouldLogWhereItJoinsFrom() {
     LoggingTestKit.info("cluster joining self=" + self + " seed-nodes=[]")
-        .expect(testKit.system(), () -> testKit.spawn(ClusterMembership.create()));
+        .expect(testKit.system(), this::spawnLogger);
+  }
+
+  /** A logger for one test, stopped after it so that it logs nothing into the next. */
+  private ActorRef<ClusterMembership.Command> spawnLogger() {
+    logger = testKit.spawn(ClusterMembership.create());
+    return logger;
+  }
+
+  @AfterEach
+  void stopLogger() {
+    if (logger != null) {
+      testKit.stop(logger);
+    }
   }
 
   /** A node of its own, as leaving ends its actor system. */
