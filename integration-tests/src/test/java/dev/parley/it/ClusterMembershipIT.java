@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two packaged server nodes forming a cluster on one PostgreSQL database, as an operator starts
  * them: the second seeds from the first, each logs both members up, and the second, stopped with
- * SIGTERM, leaves gracefully (the first sees it exiting, then removed, not downed). And a node
- * asked to cluster on its own embedded database refuses to start.
+ * SIGTERM, leaves gracefully (the first sees it exiting, then removed, not downed). A node whose
+ * cluster port is taken, and a node asked to cluster on its own embedded database, refuse to start
+ * in one line.
  *
  * <p>Without {@code PARLEY_TEST_PG_URL} the cluster case is skipped ({@code PARLEY_REQUIRE_PG=1}
  * makes that a failure, as in CI).
@@ -35,6 +36,9 @@ class ClusterMembershipIT {
 
   /** A JVM stopped by SIGTERM exits with 128 + 15, whatever its shutdown did (see README). */
   private static final int EXIT_AFTER_SIGTERM = 143;
+
+  /** The exit status of a node that cannot start. */
+  private static final int EXIT_CANNOT_START = 1;
 
   /** The exit status of a bad command line. */
   private static final int EXIT_USAGE = 2;
@@ -79,6 +83,7 @@ class ClusterMembershipIT {
       node.awaitLogLine("users are not shared across nodes yet", ServerProcess.STARTUP);
     }
     two.awaitLogLine("cluster joined self=" + second + " members=2", ServerProcess.STARTUP);
+    assertClusterPortTaken(store, clusterPorts[0]);
 
     assertEquals(EXIT_AFTER_SIGTERM, two.stop(), two::log);
 
@@ -116,6 +121,37 @@ class ClusterMembershipIT {
         server.stderr().lines(),
         server::transcript);
     assertTrue(Files.notExists(node.resolve("data")), "it opened a store before refusing");
+  }
+
+  /** A third node on a cluster port that another node holds: it says so in one line. */
+  private void assertClusterPortTaken(StoreSettings store, int clusterPort) throws IOException {
+    Path node = Files.createDirectories(directory.resolve("taken"));
+    Program server =
+        Program.start(
+            "taken",
+            Program.jar("parley.server.jar"),
+            node,
+            List.of("-Duser.home=" + node),
+            Map.of("PARLEY_DB_USER", store.user(), "PARLEY_DB_PASSWORD", store.password()),
+            "0",
+            "--cluster-port",
+            String.valueOf(clusterPort),
+            "--db-url",
+            store.url(),
+            "--data-dir",
+            node.resolve("data").toString());
+
+    assertEquals(EXIT_CANNOT_START, server.exitStatus(), server::transcript);
+    List<String> said = server.stderr().lines();
+    assertEquals(1, said.size(), server::transcript);
+    assertTrue(
+        said.get(0)
+            .startsWith(
+                "parley-server: cannot start the node: Failed to bind TCP to [127.0.0.1:"
+                    + clusterPort
+                    + "]"),
+        server::transcript);
+    assertTrue(said.get(0).contains("Address already in use"), server::transcript);
   }
 
   /** A packaged node on {@code store}, with a client port of its own choosing. */

@@ -124,13 +124,22 @@ public final class Main {
       return EXIT_CANNOT_START;
     }
 
-    ParleyServer server =
-        ParleyServer.start(
-            config,
-            settings,
-            new Guardian.Storage(store, storeSettings, snapshot),
-            Clock.systemUTC(),
-            tls);
+    ParleyServer server;
+    try {
+      server =
+          ParleyServer.start(
+              config,
+              settings,
+              new Guardian.Storage(store, storeSettings, snapshot),
+              Clock.systemUTC(),
+              tls);
+    } catch (RuntimeException e) {
+      // The actor system did not start: in a cluster, most likely its port is taken (Akka has
+      // logged the details). One line, as for the clients' port, rather than a stack trace.
+      System.err.println("parley-server: cannot start the node: " + e.getMessage());
+      store.close();
+      return EXIT_CANNOT_START;
+    }
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(server.system());
     // After the journal has written what it held (service-stop), before the logs are flushed.
     shutdown.addTask(
