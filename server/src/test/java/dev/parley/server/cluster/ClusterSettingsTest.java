@@ -3,11 +3,13 @@ package dev.parley.server.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -122,6 +124,34 @@ class ClusterSettingsTest {
             .getSimpleName());
     assertEquals(
         message, new SerializationTestKit(testKit.system()).verifySerialization(message, true));
+  }
+
+  /**
+   * Akka decompresses any payload that starts like lz4, whatever the binding's own compression;
+   * lz4-java is the maintained fork (see the parent pom), which must still fit Akka's calls.
+   */
+  @Test
+  void shouldReadAnLz4CompressedMessage() {
+    ActorTestKit lz4 =
+        ActorTestKit.create(
+            "ClusterSettingsLz4Test",
+            ConfigFactory.parseString(
+                    "akka.serialization.jackson.jackson-cbor.compression {"
+                        + " algorithm = lz4, compress-larger-than = 0 KiB }")
+                .withFallback(testKit.system().settings().config()));
+    try {
+      Crossing message =
+          new Crossing(
+              "hans", 7L, List.of("x".repeat(10_000)), lz4.<String>createTestProbe().ref());
+      Serialization serialization = SerializationExtension.get(lz4.system().classicSystem());
+      byte[] bytes = serialization.serialize(message).get();
+
+      assertTrue(bytes.length < 1_000, "not compressed: " + bytes.length + " bytes");
+      assertEquals(
+          message, new SerializationTestKit(lz4.system()).verifySerialization(message, true));
+    } finally {
+      lz4.shutdownTestKit();
+    }
   }
 
   /** A message of the shape the user entities will exchange. */
