@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
 import dev.parley.it.support.ServerProcess;
+import dev.parley.it.support.TestServer;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.testing.TestDatabase;
@@ -25,9 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two packaged server nodes forming a cluster on one PostgreSQL database, as an operator starts
  * them: the second seeds from the first, each logs both members up, and the second, stopped with
- * SIGTERM, leaves gracefully (the first sees it exiting, then removed, not downed). A node whose
- * cluster port is taken, and a node asked to cluster on its own embedded database, refuse to start
- * in one line.
+ * SIGTERM, says goodbye to its user and leaves gracefully (the first sees it exiting, then removed,
+ * not downed). A node whose cluster port is taken, and a node asked to cluster on its own embedded
+ * database, refuse to start in one line.
  *
  * <p>Without {@code PARLEY_TEST_PG_URL} the cluster case is skipped ({@code PARLEY_REQUIRE_PG=1}
  * makes that a failure, as in CI).
@@ -46,10 +48,12 @@ class ClusterMembershipIT {
   @TempDir Path directory;
 
   private final List<ServerProcess> nodes = new ArrayList<>();
+  private final List<HeadlessClient> clients = new ArrayList<>();
   private TestDatabase database;
 
   @AfterEach
   void stopEverything() throws SQLException {
+    clients.forEach(HeadlessClient::close);
     nodes.forEach(ServerProcess::close);
     for (ServerProcess node : nodes) {
       node.program().exitStatus();
@@ -85,14 +89,24 @@ class ClusterMembershipIT {
     two.awaitLogLine("cluster joined self=" + second + " members=2", ServerProcess.STARTUP);
     assertClusterPortTaken(store, clusterPorts[0]);
 
+    // The node's own shutdown comes first: its users are told goodbye, then it leaves.
+    HeadlessClient hans =
+        track(
+            HeadlessClient.login(
+                two.host(),
+                two.port(),
+                two.fingerprint(),
+                "hans",
+                TestServer.PASSWORDS.get("hans")));
     assertEquals(EXIT_AFTER_SIGTERM, two.stop(), two::log);
+    hans.expect("The server is shutting down. You have been logged out");
 
     one.awaitLogLine("cluster member leaving address=" + second + " ", ServerProcess.STARTUP);
     one.awaitLogLine(
         "cluster member removed address=" + second + " previous-status=exiting",
         ServerProcess.STARTUP);
     String log = two.log();
-    assertTrue(log.contains("stopping: closing 0 sessions"), log);
+    assertTrue(log.contains("stopping: closing 1 sessions"), log);
     assertTrue(log.contains("cluster left self=" + second + " previous-status=exiting"), log);
     // Its own cluster's end is not the other node's departure.
     assertFalse(log.contains("cluster member removed address=" + first), log);
@@ -167,6 +181,11 @@ class ClusterMembershipIT {
             arguments.toArray(String[]::new));
     nodes.add(node);
     return node;
+  }
+
+  private HeadlessClient track(HeadlessClient client) {
+    clients.add(client);
+    return client;
   }
 
   private static String address(int clusterPort) {
