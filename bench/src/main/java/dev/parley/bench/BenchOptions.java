@@ -31,6 +31,8 @@ import java.util.Set;
  * @param laggards reconnect: users who stop acknowledging before each restart
  * @param plaintext plain TCP instead of TLS, for a server run with {@code --plaintext}
  * @param trustFingerprint the server's certificate fingerprint to trust; empty to trust any
+ * @param tlsWarmUp TLS handshakes made in memory before connecting, to compile the generator's
+ *     cryptography first
  */
 public record BenchOptions(
     String scenario,
@@ -66,7 +68,8 @@ public record BenchOptions(
     Optional<Path> json,
     boolean quiet,
     boolean plaintext,
-    Optional<Fingerprint> trustFingerprint) {
+    Optional<Fingerprint> trustFingerprint,
+    int tlsWarmUp) {
 
   /** A command line that cannot be run; the message says what is wrong. */
   public static final class UsageException extends Exception {
@@ -97,7 +100,8 @@ public record BenchOptions(
           "quiet",
           "keepalive",
           "plaintext",
-          "trust-fingerprint");
+          "trust-fingerprint",
+          "tls-warmup");
   private static final List<String> TRAFFIC = List.of("duration", "window", "payload", "grace");
 
   /** The server restarts, so its process cannot be followed: no --server-pid. */
@@ -126,6 +130,15 @@ public record BenchOptions(
           RECONNECT, without(union(CONNECTING, RECONNECTING), "server-pid"));
 
   private static final Set<String> FLAGS = Set.of("quiet", "plaintext");
+
+  /**
+   * Enough for the JIT to compile the elliptic-curve code that dominates a handshake: measured
+   * here, a fresh JVM's first handshakes cost 10-100 ms of CPU, the 300th about 6 ms, a warm one
+   * about 5 ms (both sides together), so that 300 take 2-3 s.
+   */
+  static final int DEFAULT_TLS_WARM_UP = 300;
+
+  private static final int MAX_TLS_WARM_UP = 100_000;
 
   /** Parsed options, or {@code null} when the command line asks for help. */
   public static BenchOptions parse(String... args) throws UsageException {
@@ -210,6 +223,9 @@ public record BenchOptions(
     }
     boolean reconnect = scenario.equals(RECONNECT);
     boolean plaintext = in.has("plaintext");
+    if (plaintext && in.has("tls-warmup")) {
+      throw new UsageException("--tls-warmup is for TLS: it does not go with --plaintext");
+    }
     Optional<Fingerprint> trustFingerprint = Optional.empty();
     if (in.has("trust-fingerprint")) {
       if (plaintext) {
@@ -258,7 +274,8 @@ public record BenchOptions(
         in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
         in.has("quiet"),
         plaintext,
-        trustFingerprint);
+        trustFingerprint,
+        in.integer("tls-warmup", DEFAULT_TLS_WARM_UP, 0, MAX_TLS_WARM_UP));
   }
 
   /** reconnect: the waits of a user coming back. */

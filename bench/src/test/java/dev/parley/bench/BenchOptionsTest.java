@@ -94,6 +94,11 @@ class BenchOptionsTest {
     BenchOptions options = BenchOptions.parse("login");
     assertEquals("tls", options.transport());
     assertTrue(options.trustFingerprint().isEmpty());
+    assertEquals(BenchOptions.DEFAULT_TLS_WARM_UP, options.tlsWarmUp());
+    assertEquals(0, BenchOptions.parse("login", "--tls-warmup", "0").tlsWarmUp());
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("login", "--plaintext", "--tls-warmup", "10"));
 
     assertEquals("plaintext", BenchOptions.parse("direct", "--plaintext").transport());
     // As OpenSSL prints it: read into the canonical form.

@@ -382,6 +382,8 @@ class ScenariosSmokeTest {
                 "0.5",
                 "--duration",
                 "120",
+                "--tls-warmup",
+                "0",
                 "--quiet",
                 "--json",
                 json.toString()));
@@ -516,6 +518,7 @@ class ScenariosSmokeTest {
             "laggards",
             "plaintext",
             "trust-fingerprint",
+            "tls-warmup",
             "out")) {
       assertTrue(text.contains("--" + option + " "), option);
     }
@@ -545,6 +548,10 @@ class ScenariosSmokeTest {
                 json.toString(),
                 "--server-pid",
                 "" + ProcessHandle.current().pid()));
+    if (!Arrays.asList(more).contains("--plaintext")) {
+      // A little, so that the warm-up runs; the default's few seconds would only slow the tests.
+      args.addAll(List.of("--tls-warmup", "2"));
+    }
     args.addAll(Arrays.asList(more));
     return run(args.toArray(String[]::new));
   }

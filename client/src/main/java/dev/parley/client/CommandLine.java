@@ -1,5 +1,6 @@
 package dev.parley.client;
 
+import dev.parley.client.server.ServerAddress;
 import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,11 +8,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The client's command line: {@code <server_host> <server_port>} and options, in any order.
+ * The client's command line: the servers, as {@code <server_host> <server_port>} (one) or {@code
+ * HOST:PORT[,HOST:PORT...]} (one or more, IPv6 addresses as {@code [addr]:port}), and options, in
+ * any order.
  *
  * @param help {@code --help} was given; nothing else matters then
- * @param host the server's host name or address
- * @param port the server's port
+ * @param servers the servers to try, in order (none only with {@code help})
  * @param configFile {@code --config FILE}: extra HOCON layered over the defaults
  * @param peerHost {@code --peer-host ADDR}: where to accept private chats
  * @param peerPort {@code --peer-port N}: the port to accept private chats on
@@ -20,8 +22,7 @@ import java.util.Optional;
  */
 public record CommandLine(
     boolean help,
-    String host,
-    int port,
+    List<ServerAddress> servers,
     Optional<Path> configFile,
     Optional<String> peerHost,
     Optional<Integer> peerPort,
@@ -33,6 +34,10 @@ public record CommandLine(
       String.join(
           System.lineSeparator(),
           "Usage: parley <server_host> <server_port> [options]",
+          "       parley HOST:PORT[,HOST:PORT...] [options]",
+          "The second form lists several servers (an IPv6 address as [addr]:port): the client",
+          "connects to the first that answers, in order, and after a lost connection tries the",
+          "next one each time it reconnects.",
           "Options:",
           "  --config FILE     extra configuration (HOCON) layered over the defaults",
           "  --peer-host ADDR  address to accept private chats on"
@@ -50,6 +55,11 @@ public record CommandLine(
           "lost, 4 logged out for inactivity, 5 the server's identity could not be verified");
 
   private static final int MAX_PORT = 65_535;
+  private static final String SERVER_LIST = "HOST:PORT[,HOST:PORT...]";
+
+  public CommandLine {
+    servers = List.copyOf(servers);
+  }
 
   /** Thrown for a command line that cannot be used; the message says what is wrong. */
   public static final class UsageException extends Exception {
@@ -71,7 +81,7 @@ public record CommandLine(
       switch (arg) {
         case "--help", "-h" -> {
           return new CommandLine(
-              true, "", 0, configFile, peerHost, peerPort, plaintext, trustFingerprint);
+              true, List.of(), configFile, peerHost, peerPort, plaintext, trustFingerprint);
         }
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         case "--peer-host" -> peerHost = Optional.of(value(args, ++i, arg));
@@ -87,19 +97,71 @@ public record CommandLine(
         }
       }
     }
-    if (positional.size() != 2) {
-      throw new UsageException("expected <server_host> <server_port>");
-    }
-    String host = positional.get(0);
-    if (host.isBlank()) {
-      throw new UsageException("the server host must not be empty");
-    }
-    int port = port(positional.get(1), "<server_port>", 1);
+    List<ServerAddress> servers =
+        switch (positional.size()) {
+          case 1 -> serverList(positional.get(0));
+          case 2 -> List.of(classic(positional.get(0), positional.get(1)));
+          default ->
+              throw new UsageException("expected <server_host> <server_port>, or " + SERVER_LIST);
+        };
     if (plaintext && trustFingerprint.isPresent()) {
       throw new UsageException("--trust-fingerprint needs TLS: it cannot go with --plaintext");
     }
     return new CommandLine(
-        false, host, port, configFile, peerHost, peerPort, plaintext, trustFingerprint);
+        false, servers, configFile, peerHost, peerPort, plaintext, trustFingerprint);
+  }
+
+  /** {@code <server_host> <server_port>}: the host taken as it is, as it always was. */
+  private static ServerAddress classic(String host, String port) throws UsageException {
+    if (host.isBlank()) {
+      throw new UsageException("the server host must not be empty");
+    }
+    return new ServerAddress(host, port(port, "<server_port>", 1));
+  }
+
+  /** {@code HOST:PORT[,HOST:PORT...]}, each server once. */
+  private static List<ServerAddress> serverList(String text) throws UsageException {
+    List<ServerAddress> servers = new ArrayList<>();
+    // -1 keeps empty entries (a trailing comma), so that they are reported, not dropped.
+    for (String entry : text.split(",", -1)) {
+      ServerAddress server = hostAndPort(entry.strip());
+      if (servers.contains(server)) {
+        throw new UsageException("the server " + server + " is listed twice");
+      }
+      servers.add(server);
+    }
+    return servers;
+  }
+
+  /** {@code host:port} or {@code [ipv6]:port}. */
+  private static ServerAddress hostAndPort(String entry) throws UsageException {
+    String host;
+    String port;
+    if (entry.startsWith("[")) {
+      int close = entry.indexOf(']');
+      if (close < 0 || close + 1 >= entry.length() || entry.charAt(close + 1) != ':') {
+        throw new UsageException("expected [ADDRESS]:PORT for an IPv6 server, got '" + entry + "'");
+      }
+      host = entry.substring(1, close);
+      port = entry.substring(close + 2);
+    } else {
+      int colon = entry.lastIndexOf(':');
+      if (colon < 0) {
+        throw new UsageException(
+            "expected <server_host> <server_port>, or " + SERVER_LIST + ", got '" + entry + "'");
+      }
+      host = entry.substring(0, colon);
+      port = entry.substring(colon + 1);
+      if (host.contains(":")) {
+        // 1::2:4000 could be two addresses: brackets say where the port starts.
+        throw new UsageException(
+            "an IPv6 server goes in brackets: [ADDRESS]:PORT, got '" + entry + "'");
+      }
+    }
+    if (host.isBlank()) {
+      throw new UsageException("the server host must not be empty in '" + entry + "'");
+    }
+    return new ServerAddress(host, port(port, "the port of " + entry, 1));
   }
 
   private static Fingerprint fingerprint(String text) throws UsageException {

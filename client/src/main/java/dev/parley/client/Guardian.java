@@ -8,8 +8,10 @@ import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.client.chat.PeerListener;
 import dev.parley.client.chat.PrivateChats;
 import dev.parley.client.console.Console;
+import dev.parley.client.server.ServerAddress;
 import dev.parley.client.server.ServerConnection;
 import dev.parley.client.tls.Security;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.jline.terminal.Terminal;
 
@@ -39,20 +41,18 @@ public final class Guardian {
   public static Behavior<Command> create(
       ClientSettings settings,
       Security security,
-      String host,
-      int port,
+      List<ServerAddress> servers,
       Terminal terminal,
       CompletableFuture<Integer> exitStatus) {
     return Behaviors.setup(
-        context -> start(context, settings, security, host, port, terminal, exitStatus));
+        context -> start(context, settings, security, servers, terminal, exitStatus));
   }
 
   private static Behavior<Command> start(
       ActorContext<Command> context,
       ClientSettings settings,
       Security security,
-      String host,
-      int port,
+      List<ServerAddress> servers,
       Terminal terminal,
       CompletableFuture<Integer> exitStatus) {
     ActorRef<Console.Command> console =
@@ -75,7 +75,7 @@ public final class Guardian {
     watched(
         context,
         context.spawn(
-            ServerConnection.create(settings, security, host, port, collaborators),
+            ServerConnection.create(settings, security, servers, collaborators),
             "server-connection"));
     return running(context, exitStatus);
   }

@@ -16,9 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code parley <server_host> <server_port> [options]}: parses the command line, loads the
- * configuration, opens the terminal and runs a {@link ParleyClient} until it finishes, then exits
- * with its status (see {@link ExitStatus}).
+ * {@code parley <server_host> <server_port> [options]} or {@code parley HOST:PORT[,HOST:PORT...]
+ * [options]}: parses the command line, loads the configuration, opens the terminal and runs a
+ * {@link ParleyClient} until it finishes, then exits with its status (see {@link ExitStatus}).
  */
 public final class Main {
 
@@ -57,7 +57,7 @@ public final class Main {
       err.println("Error. Invalid configuration: " + e.getMessage());
       return ExitStatus.USAGE;
     }
-    log.info("Starting the client for {}:{}", commandLine.host(), commandLine.port());
+    log.info("Starting the client for {}", commandLine.servers());
     try (Terminal terminal =
         TerminalBuilder.builder()
             .name(TERMINAL_NAME)
@@ -68,8 +68,7 @@ public final class Main {
             .dumb(true)
             .encoding(StandardCharsets.UTF_8)
             .build()) {
-      ParleyClient client =
-          ParleyClient.start(config, settings, commandLine.host(), commandLine.port(), terminal);
+      ParleyClient client = ParleyClient.start(config, settings, commandLine.servers(), terminal);
       int status = client.exitStatus().toCompletableFuture().join();
       log.info("Exiting with status {}", status);
       if (status == ExitStatus.INTERNAL_ERROR) {

@@ -4,17 +4,20 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.client.server.ServerAddress;
 import dev.parley.client.tls.Security;
 import dev.parley.client.tls.TlsSettings;
 import dev.parley.transport.TlsIdentity;
 import dev.parley.transport.TlsMaterialException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jline.terminal.Terminal;
 
 /**
- * A running client: its own actor system talking to one server through one terminal. {@link Main}
- * runs one on the process's terminal; tests run several in one JVM over piped dumb terminals.
+ * A running client: its own actor system talking to a server (one of those it was given) through
+ * one terminal. {@link Main} runs one on the process's terminal; tests run several in one JVM over
+ * piped dumb terminals.
  */
 public final class ParleyClient {
 
@@ -50,6 +53,16 @@ public final class ParleyClient {
    */
   public static ParleyClient start(
       Config config, ClientSettings settings, String host, int port, Terminal terminal) {
+    return start(config, settings, List.of(new ServerAddress(host, port)), terminal);
+  }
+
+  /**
+   * Like {@link #start(Config, ClientSettings, String, int, Terminal)}, with several servers: the
+   * client connects to the first that answers, in order, and reconnects to the next one each time
+   * (see {@code ServerConnection}).
+   */
+  public static ParleyClient start(
+      Config config, ClientSettings settings, List<ServerAddress> servers, Terminal terminal) {
     Security security;
     try {
       security = Security.create(TlsSettings.fromConfig(config));
@@ -59,7 +72,7 @@ public final class ParleyClient {
     CompletableFuture<Integer> status = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
-            Guardian.create(settings, security, host, port, terminal, status), SYSTEM_NAME, config);
+            Guardian.create(settings, security, servers, terminal, status), SYSTEM_NAME, config);
     return new ParleyClient(system, security, status);
   }
 

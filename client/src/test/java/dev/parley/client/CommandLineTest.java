@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import dev.parley.client.server.ServerAddress;
 import dev.parley.client.tls.TlsSettings;
 import dev.parley.transport.Fingerprint;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,14 +43,55 @@ class CommandLineTest {
     assertEquals(
         new CommandLine(
             false,
-            "localhost",
-            4000,
+            List.of(new ServerAddress("localhost", 4000)),
             Optional.of(Path.of("extra.conf")),
             Optional.of("10.0.0.5"),
             Optional.of(6000),
             false,
             Optional.empty()),
         parsed);
+  }
+
+  @Test
+  void shouldTakeSeveralServersInTheirOrder() throws Exception {
+    CommandLine parsed =
+        CommandLine.parse(
+            new String[] {"node1.example:4000,10.0.0.2:4001,[::1]:4002", "--plaintext"});
+
+    assertEquals(
+        List.of(
+            new ServerAddress("node1.example", 4000),
+            new ServerAddress("10.0.0.2", 4001),
+            new ServerAddress("::1", 4002)),
+        parsed.servers());
+    assertTrue(parsed.plaintext());
+  }
+
+  @Test
+  void shouldTakeOneServerInEitherForm() throws Exception {
+    List<ServerAddress> one = List.of(new ServerAddress("localhost", 4000));
+
+    assertEquals(one, CommandLine.parse(new String[] {"localhost:4000"}).servers());
+    assertEquals(one, CommandLine.parse(new String[] {"localhost", "4000"}).servers());
+    // The classic form takes the host as it is, an IPv6 address without brackets included.
+    assertEquals(
+        List.of(new ServerAddress("::1", 4000)),
+        CommandLine.parse(new String[] {"::1", "4000"}).servers());
+    assertEquals(
+        List.of(new ServerAddress("fe80::1%eth0", 4000)),
+        CommandLine.parse(new String[] {"[fe80::1%eth0]:4000"}).servers());
+  }
+
+  @Test
+  void shouldWriteAnIpv6ServerInBrackets() {
+    assertEquals("[::1]:4000", new ServerAddress("::1", 4000).toString());
+    assertEquals("localhost:4000", new ServerAddress("localhost", 4000).toString());
+  }
+
+  @Test
+  void shouldDescribeBothFormsInTheUsage() {
+    assertTrue(CommandLine.USAGE.contains("parley <server_host> <server_port> [options]"));
+    assertTrue(CommandLine.USAGE.contains("parley HOST:PORT[,HOST:PORT...] [options]"));
   }
 
   @Test
@@ -114,7 +157,22 @@ class CommandLineTest {
         "localhost 4000 --peer-port",
         "localhost 4000 --peer-port -1",
         "localhost 4000 --config",
-        "localhost 4000 --verbose"
+        "localhost 4000 --verbose",
+        "localhost:4000 extra:4001",
+        "localhost",
+        "localhost:",
+        ":4000",
+        "localhost:port",
+        "localhost:0",
+        "localhost:65536",
+        "a:4000,",
+        "a:4000,,b:4001",
+        "a:4000,a:4000",
+        "::1:4000",
+        "[::1]",
+        "[::1]4000",
+        "[::1:4000",
+        "[]:4000"
       })
   void shouldRejectUnusableCommandLines(String line) {
     String[] args = line.isEmpty() ? new String[0] : line.split(" ");

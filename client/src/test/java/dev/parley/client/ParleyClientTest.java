@@ -9,6 +9,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.client.server.ServerAddress;
 import dev.parley.client.testing.PipedTerminal;
 import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestKits;
@@ -20,6 +21,8 @@ import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -54,12 +57,21 @@ class ParleyClientTest {
   private final TestListener server = TestListener.bind(testKit);
 
   private ParleyClient start(PipedTerminal terminal) {
-    Config plaintext =
-        ConfigFactory.parseMap(
-                Map.of("parley.client.tls.enabled", false, "parley.client.home", home.toString()))
-            .withFallback(ConfigFactory.load());
     return ParleyClient.start(
-        plaintext, settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
+        plaintext(), settings, TestListener.LOOPBACK, server.port(), terminal.terminal());
+  }
+
+  private Config plaintext() {
+    return ConfigFactory.parseMap(
+            Map.of("parley.client.tls.enabled", false, "parley.client.home", home.toString()))
+        .withFallback(ConfigFactory.load());
+  }
+
+  /** A port on which nothing listens: bound to find a free one, then closed. */
+  private static int deadPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   private RawPeer<ClientMessage, ServerMessage> acceptClient() {
@@ -290,6 +302,57 @@ class ParleyClientTest {
                   "Error. Cannot connect to the server at 127.0.0.1:" + server.port() + ": "),
           terminal.output());
       assertEquals(1, terminal.output().split("\n", -1).length - 1, terminal.output());
+    }
+  }
+
+  @Test
+  void shouldLogInOnTheSecondServerWhenTheFirstIsDown() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      int dead = deadPort();
+      ParleyClient client =
+          ParleyClient.start(
+              plaintext(),
+              settings,
+              List.of(
+                  new ServerAddress(TestListener.LOOPBACK, dead),
+                  new ServerAddress(TestListener.LOOPBACK, server.port())),
+              terminal.terminal());
+      RawPeer<ClientMessage, ServerMessage> connection = acceptClient();
+      logIn(terminal, connection, "hans");
+      awaitOutput(terminal, "Welcome to the greatest messaging application ever!");
+      terminal.type("logout\n");
+      connection.expectFrame(new ClientMessage.Logout());
+      connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
+      assertEquals(0, exitStatus(client));
+      // Nothing about the server that was down: the user sees the session as with one server.
+      assertEquals(
+          "Username: Password: Welcome to the greatest messaging application ever!\n"
+              + "You are logged out\n",
+          terminal.output());
+    }
+  }
+
+  @Test
+  void shouldExitWithStatusThreeAndOneLineWhenNoServerCanBeReached() throws Exception {
+    try (PipedTerminal terminal = new PipedTerminal()) {
+      int first = deadPort();
+      server.unbind().toCompletableFuture().get(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      ParleyClient client =
+          ParleyClient.start(
+              plaintext(),
+              settings,
+              List.of(
+                  new ServerAddress(TestListener.LOOPBACK, first),
+                  new ServerAddress(TestListener.LOOPBACK, server.port())),
+              terminal.terminal());
+      assertEquals(3, exitStatus(client));
+      String output = terminal.output();
+      assertTrue(
+          output.startsWith(
+              "Error. Cannot connect to the server at any of 127.0.0.1:" + first + ": "),
+          output);
+      assertTrue(output.contains("; 127.0.0.1:" + server.port() + ": "), output);
+      assertEquals(1, output.split("\n", -1).length - 1, output);
     }
   }
 }

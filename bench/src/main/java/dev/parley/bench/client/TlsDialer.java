@@ -2,14 +2,17 @@ package dev.parley.bench.client;
 
 import dev.parley.transport.ClientTls;
 import dev.parley.transport.Fingerprint;
+import dev.parley.transport.ServerTls;
 import dev.parley.transport.ServerVerifier;
 import dev.parley.transport.TlsIdentity;
 import dev.parley.transport.TlsMaterialException;
 import dev.parley.transport.TlsPolicy;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -33,13 +36,24 @@ public final class TlsDialer {
 
   private static final Duration CLIENT_VALIDITY = Duration.ofDays(1);
 
+  /** The throwaway server of the warm-up. */
+  private static final String WARM_UP_SERVER = "parley-bench warm-up";
+
+  /** Records exchanged each way after each handshake of the warm-up, for the record cipher. */
+  private static final int WARM_UP_RECORDS = 16;
+
+  /** A frame of the size of a direct message's. */
+  private static final int WARM_UP_FRAME_BYTES = 177;
+
+  private final ClientTls client;
   private final SSLContext context;
   private final String trust;
   private final int packetBytes;
   private final int applicationBytes;
 
-  private TlsDialer(SSLContext context, String trust) {
-    this.context = context;
+  private TlsDialer(ClientTls client, ServerVerifier verifier, String trust) {
+    this.client = client;
+    this.context = client.context(verifier);
     this.trust = trust;
     SSLSession session = newEngine().getSession();
     this.packetBytes = session.getPacketBufferSize();
@@ -59,7 +73,7 @@ public final class TlsDialer {
   /** With a verifier of one's own (tests count the certificates it sees). */
   static TlsDialer create(ServerVerifier verifier, String trust) throws TlsMaterialException {
     TlsIdentity identity = TlsIdentity.selfSigned(CLIENT_NAME, CLIENT_VALIDITY);
-    return new TlsDialer(ClientTls.create(Optional.of(identity)).context(verifier), trust);
+    return new TlsDialer(ClientTls.create(Optional.of(identity)), verifier, trust);
   }
 
   /** What the server is trusted by, for people. */
@@ -69,9 +83,40 @@ public final class TlsDialer {
 
   /** A client engine for one new connection, held to Parley's policy, its handshake not begun. */
   public SSLEngine newEngine() {
+    return newEngine(context);
+  }
+
+  private static SSLEngine newEngine(SSLContext context) {
     SSLEngine engine = context.createSSLEngine();
     engine.setUseClientMode(true);
     return TlsPolicy.restrict(engine);
+  }
+
+  /**
+   * Makes {@code handshakes} full handshakes in memory with a throwaway server, and sends a few
+   * records each way after each, before any connection is made: the JDK's cryptography (elliptic
+   * curves in Java) runs interpreted at first, and a fresh generator's first few hundred handshakes
+   * would otherwise cost it twice what they cost once compiled, so that a login run would measure
+   * the generator's JIT rather than the server.
+   */
+  public void warmUp(int handshakes) throws TlsMaterialException, SSLException {
+    if (handshakes <= 0) {
+      return;
+    }
+    ServerTls server = ServerTls.create(TlsIdentity.selfSigned(WARM_UP_SERVER, CLIENT_VALIDITY));
+    // The same engines, but trusting the throwaway server (a pinned fingerprint is not its).
+    SSLContext warmUp = this.client.context(ServerVerifier.trustAll());
+    InMemoryTls pair = new InMemoryTls(packetBytes, applicationBytes);
+    ByteBuffer frame = ByteBuffer.allocate(WARM_UP_FRAME_BYTES);
+    for (int i = 0; i < handshakes; i++) {
+      SSLEngine client = newEngine(warmUp);
+      SSLEngine serverEngine = server.newEngine();
+      pair.handshake(client, serverEngine);
+      for (int r = 0; r < WARM_UP_RECORDS; r++) {
+        pair.send(client, serverEngine, frame);
+        pair.send(serverEngine, client, frame);
+      }
+    }
   }
 
   /** Buffers for one loop's connections. */

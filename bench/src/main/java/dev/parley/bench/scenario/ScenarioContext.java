@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import javax.net.ssl.SSLException;
 
 /**
  * What every scenario needs around its measurement: the options, the streams (step lines on
@@ -88,11 +89,26 @@ public final class ScenarioContext {
     if (options.plaintext()) {
       return Optional.empty();
     }
+    TlsDialer dialer;
     try {
-      return Optional.of(TlsDialer.create(options.trustFingerprint()));
+      dialer = TlsDialer.create(options.trustFingerprint());
     } catch (TlsMaterialException e) {
       throw new BenchFailure("cannot make the generator's TLS certificate: " + e.getMessage(), e);
     }
+    long start = MonotonicClock.now();
+    try {
+      dialer.warmUp(options.tlsWarmUp());
+    } catch (TlsMaterialException | SSLException e) {
+      throw new BenchFailure("the TLS warm-up failed: " + e.getMessage(), e);
+    }
+    if (options.tlsWarmUp() > 0 && !options.quiet()) {
+      err.printf(
+          Locale.ROOT,
+          "parley-bench: TLS warmed up: %d handshakes in memory in %.1f s%n",
+          options.tlsWarmUp(),
+          (MonotonicClock.now() - start) / 1e9);
+    }
+    return Optional.of(dialer);
   }
 
   Fleet startFleet(int clients) {

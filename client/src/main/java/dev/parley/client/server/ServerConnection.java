@@ -93,6 +93,14 @@ import java.util.function.Supplier;
  * the old connection is gone) is retried; refused credentials, a locked account or the window
  * passing end the session.
  *
+ * <p>Servers. The session may be given several servers (the same chat served by several nodes). The
+ * first connection goes to the first that answers, in order; if none does, the session ends with
+ * one line naming each and why. Every reconnection attempt goes to the next server in the list,
+ * round robin, so that a node that died is left for the others; the waits between attempts grow
+ * with each round of the list rather than each attempt. On another node the resumption token may be
+ * refused, and the session logs in with the password instead, as it does after any refused
+ * resumption.
+ *
  * <p>Trust. Over TLS the connection counts as connected only once the server's certificate is
  * trusted ({@link ServerLink}); a line says so when the server is trusted for the first time. A
  * server whose certificate is refused, at the first connection or a reconnection, ends the session
@@ -209,13 +217,25 @@ public final class ServerConnection {
       String host,
       int port,
       Collaborators collaborators) {
-    return create(settings, security, host, port, collaborators, System::nanoTime);
+    return create(settings, security, one(host, port), collaborators, System::nanoTime);
+  }
+
+  /**
+   * The session of a user's client with several servers to go to, tried in order (see the class
+   * comment, Servers).
+   */
+  public static Behavior<Command> create(
+      ClientSettings settings,
+      Security security,
+      List<ServerAddress> servers,
+      Collaborators collaborators) {
+    return create(settings, security, servers, collaborators, System::nanoTime);
   }
 
   /** A session in plain TCP that sends no certificate fingerprint (tests of the protocol). */
   public static Behavior<Command> create(
       ClientSettings settings, String host, int port, Collaborators collaborators) {
-    return create(settings, null, host, port, collaborators, System::nanoTime);
+    return create(settings, null, one(host, port), collaborators, System::nanoTime);
   }
 
   /**
@@ -228,32 +248,41 @@ public final class ServerConnection {
       int port,
       Collaborators collaborators,
       LongSupplier nanoClock) {
-    return create(settings, null, host, port, collaborators, nanoClock);
+    return create(settings, null, one(host, port), collaborators, nanoClock);
+  }
+
+  /** Like the one above, with several servers. */
+  public static Behavior<Command> create(
+      ClientSettings settings,
+      List<ServerAddress> servers,
+      Collaborators collaborators,
+      LongSupplier nanoClock) {
+    return create(settings, null, servers, collaborators, nanoClock);
+  }
+
+  private static List<ServerAddress> one(String host, int port) {
+    return List.of(new ServerAddress(host, port));
   }
 
   /**
    * @param security the client's identity, TLS and trust; null for plain TCP without an identity
+   * @param servers where to connect, in order of preference; at least one
    */
   public static Behavior<Command> create(
       ClientSettings settings,
       Security security,
-      String host,
-      int port,
+      List<ServerAddress> servers,
       Collaborators collaborators,
       LongSupplier nanoClock) {
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException("no server to connect to");
+    }
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     new ServerConnection(
-                            context,
-                            timers,
-                            settings,
-                            security,
-                            host,
-                            port,
-                            collaborators,
-                            nanoClock)
+                            context, timers, settings, security, servers, collaborators, nanoClock)
                         .connecting()));
   }
 
@@ -264,8 +293,15 @@ public final class ServerConnection {
   /** The client's identity, TLS and trust; null for plain TCP without an identity (tests). */
   private final Security security;
 
-  private final String host;
-  private final int port;
+  /** The servers to go to, in order; never empty. */
+  private final List<ServerAddress> servers;
+
+  /** Which of {@link #servers} the current (or last) connection goes to. */
+  private int current;
+
+  /** The servers the first connection could not reach, with why, for the user at the end. */
+  private final List<String> unreachable = new ArrayList<>();
+
   private final ActorRef<Console.Command> console;
   private final ActorRef<PrivateChats.Command> chats;
   private final ActorRef<PeerListener.Command> listener;
@@ -310,16 +346,14 @@ public final class ServerConnection {
       TimerScheduler<Command> timers,
       ClientSettings settings,
       Security security,
-      String host,
-      int port,
+      List<ServerAddress> servers,
       Collaborators collaborators,
       LongSupplier nanoClock) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
     this.security = security;
-    this.host = host;
-    this.port = port;
+    this.servers = List.copyOf(servers);
     this.console = collaborators.console();
     this.chats = collaborators.chats();
     this.listener = collaborators.listener();
@@ -359,14 +393,31 @@ public final class ServerConnection {
   private Behavior<Command> onConnected(InetSocketAddress localAddress) {
     String bindHost =
         settings.peerBindHostOverride().orElseGet(() -> localAddress.getAddress().getHostAddress());
-    context.getLog().info("Connected to {}:{} from {}", host, port, localAddress);
+    context.getLog().info("Connected to {} from {}", server(), localAddress);
     listener.tell(new PeerListener.Listen(bindHost, listenerAdapter));
     return binding();
   }
 
+  /**
+   * The first connection could not be opened: the next server is tried at once, in order, and only
+   * when none of them answers is the session over (a server refused for its certificate ends it
+   * before, in {@link #onServerUnverified}).
+   */
   private Behavior<Command> cannotConnect(String reason) {
-    context.getLog().warn("Cannot connect to {}:{}: {}", host, port, reason);
-    print(Texts.cannotConnect(host, port, reason));
+    ServerAddress server = server();
+    context.getLog().warn("Cannot connect to {}: {}", server, reason);
+    unreachable.add(server + ": " + reason);
+    if (current + 1 < servers.size()) {
+      current++;
+      context.getLog().info("Trying the next server, {}", server());
+      link = openLink();
+      return connecting();
+    }
+    // One server: the line it has always been.
+    print(
+        servers.size() == 1
+            ? Texts.cannotConnect(server.host(), server.port(), reason)
+            : Texts.cannotConnectToAny(unreachable));
     return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
   }
 
@@ -770,12 +821,12 @@ public final class ServerConnection {
     if (!settings.reconnects()) {
       return connectionLostForGood(reason);
     }
-    context.getLog().warn("Lost the connection to {}:{}: {}; reconnecting", host, port, reason);
+    context.getLog().warn("Lost the connection to {}: {}; reconnecting", server(), reason);
     return startReconnecting(login);
   }
 
   private Behavior<Command> connectionLostForGood(String reason) {
-    context.getLog().warn("Lost the connection to {}:{} for good: {}", host, port, reason);
+    context.getLog().warn("Lost the connection to {} for good: {}", server(), reason);
     print(Texts.CONNECTION_LOST);
     return finish(ExitStatus.CONNECTION, Bye.Reason.DISCONNECTED);
   }
@@ -801,7 +852,10 @@ public final class ServerConnection {
   }
 
   private Behavior<Command> waitToReconnect(Login login, int attempt) {
-    Duration delay = backoff.delay(attempt, ThreadLocalRandom.current().nextDouble());
+    // The wait grows with each round of the servers, not each attempt: a dead server in the list
+    // only delays the next one by the shortest wait.
+    int round = attempt / servers.size();
+    Duration delay = backoff.delay(round, ThreadLocalRandom.current().nextDouble());
     context.getLog().info("Reconnection attempt {} in {} ms", attempt + 1, delay.toMillis());
     timers.startSingleTimer(ReconnectDue.INSTANCE, delay);
     return disconnected(
@@ -812,6 +866,10 @@ public final class ServerConnection {
   }
 
   private Behavior<Command> reconnect(Login login, int attempt) {
+    // Round robin: the server that was lost may be the one that is gone, so the next one is tried
+    // first; with one server it is always that one.
+    current = (current + 1) % servers.size();
+    context.getLog().info("Reconnecting to {}", server());
     link = openLink();
     // Until the new connection's hello says otherwise.
     serverVersion = 0;
@@ -885,7 +943,7 @@ public final class ServerConnection {
 
   private Behavior<Command> reconnected(Login login) {
     timers.cancel(ReconnectWindowClosed.INSTANCE);
-    context.getLog().info("Logged in again as {}", login.username());
+    context.getLog().info("Logged in again as {} on {}", login.username(), server());
     pacer.loggedIn();
     // The server may have been replaced by one of another version meanwhile.
     chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion));
@@ -1065,11 +1123,7 @@ public final class ServerConnection {
     }
     context
         .getLog()
-        .warn(
-            "Nothing from {}:{} for {} s; giving the connection up",
-            host,
-            port,
-            silent.toSeconds());
+        .warn("Nothing from {} for {} s; giving the connection up", server(), silent.toSeconds());
     closeLink();
     return onLinkEnded.apply("no word from the server for " + silent.toSeconds() + " s");
   }
@@ -1102,14 +1156,14 @@ public final class ServerConnection {
    * nothing was sent to it, and trying again would meet the same server, so the session ends.
    */
   private Behavior<Command> onServerUnverified(String reason) {
-    context.getLog().warn("Refused the server at {}:{}: {}", host, port, reason);
+    context.getLog().warn("Refused the server at {}: {}", server(), reason);
     closeLink();
     print(Texts.serverUnverified(reason));
     return finish(ExitStatus.SERVER_UNVERIFIED, Bye.Reason.DISCONNECTED);
   }
 
   private Behavior<Command> onOpened(InetSocketAddress localAddress) {
-    context.getLog().info("Connected to {}:{} from {}", host, port, localAddress);
+    context.getLog().info("Connected to {} from {}", server(), localAddress);
     return Behaviors.same();
   }
 
@@ -1251,8 +1305,20 @@ public final class ServerConnection {
   // Helpers
 
   private ServerLink openLink() {
+    ServerAddress server = server();
     return ServerLink.open(
-        context, LinkReported::new, settings, security, host, port, ++linksOpened);
+        context,
+        LinkReported::new,
+        settings,
+        security,
+        server.host(),
+        server.port(),
+        ++linksOpened);
+  }
+
+  /** The server of the current (or last) connection. */
+  private ServerAddress server() {
+    return servers.get(current);
   }
 
   /** The client's certificate fingerprint, which the server hands to peers; null without one. */

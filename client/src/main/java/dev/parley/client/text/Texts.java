@@ -5,6 +5,7 @@ import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginFailed;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * Every line the client shows the user, in one place so that the wording the acceptance script
@@ -322,6 +323,16 @@ public final class Texts {
   /** The server's certificate was refused; {@code reason} names both sides of it. */
   public static String serverUnverified(String reason) {
     return "Error. " + reason;
+  }
+
+  /**
+   * None of several servers could be reached; {@code attempts} gives each as {@code host:port:
+   * reason}, in the order tried. It starts as the line for one server does, for scripts that look
+   * for it.
+   */
+  public static String cannotConnectToAny(List<String> attempts) {
+    return "Error. Cannot connect to the server at any of "
+        + attempts.stream().map(Texts::clean).collect(Collectors.joining("; "));
   }
 
   public static String cannotConnect(String host, int port, String reason) {

@@ -102,9 +102,35 @@ class ServerConnectionTest {
 
   private RawPeer<ClientMessage, ServerMessage> connect(ClientSettings settings) {
     spawnSession(server.port(), settings);
+    return acceptFirstConnection(server);
+  }
+
+  /** A session given several servers, in this order. */
+  private void spawnSession(List<ServerAddress> servers) {
+    testKit.spawn(
+        ServerConnection.create(
+            settings,
+            servers,
+            new ServerConnection.Collaborators(
+                console.ref(), chats.ref(), listener.ref(), parent.ref()),
+            TestKits.manualNanoClock(testKit)));
+  }
+
+  private static ServerAddress loopback(int port) {
+    return new ServerAddress(LOOPBACK, port);
+  }
+
+  /** A port on which nothing listens: bound to find a free one, then closed. */
+  private static int deadPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** {@code on} takes the session's first connection; the listener binds; the hello comes. */
+  private RawPeer<ClientMessage, ServerMessage> acceptFirstConnection(TestListener on) {
     RawPeer<ClientMessage, ServerMessage> connection =
-        RawPeer.handle(
-            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+        RawPeer.handle(on.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
     PeerListener.Listen listen = listener.expectMessageClass(PeerListener.Listen.class);
     // By default the listener binds where the server sees this client.
     assertEquals(LOOPBACK, listen.host());
@@ -1486,6 +1512,61 @@ class ServerConnectionTest {
     expectNothingElseSent(session, accepted);
   }
 
+  // Several servers: failover.
+
+  @Test
+  void shouldConnectToTheNextServerWhenTheFirstCannotBeReached() throws IOException {
+    spawnSession(List.of(loopback(deadPort()), loopback(server.port())));
+
+    // No line about the first server: the user only hears of it if none answers.
+    Session session = logIn(acceptFirstConnection(server));
+
+    expectNothingElseSent(session, session.server());
+  }
+
+  @Test
+  void shouldReconnectToTheNextServerAndLogInThereWithThePasswordWhenItRefusesTheToken() {
+    TestListener other = TestListener.bind(testKit);
+    spawnSession(List.of(loopback(server.port()), loopback(other.port())));
+    Session session = logInWithToken(acceptFirstConnection(server), "token-1");
+
+    dropAndExpectReconnecting(session.server());
+    manualTime.timePasses(FIRST_WAIT);
+    // The node that was lost is not tried first: the next one in the list is.
+    RawPeer<ClientMessage, ServerMessage> onOther = acceptResumption(other, "token-1");
+    // Another node may not know the token: the password it is.
+    onOther.send(new LoginFailed(LoginFailed.Reason.RESUME_REFUSED, "hans"));
+    onOther.expectFrame(new ClientMessage.Username("hans"));
+    onOther.send(new ServerMessage.PasswordRequired("hans"));
+    onOther.expectFrame(new ClientMessage.Password("falcon", PEER_PORT));
+    onOther.send(new ServerMessage.LoginAccepted("hans", "token-2"));
+    expectReconnected();
+    expectNothingElseSent(session, onOther);
+    server.expectNoConnection();
+
+    // Round robin: after the last server, the first again, with the token of the last login.
+    dropAndExpectReconnecting(onOther);
+    manualTime.timePasses(FIRST_WAIT);
+    RawPeer<ClientMessage, ServerMessage> back = acceptResumption(server, "token-2");
+    back.send(new ServerMessage.LoginAccepted("hans", "token-3"));
+    expectReconnected();
+    expectNothingElseSent(session, back);
+  }
+
+  @Test
+  void shouldExitWithStatusThreeNamingEveryServerTriedWhenNoneCanBeReached() throws IOException {
+    int first = deadPort();
+    int second = deadPort();
+    spawnSession(List.of(loopback(first), loopback(second)));
+
+    String line = console.expectMessageClass(Console.Print.class).line();
+    String expected = "Error. Cannot connect to the server at any of " + LOOPBACK + ":" + first;
+    assertTrue(line.startsWith(expected + ": "), line);
+    assertTrue(line.contains("; " + LOOPBACK + ":" + second + ": "), line);
+    expectFinished(Bye.Reason.DISCONNECTED, 3);
+    listener.expectNoMessage(Duration.ofMillis(50));
+  }
+
   // Heartbeats and resumption.
 
   @Test
@@ -1608,7 +1689,10 @@ class ServerConnectionTest {
 
   /** Logged in, the server's welcome carrying the resumption token {@code token}. */
   private Session logInWithToken(String token) {
-    RawPeer<ClientMessage, ServerMessage> connection = connect();
+    return logInWithToken(connect(), token);
+  }
+
+  private Session logInWithToken(RawPeer<ClientMessage, ServerMessage> connection, String token) {
     enterUsername(connection, "hans");
     connection.send(new ServerMessage.PasswordRequired("hans"));
     enterPassword(connection, "falcon");
@@ -1620,9 +1704,12 @@ class ServerConnectionTest {
 
   /** The session's next connection says hello and resumes with {@code token}, no password. */
   private RawPeer<ClientMessage, ServerMessage> acceptResumption(String token) {
+    return acceptResumption(server, token);
+  }
+
+  private RawPeer<ClientMessage, ServerMessage> acceptResumption(TestListener on, String token) {
     RawPeer<ClientMessage, ServerMessage> connection =
-        RawPeer.handle(
-            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+        RawPeer.handle(on.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
     connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
     connection.expectFrame(new ClientMessage.Resume("hans", token, PEER_PORT, null));
     return connection;

@@ -157,11 +157,15 @@ public final class Bystander implements AutoCloseable {
                 ServerMessage.RecentUsers.class);
         default -> command(new ClientMessage.NoteActivity(), ServerMessage.ActivityNoted.class);
       }
-      // Paced, like a person or a modest bot: a fixed rate, not a wait for anything.
+      // Paced, like a person or a modest bot: a fixed rate, not a wait for anything. Slots missed
+      // while the server was slow are skipped, not made up in a burst: a burst of hundreds would
+      // be over the command rate, and earn this bystander the rate limit's goodbye.
       next += interval.toNanos();
       long pause = next - System.nanoTime();
       if (pause > 0) {
         LockSupport.parkNanos(pause);
+      } else {
+        next = System.nanoTime();
       }
     }
   }
