@@ -37,9 +37,9 @@ import javax.sql.DataSource;
  * <p>Two connection pools, so that reads never hold up writes. The <em>write pool</em> ({@code
  * write-pool-size} connections) serves the journal's batches, the purge's chunks, the admin
  * commands' changes and the start-up load (which writes too); the <em>read pool</em> ({@code
- * read-pool-size}) serves password lookups, the list of usernames, mailbox pages and account
- * events. A burst of logins then waits for read connections only, and the journal's next commit
- * never queues behind it for a connection.
+ * read-pool-size}) serves password lookups, the list of usernames, one user's state ({@link
+ * #loadUser}), mailbox pages and account events. A burst of logins then waits for read connections
+ * only, and the journal's next commit never queues behind it for a connection.
  *
  * <p>Thread-safe: each call takes its own connection from one of the pools.
  */
@@ -388,9 +388,8 @@ public final class Store implements AutoCloseable {
   // ---- mailbox pages (read pool) ----
 
   /**
-   * Finds messages by the primary key: the table has no index on the recipient (see the schema), so
-   * a page is read by the ids the snapshot's pending index gives. The recipient condition only
-   * keeps one user from reading another's messages with a wrong id.
+   * Finds messages by the primary key: a page is read by the ids the pending index gives. The
+   * recipient condition only keeps one user from reading another's messages with a wrong id.
    */
   static final String READ_MESSAGES =
       "SELECT recipient, seq, sender, client_id, body, sent_at FROM messages"
@@ -420,7 +419,43 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  // ---- start-up ----
+  // ---- start-up, and one user's state ----
+
+  /**
+   * A login after the last logout: the user was online when the database last heard of them. The
+   * same condition for {@link #load}, which records them logged out, and {@link #loadUser}, which
+   * only reports it.
+   */
+  private static final String SESSION_OPEN =
+      "a.last_login IS NOT NULL AND (a.last_logout IS NULL OR a.last_logout < a.last_login)";
+
+  /**
+   * Each account's state but its blocks and messages. The last logout of an open session reads as
+   * the load's time (the parameter), which is what {@link #load} has just written.
+   */
+  private static final String ACCOUNT_STATE =
+      "SELECT a.username, CASE WHEN "
+          + SESSION_OPEN
+          + " THEN ? ELSE a.last_logout END, a.failed_logins, a.blocked_until, d.acked_seq,"
+          + " a.resume_hash, a.resume_fingerprint, a.resume_until, CASE WHEN "
+          + SESSION_OPEN
+          + " THEN 1 ELSE 0 END"
+          + " FROM accounts a LEFT JOIN delivery d ON d.username = a.username";
+
+  /** The highest seq used for each recipient: their newest message is never purged. */
+  private static final String LAST_SEQS = "SELECT recipient, MAX(seq) FROM messages";
+
+  private static final String LAST_SEQS_GROUPED = " GROUP BY recipient";
+
+  private static final String BLOCKS = "SELECT blocker, blocked FROM blocks";
+
+  /** The index of unacknowledged messages: those above the recipient's cursor. */
+  private static final String PENDING =
+      "SELECT m.recipient, m.seq, m.id, m.size_bytes"
+          + " FROM messages m JOIN delivery d ON d.username = m.recipient"
+          + " WHERE m.seq > d.acked_seq";
+
+  private static final String PENDING_ORDER = " ORDER BY m.recipient, m.seq";
 
   /**
    * Reads what the server starts from: accounts, blocks, history, lockouts, and the index of every
@@ -432,9 +467,7 @@ public final class Store implements AutoCloseable {
   public StoreSnapshot load(Instant now) throws SQLException {
     try (Connection c = writeConnection()) {
       try (PreparedStatement s =
-          c.prepareStatement(
-              "UPDATE accounts SET last_logout = ? WHERE last_login IS NOT NULL"
-                  + " AND (last_logout IS NULL OR last_logout < last_login)")) {
+          c.prepareStatement("UPDATE accounts a SET last_logout = ? WHERE " + SESSION_OPEN)) {
         s.setObject(1, utc(now));
         s.executeUpdate();
       }
@@ -444,56 +477,158 @@ public final class Store implements AutoCloseable {
       Map<String, Long> lastSeqs = new HashMap<>();
       Map<String, Long> ackedSeqs = new HashMap<>();
       Map<String, ResumeGrant> resumptions = new HashMap<>();
-      try (Statement s = c.createStatement();
-          ResultSet rows =
-              s.executeQuery(
-                  "SELECT a.username, a.last_logout, a.failed_logins, a.blocked_until, d.acked_seq,"
-                      + " a.resume_hash, a.resume_fingerprint, a.resume_until"
-                      + " FROM accounts a LEFT JOIN delivery d ON d.username = a.username")) {
+      for (AccountState account : accountStates(c, "", now)) {
+        String user = account.username();
+        usernames.add(user);
+        if (account.lastLogout() != null) {
+          lastLogouts.put(user, account.lastLogout());
+        }
+        if (account.lockout() != null) {
+          lockouts.put(user, account.lockout());
+        }
+        ackedSeqs.put(user, account.ackedSeq());
+        lastSeqs.put(user, 0L);
+        if (account.resumption() != null) {
+          resumptions.put(user, account.resumption());
+        }
+      }
+      // Messages of a recipient whose account is gone start no numbering.
+      lastSeqs(c, "").forEach((user, seq) -> lastSeqs.computeIfPresent(user, (u, zero) -> seq));
+      return new StoreSnapshot(
+          usernames,
+          blocks(c, ""),
+          lastLogouts,
+          lockouts,
+          lastSeqs,
+          ackedSeqs,
+          pending(c, ""),
+          resumptions);
+    }
+  }
+
+  /**
+   * Reads one user's state, as {@link #load} reads it for everyone (the same statements, narrowed
+   * to the user): for the one owner of a user, which may start on any node at any time rather than
+   * once at a node's start. A login still open in the database counts as a logout at {@code now},
+   * as in {@link #load}, but is not written (see {@link UserSnapshot#sessionOpen()}): a read, on
+   * the read pool, blocking the calling thread like the store's other reads.
+   *
+   * <p>Read in one repeatable-read transaction, so that the cursor, the highest seq and the pending
+   * index agree even while a previous owner (partitioned, not yet downed) still writes.
+   */
+  public UserSnapshot loadUser(String username, Instant now) throws SQLException {
+    try (Connection c = readConnection()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try {
+        UserSnapshot user = loadUser(c, username, now);
+        c.commit();
+        return user;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private static UserSnapshot loadUser(Connection c, String username, Instant now)
+      throws SQLException {
+    List<AccountState> accounts = accountStates(c, " WHERE a.username = ?", now, username);
+    if (accounts.isEmpty()) {
+      return UserSnapshot.absent(username);
+    }
+    AccountState account = accounts.get(0);
+    return new UserSnapshot(
+        username,
+        true,
+        blocks(c, " WHERE blocker = ?", username).getOrDefault(username, Set.of()),
+        account.lastLogout(),
+        account.sessionOpen(),
+        account.lockout(),
+        lastSeqs(c, " WHERE recipient = ?", username).getOrDefault(username, 0L),
+        account.ackedSeq(),
+        pending(c, " AND m.recipient = ?", username)
+            .getOrDefault(username, UserSnapshot.nonePending()),
+        account.resumption());
+  }
+
+  /** One row of {@link #ACCOUNT_STATE}. */
+  private record AccountState(
+      String username,
+      Instant lastLogout,
+      boolean sessionOpen,
+      StoreSnapshot.Lockout lockout,
+      long ackedSeq,
+      ResumeGrant resumption) {}
+
+  /** The accounts of {@link #ACCOUNT_STATE} narrowed by {@code where} with {@code parameters}. */
+  private static List<AccountState> accountStates(
+      Connection c, String where, Instant now, Object... parameters) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(ACCOUNT_STATE + where)) {
+      // The load's time, for the last logout of an open session; the narrowing's values follow.
+      s.setObject(1, utc(now));
+      bind(s, 2, parameters);
+      List<AccountState> accounts = new ArrayList<>();
+      try (ResultSet rows = s.executeQuery()) {
         while (rows.next()) {
-          String user = rows.getString(1);
-          usernames.add(user);
-          Instant logout = instant(rows, 2);
-          if (logout != null) {
-            lastLogouts.put(user, logout);
-          }
           int failures = rows.getInt(3);
           Instant blockedUntil = instant(rows, 4);
-          if (failures > 0 || blockedUntil != null) {
-            lockouts.put(user, new StoreSnapshot.Lockout(failures, blockedUntil));
-          }
-          ackedSeqs.put(user, rows.getLong(5));
-          lastSeqs.put(user, 0L);
           String resumeHash = rows.getString(6);
-          if (resumeHash != null) {
-            resumptions.put(user, new ResumeGrant(resumeHash, rows.getString(7), instant(rows, 8)));
-          }
+          accounts.add(
+              new AccountState(
+                  rows.getString(1),
+                  instant(rows, 2),
+                  rows.getInt(9) == 1,
+                  failures > 0 || blockedUntil != null
+                      ? new StoreSnapshot.Lockout(failures, blockedUntil)
+                      : null,
+                  rows.getLong(5),
+                  resumeHash == null
+                      ? null
+                      : new ResumeGrant(resumeHash, rows.getString(7), instant(rows, 8))));
         }
       }
-      try (Statement s = c.createStatement();
-          ResultSet rows =
-              s.executeQuery("SELECT recipient, MAX(seq) FROM messages GROUP BY recipient")) {
+      return accounts;
+    }
+  }
+
+  /** The highest seq of each recipient of {@link #LAST_SEQS} narrowed by {@code where}. */
+  private static Map<String, Long> lastSeqs(Connection c, String where, Object... parameters)
+      throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(LAST_SEQS + where + LAST_SEQS_GROUPED)) {
+      bind(s, 1, parameters);
+      Map<String, Long> lastSeqs = new HashMap<>();
+      try (ResultSet rows = s.executeQuery()) {
         while (rows.next()) {
-          String user = rows.getString(1);
-          if (lastSeqs.containsKey(user)) {
-            lastSeqs.put(user, rows.getLong(2));
-          }
+          lastSeqs.put(rows.getString(1), rows.getLong(2));
         }
       }
+      return lastSeqs;
+    }
+  }
+
+  /** Blocker to the users they block, of {@link #BLOCKS} narrowed by {@code where}. */
+  private static Map<String, Set<String>> blocks(Connection c, String where, Object... parameters)
+      throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(BLOCKS + where)) {
+      bind(s, 1, parameters);
       Map<String, Set<String>> blocks = new HashMap<>();
-      try (Statement s = c.createStatement();
-          ResultSet rows = s.executeQuery("SELECT blocker, blocked FROM blocks")) {
+      try (ResultSet rows = s.executeQuery()) {
         while (rows.next()) {
           blocks.computeIfAbsent(rows.getString(1), u -> new HashSet<>()).add(rows.getString(2));
         }
       }
+      return blocks;
+    }
+  }
+
+  /** Each recipient's index of {@link #PENDING} narrowed by {@code where}; none for no messages. */
+  private static Map<String, StoreSnapshot.PendingMessages> pending(
+      Connection c, String where, Object... parameters) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(PENDING + where + PENDING_ORDER)) {
+      bind(s, 1, parameters);
       Map<String, StoreSnapshot.PendingMessages> pending = new HashMap<>();
-      try (Statement s = c.createStatement();
-          ResultSet rows =
-              s.executeQuery(
-                  "SELECT m.recipient, m.seq, m.id, m.size_bytes"
-                      + " FROM messages m JOIN delivery d ON d.username = m.recipient"
-                      + " WHERE m.seq > d.acked_seq ORDER BY m.recipient, m.seq")) {
+      try (ResultSet rows = s.executeQuery()) {
         PendingBuilder current = null;
         while (rows.next()) {
           String user = rows.getString(1);
@@ -509,8 +644,15 @@ public final class Store implements AutoCloseable {
           pending.put(current.user, current.build());
         }
       }
-      return new StoreSnapshot(
-          usernames, blocks, lastLogouts, lockouts, lastSeqs, ackedSeqs, pending, resumptions);
+      return pending;
+    }
+  }
+
+  /** Sets {@code parameters} from the statement's parameter {@code first}. */
+  private static void bind(PreparedStatement s, int first, Object... parameters)
+      throws SQLException {
+    for (int i = 0; i < parameters.length; i++) {
+      s.setObject(first + i, parameters[i]);
     }
   }
 

@@ -56,13 +56,21 @@ import org.junit.jupiter.params.provider.EnumSource;
 class StoreTest {
 
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
+
+  /** SQLState of a unique constraint's refusal, on both databases. */
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  /** Messages enough in one mailbox that reading a page of it by the key is clearly cheaper. */
+  private static final int LARGE_MAILBOX = 500;
+
   private static final List<String> USERS = List.of("hans", "yoda", "luke", "vader", "r2d2");
   private static final List<String> SCHEMA_HISTORY =
       List.of(
           "1 V1__initial_schema.sql",
           "2 V2__client_id_index_by_id_first.sql",
           "3 V3__pending_sizes_and_account_events.sql",
-          "4 V4__resumption.sql");
+          "4 V4__resumption.sql",
+          "5 V5__unique_recipient_seq.sql");
 
   @Parameter TestDatabase.Kind kind;
 
@@ -113,13 +121,13 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (5, 'V5__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (6, 'V6__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 5, newer than this server (4): upgrade the server",
+        "the database schema is at version 6, newer than this server (5): upgrade the server",
         error.getMessage());
   }
 
@@ -130,7 +138,8 @@ class StoreTest {
             "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
             "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
             "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql")),
-            "4 " + Migrations.checksum(migrationText("V4__resumption.sql"))),
+            "4 " + Migrations.checksum(migrationText("V4__resumption.sql")),
+            "5 " + Migrations.checksum(migrationText("V5__unique_recipient_seq.sql"))),
         rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
@@ -772,12 +781,19 @@ class StoreTest {
   @Test
   void shouldReadMessagesByThePrimaryKeyWithoutScanningTheTable() throws SQLException {
     addUsers("hans", "luke");
-    apply(appended("luke", 1, "hans", "m-1", "one"));
+    // A mailbox of many messages: a page of it is read by the key, not through the index of
+    // (recipient, seq), which would read the whole mailbox to find the page.
+    List<Change> mailbox = new ArrayList<>();
+    for (int seq = 1; seq <= LARGE_MAILBOX; seq++) {
+      mailbox.add(appended("luke", seq, "hans", "m-" + seq, "message " + seq));
+    }
+    store.apply(mailbox);
     String plan;
     try (Connection c = store.dataSource().getConnection()) {
       if (kind == TestDatabase.Kind.POSTGRESQL) {
-        // On a table this small a scan is cheapest; the question is whether the key can be used.
         try (Statement s = c.createStatement()) {
+          s.execute("ANALYZE messages");
+          // On a table this small a scan is cheapest; the question is whether the key can be used.
           s.execute("SET enable_seqscan = off");
         }
       }
@@ -937,6 +953,7 @@ class StoreTest {
       assertEquals(List.of("hans"), small.usernames());
       assertEquals(1, small.accountEventsAfter(0, 10).size());
       assertEquals(List.of(), small.readMessages("hans", new long[] {1}));
+      assertTrue(small.loadUser("hans", T0).exists());
       // The writes do wait for it, and not getting a connection counts as an outage.
       SQLException timedOut =
           assertThrows(
@@ -949,6 +966,125 @@ class StoreTest {
           small.apply(List.of(new Change.LoggedIn("hans", T0))));
       assertThrows(SQLException.class, () -> small.passwordHash("hans"));
     }
+  }
+
+  // ---- one user's state ----
+
+  @Test
+  void shouldLoadEachUsersStateAsTheLoadOfEveryoneHasIt() throws SQLException {
+    addUsers("hans", "yoda", "luke", "vader", "r2d2", "leia");
+    ResumeGrant vaderGrant = new ResumeGrant("d4".repeat(32), "SHA256:vader-cert", null);
+    ResumeGrant lukeGrant = new ResumeGrant("e5".repeat(32), null, null);
+    apply(
+        // Blocks both ways between luke and hans, and one more against luke.
+        new Change.BlockAdded("luke", "hans"),
+        new Change.BlockAdded("hans", "luke"),
+        new Change.BlockAdded("yoda", "luke"),
+        new Change.LockoutChanged("yoda", 2, null),
+        new Change.LockoutChanged("r2d2", 3, T0.plusSeconds(60)),
+        appended("luke", 1, "yoda", "m-1", "acknowledged"),
+        appended("luke", 2, "yoda", "m-2", "waiting"),
+        appended("luke", 3, "hans", "h-1", "waiting too"),
+        new Change.Acknowledged("luke", 1),
+        appended("hans", 1, "yoda", "m-3", "all read"),
+        new Change.Acknowledged("hans", 1),
+        appended("yoda", 1, "luke", "l-1", "nothing read"),
+        // hans's session is still open; vader's ended resumable, luke's is open with a grant.
+        new Change.LoggedIn("hans", T0),
+        new Change.LoggedIn("vader", T0, vaderGrant),
+        new Change.LoggedOut("vader", T0.plusSeconds(30), T0.plusSeconds(630)),
+        new Change.LoggedIn("luke", T0.plusSeconds(5), lukeGrant));
+    Instant now = T0.plusSeconds(100);
+
+    StoreSnapshot snapshot = store.load(now);
+
+    for (String user : List.of("hans", "yoda", "luke", "vader", "r2d2", "leia", "nobody")) {
+      assertEquals(UserSnapshot.of(snapshot, user), store.loadUser(user, now), user);
+    }
+    // The projection holds what was written, so the comparison above compares something.
+    UserSnapshot luke = store.loadUser("luke", now);
+    assertEquals(Set.of("hans"), luke.blocks());
+    assertEquals(List.of(2L, 3L), Arrays.stream(luke.pending().seqs()).boxed().toList());
+    assertEquals(3L, luke.lastSeq());
+    assertEquals(1L, luke.ackedSeq());
+    assertEquals(lukeGrant, luke.resumption());
+    assertEquals(now, luke.lastLogout());
+    UserSnapshot hans = store.loadUser("hans", now);
+    assertEquals(1L, hans.lastSeq());
+    assertEquals(0, hans.pending().count());
+    assertEquals(new Lockout(3, T0.plusSeconds(60)), store.loadUser("r2d2", now).lockout());
+    assertEquals(
+        vaderGrant.lapsingAt(T0.plusSeconds(630)), store.loadUser("vader", now).resumption());
+    assertEquals(
+        new UserSnapshot(
+            "leia", true, Set.of(), null, false, null, 0, 0, UserSnapshot.nonePending(), null),
+        store.loadUser("leia", now));
+    assertEquals(UserSnapshot.absent("nobody"), store.loadUser("nobody", now));
+    assertFalse(store.loadUser("nobody", now).exists());
+  }
+
+  @Test
+  void shouldCountAnOpenSessionAsLoggedOutWhenLoadingAUserWithoutWritingIt() throws SQLException {
+    addUsers("hans", "luke");
+    apply(
+        new Change.LoggedIn("hans", T0),
+        new Change.LoggedIn("luke", T0),
+        new Change.LoggedOut("luke", T0.plusSeconds(5)));
+
+    UserSnapshot hans = store.loadUser("hans", T0.plusSeconds(10));
+    UserSnapshot luke = store.loadUser("luke", T0.plusSeconds(10));
+
+    assertTrue(hans.sessionOpen());
+    assertEquals(T0.plusSeconds(10), hans.lastLogout());
+    assertFalse(luke.sessionOpen());
+    assertEquals(T0.plusSeconds(5), luke.lastLogout());
+    // Nothing was written: the next loads still find the session open, and count it at their time.
+    assertEquals(T0.plusSeconds(20), store.loadUser("hans", T0.plusSeconds(20)).lastLogout());
+    assertEquals(T0.plusSeconds(30), store.load(T0.plusSeconds(30)).lastLogouts().get("hans"));
+    assertFalse(store.loadUser("hans", T0.plusSeconds(40)).sessionOpen());
+  }
+
+  @Test
+  void shouldRefuseASecondMessageWithTheSameRecipientAndSeqAsADataFailure() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    apply(appended("luke", 1, "hans", "m-1", "first"));
+
+    // Another owner of luke (a partitioned one) numbering a message with a seq already used.
+    SQLException refused =
+        assertThrows(
+            SQLException.class, () -> apply(appended("luke", 1, "yoda", "y-1", "same seq")));
+
+    assertTrue(sqlStates(refused).contains(UNIQUE_VIOLATION), sqlStates(refused).toString());
+    assertFalse(StoreFailures.isOutage(refused), StoreFailures.describe(refused));
+    // In a batch, the journal's writer refuses that change alone.
+    IsolatingWriter.Written written =
+        new IsolatingWriter(store::apply)
+            .write(
+                List.of(
+                    appended("luke", 2, "hans", "m-2", "second"),
+                    appended("luke", 2, "yoda", "y-2", "same seq again"),
+                    appended("yoda", 1, "hans", "m-3", "for yoda")));
+    assertNull(written.outage());
+    assertEquals(
+        List.of(Outcome.STORED, Outcome.REFUSED, Outcome.STORED), outcomes(written.results()));
+    assertEquals(
+        List.of(
+            message("luke", 1, "hans", "m-1", "first"),
+            message("luke", 2, "hans", "m-2", "second")),
+        waiting(store, store.load(T0)).get("luke"));
+  }
+
+  /** The SQLStates of {@code failure}, its causes and next exceptions. */
+  private static List<String> sqlStates(Throwable failure) {
+    List<String> states = new ArrayList<>();
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      for (SQLException e = t instanceof SQLException s ? s : null;
+          e != null;
+          e = e.getNextException()) {
+        states.add(e.getSQLState());
+      }
+    }
+    return states;
   }
 
   // ---- restart ----
