@@ -32,9 +32,6 @@ public final class RawConnection implements AutoCloseable {
   /** The identity of every raw connection that is not given another. */
   public static final TlsIdentity CLIENT = identity("raw test client");
 
-  /** Made once: the tests that flood the server open hundreds of connections as {@link #CLIENT}. */
-  private static final SSLContext AS_CLIENT = anyServer(Optional.of(CLIENT));
-
   private final Socket socket;
   private final BufferedReader in;
   private final OutputStream out;
@@ -52,7 +49,7 @@ public final class RawConnection implements AutoCloseable {
    * this machine, so a test can play a client from another address, such as 127.0.0.2.
    */
   public RawConnection(InetAddress localAddress, String host, int port) {
-    this(localAddress, host, port, AS_CLIENT);
+    this(localAddress, host, port, anyServer(Optional.of(CLIENT)));
   }
 
   /** A TLS connection presenting {@code identity} (none, if empty). */
