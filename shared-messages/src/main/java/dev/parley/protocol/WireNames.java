@@ -3,7 +3,7 @@ package dev.parley.protocol;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 
 /** The {@code type} name of each wire record, read once from its family's {@link JsonSubTypes}. */
-final class WireNames {
+public final class WireNames {
 
   private static final ClassValue<String> NAMES =
       new ClassValue<>() {
@@ -36,9 +36,34 @@ final class WireNames {
    */
   static java.util.Set<Class<?>> framesOf(Class<?> family) {
     java.util.Set<Class<?>> frames = new java.util.HashSet<>();
-    for (JsonSubTypes.Type subType : family.getAnnotation(JsonSubTypes.class).value()) {
+    for (JsonSubTypes.Type subType : subTypes(family)) {
       frames.add(subType.value());
     }
     return java.util.Set.copyOf(frames);
+  }
+
+  /**
+   * Every {@code type} name of {@code family} ({@link ClientMessage}, {@link ServerMessage} or
+   * {@link PeerMessage}), in the order the family registers them: for tests and tools that must
+   * know every frame there is, including the ones added after they were written.
+   */
+  public static java.util.List<String> namesOf(Class<?> family) {
+    return java.util.Arrays.stream(subTypes(family)).map(JsonSubTypes.Type::name).toList();
+  }
+
+  /**
+   * Every field name the frames of {@code family} have on the wire (their record components, as the
+   * codec writes them), each once: like {@link #namesOf}, for tests and tools.
+   */
+  public static java.util.List<String> fieldsOf(Class<?> family) {
+    return java.util.Arrays.stream(subTypes(family))
+        .flatMap(subType -> java.util.Arrays.stream(subType.value().getRecordComponents()))
+        .map(java.lang.reflect.RecordComponent::getName)
+        .distinct()
+        .toList();
+  }
+
+  private static JsonSubTypes.Type[] subTypes(Class<?> family) {
+    return family.getAnnotation(JsonSubTypes.class).value();
   }
 }

@@ -14,86 +14,39 @@ final class HostileJson {
 
   /** Every type of the three families, near misses, and names of no family. */
   static final List<String> TYPES =
-      List.of(
-          "hello",
-          "username",
-          "password",
-          "message",
-          "broadcast",
-          "whoelse",
-          "whoelsesince",
-          "block",
-          "unblock",
-          "startprivate",
-          "activity",
-          "ack",
-          "logout",
-          "password-required",
-          "login-failed",
-          "login-accepted",
-          "message-received",
-          "broadcast-received",
-          "message-accepted",
-          "broadcast-sent",
-          "user-logged-in",
-          "user-logged-out",
-          "online-users",
-          "recent-users",
-          "block-confirmed",
-          "unblock-confirmed",
-          "peer-address",
-          "activity-noted",
-          "error",
-          "goodbye",
-          "peer-hello",
-          "private",
-          "private-ack",
-          "peer-bye",
-          "",
-          " ",
-          "HELLO",
-          "hello ",
-          "Hello",
-          "encoded",
-          "Encoded",
-          "shout",
-          "null",
-          "0",
-          "\u0000",
-          "h\u00E9llo",
-          "hello\n",
-          "\uD83D\uDE00");
+      java.util.stream.Stream.of(
+              WireNames.namesOf(ClientMessage.class),
+              WireNames.namesOf(ServerMessage.class),
+              WireNames.namesOf(PeerMessage.class),
+              List.of(
+                  "",
+                  " ",
+                  "HELLO",
+                  "hello ",
+                  "Hello",
+                  "encoded",
+                  "Encoded",
+                  "shout",
+                  "null",
+                  "0",
+                  "\u0000",
+                  "h\u00E9llo",
+                  "hello\n",
+                  "\uD83D\uDE00"))
+          .flatMap(List::stream)
+          .toList();
 
   /** Every field name of the three families, and a few that belong to none. */
   static final List<String> FIELDS =
-      List.of(
-          "type",
-          "version",
-          "server",
-          "username",
-          "password",
-          "peerPort",
-          "to",
-          "text",
-          "id",
-          "seconds",
-          "user",
-          "seq",
-          "reason",
-          "code",
-          "command",
-          "subject",
-          "users",
-          "host",
-          "port",
-          "stored",
-          "complete",
-          "from",
-          "lines",
-          "@class",
-          "",
-          "Type",
-          "TYPE");
+      java.util.stream.Stream.of(
+              List.of("type"),
+              WireNames.fieldsOf(ClientMessage.class),
+              WireNames.fieldsOf(ServerMessage.class),
+              WireNames.fieldsOf(PeerMessage.class),
+              List.of("@class", "", "Type", "TYPE"))
+          .flatMap(List::stream)
+          .distinct()
+          .toList();
 
   /** Numbers JSON allows, at and past the edges of int and long, and beyond any double. */
   private static final List<String> NUMBERS =

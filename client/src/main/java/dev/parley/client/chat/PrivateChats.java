@@ -12,6 +12,7 @@ import dev.parley.client.net.Connections;
 import dev.parley.client.text.Texts;
 import dev.parley.client.tls.Security;
 import dev.parley.protocol.PeerMessage.Bye;
+import dev.parley.protocol.ServerMessage;
 import dev.parley.transport.Fingerprint;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -76,29 +77,13 @@ public final class PrivateChats {
   public record Start(String user) implements Command {}
 
   /**
-   * The server's answer to {@link RequestPeerAddress}: where {@code user} accepts chats, the
-   * fingerprint of its listener's certificate (null if none) and the one-time {@code token} to
-   * present to it (null from a server that issues none).
+   * The server's answer to {@link RequestPeerAddress} for {@code user}: where that user accepts
+   * chats, the fingerprint of its listener's certificate (null if none) and the one-time token to
+   * present to it (null from a server that issues none). The frame's own {@code toString} keeps the
+   * token out of log lines.
    */
-  public record PeerAddressReceived(
-      String user, String host, int port, String fingerprint, String token) implements Command {
-
-    /** Never let the token reach a log line. */
-    @Override
-    public String toString() {
-      return "PeerAddressReceived[user="
-          + user
-          + ", host="
-          + host
-          + ", port="
-          + port
-          + ", fingerprint="
-          + fingerprint
-          + ", token="
-          + (token == null ? "none" : "<hidden>")
-          + "]";
-    }
-  }
+  public record PeerAddressReceived(String user, ServerMessage.PeerAddress address)
+      implements Command {}
 
   /**
    * The server says {@code user} asked for this client's address (startprivate): a connection
@@ -310,14 +295,15 @@ public final class PrivateChats {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onPeerAddressReceived(PeerAddressReceived address, String me) {
-    String user = address.user();
+  private Behavior<Command> onPeerAddressReceived(PeerAddressReceived received, String me) {
+    String user = received.user();
+    ServerMessage.PeerAddress address = received.address();
     if (!opening.remove(user)) {
       // stopprivate came first: the user no longer wants this chat.
       context.getLog().debug("Not connecting to {}: no longer wanted", user);
       return Behaviors.same();
     }
-    Optional<Fingerprint> pin = pinOf(address);
+    Optional<Fingerprint> pin = pinOf(user, address);
     if (pin.isEmpty()) {
       print(Texts.privateUnverifiable(user));
       return Behaviors.same();
@@ -333,13 +319,13 @@ public final class PrivateChats {
    * The certificate the peer's listener must present; empty if the server gave none (an older
    * server, or a peer client that does not speak TLS) or none that reads as a fingerprint.
    */
-  private Optional<Fingerprint> pinOf(PeerAddressReceived address) {
+  private Optional<Fingerprint> pinOf(String user, ServerMessage.PeerAddress address) {
     if (address.fingerprint() == null) {
       context
           .getLog()
           .info(
               "Not connecting to {}: the server gave no certificate fingerprint to verify it by",
-              address.user());
+              user);
       return Optional.empty();
     }
     try {
@@ -348,8 +334,7 @@ public final class PrivateChats {
       context
           .getLog()
           .warn(
-              "Not connecting to {}: the server gave an unreadable certificate fingerprint",
-              address.user());
+              "Not connecting to {}: the server gave an unreadable certificate fingerprint", user);
       return Optional.empty();
     }
   }

@@ -734,9 +734,7 @@ public final class ServerConnection {
       if (requested == null) {
         context.getLog().warn("Unrequested peer address for {}", address.user());
       } else {
-        chats.tell(
-            new PrivateChats.PeerAddressReceived(
-                requested, address.host(), address.port(), address.fingerprint(), address.token()));
+        chats.tell(new PrivateChats.PeerAddressReceived(requested, address));
       }
     } else if (frame instanceof PeerInvited invited) {
       // Bookkeeping only: the user sees the chat when it opens, not the invitation to it.

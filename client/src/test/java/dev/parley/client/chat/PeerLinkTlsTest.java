@@ -24,6 +24,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.Protocol;
+import dev.parley.protocol.ServerMessage;
 import dev.parley.transport.ServerVerifier;
 import dev.parley.transport.testing.TestTls;
 import java.io.IOException;
@@ -144,7 +145,10 @@ class PeerLinkTlsTest {
       Client from, String to, int port, String fingerprint, String token) {
     from.chats().tell(new PrivateChats.Start(to));
     from.server().expectMessage(new PrivateChats.RequestPeerAddress(to));
-    from.chats().tell(new PrivateChats.PeerAddressReceived(to, LOOPBACK, port, fingerprint, token));
+    from.chats()
+        .tell(
+            new PrivateChats.PeerAddressReceived(
+                to, new ServerMessage.PeerAddress(to, LOOPBACK, port, fingerprint, token)));
   }
 
   /** A test-driven peer's TLS connection to {@code client}'s listener, checking it is its. */

@@ -23,6 +23,7 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.protocol.ServerMessage;
 import dev.parley.transport.ServerVerifier;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -191,7 +192,9 @@ class PrivateChatsInvitationsTest {
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
     chats.tell(
         new PrivateChats.PeerAddressReceived(
-            "luke", TestListener.LOOPBACK, luke.port(), lukes.fingerprint(), token));
+            "luke",
+            new ServerMessage.PeerAddress(
+                "luke", TestListener.LOOPBACK, luke.port(), lukes.fingerprint(), token)));
     RawPeer<PeerMessage, PeerMessage> lukesEnd =
         RawPeer.handleTls(
             luke.expectConnection(),

@@ -17,6 +17,7 @@ import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.PeerMessage.Hello;
 import dev.parley.protocol.PeerMessage.Text;
 import dev.parley.protocol.Protocol;
+import dev.parley.protocol.ServerMessage;
 import dev.parley.transport.ServerVerifier;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -73,7 +74,9 @@ class PrivateChatsTest {
     server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
     chats.tell(
         new PrivateChats.PeerAddressReceived(
-            "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN));
+            "luke",
+            new ServerMessage.PeerAddress(
+                "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN)));
     RawPeer<PeerMessage, PeerMessage> luke =
         RawPeer.handleTls(
             peers.expectConnection(),
@@ -168,7 +171,9 @@ class PrivateChatsTest {
       chats.tell(new PrivateChats.Start("luke"));
       server.expectMessage(new PrivateChats.RequestPeerAddress("luke"));
       chats.tell(
-          new PrivateChats.PeerAddressReceived("luke", LOOPBACK, peers.port(), fingerprint, TOKEN));
+          new PrivateChats.PeerAddressReceived(
+              "luke",
+              new ServerMessage.PeerAddress("luke", LOOPBACK, peers.port(), fingerprint, TOKEN)));
       lines.expectMessage(
           "Error. Could not start private messaging with luke: luke's client cannot be verified"
               + " (the server or luke's client is too old for encrypted private chats)");
@@ -188,7 +193,9 @@ class PrivateChatsTest {
     lines.expectMessage("Stopped private messaging with luke");
     chats.tell(
         new PrivateChats.PeerAddressReceived(
-            "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN));
+            "luke",
+            new ServerMessage.PeerAddress(
+                "luke", LOOPBACK, peers.port(), LUKES_FINGERPRINT, TOKEN)));
     chats.tell(new PrivateChats.SendPrivate("luke", "hello?"));
     lines.expectMessage("Error. Private messaging to luke not enabled");
   }

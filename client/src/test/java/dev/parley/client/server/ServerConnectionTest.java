@@ -462,7 +462,9 @@ class ServerConnectionTest {
     connection.send(new ServerMessage.PeerAddress("luke", LOOPBACK, 5555));
     connection.send(
         new ServerMessage.Error(ServerMessage.Error.Code.USER_OFFLINE, "startprivate", "yoda"));
-    chats.expectMessage(new PrivateChats.PeerAddressReceived("luke", LOOPBACK, 5555, null, null));
+    chats.expectMessage(
+        new PrivateChats.PeerAddressReceived(
+            "luke", new ServerMessage.PeerAddress("luke", LOOPBACK, 5555, null, null)));
     chats.expectMessage(new PrivateChats.PeerAddressRefused("yoda"));
     expectLines("Error. yoda is offline");
 
@@ -493,7 +495,9 @@ class ServerConnectionTest {
     connection.send(
         new ServerMessage.PeerAddress("luke", LOOPBACK, 5555, "SHA256:bHVrZXM", lukesToken));
     chats.expectMessage(
-        new PrivateChats.PeerAddressReceived("luke", LOOPBACK, 5555, "SHA256:bHVrZXM", lukesToken));
+        new PrivateChats.PeerAddressReceived(
+            "luke",
+            new ServerMessage.PeerAddress("luke", LOOPBACK, 5555, "SHA256:bHVrZXM", lukesToken)));
 
     // yoda ran startprivate hans: the chats learn whom to expect; the user sees nothing of it.
     String yodasToken = "q2x9-4fU8kLmPz0aR7vYtw";

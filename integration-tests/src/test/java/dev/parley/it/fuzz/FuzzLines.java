@@ -5,6 +5,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.PeerMessage;
 import dev.parley.protocol.Protocol;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.WireNames;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -30,21 +31,8 @@ final class FuzzLines {
   /** The demo accounts; the fuzzers log in as them and name them in commands. */
   static final List<String> USERS = List.of("hans", "yoda", "luke", "vader", "r2d2");
 
-  static final List<String> CLIENT_TYPES =
-      List.of(
-          "hello",
-          "username",
-          "password",
-          "message",
-          "broadcast",
-          "whoelse",
-          "whoelsesince",
-          "block",
-          "unblock",
-          "startprivate",
-          "activity",
-          "ack",
-          "logout");
+  /** Every client frame type there is, read from the protocol's own registry of them. */
+  static final List<String> CLIENT_TYPES = WireNames.namesOf(ClientMessage.class);
 
   private static final List<String> OTHER_TYPES =
       List.of(
@@ -66,27 +54,16 @@ final class FuzzLines {
           "\u202Ewhoelse",
           "x".repeat(300));
 
+  /** The fields of client frames (read from the protocol's registry) and of server frames. */
   private static final List<String> FIELDS =
-      List.of(
-          "type",
-          "version",
-          "username",
-          "password",
-          "peerPort",
-          "to",
-          "text",
-          "id",
-          "seconds",
-          "user",
-          "seq",
-          "reason",
-          "code",
-          "subject",
-          "users",
-          "from",
-          "lines",
-          "@class",
-          "");
+      java.util.stream.Stream.of(
+              List.of("type"),
+              WireNames.fieldsOf(ClientMessage.class),
+              WireNames.fieldsOf(ServerMessage.class),
+              List.of("@class", ""))
+          .flatMap(List::stream)
+          .distinct()
+          .toList();
 
   private static final List<String> NUMBERS =
       List.of(

@@ -87,13 +87,15 @@ final class FuzzTls {
       socket.connect(new InetSocketAddress("127.0.0.1", port), (int) patience.toMillis());
       socket.setSoTimeout((int) patience.toMillis());
       OutputStream out = socket.getOutputStream();
-      byte[] hello = clientHello(port);
       byte[] sent =
           switch (attack) {
             case GARBAGE -> random.bytes(random.between(1, 4_096));
             case PLAINTEXT_LINE -> (plaintextLine + "\n").getBytes(StandardCharsets.UTF_8);
-            case PARTIAL_CLIENT_HELLO -> Arrays.copyOf(hello, random.between(1, hello.length - 1));
-            case CLIENT_HELLO_THEN_GARBAGE -> concat(hello, notARecord(random));
+            case PARTIAL_CLIENT_HELLO -> {
+              byte[] hello = clientHello(port);
+              yield Arrays.copyOf(hello, random.between(1, hello.length - 1));
+            }
+            case CLIENT_HELLO_THEN_GARBAGE -> concat(clientHello(port), notARecord(random));
             case OVERSIZED_RECORD -> oversizedRecord(random);
           };
       out.write(sent);
