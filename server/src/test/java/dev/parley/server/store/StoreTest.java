@@ -57,9 +57,6 @@ class StoreTest {
 
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
-  /** SQLState of a unique constraint's refusal, on both databases. */
-  private static final String UNIQUE_VIOLATION = "23505";
-
   /** Messages enough in one mailbox that reading a page of it by the key is clearly cheaper. */
   private static final int LARGE_MAILBOX = 500;
 
@@ -69,8 +66,7 @@ class StoreTest {
           "1 V1__initial_schema.sql",
           "2 V2__client_id_index_by_id_first.sql",
           "3 V3__pending_sizes_and_account_events.sql",
-          "4 V4__resumption.sql",
-          "5 V5__unique_recipient_seq.sql");
+          "4 V4__resumption.sql");
 
   @Parameter TestDatabase.Kind kind;
 
@@ -121,13 +117,13 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (6, 'V6__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (5, 'V5__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 6, newer than this server (5): upgrade the server",
+        "the database schema is at version 5, newer than this server (4): upgrade the server",
         error.getMessage());
   }
 
@@ -138,8 +134,7 @@ class StoreTest {
             "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
             "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
             "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql")),
-            "4 " + Migrations.checksum(migrationText("V4__resumption.sql")),
-            "5 " + Migrations.checksum(migrationText("V5__unique_recipient_seq.sql"))),
+            "4 " + Migrations.checksum(migrationText("V4__resumption.sql"))),
         rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
@@ -1042,49 +1037,6 @@ class StoreTest {
     assertEquals(T0.plusSeconds(20), store.loadUser("hans", T0.plusSeconds(20)).lastLogout());
     assertEquals(T0.plusSeconds(30), store.load(T0.plusSeconds(30)).lastLogouts().get("hans"));
     assertFalse(store.loadUser("hans", T0.plusSeconds(40)).sessionOpen());
-  }
-
-  @Test
-  void shouldRefuseASecondMessageWithTheSameRecipientAndSeqAsADataFailure() throws SQLException {
-    addUsers("hans", "yoda", "luke");
-    apply(appended("luke", 1, "hans", "m-1", "first"));
-
-    // Another owner of luke (a partitioned one) numbering a message with a seq already used.
-    SQLException refused =
-        assertThrows(
-            SQLException.class, () -> apply(appended("luke", 1, "yoda", "y-1", "same seq")));
-
-    assertTrue(sqlStates(refused).contains(UNIQUE_VIOLATION), sqlStates(refused).toString());
-    assertFalse(StoreFailures.isOutage(refused), StoreFailures.describe(refused));
-    // In a batch, the journal's writer refuses that change alone.
-    IsolatingWriter.Written written =
-        new IsolatingWriter(store::apply)
-            .write(
-                List.of(
-                    appended("luke", 2, "hans", "m-2", "second"),
-                    appended("luke", 2, "yoda", "y-2", "same seq again"),
-                    appended("yoda", 1, "hans", "m-3", "for yoda")));
-    assertNull(written.outage());
-    assertEquals(
-        List.of(Outcome.STORED, Outcome.REFUSED, Outcome.STORED), outcomes(written.results()));
-    assertEquals(
-        List.of(
-            message("luke", 1, "hans", "m-1", "first"),
-            message("luke", 2, "hans", "m-2", "second")),
-        waiting(store, store.load(T0)).get("luke"));
-  }
-
-  /** The SQLStates of {@code failure}, its causes and next exceptions. */
-  private static List<String> sqlStates(Throwable failure) {
-    List<String> states = new ArrayList<>();
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      for (SQLException e = t instanceof SQLException s ? s : null;
-          e != null;
-          e = e.getNextException()) {
-        states.add(e.getSQLState());
-      }
-    }
-    return states;
   }
 
   // ---- restart ----
