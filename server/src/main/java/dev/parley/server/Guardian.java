@@ -9,6 +9,7 @@ import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import dev.parley.server.admin.AccountWatcher;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.cluster.ClusterMembership;
@@ -17,6 +18,8 @@ import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.login.Credentials;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.PasswordHasher;
+import dev.parley.server.registry.ClusterRegistry;
+import dev.parley.server.registry.UserEntity;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.session.Session;
 import dev.parley.server.store.AccountEvent;
@@ -26,12 +29,16 @@ import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreCalls;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.store.StoredMessage;
+import dev.parley.server.store.UserSnapshot;
 import dev.parley.server.tcp.Listener;
 import dev.parley.transport.ServerTls;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -113,26 +120,39 @@ public final class Guardian {
               ActorRef<Broadcaster.Command> broadcaster =
                   context.spawn(
                       resumeOnFailure(Broadcaster.create(settings.presenceBatch())), "broadcaster");
+              UserRegistry.Settings registrySettings =
+                  new UserRegistry.Settings(
+                      settings.mailbox(),
+                      LIST_LIMIT,
+                      settings.maxTextBytes(),
+                      settings.directoryRefresh(),
+                      storeSettings.retryDelay(),
+                      settings.resumeWindow(),
+                      settings.privateChatTokenTtl());
               ActorRef<UserRegistry.Command> registry =
                   context.spawn(
                       resumeOnFailure(
-                          UserRegistry.create(
-                              storage.snapshot(),
-                              broadcaster,
-                              journal,
-                              directory(store, reads),
-                              (recipient, ids) ->
-                                  StoreCalls.supply(
-                                      () -> store.readMessages(recipient, ids), reads),
-                              new UserRegistry.Settings(
-                                  settings.mailbox(),
-                                  LIST_LIMIT,
-                                  settings.maxTextBytes(),
-                                  settings.directoryRefresh(),
-                                  storeSettings.retryDelay(),
-                                  settings.resumeWindow(),
-                                  settings.privateChatTokenTtl()),
-                              clock)),
+                          cluster.enabled()
+                              ? clusteredRegistry(
+                                  context,
+                                  cluster,
+                                  settings,
+                                  registrySettings,
+                                  store,
+                                  reads,
+                                  journal,
+                                  broadcaster,
+                                  clock)
+                              : UserRegistry.create(
+                                  storage.snapshot(),
+                                  broadcaster,
+                                  journal,
+                                  directory(store, reads),
+                                  (recipient, ids) ->
+                                      StoreCalls.supply(
+                                          () -> store.readMessages(recipient, ids), reads),
+                                  registrySettings,
+                                  clock)),
                       "user-registry");
               ActorRef<LoginGuard.Command> loginGuard =
                   context.spawn(
@@ -210,6 +230,62 @@ public final class Guardian {
                   .build();
             })
         .unsafeCast();
+  }
+
+  /**
+   * A cluster member's registry: this node's part of the sharded owners of users ({@link
+   * UserEntity}, writing through this node's journal), and the registry its sessions talk to.
+   */
+  private static Behavior<UserRegistry.Command> clusteredRegistry(
+      ActorContext<?> context,
+      ClusterSettings cluster,
+      ServerSettings settings,
+      UserRegistry.Settings registrySettings,
+      Store store,
+      Executor reads,
+      ActorRef<Journal.Command> journal,
+      ActorRef<Broadcaster.Command> broadcaster,
+      Clock clock) {
+    ClusterSharding sharding = ClusterSharding.get(context.getSystem());
+    UserEntity.Reads entityReads =
+        new UserEntity.Reads() {
+          @Override
+          public CompletionStage<UserSnapshot> loadUser(String username, Instant now) {
+            return StoreCalls.supply(() -> store.loadUser(username, now), reads);
+          }
+
+          @Override
+          public CompletionStage<List<StoredMessage>> read(String recipient, long[] ids) {
+            return StoreCalls.supply(() -> store.readMessages(recipient, ids), reads);
+          }
+        };
+    sharding.init(
+        UserEntity.entity(
+            sharding,
+            journal,
+            entityReads,
+            new UserEntity.Settings(
+                registrySettings, cluster.ownerIdleTimeout(), cluster.ownerStash()),
+            clock));
+    ClusterRegistry.Reads registryReads =
+        new ClusterRegistry.Reads() {
+          @Override
+          public CompletionStage<? extends Collection<String>> usernames() {
+            return StoreCalls.supply(store::usernames, reads);
+          }
+
+          @Override
+          public CompletionStage<Map<String, Instant>> logoutsSince(Instant since) {
+            return StoreCalls.supply(() -> store.logoutsSince(since), reads);
+          }
+        };
+    return ClusterRegistry.create(
+        user -> sharding.entityRefFor(UserEntity.TYPE_KEY, user),
+        broadcaster,
+        registryReads,
+        registrySettings,
+        settings.requestTimeout(),
+        clock);
   }
 
   /** Most names in a whoelse or whoelsesince reply (their bytes are capped too, to fit a frame). */

@@ -101,7 +101,8 @@ public final class Main {
       config = loadConfig(invocation);
       settings = ServerSettings.fromConfig(config);
       storeSettings = StoreSettings.fromConfig(config);
-      Optional<String> refusal = ClusterSettings.fromConfig(config).refusal(storeSettings);
+      ClusterSettings cluster = ClusterSettings.fromConfig(config);
+      Optional<String> refusal = cluster.refusal(storeSettings);
       if (refusal.isPresent()) {
         // A combination of options that cannot work, so the status of a bad command line.
         System.err.println("parley-server: " + refusal.get());
@@ -112,7 +113,10 @@ public final class Main {
       store = Store.open(storeSettings);
       log.info("store opened db={}", store.description());
       importAccounts(store, invocation, settings, log);
-      snapshot = store.load(Clock.systemUTC().instant());
+      // A cluster's users are loaded one at a time by their owners, wherever they run; loading
+      // everyone here would also record as logged out the users online on the other nodes.
+      snapshot =
+          cluster.enabled() ? StoreSnapshot.empty() : store.load(Clock.systemUTC().instant());
       log.info(
           "state loaded accounts={} undelivered={}",
           snapshot.usernames().size(),

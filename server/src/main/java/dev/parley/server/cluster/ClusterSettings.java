@@ -23,6 +23,9 @@ import java.util.Set;
  * @param downingStrategy the Split Brain Resolver's strategy (Akka's {@code active-strategy})
  * @param stableAfter how long membership and reachability must stay unchanged before the resolver
  *     decides which side of a partition downs itself
+ * @param ownerIdleTimeout how long the owner of an offline user, with nothing under way, stays in
+ *     memory
+ * @param ownerStash most commands an owner keeps while it loads its user
  */
 public record ClusterSettings(
     boolean enabled,
@@ -30,7 +33,9 @@ public record ClusterSettings(
     int port,
     List<SeedNode> seedNodes,
     String downingStrategy,
-    Duration stableAfter) {
+    Duration stableAfter,
+    Duration ownerIdleTimeout,
+    int ownerStash) {
 
   /** The configuration path of the cluster settings. */
   public static final String PATH = "parley.server.cluster";
@@ -50,6 +55,9 @@ public record ClusterSettings(
 
   /** The serializer of {@link CborSerializable} messages (from akka-serialization-jackson). */
   static final String CBOR_SERIALIZER = "jackson-cbor";
+
+  /** The frames a node sends to a client's connection, which may be on another node. */
+  private static final String WIRE_FRAMES = "dev.parley.protocol.ServerMessage";
 
   /** The one-line reason a cluster member without a shared database does not start. */
   public static final String NEEDS_SHARED_DATABASE =
@@ -125,6 +133,12 @@ public record ClusterSettings(
       throw new IllegalArgumentException(
           "cluster.split-brain-resolver.stable-after must be a positive duration");
     }
+    if (ownerIdleTimeout.isNegative() || ownerIdleTimeout.isZero()) {
+      throw new IllegalArgumentException("cluster.owner-idle-timeout must be a positive duration");
+    }
+    if (ownerStash < 1) {
+      throw new IllegalArgumentException("cluster.owner-stash must be at least 1");
+    }
   }
 
   public static ClusterSettings fromConfig(Config root) {
@@ -135,7 +149,9 @@ public record ClusterSettings(
         c.getInt("port"),
         c.getStringList("seed-nodes").stream().map(SeedNode::parse).toList(),
         c.getString("split-brain-resolver.active-strategy"),
-        c.getDuration("split-brain-resolver.stable-after"));
+        c.getDuration("split-brain-resolver.stable-after"),
+        c.getDuration("owner-idle-timeout"),
+        c.getInt("owner-stash"));
   }
 
   /**
@@ -189,6 +205,14 @@ public record ClusterSettings(
         ConfigUtil.joinPath(
             "akka", "actor", "serialization-bindings", CborSerializable.class.getName()),
         CBOR_SERIALIZER);
+    // Frames for a client on another node are Jackson records already (the wire's own
+    // annotations): CBOR carries them as they are, and the receiving connection encodes them.
+    akka.put(
+        ConfigUtil.joinPath("akka", "actor", "serialization-bindings", WIRE_FRAMES),
+        CBOR_SERIALIZER);
+    // A user's owner knows when it may go (offline, nothing under way): sharding's own idle
+    // passivation would stop the owner of an online user who is merely quiet.
+    akka.put("akka.cluster.sharding.passivate-idle-entity-after", "off");
     return ConfigFactory.parseMap(akka);
   }
 

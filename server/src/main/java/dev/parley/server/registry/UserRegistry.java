@@ -13,6 +13,7 @@ import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.cluster.CborSerializable;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.ResumeGrant;
@@ -22,7 +23,6 @@ import dev.parley.server.store.StoredMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -66,6 +66,13 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** What the registry understands. */
   public sealed interface Command {}
 
+  /**
+   * The messages a cluster node's {@link ClusterRegistry} sends itself (its owners' answers, the
+   * loss of a session or an owner): it speaks this protocol to the node's sessions, and its own
+   * messages must be of the same type.
+   */
+  non-sealed interface NodeMessage extends Command {}
+
   /** Is {@code username} logged in right now? Answered with {@link OnlineStatus}. */
   public record IsOnline(String username, ActorRef<OnlineStatus> replyTo) implements Command {}
 
@@ -97,7 +104,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       int peerPort,
       String peerFingerprint,
       String certificate,
-      int protocolVersion) {
+      int protocolVersion)
+      implements CborSerializable {
 
     /** The first protocol version that resumes sessions and takes private-chat tokens. */
     public static final int TOKENS_VERSION = 3;
@@ -154,7 +162,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   public record PasswordChanged(String username) implements Command {}
 
   /** To a registered session: end now, saying goodbye with {@code reason}. */
-  public record Evict(Goodbye.Reason reason) {}
+  public record Evict(Goodbye.Reason reason) implements CborSerializable {}
 
   /**
    * The session of {@code username} ended (timed out, was closed, lost its connection). Ignored
@@ -170,7 +178,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       implements Command {}
 
   /** Reply to {@link Leave}. */
-  public enum Left {
+  public enum Left implements CborSerializable {
     INSTANCE
   }
 
@@ -244,17 +252,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /** A message being stored: who waits for it, and its encoded size. */
   private record Writing(ActorRef<ServerMessage> sender, int size) {}
-
-  /** A reply owed to a sender: known at once (an error), or once the journal has answered. */
-  private static final class OwedReply {
-    private final MessageKey key;
-    private ServerMessage reply;
-
-    OwedReply(MessageKey key, ServerMessage reply) {
-      this.key = key;
-      this.reply = reply;
-    }
-  }
 
   /** A change stored for someone who waits for it: what to do once the journal has answered. */
   private interface Confirmation {
@@ -359,12 +356,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** Who waits for each message being stored, and its size. */
   private final Map<MessageKey, Writing> inFlight = new HashMap<>();
 
-  /**
-   * Each sender's replies not sent yet, in the order of its messages. A connection may have several
-   * messages in flight; an error found at once must not overtake the answers to the messages before
-   * it, which wait for the journal.
-   */
-  private final Map<ActorRef<ServerMessage>, ArrayDeque<OwedReply>> owedReplies = new HashMap<>();
+  /** Each sender's replies not sent yet, released in the order of its messages. */
+  private final RepliesInOrder<MessageKey> owedReplies = new RepliesInOrder<>();
 
   /** Changes other than messages that someone waits for, by identity. */
   private final Map<Change, Confirmation> confirmations = new IdentityHashMap<>();
@@ -681,7 +674,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.MAILBOX_FULL;
     }
     if (error != null) {
-      sendInTurn(command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
+      owedReplies.inTurn(command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
       return this;
     }
     if (mailbox == null) {
@@ -692,21 +685,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     StoredMessage message = new StoredMessage(to, seq, from, command.id(), command.text(), now);
     MessageKey key = new MessageKey(to, seq);
     inFlight.put(key, new Writing(command.replyTo(), command.size()));
-    owedReplies
-        .computeIfAbsent(command.replyTo(), sender -> new ArrayDeque<>())
-        .addLast(new OwedReply(key, null));
+    owedReplies.expect(command.replyTo(), key);
     journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
     return this;
-  }
-
-  /** Answers a sender now, or after the answers it is still owed for earlier messages. */
-  private void sendInTurn(ActorRef<ServerMessage> sender, ServerMessage reply) {
-    ArrayDeque<OwedReply> owed = owedReplies.get(sender);
-    if (owed == null) {
-      sender.tell(reply);
-    } else {
-      owed.addLast(new OwedReply(null, reply));
-    }
   }
 
   /**
@@ -772,28 +753,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
     if (writing != null) {
-      answer(writing.sender(), key, reply);
-    }
-  }
-
-  /** Settles the reply owed for {@code key} and sends every reply now due, in order. */
-  private void answer(ActorRef<ServerMessage> sender, MessageKey key, ServerMessage reply) {
-    ArrayDeque<OwedReply> owed = owedReplies.get(sender);
-    if (owed == null) {
-      sender.tell(reply);
-      return;
-    }
-    for (OwedReply waiting : owed) {
-      if (key.equals(waiting.key) && waiting.reply == null) {
-        waiting.reply = reply;
-        break;
-      }
-    }
-    while (!owed.isEmpty() && owed.peekFirst().reply != null) {
-      sender.tell(owed.pollFirst().reply);
-    }
-    if (owed.isEmpty()) {
-      owedReplies.remove(sender);
+      owedReplies.answer(writing.sender(), key, reply);
     }
   }
 

@@ -251,6 +251,28 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * Who last logged out at or after {@code since} and is not logged in now, by the shared login
+   * history: whoelsesince of a cluster, whose nodes each know only their own sessions.
+   */
+  public Map<String, Instant> logoutsSince(Instant since) throws SQLException {
+    try (Connection c = readConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT a.username, a.last_logout FROM accounts a WHERE a.last_logout >= ? AND NOT ("
+                    + SESSION_OPEN
+                    + ")")) {
+      s.setObject(1, utc(since));
+      Map<String, Instant> logouts = new HashMap<>();
+      try (ResultSet rows = s.executeQuery()) {
+        while (rows.next()) {
+          logouts.put(rows.getString(1), instant(rows, 2));
+        }
+      }
+      return logouts;
+    }
+  }
+
   /** Creates an account; false if the username is taken. */
   public boolean addAccount(String username, String passwordHash, Instant now) throws SQLException {
     try (Connection c = writeConnection()) {

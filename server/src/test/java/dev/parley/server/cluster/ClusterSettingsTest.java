@@ -36,7 +36,14 @@ class ClusterSettingsTest {
 
     assertEquals(
         new ClusterSettings(
-            false, "127.0.0.1", 25_520, List.of(), "keep-majority", Duration.ofSeconds(20)),
+            false,
+            "127.0.0.1",
+            25_520,
+            List.of(),
+            "keep-majority",
+            Duration.ofSeconds(20),
+            Duration.ofMinutes(2),
+            1000),
         settings);
   }
 

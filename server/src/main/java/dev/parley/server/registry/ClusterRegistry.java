@@ -1,0 +1,534 @@
+package dev.parley.server.registry;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.registry.UserRegistry.Attachment;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * A cluster node's registry: it speaks {@link UserRegistry}'s protocol to the node's sessions, so
+ * that a session is the same on one node or many, and hands each command about a user to that
+ * user's one owner, the sharded {@link UserEntity}, wherever it lives.
+ *
+ * <p>What it keeps is the node's own: the sessions on this node (to keep the {@link Broadcaster}'s
+ * roster, and to send a session back to its client when its owner is lost with a node), the
+ * answers owed to each session in the order of its messages (owners on different nodes answer at
+ * different times), and the list of accounts, which answers the first checks of a command about
+ * another user (it exists, it is not you) without a trip to that user's owner.
+ */
+public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command> {
+
+  /** Where each user's owner is: sharding's reference to the entity, by username. */
+  @FunctionalInterface
+  public interface Owners {
+    EntityRef<UserEntity.Command> of(String username);
+  }
+
+  /** What the registry reads from the store, off its thread. */
+  public interface Reads {
+    /** Every username. */
+    CompletionStage<? extends Collection<String>> usernames();
+
+    /** Who logged out at or after {@code since} and is not online. */
+    CompletionStage<Map<String, Instant>> logoutsSince(Instant since);
+  }
+
+  private record Admitted(
+      String user,
+      Attachment attachment,
+      boolean resumed,
+      UserEntity.Admission admission,
+      ActorRef<UserRegistry.Registration> registered,
+      ActorRef<UserRegistry.Resumption> resumedTo)
+      implements UserRegistry.NodeMessage {}
+
+  private record MessageAnswered(UserEntity.MessageAnswer answer) implements UserRegistry.NodeMessage {}
+
+  private record BlockAnswered(
+      String user, UserEntity.BlockAnswer answer, ActorRef<ServerMessage> replyTo)
+      implements UserRegistry.NodeMessage {}
+
+  private record OwnerLost(String user, ActorRef<UserEntity.Command> owner)
+      implements UserRegistry.NodeMessage {}
+
+  private record LocalSessionEnded(String user, ActorRef<?> session)
+      implements UserRegistry.NodeMessage {}
+
+  private record RecentRead(
+      UserRegistry.ListRecent command,
+      Instant windowStart,
+      List<String> online,
+      Map<String, Instant> logouts,
+      Throwable failure)
+      implements UserRegistry.NodeMessage {}
+
+  private enum DirectoryRefreshDue implements UserRegistry.NodeMessage {
+    INSTANCE
+  }
+
+  private record DirectoryRefreshed(Collection<String> usernames, Throwable failure)
+      implements UserRegistry.NodeMessage {}
+
+  /** A session of this node, and the owner that admitted it. */
+  private record Local(Attachment attachment, ActorRef<UserEntity.Command> owner) {}
+
+  private static final String MESSAGE = "message";
+  private static final String BLOCK = "block";
+  private static final String UNBLOCK = "unblock";
+  private static final String START_PRIVATE = "startprivate";
+  private static final String WHOELSESINCE = "whoelsesince";
+
+  public static Behavior<UserRegistry.Command> create(
+      Owners owners,
+      ActorRef<Broadcaster.Command> broadcaster,
+      Reads reads,
+      UserRegistry.Settings settings,
+      Duration askTimeout,
+      Clock clock) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new ClusterRegistry(
+                        context, timers, owners, broadcaster, reads, settings, askTimeout, clock)));
+  }
+
+  private final ActorContext<UserRegistry.Command> context;
+  private final Owners owners;
+  private final ActorRef<Broadcaster.Command> broadcaster;
+  private final Reads reads;
+  private final UserRegistry.Settings settings;
+  private final Duration askTimeout;
+  private final Clock clock;
+  private final ActorRef<UserEntity.MessageAnswer> messageAnswers;
+
+  /** Every account, as of the last look at the store; null until the first look. */
+  private Set<String> usernames;
+
+  /** The sessions on this node, by user. */
+  private final Map<String, Local> local = new HashMap<>();
+
+  /** Each session's answers, released in the order of its messages; keyed by ticket. */
+  private final RepliesInOrder<Long> owedReplies = new RepliesInOrder<>();
+
+  /** Who waits for each ticket's answer. */
+  private final Map<Long, ActorRef<ServerMessage>> tickets = new HashMap<>();
+
+  private long nextTicket;
+
+  private ClusterRegistry(
+      ActorContext<UserRegistry.Command> context,
+      TimerScheduler<UserRegistry.Command> timers,
+      Owners owners,
+      ActorRef<Broadcaster.Command> broadcaster,
+      Reads reads,
+      UserRegistry.Settings settings,
+      Duration askTimeout,
+      Clock clock) {
+    super(context);
+    this.context = context;
+    this.owners = owners;
+    this.broadcaster = broadcaster;
+    this.reads = reads;
+    this.settings = settings;
+    this.askTimeout = askTimeout;
+    this.clock = clock;
+    this.messageAnswers =
+        context.messageAdapter(UserEntity.MessageAnswer.class, MessageAnswered::new);
+    refreshDirectory();
+    timers.startTimerWithFixedDelay(
+        DirectoryRefreshDue.INSTANCE, DirectoryRefreshDue.INSTANCE, settings.directoryRefresh());
+  }
+
+  @Override
+  public Receive<UserRegistry.Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(UserRegistry.SendDirect.class, this::onSendDirect)
+        .onMessage(MessageAnswered.class, this::onMessageAnswered)
+        .onMessage(
+            UserRegistry.Acknowledge.class,
+            ack -> tell(ack.user(), new UserEntity.Acknowledge(ack.seq())))
+        .onMessage(UserRegistry.Register.class, this::onRegister)
+        .onMessage(UserRegistry.Resume.class, this::onResume)
+        .onMessage(Admitted.class, this::onAdmitted)
+        .onMessage(UserRegistry.Unregister.class, this::onUnregister)
+        .onMessage(UserRegistry.Leave.class, this::onLeave)
+        .onMessage(LocalSessionEnded.class, this::onLocalSessionEnded)
+        .onMessage(OwnerLost.class, this::onOwnerLost)
+        .onMessage(UserRegistry.IsOnline.class, this::onIsOnline)
+        .onMessage(UserRegistry.ListOnline.class, this::onListOnline)
+        .onMessage(UserRegistry.ListRecent.class, this::onListRecent)
+        .onMessage(RecentRead.class, this::onRecentRead)
+        .onMessage(UserRegistry.Block.class, this::onBlock)
+        .onMessage(UserRegistry.Unblock.class, this::onUnblock)
+        .onMessage(BlockAnswered.class, this::onBlockAnswered)
+        .onMessage(UserRegistry.LocatePeer.class, this::onLocatePeer)
+        .onMessage(
+            UserRegistry.PasswordChanged.class,
+            changed -> tell(changed.username(), new UserEntity.RevokeResumption()))
+        .onMessage(UserRegistry.AccountAdded.class, this::onAccountAdded)
+        .onMessage(UserRegistry.AccountRemoved.class, this::onAccountRemoved)
+        .onMessage(DirectoryRefreshDue.class, due -> refreshDirectory())
+        .onMessage(DirectoryRefreshed.class, this::onDirectoryRefreshed)
+        .build();
+  }
+
+  private Behavior<UserRegistry.Command> tell(String user, UserEntity.Command command) {
+    owners.of(user).tell(command);
+    return this;
+  }
+
+  // ---- logins ----
+
+  private Behavior<UserRegistry.Command> onRegister(UserRegistry.Register command) {
+    String user = command.username();
+    Attachment attachment = command.attachment();
+    admit(
+        user,
+        replyTo -> new UserEntity.Register(attachment, replyTo),
+        (admission, failure) ->
+            new Admitted(user, attachment, false, admission, command.replyTo(), null));
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onResume(UserRegistry.Resume command) {
+    String user = command.username();
+    Attachment attachment = command.attachment();
+    admit(
+        user,
+        replyTo -> new UserEntity.Resume(command.token(), attachment, replyTo),
+        (admission, failure) ->
+            new Admitted(user, attachment, true, admission, null, command.replyTo()));
+    return this;
+  }
+
+  private void admit(
+      String user,
+      Function<ActorRef<UserEntity.Admission>, UserEntity.Command> request,
+      BiFunction<UserEntity.Admission, Throwable, Admitted> answered) {
+    context.pipeToSelf(
+        AskPattern.ask(
+            owners.of(user), request::apply, askTimeout, context.getSystem().scheduler()),
+        answered::apply);
+  }
+
+  private Behavior<UserRegistry.Command> onAdmitted(Admitted admitted) {
+    UserEntity.Admission admission = admitted.admission();
+    boolean yes = admission != null && admission.admitted();
+    if (yes) {
+      String user = admitted.user();
+      Attachment attachment = admitted.attachment();
+      Local previous = local.put(user, new Local(attachment, admission.owner()));
+      if (previous != null) {
+        context.unwatch(previous.attachment().session());
+      }
+      context.watchWith(attachment.session(), new LocalSessionEnded(user, attachment.session()));
+      context.watchWith(admission.owner(), new OwnerLost(user, admission.owner()));
+      if (previous != null && admission.tookOver()) {
+        broadcaster.tell(new Broadcaster.MemberMoved(user, attachment.outbox()));
+      } else {
+        // A session taken over from another node is an entry that changes connection only: the
+        // roster tells nobody of it.
+        broadcaster.tell(
+            new Broadcaster.MemberJoined(user, attachment.outbox(), admission.blocks()));
+      }
+    }
+    if (admitted.registered() != null) {
+      admitted
+          .registered()
+          .tell(
+              yes
+                  ? UserRegistry.Registration.REGISTERED
+                  : UserRegistry.Registration.ALREADY_ONLINE);
+    } else {
+      admitted
+          .resumedTo()
+          .tell(yes ? UserRegistry.Resumption.RESUMED : UserRegistry.Resumption.REFUSED);
+    }
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onUnregister(UserRegistry.Unregister command) {
+    forgetLocal(command.username(), command.session());
+    return tell(command.username(), new UserEntity.Unregister(command.session()));
+  }
+
+  private Behavior<UserRegistry.Command> onLeave(UserRegistry.Leave command) {
+    forgetLocal(command.username(), command.session());
+    return tell(command.username(), new UserEntity.Leave(command.session(), command.replyTo()));
+  }
+
+  private Behavior<UserRegistry.Command> onLocalSessionEnded(LocalSessionEnded ended) {
+    if (forgetLocal(ended.user(), ended.session())) {
+      tell(ended.user(), new UserEntity.Unregister(ended.session()));
+    }
+    return this;
+  }
+
+  /** Takes a session of this node off the roster; false if it was not the user's here. */
+  private boolean forgetLocal(String user, ActorRef<?> session) {
+    Local current = local.get(user);
+    if (current == null || !current.attachment().session().equals(session)) {
+      return false;
+    }
+    local.remove(user);
+    context.unwatch(session);
+    context.unwatch(current.owner());
+    owedReplies.forget(current.attachment().outbox());
+    broadcaster.tell(new Broadcaster.MemberLeft(user, current.attachment().outbox()));
+    return true;
+  }
+
+  /**
+   * The node holding a local user's owner went (crashed, or handed the user over while leaving):
+   * the next owner knows nothing of this session, so its client is sent back to resume there.
+   */
+  private Behavior<UserRegistry.Command> onOwnerLost(OwnerLost lost) {
+    Local current = local.get(lost.user());
+    if (current != null && current.owner().equals(lost.owner())) {
+      context.getLog().info("owner of a local user lost, session sent back user={}", lost.user());
+      current.attachment().evictTo().tell(new UserRegistry.Evict(Goodbye.Reason.SERVER_SHUTDOWN));
+    }
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onIsOnline(UserRegistry.IsOnline command) {
+    command
+        .replyTo()
+        .tell(
+            new UserRegistry.OnlineStatus(
+                command.username(), local.containsKey(command.username())));
+    return this;
+  }
+
+  // ---- messages ----
+
+  private Behavior<UserRegistry.Command> onSendDirect(UserRegistry.SendDirect command) {
+    String to = command.to();
+    Code error = checkTarget(command.from(), to);
+    if (error != null) {
+      owedReplies.inTurn(
+          command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
+      return this;
+    }
+    long ticket = ++nextTicket;
+    tickets.put(ticket, command.replyTo());
+    owedReplies.expect(command.replyTo(), ticket);
+    return tell(
+        to,
+        new UserEntity.Deliver(
+            command.from(),
+            command.text(),
+            command.id(),
+            command.size(),
+            ticket,
+            messageAnswers));
+  }
+
+  private Behavior<UserRegistry.Command> onMessageAnswered(MessageAnswered answered) {
+    UserEntity.MessageAnswer answer = answered.answer();
+    ActorRef<ServerMessage> sender = tickets.remove(answer.ticket());
+    if (sender != null) {
+      owedReplies.answer(sender, answer.ticket(), answer.reply());
+    }
+    return this;
+  }
+
+  // ---- blocks and private chats ----
+
+  private Behavior<UserRegistry.Command> onBlock(UserRegistry.Block command) {
+    return askBlock(
+        command.blocker(),
+        command.target(),
+        BLOCK,
+        command.replyTo(),
+        replyTo -> new UserEntity.Block(command.target(), replyTo));
+  }
+
+  private Behavior<UserRegistry.Command> onUnblock(UserRegistry.Unblock command) {
+    return askBlock(
+        command.blocker(),
+        command.target(),
+        UNBLOCK,
+        command.replyTo(),
+        replyTo -> new UserEntity.Unblock(command.target(), replyTo));
+  }
+
+  private Behavior<UserRegistry.Command> askBlock(
+      String blocker,
+      String target,
+      String name,
+      ActorRef<ServerMessage> replyTo,
+      Function<ActorRef<UserEntity.BlockAnswer>, UserEntity.Command> request) {
+    Code error = checkTarget(blocker, target);
+    if (error != null) {
+      replyTo.tell(new ServerMessage.Error(error, name, target));
+      return this;
+    }
+    context.pipeToSelf(
+        AskPattern.ask(
+            owners.of(blocker), request::apply, askTimeout, context.getSystem().scheduler()),
+        (answer, failure) ->
+            new BlockAnswered(
+                blocker,
+                answer != null
+                    ? answer
+                    : new UserEntity.BlockAnswer(
+                        new ServerMessage.Error(Code.UNAVAILABLE, name, target), Set.of()),
+                replyTo));
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onBlockAnswered(BlockAnswered answered) {
+    ServerMessage reply = answered.answer().reply();
+    if (!(reply instanceof ServerMessage.Error) && local.containsKey(answered.user())) {
+      broadcaster.tell(new Broadcaster.BlocksChanged(answered.user(), answered.answer().blocks()));
+    }
+    answered.replyTo().tell(reply);
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onLocatePeer(UserRegistry.LocatePeer command) {
+    Code error = checkTarget(command.requester(), command.target());
+    if (error != null) {
+      command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, command.target()));
+      return this;
+    }
+    Local requester = local.get(command.requester());
+    boolean takesTokens = requester != null && requester.attachment().takesTokens();
+    return tell(
+        command.target(),
+        new UserEntity.Locate(command.requester(), takesTokens, command.replyTo()));
+  }
+
+  /** The first two checks of a command about another user: it exists, and it isn't you. */
+  private Code checkTarget(String requester, String target) {
+    // Before the first look at the accounts, the owner answers for its own existence.
+    if (usernames != null && !usernames.contains(target)) {
+      return Code.INVALID_USER;
+    }
+    return target.equals(requester) ? Code.SELF : null;
+  }
+
+  // ---- lists ----
+
+  private Behavior<UserRegistry.Command> onListOnline(UserRegistry.ListOnline command) {
+    broadcaster.tell(
+        new Broadcaster.ListOnline(
+            command.requester(), settings.listLimit(), settings.listBytes(), command.replyTo()));
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onListRecent(UserRegistry.ListRecent command) {
+    if (command.seconds() < 0) {
+      command
+          .replyTo()
+          .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, WHOELSESINCE, "seconds"));
+      return this;
+    }
+    Instant now = clock.instant();
+    Instant windowStart =
+        Duration.between(Instant.MIN, now).getSeconds() > command.seconds()
+            ? now.minusSeconds(command.seconds())
+            : Instant.MIN;
+    CompletionStage<List<String>> online =
+        AskPattern.<Broadcaster.Command, ServerMessage>ask(
+                broadcaster,
+                replyTo ->
+                    new Broadcaster.ListOnline(
+                        command.requester(), Integer.MAX_VALUE, Integer.MAX_VALUE, replyTo),
+                askTimeout,
+                context.getSystem().scheduler())
+            .thenApply(reply -> ((ServerMessage.OnlineUsers) reply).users());
+    context.pipeToSelf(
+        online.thenCombine(reads.logoutsSince(windowStart), Map::entry),
+        (both, failure) ->
+            new RecentRead(
+                command,
+                windowStart,
+                both == null ? null : both.getKey(),
+                both == null ? null : both.getValue(),
+                failure));
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onRecentRead(RecentRead read) {
+    UserRegistry.ListRecent command = read.command();
+    if (read.failure() != null) {
+      command.replyTo().tell(new ServerMessage.Error(Code.UNAVAILABLE, WHOELSESINCE, "seconds"));
+      return this;
+    }
+    List<String> candidates = new ArrayList<>(read.online());
+    Set<String> online = new HashSet<>(read.online());
+    read.logouts().entrySet().stream()
+        .filter(e -> !online.contains(e.getKey()) && !e.getKey().equals(command.requester()))
+        .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
+        .forEach(e -> candidates.add(e.getKey()));
+    NameList capped =
+        NameList.capped(candidates, settings.listLimit(), settings.listBytes());
+    command
+        .replyTo()
+        .tell(new ServerMessage.RecentUsers(command.seconds(), capped.names(), capped.omitted()));
+    return this;
+  }
+
+  // ---- accounts ----
+
+  private Behavior<UserRegistry.Command> onAccountAdded(UserRegistry.AccountAdded added) {
+    if (usernames != null) {
+      usernames.add(added.username());
+    }
+    return tell(added.username(), new UserEntity.AccountCreated());
+  }
+
+  private Behavior<UserRegistry.Command> onAccountRemoved(UserRegistry.AccountRemoved removed) {
+    if (usernames != null) {
+      usernames.remove(removed.username());
+    }
+    return tell(removed.username(), new UserEntity.AccountDeleted());
+  }
+
+  private Behavior<UserRegistry.Command> refreshDirectory() {
+    context.pipeToSelf(reads.usernames(), DirectoryRefreshed::new);
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onDirectoryRefreshed(DirectoryRefreshed refreshed) {
+    if (refreshed.failure() != null) {
+      context
+          .getLog()
+          .warn(
+              "account list refresh failed cause={}",
+              refreshed.failure().getClass().getSimpleName());
+      return this;
+    }
+    Set<String> current = new HashSet<>(refreshed.usernames());
+    current.addAll(local.keySet());
+    usernames = current;
+    return this;
+  }
+}

@@ -1,0 +1,908 @@
+package dev.parley.server.registry;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.StashBuffer;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.ServerMessage.Error.Code;
+import dev.parley.protocol.ServerMessage.Goodbye;
+import dev.parley.protocol.WireText;
+import dev.parley.server.cluster.CborSerializable;
+import dev.parley.server.registry.UserRegistry.Attachment;
+import dev.parley.server.registry.UserRegistry.Evict;
+import dev.parley.server.registry.UserRegistry.Left;
+import dev.parley.server.store.Change;
+import dev.parley.server.store.Journal;
+import dev.parley.server.store.ResumeGrant;
+import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreSnapshot;
+import dev.parley.server.store.StoredMessage;
+import dev.parley.server.store.UserSnapshot;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The one owner of one user, cluster-wide: a sharded entity, keyed by username, that may live on
+ * any node. It is the single writer of the user's delivery sequence and mailbox, their blocks, and
+ * their login state (where they are online, {@code already-online}, resumption); sessions on any
+ * node reach it through sharding, by way of their node's {@link ClusterRegistry}.
+ *
+ * <p>It keeps, for its one user, what {@link UserRegistry} keeps for every user of a standalone
+ * node, with the same rules: durable before confirmed (a message is answered and delivered only
+ * once the journal has stored it), delivery paced by the client's acknowledgements within the
+ * window, a resumption only with the last token from the certificate it is bound to.
+ *
+ * <p>Its state is the database's: it loads the user when it starts (commands wait meanwhile), and
+ * a previous owner's open session, left by a node that crashed, counts as a logout then, resumable
+ * for the window. Writes go through its node's journal, so that a sequence number is stored before
+ * the owner moves: asked to stop for a handoff, it stops only once its writes are answered.
+ */
+public final class UserEntity {
+
+  /** The entity type: one per username. */
+  public static final EntityTypeKey<Command> TYPE_KEY =
+      EntityTypeKey.create(Command.class, "parley-user");
+
+  /** What a user's owner understands. Everything public here may cross nodes. */
+  public sealed interface Command extends CborSerializable {}
+
+  /**
+   * Admit an authenticated session: answered with {@link Admission}. When admitted, {@code
+   * login-accepted} has been written to the session's outbox, and the kept messages follow.
+   */
+  public record Register(Attachment attachment, ActorRef<Admission> replyTo) implements Command {}
+
+  /**
+   * Admit a session presenting the resumption token of the user's last one (see {@link
+   * UserRegistry.Resume}); answered with {@link Admission}.
+   */
+  public record Resume(String token, Attachment attachment, ActorRef<Admission> replyTo)
+      implements Command {
+    @Override
+    public String toString() {
+      return "Resume[token=<hidden>, attachment=" + attachment + "]";
+    }
+  }
+
+  /**
+   * Reply to {@link Register} and {@link Resume}.
+   *
+   * @param admitted whether the session is now the user's
+   * @param tookOver whether it took over a session still open (the others never saw the user go)
+   * @param blocks whom the user blocks (what their presence hides), when admitted
+   * @param owner this entity, for the session's node to notice its loss
+   */
+  public record Admission(
+      boolean admitted, boolean tookOver, Set<String> blocks, ActorRef<Command> owner)
+      implements CborSerializable {
+    public Admission {
+      blocks = Set.copyOf(blocks);
+    }
+  }
+
+  /** The session ended without a logout. Ignored unless it is the current one. */
+  public record Unregister(ActorRef<?> session) implements Command {}
+
+  /** The session logs out: answered once the logout is stored (or failed to be). */
+  public record Leave(ActorRef<?> session, ActorRef<Left> replyTo) implements Command {}
+
+  /**
+   * A direct message to this user: answered with {@link MessageAnswer} carrying {@code ticket}.
+   *
+   * @param size the text's encoded length in bytes ({@link WireText#encodedLength})
+   */
+  public record Deliver(
+      String from, String text, String id, int size, long ticket, ActorRef<MessageAnswer> replyTo)
+      implements Command {
+    @Override
+    public String toString() {
+      return "Deliver[from=" + from + ", id=" + id + ", size=" + size + ", ticket=" + ticket + "]";
+    }
+  }
+
+  /** Reply to {@link Deliver}: {@code message-accepted} or an error about the message. */
+  public record MessageAnswer(long ticket, ServerMessage reply) implements CborSerializable {}
+
+  /** The user's client has shown every message up to {@code seq}. Not answered. */
+  public record Acknowledge(long seq) implements Command {}
+
+  /** The user blocks {@code target} (an existing other user): answered with {@link BlockAnswer}. */
+  public record Block(String target, ActorRef<BlockAnswer> replyTo) implements Command {}
+
+  /** The user unblocks {@code target}: answered with {@link BlockAnswer}. */
+  public record Unblock(String target, ActorRef<BlockAnswer> replyTo) implements Command {}
+
+  /**
+   * Reply to {@link Block} and {@link Unblock}: the frame for the client, and whom the user blocks
+   * now.
+   */
+  public record BlockAnswer(ServerMessage reply, Set<String> blocks) implements CborSerializable {
+    public BlockAnswer {
+      blocks = Set.copyOf(blocks);
+    }
+  }
+
+  /**
+   * {@code requester} wants a private chat with this user: answered with {@code peer-address} or
+   * an error (see {@link UserRegistry.LocatePeer}).
+   */
+  public record Locate(
+      String requester, boolean requesterTakesTokens, ActorRef<ServerMessage> replyTo)
+      implements Command {}
+
+  /** An administrator changed the user's password: their client can no longer resume. */
+  public record RevokeResumption() implements Command {}
+
+  /** An administrator created the account (perhaps again, under a name used before). */
+  public record AccountCreated() implements Command {}
+
+  /** An administrator removed the account: its session, if online, is closed. */
+  public record AccountDeleted() implements Command {}
+
+  /** Sharding's stop for a handoff: stop once every write under way is answered. */
+  public record HandOff() implements Command {}
+
+  private record Loaded(UserSnapshot snapshot, Throwable failure) implements Command {}
+
+  private record SessionTerminated(ActorRef<?> session) implements Command {}
+
+  private record ChangesRecorded(Journal.Recorded recorded) implements Command {}
+
+  private record PageRead(
+      Attachment member, long[] ids, List<StoredMessage> messages, Throwable failure)
+      implements Command {}
+
+  private enum RetryDue implements Command {
+    INSTANCE
+  }
+
+  private enum IdleDue implements Command {
+    INSTANCE
+  }
+
+  /** A message being stored: who waits for it, under which ticket, and its encoded size. */
+  private record Writing(ActorRef<MessageAnswer> sender, long ticket, int size) {}
+
+  private static final String MESSAGE = "message";
+  private static final String BLOCK = "block";
+  private static final String UNBLOCK = "unblock";
+  private static final String START_PRIVATE = "startprivate";
+
+  /**
+   * How an owner is set up.
+   *
+   * @param registry the registry's settings (mailbox, window, resumption, tokens)
+   * @param idleTimeout how long an owner of a user who is offline, with nothing under way, stays
+   *     in memory before it stops (it loads again when next needed)
+   * @param stashCapacity most commands kept while the user's state loads
+   */
+  public record Settings(UserRegistry.Settings registry, Duration idleTimeout, int stashCapacity) {}
+
+  /** What an owner reads from the store, off its thread (the store's read pool). */
+  public interface Reads extends UserRegistry.MailboxReader {
+    CompletionStage<UserSnapshot> loadUser(String username, Instant now);
+  }
+
+  /**
+   * @param username the user this entity owns
+   * @param journal the journal of the node the entity runs on
+   * @param passivate asks the entity's shard to stop it (sharding's {@code Passivate})
+   */
+  public static Behavior<Command> create(
+      String username,
+      ActorRef<Journal.Command> journal,
+      Reads reads,
+      Settings settings,
+      Clock clock,
+      Function<ActorRef<Command>, Runnable> passivate) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    Behaviors.withStash(
+                        settings.stashCapacity(),
+                        stash ->
+                            new UserEntity(
+                                    context,
+                                    timers,
+                                    stash,
+                                    username,
+                                    journal,
+                                    reads,
+                                    settings,
+                                    clock,
+                                    passivate.apply(context.getSelf()))
+                                .loading())));
+  }
+
+  /** The sharding setup for a node: the entity, and the stop message that lets writes finish. */
+  public static Entity<Command, ShardingEnvelope<Command>> entity(
+      ClusterSharding sharding,
+      ActorRef<Journal.Command> journal,
+      Reads reads,
+      Settings settings,
+      Clock clock) {
+    return Entity.of(
+            TYPE_KEY,
+            context ->
+                create(
+                    context.getEntityId(),
+                    journal,
+                    reads,
+                    settings,
+                    clock,
+                    self ->
+                        () ->
+                            context
+                                .getShard()
+                                .tell(new ClusterSharding.Passivate<>(self))))
+        .withStopMessage(new HandOff());
+  }
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final StashBuffer<Command> stash;
+  private final String user;
+  private final ActorRef<Journal.Command> journal;
+  private final Reads reads;
+  private final Settings settings;
+  private final UserRegistry.Settings rules;
+  private final Clock clock;
+  private final Runnable passivate;
+  private final ActorRef<Journal.Recorded> recordedAdapter;
+  private final SecretTokens tokens = new SecretTokens();
+
+  private boolean exists;
+  private Set<String> blocks = new HashSet<>();
+  private Mailbox mailbox;
+  private ResumeGrant grant;
+
+  /** The user's session, wherever it is; null while offline. */
+  private Attachment online;
+
+  /** Messages being stored, by seq. */
+  private final Map<Long, Writing> inFlight = new HashMap<>();
+
+  /** Changes other than messages that someone waits for, by identity. */
+  private final Map<Change, Consumer<Store.Outcome>> confirmations = new IdentityHashMap<>();
+
+  /** A page could not be read: asked for again when the retry is due. */
+  private boolean pagingStalled;
+
+  /** Sharding asked for a handoff: stop once nothing is under way. */
+  private boolean handingOff;
+
+  private UserEntity(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      StashBuffer<Command> stash,
+      String user,
+      ActorRef<Journal.Command> journal,
+      Reads reads,
+      Settings settings,
+      Clock clock,
+      Runnable passivate) {
+    this.context = context;
+    this.timers = timers;
+    this.stash = stash;
+    this.user = user;
+    this.journal = journal;
+    this.reads = reads;
+    this.settings = settings;
+    this.rules = settings.registry();
+    this.clock = clock;
+    this.passivate = passivate;
+    this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
+  }
+
+  // ---- loading ----
+
+  private Behavior<Command> loading() {
+    load();
+    return Behaviors.receive(Command.class)
+        .onMessage(Loaded.class, this::onLoaded)
+        .onMessage(RetryDue.class, due -> retryLoad())
+        .onMessage(HandOff.class, handOff -> Behaviors.stopped())
+        .onAnyMessage(this::stashWhileLoading)
+        .build();
+  }
+
+  private void load() {
+    context.pipeToSelf(reads.loadUser(user, clock.instant()), Loaded::new);
+  }
+
+  private Behavior<Command> retryLoad() {
+    load();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> stashWhileLoading(Command command) {
+    if (stash.isFull()) {
+      context.getLog().warn("user owner busy loading, command refused user={}", user);
+      refuse(command);
+    } else {
+      stash.stash(command);
+    }
+    return Behaviors.same();
+  }
+
+  /** Answers a command that cannot wait for the load with the store's unavailability. */
+  private void refuse(Command command) {
+    if (command instanceof Deliver deliver) {
+      deliver
+          .replyTo()
+          .tell(
+              new MessageAnswer(
+                  deliver.ticket(),
+                  new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, user, deliver.id())));
+    } else if (command instanceof Register register) {
+      register.replyTo().tell(refused());
+    } else if (command instanceof Resume resume) {
+      resume.replyTo().tell(refused());
+    } else if (command instanceof Leave leave) {
+      leave.replyTo().tell(Left.INSTANCE);
+    } else if (command instanceof Block block) {
+      block.replyTo().tell(blockAnswer(new ServerMessage.Error(Code.UNAVAILABLE, BLOCK, user)));
+    } else if (command instanceof Unblock unblock) {
+      unblock
+          .replyTo()
+          .tell(blockAnswer(new ServerMessage.Error(Code.UNAVAILABLE, UNBLOCK, user)));
+    } else if (command instanceof Locate locate) {
+      locate.replyTo().tell(new ServerMessage.Error(Code.UNAVAILABLE, START_PRIVATE, user));
+    }
+  }
+
+  private Behavior<Command> onLoaded(Loaded loaded) {
+    if (loaded.failure() != null) {
+      context
+          .getLog()
+          .warn(
+              "user could not be loaded, trying again user={} cause={}",
+              user,
+              loaded.failure().getClass().getSimpleName());
+      timers.startSingleTimer(RetryDue.INSTANCE, RetryDue.INSTANCE, rules.pagingRetry());
+      return Behaviors.same();
+    }
+    UserSnapshot snapshot = loaded.snapshot();
+    exists = snapshot.exists();
+    blocks = new HashSet<>(snapshot.blocks());
+    mailbox = new Mailbox(snapshot.lastSeq(), snapshot.ackedSeq());
+    StoreSnapshot.PendingMessages pending = snapshot.pending();
+    if (pending.seqs().length > 0) {
+      mailbox.restore(pending.seqs(), pending.ids(), pending.sizes());
+    }
+    grant = snapshot.resumption();
+    if (snapshot.sessionOpen()) {
+      // The previous owner's node went without recording the logout: the session ended then, and
+      // its client, on its way back, may resume it for the window from now.
+      Instant now = clock.instant();
+      Instant until = grant == null ? null : now.plus(rules.resumeWindow());
+      if (grant != null && grant.until() == null) {
+        grant = grant.lapsingAt(until);
+      }
+      journal.tell(new Journal.Record(new Change.LoggedOut(user, now, until), null));
+      context.getLog().info("open session of a previous owner closed user={}", user);
+    }
+    restartIdleTimer();
+    return stash.unstashAll(active());
+  }
+
+  private Behavior<Command> active() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Deliver.class, this::onDeliver)
+        .onMessage(ChangesRecorded.class, this::onChangesRecorded)
+        .onMessage(Acknowledge.class, this::onAcknowledge)
+        .onMessage(PageRead.class, this::onPageRead)
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(Resume.class, this::onResume)
+        .onMessage(Unregister.class, this::onUnregister)
+        .onMessage(Leave.class, this::onLeave)
+        .onMessage(SessionTerminated.class, this::onSessionTerminated)
+        .onMessage(Block.class, this::onBlock)
+        .onMessage(Unblock.class, this::onUnblock)
+        .onMessage(Locate.class, this::onLocate)
+        .onMessage(RevokeResumption.class, this::onRevokeResumption)
+        .onMessage(AccountCreated.class, this::onAccountCreated)
+        .onMessage(AccountDeleted.class, this::onAccountDeleted)
+        .onMessage(RetryDue.class, due -> onPagingRetryDue())
+        .onMessage(IdleDue.class, due -> onIdleDue())
+        .onMessage(HandOff.class, this::onHandOff)
+        .build();
+  }
+
+  // ---- login state ----
+
+  private Behavior<Command> onRegister(Register command) {
+    restartIdleTimer();
+    if (online != null) {
+      command.replyTo().tell(refused());
+      return Behaviors.same();
+    }
+    join(command.attachment());
+    context
+        .getLog()
+        .info("user logged in user={} from={}", user, command.attachment().peerHost());
+    command.replyTo().tell(admitted(false));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onResume(Resume command) {
+    restartIdleTimer();
+    Attachment attachment = command.attachment();
+    String refusal = resumeRefusal(command.token(), attachment.certificate());
+    if (refusal != null) {
+      context
+          .getLog()
+          .warn(
+              "resumption refused user={} from={} reason={}", user, attachment.peerHost(), refusal);
+      command.replyTo().tell(refused());
+      return Behaviors.same();
+    }
+    Attachment previous = online;
+    if (previous == null) {
+      join(attachment);
+    } else {
+      context.unwatch(previous.session());
+      previous.evictTo().tell(new Evict(Goodbye.Reason.RESUMED));
+      attach(attachment);
+    }
+    context
+        .getLog()
+        .info(
+            "session resumed user={} from={} tookOver={}",
+            user,
+            attachment.peerHost(),
+            previous != null);
+    command.replyTo().tell(admitted(previous != null));
+    return Behaviors.same();
+  }
+
+  private String resumeRefusal(String token, String certificate) {
+    if (!exists || grant == null) {
+      return "no-grant";
+    }
+    if (!tokens.matches(token, grant.tokenHash())) {
+      return "wrong-token";
+    }
+    if (grant.fingerprint() != null && !grant.fingerprint().equals(certificate)) {
+      return "wrong-certificate";
+    }
+    if (online == null && (grant.until() == null || !clock.instant().isBefore(grant.until()))) {
+      return "expired";
+    }
+    return null;
+  }
+
+  private void join(Attachment attachment) {
+    exists = true;
+    attach(attachment);
+  }
+
+  /**
+   * The session becomes the user's: welcomed with a new token, then its kept messages from the last
+   * acknowledgement, and the login stored.
+   */
+  private void attach(Attachment attachment) {
+    online = attachment;
+    context.watchWith(attachment.session(), new SessionTerminated(attachment.session()));
+    if (attachment.takesTokens()) {
+      String token = tokens.newToken();
+      grant = new ResumeGrant(tokens.hash(token), attachment.certificate(), null);
+      attachment.outbox().tell(new ServerMessage.LoginAccepted(user, token));
+    } else {
+      grant = null;
+      attachment.outbox().tell(new ServerMessage.LoginAccepted(user));
+    }
+    mailbox.connected();
+    deliverMore(attachment);
+    journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
+  }
+
+  private Admission admitted(boolean tookOver) {
+    return new Admission(true, tookOver, blocks, context.getSelf());
+  }
+
+  private Admission refused() {
+    return new Admission(false, false, Set.of(), context.getSelf());
+  }
+
+  private Behavior<Command> onRevokeResumption(RevokeResumption revoke) {
+    if (grant != null) {
+      grant = null;
+      context.getLog().info("resumption revoked user={} cause=password", user);
+    }
+    journal.tell(new Journal.Record(new Change.ResumptionRevoked(user), null));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onUnregister(Unregister command) {
+    leave(command.session(), null);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onSessionTerminated(SessionTerminated signal) {
+    leave(signal.session(), null);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onLeave(Leave command) {
+    ActorRef<Left> replyTo = command.replyTo();
+    if (!leave(command.session(), () -> replyTo.tell(Left.INSTANCE))) {
+      replyTo.tell(Left.INSTANCE);
+    }
+    return Behaviors.same();
+  }
+
+  /** As {@link UserRegistry}'s leave: only the current session, resumable unless logged out. */
+  private boolean leave(ActorRef<?> session, Runnable onStored) {
+    if (online == null || !online.session().equals(session)) {
+      return false;
+    }
+    Instant now = clock.instant();
+    online = null;
+    pagingStalled = false;
+    context.unwatch(session);
+    Instant resumableUntil = null;
+    if (onStored == null && grant != null) {
+      resumableUntil = now.plus(rules.resumeWindow());
+      grant = grant.lapsingAt(resumableUntil);
+    } else {
+      grant = null;
+    }
+    Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
+    if (onStored == null) {
+      journal.tell(new Journal.Record(loggedOut, null));
+    } else {
+      confirmations.put(loggedOut, outcome -> onStored.run());
+      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
+    }
+    context.getLog().info("user logged out user={}", user);
+    restartIdleTimer();
+    return true;
+  }
+
+  // ---- direct messages ----
+
+  private Behavior<Command> onDeliver(Deliver command) {
+    restartIdleTimer();
+    Code error = null;
+    if (!exists) {
+      error = Code.INVALID_USER;
+    } else if (command.from().equals(user)) {
+      error = Code.SELF;
+    } else if (blocks.contains(command.from())) {
+      error = Code.BLOCKED_BY_USER;
+    } else if (mailbox.waiting() >= rules.mailbox().capacity()
+        || mailbox.waitingBytes() + command.size() > rules.mailbox().bytes()) {
+      error = Code.MAILBOX_FULL;
+    }
+    if (error != null) {
+      command
+          .replyTo()
+          .tell(
+              new MessageAnswer(
+                  command.ticket(), new ServerMessage.Error(error, MESSAGE, user, command.id())));
+      return Behaviors.same();
+    }
+    long seq = mailbox.startWriting(command.size());
+    StoredMessage message =
+        new StoredMessage(user, seq, command.from(), command.id(), command.text(), clock.instant());
+    inFlight.put(seq, new Writing(command.replyTo(), command.ticket(), command.size()));
+    journal.tell(new Journal.Record(new Change.MessageAppended(message), recordedAdapter));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onChangesRecorded(ChangesRecorded recorded) {
+    for (Journal.Recorded.Outcome outcome : recorded.recorded().outcomes()) {
+      Change change = outcome.change();
+      if (change instanceof Change.MessageAppended appended) {
+        settle(appended.message(), outcome.outcome(), outcome.messageId());
+      } else if (change instanceof Change.Acknowledged acknowledged) {
+        acknowledgementRecorded(acknowledged, outcome.outcome());
+      } else {
+        Consumer<Store.Outcome> confirmation = confirmations.remove(change);
+        if (confirmation != null) {
+          confirmation.accept(outcome.outcome());
+        }
+      }
+    }
+    return stopIfHandedOff();
+  }
+
+  private void settle(StoredMessage message, Store.Outcome outcome, long messageId) {
+    Writing writing = inFlight.remove(message.seq());
+    int size = writing != null ? writing.size() : WireText.encodedLength(message.text());
+    mailbox.finishWriting(size);
+    ServerMessage reply;
+    if (outcome == Store.Outcome.STORED) {
+      boolean live =
+          mailbox.stored(
+              message.seq(),
+              messageId,
+              size,
+              rules.mailbox().window(),
+              rules.mailbox().windowBytes());
+      if (online != null && live) {
+        mailbox.sent(message.seq(), size);
+        online.outbox().tell(received(message));
+      } else if (online != null) {
+        deliverMore(online);
+      }
+      reply = new ServerMessage.MessageAccepted(message.clientId(), online == null);
+    } else if (outcome == Store.Outcome.DUPLICATE) {
+      reply = new ServerMessage.MessageAccepted(message.clientId(), false);
+    } else if (outcome == Store.Outcome.NO_RECIPIENT) {
+      exists = false;
+      reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, user, message.clientId());
+    } else if (outcome == Store.Outcome.REFUSED) {
+      context
+          .getLog()
+          .warn("store refused a message from={} to={} size={}", message.sender(), user, size);
+      reply =
+          new ServerMessage.Error(
+              Code.INVALID_TEXT,
+              MESSAGE,
+              "the server's database cannot store this text",
+              message.clientId());
+    } else {
+      reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, user, message.clientId());
+    }
+    if (writing != null) {
+      writing.sender().tell(new MessageAnswer(writing.ticket(), reply));
+    }
+  }
+
+  // ---- delivery and acknowledgements ----
+
+  private void deliverMore(Attachment member) {
+    long[] page =
+        mailbox.nextPage(
+            rules.mailbox().window(), rules.mailbox().windowBytes(), rules.mailbox().pageSize());
+    if (page.length == 0) {
+      return;
+    }
+    context.pipeToSelf(
+        reads.read(user, page), (messages, failure) -> new PageRead(member, page, messages, failure));
+  }
+
+  private Behavior<Command> onPageRead(PageRead page) {
+    // A page for an earlier session: the new one has asked for its own.
+    if (online == null || online != page.member()) {
+      return Behaviors.same();
+    }
+    mailbox.pageDone();
+    if (page.failure() != null) {
+      context
+          .getLog()
+          .warn(
+              "mailbox page could not be read user={} cause={}",
+              user,
+              page.failure().getClass().getSimpleName());
+      pagingStalled = true;
+      timers.startSingleTimer(RetryDue.INSTANCE, RetryDue.INSTANCE, rules.pagingRetry());
+      return Behaviors.same();
+    }
+    long lastAsked = -1;
+    for (long id : page.ids()) {
+      lastAsked = Math.max(lastAsked, mailbox.seqOfId(id));
+    }
+    for (StoredMessage message : page.messages()) {
+      if (message.seq() <= mailbox.sentSeq()) {
+        continue;
+      }
+      int size = mailbox.sizeOf(message.seq());
+      mailbox.sent(message.seq(), size < 0 ? WireText.encodedLength(message.text()) : size);
+      online.outbox().tell(received(message));
+    }
+    mailbox.skipTo(lastAsked);
+    deliverMore(online);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPagingRetryDue() {
+    if (pagingStalled && online != null) {
+      pagingStalled = false;
+      deliverMore(online);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onAcknowledge(Acknowledge ack) {
+    long seq = mailbox.acknowledge(ack.seq());
+    if (seq > 0) {
+      journal.tell(new Journal.Record(new Change.Acknowledged(user, seq), recordedAdapter));
+    }
+    return Behaviors.same();
+  }
+
+  private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
+    if (outcome != Store.Outcome.APPLIED) {
+      mailbox.acknowledgementFailed(acknowledged.seq());
+      return;
+    }
+    mailbox.acknowledged(acknowledged.seq());
+    if (online != null) {
+      deliverMore(online);
+    }
+  }
+
+  private static ServerMessage.MessageReceived received(StoredMessage message) {
+    return new ServerMessage.MessageReceived(
+        message.sender(), message.text(), message.seq(), message.clientId());
+  }
+
+  // ---- accounts ----
+
+  private Behavior<Command> onAccountCreated(AccountCreated created) {
+    if (!exists) {
+      // A name used before starts afresh: what the store kept of it went with the old account.
+      exists = true;
+      blocks = new HashSet<>();
+      grant = null;
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onAccountDeleted(AccountDeleted deleted) {
+    if (online != null) {
+      online.evictTo().tell(new Evict(Goodbye.Reason.ACCOUNT_REMOVED));
+    }
+    exists = false;
+    grant = null;
+    blocks = new HashSet<>();
+    if (!mailbox.isWriting()) {
+      mailbox = new Mailbox(0, 0);
+    }
+    context.getLog().info("account removed from the store user={}", user);
+    return Behaviors.same();
+  }
+
+  // ---- blocks ----
+
+  private Behavior<Command> onBlock(Block command) {
+    String target = command.target();
+    if (blocks.contains(target)) {
+      command
+          .replyTo()
+          .tell(blockAnswer(new ServerMessage.Error(Code.ALREADY_BLOCKED, BLOCK, target)));
+      return Behaviors.same();
+    }
+    recordThenConfirm(
+        new Change.BlockAdded(user, target),
+        command.replyTo(),
+        BLOCK,
+        target,
+        () -> {
+          blocks.add(target);
+          return new ServerMessage.BlockConfirmed(target);
+        });
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onUnblock(Unblock command) {
+    String target = command.target();
+    if (!blocks.contains(target)) {
+      command
+          .replyTo()
+          .tell(blockAnswer(new ServerMessage.Error(Code.NOT_BLOCKED, UNBLOCK, target)));
+      return Behaviors.same();
+    }
+    recordThenConfirm(
+        new Change.BlockRemoved(user, target),
+        command.replyTo(),
+        UNBLOCK,
+        target,
+        () -> {
+          blocks.remove(target);
+          return new ServerMessage.UnblockConfirmed(target);
+        });
+    return Behaviors.same();
+  }
+
+  private void recordThenConfirm(
+      Change change,
+      ActorRef<BlockAnswer> replyTo,
+      String command,
+      String target,
+      Supplier<ServerMessage> apply) {
+    confirmations.put(
+        change,
+        outcome ->
+            replyTo.tell(
+                blockAnswer(
+                    outcome == Store.Outcome.APPLIED
+                        ? apply.get()
+                        : new ServerMessage.Error(Code.UNAVAILABLE, command, target))));
+    journal.tell(new Journal.Record(change, recordedAdapter));
+  }
+
+  private BlockAnswer blockAnswer(ServerMessage reply) {
+    return new BlockAnswer(reply, blocks);
+  }
+
+  // ---- private chats ----
+
+  private Behavior<Command> onLocate(Locate command) {
+    String requester = command.requester();
+    Code error = null;
+    if (!exists) {
+      error = Code.INVALID_USER;
+    } else if (requester.equals(user)) {
+      error = Code.SELF;
+    } else if (blocks.contains(requester)) {
+      error = Code.BLOCKED_BY_USER;
+    } else if (online == null) {
+      error = Code.USER_OFFLINE;
+    }
+    if (error != null) {
+      command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, user));
+      return Behaviors.same();
+    }
+    String token = null;
+    if (online.takesTokens() && command.requesterTakesTokens()) {
+      token = tokens.newToken();
+      online
+          .outbox()
+          .tell(new ServerMessage.PeerInvited(requester, token, rules.peerTokenTtl().toSeconds()));
+    }
+    command
+        .replyTo()
+        .tell(
+            new ServerMessage.PeerAddress(
+                user, online.peerHost(), online.peerPort(), online.peerFingerprint(), token));
+    return Behaviors.same();
+  }
+
+  // ---- lifecycle ----
+
+  private void restartIdleTimer() {
+    timers.startSingleTimer(IdleDue.INSTANCE, IdleDue.INSTANCE, settings.idleTimeout());
+  }
+
+  private boolean busy() {
+    return !inFlight.isEmpty() || !confirmations.isEmpty() || mailbox.isWriting();
+  }
+
+  private Behavior<Command> onIdleDue() {
+    if (online == null && !busy()) {
+      passivate.run();
+    } else {
+      restartIdleTimer();
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onHandOff(HandOff handOff) {
+    handingOff = true;
+    return stopIfHandedOff();
+  }
+
+  private Behavior<Command> stopIfHandedOff() {
+    if (handingOff && !busy()) {
+      if (online != null) {
+        // Its next owner does not know this session: the client comes back and resumes there.
+        online.evictTo().tell(new Evict(Goodbye.Reason.SERVER_SHUTDOWN));
+      }
+      return Behaviors.stopped();
+    }
+    return Behaviors.same();
+  }
+}
