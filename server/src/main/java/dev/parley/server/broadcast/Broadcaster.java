@@ -7,13 +7,18 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.util.ByteString;
+import akka.cluster.ClusterEvent;
+import akka.cluster.ddata.LWWMap;
+import akka.cluster.ddata.typed.javadsl.Replicator;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.server.broadcast.PresenceNotices.Notice;
+import dev.parley.server.broadcast.PresenceNotices.Recipient;
+import dev.parley.server.cluster.CborSerializable;
+import dev.parley.server.registry.NameList;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +34,11 @@ import java.util.Set;
  * {@link MemberLeft}. Because those arrive from a single sender, the roster sees them in the order
  * the registry decided them; sessions send {@link Broadcast} directly, so a broadcast costs no
  * round trip through the registry.
+ *
+ * <p>A standalone node's broadcaster ({@link #create}) is the whole story. A cluster node's ({@link
+ * #clustered}) shares the same protocol and delivery, but keeps the roster replicated across the
+ * cluster and delivers only to the users connected to its own node; {@link ClusteredBroadcaster}
+ * explains how.
  *
  * <p>Everything it sends is encoded once and shared as bytes ({@link ServerMessage.Encoded}), not
  * encoded again by each recipient's connection. Presence notices are batched: the first after a
@@ -63,30 +73,51 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    */
   public record MemberMoved(String user, ActorRef<ServerMessage> outbox) implements Command {}
 
-  /** {@code user} logged out, timed out or lost their connection. Others are told. */
-  public record MemberLeft(String user) implements Command {}
+  /**
+   * {@code user}'s connection with outbound queue {@code outbox} logged out, timed out or was lost.
+   * Others are told, unless the user has meanwhile moved to another connection: a late leave of an
+   * old connection must not take the current one offline.
+   */
+  public record MemberLeft(String user, ActorRef<ServerMessage> outbox) implements Command {}
 
   /** Send {@code text} to every other online user who has not blocked {@code from}. */
   public record Broadcast(String from, String text, ActorRef<ServerMessage> replyTo)
       implements Command {}
 
-  private enum BatchDue implements Command {
+  /**
+   * whoelse: answered with {@code online-users}, everyone online but {@code requester} in login
+   * order, at most {@code limit} names and {@code bytes} bytes of encoded names ({@link
+   * NameList}).
+   */
+  public record ListOnline(
+      String requester, int limit, int bytes, ActorRef<ServerMessage> replyTo) implements Command {}
+
+  /**
+   * A broadcast on its way to every node of a cluster, where each delivers it to its own members.
+   * Only clustered broadcasters publish it, on {@link ClusteredBroadcaster#TOPIC}.
+   */
+  public record BroadcastPublished(String from, String text)
+      implements Command, CborSerializable {}
+
+  /** The presence batch under way has come to its end. */
+  enum BatchDue implements Command {
     INSTANCE
   }
 
+  /** The replicated roster changed (a clustered broadcaster's subscription). */
+  record RosterChanged(Replicator.SubscribeResponse<LWWMap<String, RosterEntry>> response)
+      implements Command {}
+
+  /** A clustered broadcaster's write of its roster entries was done, or failed. */
+  record RosterWritten(Replicator.UpdateResponse<LWWMap<String, RosterEntry>> response)
+      implements Command {}
+
+  /** A node left the cluster or was downed; its users' entries are to go. */
+  record NodeRemoved(ClusterEvent.MemberRemoved event) implements Command {}
+
   /**
-   * An online user. {@code joined} numbers the notice of their own login, so that a batch tells
-   * them only of what happened after it.
-   */
-  private record Member(ActorRef<ServerMessage> outbox, Set<String> blocked, long joined) {}
-
-  /** A login or logout to announce: the subject, whom they block, and the notice's bytes. */
-  private record Notice(
-      long number, String subject, Set<String> blockedBySubject, ByteString line) {}
-
-  private static final Object BATCH_TIMER = BatchDue.INSTANCE;
-
-  /**
+   * A broadcaster for a standalone node, where every online user is local.
+   *
    * @param presenceBatch how long presence notices after the first are gathered
    */
   public static Behavior<Command> create(Duration presenceBatch) {
@@ -94,25 +125,27 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
         context -> Behaviors.withTimers(timers -> new Broadcaster(context, timers, presenceBatch)));
   }
 
-  private final TimerScheduler<Command> timers;
-  private final Duration presenceBatch;
+  /**
+   * A broadcaster for a node of a cluster: the roster is replicated to every node (Distributed
+   * Data), broadcasts are published to every node (a {@link akka.actor.typed.pubsub.Topic}), and
+   * each node delivers both to its own members only. See {@link ClusteredBroadcaster}.
+   *
+   * @param presenceBatch how long presence notices after the first are gathered
+   * @param clock stamps each login, which orders whoelse across the cluster
+   */
+  public static Behavior<Command> clustered(Duration presenceBatch, Clock clock) {
+    return ClusteredBroadcaster.create(presenceBatch, clock);
+  }
 
   /** Online users in login order, so notices go out in a stable order. */
-  private final Map<String, Member> roster = new LinkedHashMap<>();
+  private final Map<String, Recipient> roster = new LinkedHashMap<>();
 
-  /** Notices gathered for the batch under way, in the order they happened. */
-  private final List<Notice> batch = new ArrayList<>();
-
-  private long notices;
-
-  /** A batch is under way: notices wait for its end instead of going out at once. */
-  private boolean batching;
+  private final PresenceNotices presence;
 
   private Broadcaster(
       ActorContext<Command> context, TimerScheduler<Command> timers, Duration presenceBatch) {
     super(context);
-    this.timers = timers;
-    this.presenceBatch = presenceBatch;
+    this.presence = new PresenceNotices(timers, presenceBatch, roster);
   }
 
   @Override
@@ -123,7 +156,13 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
         .onMessage(MemberMoved.class, this::onMemberMoved)
         .onMessage(MemberLeft.class, this::onMemberLeft)
         .onMessage(BlocksChanged.class, this::onBlocksChanged)
-        .onMessage(BatchDue.class, due -> onBatchDue())
+        .onMessage(ListOnline.class, this::onListOnline)
+        .onMessage(
+            BatchDue.class,
+            due -> {
+              presence.onBatchDue();
+              return this;
+            })
         .build();
   }
 
@@ -133,11 +172,11 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
             JsonCodec.SERVER.encode(
                 new ServerMessage.BroadcastReceived(command.from(), command.text())));
     boolean complete = true;
-    for (Map.Entry<String, Member> entry : roster.entrySet()) {
+    for (Map.Entry<String, Recipient> entry : roster.entrySet()) {
       if (entry.getKey().equals(command.from())) {
         continue;
       }
-      Member member = entry.getValue();
+      Recipient member = entry.getValue();
       if (member.blocked().contains(command.from())) {
         complete = false;
       } else {
@@ -149,137 +188,41 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   }
 
   private Behavior<Command> onMemberJoined(MemberJoined event) {
-    long number = ++notices;
-    roster.put(event.user(), new Member(event.outbox(), event.blocked(), number));
-    announce(
-        new Notice(
-            number,
-            event.user(),
-            event.blocked(),
-            JsonCodec.SERVER.encode(new ServerMessage.UserLoggedIn(event.user()))));
+    long number = presence.next();
+    roster.put(event.user(), new Recipient(event.outbox(), event.blocked(), number));
+    presence.announce(Notice.loggedIn(number, event.user(), event.blocked()));
     return this;
   }
 
   private Behavior<Command> onMemberLeft(MemberLeft event) {
-    Member member = roster.remove(event.user());
-    if (member != null) {
-      announce(
-          new Notice(
-              ++notices,
-              event.user(),
-              member.blocked(),
-              JsonCodec.SERVER.encode(new ServerMessage.UserLoggedOut(event.user()))));
+    Recipient member = roster.get(event.user());
+    if (member != null && member.outbox().equals(event.outbox())) {
+      roster.remove(event.user());
+      presence.announce(Notice.loggedOut(presence.next(), event.user(), member.blocked()));
     }
     return this;
   }
 
   private Behavior<Command> onMemberMoved(MemberMoved event) {
     // Notices still gathered in the batch go to the new connection: the old one is gone.
-    roster.computeIfPresent(
-        event.user(),
-        (user, member) -> new Member(event.outbox(), member.blocked(), member.joined()));
+    roster.computeIfPresent(event.user(), (user, member) -> member.withOutbox(event.outbox()));
     return this;
   }
 
   private Behavior<Command> onBlocksChanged(BlocksChanged event) {
-    roster.computeIfPresent(
-        event.user(),
-        (user, member) -> new Member(member.outbox(), event.blocked(), member.joined()));
+    roster.computeIfPresent(event.user(), (user, member) -> member.withBlocked(event.blocked()));
     return this;
   }
 
-  private void announce(Notice notice) {
-    if (batching) {
-      batch.add(notice);
-      return;
+  private Behavior<Command> onListOnline(ListOnline command) {
+    List<String> others = new ArrayList<>(roster.size());
+    for (String user : roster.keySet()) {
+      if (!user.equals(command.requester())) {
+        others.add(user);
+      }
     }
-    // The first notice after a quiet spell goes at once: a single login is never delayed.
-    deliver(List.of(notice));
-    startBatch();
-  }
-
-  private Behavior<Command> onBatchDue() {
-    if (batch.isEmpty()) {
-      batching = false;
-      return this;
-    }
-    deliver(withoutUndone(batch));
-    batch.clear();
-    startBatch();
+    NameList listed = NameList.capped(others, command.limit(), command.bytes());
+    command.replyTo().tell(new ServerMessage.OnlineUsers(listed.names(), listed.omitted()));
     return this;
-  }
-
-  private void startBatch() {
-    batching = true;
-    timers.startSingleTimer(BATCH_TIMER, BatchDue.INSTANCE, presenceBatch);
-  }
-
-  /**
-   * Sends each member the notices meant for them, in order: all of them, as one shared string of
-   * bytes, for everyone but the few a notice must skip (its subject, whom the subject blocks, and
-   * members who logged in after it), who get their own selection.
-   */
-  private void deliver(List<Notice> notices) {
-    if (notices.isEmpty()) {
-      return;
-    }
-    ByteString all = ByteString.emptyByteString();
-    Set<String> special = new HashSet<>();
-    for (Notice notice : notices) {
-      all = all.concat(notice.line());
-      special.add(notice.subject());
-      special.addAll(notice.blockedBySubject());
-    }
-    ServerMessage.Encoded shared = new ServerMessage.Encoded(all);
-    for (Map.Entry<String, Member> entry : roster.entrySet()) {
-      Member member = entry.getValue();
-      if (!special.contains(entry.getKey())) {
-        if (member.joined() < notices.get(0).number()) {
-          member.outbox().tell(shared);
-          continue;
-        }
-      }
-      ByteString own = selectionFor(entry.getKey(), member, notices);
-      if (!own.isEmpty()) {
-        member.outbox().tell(new ServerMessage.Encoded(own));
-      }
-    }
-  }
-
-  private static ByteString selectionFor(String user, Member member, List<Notice> notices) {
-    ByteString own = ByteString.emptyByteString();
-    for (Notice notice : notices) {
-      if (notice.number() > member.joined()
-          && !notice.subject().equals(user)
-          && !notice.blockedBySubject().contains(user)) {
-        own = own.concat(notice.line());
-      }
-    }
-    return own;
-  }
-
-  /**
-   * The batch without the notices that undo each other: a user who logged in and out (or out and
-   * in) within it ends where they began, and nobody needs to hear of either.
-   */
-  private static List<Notice> withoutUndone(List<Notice> gathered) {
-    Map<String, Integer> counts = new HashMap<>();
-    for (Notice notice : gathered) {
-      counts.merge(notice.subject(), 1, Integer::sum);
-    }
-    if (counts.values().stream().allMatch(count -> count == 1)) {
-      return gathered;
-    }
-    // An even number of notices about one subject cancels out; an odd number leaves the last.
-    Map<String, Integer> seen = new HashMap<>();
-    List<Notice> kept = new ArrayList<>(gathered.size());
-    for (Notice notice : gathered) {
-      int total = counts.get(notice.subject());
-      int index = seen.merge(notice.subject(), 1, Integer::sum);
-      if (total % 2 == 1 && index == total) {
-        kept.add(notice);
-      }
-    }
-    return kept;
   }
 }

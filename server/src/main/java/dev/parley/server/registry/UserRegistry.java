@@ -264,9 +264,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private static final String START_PRIVATE = "startprivate";
   private static final String WHOELSESINCE = "whoelsesince";
 
-  /** A name in a JSON array costs its encoding plus two quotes and a comma. */
-  private static final int LISTED_NAME_OVERHEAD = 3;
-
   /**
    * How the registry is set up.
    *
@@ -649,7 +646,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       confirmations.put(loggedOut, outcome -> onStored.run());
       journal.tell(new Journal.Record(loggedOut, recordedAdapter));
     }
-    broadcaster.tell(new Broadcaster.MemberLeft(user));
+    broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox()));
     getContext().getLog().info("user logged out user={}", user);
     return true;
   }
@@ -928,22 +925,14 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   // ---- lists ----
 
   private Behavior<Command> onListOnline(ListOnline command) {
-    List<String> others = new ArrayList<>();
-    int omitted = 0;
-    int bytes = 0;
+    List<String> others = new ArrayList<>(online.size());
     for (String user : online.keySet()) {
-      if (user.equals(command.requester())) {
-        continue;
-      }
-      int cost = WireText.encodedLength(user) + LISTED_NAME_OVERHEAD;
-      if (others.size() < settings.listLimit() && bytes + cost <= settings.listBytes()) {
+      if (!user.equals(command.requester())) {
         others.add(user);
-        bytes += cost;
-      } else {
-        omitted++;
       }
     }
-    command.replyTo().tell(new ServerMessage.OnlineUsers(others, omitted == 0 ? null : omitted));
+    NameList listed = NameList.capped(others, settings.listLimit(), settings.listBytes());
+    command.replyTo().tell(new ServerMessage.OnlineUsers(listed.names(), listed.omitted()));
     return this;
   }
 
@@ -975,21 +964,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         .filter(e -> !e.getValue().isBefore(windowStart))
         .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
         .forEach(e -> candidates.add(e.getKey()));
-    List<String> users = new ArrayList<>();
-    int bytes = 0;
-    for (String user : candidates) {
-      int cost = WireText.encodedLength(user) + LISTED_NAME_OVERHEAD;
-      if (users.size() >= settings.listLimit() || bytes + cost > settings.listBytes()) {
-        break;
-      }
-      users.add(user);
-      bytes += cost;
-    }
-    int omitted = candidates.size() - users.size();
+    NameList listed = NameList.capped(candidates, settings.listLimit(), settings.listBytes());
     command
         .replyTo()
-        .tell(
-            new ServerMessage.RecentUsers(command.seconds(), users, omitted == 0 ? null : omitted));
+        .tell(new ServerMessage.RecentUsers(command.seconds(), listed.names(), listed.omitted()));
     return this;
   }
 

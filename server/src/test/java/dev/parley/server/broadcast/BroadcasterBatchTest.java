@@ -83,8 +83,8 @@ class BroadcasterBatchTest {
     join("yoda");
     hans.receiveMessage();
 
-    join("luke");
-    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+    TestProbe<ServerMessage> luke = join("luke");
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", luke.ref()));
     join("vader");
     manualTime.timePasses(BATCH);
 
@@ -93,9 +93,9 @@ class BroadcasterBatchTest {
 
   @Test
   void shouldNotTellAMemberOfWhatHappenedBeforeTheyJoinedOrOfThemselves() {
-    join("yoda");
+    TestProbe<ServerMessage> yoda = join("yoda");
     hans.receiveMessage();
-    broadcaster.tell(new Broadcaster.MemberLeft("yoda"));
+    broadcaster.tell(new Broadcaster.MemberLeft("yoda", yoda.ref()));
     TestProbe<ServerMessage> luke = testKit.createTestProbe();
     broadcaster.tell(
         new Broadcaster.MemberJoined("luke", DecodingOutbox.to(testKit, luke), Set.of()));

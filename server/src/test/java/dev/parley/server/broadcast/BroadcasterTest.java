@@ -8,6 +8,8 @@ import dev.parley.server.testing.DecodingOutbox;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +29,9 @@ class BroadcasterTest {
   private TestProbe<ServerMessage> yoda;
   private TestProbe<ServerMessage> luke;
   private TestProbe<ServerMessage> replies;
+
+  /** Each member's outbox (a decoding one in front of their probe), as their leave names it. */
+  private final Map<String, ActorRef<ServerMessage>> outboxes = new HashMap<>();
 
   @AfterAll
   static void shutdown() {
@@ -135,7 +140,7 @@ class BroadcasterTest {
   void shouldAnnounceALogoutToEveryOtherMemberExceptThoseTheSubjectBlocks() {
     broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("yoda")));
 
-    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke")));
 
     hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
     yoda.expectNoMessage();
@@ -147,7 +152,7 @@ class BroadcasterTest {
     // hans blocks luke: that hides hans's presence from luke, not luke's from hans.
     broadcaster.tell(new Broadcaster.BlocksChanged("hans", Set.of("luke")));
 
-    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke")));
 
     hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
     yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
@@ -155,7 +160,7 @@ class BroadcasterTest {
 
   @Test
   void shouldSendNothingMoreToAMemberWhoLeft() {
-    broadcaster.tell(new Broadcaster.MemberLeft("luke"));
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke")));
     hans.expectMessage(new ServerMessage.UserLoggedOut("luke"));
     yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
 
@@ -165,7 +170,7 @@ class BroadcasterTest {
     TestProbe<ServerMessage> vader = join("vader", Set.of());
     hans.expectMessage(new ServerMessage.UserLoggedIn("vader"));
     yoda.expectMessage(new ServerMessage.UserLoggedIn("vader"));
-    broadcaster.tell(new Broadcaster.MemberLeft("vader"));
+    broadcaster.tell(new Broadcaster.MemberLeft("vader", outboxes.get("vader")));
     hans.expectMessage(new ServerMessage.UserLoggedOut("vader"));
     yoda.expectMessage(new ServerMessage.UserLoggedOut("vader"));
 
@@ -175,7 +180,7 @@ class BroadcasterTest {
 
   @Test
   void shouldIgnoreALeaveOfSomeoneNotOnline() {
-    broadcaster.tell(new Broadcaster.MemberLeft("vader"));
+    broadcaster.tell(new Broadcaster.MemberLeft("vader", testKit.createTestProbe(ServerMessage.class).ref()));
     broadcaster.tell(new Broadcaster.Broadcast("hans", "still here", replies.ref()));
 
     // The next thing anyone gets is the broadcast: no notice about vader came first.
@@ -186,8 +191,9 @@ class BroadcasterTest {
 
   private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
     TestProbe<ServerMessage> outbox = testKit.createTestProbe();
-    broadcaster.tell(
-        new Broadcaster.MemberJoined(user, DecodingOutbox.to(testKit, outbox), blocked));
+    ActorRef<ServerMessage> decoding = DecodingOutbox.to(testKit, outbox);
+    outboxes.put(user, decoding);
+    broadcaster.tell(new Broadcaster.MemberJoined(user, decoding, blocked));
     return outbox;
   }
 }

@@ -205,7 +205,7 @@ class UserRegistryTest {
 
     registry.tell(new UserRegistry.Unregister("hans", hans.session().ref()));
 
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans", hans.outbox().ref()));
     journal.expectMessage(
         new Journal.Record(
             new Change.LoggedOut(
@@ -234,7 +234,7 @@ class UserRegistryTest {
 
     hans.session().stop();
 
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans", hans.outbox().ref()));
     journal.expectMessage(
         new Journal.Record(new Change.LoggedOut("hans", T0, T0.plus(RESUME_WINDOW)), null));
     expectOnline("hans", false);
@@ -650,7 +650,7 @@ class UserRegistryTest {
     Online hans = login("hans");
     TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
     registry.tell(new UserRegistry.Leave("hans", hans.session().ref(), left.ref()));
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans", hans.outbox().ref()));
     Journal.Record loggedOut = journal.expectMessageClass(Journal.Record.class);
     // A logout ends the grant in the store too.
     assertEquals(new Change.LoggedOut("hans", T0), loggedOut.change());
@@ -1348,7 +1348,7 @@ class UserRegistryTest {
 
     registry.tell(new UserRegistry.Leave("hans", hans.session().ref(), left.ref()));
 
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans"));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans", hans.outbox().ref()));
     Journal.Record record = journal.expectMessageClass(Journal.Record.class);
     assertEquals(new Change.LoggedOut("hans", T0), record.change());
     left.expectNoMessage();
@@ -1656,7 +1656,7 @@ class UserRegistryTest {
 
   private void logout(Online user) {
     registry.tell(new UserRegistry.Unregister(user.name(), user.session().ref()));
-    broadcaster.expectMessage(new Broadcaster.MemberLeft(user.name()));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft(user.name(), user.outbox().ref()));
     journal.expectMessage(
         new Journal.Record(
             new Change.LoggedOut(user.name(), clock.instant(), clock.instant().plus(RESUME_WINDOW)),
