@@ -23,6 +23,10 @@ import java.util.Set;
  * @param downingStrategy the Split Brain Resolver's strategy (Akka's {@code active-strategy})
  * @param stableAfter how long membership and reachability must stay unchanged before the resolver
  *     decides which side of a partition downs itself
+ * @param rosterNotifyInterval how soon a change of the replicated roster of online users reaches
+ *     this node's broadcaster (Distributed Data's notify-subscribers-interval)
+ * @param rosterGossipInterval how often this node gossips the replicated roster to another node
+ *     (Distributed Data's gossip-interval)
  */
 public record ClusterSettings(
     boolean enabled,
@@ -30,7 +34,9 @@ public record ClusterSettings(
     int port,
     List<SeedNode> seedNodes,
     String downingStrategy,
-    Duration stableAfter) {
+    Duration stableAfter,
+    Duration rosterNotifyInterval,
+    Duration rosterGossipInterval) {
 
   /** The configuration path of the cluster settings. */
   public static final String PATH = "parley.server.cluster";
@@ -125,6 +131,8 @@ public record ClusterSettings(
       throw new IllegalArgumentException(
           "cluster.split-brain-resolver.stable-after must be a positive duration");
     }
+    requirePositive(rosterNotifyInterval, "cluster.roster.notify-interval");
+    requirePositive(rosterGossipInterval, "cluster.roster.gossip-interval");
   }
 
   public static ClusterSettings fromConfig(Config root) {
@@ -135,7 +143,9 @@ public record ClusterSettings(
         c.getInt("port"),
         c.getStringList("seed-nodes").stream().map(SeedNode::parse).toList(),
         c.getString("split-brain-resolver.active-strategy"),
-        c.getDuration("split-brain-resolver.stable-after"));
+        c.getDuration("split-brain-resolver.stable-after"),
+        c.getDuration("roster.notify-interval"),
+        c.getDuration("roster.gossip-interval"));
   }
 
   /**
@@ -186,10 +196,20 @@ public record ClusterSettings(
     akka.put("akka.cluster.split-brain-resolver.active-strategy", downingStrategy);
     akka.put("akka.cluster.split-brain-resolver.stable-after", stableAfter.toMillis() + "ms");
     akka.put(
+        "akka.cluster.distributed-data.notify-subscribers-interval",
+        rosterNotifyInterval.toMillis() + "ms");
+    akka.put("akka.cluster.distributed-data.gossip-interval", rosterGossipInterval.toMillis() + "ms");
+    akka.put(
         ConfigUtil.joinPath(
             "akka", "actor", "serialization-bindings", CborSerializable.class.getName()),
         CBOR_SERIALIZER);
     return ConfigFactory.parseMap(akka);
+  }
+
+  private static void requirePositive(Duration duration, String name) {
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(name + " must be a positive duration");
+    }
   }
 
   private static void requirePort(int port, String name) {

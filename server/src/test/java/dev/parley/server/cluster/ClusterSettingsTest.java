@@ -36,7 +36,14 @@ class ClusterSettingsTest {
 
     assertEquals(
         new ClusterSettings(
-            false, "127.0.0.1", 25_520, List.of(), "keep-majority", Duration.ofSeconds(20)),
+            false,
+            "127.0.0.1",
+            25_520,
+            List.of(),
+            "keep-majority",
+            Duration.ofSeconds(20),
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1)),
         settings);
   }
 
@@ -65,6 +72,11 @@ class ClusterSettingsTest {
         "keep-majority", akka.getString("akka.cluster.split-brain-resolver.active-strategy"));
     assertEquals(
         Duration.ofSeconds(7), akka.getDuration("akka.cluster.split-brain-resolver.stable-after"));
+    assertEquals(
+        Duration.ofMillis(100),
+        akka.getDuration("akka.cluster.distributed-data.notify-subscribers-interval"));
+    assertEquals(
+        Duration.ofSeconds(1), akka.getDuration("akka.cluster.distributed-data.gossip-interval"));
     assertEquals(
         "jackson-cbor",
         akka.getConfig("akka.actor.serialization-bindings")
