@@ -119,7 +119,11 @@ public final class Guardian {
                       "journal");
               ActorRef<Broadcaster.Command> broadcaster =
                   context.spawn(
-                      resumeOnFailure(Broadcaster.create(settings.presenceBatch())), "broadcaster");
+                      resumeOnFailure(
+                          cluster.enabled()
+                              ? Broadcaster.clustered(settings.presenceBatch(), clock)
+                              : Broadcaster.create(settings.presenceBatch())),
+                      "broadcaster");
               UserRegistry.Settings registrySettings =
                   new UserRegistry.Settings(
                       settings.mailbox(),
@@ -320,9 +324,8 @@ public final class Guardian {
     context
         .getLog()
         .warn(
-            "cluster mode is incomplete: users are not shared across nodes yet (each node keeps"
-                + " its own logins, deliveries, blocks and lockouts); do not let clients use more"
-                + " than one node of a cluster until user sharding lands (docs/cluster.md)");
+            "cluster mode is incomplete: failed logins and lockouts are still counted per node"
+                + " (docs/cluster.md)");
     context.spawn(
         Behaviors.supervise(ClusterMembership.create()).onFailure(SupervisorStrategy.restart()),
         "cluster-membership");

@@ -43,6 +43,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,6 +117,12 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   private final Map<String, Recipient> local = new LinkedHashMap<>();
 
   private final PresenceNotices presence;
+
+  /**
+   * Local members who left, until their entry is seen gone: their logout notice honours the blocks
+   * they had here, which may be newer than the replicated ones.
+   */
+  private final Map<String, Recipient> departed = new HashMap<>();
 
   /** The replicated roster as last seen. */
   private Map<String, RosterEntry> seen = Map.of();
@@ -219,6 +226,7 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     Recipient here = local.get(event.user());
     if (here != null && here.outbox().equals(event.outbox())) {
       local.remove(event.user());
+      departed.put(event.user(), here);
     }
     // Checked against the entry as this replica holds it when the write happens, not as it was
     // last seen: the user may have moved on to another connection, here or on another node.
@@ -313,6 +321,14 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     List<Notice> notices = snapshotSeen && anyoneListening() ? differences(next) : List.of();
     seen = next;
     loginOrder = null;
+    // Kept only until the entry they left is seen gone or taken over by a new connection.
+    departed
+        .entrySet()
+        .removeIf(
+            left -> {
+              RosterEntry entry = next.get(left.getKey());
+              return entry == null || !entry.outbox().equals(left.getValue().outbox());
+            });
     snapshotSeen = true;
     followLocalMembers();
     notices.forEach(presence::announce);
@@ -334,8 +350,12 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     List<Notice> notices = new ArrayList<>();
     for (Map.Entry<String, RosterEntry> before : seen.entrySet()) {
       if (!next.containsKey(before.getKey())) {
+        Recipient left = departed.get(before.getKey());
         notices.add(
-            Notice.loggedOut(presence.next(), before.getKey(), before.getValue().blocked()));
+            Notice.loggedOut(
+                presence.next(),
+                before.getKey(),
+                left != null ? left.blocked() : before.getValue().blocked()));
       }
     }
     List<Map.Entry<String, RosterEntry>> arrived = new ArrayList<>();

@@ -26,6 +26,10 @@ import java.util.Set;
  * @param ownerIdleTimeout how long the owner of an offline user, with nothing under way, stays in
  *     memory
  * @param ownerStash most commands an owner keeps while it loads its user
+ * @param rosterNotifyInterval how soon a change of the replicated roster of online users reaches
+ *     this node's broadcaster (Distributed Data's notify-subscribers-interval)
+ * @param rosterGossipInterval how often this node gossips the replicated roster to another node
+ *     (Distributed Data's gossip-interval)
  */
 public record ClusterSettings(
     boolean enabled,
@@ -35,7 +39,9 @@ public record ClusterSettings(
     String downingStrategy,
     Duration stableAfter,
     Duration ownerIdleTimeout,
-    int ownerStash) {
+    int ownerStash,
+    Duration rosterNotifyInterval,
+    Duration rosterGossipInterval) {
 
   /** The configuration path of the cluster settings. */
   public static final String PATH = "parley.server.cluster";
@@ -133,12 +139,12 @@ public record ClusterSettings(
       throw new IllegalArgumentException(
           "cluster.split-brain-resolver.stable-after must be a positive duration");
     }
-    if (ownerIdleTimeout.isNegative() || ownerIdleTimeout.isZero()) {
-      throw new IllegalArgumentException("cluster.owner-idle-timeout must be a positive duration");
-    }
+    requirePositive(ownerIdleTimeout, "cluster.owner-idle-timeout");
     if (ownerStash < 1) {
       throw new IllegalArgumentException("cluster.owner-stash must be at least 1");
     }
+    requirePositive(rosterNotifyInterval, "cluster.roster.notify-interval");
+    requirePositive(rosterGossipInterval, "cluster.roster.gossip-interval");
   }
 
   public static ClusterSettings fromConfig(Config root) {
@@ -151,7 +157,9 @@ public record ClusterSettings(
         c.getString("split-brain-resolver.active-strategy"),
         c.getDuration("split-brain-resolver.stable-after"),
         c.getDuration("owner-idle-timeout"),
-        c.getInt("owner-stash"));
+        c.getInt("owner-stash"),
+        c.getDuration("roster.notify-interval"),
+        c.getDuration("roster.gossip-interval"));
   }
 
   /**
@@ -202,6 +210,11 @@ public record ClusterSettings(
     akka.put("akka.cluster.split-brain-resolver.active-strategy", downingStrategy);
     akka.put("akka.cluster.split-brain-resolver.stable-after", stableAfter.toMillis() + "ms");
     akka.put(
+        "akka.cluster.distributed-data.notify-subscribers-interval",
+        rosterNotifyInterval.toMillis() + "ms");
+    akka.put(
+        "akka.cluster.distributed-data.gossip-interval", rosterGossipInterval.toMillis() + "ms");
+    akka.put(
         ConfigUtil.joinPath(
             "akka", "actor", "serialization-bindings", CborSerializable.class.getName()),
         CBOR_SERIALIZER);
@@ -214,6 +227,12 @@ public record ClusterSettings(
     // passivation would stop the owner of an online user who is merely quiet.
     akka.put("akka.cluster.sharding.passivate-idle-entity-after", "off");
     return ConfigFactory.parseMap(akka);
+  }
+
+  private static void requirePositive(Duration duration, String name) {
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(name + " must be a positive duration");
+    }
   }
 
   private static void requirePort(int port, String name) {

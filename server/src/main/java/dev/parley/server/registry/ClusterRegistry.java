@@ -35,10 +35,10 @@ import java.util.function.Function;
  * user's one owner, the sharded {@link UserEntity}, wherever it lives.
  *
  * <p>What it keeps is the node's own: the sessions on this node (to keep the {@link Broadcaster}'s
- * roster, and to send a session back to its client when its owner is lost with a node), the
- * answers owed to each session in the order of its messages (owners on different nodes answer at
- * different times), and the list of accounts, which answers the first checks of a command about
- * another user (it exists, it is not you) without a trip to that user's owner.
+ * roster, and to send a session back to its client when its owner is lost with a node), the answers
+ * owed to each session in the order of its messages (owners on different nodes answer at different
+ * times), and the list of accounts, which answers the first checks of a command about another user
+ * (it exists, it is not you) without a trip to that user's owner.
  */
 public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command> {
 
@@ -66,7 +66,8 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       ActorRef<UserRegistry.Resumption> resumedTo)
       implements UserRegistry.NodeMessage {}
 
-  private record MessageAnswered(UserEntity.MessageAnswer answer) implements UserRegistry.NodeMessage {}
+  private record MessageAnswered(UserEntity.MessageAnswer answer)
+      implements UserRegistry.NodeMessage {}
 
   private record BlockAnswered(
       String user, UserEntity.BlockAnswer answer, ActorRef<ServerMessage> replyTo)
@@ -341,12 +342,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     return tell(
         to,
         new UserEntity.Deliver(
-            command.from(),
-            command.text(),
-            command.id(),
-            command.size(),
-            ticket,
-            messageAnswers));
+            command.from(), command.text(), command.id(), command.size(), ticket, messageAnswers));
   }
 
   private Behavior<UserRegistry.Command> onMessageAnswered(MessageAnswered answered) {
@@ -488,8 +484,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
         .filter(e -> !online.contains(e.getKey()) && !e.getKey().equals(command.requester()))
         .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
         .forEach(e -> candidates.add(e.getKey()));
-    NameList capped =
-        NameList.capped(candidates, settings.listLimit(), settings.listBytes());
+    NameList capped = NameList.capped(candidates, settings.listLimit(), settings.listBytes());
     command
         .replyTo()
         .tell(new ServerMessage.RecentUsers(command.seconds(), capped.names(), capped.omitted()));

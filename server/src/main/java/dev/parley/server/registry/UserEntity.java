@@ -50,8 +50,8 @@ import java.util.function.Supplier;
  * once the journal has stored it), delivery paced by the client's acknowledgements within the
  * window, a resumption only with the last token from the certificate it is bound to.
  *
- * <p>Its state is the database's: it loads the user when it starts (commands wait meanwhile), and
- * a previous owner's open session, left by a node that crashed, counts as a logout then, resumable
+ * <p>Its state is the database's: it loads the user when it starts (commands wait meanwhile), and a
+ * previous owner's open session, left by a node that crashed, counts as a logout then, resumable
  * for the window. Writes go through its node's journal, so that a sequence number is stored before
  * the owner moves: asked to stop for a handoff, it stops only once its writes are answered.
  */
@@ -141,8 +141,8 @@ public final class UserEntity {
   }
 
   /**
-   * {@code requester} wants a private chat with this user: answered with {@code peer-address} or
-   * an error (see {@link UserRegistry.LocatePeer}).
+   * {@code requester} wants a private chat with this user: answered with {@code peer-address} or an
+   * error (see {@link UserRegistry.LocatePeer}).
    */
   public record Locate(
       String requester, boolean requesterTakesTokens, ActorRef<ServerMessage> replyTo)
@@ -190,8 +190,8 @@ public final class UserEntity {
    * How an owner is set up.
    *
    * @param registry the registry's settings (mailbox, window, resumption, tokens)
-   * @param idleTimeout how long an owner of a user who is offline, with nothing under way, stays
-   *     in memory before it stops (it loads again when next needed)
+   * @param idleTimeout how long an owner of a user who is offline, with nothing under way, stays in
+   *     memory before it stops (it loads again when next needed)
    * @param stashCapacity most commands kept while the user's state loads
    */
   public record Settings(UserRegistry.Settings registry, Duration idleTimeout, int stashCapacity) {}
@@ -249,11 +249,7 @@ public final class UserEntity {
                     reads,
                     settings,
                     clock,
-                    self ->
-                        () ->
-                            context
-                                .getShard()
-                                .tell(new ClusterSharding.Passivate<>(self))))
+                    self -> () -> context.getShard().tell(new ClusterSharding.Passivate<>(self))))
         .withStopMessage(new HandOff());
   }
 
@@ -362,9 +358,7 @@ public final class UserEntity {
     } else if (command instanceof Block block) {
       block.replyTo().tell(blockAnswer(new ServerMessage.Error(Code.UNAVAILABLE, BLOCK, user)));
     } else if (command instanceof Unblock unblock) {
-      unblock
-          .replyTo()
-          .tell(blockAnswer(new ServerMessage.Error(Code.UNAVAILABLE, UNBLOCK, user)));
+      unblock.replyTo().tell(blockAnswer(new ServerMessage.Error(Code.UNAVAILABLE, UNBLOCK, user)));
     } else if (command instanceof Locate locate) {
       locate.replyTo().tell(new ServerMessage.Error(Code.UNAVAILABLE, START_PRIVATE, user));
     }
@@ -437,9 +431,7 @@ public final class UserEntity {
       return Behaviors.same();
     }
     join(command.attachment());
-    context
-        .getLog()
-        .info("user logged in user={} from={}", user, command.attachment().peerHost());
+    context.getLog().info("user logged in user={} from={}", user, command.attachment().peerHost());
     command.replyTo().tell(admitted(false));
     return Behaviors.same();
   }
@@ -680,7 +672,8 @@ public final class UserEntity {
       return;
     }
     context.pipeToSelf(
-        reads.read(user, page), (messages, failure) -> new PageRead(member, page, messages, failure));
+        reads.read(user, page),
+        (messages, failure) -> new PageRead(member, page, messages, failure));
   }
 
   private Behavior<Command> onPageRead(PageRead page) {

@@ -671,7 +671,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.MAILBOX_FULL;
     }
     if (error != null) {
-      owedReplies.inTurn(command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
+      owedReplies.inTurn(
+          command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
       return this;
     }
     if (mailbox == null) {

@@ -259,7 +259,8 @@ public final class Store implements AutoCloseable {
     try (Connection c = readConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "SELECT a.username, a.last_logout FROM accounts a WHERE a.last_logout >= ? AND NOT ("
+                "SELECT a.username, a.last_logout FROM accounts a WHERE a.last_logout >= ? AND NOT"
+                    + " ("
                     + SESSION_OPEN
                     + ")")) {
       s.setObject(1, utc(since));

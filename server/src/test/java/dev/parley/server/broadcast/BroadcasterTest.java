@@ -1,5 +1,7 @@
 package dev.parley.server.broadcast;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
@@ -9,6 +11,7 @@ import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -187,6 +190,35 @@ class BroadcasterTest {
     yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "still here"));
     luke.expectMessage(new ServerMessage.BroadcastReceived("hans", "still here"));
     replies.expectMessage(new ServerMessage.BroadcastSent(true));
+  }
+
+  @Test
+  void shouldIgnoreALateLeaveOfTheConnectionAMemberMovedFrom() {
+    TestProbe<ServerMessage> resumed = testKit.createTestProbe();
+    broadcaster.tell(new Broadcaster.MemberMoved("luke", resumed.ref()));
+
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke")));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "luke?", replies.ref()));
+
+    // No logout came before the broadcast, and it reached luke's new connection.
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "luke?"));
+    assertInstanceOf(ServerMessage.Encoded.class, resumed.receiveMessage());
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", resumed.ref()));
+    yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+  }
+
+  @Test
+  void shouldListTheOthersOnlineInLoginOrderCapped() {
+    join("vader", Set.of());
+    TestProbe<ServerMessage> lists = testKit.createTestProbe();
+
+    broadcaster.tell(new Broadcaster.ListOnline("yoda", 10, 1000, lists.ref()));
+    lists.expectMessage(new ServerMessage.OnlineUsers(List.of("hans", "luke", "vader")));
+    broadcaster.tell(new Broadcaster.ListOnline("yoda", 2, 1000, lists.ref()));
+    lists.expectMessage(new ServerMessage.OnlineUsers(List.of("hans", "luke"), 1));
+    // Each name costs its encoding and 3: hans 7, luke 7.
+    broadcaster.tell(new Broadcaster.ListOnline("yoda", 10, 13, lists.ref()));
+    lists.expectMessage(new ServerMessage.OnlineUsers(List.of("hans"), 2));
   }
 
   private TestProbe<ServerMessage> join(String user, Set<String> blocked) {

@@ -43,7 +43,9 @@ class ClusterSettingsTest {
             "keep-majority",
             Duration.ofSeconds(20),
             Duration.ofMinutes(2),
-            1000),
+            1000,
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1)),
         settings);
   }
 
@@ -72,6 +74,11 @@ class ClusterSettingsTest {
         "keep-majority", akka.getString("akka.cluster.split-brain-resolver.active-strategy"));
     assertEquals(
         Duration.ofSeconds(7), akka.getDuration("akka.cluster.split-brain-resolver.stable-after"));
+    assertEquals(
+        Duration.ofMillis(100),
+        akka.getDuration("akka.cluster.distributed-data.notify-subscribers-interval"));
+    assertEquals(
+        Duration.ofSeconds(1), akka.getDuration("akka.cluster.distributed-data.gossip-interval"));
     assertEquals(
         "jackson-cbor",
         akka.getConfig("akka.actor.serialization-bindings")

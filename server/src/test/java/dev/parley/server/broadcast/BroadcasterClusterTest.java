@@ -1,0 +1,239 @@
+package dev.parley.server.broadcast;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.SelfUp;
+import akka.cluster.typed.Subscribe;
+import dev.parley.protocol.ServerMessage;
+import dev.parley.server.testing.DecodingOutbox;
+import dev.parley.server.testing.LogCapturingExtension;
+import dev.parley.server.testing.TestKits;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The clustered broadcaster on a real single-node cluster: presence notices come from the
+ * replicated roster (within Distributed Data's notification interval), broadcasts through the
+ * topic. The roster outlives each test's broadcaster, so each test ends with everyone it logged in
+ * logged out again.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class BroadcasterClusterTest {
+
+  private static final ActorTestKit testKit = TestKits.clusterMember("BroadcasterClusterTest");
+
+  private static final Duration PRESENCE_BATCH = Duration.ofMillis(10);
+
+  /** Joining, and each round of replication, take a second or so: wait generously. */
+  private static final Duration PATIENCE = Duration.ofSeconds(15);
+
+  /** A requester who is never online: their whoelse lists everybody. */
+  private static final String NOBODY = "nobody";
+
+  private static final int NO_LIMIT = 1000;
+
+  private ActorRef<Broadcaster.Command> broadcaster;
+  private TestProbe<ServerMessage> replies;
+
+  /** Everyone a test logged in, with the broadcaster and outbox they joined through. */
+  private final Map<String, Joined> joined = new LinkedHashMap<>();
+
+  private record Joined(ActorRef<Broadcaster.Command> through, ActorRef<ServerMessage> outbox) {}
+
+  @BeforeAll
+  static void formAClusterOfOne() {
+    Cluster cluster = Cluster.get(testKit.system());
+    TestProbe<SelfUp> up = testKit.createTestProbe();
+    cluster.subscriptions().tell(Subscribe.create(up.ref(), SelfUp.class));
+    TestKits.joinItself(testKit);
+    up.expectMessageClass(SelfUp.class, PATIENCE);
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void startBroadcaster() {
+    broadcaster = testKit.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
+    replies = testKit.createTestProbe();
+  }
+
+  @AfterEach
+  void logEveryoneOut() {
+    joined.forEach(
+        (user, member) -> member.through().tell(new Broadcaster.MemberLeft(user, member.outbox())));
+    awaitListed(broadcaster, List.of());
+    testKit.stop(broadcaster);
+  }
+
+  @Test
+  void shouldAnnounceLoginsAndLogoutsToTheOthersExceptWhomTheSubjectBlocks() {
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    TestProbe<ServerMessage> yoda = join("yoda", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+
+    TestProbe<ServerMessage> luke = join("luke", Set.of("hans"));
+    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    leave("luke");
+    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("luke"));
+
+    hans.expectNoMessage();
+    luke.expectNoMessage();
+  }
+
+  @Test
+  void shouldBroadcastToTheOthersAndReportItComplete() {
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    TestProbe<ServerMessage> yoda = join("yoda", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "vader sucks", replies.ref()));
+
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "vader sucks"));
+    hans.expectNoMessage();
+  }
+
+  @Test
+  void shouldSkipWhoBlocksTheSenderButReachWhomTheSenderBlocks() {
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    TestProbe<ServerMessage> yoda = join("yoda", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+    TestProbe<ServerMessage> luke = join("luke", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "I rock", replies.ref()));
+    replies.expectMessage(new ServerMessage.BroadcastSent(false));
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "I rock"));
+    broadcaster.tell(new Broadcaster.Broadcast("luke", "hans, hush", replies.ref()));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    hans.expectMessage(new ServerMessage.BroadcastReceived("luke", "hans, hush"));
+    yoda.expectMessage(new ServerMessage.BroadcastReceived("luke", "hans, hush"));
+
+    // luke's block, once replicated, also keeps his logout from hans.
+    leave("luke");
+    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("luke"));
+    hans.expectNoMessage();
+    luke.expectNoMessage();
+  }
+
+  @Test
+  void shouldListEveryoneOnlineButTheRequesterInLoginOrderCapped() {
+    for (String user : List.of("hans", "yoda", "luke", "vader", "r2d2")) {
+      join(user, Set.of());
+    }
+
+    broadcaster.tell(new Broadcaster.ListOnline("luke", NO_LIMIT, NO_LIMIT, replies.ref()));
+    replies.expectMessage(new ServerMessage.OnlineUsers(List.of("hans", "yoda", "vader", "r2d2")));
+    broadcaster.tell(new Broadcaster.ListOnline("hans", 3, NO_LIMIT, replies.ref()));
+    replies.expectMessage(new ServerMessage.OnlineUsers(List.of("yoda", "luke", "vader"), 1));
+    // Each name costs its encoding and 3: yoda 7, luke 7, vader 8.
+    broadcaster.tell(new Broadcaster.ListOnline("hans", NO_LIMIT, 21, replies.ref()));
+    replies.expectMessage(new ServerMessage.OnlineUsers(List.of("yoda", "luke"), 2));
+  }
+
+  @Test
+  void shouldAnnounceNeitherAMoveNorALateLeaveOfTheOldConnection() {
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    TestProbe<ServerMessage> yoda = join("yoda", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+    ActorRef<ServerMessage> oldOutbox = joined.get("yoda").outbox();
+    TestProbe<ServerMessage> resumed = testKit.createTestProbe();
+    ActorRef<ServerMessage> newOutbox = DecodingOutbox.to(testKit, resumed);
+
+    broadcaster.tell(new Broadcaster.MemberMoved("yoda", newOutbox));
+    joined.put("yoda", new Joined(broadcaster, newOutbox));
+    broadcaster.tell(new Broadcaster.MemberLeft("yoda", oldOutbox));
+    join("luke", Set.of());
+
+    // The next news hans hears is luke's login: yoda neither left nor came back.
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    resumed.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    awaitListed(broadcaster, List.of("hans", "yoda", "luke"));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "yoda?", replies.ref()));
+    resumed.expectMessage(new ServerMessage.BroadcastReceived("hans", "yoda?"));
+    yoda.expectNoMessage();
+  }
+
+  @Test
+  void shouldAnnounceNothingOfTheRosterANodeFindsWhenItStarts() {
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    join("yoda", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+
+    // A second broadcaster on the same replicator starts as a node joining a running cluster.
+    ActorRef<Broadcaster.Command> late =
+        testKit.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
+    TestProbe<ServerMessage> obi = join(late, "obi", Set.of());
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("obi"));
+    join("luke", Set.of());
+
+    // obi hears of luke, who came after him, and nothing of those already there.
+    obi.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    obi.expectNoMessage();
+    leave("obi");
+    hans.fishForMessage(
+        PATIENCE,
+        frame ->
+            frame.equals(new ServerMessage.UserLoggedOut("obi"))
+                ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    awaitListed(late, List.of("hans", "yoda", "luke"));
+    testKit.stop(late);
+  }
+
+  private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
+    return join(broadcaster, user, blocked);
+  }
+
+  /**
+   * Logs {@code user} in through {@code through}, and waits until the replicated roster lists
+   * them: from then on, they hear of whatever happens after.
+   */
+  private TestProbe<ServerMessage> join(
+      ActorRef<Broadcaster.Command> through, String user, Set<String> blocked) {
+    TestProbe<ServerMessage> probe = testKit.createTestProbe();
+    ActorRef<ServerMessage> outbox = DecodingOutbox.to(testKit, probe);
+    through.tell(new Broadcaster.MemberJoined(user, outbox, blocked));
+    joined.put(user, new Joined(through, outbox));
+    List<String> expected = new ArrayList<>(joined.keySet());
+    awaitListed(through, expected);
+    return probe;
+  }
+
+  private void leave(String user) {
+    Joined member = joined.remove(user);
+    member.through().tell(new Broadcaster.MemberLeft(user, member.outbox()));
+  }
+
+  /** Waits until {@code through}'s whoelse lists exactly {@code users}, in that order. */
+  private void awaitListed(ActorRef<Broadcaster.Command> through, List<String> users) {
+    TestProbe<ServerMessage> lists = testKit.createTestProbe();
+    lists.awaitAssert(
+        PATIENCE,
+        () -> {
+          through.tell(new Broadcaster.ListOnline(NOBODY, NO_LIMIT, NO_LIMIT, lists.ref()));
+          assertEquals(new ServerMessage.OnlineUsers(users), lists.receiveMessage());
+          return null;
+        });
+  }
+}
