@@ -53,7 +53,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * users from a store the test fills, write through a journal the test plays (answering each change
  * with the outcome it chooses), and answer across the same serialization as between nodes.
  *
- * <p>Owners live as long as the cluster, so each test uses names of its own ({@link #name}).
+ * <p>Owners live as long as the cluster, so each test uses names of its own ({@link #name}), and
+ * answers every write it lets the owners start: an owner stops (at the end, as the node leaves)
+ * only once its writes are answered.
  */
 @ExtendWith(LogCapturingExtension.class)
 class UserEntityTest {
@@ -292,7 +294,8 @@ class UserEntityTest {
     replies.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "block", yoda));
     broadcaster.expectNoMessage(Duration.ofMillis(200));
     send(yoda, hans, "still open", "m-1");
-    expectAppended(hans, 1, yoda, "m-1", "still open");
+    answer(expectAppended(hans, 1, yoda, "m-1", "still open"), Outcome.STORED);
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
   }
 
   // ---- loading ----
@@ -324,7 +327,8 @@ class UserEntityTest {
     l.outbox().expectMessage(new ServerMessage.MessageReceived(hans, "third", 3, "k-3"));
     l.outbox().expectMessage(new ServerMessage.MessageReceived(hans, "fourth", 4, "k-4"));
     send(hans, luke, "fifth", "k-5");
-    expectAppended(luke, 5, hans, "k-5", "fifth");
+    answer(expectAppended(luke, 5, hans, "k-5", "fifth"), Outcome.STORED);
+    replies.expectMessage(new ServerMessage.MessageAccepted("k-5", false));
   }
 
   @Test

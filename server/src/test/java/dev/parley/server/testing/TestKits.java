@@ -58,6 +58,10 @@ public final class TestKits {
                     List.of(),
                     // Joining, even to itself, waits for the leader's next round (1s apart).
                     "akka.actor.testkit.typed.filter-leeway",
+                    "10s",
+                    // A first message to a shard waits for the coordinator to allocate it, which
+                    // it writes through Distributed Data: slow on a loaded machine.
+                    "akka.actor.testkit.typed.single-expect-default",
                     "10s"))
             .withFallback(cluster.akkaConfig(name))
             .withFallback(file));
