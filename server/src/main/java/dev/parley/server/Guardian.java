@@ -133,19 +133,29 @@ public final class Guardian {
                       storeSettings.retryDelay(),
                       settings.resumeWindow(),
                       settings.privateChatTokenTtl());
+              // In a cluster each user has one owner, on whichever node sharding puts it.
+              ClusterRegistry.Owners owners =
+                  cluster.enabled()
+                      ? startOwners(
+                          context,
+                          cluster,
+                          settings,
+                          registrySettings,
+                          store,
+                          reads,
+                          journal,
+                          clock)
+                      : null;
               ActorRef<UserRegistry.Command> registry =
                   context.spawn(
                       resumeOnFailure(
-                          cluster.enabled()
-                              ? clusteredRegistry(
-                                  context,
-                                  cluster,
-                                  settings,
-                                  registrySettings,
-                                  store,
-                                  reads,
-                                  journal,
+                          owners != null
+                              ? ClusterRegistry.create(
+                                  owners,
                                   broadcaster,
+                                  clusterReads(store, reads),
+                                  registrySettings,
+                                  settings.requestTimeout(),
                                   clock)
                               : UserRegistry.create(
                                   storage.snapshot(),
@@ -158,22 +168,31 @@ public final class Guardian {
                                   registrySettings,
                                   clock)),
                       "user-registry");
+              Credentials credentials =
+                  new Credentials(
+                      store, reads, new PasswordHasher(settings.passwordHashIterations()), hashing);
+              LoginGuard.Settings guardSettings =
+                  new LoginGuard.Settings(
+                      settings.maxLoginFailures(),
+                      settings.blockDuration(),
+                      loginAttempts(settings.limits()));
               ActorRef<LoginGuard.Command> loginGuard =
                   context.spawn(
                       resumeOnFailure(
-                          LoginGuard.create(
-                              new Credentials(
-                                  store,
-                                  reads,
-                                  new PasswordHasher(settings.passwordHashIterations()),
-                                  hashing),
-                              journal,
-                              new LoginGuard.Settings(
-                                  settings.maxLoginFailures(),
-                                  settings.blockDuration(),
-                                  loginAttempts(settings.limits())),
-                              storage.snapshot().lockouts(),
-                              clock)),
+                          owners == null
+                              ? LoginGuard.create(
+                                  credentials,
+                                  journal,
+                                  guardSettings,
+                                  storage.snapshot().lockouts(),
+                                  clock)
+                              : LoginGuard.clustered(
+                                  credentials,
+                                  journal,
+                                  guardSettings,
+                                  owners,
+                                  settings.requestTimeout(),
+                                  clock)),
                       "login-guard");
               ActorRef<AccountWatcher.Command> watcher =
                   context.spawn(
@@ -237,10 +256,10 @@ public final class Guardian {
   }
 
   /**
-   * A cluster member's registry: this node's part of the sharded owners of users ({@link
-   * UserEntity}, writing through this node's journal), and the registry its sessions talk to.
+   * This node's part of the sharded owners of users ({@link UserEntity}, writing through this
+   * node's journal); returns where each user's owner is.
    */
-  private static Behavior<UserRegistry.Command> clusteredRegistry(
+  private static ClusterRegistry.Owners startOwners(
       ActorContext<?> context,
       ClusterSettings cluster,
       ServerSettings settings,
@@ -248,7 +267,6 @@ public final class Guardian {
       Store store,
       Executor reads,
       ActorRef<Journal.Command> journal,
-      ActorRef<Broadcaster.Command> broadcaster,
       Clock clock) {
     ClusterSharding sharding = ClusterSharding.get(context.getSystem());
     UserEntity.Reads entityReads =
@@ -269,27 +287,28 @@ public final class Guardian {
             journal,
             entityReads,
             new UserEntity.Settings(
-                registrySettings, cluster.ownerIdleTimeout(), cluster.ownerStash()),
+                registrySettings,
+                cluster.ownerIdleTimeout(),
+                cluster.ownerStash(),
+                settings.maxLoginFailures(),
+                settings.blockDuration()),
             clock));
-    ClusterRegistry.Reads registryReads =
-        new ClusterRegistry.Reads() {
-          @Override
-          public CompletionStage<? extends Collection<String>> usernames() {
-            return StoreCalls.supply(store::usernames, reads);
-          }
+    return user -> sharding.entityRefFor(UserEntity.TYPE_KEY, user);
+  }
 
-          @Override
-          public CompletionStage<Map<String, Instant>> logoutsSince(Instant since) {
-            return StoreCalls.supply(() -> store.logoutsSince(since), reads);
-          }
-        };
-    return ClusterRegistry.create(
-        user -> sharding.entityRefFor(UserEntity.TYPE_KEY, user),
-        broadcaster,
-        registryReads,
-        registrySettings,
-        settings.requestTimeout(),
-        clock);
+  /** What a cluster node's registry reads, on the store's read pool. */
+  private static ClusterRegistry.Reads clusterReads(Store store, Executor reads) {
+    return new ClusterRegistry.Reads() {
+      @Override
+      public CompletionStage<? extends Collection<String>> usernames() {
+        return StoreCalls.supply(store::usernames, reads);
+      }
+
+      @Override
+      public CompletionStage<Map<String, Instant>> logoutsSince(Instant since) {
+        return StoreCalls.supply(() -> store.logoutsSince(since), reads);
+      }
+    };
   }
 
   /** Most names in a whoelse or whoelsesince reply (their bytes are capped too, to fit a frame). */
@@ -321,11 +340,7 @@ public final class Guardian {
    * restarts it (it logs the current members again).
    */
   private static void startClusterMembership(ActorContext<CoreActorTerminated> context) {
-    context
-        .getLog()
-        .warn(
-            "cluster mode is incomplete: failed logins and lockouts are still counted per node"
-                + " (docs/cluster.md)");
+    context.getLog().warn("cluster mode is new: see docs/cluster.md for what it does not do yet");
     context.spawn(
         Behaviors.supervise(ClusterMembership.create()).onFailure(SupervisorStrategy.restart()),
         "cluster-membership");

@@ -4,10 +4,13 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.registry.ClusterRegistry;
+import dev.parley.server.registry.UserEntity;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.StoreSnapshot;
@@ -28,6 +31,10 @@ import java.util.concurrent.TimeUnit;
  * username for the block duration, during which every login of it is refused, even with the right
  * password. The count resets on a successful login and when a block expires. Counts and blocks are
  * recorded in the {@link Journal}, so that a lockout survives a restart and still expires on time.
+ *
+ * <p>In a cluster ({@link #clustered}) the counts and blocks are kept by each user's owner, the
+ * sharded {@link UserEntity}, so that failures on every node add up; the guard asks it before a
+ * password is checked and tells it the outcome after.
  *
  * <p>Passwords are checked through {@link Credentials}, off this actor's thread. Whether a user is
  * already online is not the guard's question: the registry answers it when the authenticated
@@ -123,6 +130,19 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private record BlockExpired(String username) implements Command {}
 
+  /** A cluster: the user's owner said whether the username may try (null on failure). */
+  private record LockoutChecked(
+      String username,
+      UserEntity.LockoutStatus status,
+      Authenticate authenticate,
+      ActorRef<UsernameVerdict> usernameReplyTo)
+      implements Command {}
+
+  /** A cluster: the user's owner counted a checked password (null on failure). */
+  private record LoginCounted(
+      PasswordChecked checked, UserEntity.LoginCount count, ActorRef<PasswordVerdict> replyTo)
+      implements Command {}
+
   /**
    * The guard's rules.
    *
@@ -144,11 +164,54 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
             Behaviors.withTimers(
                 timers ->
                     new LoginGuard(
-                        context, timers, credentials, journal, settings, lockouts, clock)));
+                        context,
+                        timers,
+                        credentials,
+                        journal,
+                        settings,
+                        lockouts,
+                        clock,
+                        null,
+                        null)));
+  }
+
+  /**
+   * A guard for a node of a cluster: the failure counts and blocks are each user's owner's ({@link
+   * UserEntity}), counted there for every node at once; the guard keeps the per-address limit and
+   * checks passwords on its node's hashing pool.
+   *
+   * @param askTimeout how long an owner may take to answer
+   */
+  public static Behavior<Command> clustered(
+      Credentials credentials,
+      ActorRef<Journal.Command> journal,
+      Settings settings,
+      ClusterRegistry.Owners owners,
+      Duration askTimeout,
+      Clock clock) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new LoginGuard(
+                        context,
+                        timers,
+                        credentials,
+                        journal,
+                        settings,
+                        Map.of(),
+                        clock,
+                        owners,
+                        askTimeout)));
   }
 
   private final TimerScheduler<Command> timers;
   private final Credentials credentials;
+
+  /** In a cluster, where each user's owner is; null on a standalone node. */
+  private final ClusterRegistry.Owners owners;
+
+  private final Duration askTimeout;
   private final ActorRef<Journal.Command> journal;
   private final Settings settings;
   private final Clock clock;
@@ -162,13 +225,17 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       ActorRef<Journal.Command> journal,
       Settings settings,
       Map<String, StoreSnapshot.Lockout> lockouts,
-      Clock clock) {
+      Clock clock,
+      ClusterRegistry.Owners owners,
+      Duration askTimeout) {
     super(context);
     this.timers = timers;
     this.credentials = credentials;
     this.journal = journal;
     this.settings = settings;
     this.clock = clock;
+    this.owners = owners;
+    this.askTimeout = askTimeout;
     resume(lockouts);
   }
 
@@ -206,6 +273,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
         .onMessage(PasswordChecked.class, this::onPasswordChecked)
         .onMessage(BlockExpired.class, this::onBlockExpired)
         .onMessage(LiftLockout.class, this::onLiftLockout)
+        .onMessage(LockoutChecked.class, this::onLockoutChecked)
+        .onMessage(LoginCounted.class, this::onLoginCounted)
         .build();
   }
 
@@ -213,6 +282,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     String user = command.username();
     if (!admitted(command.from())) {
       command.replyTo().tell(UsernameVerdict.RATE_LIMITED);
+    } else if (owners != null) {
+      checkLockout(user, null, command.replyTo());
     } else if (blocked.contains(user)) {
       command.replyTo().tell(UsernameVerdict.BLOCKED);
     } else {
@@ -252,16 +323,100 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     String user = command.username();
     if (!admitted(command.from())) {
       command.replyTo().tell(PasswordVerdict.RATE_LIMITED);
+    } else if (owners != null) {
+      // Not a hash for a username blocked anywhere in the cluster.
+      checkLockout(user, command, null);
     } else if (blocked.contains(user)) {
       command.replyTo().tell(PasswordVerdict.BLOCKED);
     } else {
-      getContext()
-          .pipeToSelf(
-              credentials.verify(user, command.password()),
-              (verification, failure) ->
-                  new PasswordChecked(user, verification, failure, command.replyTo()));
+      verify(command);
     }
     return this;
+  }
+
+  private void verify(Authenticate command) {
+    getContext()
+        .pipeToSelf(
+            credentials.verify(command.username(), command.password()),
+            (verification, failure) ->
+                new PasswordChecked(command.username(), verification, failure, command.replyTo()));
+  }
+
+  private void checkLockout(
+      String user, Authenticate authenticate, ActorRef<UsernameVerdict> usernameReplyTo) {
+    getContext()
+        .pipeToSelf(
+            AskPattern.ask(
+                owners.of(user),
+                UserEntity.CheckLockout::new,
+                askTimeout,
+                getContext().getSystem().scheduler()),
+            (status, failure) -> {
+              if (failure != null) {
+                getContext()
+                    .getLog()
+                    .warn(
+                        "lockout check failed user={} cause={}",
+                        user,
+                        failure.getClass().getSimpleName());
+              }
+              return new LockoutChecked(user, status, authenticate, usernameReplyTo);
+            });
+  }
+
+  private Behavior<Command> onLockoutChecked(LockoutChecked checked) {
+    UserEntity.LockoutStatus status = checked.status();
+    if (checked.usernameReplyTo() != null) {
+      checked
+          .usernameReplyTo()
+          .tell(
+              status == null
+                  ? UsernameVerdict.BUSY
+                  : !status.exists()
+                      ? UsernameVerdict.UNKNOWN_USER
+                      : status.blocked()
+                          ? UsernameVerdict.BLOCKED
+                          : UsernameVerdict.PASSWORD_REQUIRED);
+      return this;
+    }
+    ActorRef<PasswordVerdict> replyTo = checked.authenticate().replyTo();
+    if (status == null) {
+      replyTo.tell(PasswordVerdict.UNAVAILABLE);
+    } else if (status.blocked()) {
+      replyTo.tell(PasswordVerdict.BLOCKED);
+    } else {
+      verify(checked.authenticate());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLoginCounted(LoginCounted counted) {
+    if (counted.count() == null) {
+      counted.replyTo().tell(PasswordVerdict.UNAVAILABLE);
+      return this;
+    }
+    switch (counted.count()) {
+      case AUTHENTICATED -> {
+        recordRehash(counted.checked());
+        counted.replyTo().tell(PasswordVerdict.AUTHENTICATED);
+      }
+      case INVALID_PASSWORD -> counted.replyTo().tell(PasswordVerdict.INVALID_PASSWORD);
+      case BLOCKED_NOW -> counted.replyTo().tell(PasswordVerdict.BLOCKED_NOW);
+      case BLOCKED -> counted.replyTo().tell(PasswordVerdict.BLOCKED);
+    }
+    return this;
+  }
+
+  private void recordRehash(PasswordChecked checked) {
+    if (checked.verification().rehash() != null) {
+      journal.tell(
+          new Journal.Record(
+              new Change.PasswordRehashed(
+                  checked.username(),
+                  checked.verification().storedHash(),
+                  checked.verification().rehash()),
+              null));
+    }
   }
 
   private Behavior<Command> onPasswordChecked(PasswordChecked checked) {
@@ -279,6 +434,17 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
                   : PasswordVerdict.UNAVAILABLE);
     } else if (checked.verification().verdict() == Credentials.Verdict.NO_ACCOUNT) {
       checked.replyTo().tell(PasswordVerdict.UNKNOWN_USER);
+    } else if (owners != null) {
+      boolean matched = checked.verification().verdict() == Credentials.Verdict.MATCH;
+      getContext()
+          .pipeToSelf(
+              AskPattern.ask(
+                  owners.of(user),
+                  (ActorRef<UserEntity.LoginCount> replyTo) ->
+                      new UserEntity.CountLogin(matched, replyTo),
+                  askTimeout,
+                  getContext().getSystem().scheduler()),
+              (count, failure) -> new LoginCounted(checked, count, checked.replyTo()));
     } else if (blocked.contains(user)) {
       // Another connection's failure blocked the username while this password was being checked.
       checked.replyTo().tell(PasswordVerdict.BLOCKED);
@@ -286,13 +452,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       if (failures.remove(user) != null) {
         record(user, 0, null);
       }
-      if (checked.verification().rehash() != null) {
-        journal.tell(
-            new Journal.Record(
-                new Change.PasswordRehashed(
-                    user, checked.verification().storedHash(), checked.verification().rehash()),
-                null));
-      }
+      recordRehash(checked);
       checked.replyTo().tell(PasswordVerdict.AUTHENTICATED);
     } else {
       checked.replyTo().tell(countFailure(user));
@@ -331,6 +491,10 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private Behavior<Command> onLiftLockout(LiftLockout lift) {
     String user = lift.username();
+    if (owners != null) {
+      owners.of(user).tell(new UserEntity.LiftLockout());
+      return this;
+    }
     boolean wasBlocked = blocked.remove(user);
     if (failures.remove(user) != null || wasBlocked) {
       timers.cancel(user);

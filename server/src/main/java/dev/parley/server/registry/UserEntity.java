@@ -157,6 +157,39 @@ public final class UserEntity {
   /** An administrator removed the account: its session, if online, is closed. */
   public record AccountDeleted() implements Command {}
 
+  /** May someone try to log in as this user? Answered with {@link LockoutStatus}. */
+  public record CheckLockout(ActorRef<LockoutStatus> replyTo) implements Command {}
+
+  /**
+   * Reply to {@link CheckLockout}.
+   *
+   * @param exists whether the account exists
+   * @param blocked whether the username is blocked after too many wrong passwords
+   */
+  public record LockoutStatus(boolean exists, boolean blocked) implements CborSerializable {}
+
+  /**
+   * A password was checked for this user (on the node of the connection that sent it): counted, and
+   * answered with the {@link LoginCount} that says whether the login may go on.
+   */
+  public record CountLogin(boolean passwordMatched, ActorRef<LoginCount> replyTo)
+      implements Command {}
+
+  /** Reply to {@link CountLogin}. */
+  public enum LoginCount implements CborSerializable {
+    /** Right password: the failure count is reset. */
+    AUTHENTICATED,
+    /** Wrong password; more attempts are allowed. */
+    INVALID_PASSWORD,
+    /** Wrong password, and the last allowed: the username is blocked from now. */
+    BLOCKED_NOW,
+    /** Blocked meanwhile (by a failure on another connection): the password does not count. */
+    BLOCKED
+  }
+
+  /** An administrator changed the password or removed the account: any lockout is lifted. */
+  public record LiftLockout() implements Command {}
+
   /** Sharding's stop for a handoff: stop once every write under way is answered. */
   public record HandOff() implements Command {}
 
@@ -178,6 +211,10 @@ public final class UserEntity {
     INSTANCE
   }
 
+  private enum BlockExpired implements Command {
+    INSTANCE
+  }
+
   /** A message being stored: who waits for it, under which ticket, and its encoded size. */
   private record Writing(ActorRef<MessageAnswer> sender, long ticket, int size) {}
 
@@ -193,8 +230,15 @@ public final class UserEntity {
    * @param idleTimeout how long an owner of a user who is offline, with nothing under way, stays in
    *     memory before it stops (it loads again when next needed)
    * @param stashCapacity most commands kept while the user's state loads
+   * @param maxLoginFailures wrong passwords in a row that block the username
+   * @param blockDuration how long a blocked username stays blocked
    */
-  public record Settings(UserRegistry.Settings registry, Duration idleTimeout, int stashCapacity) {}
+  public record Settings(
+      UserRegistry.Settings registry,
+      Duration idleTimeout,
+      int stashCapacity,
+      int maxLoginFailures,
+      Duration blockDuration) {}
 
   /** What an owner reads from the store, off its thread (the store's read pool). */
   public interface Reads extends UserRegistry.MailboxReader {
@@ -270,6 +314,12 @@ public final class UserEntity {
   private Set<String> blocks = new HashSet<>();
   private Mailbox mailbox;
   private ResumeGrant grant;
+
+  /** Wrong passwords in a row, since the last right one or the end of the last block. */
+  private int failures;
+
+  /** Until when the username is blocked; null when it is not. */
+  private Instant blockedUntil;
 
   /** The user's session, wherever it is; null while offline. */
   private Attachment online;
@@ -384,6 +434,7 @@ public final class UserEntity {
       mailbox.restore(pending.seqs(), pending.ids(), pending.sizes());
     }
     grant = snapshot.resumption();
+    restoreLockout(snapshot.lockout());
     if (snapshot.sessionOpen()) {
       // The previous owner's node went without recording the logout: the session ended then, and
       // its client, on its way back, may resume it for the window from now.
@@ -397,6 +448,24 @@ public final class UserEntity {
     }
     restartIdleTimer();
     return stash.unstashAll(active());
+  }
+
+  /** A block ends when it would have ended under the previous owner. */
+  private void restoreLockout(StoreSnapshot.Lockout lockout) {
+    if (lockout == null) {
+      return;
+    }
+    Instant now = clock.instant();
+    if (lockout.blockedUntil() != null && lockout.blockedUntil().isAfter(now)) {
+      blockedUntil = lockout.blockedUntil();
+      failures = lockout.failures();
+      timers.startSingleTimer(
+          BlockExpired.INSTANCE, BlockExpired.INSTANCE, Duration.between(now, blockedUntil));
+    } else if (lockout.blockedUntil() != null) {
+      recordLockout();
+    } else {
+      failures = lockout.failures();
+    }
   }
 
   private Behavior<Command> active() {
@@ -418,6 +487,10 @@ public final class UserEntity {
         .onMessage(AccountDeleted.class, this::onAccountDeleted)
         .onMessage(RetryDue.class, due -> onPagingRetryDue())
         .onMessage(IdleDue.class, due -> onIdleDue())
+        .onMessage(CheckLockout.class, this::onCheckLockout)
+        .onMessage(CountLogin.class, this::onCountLogin)
+        .onMessage(LiftLockout.class, this::onLiftLockout)
+        .onMessage(BlockExpired.class, expired -> onBlockExpired())
         .onMessage(HandOff.class, this::onHandOff)
         .build();
   }
@@ -864,6 +937,71 @@ public final class UserEntity {
     return Behaviors.same();
   }
 
+  // ---- lockout ----
+
+  private Behavior<Command> onCheckLockout(CheckLockout check) {
+    restartIdleTimer();
+    check.replyTo().tell(new LockoutStatus(exists, blockedUntil != null));
+    return Behaviors.same();
+  }
+
+  /** As LoginGuard counts them on a standalone node, for every node of the cluster at once. */
+  private Behavior<Command> onCountLogin(CountLogin count) {
+    restartIdleTimer();
+    if (blockedUntil != null) {
+      count.replyTo().tell(LoginCount.BLOCKED);
+    } else if (count.passwordMatched()) {
+      if (failures > 0) {
+        failures = 0;
+        recordLockout();
+      }
+      count.replyTo().tell(LoginCount.AUTHENTICATED);
+    } else if (++failures < settings.maxLoginFailures()) {
+      context.getLog().info("login failed user={} failures={}", user, failures);
+      recordLockout();
+      count.replyTo().tell(LoginCount.INVALID_PASSWORD);
+    } else {
+      blockedUntil = clock.instant().plus(settings.blockDuration());
+      timers.startSingleTimer(
+          BlockExpired.INSTANCE, BlockExpired.INSTANCE, settings.blockDuration());
+      recordLockout();
+      context
+          .getLog()
+          .warn(
+              "login blocked user={} failures={} for={}s",
+              user,
+              failures,
+              settings.blockDuration().toSeconds());
+      failures = 0;
+      count.replyTo().tell(LoginCount.BLOCKED_NOW);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onBlockExpired() {
+    blockedUntil = null;
+    failures = 0;
+    recordLockout();
+    context.getLog().info("login block expired user={}", user);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onLiftLockout(LiftLockout lift) {
+    if (blockedUntil != null || failures > 0) {
+      blockedUntil = null;
+      failures = 0;
+      timers.cancel(BlockExpired.INSTANCE);
+      // The store lifted it already (the administrator's change did): nothing to record.
+      context.getLog().info("login block lifted by an administrator user={}", user);
+    }
+    return Behaviors.same();
+  }
+
+  private void recordLockout() {
+    int recorded = blockedUntil != null ? settings.maxLoginFailures() : failures;
+    journal.tell(new Journal.Record(new Change.LockoutChanged(user, recorded, blockedUntil), null));
+  }
+
   // ---- lifecycle ----
 
   private void restartIdleTimer() {
@@ -875,7 +1013,7 @@ public final class UserEntity {
   }
 
   private Behavior<Command> onIdleDue() {
-    if (online == null && !busy()) {
+    if (online == null && blockedUntil == null && !busy()) {
       passivate.run();
     } else {
       restartIdleTimer();

@@ -37,7 +37,8 @@ final class Migrations {
           "V1__initial_schema.sql",
           "V2__client_id_index_by_id_first.sql",
           "V3__pending_sizes_and_account_events.sql",
-          "V4__resumption.sql");
+          "V4__resumption.sql",
+          "V5__message_id_blocks.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   private static final String LOCATION = "/db/migration/";

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -92,18 +91,14 @@ public final class Store implements AutoCloseable {
   private final HikariDataSource readPool;
   private final String description;
 
-  /** The last row number given to a message; the journal is the only writer of messages. */
-  private final AtomicLong lastMessageId;
+  /** Where new messages' row ids come from. */
+  private final MessageIds messageIds;
 
-  private Store(
-      HikariDataSource writePool,
-      HikariDataSource readPool,
-      String description,
-      long lastMessageId) {
+  private Store(HikariDataSource writePool, HikariDataSource readPool, String description) {
     this.writePool = writePool;
     this.readPool = readPool;
     this.description = description;
-    this.lastMessageId = new AtomicLong(lastMessageId);
+    this.messageIds = new MessageIds(this::writeConnection);
   }
 
   /** Connects to the configured database, creating it (embedded) and migrating its schema. */
@@ -124,16 +119,14 @@ public final class Store implements AutoCloseable {
       writePool.close();
       throw e;
     }
-    long lastMessageId;
     try {
       Migrations.migrate(writePool);
-      lastMessageId = lastMessageId(writePool);
     } catch (SQLException | RuntimeException e) {
       readPool.close();
       writePool.close();
       throw e;
     }
-    return new Store(writePool, readPool, settings.describe(), lastMessageId);
+    return new Store(writePool, readPool, settings.describe());
   }
 
   private static HikariDataSource pool(StoreSettings settings, String name, int size)
@@ -165,15 +158,6 @@ public final class Store implements AutoCloseable {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new SQLException(
           "cannot open the database (" + settings.describe() + "): " + cause.getMessage(), e);
-    }
-  }
-
-  private static long lastMessageId(DataSource dataSource) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rows = s.executeQuery("SELECT COALESCE(MAX(id), 0) FROM messages")) {
-      rows.next();
-      return rows.getLong(1);
     }
   }
 
@@ -713,6 +697,16 @@ public final class Store implements AutoCloseable {
 
   // ---- the journal's writes (write pool) ----
 
+  private static int messagesIn(List<Change> changes) {
+    int count = 0;
+    for (Change change : changes) {
+      if (change instanceof Change.MessageAppended) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /**
    * Applies {@code changes} in order, in one transaction, and returns the result of each. Runs of
    * messages go to the database as one JDBC batch. All or nothing: if the database refuses one
@@ -720,10 +714,11 @@ public final class Store implements AutoCloseable {
    * change at fault).
    */
   public List<Result> apply(List<Change> changes) throws SQLException {
+    long firstId = messageIds.allot(messagesIn(changes));
     try (Connection c = writeConnection()) {
       c.setAutoCommit(false);
       try {
-        return commit(c, new Writes(c, false, lastMessageId).apply(changes));
+        return commit(c, new Writes(c, false, firstId).apply(changes));
       } catch (SQLException e) {
         c.rollback();
         if (!isConstraintViolation(e)) {
@@ -735,7 +730,7 @@ public final class Store implements AutoCloseable {
       }
       // A resent message or a vanished recipient: the rare case, so only now check row by row.
       try {
-        return commit(c, new Writes(c, true, lastMessageId).apply(changes));
+        return commit(c, new Writes(c, true, firstId).apply(changes));
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -894,13 +889,15 @@ public final class Store implements AutoCloseable {
 
     private final Connection connection;
     private final boolean careful;
-    private final AtomicLong lastMessageId;
     private final Map<String, Long> ackedSeqs = new HashMap<>();
 
-    Writes(Connection connection, boolean careful, AtomicLong lastMessageId) {
+    /** The next of the ids allotted to this batch's messages, one each, in order. */
+    private long nextId;
+
+    Writes(Connection connection, boolean careful, long firstId) {
       this.connection = connection;
       this.careful = careful;
-      this.lastMessageId = lastMessageId;
+      this.nextId = firstId;
     }
 
     List<Result> apply(List<Change> changes) throws SQLException {
@@ -938,8 +935,8 @@ public final class Store implements AutoCloseable {
             results[index] = Result.of(Outcome.NO_RECIPIENT);
             continue;
           }
-          // Ids used by a rolled-back transaction are simply skipped: they only have to increase.
-          long id = lastMessageId.incrementAndGet();
+          // An id not used (its message was not inserted) is simply skipped: ids need only be new.
+          long id = nextId++;
           ids[inserting.size()] = id;
           inserting.add(index);
           insert.setString(1, m.recipient());

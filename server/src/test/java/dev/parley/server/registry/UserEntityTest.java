@@ -10,6 +10,7 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
@@ -67,6 +68,8 @@ class UserEntityTest {
   private static final Duration PEER_TOKEN_TTL = Duration.ofSeconds(30);
   private static final Duration JOINING = Duration.ofSeconds(10);
   private static final String CERT = "SHA256:client-certificate";
+  private static final int MAX_FAILURES = 3;
+  private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
 
   /** The journal of the running test: the owners, started once, write to it through a relay. */
   private static final AtomicReference<ActorRef<Journal.Command>> journalOfTest =
@@ -131,7 +134,8 @@ class UserEntityTest {
                 return CompletableFuture.completedFuture(page);
               }
             },
-            new UserEntity.Settings(registrySettings(), Duration.ofMinutes(10), 100),
+            new UserEntity.Settings(
+                registrySettings(), Duration.ofMinutes(10), 100, MAX_FAILURES, BLOCK_DURATION),
             clock));
   }
 
@@ -440,6 +444,78 @@ class UserEntityTest {
     evictions.expectMessage(new UserRegistry.Evict(Goodbye.Reason.SERVER_SHUTDOWN));
   }
 
+  // ---- lockout ----
+
+  @Test
+  void shouldCountWrongPasswordsFromAnyNodeAndBlockTheUsernameUntilLifted() {
+    String hans = name("hans");
+    EntityRef<UserEntity.Command> owner = sharding.entityRefFor(UserEntity.TYPE_KEY, hans);
+    TestProbe<UserEntity.LoginCount> counts = testKit.createTestProbe();
+
+    expectLockout(owner, false);
+    for (int failure = 1; failure < MAX_FAILURES; failure++) {
+      owner.tell(new UserEntity.CountLogin(false, counts.ref()));
+      counts.expectMessage(UserEntity.LoginCount.INVALID_PASSWORD);
+      expectLockoutRecorded(hans, failure, null);
+    }
+    owner.tell(new UserEntity.CountLogin(false, counts.ref()));
+    counts.expectMessage(UserEntity.LoginCount.BLOCKED_NOW);
+    expectLockoutRecorded(hans, MAX_FAILURES, T0.plus(BLOCK_DURATION));
+
+    expectLockout(owner, true);
+    owner.tell(new UserEntity.CountLogin(true, counts.ref()));
+    counts.expectMessage(UserEntity.LoginCount.BLOCKED);
+
+    owner.tell(new UserEntity.LiftLockout());
+    expectLockout(owner, false);
+    owner.tell(new UserEntity.CountLogin(true, counts.ref()));
+    counts.expectMessage(UserEntity.LoginCount.AUTHENTICATED);
+    journal.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void shouldTakeUpAStoredLockoutAndResetTheCountOnTheRightPassword() {
+    String yoda =
+        name(
+            "yoda",
+            named ->
+                new UserSnapshot(
+                    named,
+                    true,
+                    Set.of(),
+                    null,
+                    false,
+                    new StoreSnapshot.Lockout(MAX_FAILURES, T0.plusSeconds(30)),
+                    0,
+                    0,
+                    UserSnapshot.nonePending(),
+                    null));
+    String luke =
+        name(
+            "luke",
+            named ->
+                new UserSnapshot(
+                    named,
+                    true,
+                    Set.of(),
+                    null,
+                    false,
+                    new StoreSnapshot.Lockout(1, null),
+                    0,
+                    0,
+                    UserSnapshot.nonePending(),
+                    null));
+    TestProbe<UserEntity.LoginCount> counts = testKit.createTestProbe();
+
+    expectLockout(sharding.entityRefFor(UserEntity.TYPE_KEY, yoda), true);
+    sharding
+        .entityRefFor(UserEntity.TYPE_KEY, luke)
+        .tell(new UserEntity.CountLogin(true, counts.ref()));
+    counts.expectMessage(UserEntity.LoginCount.AUTHENTICATED);
+    expectLockoutRecorded(luke, 0, null);
+    expectLockout(sharding.entityRefFor(UserEntity.TYPE_KEY, "nobody" + suffix), false, false);
+  }
+
   // ---- private chats ----
 
   @Test
@@ -534,6 +610,21 @@ class UserEntityTest {
   }
 
   // ---- helpers ----
+
+  private void expectLockout(EntityRef<UserEntity.Command> owner, boolean blocked) {
+    expectLockout(owner, true, blocked);
+  }
+
+  private void expectLockout(EntityRef<UserEntity.Command> owner, boolean exists, boolean blocked) {
+    TestProbe<UserEntity.LockoutStatus> status = testKit.createTestProbe();
+    owner.tell(new UserEntity.CheckLockout(status.ref()));
+    status.expectMessage(new UserEntity.LockoutStatus(exists, blocked));
+  }
+
+  private void expectLockoutRecorded(String user, int failures, Instant blockedUntil) {
+    journal.expectMessage(
+        new Journal.Record(new Change.LockoutChanged(user, failures, blockedUntil), null));
+  }
 
   private static UserSnapshot withLastLogout(String name, Instant at) {
     return new UserSnapshot(

@@ -35,7 +35,8 @@ class MigrationsTest {
             "V1__initial_schema.sql",
             "V2__client_id_index_by_id_first.sql",
             "V3__pending_sizes_and_account_events.sql",
-            "V4__resumption.sql"),
+            "V4__resumption.sql",
+            "V5__message_id_blocks.sql"),
         Migrations.SCRIPTS);
     assertEquals(Migrations.SCRIPTS.size(), Migrations.latestVersion());
     for (int i = 0; i < Migrations.SCRIPTS.size(); i++) {

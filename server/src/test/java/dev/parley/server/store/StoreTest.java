@@ -29,6 +29,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +67,8 @@ class StoreTest {
           "1 V1__initial_schema.sql",
           "2 V2__client_id_index_by_id_first.sql",
           "3 V3__pending_sizes_and_account_events.sql",
-          "4 V4__resumption.sql");
+          "4 V4__resumption.sql",
+          "5 V5__message_id_blocks.sql");
 
   @Parameter TestDatabase.Kind kind;
 
@@ -117,13 +119,13 @@ class StoreTest {
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
         "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (5, 'V5__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+            + " VALUES (6, 'V6__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "the database schema is at version 5, newer than this server (4): upgrade the server",
+        "the database schema is at version 6, newer than this server (5): upgrade the server",
         error.getMessage());
   }
 
@@ -134,7 +136,8 @@ class StoreTest {
             "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
             "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
             "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql")),
-            "4 " + Migrations.checksum(migrationText("V4__resumption.sql"))),
+            "4 " + Migrations.checksum(migrationText("V4__resumption.sql")),
+            "5 " + Migrations.checksum(migrationText("V5__message_id_blocks.sql"))),
         rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
   }
 
@@ -1037,6 +1040,26 @@ class StoreTest {
     assertEquals(T0.plusSeconds(20), store.loadUser("hans", T0.plusSeconds(20)).lastLogout());
     assertEquals(T0.plusSeconds(30), store.load(T0.plusSeconds(30)).lastLogouts().get("hans"));
     assertFalse(store.loadUser("hans", T0.plusSeconds(40)).sessionOpen());
+  }
+
+  // ---- several servers on one database ----
+
+  @Test
+  void shouldGiveTheMessagesOfTwoServersOnOneDatabaseIdsOfTheirOwn() throws SQLException {
+    addUsers("hans", "yoda", "luke");
+    Store other = database.open();
+    List<Long> ids = new ArrayList<>();
+    // More than a block each, interleaved, as two nodes of a cluster write.
+    for (int seq = 1; seq <= MessageIds.BLOCK + 10; seq++) {
+      ids.add(
+          store.apply(List.of(appended("luke", seq, "hans", "h-" + seq, "x"))).get(0).messageId());
+      ids.add(
+          other.apply(List.of(appended("yoda", seq, "hans", "o-" + seq, "y"))).get(0).messageId());
+    }
+
+    assertEquals(ids.size(), new HashSet<>(ids).size(), "every id once");
+    assertEquals(MessageIds.BLOCK + 10, waiting(store, store.load(T0)).get("luke").size());
+    assertEquals(MessageIds.BLOCK + 10, waiting(store, store.load(T0)).get("yoda").size());
   }
 
   // ---- restart ----
