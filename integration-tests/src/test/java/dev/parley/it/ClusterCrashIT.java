@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>every message whose sender's client saw it accepted is shown by its recipient exactly once,
  *       and each sender's messages in the order sent: the senders' clients keep every message until
  *       the server accepts it and say at logout how many never were ({@code Error. N message(s)
- *       could not be sent}); only that many of a sender's messages may be missing;
+ *       could not be sent}) and show each one refused for good; only that many of a sender's
+ *       messages may be missing (and a refusal is a failure of its own: none is expected here);
  *   <li>the two survivors carry on: they down the dead node (the Split Brain Resolver, its {@code
  *       stable-after} cut to 3 s here) and still let users log in;
  *   <li>node 2, started again on the same ports and data directory, rejoins the cluster, and a user
@@ -62,6 +63,14 @@ class ClusterCrashIT {
   private static final int UNDER_WAY = 20;
 
   private static final Pattern RECEIVED = Pattern.compile("^(\\w+): m-(\\w+)-(\\d+)$");
+
+  /** A direct message refused for good: not accepted, and never sent again. */
+  private static final Pattern REFUSED =
+      Pattern.compile(
+          "^(Error\\. Invalid user|Your message could not be delivered as the recipient has blocked"
+              + " you|Error\\. \\S+'s mailbox is full; your message was not delivered|Error\\."
+              + " Message not sent: .*)$");
+
   private static final Pattern UNSENT =
       Pattern.compile("^Error\\. (\\d+) message\\(s\\) could not");
 
@@ -164,6 +173,18 @@ class ClusterCrashIT {
             assertEquals(0, client.exitStatus(), client::transcript);
           });
       unsent.put(entry.getKey(), unsent(client));
+      List<String> refusals =
+          client.lines().stream().filter(line -> REFUSED.matcher(line).matches()).toList();
+      if (!refusals.isEmpty()) {
+        // Not accepted, so they may be missing; but no message here should be refused at all.
+        unsent.merge(entry.getKey(), refusals.size(), Integer::sum);
+        problems.add(
+            refusals.size()
+                + " of "
+                + entry.getKey()
+                + "'s messages were refused for good, such as: "
+                + refusals.get(0));
+      }
     }
     checkDelivery(byUser, expected, unsent);
 
@@ -182,7 +203,13 @@ class ClusterCrashIT {
                             + " previous-status=down",
                         DOWNING));
         HeadlessClient client = track(cluster.login(node, "ann", PASSWORD));
-        check("node " + node + " answers ann", () -> roundTrip(client));
+        check(
+            "node " + node + " answers ann",
+            () -> {
+              // Not the next line: what was kept for ann on this node may come first.
+              client.type("unblock fay");
+              client.awaitLineContaining("Error. fay was not blocked", HeadlessClient.PATIENCE);
+            });
         client.type("logout");
         check(
             "ann logs out of node " + node,
@@ -214,7 +241,22 @@ class ClusterCrashIT {
         problems,
         () ->
             String.join("\n", problems)
-                + "\n\nnode logs:\n"
+                + "\n\nwhat the clients showed besides messages:\n"
+                + byUser.entrySet().stream()
+                    .map(
+                        entry ->
+                            "---- "
+                                + entry.getKey()
+                                + "\n"
+                                + tail(
+                                    String.join(
+                                        "\n",
+                                        entry.getValue().lines().stream()
+                                            .filter(line -> !RECEIVED.matcher(line).matches())
+                                            .toList()),
+                                    15))
+                    .reduce("", String::concat)
+                + "\nnode logs:\n"
                 + cluster.nodes().stream()
                     .map(node -> "---- " + node.directory() + "\n" + tail(node.log(), 60))
                     .reduce("", String::concat));
@@ -292,7 +334,10 @@ class ClusterCrashIT {
       }
     }
     System.out.println(
-        "ClusterCrashIT not shown by sender " + missingBySender + ", never accepted " + unsent);
+        "ClusterCrashIT not shown by sender "
+            + missingBySender
+            + ", not accepted (unsent or refused) "
+            + unsent);
   }
 
   /** What a client showed: sender -> the numbers of its messages, in the order shown. */
