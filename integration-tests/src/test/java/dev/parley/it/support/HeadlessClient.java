@@ -6,6 +6,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.client.ClientSettings;
 import dev.parley.client.ParleyClient;
+import dev.parley.client.server.ServerAddress;
+import dev.parley.client.tls.KnownServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -43,6 +45,19 @@ public final class HeadlessClient implements Typist, AutoCloseable {
   }
 
   private HeadlessClient(String name, String host, int port, Map<String, Object> overrides) {
+    this(name, List.of(new ServerAddress(host, port)), overrides, Map.of());
+  }
+
+  /**
+   * A client given several servers, in order (as {@code bin/parley HOST:PORT,HOST:PORT}); {@code
+   * known} is written to its known_servers before it starts ({@code host:port} to fingerprint), so
+   * that it trusts each of those servers' certificates and no other.
+   */
+  private HeadlessClient(
+      String name,
+      List<ServerAddress> servers,
+      Map<String, Object> overrides,
+      Map<String, String> known) {
     this.name = name;
     try {
       Pipe pipe = Pipe.open();
@@ -59,11 +74,20 @@ public final class HeadlessClient implements Typist, AutoCloseable {
     }
     Map<String, Object> settings = new java.util.HashMap<>();
     // Never the real user's ~/.parley (known_servers): a directory of this client's own.
-    settings.put("parley.client.home", newHome().toString());
+    java.nio.file.Path home = newHome();
+    settings.put("parley.client.home", home.toString());
     settings.putAll(overrides);
+    if (!known.isEmpty()) {
+      StringBuilder lines = new StringBuilder();
+      known.forEach((server, pin) -> lines.append(server).append(' ').append(pin).append('\n'));
+      try {
+        java.nio.file.Files.writeString(home.resolve(KnownServers.FILE_NAME), lines);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load()).resolve();
-    this.client =
-        ParleyClient.start(config, ClientSettings.fromConfig(config), host, port, terminal);
+    this.client = ParleyClient.start(config, ClientSettings.fromConfig(config), servers, terminal);
   }
 
   /** Under the module's build directory, so that {@code mvn clean} removes it. */
@@ -125,6 +149,23 @@ public final class HeadlessClient implements Typist, AutoCloseable {
     HeadlessClient client = connect(host, port, user, pinned(fingerprint));
     client.type(user, password);
     client.expect(WELCOME);
+    return client;
+  }
+
+  /**
+   * A client given several servers ({@code bin/parley HOST:PORT,HOST:PORT,...}), at its username
+   * prompt: it connects to the first that answers and, when it loses its connection, reconnects to
+   * the next in the list by itself. It trusts exactly the certificates in {@code fingerprints}
+   * ({@code host:port} to {@code SHA256:...}), written to its known_servers as if it had met each
+   * server before; {@code overrides} are client settings.
+   */
+  public static HeadlessClient connect(
+      List<ServerAddress> servers,
+      Map<String, String> fingerprints,
+      String name,
+      Map<String, Object> overrides) {
+    HeadlessClient client = new HeadlessClient(name, servers, overrides, fingerprints);
+    client.screen.awaitPrompts(1, PATIENCE);
     return client;
   }
 
@@ -215,6 +256,19 @@ public final class HeadlessClient implements Typist, AutoCloseable {
 
   public List<String> prompts() {
     return screen.prompts();
+  }
+
+  /** Every complete line printed so far, taken by an expectation or not. */
+  public List<String> lines() {
+    return screen.lines();
+  }
+
+  /**
+   * Waits for a line holding {@code fragment} among all those printed so far, taken or not, or
+   * printed within {@code timeout}; returns it. What was taken stays as it was.
+   */
+  public String awaitLineContaining(String fragment, Duration timeout) {
+    return screen.awaitLineContaining(fragment, timeout);
   }
 
   /** Lines printed but not yet taken by an expectation. */
