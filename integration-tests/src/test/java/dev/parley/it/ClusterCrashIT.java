@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.parley.it.support.ClusterNodes;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.ServerProcess;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -288,7 +289,12 @@ class ClusterCrashIT {
           .add(k);
     }
     sent.put(sender, first + count);
-    byUser.get(sender).type(lines.toArray(String[]::new));
+    HeadlessClient client = byUser.get(sender);
+    try {
+      client.type(lines.toArray(String[]::new));
+    } catch (UncheckedIOException e) {
+      throw new AssertionError(sender + "'s client has ended:\n" + client.transcript(), e);
+    }
   }
 
   /**

@@ -155,7 +155,7 @@ public final class Guardian {
                                   broadcaster,
                                   clusterReads(store, reads),
                                   registrySettings,
-                                  settings.requestTimeout(),
+                                  cluster.ownerTimeout(),
                                   clock)
                               : UserRegistry.create(
                                   storage.snapshot(),
@@ -191,7 +191,7 @@ public final class Guardian {
                                   journal,
                                   guardSettings,
                                   owners,
-                                  settings.requestTimeout(),
+                                  cluster.ownerTimeout(),
                                   clock)),
                       "login-guard");
               ActorRef<AccountWatcher.Command> watcher =

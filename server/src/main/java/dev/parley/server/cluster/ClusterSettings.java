@@ -26,6 +26,7 @@ import java.util.Set;
  * @param ownerIdleTimeout how long the owner of an offline user, with nothing under way, stays in
  *     memory
  * @param ownerStash most commands an owner keeps while it loads its user
+ * @param ownerTimeout how long a node waits for a user's owner to answer
  * @param rosterNotifyInterval how soon a change of the replicated roster of online users reaches
  *     this node's broadcaster (Distributed Data's notify-subscribers-interval)
  * @param rosterGossipInterval how often this node gossips the replicated roster to another node
@@ -40,6 +41,7 @@ public record ClusterSettings(
     Duration stableAfter,
     Duration ownerIdleTimeout,
     int ownerStash,
+    Duration ownerTimeout,
     Duration rosterNotifyInterval,
     Duration rosterGossipInterval) {
 
@@ -140,6 +142,7 @@ public record ClusterSettings(
           "cluster.split-brain-resolver.stable-after must be a positive duration");
     }
     requirePositive(ownerIdleTimeout, "cluster.owner-idle-timeout");
+    requirePositive(ownerTimeout, "cluster.owner-timeout");
     if (ownerStash < 1) {
       throw new IllegalArgumentException("cluster.owner-stash must be at least 1");
     }
@@ -158,6 +161,7 @@ public record ClusterSettings(
         c.getDuration("split-brain-resolver.stable-after"),
         c.getDuration("owner-idle-timeout"),
         c.getInt("owner-stash"),
+        c.getDuration("owner-timeout"),
         c.getDuration("roster.notify-interval"),
         c.getDuration("roster.gossip-interval"));
   }

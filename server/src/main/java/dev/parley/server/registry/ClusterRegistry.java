@@ -91,6 +91,14 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     INSTANCE
   }
 
+  private enum OverdueCheckDue implements UserRegistry.NodeMessage {
+    INSTANCE
+  }
+
+  /** A message handed to its recipient's owner: who waits, and until when. */
+  private record Pending(
+      ActorRef<ServerMessage> sender, String to, String id, long deadlineNanos) {}
+
   private record DirectoryRefreshed(Collection<String> usernames, Throwable failure)
       implements UserRegistry.NodeMessage {}
 
@@ -102,6 +110,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   private static final String UNBLOCK = "unblock";
   private static final String START_PRIVATE = "startprivate";
   private static final String WHOELSESINCE = "whoelsesince";
+
+  /** Overdue messages are looked for this many times per owner timeout. */
+  private static final int OVERDUE_CHECKS = 4;
 
   public static Behavior<UserRegistry.Command> create(
       Owners owners,
@@ -136,8 +147,8 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   /** Each session's answers, released in the order of its messages; keyed by ticket. */
   private final RepliesInOrder<Long> owedReplies = new RepliesInOrder<>();
 
-  /** Who waits for each ticket's answer. */
-  private final Map<Long, ActorRef<ServerMessage>> tickets = new HashMap<>();
+  /** The messages whose owners have not answered yet, by ticket. */
+  private final Map<Long, Pending> tickets = new HashMap<>();
 
   private long nextTicket;
 
@@ -163,6 +174,11 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     refreshDirectory();
     timers.startTimerWithFixedDelay(
         DirectoryRefreshDue.INSTANCE, DirectoryRefreshDue.INSTANCE, settings.directoryRefresh());
+    // A message sent to an owner on a node that has just crashed is lost with it (sharding
+    // forwards to the dead node until the cluster downs it): its sender is told 'unavailable',
+    // and the client sends it again, which the store recognises if it was stored after all.
+    timers.startTimerWithFixedDelay(
+        OverdueCheckDue.INSTANCE, OverdueCheckDue.INSTANCE, askTimeout.dividedBy(OVERDUE_CHECKS));
   }
 
   @Override
@@ -194,6 +210,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
         .onMessage(UserRegistry.AccountAdded.class, this::onAccountAdded)
         .onMessage(UserRegistry.AccountRemoved.class, this::onAccountRemoved)
         .onMessage(DirectoryRefreshDue.class, due -> refreshDirectory())
+        .onMessage(OverdueCheckDue.class, due -> onOverdueCheckDue())
         .onMessage(DirectoryRefreshed.class, this::onDirectoryRefreshed)
         .build();
   }
@@ -337,7 +354,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       return this;
     }
     long ticket = ++nextTicket;
-    tickets.put(ticket, command.replyTo());
+    tickets.put(
+        ticket,
+        new Pending(command.replyTo(), to, command.id(), System.nanoTime() + askTimeout.toNanos()));
     owedReplies.expect(command.replyTo(), ticket);
     return tell(
         to,
@@ -347,9 +366,29 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
 
   private Behavior<UserRegistry.Command> onMessageAnswered(MessageAnswered answered) {
     UserEntity.MessageAnswer answer = answered.answer();
-    ActorRef<ServerMessage> sender = tickets.remove(answer.ticket());
-    if (sender != null) {
-      owedReplies.answer(sender, answer.ticket(), answer.reply());
+    Pending pending = tickets.remove(answer.ticket());
+    if (pending != null) {
+      owedReplies.answer(pending.sender(), answer.ticket(), answer.reply());
+    }
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onOverdueCheckDue() {
+    long now = System.nanoTime();
+    List<Map.Entry<Long, Pending>> overdue =
+        tickets.entrySet().stream()
+            .filter(entry -> now - entry.getValue().deadlineNanos() >= 0)
+            .sorted(Map.Entry.comparingByKey())
+            .toList();
+    for (Map.Entry<Long, Pending> entry : overdue) {
+      Pending pending = tickets.remove(entry.getKey());
+      context
+          .getLog()
+          .warn("owner did not answer a message in time to={} id={}", pending.to(), pending.id());
+      owedReplies.answer(
+          pending.sender(),
+          entry.getKey(),
+          new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, pending.to(), pending.id()));
     }
     return this;
   }

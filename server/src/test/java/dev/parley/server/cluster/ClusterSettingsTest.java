@@ -44,6 +44,7 @@ class ClusterSettingsTest {
             Duration.ofSeconds(20),
             Duration.ofMinutes(2),
             1000,
+            Duration.ofSeconds(5),
             Duration.ofMillis(100),
             Duration.ofSeconds(1)),
         settings);

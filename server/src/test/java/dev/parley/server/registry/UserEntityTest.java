@@ -69,6 +69,8 @@ class UserEntityTest {
   private static final Duration JOINING = Duration.ofSeconds(10);
   private static final String CERT = "SHA256:client-certificate";
   private static final int MAX_FAILURES = 3;
+  private static final String STALLED = "stalled";
+  private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
 
   /** The journal of the running test: the owners, started once, write to it through a relay. */
@@ -117,6 +119,10 @@ class UserEntityTest {
             new UserEntity.Reads() {
               @Override
               public CompletableFuture<UserSnapshot> loadUser(String username, Instant now) {
+                if (username.startsWith(STALLED)) {
+                  // A store that never answers: the owner keeps loading, answering nothing.
+                  return new CompletableFuture<>();
+                }
                 return CompletableFuture.completedFuture(
                     users.getOrDefault(username, UserSnapshot.absent(username)));
               }
@@ -175,7 +181,7 @@ class UserEntityTest {
                   }
                 },
                 registrySettings(),
-                Duration.ofSeconds(5),
+                OWNER_TIMEOUT,
                 clock));
   }
 
@@ -262,6 +268,25 @@ class UserEntityTest {
     replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
     replies.expectMessage(
         new ServerMessage.Error(Code.INVALID_USER, "message", "nobody" + suffix, "m-3"));
+  }
+
+  @Test
+  void shouldAnswerUnavailableInTurnWhenAnOwnerDoesNotAnswerInTime() {
+    String stalled = name(STALLED);
+    String hans = name("hans");
+    String yoda = name("yoda");
+    login(yoda);
+
+    send(yoda, stalled, "into the void", "m-1");
+    send(yoda, hans, "after it", "m-2");
+    answer(expectAppended(hans, 1, yoda, "m-2", "after it"), Outcome.STORED);
+
+    // The second is answered only after the first, which its owner never answers.
+    replies.expectNoMessage(OWNER_TIMEOUT.dividedBy(2));
+    replies.expectMessage(
+        OWNER_TIMEOUT.multipliedBy(3),
+        new ServerMessage.Error(Code.UNAVAILABLE, "message", stalled, "m-1"));
+    replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
   }
 
   @Test
