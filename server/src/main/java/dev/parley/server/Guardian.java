@@ -156,6 +156,7 @@ public final class Guardian {
                                   clusterReads(store, reads),
                                   registrySettings,
                                   cluster.ownerTimeout(),
+                                  cluster.ownerAttempts(),
                                   clock)
                               : UserRegistry.create(
                                   storage.snapshot(),

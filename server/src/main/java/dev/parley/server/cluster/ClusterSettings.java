@@ -27,6 +27,7 @@ import java.util.Set;
  *     memory
  * @param ownerStash most commands an owner keeps while it loads its user
  * @param ownerTimeout how long a node waits for a user's owner to answer
+ * @param ownerAttempts how many times a node hands a message to its recipient's owner
  * @param rosterNotifyInterval how soon a change of the replicated roster of online users reaches
  *     this node's broadcaster (Distributed Data's notify-subscribers-interval)
  * @param rosterGossipInterval how often this node gossips the replicated roster to another node
@@ -42,6 +43,7 @@ public record ClusterSettings(
     Duration ownerIdleTimeout,
     int ownerStash,
     Duration ownerTimeout,
+    int ownerAttempts,
     Duration rosterNotifyInterval,
     Duration rosterGossipInterval) {
 
@@ -143,6 +145,9 @@ public record ClusterSettings(
     }
     requirePositive(ownerIdleTimeout, "cluster.owner-idle-timeout");
     requirePositive(ownerTimeout, "cluster.owner-timeout");
+    if (ownerAttempts < 1) {
+      throw new IllegalArgumentException("cluster.owner-attempts must be at least 1");
+    }
     if (ownerStash < 1) {
       throw new IllegalArgumentException("cluster.owner-stash must be at least 1");
     }
@@ -162,6 +167,7 @@ public record ClusterSettings(
         c.getDuration("owner-idle-timeout"),
         c.getInt("owner-stash"),
         c.getDuration("owner-timeout"),
+        c.getInt("owner-attempts"),
         c.getDuration("roster.notify-interval"),
         c.getDuration("roster.gossip-interval"));
   }

@@ -17,6 +17,7 @@ import dev.parley.server.registry.UserRegistry.Attachment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -95,9 +96,24 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     INSTANCE
   }
 
-  /** A message handed to its recipient's owner: who waits, and until when. */
-  private record Pending(
-      ActorRef<ServerMessage> sender, String to, String id, long deadlineNanos) {}
+  /**
+   * A direct message for its recipient's owner: who waits for it, what to send again if the owner
+   * does not answer, and until when it waits for the attempt under way (0: not sent yet).
+   */
+  private static final class Pending {
+    private final UserRegistry.SendDirect command;
+    private final Pair pair;
+    private int attempts;
+    private long deadlineNanos;
+
+    Pending(UserRegistry.SendDirect command, Pair pair) {
+      this.command = command;
+      this.pair = pair;
+    }
+  }
+
+  /** A session's messages to one recipient: one at a time goes to the owner, in order. */
+  private record Pair(ActorRef<ServerMessage> sender, String to) {}
 
   private record DirectoryRefreshed(Collection<String> usernames, Throwable failure)
       implements UserRegistry.NodeMessage {}
@@ -120,13 +136,22 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       Reads reads,
       UserRegistry.Settings settings,
       Duration askTimeout,
+      int ownerAttempts,
       Clock clock) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     new ClusterRegistry(
-                        context, timers, owners, broadcaster, reads, settings, askTimeout, clock)));
+                        context,
+                        timers,
+                        owners,
+                        broadcaster,
+                        reads,
+                        settings,
+                        askTimeout,
+                        ownerAttempts,
+                        clock)));
   }
 
   private final ActorContext<UserRegistry.Command> context;
@@ -135,6 +160,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   private final Reads reads;
   private final UserRegistry.Settings settings;
   private final Duration askTimeout;
+  private final int ownerAttempts;
   private final Clock clock;
   private final ActorRef<UserEntity.MessageAnswer> messageAnswers;
 
@@ -150,6 +176,13 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   /** The messages whose owners have not answered yet, by ticket. */
   private final Map<Long, Pending> tickets = new HashMap<>();
 
+  /**
+   * Each session's messages to each recipient not answered yet, by ticket in sending order; the
+   * first is with the owner. One at a time, so that a message lost with a crashed node is sent
+   * again before the next, and the recipient sees the sender's messages in order.
+   */
+  private final Map<Pair, ArrayDeque<Long>> pairs = new HashMap<>();
+
   private long nextTicket;
 
   private ClusterRegistry(
@@ -160,8 +193,10 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       Reads reads,
       UserRegistry.Settings settings,
       Duration askTimeout,
+      int ownerAttempts,
       Clock clock) {
     super(context);
+    this.ownerAttempts = ownerAttempts;
     this.context = context;
     this.owners = owners;
     this.broadcaster = broadcaster;
@@ -316,7 +351,11 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     local.remove(user);
     context.unwatch(session);
     context.unwatch(current.owner());
-    owedReplies.forget(current.attachment().outbox());
+    ActorRef<ServerMessage> outbox = current.attachment().outbox();
+    owedReplies.forget(outbox);
+    // Its messages still pending are the owners' to finish; nobody reads the answers.
+    pairs.keySet().removeIf(pair -> pair.sender().equals(outbox));
+    tickets.values().removeIf(pending -> pending.pair.sender().equals(outbox));
     broadcaster.tell(new Broadcaster.MemberLeft(user, current.attachment().outbox()));
     return true;
   }
@@ -354,41 +393,105 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       return this;
     }
     long ticket = ++nextTicket;
-    tickets.put(
-        ticket,
-        new Pending(command.replyTo(), to, command.id(), System.nanoTime() + askTimeout.toNanos()));
+    Pair pair = new Pair(command.replyTo(), to);
+    tickets.put(ticket, new Pending(command, pair));
     owedReplies.expect(command.replyTo(), ticket);
-    return tell(
-        to,
-        new UserEntity.Deliver(
-            command.from(), command.text(), command.id(), command.size(), ticket, messageAnswers));
-  }
-
-  private Behavior<UserRegistry.Command> onMessageAnswered(MessageAnswered answered) {
-    UserEntity.MessageAnswer answer = answered.answer();
-    Pending pending = tickets.remove(answer.ticket());
-    if (pending != null) {
-      owedReplies.answer(pending.sender(), answer.ticket(), answer.reply());
+    ArrayDeque<Long> queue = pairs.computeIfAbsent(pair, p -> new ArrayDeque<>());
+    queue.addLast(ticket);
+    if (queue.size() == 1) {
+      dispatch(ticket);
     }
     return this;
   }
 
+  /** Hands a message to its recipient's owner, again if it was sent before and not answered. */
+  private void dispatch(long ticket) {
+    Pending pending = tickets.get(ticket);
+    UserRegistry.SendDirect command = pending.command;
+    pending.attempts++;
+    pending.deadlineNanos = System.nanoTime() + askTimeout.toNanos();
+    // Sent again, it is the same message (same sender and id): the store keeps it once.
+    owners
+        .of(command.to())
+        .tell(
+            new UserEntity.Deliver(
+                command.from(),
+                command.text(),
+                command.id(),
+                command.size(),
+                ticket,
+                messageAnswers));
+  }
+
+  private Behavior<UserRegistry.Command> onMessageAnswered(MessageAnswered answered) {
+    UserEntity.MessageAnswer answer = answered.answer();
+    settle(answer.ticket(), answer.reply());
+    return this;
+  }
+
+  /** Answers the message of {@code ticket}, and sends the next of its pair to the owner. */
+  private void settle(long ticket, ServerMessage reply) {
+    // A second answer (to a message sent again) finds nothing: the first settled it.
+    Pending pending = tickets.remove(ticket);
+    if (pending == null) {
+      return;
+    }
+    owedReplies.answer(pending.command.replyTo(), ticket, reply);
+    ArrayDeque<Long> queue = pairs.get(pending.pair);
+    if (queue == null) {
+      return;
+    }
+    queue.remove(ticket);
+    if (queue.isEmpty()) {
+      pairs.remove(pending.pair);
+    } else {
+      dispatch(queue.peekFirst());
+    }
+  }
+
   private Behavior<UserRegistry.Command> onOverdueCheckDue() {
     long now = System.nanoTime();
-    List<Map.Entry<Long, Pending>> overdue =
+    List<Long> overdue =
         tickets.entrySet().stream()
-            .filter(entry -> now - entry.getValue().deadlineNanos() >= 0)
-            .sorted(Map.Entry.comparingByKey())
+            .filter(
+                entry ->
+                    entry.getValue().deadlineNanos != 0
+                        && now - entry.getValue().deadlineNanos >= 0)
+            .map(Map.Entry::getKey)
+            .sorted()
             .toList();
-    for (Map.Entry<Long, Pending> entry : overdue) {
-      Pending pending = tickets.remove(entry.getKey());
+    for (long ticket : overdue) {
+      Pending pending = tickets.get(ticket);
+      UserRegistry.SendDirect command = pending.command;
+      if (pending.attempts < ownerAttempts) {
+        context
+            .getLog()
+            .info(
+                "owner did not answer a message in time, sending it again to={} id={}"
+                    + " attempt={}",
+                command.to(),
+                command.id(),
+                pending.attempts + 1);
+        dispatch(ticket);
+        continue;
+      }
       context
           .getLog()
-          .warn("owner did not answer a message in time to={} id={}", pending.to(), pending.id());
-      owedReplies.answer(
-          pending.sender(),
-          entry.getKey(),
-          new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, pending.to(), pending.id()));
+          .warn(
+              "owner did not answer a message, giving up to={} id={} attempts={}",
+              command.to(),
+              command.id(),
+              pending.attempts);
+      // The rest of the pair was never sent: the client sends them all again, in order.
+      ArrayDeque<Long> queue = pairs.remove(pending.pair);
+      for (long queued : queue == null ? List.of(ticket) : List.copyOf(queue)) {
+        Pending failed = tickets.remove(queued);
+        owedReplies.answer(
+            failed.command.replyTo(),
+            queued,
+            new ServerMessage.Error(
+                Code.UNAVAILABLE, MESSAGE, failed.command.to(), failed.command.id()));
+      }
     }
     return this;
   }

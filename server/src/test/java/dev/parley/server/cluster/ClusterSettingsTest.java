@@ -45,6 +45,7 @@ class ClusterSettingsTest {
             Duration.ofMinutes(2),
             1000,
             Duration.ofSeconds(5),
+            3,
             Duration.ofMillis(100),
             Duration.ofSeconds(1)),
         settings);

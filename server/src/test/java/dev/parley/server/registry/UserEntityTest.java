@@ -70,7 +70,8 @@ class UserEntityTest {
   private static final String CERT = "SHA256:client-certificate";
   private static final int MAX_FAILURES = 3;
   private static final String STALLED = "stalled";
-  private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(1);
+  private static final int OWNER_ATTEMPTS = 2;
   private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
 
   /** The journal of the running test: the owners, started once, write to it through a relay. */
@@ -182,6 +183,7 @@ class UserEntityTest {
                 },
                 registrySettings(),
                 OWNER_TIMEOUT,
+                OWNER_ATTEMPTS,
                 clock));
   }
 
@@ -281,10 +283,11 @@ class UserEntityTest {
     send(yoda, hans, "after it", "m-2");
     answer(expectAppended(hans, 1, yoda, "m-2", "after it"), Outcome.STORED);
 
-    // The second is answered only after the first, which its owner never answers.
-    replies.expectNoMessage(OWNER_TIMEOUT.dividedBy(2));
+    // The second is answered only after the first, which its owner never answers, however often
+    // it is handed over.
+    replies.expectNoMessage(OWNER_TIMEOUT.multipliedBy(OWNER_ATTEMPTS - 1));
     replies.expectMessage(
-        OWNER_TIMEOUT.multipliedBy(3),
+        OWNER_TIMEOUT.multipliedBy(OWNER_ATTEMPTS + 2),
         new ServerMessage.Error(Code.UNAVAILABLE, "message", stalled, "m-1"));
     replies.expectMessage(new ServerMessage.MessageAccepted("m-2", true));
   }
