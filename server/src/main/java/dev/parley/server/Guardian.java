@@ -334,14 +334,10 @@ public final class Guardian {
   }
 
   /**
-   * Logs the cluster's changes, and warns that this is as far as clustering goes for now: every
-   * node still keeps its users' state (who is online, delivery sequences, blocks, lockouts) in its
-   * own registry and guard, so two nodes on one database can log one user in twice and disagree on
-   * what they were sent. The logger is not a core actor: the node serves without it, and a failure
-   * restarts it (it logs the current members again).
+   * Logs the cluster's changes. The logger is not a core actor: the node serves without it, and a
+   * failure restarts it (it logs the current members again).
    */
   private static void startClusterMembership(ActorContext<CoreActorTerminated> context) {
-    context.getLog().warn("cluster mode is new: see docs/cluster.md for what it does not do yet");
     context.spawn(
         Behaviors.supervise(ClusterMembership.create()).onFailure(SupervisorStrategy.restart()),
         "cluster-membership");
