@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -58,10 +57,15 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     CompletionStage<Map<String, Instant>> logoutsSince(Instant since);
   }
 
+  /**
+   * An owner's answer to a login or resumption, or its failure to answer ({@code admission} null);
+   * {@code attempt} counts the asks so far.
+   */
   private record Admitted(
       String user,
       Attachment attachment,
-      boolean resumed,
+      Function<ActorRef<UserEntity.Admission>, UserEntity.Command> request,
+      int attempt,
       UserEntity.Admission admission,
       ActorRef<UserRegistry.Registration> registered,
       ActorRef<UserRegistry.Resumption> resumedTo)
@@ -258,40 +262,82 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   // ---- logins ----
 
   private Behavior<UserRegistry.Command> onRegister(UserRegistry.Register command) {
-    String user = command.username();
     Attachment attachment = command.attachment();
-    admit(
-        user,
-        replyTo -> new UserEntity.Register(attachment, replyTo),
-        (admission, failure) ->
-            new Admitted(user, attachment, false, admission, command.replyTo(), null));
+    askAdmission(
+        new Admitted(
+            command.username(),
+            attachment,
+            replyTo -> new UserEntity.Register(attachment, replyTo),
+            0,
+            null,
+            command.replyTo(),
+            null));
     return this;
   }
 
   private Behavior<UserRegistry.Command> onResume(UserRegistry.Resume command) {
-    String user = command.username();
     Attachment attachment = command.attachment();
-    admit(
-        user,
-        replyTo -> new UserEntity.Resume(command.token(), attachment, replyTo),
-        (admission, failure) ->
-            new Admitted(user, attachment, true, admission, null, command.replyTo()));
+    askAdmission(
+        new Admitted(
+            command.username(),
+            attachment,
+            replyTo -> new UserEntity.Resume(command.token(), attachment, replyTo),
+            0,
+            null,
+            null,
+            command.replyTo()));
     return this;
   }
 
-  private void admit(
-      String user,
-      Function<ActorRef<UserEntity.Admission>, UserEntity.Command> request,
-      BiFunction<UserEntity.Admission, Throwable, Admitted> answered) {
+  /**
+   * Asks the user's owner to admit the session. Asking again after a lost answer is safe: an owner
+   * that admitted this very session already says so again.
+   */
+  private void askAdmission(Admitted asking) {
     context.pipeToSelf(
         AskPattern.ask(
-            owners.of(user), request::apply, askTimeout, context.getSystem().scheduler()),
-        answered::apply);
+            owners.of(asking.user()),
+            asking.request()::apply,
+            askTimeout,
+            context.getSystem().scheduler()),
+        (admission, failure) ->
+            new Admitted(
+                asking.user(),
+                asking.attachment(),
+                asking.request(),
+                asking.attempt() + 1,
+                admission,
+                asking.registered(),
+                asking.resumedTo()));
   }
 
   private Behavior<UserRegistry.Command> onAdmitted(Admitted admitted) {
     UserEntity.Admission admission = admitted.admission();
-    boolean yes = admission != null && admission.admitted();
+    if (admission == null && admitted.attempt() < ownerAttempts) {
+      context
+          .getLog()
+          .info(
+              "owner did not answer a login in time, asking again user={} attempt={}",
+              admitted.user(),
+              admitted.attempt() + 1);
+      askAdmission(admitted);
+      return this;
+    }
+    if (admission == null) {
+      context
+          .getLog()
+          .warn(
+              "owner did not answer a login, giving up user={} attempts={}",
+              admitted.user(),
+              admitted.attempt());
+      if (admitted.registered() != null) {
+        admitted.registered().tell(UserRegistry.Registration.UNAVAILABLE);
+      } else {
+        admitted.resumedTo().tell(UserRegistry.Resumption.REFUSED);
+      }
+      return this;
+    }
+    boolean yes = admission.admitted();
     if (yes) {
       String user = admitted.user();
       Attachment attachment = admitted.attachment();

@@ -499,6 +499,11 @@ public final class UserEntity {
 
   private Behavior<Command> onRegister(Register command) {
     restartIdleTimer();
+    if (isCurrent(command.attachment())) {
+      // Asked again, the answer to the first ask having been lost: it is admitted already.
+      command.replyTo().tell(admitted(false));
+      return Behaviors.same();
+    }
     if (online != null) {
       command.replyTo().tell(refused());
       return Behaviors.same();
@@ -512,6 +517,10 @@ public final class UserEntity {
   private Behavior<Command> onResume(Resume command) {
     restartIdleTimer();
     Attachment attachment = command.attachment();
+    if (isCurrent(attachment)) {
+      command.replyTo().tell(admitted(false));
+      return Behaviors.same();
+    }
     String refusal = resumeRefusal(command.token(), attachment.certificate());
     if (refusal != null) {
       context
@@ -579,6 +588,11 @@ public final class UserEntity {
     mailbox.connected();
     deliverMore(attachment);
     journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
+  }
+
+  /** Whether {@code attachment}'s session is the user's current one. */
+  private boolean isCurrent(Attachment attachment) {
+    return online != null && online.session().equals(attachment.session());
   }
 
   private Admission admitted(boolean tookOver) {

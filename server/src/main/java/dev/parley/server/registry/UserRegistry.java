@@ -129,7 +129,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     /** Admitted: the session is now the user's. */
     REGISTERED,
     /** Another session of this user is online; nothing changed. */
-    ALREADY_ONLINE
+    ALREADY_ONLINE,
+    /** The user's owner could not be reached (a cluster whose node just failed): try later. */
+    UNAVAILABLE
   }
 
   /**

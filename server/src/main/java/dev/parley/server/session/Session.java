@@ -454,6 +454,9 @@ public final class Session {
               if (answer.registration() == Registration.ALREADY_ONLINE) {
                 return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
               }
+              if (answer.registration() == Registration.UNAVAILABLE) {
+                return busy();
+              }
               return loggedIn(username);
             })
         .build();

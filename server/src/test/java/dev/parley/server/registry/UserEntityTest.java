@@ -236,6 +236,38 @@ class UserEntityTest {
   }
 
   @Test
+  void shouldAdmitASessionAskedForAgainWithoutWelcomingItTwice() {
+    String hans = name("hans");
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    UserRegistry.Attachment attachment = attachment(session, outbox, null);
+    TestProbe<UserEntity.Admission> admissions = testKit.createTestProbe();
+    EntityRef<UserEntity.Command> owner = sharding.entityRefFor(UserEntity.TYPE_KEY, hans);
+
+    owner.tell(new UserEntity.Register(attachment, admissions.ref()));
+    assertEquals(true, admissions.receiveMessage().admitted());
+    expectLoginRecorded(hans, expectWelcome(outbox, hans), null);
+    // The answer was lost on its way: the node asks again.
+    owner.tell(new UserEntity.Register(attachment, admissions.ref()));
+
+    assertEquals(true, admissions.receiveMessage().admitted());
+    outbox.expectNoMessage(Duration.ofMillis(200));
+    journal.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
+  void shouldAnswerALoginUnavailableWhenTheOwnerNeverAnswers() {
+    String stalled = name(STALLED + "-login");
+    TestProbe<UserRegistry.Registration> registered = testKit.createTestProbe();
+
+    registry.tell(new UserRegistry.Register(stalled, attachment(), registered.ref()));
+
+    registered.expectMessage(
+        OWNER_TIMEOUT.multipliedBy(OWNER_ATTEMPTS + 2), UserRegistry.Registration.UNAVAILABLE);
+    broadcaster.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
   void shouldStoreThenDeliverAMessageAndAcceptIt() {
     String hans = name("hans");
     String yoda = name("yoda");

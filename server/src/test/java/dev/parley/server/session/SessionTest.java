@@ -381,6 +381,19 @@ class SessionTest {
     username("yoda", UsernameVerdict.PASSWORD_REQUIRED);
   }
 
+  @Test
+  void shouldSayTheServerIsBusyWhenTheUsersOwnerCannotBeReached() {
+    awaitPassword("hans");
+    password("falcon*solo", PasswordVerdict.AUTHENTICATED);
+
+    registry
+        .expectMessageClass(UserRegistry.Register.class)
+        .replyTo()
+        .tell(Registration.UNAVAILABLE);
+
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
   // ---- active ----
 
   @Test
