@@ -121,7 +121,11 @@ public final class Guardian {
                   context.spawn(
                       resumeOnFailure(
                           cluster.enabled()
-                              ? Broadcaster.clustered(settings.presenceBatch(), clock)
+                              ? Broadcaster.clustered(
+                                  settings.presenceBatch(),
+                                  clock,
+                                  cluster.rosterWriteTimeout(),
+                                  cluster.rosterDepartedTtl())
                               : Broadcaster.create(settings.presenceBatch())),
                       "broadcaster");
               UserRegistry.Settings registrySettings =

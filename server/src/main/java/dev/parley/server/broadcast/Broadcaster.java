@@ -60,10 +60,21 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
     }
   }
 
-  /** {@code user} now blocks exactly {@code blocked}. */
-  public record BlocksChanged(String user, Set<String> blocked) implements Command {
+  /**
+   * {@code user} now blocks exactly {@code blocked}.
+   *
+   * @param replyTo told {@link RosterWritten} once the change is in effect everywhere it will be
+   *     waited for (see there); {@code null}: nobody waits
+   */
+  public record BlocksChanged(String user, Set<String> blocked, ActorRef<RosterWritten> replyTo)
+      implements Command {
     public BlocksChanged {
       blocked = Set.copyOf(blocked);
+    }
+
+    /** A change nobody waits for. */
+    public BlocksChanged(String user, Set<String> blocked) {
+      this(user, blocked, null);
     }
   }
 
@@ -77,8 +88,36 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    * {@code user}'s connection with outbound queue {@code outbox} logged out, timed out or was lost.
    * Others are told, unless the user has meanwhile moved to another connection: a late leave of an
    * old connection must not take the current one offline.
+   *
+   * @param replyTo told {@link RosterWritten} once the logout is in effect everywhere it will be
+   *     waited for (see there), also when there was nothing to do (a late leave); {@code null}:
+   *     nobody waits
    */
-  public record MemberLeft(String user, ActorRef<ServerMessage> outbox) implements Command {}
+  public record MemberLeft(
+      String user, ActorRef<ServerMessage> outbox, ActorRef<RosterWritten> replyTo)
+      implements Command {
+
+    /** A logout nobody waits for. */
+    public MemberLeft(String user, ActorRef<ServerMessage> outbox) {
+      this(user, outbox, null);
+    }
+  }
+
+  /**
+   * The answer to a {@link BlocksChanged} or {@link MemberLeft} that asked for one: the change
+   * about {@code user} has been made.
+   *
+   * <p>A standalone broadcaster answers at once, {@code everywhere} true: its roster is the only
+   * one. A clustered one answers once its write of the roster has been acknowledged by every node
+   * of the cluster ({@code everywhere} true), or once the write timeout ({@code
+   * parley.server.cluster.roster.write-timeout}) has passed without ({@code everywhere} false: some
+   * node is slow or unreachable, and gossip will bring it the change later). Either way this node's
+   * own replica has the change before the answer is sent. With {@code everywhere} true, from then
+   * on every node's whoelse and broadcast completeness reflect the change; its presence notices
+   * follow within that node's notify interval (they are announced from roster notifications, not
+   * from the write).
+   */
+  public record RosterWritten(String user, boolean everywhere) {}
 
   /** Send {@code text} to every other online user who has not blocked {@code from}. */
   public record Broadcast(String from, String text, ActorRef<ServerMessage> replyTo)
@@ -86,18 +125,16 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
   /**
    * whoelse: answered with {@code online-users}, everyone online but {@code requester} in login
-   * order, at most {@code limit} names and {@code bytes} bytes of encoded names ({@link
-   * NameList}).
+   * order, at most {@code limit} names and {@code bytes} bytes of encoded names ({@link NameList}).
    */
-  public record ListOnline(
-      String requester, int limit, int bytes, ActorRef<ServerMessage> replyTo) implements Command {}
+  public record ListOnline(String requester, int limit, int bytes, ActorRef<ServerMessage> replyTo)
+      implements Command {}
 
   /**
    * A broadcast on its way to every node of a cluster, where each delivers it to its own members.
    * Only clustered broadcasters publish it, on {@link ClusteredBroadcaster#TOPIC}.
    */
-  public record BroadcastPublished(String from, String text)
-      implements Command, CborSerializable {}
+  public record BroadcastPublished(String from, String text) implements Command, CborSerializable {}
 
   /** The presence batch under way has come to its end. */
   enum BatchDue implements Command {
@@ -108,9 +145,27 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   record RosterChanged(Replicator.SubscribeResponse<LWWMap<String, RosterEntry>> response)
       implements Command {}
 
-  /** A clustered broadcaster's write of its roster entries was done, or failed. */
-  record RosterWritten(Replicator.UpdateResponse<LWWMap<String, RosterEntry>> response)
+  /**
+   * A clustered broadcaster's write of the roster entry of {@code user} was done, timed out or
+   * failed; {@code replyTo}, if any, waits to hear of it.
+   */
+  record RosterUpdated(
+      Replicator.UpdateResponse<LWWMap<String, RosterEntry>> response,
+      String user,
+      ActorRef<RosterWritten> replyTo)
       implements Command {}
+
+  /**
+   * This node's replica of the roster, read for {@code request} (a {@link ListOnline} or a {@link
+   * Broadcast}), or for the snapshot a clustered broadcaster starts from ({@code request} null).
+   */
+  record RosterRead(Replicator.GetResponse<LWWMap<String, RosterEntry>> response, Command request)
+      implements Command {}
+
+  /** Time for a clustered broadcaster to drop the tombstones of logouts long announced. */
+  enum PruneDue implements Command {
+    INSTANCE
+  }
 
   /** A node left the cluster or was downed; its users' entries are to go. */
   record NodeRemoved(ClusterEvent.MemberRemoved event) implements Command {}
@@ -131,10 +186,15 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    * each node delivers both to its own members only. See {@link ClusteredBroadcaster}.
    *
    * @param presenceBatch how long presence notices after the first are gathered
-   * @param clock stamps each login, which orders whoelse across the cluster
+   * @param clock stamps each login, which orders whoelse across the cluster, and each logout, which
+   *     dates its tombstone
+   * @param writeTimeout how long a write of the roster waits for every node to acknowledge it
+   *     before the writer carries on without (gossip completes it later)
+   * @param departedTtl how long the tombstone of a logout stays in the roster before it is dropped
    */
-  public static Behavior<Command> clustered(Duration presenceBatch, Clock clock) {
-    return ClusteredBroadcaster.create(presenceBatch, clock);
+  public static Behavior<Command> clustered(
+      Duration presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
+    return ClusteredBroadcaster.create(presenceBatch, clock, writeTimeout, departedTtl);
   }
 
   /** Online users in login order, so notices go out in a stable order. */
@@ -200,6 +260,7 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
       roster.remove(event.user());
       presence.announce(Notice.loggedOut(presence.next(), event.user(), member.blocked()));
     }
+    written(event.replyTo(), event.user());
     return this;
   }
 
@@ -211,7 +272,15 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
   private Behavior<Command> onBlocksChanged(BlocksChanged event) {
     roster.computeIfPresent(event.user(), (user, member) -> member.withBlocked(event.blocked()));
+    written(event.replyTo(), event.user());
     return this;
+  }
+
+  /** This roster is the only one: a change is everywhere as soon as it is made. */
+  private static void written(ActorRef<RosterWritten> replyTo, String user) {
+    if (replyTo != null) {
+      replyTo.tell(new RosterWritten(user, true));
+    }
   }
 
   private Behavior<Command> onListOnline(ListOnline command) {

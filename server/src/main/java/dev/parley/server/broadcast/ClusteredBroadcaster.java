@@ -10,10 +10,12 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.pubsub.Topic;
 import akka.cluster.ClusterEvent;
+import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.ddata.Key;
 import akka.cluster.ddata.LWWMap;
 import akka.cluster.ddata.LWWMapKey;
+import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.SelfUniqueAddress;
 import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
@@ -32,7 +34,10 @@ import dev.parley.server.broadcast.Broadcaster.MemberJoined;
 import dev.parley.server.broadcast.Broadcaster.MemberLeft;
 import dev.parley.server.broadcast.Broadcaster.MemberMoved;
 import dev.parley.server.broadcast.Broadcaster.NodeRemoved;
+import dev.parley.server.broadcast.Broadcaster.PruneDue;
 import dev.parley.server.broadcast.Broadcaster.RosterChanged;
+import dev.parley.server.broadcast.Broadcaster.RosterRead;
+import dev.parley.server.broadcast.Broadcaster.RosterUpdated;
 import dev.parley.server.broadcast.Broadcaster.RosterWritten;
 import dev.parley.server.broadcast.PresenceNotices.Notice;
 import dev.parley.server.broadcast.PresenceNotices.Recipient;
@@ -43,12 +48,14 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import scala.Option;
 
 /**
  * The broadcaster of a cluster node ({@link Broadcaster#clustered}): same protocol as a standalone
@@ -58,53 +65,76 @@ import java.util.function.Function;
  * node by Distributed Data. Only the node a user's session lives on writes their entry, so each
  * entry has one writer at a time, and a write replaces the whole entry: last-writer-wins per entry
  * is the merge it needs, with no CRDT inside the value (an {@code ORMap} would only wrap the same
- * register). A user moving to a connection on another node is the one case of two writers, and the
- * LWWMap settles it well: concurrent puts go to the later clock, and a stale removal by the old
- * node removes only what it saw, never the new node's concurrent put (the map's keys are an
- * observed-remove set, adds win). Writes are {@code WriteLocal}: presence is advisory, gossip
- * spreads a write within a few gossip intervals, and a login must neither wait for other nodes nor
- * fail while some are unreachable.
+ * register). A user moving to a connection on another node is the one case of two writers; a login
+ * or move is stamped by the wall clock, a logout one tick after the entry it replaces, so a stale
+ * logout by the old node never wins over the new node's concurrent write.
  *
- * <p>Presence notices come from the replicated state, so that every node announces the same
- * changes whichever node made them: on each change the broadcaster compares the roster with the one
- * it saw last. A user who appeared logged in, one who disappeared logged out; a changed outbox is a
- * move (nothing to announce), changed blocks are only remembered. Each node tells its own members
- * only, through the same batching as a standalone node. A member hears only of changes seen after
- * their own entry was: the state a node first sees, and the one a new member first appears in, is a
- * snapshot of who is there, not news (their client asks whoelse for that).
+ * <p>Writes are {@code WriteAll} with a timeout: the local replica takes the change at once, every
+ * reachable node has it when the write is acknowledged, and a node that does not answer in time
+ * gets it by gossip (a timeout is no failure: presence must not fail while a node is unreachable).
+ * {@link MemberLeft} and {@link BlocksChanged} may ask to be told when that happened ({@link
+ * RosterWritten}). whoelse and a broadcast's completeness read this node's replica when asked
+ * ({@code ReadLocal}), so they reflect every write acknowledged by this node.
+ *
+ * <p>A logout does not remove the user's entry: it turns it into a tombstone (departed, with the
+ * blocks and outbox it had), so that every node sees the logout as a change of the entry and
+ * honours the blocks it was made with, even when a change of blocks and the logout reach it in one
+ * gossip. Tombstones are invisible to whoelse and broadcasts, a new login overwrites them, and
+ * after {@code departedTtl} the node that wrote them removes them (any node does, for a node that
+ * is no longer a member).
+ *
+ * <p>Presence notices come from the replicated state, so that every node announces the same changes
+ * whichever node made them: on each change the broadcaster compares the roster with the one it saw
+ * last. An entry that became online is a login, one that stopped being online (departed, or gone) a
+ * logout; a changed outbox is a move (nothing to announce), changed blocks are only remembered.
+ * Each node tells its own members only, through the same batching as a standalone node. The state
+ * the broadcaster finds when it starts is a snapshot of who is there, not news; a member who joins
+ * hears of every change the broadcaster sees after it joined, including the logins of other members
+ * of this node who joined just before (their client asks whoelse for what was there before).
  *
  * <p>Broadcasts go to every node on one {@link Topic}, each node delivering to its own members. A
- * node that leaves or is downed cannot remove its users' entries; any surviving node that sees it
- * removed does, so that the others see those users leave.
+ * node that leaves or is downed cannot retire its users' entries; any surviving node that sees it
+ * removed turns them into tombstones, so that the others see those users leave.
  *
  * <p>Only {@link RosterEntry} and {@link BroadcastPublished} cross nodes; frames for clients are
  * only ever sent to outboxes of this node.
  */
 final class ClusteredBroadcaster extends AbstractBehavior<Command> {
 
-  /** The replicated roster: one key, the whole cluster's online users. */
+  /** The replicated roster: one key, the whole cluster's online users and recent logouts. */
   static final Key<LWWMap<String, RosterEntry>> ROSTER = LWWMapKey.create("parley-roster");
 
   /** The topic every node's broadcaster publishes broadcasts on and subscribes to. */
   static final String TOPIC = "parley-broadcasts";
 
-  /** The {@code joined} of a local member whose entry has not come back replicated yet. */
-  private static final long NOT_YET_SEEN = Long.MAX_VALUE;
-
   private static final Comparator<Map.Entry<String, RosterEntry>> LOGIN_ORDER =
       Comparator.<Map.Entry<String, RosterEntry>>comparingLong(e -> e.getValue().loginStamp())
           .thenComparing(Map.Entry::getKey);
 
-  static Behavior<Command> create(Duration presenceBatch, Clock clock) {
+  /**
+   * The clock of a tombstone's register: one tick after the entry it replaces, so that it wins over
+   * that entry but loses to a concurrent login or move written elsewhere by the wall clock.
+   */
+  private static final LWWRegister.Clock<RosterEntry> JUST_AFTER =
+      (currentTimestamp, value) -> currentTimestamp + 1;
+
+  static Behavior<Command> create(
+      Duration presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
-                    DistributedData.<Command, LWWMap<String, RosterEntry>>
-                        withReplicatorMessageAdapter(
+                    DistributedData
+                        .<Command, LWWMap<String, RosterEntry>>withReplicatorMessageAdapter(
                             replicator ->
                                 new ClusteredBroadcaster(
-                                    context, timers, replicator, presenceBatch, clock))));
+                                    context,
+                                    timers,
+                                    replicator,
+                                    presenceBatch,
+                                    clock,
+                                    writeTimeout,
+                                    departedTtl))));
   }
 
   private final ReplicatorMessageAdapter<Command, LWWMap<String, RosterEntry>> replicator;
@@ -112,25 +142,30 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   private final Cluster cluster;
   private final ActorRef<Topic.Command<BroadcastPublished>> topic;
   private final Clock clock;
+  private final Replicator.WriteConsistency writeAll;
+  private final Duration departedTtl;
 
   /** The members whose sessions live on this node, as this node's commands left them. */
   private final Map<String, Recipient> local = new LinkedHashMap<>();
 
+  /**
+   * Local members whose entry, with their current outbox, has not been seen replicated yet: until
+   * it has, an older state of the roster does not mean they left or moved away.
+   */
+  private final Set<String> awaitingEntry = new HashSet<>();
+
   private final PresenceNotices presence;
 
-  /**
-   * Local members who left, until their entry is seen gone: their logout notice honours the blocks
-   * they had here, which may be newer than the replicated ones.
-   */
-  private final Map<String, Recipient> departed = new HashMap<>();
-
-  /** The replicated roster as last seen. */
+  /** The replicated roster as last seen in a notification, tombstones included. */
   private Map<String, RosterEntry> seen = Map.of();
 
-  /** {@link #seen}'s users in login order; {@code null} until a whoelse needs it again. */
-  private List<String> loginOrder = List.of();
+  /** The last replica read or seen, with what was worked out of it. */
+  private Replica replica = new Replica(null, Map.of());
 
-  /** The first state seen is a snapshot of who was already there, and announces nothing. */
+  /**
+   * The state read when the broadcaster starts (or, failing that, the first notification) is a
+   * snapshot of who was already there, and announces nothing.
+   */
   private boolean snapshotSeen;
 
   private long lastStamp;
@@ -140,14 +175,20 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, LWWMap<String, RosterEntry>> replicator,
       Duration presenceBatch,
-      Clock clock) {
+      Clock clock,
+      Duration writeTimeout,
+      Duration departedTtl) {
     super(context);
     this.replicator = replicator;
     this.clock = clock;
+    this.writeAll = new Replicator.WriteAll(writeTimeout);
+    this.departedTtl = departedTtl;
     this.presence = new PresenceNotices(timers, presenceBatch, local);
     this.node = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.cluster = Cluster.get(context.getSystem());
-    replicator.subscribe(ROSTER, RosterChanged::new);
+    // The snapshot first, then the subscription: every notification then comes after the state
+    // the snapshot holds, and the changes since are news.
+    read(null);
     topic = context.spawn(Topic.create(BroadcastPublished.class, TOPIC), "broadcasts");
     topic.tell(Topic.subscribe(context.getSelf().narrow()));
     cluster
@@ -156,6 +197,11 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
             Subscribe.create(
                 context.messageAdapter(ClusterEvent.MemberRemoved.class, NodeRemoved::new),
                 ClusterEvent.MemberRemoved.class));
+    Duration pruneEvery = departedTtl.dividedBy(2);
+    timers.startTimerWithFixedDelay(
+        PruneDue.INSTANCE,
+        PruneDue.INSTANCE,
+        pruneEvery.isZero() ? Duration.ofMillis(1) : pruneEvery);
   }
 
   @Override
@@ -169,8 +215,10 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
         .onMessage(BlocksChanged.class, this::onBlocksChanged)
         .onMessage(ListOnline.class, this::onListOnline)
         .onMessage(RosterChanged.class, this::onRosterChanged)
-        .onMessage(RosterWritten.class, this::onRosterWritten)
+        .onMessage(RosterRead.class, this::onRosterRead)
+        .onMessage(RosterUpdated.class, this::onRosterUpdated)
         .onMessage(NodeRemoved.class, this::onNodeRemoved)
+        .onMessage(PruneDue.class, due -> onPruneDue())
         .onMessage(
             BatchDue.class,
             due -> {
@@ -183,9 +231,11 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   // ---- this node's sessions ----
 
   private Behavior<Command> onMemberJoined(MemberJoined event) {
-    local.put(event.user(), new Recipient(event.outbox(), event.blocked(), NOT_YET_SEEN));
-    RosterEntry entry = new RosterEntry(event.outbox(), event.blocked(), nextLoginStamp());
-    write(roster -> roster.put(node, event.user(), entry));
+    // They hear of every change seen from now on, their own login aside.
+    local.put(event.user(), new Recipient(event.outbox(), event.blocked(), presence.latest()));
+    awaitingEntry.add(event.user());
+    RosterEntry entry = RosterEntry.online(event.outbox(), event.blocked(), nextLoginStamp());
+    write(event.user(), roster -> roster.put(node, event.user(), entry), writeAll, null);
     return this;
   }
 
@@ -193,32 +243,41 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     Recipient here = local.get(event.user());
     if (here != null) {
       local.put(event.user(), here.withOutbox(event.outbox()));
+      awaitingEntry.add(event.user());
     } else {
       // Moved here from another node: they were online all along and heard what happened.
       RosterEntry known = seen.get(event.user());
-      if (known != null) {
-        local.put(
-            event.user(), new Recipient(event.outbox(), known.blocked(), presence.latest()));
+      if (known != null && known.isOnline()) {
+        local.put(event.user(), new Recipient(event.outbox(), known.blocked(), presence.latest()));
+        awaitingEntry.add(event.user());
       }
     }
     write(
+        event.user(),
         roster -> {
-          RosterEntry entry = roster.getEntries().get(event.user());
-          return entry == null ? roster : roster.put(node, event.user(), entry.withOutbox(event.outbox()));
-        });
+          RosterEntry entry = entryOf(roster, event.user());
+          return entry == null || !entry.isOnline()
+              ? roster
+              : roster.put(node, event.user(), entry.withOutbox(event.outbox()));
+        },
+        writeAll,
+        null);
     return this;
   }
 
   private Behavior<Command> onBlocksChanged(BlocksChanged event) {
     local.computeIfPresent(event.user(), (user, member) -> member.withBlocked(event.blocked()));
     write(
+        event.user(),
         roster -> {
-          RosterEntry entry = roster.getEntries().get(event.user());
+          RosterEntry entry = entryOf(roster, event.user());
           // Another node's entry is that node's to write.
-          return entry == null || !isLocal(entry.outbox())
+          return entry == null || !entry.isOnline() || !isLocal(entry.outbox())
               ? roster
               : roster.put(node, event.user(), entry.withBlocked(event.blocked()));
-        });
+        },
+        writeAll,
+        event.replyTo());
     return this;
   }
 
@@ -226,30 +285,39 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     Recipient here = local.get(event.user());
     if (here != null && here.outbox().equals(event.outbox())) {
       local.remove(event.user());
-      departed.put(event.user(), here);
+      awaitingEntry.remove(event.user());
     }
+    long now = clock.millis();
     // Checked against the entry as this replica holds it when the write happens, not as it was
-    // last seen: the user may have moved on to another connection, here or on another node.
+    // last seen: the user may have moved on to another connection, here or on another node. The
+    // tombstone keeps the entry's blocks, the latest: this node wrote them in order.
     write(
+        event.user(),
         roster -> {
-          RosterEntry entry = roster.getEntries().get(event.user());
-          return entry != null && entry.outbox().equals(event.outbox())
-              ? roster.remove(node, event.user())
+          RosterEntry entry = entryOf(roster, event.user());
+          return entry != null && entry.isOnline() && entry.outbox().equals(event.outbox())
+              ? roster.put(node, event.user(), entry.departed(now), JUST_AFTER)
               : roster;
-        });
+        },
+        writeAll,
+        event.replyTo());
     return this;
   }
 
-  private void write(Function<LWWMap<String, RosterEntry>, LWWMap<String, RosterEntry>> change) {
+  private void write(
+      String user,
+      Function<LWWMap<String, RosterEntry>, LWWMap<String, RosterEntry>> change,
+      Replicator.WriteConsistency consistency,
+      ActorRef<RosterWritten> replyTo) {
     replicator.askUpdate(
-        replyTo ->
+        askReplyTo ->
             new Replicator.Update<>(
                 ROSTER,
                 LWWMap.<String, RosterEntry>empty(),
-                Replicator.writeLocal(),
-                replyTo,
+                consistency,
+                askReplyTo,
                 change::apply),
-        RosterWritten::new);
+        response -> new RosterUpdated(response, user, replyTo));
   }
 
   /** Microseconds since the epoch, but always later than the previous stamp of this node. */
@@ -258,38 +326,104 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
     return lastStamp;
   }
 
-  private Behavior<Command> onRosterWritten(RosterWritten written) {
-    if (!(written.response() instanceof Replicator.UpdateSuccess)) {
-      getContext().getLog().warn("roster write failed response={}", written.response());
+  private Behavior<Command> onRosterUpdated(RosterUpdated written) {
+    boolean everywhere = written.response() instanceof Replicator.UpdateSuccess;
+    if (written.response() instanceof Replicator.UpdateTimeout) {
+      // The local replica has it; gossip brings it to the nodes that did not answer in time.
+      getContext()
+          .getLog()
+          .debug("roster write not acknowledged by every node in time user={}", written.user());
+    } else if (!everywhere) {
+      getContext()
+          .getLog()
+          .warn("roster write failed user={} response={}", written.user(), written.response());
+    }
+    if (written.replyTo() != null) {
+      written.replyTo().tell(new RosterWritten(written.user(), everywhere));
     }
     return this;
   }
 
-  // ---- broadcasts ----
+  // ---- broadcasts and whoelse, from this node's replica ----
 
   private Behavior<Command> onBroadcast(Broadcast command) {
-    String from = command.from();
-    boolean complete = true;
+    // Delivered by every node to its own members; only the completeness needs the roster.
+    topic.tell(Topic.publish(new BroadcastPublished(command.from(), command.text())));
+    read(command);
+    return this;
+  }
+
+  private Behavior<Command> onListOnline(ListOnline command) {
+    read(command);
+    return this;
+  }
+
+  /** Reads this node's replica for {@code request}: it has every write this node has seen done. */
+  private void read(Command request) {
+    replicator.askGet(
+        askReplyTo -> new Replicator.Get<>(ROSTER, Replicator.readLocal(), askReplyTo),
+        response -> new RosterRead(response, request));
+  }
+
+  private Behavior<Command> onRosterRead(RosterRead read) {
+    LWWMap<String, RosterEntry> data = null;
+    if (read.response() instanceof Replicator.GetSuccess<LWWMap<String, RosterEntry>> found) {
+      data = found.get(ROSTER);
+    } else if (read.response() instanceof Replicator.NotFound) {
+      data = LWWMap.empty();
+    } else {
+      getContext().getLog().warn("roster read failed response={}", read.response());
+    }
+    if (read.request() == null) {
+      // Should the read have failed, the first notification becomes the snapshot instead.
+      if (data != null) {
+        seen = replicaOf(data).entries();
+        snapshotSeen = true;
+        followLocalMembers();
+      }
+      replicator.subscribe(ROSTER, RosterChanged::new);
+      return this;
+    }
+    // Should the read have failed, the roster last seen is the best there is.
+    Replica current = data != null ? replicaOf(data) : new Replica(null, seen);
+    if (read.request() instanceof ListOnline command) {
+      answer(command, current);
+    } else if (read.request() instanceof Broadcast command) {
+      command.replyTo().tell(new ServerMessage.BroadcastSent(complete(command.from(), current)));
+    }
+    return this;
+  }
+
+  /** Whether no other online user blocks {@code from}. */
+  private boolean complete(String from, Replica current) {
     for (Map.Entry<String, Recipient> member : local.entrySet()) {
       if (!member.getKey().equals(from) && member.getValue().blocked().contains(from)) {
-        complete = false;
-        break;
+        return false;
       }
     }
-    if (complete) {
-      for (Map.Entry<String, RosterEntry> member : seen.entrySet()) {
-        // This node's own members were checked above, with blocks fresher than replicated ones.
-        if (!member.getKey().equals(from)
-            && !local.containsKey(member.getKey())
-            && member.getValue().blocked().contains(from)) {
-          complete = false;
-          break;
-        }
+    for (Map.Entry<String, RosterEntry> member : current.entries().entrySet()) {
+      RosterEntry entry = member.getValue();
+      // This node's own members were checked above, with blocks as fresh as any.
+      if (entry.isOnline()
+          && entry.blocked().contains(from)
+          && !member.getKey().equals(from)
+          && !local.containsKey(member.getKey())) {
+        return false;
       }
     }
-    topic.tell(Topic.publish(new BroadcastPublished(from, command.text())));
-    command.replyTo().tell(new ServerMessage.BroadcastSent(complete));
-    return this;
+    return true;
+  }
+
+  private void answer(ListOnline command, Replica current) {
+    List<String> order = current.loginOrder();
+    List<String> others = new ArrayList<>(order.size());
+    for (String user : order) {
+      if (!user.equals(command.requester())) {
+        others.add(user);
+      }
+    }
+    NameList listed = NameList.capped(others, command.limit(), command.bytes());
+    command.replyTo().tell(new ServerMessage.OnlineUsers(listed.names(), listed.omitted()));
   }
 
   private Behavior<Command> onBroadcastPublished(BroadcastPublished published) {
@@ -317,51 +451,36 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       // The roster is never deleted; nothing else is worth acting on.
       return this;
     }
-    Map<String, RosterEntry> next = state.get(ROSTER).getEntries();
-    List<Notice> notices = snapshotSeen && anyoneListening() ? differences(next) : List.of();
+    Map<String, RosterEntry> next = replicaOf(state.get(ROSTER)).entries();
+    List<Notice> notices = snapshotSeen && !local.isEmpty() ? differences(next) : List.of();
     seen = next;
-    loginOrder = null;
-    // Kept only until the entry they left is seen gone or taken over by a new connection.
-    departed
-        .entrySet()
-        .removeIf(
-            left -> {
-              RosterEntry entry = next.get(left.getKey());
-              return entry == null || !entry.outbox().equals(left.getValue().outbox());
-            });
     snapshotSeen = true;
     followLocalMembers();
     notices.forEach(presence::announce);
     return this;
   }
 
-  /** Whether a member of this node has heard news already, and so would be told of more. */
-  private boolean anyoneListening() {
-    for (Recipient member : local.values()) {
-      if (member.joined() != NOT_YET_SEEN) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Who left since the last state seen, then who arrived, in login order. */
   private List<Notice> differences(Map<String, RosterEntry> next) {
     List<Notice> notices = new ArrayList<>();
     for (Map.Entry<String, RosterEntry> before : seen.entrySet()) {
-      if (!next.containsKey(before.getKey())) {
-        Recipient left = departed.get(before.getKey());
-        notices.add(
-            Notice.loggedOut(
-                presence.next(),
-                before.getKey(),
-                left != null ? left.blocked() : before.getValue().blocked()));
+      if (!before.getValue().isOnline()) {
+        continue;
+      }
+      RosterEntry after = next.get(before.getKey());
+      if (after == null || !after.isOnline()) {
+        // A tombstone carries the blocks its user left with, which may be news here too.
+        Set<String> blocked = after != null ? after.blocked() : before.getValue().blocked();
+        notices.add(Notice.loggedOut(presence.next(), before.getKey(), blocked));
       }
     }
     List<Map.Entry<String, RosterEntry>> arrived = new ArrayList<>();
     for (Map.Entry<String, RosterEntry> now : next.entrySet()) {
-      if (!seen.containsKey(now.getKey())) {
-        arrived.add(now);
+      if (now.getValue().isOnline()) {
+        RosterEntry before = seen.get(now.getKey());
+        if (before == null || !before.isOnline()) {
+          arrived.add(now);
+        }
       }
     }
     arrived.sort(LOGIN_ORDER);
@@ -372,21 +491,22 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   }
 
   /**
-   * Brings the local members in line with the state just seen: one whose entry appears in it for
-   * the first time hears of what happens from now on; one whose entry is gone, or now names an
-   * outbox on another node, no longer lives here.
+   * Brings the local members in line with the state just seen: one whose entry (with their outbox)
+   * appears in it is confirmed; a confirmed one whose entry is gone, departed, or now names an
+   * outbox on another node no longer lives here.
    */
   private void followLocalMembers() {
     Iterator<Map.Entry<String, Recipient>> members = local.entrySet().iterator();
     while (members.hasNext()) {
       Map.Entry<String, Recipient> member = members.next();
-      Recipient here = member.getValue();
       RosterEntry entry = seen.get(member.getKey());
-      if (here.joined() == NOT_YET_SEEN) {
-        if (entry != null && entry.outbox().equals(here.outbox())) {
-          member.setValue(new Recipient(here.outbox(), here.blocked(), presence.latest()));
+      if (awaitingEntry.contains(member.getKey())) {
+        if (entry != null
+            && entry.isOnline()
+            && entry.outbox().equals(member.getValue().outbox())) {
+          awaitingEntry.remove(member.getKey());
         }
-      } else if (entry == null || !isLocal(entry.outbox())) {
+      } else if (entry == null || !entry.isOnline() || !isLocal(entry.outbox())) {
         members.remove();
       }
     }
@@ -400,35 +520,117 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
         || !(self.equals(MemberStatus.up()) || self.equals(MemberStatus.weaklyUp()))) {
       return this;
     }
-    getContext().getLog().info("roster removing the users of a removed node address={}", gone);
+    getContext().getLog().info("roster retiring the users of a removed node address={}", gone);
+    long now = clock.millis();
     write(
+        "",
         roster -> {
           LWWMap<String, RosterEntry> remaining = roster;
           for (Map.Entry<String, RosterEntry> entry : roster.getEntries().entrySet()) {
-            if (entry.getValue().outbox().path().address().equals(gone)) {
-              remaining = remaining.remove(node, entry.getKey());
+            RosterEntry user = entry.getValue();
+            if (user.isOnline() && user.outbox().path().address().equals(gone)) {
+              remaining = remaining.put(node, entry.getKey(), user.departed(now), JUST_AFTER);
             }
           }
           return remaining;
-        });
+        },
+        writeAll,
+        null);
     return this;
   }
 
-  private Behavior<Command> onListOnline(ListOnline command) {
-    if (loginOrder == null) {
-      List<Map.Entry<String, RosterEntry>> online = new ArrayList<>(seen.entrySet());
-      online.sort(LOGIN_ORDER);
-      loginOrder = online.stream().map(Map.Entry::getKey).toList();
-    }
-    List<String> others = new ArrayList<>(loginOrder.size());
-    for (String user : loginOrder) {
-      if (!user.equals(command.requester())) {
-        others.add(user);
+  /**
+   * Removes the tombstones older than {@code departedTtl} that are this node's to remove: those it
+   * wrote for its own sessions, and those of users whose node is no longer a member (whichever
+   * survivor wrote them; several removing one is harmless). Decided on the state last seen,
+   * re-checked against the replica when written: a login in between keeps its entry.
+   */
+  private Behavior<Command> onPruneDue() {
+    long due = clock.millis() - departedTtl.toMillis();
+    Map<String, RosterEntry> expired = new LinkedHashMap<>();
+    Set<Address> members = null;
+    for (Map.Entry<String, RosterEntry> entry : seen.entrySet()) {
+      RosterEntry user = entry.getValue();
+      if (user.isOnline() || user.departedAt() > due) {
+        continue;
+      }
+      boolean ours = isLocal(user.outbox());
+      if (!ours) {
+        if (members == null) {
+          members = new HashSet<>();
+          for (Member member : cluster.state().getMembers()) {
+            members.add(member.address());
+          }
+        }
+        ours = !members.contains(user.outbox().path().address());
+      }
+      if (ours) {
+        expired.put(entry.getKey(), user);
       }
     }
-    NameList listed = NameList.capped(others, command.limit(), command.bytes());
-    command.replyTo().tell(new ServerMessage.OnlineUsers(listed.names(), listed.omitted()));
+    if (!expired.isEmpty()) {
+      // Nobody waits for a prune, and gossip suffices: local write.
+      write(
+          "",
+          roster -> {
+            LWWMap<String, RosterEntry> remaining = roster;
+            for (Map.Entry<String, RosterEntry> tombstone : expired.entrySet()) {
+              if (tombstone.getValue().equals(entryOf(remaining, tombstone.getKey()))) {
+                remaining = remaining.remove(node, tombstone.getKey());
+              }
+            }
+            return remaining;
+          },
+          Replicator.writeLocal(),
+          null);
+    }
     return this;
+  }
+
+  /**
+   * A state of the roster with its entries as a map, and the online users in login order worked out
+   * when first needed: the replica answers many reads with the same state between changes.
+   */
+  private static final class Replica {
+    private final LWWMap<String, RosterEntry> data;
+    private final Map<String, RosterEntry> entries;
+    private List<String> loginOrder;
+
+    Replica(LWWMap<String, RosterEntry> data, Map<String, RosterEntry> entries) {
+      this.data = data;
+      this.entries = entries;
+    }
+
+    Map<String, RosterEntry> entries() {
+      return entries;
+    }
+
+    List<String> loginOrder() {
+      if (loginOrder == null) {
+        List<Map.Entry<String, RosterEntry>> online = new ArrayList<>(entries.size());
+        for (Map.Entry<String, RosterEntry> entry : entries.entrySet()) {
+          if (entry.getValue().isOnline()) {
+            online.add(entry);
+          }
+        }
+        online.sort(LOGIN_ORDER);
+        loginOrder = online.stream().map(Map.Entry::getKey).toList();
+      }
+      return loginOrder;
+    }
+  }
+
+  private Replica replicaOf(LWWMap<String, RosterEntry> data) {
+    // The same state is the same instance: the replicator hands out what it holds.
+    if (replica.data != data) {
+      replica = new Replica(data, data.getEntries());
+    }
+    return replica;
+  }
+
+  private static RosterEntry entryOf(LWWMap<String, RosterEntry> roster, String user) {
+    Option<RosterEntry> entry = roster.get(user);
+    return entry.isDefined() ? entry.get() : null;
   }
 
   private static boolean isLocal(ActorRef<?> ref) {

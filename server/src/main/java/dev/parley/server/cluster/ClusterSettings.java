@@ -32,6 +32,9 @@ import java.util.Set;
  *     this node's broadcaster (Distributed Data's notify-subscribers-interval)
  * @param rosterGossipInterval how often this node gossips the replicated roster to another node
  *     (Distributed Data's gossip-interval)
+ * @param rosterWriteTimeout how long a write of the roster waits for every node to acknowledge it
+ *     before the broadcaster carries on without (gossip completes it)
+ * @param rosterDepartedTtl how long the tombstone of a logout stays in the roster
  */
 public record ClusterSettings(
     boolean enabled,
@@ -45,13 +48,21 @@ public record ClusterSettings(
     Duration ownerTimeout,
     int ownerAttempts,
     Duration rosterNotifyInterval,
-    Duration rosterGossipInterval) {
+    Duration rosterGossipInterval,
+    Duration rosterWriteTimeout,
+    Duration rosterDepartedTtl) {
 
   /** The configuration path of the cluster settings. */
   public static final String PATH = "parley.server.cluster";
 
   /** Akka's built-in Split Brain Resolver (open source since Akka 2.6.6). */
   static final String SPLIT_BRAIN_RESOLVER = "akka.cluster.sbr.SplitBrainResolverProvider";
+
+  /**
+   * The longest a roster write may wait for the other nodes: the broadcaster's ask of the
+   * replicator fails after Akka's {@code replicator-message-adapter-unexpected-ask-timeout} (20s).
+   */
+  static final Duration MAX_ROSTER_WRITE_TIMEOUT = Duration.ofSeconds(15);
 
   /** The strategies Akka's Split Brain Resolver knows. */
   private static final Set<String> STRATEGIES =
@@ -153,6 +164,14 @@ public record ClusterSettings(
     }
     requirePositive(rosterNotifyInterval, "cluster.roster.notify-interval");
     requirePositive(rosterGossipInterval, "cluster.roster.gossip-interval");
+    requirePositive(rosterWriteTimeout, "cluster.roster.write-timeout");
+    if (rosterWriteTimeout.compareTo(MAX_ROSTER_WRITE_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(
+          "cluster.roster.write-timeout must be at most "
+              + MAX_ROSTER_WRITE_TIMEOUT.toSeconds()
+              + "s (Akka gives up on the write's answer after 20s)");
+    }
+    requirePositive(rosterDepartedTtl, "cluster.roster.departed-ttl");
   }
 
   public static ClusterSettings fromConfig(Config root) {
@@ -169,7 +188,9 @@ public record ClusterSettings(
         c.getDuration("owner-timeout"),
         c.getInt("owner-attempts"),
         c.getDuration("roster.notify-interval"),
-        c.getDuration("roster.gossip-interval"));
+        c.getDuration("roster.gossip-interval"),
+        c.getDuration("roster.write-timeout"),
+        c.getDuration("roster.departed-ttl"));
   }
 
   /**

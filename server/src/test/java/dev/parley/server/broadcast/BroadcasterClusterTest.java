@@ -1,10 +1,18 @@
 package dev.parley.server.broadcast;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.cluster.ddata.LWWMap;
+import akka.cluster.ddata.typed.javadsl.DistributedData;
+import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
@@ -15,6 +23,8 @@ import dev.parley.server.testing.TestKits;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +49,11 @@ class BroadcasterClusterTest {
 
   private static final Duration PRESENCE_BATCH = Duration.ofMillis(10);
 
+  private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(2);
+
+  /** Short, so that the test sees tombstones go; long enough to see them first. */
+  private static final Duration DEPARTED_TTL = Duration.ofSeconds(2);
+
   /** Joining, and each round of replication, take a second or so: wait generously. */
   private static final Duration PATIENCE = Duration.ofSeconds(15);
 
@@ -52,6 +67,13 @@ class BroadcasterClusterTest {
 
   /** Everyone a test logged in, with the broadcaster and outbox they joined through. */
   private final Map<String, Joined> joined = new LinkedHashMap<>();
+
+  /**
+   * For each member's probe, those who were already online when they joined: the broadcaster may
+   * not have seen their logins yet (whoelse reads the replica, notices follow its notifications),
+   * in which case the member hears of them too.
+   */
+  private final Map<TestProbe<ServerMessage>, Set<String>> joinedBefore = new HashMap<>();
 
   private record Joined(ActorRef<Broadcaster.Command> through, ActorRef<ServerMessage> outbox) {}
 
@@ -71,7 +93,7 @@ class BroadcasterClusterTest {
 
   @BeforeEach
   void startBroadcaster() {
-    broadcaster = testKit.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
+    broadcaster = testKit.spawn(clustered());
     replies = testKit.createTestProbe();
   }
 
@@ -90,9 +112,9 @@ class BroadcasterClusterTest {
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
 
     TestProbe<ServerMessage> luke = join("luke", Set.of("hans"));
-    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    expectNews(yoda, new ServerMessage.UserLoggedIn("luke"));
     leave("luke");
-    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("luke"));
+    expectNews(yoda, new ServerMessage.UserLoggedOut("luke"));
 
     hans.expectNoMessage();
     luke.expectNoMessage();
@@ -107,7 +129,7 @@ class BroadcasterClusterTest {
     broadcaster.tell(new Broadcaster.Broadcast("hans", "vader sucks", replies.ref()));
 
     replies.expectMessage(new ServerMessage.BroadcastSent(true));
-    yoda.expectMessage(new ServerMessage.BroadcastReceived("hans", "vader sucks"));
+    expectNews(yoda, new ServerMessage.BroadcastReceived("hans", "vader sucks"));
     hans.expectNoMessage();
   }
 
@@ -118,7 +140,7 @@ class BroadcasterClusterTest {
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
     TestProbe<ServerMessage> luke = join("luke", Set.of());
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
-    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("luke"));
+    expectNews(yoda, new ServerMessage.UserLoggedIn("luke"));
     broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
 
     broadcaster.tell(new Broadcaster.Broadcast("hans", "I rock", replies.ref()));
@@ -171,7 +193,7 @@ class BroadcasterClusterTest {
     awaitListed(broadcaster, List.of("hans", "yoda", "luke"));
     broadcaster.tell(new Broadcaster.Broadcast("hans", "yoda?", replies.ref()));
     resumed.expectMessage(new ServerMessage.BroadcastReceived("hans", "yoda?"));
-    yoda.expectNoMessage();
+    expectNoNews(yoda);
   }
 
   @Test
@@ -181,8 +203,7 @@ class BroadcasterClusterTest {
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
 
     // A second broadcaster on the same replicator starts as a node joining a running cluster.
-    ActorRef<Broadcaster.Command> late =
-        testKit.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
+    ActorRef<Broadcaster.Command> late = testKit.spawn(clustered());
     TestProbe<ServerMessage> obi = join(late, "obi", Set.of());
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("obi"));
     join("luke", Set.of());
@@ -195,10 +216,158 @@ class BroadcasterClusterTest {
         PATIENCE,
         frame ->
             frame.equals(new ServerMessage.UserLoggedOut("obi"))
-                ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
     awaitListed(late, List.of("hans", "yoda", "luke"));
     testKit.stop(late);
+  }
+
+  @Test
+  void shouldTellTwoMembersWhoJoinBackToBackOfEachOther() {
+    TestProbe<ServerMessage> hans = testKit.createTestProbe();
+    TestProbe<ServerMessage> yoda = testKit.createTestProbe();
+    ActorRef<ServerMessage> hansOutbox = DecodingOutbox.to(testKit, hans);
+    ActorRef<ServerMessage> yodaOutbox = DecodingOutbox.to(testKit, yoda);
+
+    // Both within one notify interval: the broadcaster sees them arrive in one change.
+    broadcaster.tell(new Broadcaster.MemberJoined("hans", hansOutbox, Set.of()));
+    broadcaster.tell(new Broadcaster.MemberJoined("yoda", yodaOutbox, Set.of()));
+    joined.put("hans", new Joined(broadcaster, hansOutbox));
+    joined.put("yoda", new Joined(broadcaster, yodaOutbox));
+
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+    yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("hans"));
+    hans.expectNoMessage();
+    yoda.expectNoMessage();
+  }
+
+  @Test
+  void shouldKeepALogoutAsATombstoneHiddenUntilPrunedAndAnnounceALoginAfterIt() {
+    TestProbe<ServerMessage> luke = join("luke", Set.of());
+    TestProbe<ServerMessage> hans = join("hans", Set.of());
+    join("yoda", Set.of("hans"));
+    luke.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("hans"));
+    luke.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+    ActorRef<ServerMessage> yodaOutbox = joined.get("yoda").outbox();
+
+    TestProbe<Broadcaster.RosterWritten> written = testKit.createTestProbe();
+    joined.remove("yoda");
+    broadcaster.tell(new Broadcaster.MemberLeft("yoda", yodaOutbox, written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("yoda", true));
+
+    // At once: the departed yoda is neither listed nor counted as blocking hans's broadcast.
+    broadcaster.tell(new Broadcaster.ListOnline(NOBODY, NO_LIMIT, NO_LIMIT, replies.ref()));
+    replies.expectMessage(new ServerMessage.OnlineUsers(List.of("luke", "hans")));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "alone?", replies.ref()));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+    // The logout and the broadcast, in whichever order; yoda blocks hans, who hears of neither.
+    expectAll(
+        luke,
+        Set.of(
+            new ServerMessage.UserLoggedOut("yoda"),
+            new ServerMessage.BroadcastReceived("hans", "alone?")));
+    RosterEntry tombstone = rosterEntry("yoda");
+    assertEquals(yodaOutbox, tombstone.outbox());
+    assertEquals(Set.of("hans"), tombstone.blocked());
+    assertTrue(tombstone.departedAt() > 0);
+
+    // A login after the logout overwrites the tombstone and is news.
+    join("yoda", Set.of());
+    luke.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
+    expectNews(hans, new ServerMessage.UserLoggedIn("yoda"));
+    leave("yoda");
+    luke.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("yoda"));
+    hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("yoda"));
+
+    // After the TTL the broadcaster that wrote it removes it, which is no news.
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            PATIENCE,
+            () -> {
+              assertNull(rosterEntry("yoda"));
+              return null;
+            });
+    awaitListed(broadcaster, List.of("luke", "hans"));
+    hans.expectNoMessage();
+    luke.expectNoMessage();
+  }
+
+  @Test
+  void shouldCarryATombstoneThroughSerialization() {
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    RosterEntry tombstone = new RosterEntry(outbox.ref(), Set.of("hans"), 42L, 1_700_000_000_000L);
+
+    assertEquals(
+        tombstone, new SerializationTestKit(testKit.system()).verifySerialization(tombstone, true));
+  }
+
+  /** This node's replica's entry for {@code user}, tombstone or not; null if it has none. */
+  private static RosterEntry rosterEntry(String user) {
+    TestProbe<Replicator.GetResponse<LWWMap<String, RosterEntry>>> reads =
+        testKit.createTestProbe();
+    DistributedData.get(testKit.system())
+        .replicator()
+        .tell(
+            new Replicator.Get<>(ClusteredBroadcaster.ROSTER, Replicator.readLocal(), reads.ref()));
+    Replicator.GetResponse<LWWMap<String, RosterEntry>> read = reads.receiveMessage();
+    if (!(read instanceof Replicator.GetSuccess<LWWMap<String, RosterEntry>> found)) {
+      return null;
+    }
+    return found.get(ClusteredBroadcaster.ROSTER).getEntries().get(user);
+  }
+
+  private static Behavior<Broadcaster.Command> clustered() {
+    return Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC(), WRITE_TIMEOUT, DEPARTED_TTL);
+  }
+
+  /**
+   * {@code probe} hears {@code expected} next, perhaps after the logins of those who were online
+   * before they joined.
+   */
+  private void expectNews(TestProbe<ServerMessage> probe, ServerMessage expected) {
+    expectAll(probe, Set.of(expected));
+  }
+
+  /**
+   * {@code probe} hears all of {@code expected} next, in any order, perhaps among the logins of
+   * those who were online before they joined.
+   */
+  private void expectAll(TestProbe<ServerMessage> probe, Set<ServerMessage> expected) {
+    Set<String> before = joinedBefore.getOrDefault(probe, Set.of());
+    Set<ServerMessage> missing = new HashSet<>(expected);
+    probe.fishForMessage(
+        PATIENCE,
+        frame -> {
+          if (missing.remove(frame)) {
+            return missing.isEmpty()
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore();
+          }
+          if (frame instanceof ServerMessage.UserLoggedIn in && before.contains(in.user())) {
+            return FishingOutcomes.continueAndIgnore();
+          }
+          return FishingOutcomes.fail("expected " + missing + " but got " + frame);
+        });
+  }
+
+  /**
+   * Nothing but perhaps the logins of those online before they joined reaches {@code probe} within
+   * a short while.
+   */
+  private void expectNoNews(TestProbe<ServerMessage> probe) {
+    Set<String> before = joinedBefore.getOrDefault(probe, Set.of());
+    while (true) {
+      ServerMessage frame;
+      try {
+        frame = probe.receiveMessage(Duration.ofMillis(300));
+      } catch (AssertionError quiet) {
+        return;
+      }
+      if (!(frame instanceof ServerMessage.UserLoggedIn in && before.contains(in.user()))) {
+        throw new AssertionError("expected no news but got " + frame);
+      }
+    }
   }
 
   private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
@@ -206,14 +375,15 @@ class BroadcasterClusterTest {
   }
 
   /**
-   * Logs {@code user} in through {@code through}, and waits until the replicated roster lists
-   * them: from then on, they hear of whatever happens after.
+   * Logs {@code user} in through {@code through}, and waits until the replicated roster lists them:
+   * from then on, they hear of whatever happens after.
    */
   private TestProbe<ServerMessage> join(
       ActorRef<Broadcaster.Command> through, String user, Set<String> blocked) {
     TestProbe<ServerMessage> probe = testKit.createTestProbe();
     ActorRef<ServerMessage> outbox = DecodingOutbox.to(testKit, probe);
     through.tell(new Broadcaster.MemberJoined(user, outbox, blocked));
+    joinedBefore.put(probe, Set.copyOf(joined.keySet()));
     joined.put(user, new Joined(through, outbox));
     List<String> expected = new ArrayList<>(joined.keySet());
     awaitListed(through, expected);

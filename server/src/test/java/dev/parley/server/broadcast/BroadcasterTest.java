@@ -66,6 +66,22 @@ class BroadcasterTest {
   }
 
   @Test
+  void shouldAnswerABlockOrALeaveThatAsksAtOnce() {
+    TestProbe<Broadcaster.RosterWritten> written = testKit.createTestProbe();
+
+    broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans"), written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("luke", true));
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke"), written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("luke", true));
+    // Also a late leave, which changes nothing.
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke"), written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("luke", true));
+
+    yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
+    hans.expectNoMessage();
+  }
+
+  @Test
   void shouldSkipMembersWhoBlockedTheSenderAndReportItIncomplete() {
     broadcaster.tell(new Broadcaster.BlocksChanged("luke", Set.of("hans")));
 
@@ -183,7 +199,8 @@ class BroadcasterTest {
 
   @Test
   void shouldIgnoreALeaveOfSomeoneNotOnline() {
-    broadcaster.tell(new Broadcaster.MemberLeft("vader", testKit.createTestProbe(ServerMessage.class).ref()));
+    broadcaster.tell(
+        new Broadcaster.MemberLeft("vader", testKit.createTestProbe(ServerMessage.class).ref()));
     broadcaster.tell(new Broadcaster.Broadcast("hans", "still here", replies.ref()));
 
     // The next thing anyone gets is the broadcast: no notice about vader came first.

@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Down;
@@ -22,7 +23,10 @@ import java.util.Set;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -31,6 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * goes away takes its users with it.
  */
 @ExtendWith(LogCapturingExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BroadcasterTwoNodesTest {
 
   private static final String SYSTEM = "BroadcasterTwoNodesTest";
@@ -47,6 +52,15 @@ class BroadcasterTwoNodesTest {
   private static final Duration ONE_TRY = Duration.ofSeconds(1);
 
   private static final int NO_LIMIT = 1000;
+
+  private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(5);
+
+  private static final Duration DEPARTED_TTL = Duration.ofMinutes(1);
+
+  /** Each node's broadcaster, for every test: the last one takes node 1 away. */
+  private static ActorRef<Broadcaster.Command> broadcaster1;
+
+  private static ActorRef<Broadcaster.Command> broadcaster2;
 
   @BeforeAll
   static void formAClusterOfTwo() {
@@ -68,6 +82,8 @@ class BroadcasterTwoNodesTest {
               }
               return null;
             });
+    broadcaster1 = node1.spawn(clustered());
+    broadcaster2 = node2.spawn(clustered());
   }
 
   @AfterAll
@@ -76,13 +92,75 @@ class BroadcasterTwoNodesTest {
     node1.shutdownTestKit();
   }
 
+  @Test
+  @Order(1)
+  void shouldHonourTheBlocksOfAUserWhoLeavesRightAfterBlocking() {
+    TestProbe<ServerMessage> erin = node2.createTestProbe();
+    ActorRef<ServerMessage> erinOutbox = DecodingOutbox.to(node2, erin);
+    broadcaster2.tell(new Broadcaster.MemberJoined("erin", erinOutbox, Set.of()));
+    TestProbe<ServerMessage> gina = node2.createTestProbe();
+    ActorRef<ServerMessage> ginaOutbox = DecodingOutbox.to(node2, gina);
+    broadcaster2.tell(new Broadcaster.MemberJoined("gina", ginaOutbox, Set.of()));
+    TestProbe<ServerMessage> frank = node1.createTestProbe();
+    ActorRef<ServerMessage> frankOutbox = DecodingOutbox.to(node1, frank);
+    broadcaster1.tell(new Broadcaster.MemberJoined("frank", frankOutbox, Set.of()));
+    expectNews(erin, "frank", new ServerMessage.UserLoggedIn("frank"));
+    expectNews(gina, "frank", new ServerMessage.UserLoggedIn("frank"));
+
+    // Node 2 may well get both changes in one gossip: the tombstone carries the block.
+    broadcaster1.tell(new Broadcaster.BlocksChanged("frank", Set.of("erin")));
+    broadcaster1.tell(new Broadcaster.MemberLeft("frank", frankOutbox));
+
+    expectNews(gina, "frank", new ServerMessage.UserLoggedOut("frank"));
+    // Both are told in one delivery, if at all: erin would have heard by now.
+    expectNoNews(erin, "frank");
+
+    TestProbe<Broadcaster.RosterWritten> written = node2.createTestProbe();
+    broadcaster2.tell(new Broadcaster.MemberLeft("erin", erinOutbox, written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("erin", true));
+    broadcaster2.tell(new Broadcaster.MemberLeft("gina", ginaOutbox, written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("gina", true));
+    awaitListed(node1, broadcaster1, List.of());
+    awaitListed(node2, broadcaster2, List.of());
+  }
+
+  @Test
+  @Order(2)
+  void shouldReflectAnAcknowledgedBlockOrLogoutOnTheOtherNodeAtOnce() {
+    TestProbe<ServerMessage> kara = node1.createTestProbe();
+    ActorRef<ServerMessage> karaOutbox = DecodingOutbox.to(node1, kara);
+    broadcaster1.tell(new Broadcaster.MemberJoined("kara", karaOutbox, Set.of()));
+    TestProbe<ServerMessage> leon = node2.createTestProbe();
+    ActorRef<ServerMessage> leonOutbox = DecodingOutbox.to(node2, leon);
+    broadcaster2.tell(new Broadcaster.MemberJoined("leon", leonOutbox, Set.of()));
+    awaitListed(node2, broadcaster2, List.of("kara", "leon"));
+
+    TestProbe<Broadcaster.RosterWritten> written = node1.createTestProbe();
+    broadcaster1.tell(new Broadcaster.BlocksChanged("kara", Set.of("leon"), written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("kara", true));
+    // No waiting: node 2 had the block before node 1 answered.
+    TestProbe<ServerMessage> replies = node2.createTestProbe();
+    broadcaster2.tell(new Broadcaster.Broadcast("leon", "anyone?", replies.ref()));
+    replies.expectMessage(new ServerMessage.BroadcastSent(false));
+
+    broadcaster1.tell(new Broadcaster.MemberLeft("kara", karaOutbox, written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("kara", true));
+    TestProbe<ServerMessage> lists = node2.createTestProbe();
+    broadcaster2.tell(new Broadcaster.ListOnline("leon", NO_LIMIT, NO_LIMIT, lists.ref()));
+    lists.expectMessage(new ServerMessage.OnlineUsers(List.of()));
+    // Nor does kara's tombstone count against leon's broadcasts.
+    broadcaster2.tell(new Broadcaster.Broadcast("leon", "anyone?", replies.ref()));
+    replies.expectMessage(new ServerMessage.BroadcastSent(true));
+
+    broadcaster2.tell(new Broadcaster.MemberLeft("leon", leonOutbox, written.ref()));
+    written.expectMessage(new Broadcaster.RosterWritten("leon", true));
+    awaitListed(node1, broadcaster1, List.of());
+  }
+
   /** One story, as the nodes' state carries over from step to step. */
   @Test
+  @Order(99)
   void shouldShareTheRosterAndBroadcastsAcrossNodesAndDropTheUsersOfANodeThatGoesAway() {
-    ActorRef<Broadcaster.Command> broadcaster1 =
-        node1.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
-    ActorRef<Broadcaster.Command> broadcaster2 =
-        node2.spawn(Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC()));
 
     // leia, on node 2, is online before hans logs in on node 1.
     TestProbe<ServerMessage> leia = node2.createTestProbe();
@@ -93,7 +171,8 @@ class BroadcasterTwoNodesTest {
     broadcaster1.tell(
         new Broadcaster.MemberJoined("hans", DecodingOutbox.to(node1, hans), Set.of()));
 
-    leia.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("hans"));
+    // Notices of the earlier tests' users may still be on their way to her.
+    expectNews(leia, "hans", new ServerMessage.UserLoggedIn("hans"));
 
     // whoelse on node 2 lists node 1's user.
     TestProbe<ServerMessage> lists = node2.createTestProbe();
@@ -124,6 +203,50 @@ class BroadcasterTwoNodesTest {
                 ? FishingOutcomes.complete()
                 : FishingOutcomes.continueAndIgnore());
     awaitListed(node2, broadcaster2, List.of("leia"));
+  }
+
+  private static Behavior<Broadcaster.Command> clustered() {
+    return Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC(), WRITE_TIMEOUT, DEPARTED_TTL);
+  }
+
+  /**
+   * {@code probe} hears {@code expected}, about {@code subject}, perhaps after presence notices
+   * about others: those who were there before the listener joined, or left just before (whoelse
+   * reads the replica, notices follow the broadcaster's notifications, a little later).
+   */
+  private static void expectNews(
+      TestProbe<ServerMessage> probe, String subject, ServerMessage expected) {
+    probe.fishForMessage(
+        PATIENCE,
+        frame -> {
+          if (frame.equals(expected)) {
+            return FishingOutcomes.complete();
+          }
+          if (isAboutAnotherThan(subject, frame)) {
+            return FishingOutcomes.continueAndIgnore();
+          }
+          return FishingOutcomes.fail("expected " + expected + " but got " + frame);
+        });
+  }
+
+  /** Nothing about {@code subject} reaches {@code probe} within a short while. */
+  private static void expectNoNews(TestProbe<ServerMessage> probe, String subject) {
+    while (true) {
+      ServerMessage frame;
+      try {
+        frame = probe.receiveMessage(Duration.ofMillis(300));
+      } catch (AssertionError quiet) {
+        return;
+      }
+      if (!isAboutAnotherThan(subject, frame)) {
+        throw new AssertionError("expected no news of " + subject + " but got " + frame);
+      }
+    }
+  }
+
+  private static boolean isAboutAnotherThan(String subject, ServerMessage frame) {
+    return frame instanceof ServerMessage.UserLoggedIn in && !in.user().equals(subject)
+        || frame instanceof ServerMessage.UserLoggedOut out && !out.user().equals(subject);
   }
 
   /** Waits until {@code broadcaster}'s whoelse lists exactly {@code users}, in that order. */

@@ -46,8 +46,10 @@ class ClusterSettingsTest {
             1000,
             Duration.ofSeconds(5),
             3,
-            Duration.ofMillis(100),
-            Duration.ofSeconds(1)),
+            Duration.ofMillis(20),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(2),
+            Duration.ofMinutes(1)),
         settings);
   }
 
@@ -77,7 +79,7 @@ class ClusterSettingsTest {
     assertEquals(
         Duration.ofSeconds(7), akka.getDuration("akka.cluster.split-brain-resolver.stable-after"));
     assertEquals(
-        Duration.ofMillis(100),
+        Duration.ofMillis(20),
         akka.getDuration("akka.cluster.distributed-data.notify-subscribers-interval"));
     assertEquals(
         Duration.ofSeconds(1), akka.getDuration("akka.cluster.distributed-data.gossip-interval"));
@@ -124,6 +126,9 @@ class ClusterSettingsTest {
     assertThrows(IllegalArgumentException.class, () -> settings("host = \"\""));
     assertThrows(
         IllegalArgumentException.class, () -> settings("split-brain-resolver.stable-after = 0s"));
+    assertThrows(IllegalArgumentException.class, () -> settings("roster.write-timeout = 0s"));
+    assertThrows(IllegalArgumentException.class, () -> settings("roster.write-timeout = 16s"));
+    assertThrows(IllegalArgumentException.class, () -> settings("roster.departed-ttl = 0s"));
   }
 
   /** What cluster messages will rely on: Jackson CBOR, not Java serialization, ActorRefs kept. */
