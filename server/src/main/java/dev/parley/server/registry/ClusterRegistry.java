@@ -78,6 +78,14 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       String user, UserEntity.BlockAnswer answer, ActorRef<ServerMessage> replyTo)
       implements UserRegistry.NodeMessage {}
 
+  /** The roster has a change (or gave up waiting for every node): now tell the owner. */
+  private record RosterThen(String user, UserEntity.Command command)
+      implements UserRegistry.NodeMessage {}
+
+  /** The roster has a change: now confirm it to the session. */
+  private record Confirm(ServerMessage reply, ActorRef<ServerMessage> replyTo)
+      implements UserRegistry.NodeMessage {}
+
   private record OwnerLost(String user, ActorRef<UserEntity.Command> owner)
       implements UserRegistry.NodeMessage {}
 
@@ -242,6 +250,13 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
         .onMessage(UserRegistry.Block.class, this::onBlock)
         .onMessage(UserRegistry.Unblock.class, this::onUnblock)
         .onMessage(BlockAnswered.class, this::onBlockAnswered)
+        .onMessage(
+            Confirm.class,
+            confirm -> {
+              confirm.replyTo().tell(confirm.reply());
+              return this;
+            })
+        .onMessage(RosterThen.class, this::onRosterThen)
         .onMessage(UserRegistry.LocatePeer.class, this::onLocatePeer)
         .onMessage(
             UserRegistry.PasswordChanged.class,
@@ -372,24 +387,51 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   }
 
   private Behavior<UserRegistry.Command> onUnregister(UserRegistry.Unregister command) {
-    forgetLocal(command.username(), command.session());
+    forgetLocal(command.username(), command.session(), true);
     return tell(command.username(), new UserEntity.Unregister(command.session()));
   }
 
+  /**
+   * A logout: the roster of every node first, then the owner, whose answer is the session's
+   * goodbye. Once the client sees it, no node lists the user in whoelse any more.
+   */
   private Behavior<UserRegistry.Command> onLeave(UserRegistry.Leave command) {
-    forgetLocal(command.username(), command.session());
-    return tell(command.username(), new UserEntity.Leave(command.session(), command.replyTo()));
+    String user = command.username();
+    UserEntity.Leave leave = new UserEntity.Leave(command.session(), command.replyTo());
+    Local current = local.get(user);
+    if (current == null || !current.attachment().session().equals(command.session())) {
+      return tell(user, leave);
+    }
+    ActorRef<ServerMessage> outbox = current.attachment().outbox();
+    forgetLocal(user, command.session(), false);
+    context.pipeToSelf(
+        AskPattern.ask(
+            broadcaster,
+            (ActorRef<Broadcaster.RosterWritten> replyTo) ->
+                new Broadcaster.MemberLeft(user, outbox, replyTo),
+            askTimeout,
+            context.getSystem().scheduler()),
+        // Whether or not every node has it, the logout goes on: gossip finishes the roster.
+        (written, failure) -> new RosterThen(user, leave));
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onRosterThen(RosterThen then) {
+    return tell(then.user(), then.command());
   }
 
   private Behavior<UserRegistry.Command> onLocalSessionEnded(LocalSessionEnded ended) {
-    if (forgetLocal(ended.user(), ended.session())) {
+    if (forgetLocal(ended.user(), ended.session(), true)) {
       tell(ended.user(), new UserEntity.Unregister(ended.session()));
     }
     return this;
   }
 
-  /** Takes a session of this node off the roster; false if it was not the user's here. */
-  private boolean forgetLocal(String user, ActorRef<?> session) {
+  /**
+   * Forgets a session of this node, taking it off the roster if {@code offRoster}; false if it was
+   * not the user's here.
+   */
+  private boolean forgetLocal(String user, ActorRef<?> session, boolean offRoster) {
     Local current = local.get(user);
     if (current == null || !current.attachment().session().equals(session)) {
       return false;
@@ -402,7 +444,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     // Its messages still pending are the owners' to finish; nobody reads the answers.
     pairs.keySet().removeIf(pair -> pair.sender().equals(outbox));
     tickets.values().removeIf(pending -> pending.pair.sender().equals(outbox));
-    broadcaster.tell(new Broadcaster.MemberLeft(user, current.attachment().outbox()));
+    if (offRoster) {
+      broadcaster.tell(new Broadcaster.MemberLeft(user, outbox));
+    }
     return true;
   }
 
@@ -587,12 +631,26 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     return this;
   }
 
+  /**
+   * A block or unblock the owner stored: confirmed once every node's roster has it, so that a
+   * broadcast anywhere after the confirmation skips (or reaches) the blocker as it should.
+   */
   private Behavior<UserRegistry.Command> onBlockAnswered(BlockAnswered answered) {
     ServerMessage reply = answered.answer().reply();
-    if (!(reply instanceof ServerMessage.Error) && local.containsKey(answered.user())) {
-      broadcaster.tell(new Broadcaster.BlocksChanged(answered.user(), answered.answer().blocks()));
+    if (reply instanceof ServerMessage.Error || !local.containsKey(answered.user())) {
+      answered.replyTo().tell(reply);
+      return this;
     }
-    answered.replyTo().tell(reply);
+    String user = answered.user();
+    Set<String> blocks = answered.answer().blocks();
+    context.pipeToSelf(
+        AskPattern.ask(
+            broadcaster,
+            (ActorRef<Broadcaster.RosterWritten> replyTo) ->
+                new Broadcaster.BlocksChanged(user, blocks, replyTo),
+            askTimeout,
+            context.getSystem().scheduler()),
+        (written, failure) -> new Confirm(reply, answered.replyTo()));
     return this;
   }
 

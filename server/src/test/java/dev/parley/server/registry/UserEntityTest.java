@@ -336,7 +336,12 @@ class UserEntityTest {
 
     registry.tell(new UserRegistry.Block(hans, yoda, replies.ref()));
     expectRecordedAndAnswer(new Change.BlockAdded(hans, yoda), Outcome.APPLIED);
-    broadcaster.expectMessage(new Broadcaster.BlocksChanged(hans, Set.of(yoda)));
+    // Confirmed only once the roster of every node has the block.
+    Broadcaster.BlocksChanged changed =
+        broadcaster.expectMessageClass(Broadcaster.BlocksChanged.class);
+    assertEquals(Set.of(yoda), changed.blocked());
+    replies.expectNoMessage(Duration.ofMillis(200));
+    changed.replyTo().tell(new Broadcaster.RosterWritten(hans, true));
     replies.expectMessage(new ServerMessage.BlockConfirmed(yoda));
 
     send(yoda, hans, "let me in", "m-2");
@@ -481,7 +486,11 @@ class UserEntityTest {
 
     registry.tell(new UserRegistry.Leave(hans, h.session().ref(), left.ref()));
 
-    broadcaster.expectMessage(new Broadcaster.MemberLeft(hans, h.outbox().ref()));
+    // The roster of every node first, then the owner.
+    Broadcaster.MemberLeft leaving = broadcaster.expectMessageClass(Broadcaster.MemberLeft.class);
+    assertEquals(h.outbox().ref(), leaving.outbox());
+    journal.expectNoMessage(Duration.ofMillis(200));
+    leaving.replyTo().tell(new Broadcaster.RosterWritten(hans, true));
     Journal.Record record = journal.expectMessageClass(Journal.Record.class);
     assertEquals(new Change.LoggedOut(hans, T0, null), record.change());
     left.expectNoMessage(Duration.ofMillis(200));
