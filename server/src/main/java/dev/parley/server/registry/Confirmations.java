@@ -1,8 +1,10 @@
 package dev.parley.server.registry;
 
+import akka.actor.typed.ActorRef;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.server.store.Change;
+import dev.parley.server.store.Journal;
 import dev.parley.server.store.Store;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -44,6 +46,19 @@ final class Confirmations {
                 outcome == Store.Outcome.APPLIED
                     ? apply.get()
                     : new ServerMessage.Error(Code.UNAVAILABLE, command, target)));
+  }
+
+  /**
+   * The journal's record of {@code change}: when {@code onStored} is given, it runs once the
+   * journal has answered (whatever the outcome), and the answer goes to {@code recorded}; otherwise
+   * no answer is wanted.
+   */
+  Journal.Record record(Change change, Runnable onStored, ActorRef<Journal.Recorded> recorded) {
+    if (onStored == null) {
+      return new Journal.Record(change, null);
+    }
+    expect(change, outcome -> onStored.run());
+    return new Journal.Record(change, recorded);
   }
 
   /** The journal answered {@code change}: what waited for it runs, if anything did. */

@@ -632,12 +632,7 @@ public final class UserEntity {
       grant = null;
     }
     Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
-    if (onStored == null) {
-      journal.tell(new Journal.Record(loggedOut, null));
-    } else {
-      confirmations.expect(loggedOut, outcome -> onStored.run());
-      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
-    }
+    journal.tell(confirmations.record(loggedOut, onStored, recordedAdapter));
     context.getLog().info("user logged out user={}", user);
     restartIdleTimer();
     return true;

@@ -616,12 +616,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       resumptions.remove(user);
     }
     Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
-    if (onStored == null) {
-      journal.tell(new Journal.Record(loggedOut, null));
-    } else {
-      confirmations.expect(loggedOut, outcome -> onStored.run());
-      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
-    }
+    journal.tell(confirmations.record(loggedOut, onStored, recordedAdapter));
     broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox()));
     getContext().getLog().info("user logged out user={}", user);
     return true;
