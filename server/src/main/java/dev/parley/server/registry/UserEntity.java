@@ -30,12 +30,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -308,7 +306,10 @@ public final class UserEntity {
   private final Clock clock;
   private final Runnable passivate;
   private final ActorRef<Journal.Recorded> recordedAdapter;
-  private final SecretTokens tokens = new SecretTokens();
+  private final SessionTokens tokens;
+
+  /** How the user's mailbox goes out to their connection. */
+  private final Delivery delivery;
 
   private boolean exists;
   private Set<String> blocks = new HashSet<>();
@@ -327,8 +328,8 @@ public final class UserEntity {
   /** Messages being stored, by seq. */
   private final Map<Long, Writing> inFlight = new HashMap<>();
 
-  /** Changes other than messages that someone waits for, by identity. */
-  private final Map<Change, Consumer<Store.Outcome>> confirmations = new IdentityHashMap<>();
+  /** Changes other than messages that someone waits for. */
+  private final Confirmations confirmations = new Confirmations();
 
   /** A page could not be read: asked for again when the retry is due. */
   private boolean pagingStalled;
@@ -356,6 +357,8 @@ public final class UserEntity {
     this.rules = settings.registry();
     this.clock = clock;
     this.passivate = passivate;
+    this.tokens = new SessionTokens(rules.peerTokenTtl());
+    this.delivery = new Delivery(rules.mailbox(), this::readPage);
     this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
   }
 
@@ -521,7 +524,13 @@ public final class UserEntity {
       command.replyTo().tell(admitted(false));
       return Behaviors.same();
     }
-    String refusal = resumeRefusal(command.token(), attachment.certificate());
+    String refusal =
+        tokens.resumeRefusal(
+            exists ? grant : null,
+            online != null,
+            command.token(),
+            attachment.certificate(),
+            clock.instant());
     if (refusal != null) {
       context
           .getLog()
@@ -549,22 +558,6 @@ public final class UserEntity {
     return Behaviors.same();
   }
 
-  private String resumeRefusal(String token, String certificate) {
-    if (!exists || grant == null) {
-      return "no-grant";
-    }
-    if (!tokens.matches(token, grant.tokenHash())) {
-      return "wrong-token";
-    }
-    if (grant.fingerprint() != null && !grant.fingerprint().equals(certificate)) {
-      return "wrong-certificate";
-    }
-    if (online == null && (grant.until() == null || !clock.instant().isBefore(grant.until()))) {
-      return "expired";
-    }
-    return null;
-  }
-
   private void join(Attachment attachment) {
     exists = true;
     attach(attachment);
@@ -577,16 +570,8 @@ public final class UserEntity {
   private void attach(Attachment attachment) {
     online = attachment;
     context.watchWith(attachment.session(), new SessionTerminated(attachment.session()));
-    if (attachment.takesTokens()) {
-      String token = tokens.newToken();
-      grant = new ResumeGrant(tokens.hash(token), attachment.certificate(), null);
-      attachment.outbox().tell(new ServerMessage.LoginAccepted(user, token));
-    } else {
-      grant = null;
-      attachment.outbox().tell(new ServerMessage.LoginAccepted(user));
-    }
-    mailbox.connected();
-    deliverMore(attachment);
+    grant = tokens.welcome(user, attachment);
+    delivery.afresh(user, mailbox, attachment);
     journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
   }
 
@@ -647,12 +632,7 @@ public final class UserEntity {
       grant = null;
     }
     Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
-    if (onStored == null) {
-      journal.tell(new Journal.Record(loggedOut, null));
-    } else {
-      confirmations.put(loggedOut, outcome -> onStored.run());
-      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
-    }
+    journal.tell(confirmations.record(loggedOut, onStored, recordedAdapter));
     context.getLog().info("user logged out user={}", user);
     restartIdleTimer();
     return true;
@@ -669,8 +649,7 @@ public final class UserEntity {
       error = Code.SELF;
     } else if (blocks.contains(command.from())) {
       error = Code.BLOCKED_BY_USER;
-    } else if (mailbox.waiting() >= rules.mailbox().capacity()
-        || mailbox.waitingBytes() + command.size() > rules.mailbox().bytes()) {
+    } else if (delivery.full(mailbox, command.size())) {
       error = Code.MAILBOX_FULL;
     }
     if (error != null) {
@@ -697,10 +676,7 @@ public final class UserEntity {
       } else if (change instanceof Change.Acknowledged acknowledged) {
         acknowledgementRecorded(acknowledged, outcome.outcome());
       } else {
-        Consumer<Store.Outcome> confirmation = confirmations.remove(change);
-        if (confirmation != null) {
-          confirmation.accept(outcome.outcome());
-        }
+        confirmations.recorded(change, outcome.outcome());
       }
     }
     return stopIfHandedOff();
@@ -710,39 +686,12 @@ public final class UserEntity {
     Writing writing = inFlight.remove(message.seq());
     int size = writing != null ? writing.size() : WireText.encodedLength(message.text());
     mailbox.finishWriting(size);
-    ServerMessage reply;
-    if (outcome == Store.Outcome.STORED) {
-      boolean live =
-          mailbox.stored(
-              message.seq(),
-              messageId,
-              size,
-              rules.mailbox().window(),
-              rules.mailbox().windowBytes());
-      if (online != null && live) {
-        mailbox.sent(message.seq(), size);
-        online.outbox().tell(received(message));
-      } else if (online != null) {
-        deliverMore(online);
-      }
-      reply = new ServerMessage.MessageAccepted(message.clientId(), online == null);
-    } else if (outcome == Store.Outcome.DUPLICATE) {
-      reply = new ServerMessage.MessageAccepted(message.clientId(), false);
-    } else if (outcome == Store.Outcome.NO_RECIPIENT) {
+    ServerMessage reply =
+        outcome == Store.Outcome.STORED
+            ? delivery.stored(user, mailbox, online, message, messageId, size)
+            : Delivery.notStored(message, outcome, size, context.getLog());
+    if (outcome == Store.Outcome.NO_RECIPIENT) {
       exists = false;
-      reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, user, message.clientId());
-    } else if (outcome == Store.Outcome.REFUSED) {
-      context
-          .getLog()
-          .warn("store refused a message from={} to={} size={}", message.sender(), user, size);
-      reply =
-          new ServerMessage.Error(
-              Code.INVALID_TEXT,
-              MESSAGE,
-              "the server's database cannot store this text",
-              message.clientId());
-    } else {
-      reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, user, message.clientId());
     }
     if (writing != null) {
       writing.sender().tell(new MessageAnswer(writing.ticket(), reply));
@@ -751,16 +700,10 @@ public final class UserEntity {
 
   // ---- delivery and acknowledgements ----
 
-  private void deliverMore(Attachment member) {
-    long[] page =
-        mailbox.nextPage(
-            rules.mailbox().window(), rules.mailbox().windowBytes(), rules.mailbox().pageSize());
-    if (page.length == 0) {
-      return;
-    }
+  /** Reads {@code ids} of the user's messages off the actor's thread, for {@link PageRead}. */
+  private void readPage(String user, Attachment member, long[] ids) {
     context.pipeToSelf(
-        reads.read(user, page),
-        (messages, failure) -> new PageRead(member, page, messages, failure));
+        reads.read(user, ids), (messages, failure) -> new PageRead(member, ids, messages, failure));
   }
 
   private Behavior<Command> onPageRead(PageRead page) {
@@ -780,27 +723,14 @@ public final class UserEntity {
       timers.startSingleTimer(RetryDue.INSTANCE, RetryDue.INSTANCE, rules.pagingRetry());
       return Behaviors.same();
     }
-    long lastAsked = -1;
-    for (long id : page.ids()) {
-      lastAsked = Math.max(lastAsked, mailbox.seqOfId(id));
-    }
-    for (StoredMessage message : page.messages()) {
-      if (message.seq() <= mailbox.sentSeq()) {
-        continue;
-      }
-      int size = mailbox.sizeOf(message.seq());
-      mailbox.sent(message.seq(), size < 0 ? WireText.encodedLength(message.text()) : size);
-      online.outbox().tell(received(message));
-    }
-    mailbox.skipTo(lastAsked);
-    deliverMore(online);
+    delivery.pageRead(user, mailbox, online, page.ids(), page.messages());
     return Behaviors.same();
   }
 
   private Behavior<Command> onPagingRetryDue() {
     if (pagingStalled && online != null) {
       pagingStalled = false;
-      deliverMore(online);
+      delivery.more(user, mailbox, online);
     }
     return Behaviors.same();
   }
@@ -814,19 +744,7 @@ public final class UserEntity {
   }
 
   private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
-    if (outcome != Store.Outcome.APPLIED) {
-      mailbox.acknowledgementFailed(acknowledged.seq());
-      return;
-    }
-    mailbox.acknowledged(acknowledged.seq());
-    if (online != null) {
-      deliverMore(online);
-    }
-  }
-
-  private static ServerMessage.MessageReceived received(StoredMessage message) {
-    return new ServerMessage.MessageReceived(
-        message.sender(), message.text(), message.seq(), message.clientId());
+    delivery.acknowledgementRecorded(user, mailbox, online, acknowledged.seq(), outcome);
   }
 
   // ---- accounts ----
@@ -903,14 +821,8 @@ public final class UserEntity {
       String command,
       String target,
       Supplier<ServerMessage> apply) {
-    confirmations.put(
-        change,
-        outcome ->
-            replyTo.tell(
-                blockAnswer(
-                    outcome == Store.Outcome.APPLIED
-                        ? apply.get()
-                        : new ServerMessage.Error(Code.UNAVAILABLE, command, target))));
+    confirmations.applyOnceStored(
+        change, command, target, apply, reply -> replyTo.tell(blockAnswer(reply)));
     journal.tell(new Journal.Record(change, recordedAdapter));
   }
 
@@ -936,18 +848,9 @@ public final class UserEntity {
       command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, user));
       return Behaviors.same();
     }
-    String token = null;
-    if (online.takesTokens() && command.requesterTakesTokens()) {
-      token = tokens.newToken();
-      online
-          .outbox()
-          .tell(new ServerMessage.PeerInvited(requester, token, rules.peerTokenTtl().toSeconds()));
-    }
     command
         .replyTo()
-        .tell(
-            new ServerMessage.PeerAddress(
-                user, online.peerHost(), online.peerPort(), online.peerFingerprint(), token));
+        .tell(tokens.peerAddress(user, online, requester, command.requesterTakesTokens()));
     return Behaviors.same();
   }
 

@@ -28,7 +28,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -255,11 +254,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** A message being stored: who waits for it, and its encoded size. */
   private record Writing(ActorRef<ServerMessage> sender, int size) {}
 
-  /** A change stored for someone who waits for it: what to do once the journal has answered. */
-  private interface Confirmation {
-    void recorded(Store.Outcome outcome);
-  }
-
   private static final String MESSAGE = "message";
   private static final String BLOCK = "block";
   private static final String UNBLOCK = "unblock";
@@ -328,7 +322,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private final Supplier<CompletionStage<? extends Collection<String>>> directory;
   private final MailboxReader reader;
   private final Settings settings;
-  private final ServerSettings.Mailbox limits;
   private final Clock clock;
   private final ActorRef<Journal.Recorded> recordedAdapter;
 
@@ -347,7 +340,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** The grant with which each user's client may resume their session. */
   private final Map<String, ResumeGrant> resumptions = new HashMap<>();
 
-  private final SecretTokens tokens = new SecretTokens();
+  private final SessionTokens tokens;
+
+  /** How each user's mailbox goes out to their connection. */
+  private final Delivery delivery;
 
   /** Each user's numbering, acknowledgements and waiting messages. */
   private final Map<String, Mailbox> mailboxes = new HashMap<>();
@@ -358,8 +354,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** Each sender's replies not sent yet, released in the order of its messages. */
   private final RepliesInOrder<MessageKey> owedReplies = new RepliesInOrder<>();
 
-  /** Changes other than messages that someone waits for, by identity. */
-  private final Map<Change, Confirmation> confirmations = new IdentityHashMap<>();
+  /** Changes other than messages that someone waits for. */
+  private final Confirmations confirmations = new Confirmations();
 
   /** Online users whose page could not be read: asked for again when the retry is due. */
   private final Set<String> pagingStalled = new HashSet<>();
@@ -381,8 +377,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     this.directory = directory;
     this.reader = reader;
     this.settings = settings;
-    this.limits = settings.mailbox();
     this.clock = clock;
+    this.tokens = new SessionTokens(settings.peerTokenTtl());
+    this.delivery = new Delivery(settings.mailbox(), this::readPage);
     this.usernames = new HashSet<>(initial.usernames());
     this.lastLogout = new HashMap<>(initial.lastLogouts());
     initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
@@ -477,7 +474,14 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private Behavior<Command> onResume(Resume command) {
     String user = command.username();
     Attachment attachment = command.attachment();
-    String refusal = resumeRefusal(user, command.token(), attachment.certificate());
+    Attachment previous = online.get(user);
+    String refusal =
+        tokens.resumeRefusal(
+            resumptions.get(user),
+            previous != null,
+            command.token(),
+            attachment.certificate(),
+            clock.instant());
     if (refusal != null) {
       getContext()
           .getLog()
@@ -486,7 +490,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       command.replyTo().tell(Resumption.REFUSED);
       return this;
     }
-    Attachment previous = online.get(user);
     if (previous == null) {
       // The last session has ended already (the others saw the user leave): this is a login.
       join(user, attachment);
@@ -502,27 +505,6 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
             previous != null);
     command.replyTo().tell(Resumption.RESUMED);
     return this;
-  }
-
-  /** Why {@code token} cannot resume {@code user}'s session, or null if it can. */
-  private String resumeRefusal(String user, String token, String certificate) {
-    ResumeGrant grant = resumptions.get(user);
-    if (grant == null) {
-      return "no-grant";
-    }
-    if (!tokens.matches(token, grant.tokenHash())) {
-      return "wrong-token";
-    }
-    if (grant.fingerprint() != null && !grant.fingerprint().equals(certificate)) {
-      // The token was issued to a client that proved it holds this certificate's key: anyone else
-      // presenting it stole it.
-      return "wrong-certificate";
-    }
-    if (!online.containsKey(user)
-        && (grant.until() == null || !clock.instant().isBefore(grant.until()))) {
-      return "expired";
-    }
-    return null;
   }
 
   /**
@@ -557,32 +539,24 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   /**
-   * Writes {@code login-accepted}, with a new token if the client can resume, which replaces any
-   * grant before it; returns the grant (null if none).
+   * Welcomes {@code user}'s new session ({@code login-accepted}), with a new token if the client
+   * can resume, which replaces any grant before it; returns the grant (null if none).
    */
   private ResumeGrant welcome(String user, Attachment attachment) {
-    if (!attachment.takesTokens()) {
+    ResumeGrant grant = tokens.welcome(user, attachment);
+    if (grant == null) {
       resumptions.remove(user);
-      attachment.outbox().tell(new ServerMessage.LoginAccepted(user));
-      return null;
+    } else {
+      resumptions.put(user, grant);
     }
-    String token = tokens.newToken();
-    ResumeGrant grant = new ResumeGrant(tokens.hash(token), attachment.certificate(), null);
-    resumptions.put(user, grant);
-    attachment.outbox().tell(new ServerMessage.LoginAccepted(user, token));
     return grant;
   }
 
-  /**
-   * Delivery to a new connection starts again from the user's last acknowledgement: what the last
-   * one was handed and the client did not acknowledge is sent again (the client shows each seq
-   * once).
-   */
+  /** Delivery to a new connection starts again from the user's last acknowledgement. */
   private void deliverAfresh(String user, Attachment attachment) {
     Mailbox mailbox = mailboxes.get(user);
     if (mailbox != null) {
-      mailbox.connected();
-      deliverMore(user, mailbox, attachment);
+      delivery.afresh(user, mailbox, attachment);
     }
   }
 
@@ -642,12 +616,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       resumptions.remove(user);
     }
     Change loggedOut = new Change.LoggedOut(user, now, resumableUntil);
-    if (onStored == null) {
-      journal.tell(new Journal.Record(loggedOut, null));
-    } else {
-      confirmations.put(loggedOut, outcome -> onStored.run());
-      journal.tell(new Journal.Record(loggedOut, recordedAdapter));
-    }
+    journal.tell(confirmations.record(loggedOut, onStored, recordedAdapter));
     broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox()));
     getContext().getLog().info("user logged out user={}", user);
     return true;
@@ -667,9 +636,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.SELF;
     } else if (isBlocking(to, from)) {
       error = Code.BLOCKED_BY_USER;
-    } else if (mailbox != null
-        && (mailbox.waiting() >= limits.capacity()
-            || mailbox.waitingBytes() + command.size() > limits.bytes())) {
+    } else if (mailbox != null && delivery.full(mailbox, command.size())) {
       error = Code.MAILBOX_FULL;
     }
     if (error != null) {
@@ -702,10 +669,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       } else if (change instanceof Change.Acknowledged acknowledged) {
         acknowledgementRecorded(acknowledged, outcome.outcome());
       } else {
-        Confirmation confirmation = confirmations.remove(change);
-        if (confirmation != null) {
-          confirmation.recorded(outcome.outcome());
-        }
+        confirmations.recorded(change, outcome.outcome());
       }
     }
     return this;
@@ -720,37 +684,13 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (mailbox != null) {
       mailbox.finishWriting(size);
     }
-    ServerMessage reply;
-    if (outcome == Store.Outcome.STORED && mailbox != null) {
-      Attachment recipient = online.get(to);
-      boolean live =
-          mailbox.stored(message.seq(), messageId, size, limits.window(), limits.windowBytes());
-      if (recipient != null && live) {
-        mailbox.sent(message.seq(), size);
-        recipient.outbox().tell(received(message));
-      } else if (recipient != null) {
-        deliverMore(to, mailbox, recipient);
-      }
-      reply = new ServerMessage.MessageAccepted(message.clientId(), recipient == null);
-    } else if (outcome == Store.Outcome.STORED || outcome == Store.Outcome.DUPLICATE) {
-      // Sent before, and stored then: accepted again, neither stored nor delivered twice.
-      reply = new ServerMessage.MessageAccepted(message.clientId(), false);
-    } else if (outcome == Store.Outcome.NO_RECIPIENT) {
+    ServerMessage reply =
+        outcome == Store.Outcome.STORED && mailbox != null
+            ? delivery.stored(to, mailbox, online.get(to), message, messageId, size)
+            : Delivery.notStored(message, outcome, size, getContext().getLog());
+    if (outcome == Store.Outcome.NO_RECIPIENT) {
       usernames.remove(to);
       forget(to);
-      reply = new ServerMessage.Error(Code.INVALID_USER, MESSAGE, to, message.clientId());
-    } else if (outcome == Store.Outcome.REFUSED) {
-      getContext()
-          .getLog()
-          .warn("store refused a message from={} to={} size={}", message.sender(), to, size);
-      reply =
-          new ServerMessage.Error(
-              Code.INVALID_TEXT,
-              MESSAGE,
-              "the server's database cannot store this text",
-              message.clientId());
-    } else {
-      reply = new ServerMessage.Error(Code.UNAVAILABLE, MESSAGE, to, message.clientId());
     }
     if (writing != null) {
       owedReplies.answer(writing.sender(), key, reply);
@@ -759,18 +699,12 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   // ---- delivery and acknowledgements ----
 
-  /**
-   * Asks the store for the next page of {@code user}'s waiting messages, if the window has room.
-   */
-  private void deliverMore(String user, Mailbox mailbox, Attachment member) {
-    long[] page = mailbox.nextPage(limits.window(), limits.windowBytes(), limits.pageSize());
-    if (page.length == 0) {
-      return;
-    }
+  /** Reads {@code ids} of {@code user}'s messages off the actor's thread, for {@link PageRead}. */
+  private void readPage(String user, Attachment member, long[] ids) {
     getContext()
         .pipeToSelf(
-            reader.read(user, page),
-            (messages, failure) -> new PageRead(user, member, page, messages, failure));
+            reader.read(user, ids),
+            (messages, failure) -> new PageRead(user, member, ids, messages, failure));
   }
 
   private Behavior<Command> onPageRead(PageRead page) {
@@ -795,22 +729,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
           PagingRetryDue.INSTANCE, PagingRetryDue.INSTANCE, settings.pagingRetry());
       return this;
     }
-    long lastAsked = -1;
-    for (long id : page.ids()) {
-      lastAsked = Math.max(lastAsked, mailbox.seqOfId(id));
-    }
-    for (StoredMessage message : page.messages()) {
-      if (message.seq() <= mailbox.sentSeq()) {
-        continue;
-      }
-      int size = mailbox.sizeOf(message.seq());
-      mailbox.sent(message.seq(), size < 0 ? WireText.encodedLength(message.text()) : size);
-      member.outbox().tell(received(message));
-    }
-    // Messages of the page the store no longer has (their sender's or recipient's account was
-    // removed meanwhile) must not be asked for again and again.
-    mailbox.skipTo(lastAsked);
-    deliverMore(user, mailbox, member);
+    delivery.pageRead(user, mailbox, member, page.ids(), page.messages());
     return this;
   }
 
@@ -821,7 +740,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       Attachment member = online.get(user);
       Mailbox mailbox = mailboxes.get(user);
       if (member != null && mailbox != null) {
-        deliverMore(user, mailbox, member);
+        delivery.more(user, mailbox, member);
       }
     }
     return this;
@@ -844,23 +763,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
     String user = acknowledged.user();
     Mailbox mailbox = mailboxes.get(user);
-    if (mailbox == null) {
-      return;
+    if (mailbox != null) {
+      delivery.acknowledgementRecorded(
+          user, mailbox, online.get(user), acknowledged.seq(), outcome);
     }
-    if (outcome != Store.Outcome.APPLIED) {
-      mailbox.acknowledgementFailed(acknowledged.seq());
-      return;
-    }
-    mailbox.acknowledged(acknowledged.seq());
-    Attachment member = online.get(user);
-    if (member != null) {
-      deliverMore(user, mailbox, member);
-    }
-  }
-
-  private static ServerMessage.MessageReceived received(StoredMessage message) {
-    return new ServerMessage.MessageReceived(
-        message.sender(), message.text(), message.seq(), message.clientId());
   }
 
   // ---- accounts ----
@@ -1041,13 +947,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       String command,
       String target,
       Supplier<ServerMessage> apply) {
-    confirmations.put(
-        change,
-        outcome ->
-            replyTo.tell(
-                outcome == Store.Outcome.APPLIED
-                    ? apply.get()
-                    : new ServerMessage.Error(Code.UNAVAILABLE, command, target)));
+    confirmations.applyOnceStored(change, command, target, apply, replyTo::tell);
     journal.tell(new Journal.Record(change, recordedAdapter));
   }
 
@@ -1065,20 +965,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       return this;
     }
     Attachment requester = online.get(command.requester());
-    String token = null;
-    if (peer.takesTokens() && requester != null && requester.takesTokens()) {
-      // The server only brokers: the token is not kept here, and the chat never passes through.
-      token = tokens.newToken();
-      peer.outbox()
-          .tell(
-              new ServerMessage.PeerInvited(
-                  command.requester(), token, settings.peerTokenTtl().toSeconds()));
-    }
     command
         .replyTo()
         .tell(
-            new ServerMessage.PeerAddress(
-                target, peer.peerHost(), peer.peerPort(), peer.peerFingerprint(), token));
+            tokens.peerAddress(
+                target, peer, command.requester(), requester != null && requester.takesTokens()));
     return this;
   }
 
