@@ -74,6 +74,17 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   private record MessageAnswered(UserEntity.MessageAnswer answer)
       implements UserRegistry.NodeMessage {}
 
+  /** A block or unblock to ask the blocker's owner for, once the target is known to exist. */
+  private record BlockAsked(
+      String blocker,
+      String target,
+      String name,
+      ActorRef<ServerMessage> replyTo,
+      Function<ActorRef<UserEntity.BlockAnswer>, UserEntity.Command> request) {}
+
+  private record TargetChecked(BlockAsked asked, UserEntity.LockoutStatus status, Throwable failure)
+      implements UserRegistry.NodeMessage {}
+
   private record BlockAnswered(
       String user, UserEntity.BlockAnswer answer, ActorRef<ServerMessage> replyTo)
       implements UserRegistry.NodeMessage {}
@@ -250,6 +261,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
         .onMessage(UserRegistry.Block.class, this::onBlock)
         .onMessage(UserRegistry.Unblock.class, this::onUnblock)
         .onMessage(BlockAnswered.class, this::onBlockAnswered)
+        .onMessage(TargetChecked.class, this::onTargetChecked)
         .onMessage(
             Confirm.class,
             confirm -> {
@@ -476,7 +488,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
 
   private Behavior<UserRegistry.Command> onSendDirect(UserRegistry.SendDirect command) {
     String to = command.to();
-    Code error = checkTarget(command.from(), to);
+    // Whether the recipient exists is its owner's to say: this node's list of accounts may be
+    // older than the account.
+    Code error = to.equals(command.from()) ? Code.SELF : null;
     if (error != null) {
       owedReplies.inTurn(
           command.replyTo(), new ServerMessage.Error(error, MESSAGE, to, command.id()));
@@ -612,23 +626,58 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       String name,
       ActorRef<ServerMessage> replyTo,
       Function<ActorRef<UserEntity.BlockAnswer>, UserEntity.Command> request) {
-    Code error = checkTarget(blocker, target);
-    if (error != null) {
-      replyTo.tell(new ServerMessage.Error(error, name, target));
-      return this;
+    BlockAsked asked = new BlockAsked(blocker, target, name, replyTo, request);
+    if (target.equals(blocker)) {
+      replyTo.tell(new ServerMessage.Error(Code.SELF, name, target));
+    } else if (usernames != null && usernames.contains(target)) {
+      askBlocker(asked);
+    } else {
+      // Not in this node's list of accounts, which may be older than the account: the target's
+      // owner knows.
+      context.pipeToSelf(
+          AskPattern.ask(
+              owners.of(target),
+              UserEntity.CheckLockout::new,
+              askTimeout,
+              context.getSystem().scheduler()),
+          (status, failure) -> new TargetChecked(asked, status, failure));
     }
+    return this;
+  }
+
+  private Behavior<UserRegistry.Command> onTargetChecked(TargetChecked checked) {
+    BlockAsked asked = checked.asked();
+    if (checked.status() == null) {
+      asked.replyTo().tell(new ServerMessage.Error(Code.UNAVAILABLE, asked.name(), asked.target()));
+    } else if (!checked.status().exists()) {
+      asked
+          .replyTo()
+          .tell(new ServerMessage.Error(Code.INVALID_USER, asked.name(), asked.target()));
+    } else {
+      if (usernames != null) {
+        usernames.add(asked.target());
+      }
+      askBlocker(asked);
+    }
+    return this;
+  }
+
+  private void askBlocker(BlockAsked asked) {
     context.pipeToSelf(
         AskPattern.ask(
-            owners.of(blocker), request::apply, askTimeout, context.getSystem().scheduler()),
+            owners.of(asked.blocker()),
+            asked.request()::apply,
+            askTimeout,
+            context.getSystem().scheduler()),
         (answer, failure) ->
             new BlockAnswered(
-                blocker,
+                asked.blocker(),
                 answer != null
                     ? answer
                     : new UserEntity.BlockAnswer(
-                        new ServerMessage.Error(Code.UNAVAILABLE, name, target), Set.of()),
-                replyTo));
-    return this;
+                        new ServerMessage.Error(Code.UNAVAILABLE, asked.name(), asked.target()),
+                        Set.of()),
+                asked.replyTo()));
   }
 
   /**
@@ -655,9 +704,8 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
   }
 
   private Behavior<UserRegistry.Command> onLocatePeer(UserRegistry.LocatePeer command) {
-    Code error = checkTarget(command.requester(), command.target());
-    if (error != null) {
-      command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, command.target()));
+    if (command.target().equals(command.requester())) {
+      command.replyTo().tell(new ServerMessage.Error(Code.SELF, START_PRIVATE, command.target()));
       return this;
     }
     Local requester = local.get(command.requester());
@@ -665,15 +713,6 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
     return tell(
         command.target(),
         new UserEntity.Locate(command.requester(), takesTokens, command.replyTo()));
-  }
-
-  /** The first two checks of a command about another user: it exists, and it isn't you. */
-  private Code checkTarget(String requester, String target) {
-    // Before the first look at the accounts, the owner answers for its own existence.
-    if (usernames != null && !usernames.contains(target)) {
-      return Code.INVALID_USER;
-    }
-    return target.equals(requester) ? Code.SELF : null;
   }
 
   // ---- lists ----

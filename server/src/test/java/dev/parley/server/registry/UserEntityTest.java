@@ -352,6 +352,29 @@ class UserEntityTest {
   }
 
   @Test
+  void shouldAskTheTargetsOwnerAboutAnAccountTheNodeHasNotHeardOf() {
+    String hans = name("hans");
+    login(hans);
+    // Created after the node read its list of accounts, and the news not here yet.
+    String newcomer = "newcomer" + suffix;
+    users.put(newcomer, account(newcomer));
+
+    registry.tell(new UserRegistry.Block(hans, newcomer, replies.ref()));
+    expectRecordedAndAnswer(new Change.BlockAdded(hans, newcomer), Outcome.APPLIED);
+    broadcaster
+        .expectMessageClass(Broadcaster.BlocksChanged.class)
+        .replyTo()
+        .tell(new Broadcaster.RosterWritten(hans, true));
+    replies.expectMessage(new ServerMessage.BlockConfirmed(newcomer));
+
+    registry.tell(new UserRegistry.Block(hans, "ghost" + suffix, replies.ref()));
+    replies.expectMessage(new ServerMessage.Error(Code.INVALID_USER, "block", "ghost" + suffix));
+    send(hans, "ghost" + suffix, "anyone?", "m-1");
+    replies.expectMessage(
+        new ServerMessage.Error(Code.INVALID_USER, "message", "ghost" + suffix, "m-1"));
+  }
+
+  @Test
   void shouldNotConfirmABlockTheJournalCouldNotStore() {
     String hans = name("hans");
     String yoda = name("yoda");
