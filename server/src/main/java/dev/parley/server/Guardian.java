@@ -197,6 +197,7 @@ public final class Guardian {
                                   guardSettings,
                                   owners,
                                   cluster.ownerTimeout(),
+                                  cluster.ownerAttempts(),
                                   clock)),
                       "login-guard");
               ActorRef<AccountWatcher.Command> watcher =

@@ -256,7 +256,7 @@ public record ClusterSettings(
         CBOR_SERIALIZER);
     // A user's owner knows when it may go (offline, nothing under way): sharding's own idle
     // passivation would stop the owner of an online user who is merely quiet.
-    akka.put("akka.cluster.sharding.passivate-idle-entity-after", "off");
+    akka.put("akka.cluster.sharding.passivation.strategy", "none");
     return ConfigFactory.parseMap(akka);
   }
 

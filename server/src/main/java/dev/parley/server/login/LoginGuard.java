@@ -133,7 +133,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   /** A cluster: the user's owner said whether the username may try (null on failure). */
   private record LockoutChecked(
       String username,
+      int attempt,
       UserEntity.LockoutStatus status,
+      Throwable failure,
       Authenticate authenticate,
       ActorRef<UsernameVerdict> usernameReplyTo)
       implements Command {}
@@ -172,7 +174,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
                         lockouts,
                         clock,
                         null,
-                        null)));
+                        null,
+                        0)));
   }
 
   /**
@@ -181,6 +184,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
    * checks passwords on its node's hashing pool.
    *
    * @param askTimeout how long an owner may take to answer
+   * @param ownerAttempts how many times the owner is asked whether the username is blocked
    */
   public static Behavior<Command> clustered(
       Credentials credentials,
@@ -188,6 +192,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       Settings settings,
       ClusterRegistry.Owners owners,
       Duration askTimeout,
+      int ownerAttempts,
       Clock clock) {
     return Behaviors.setup(
         context ->
@@ -202,7 +207,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
                         Map.of(),
                         clock,
                         owners,
-                        askTimeout)));
+                        askTimeout,
+                        ownerAttempts)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -212,6 +218,10 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private final ClusterRegistry.Owners owners;
 
   private final Duration askTimeout;
+
+  /** How many times the owner is asked before the login is refused as busy. */
+  private final int ownerAttempts;
+
   private final ActorRef<Journal.Command> journal;
   private final Settings settings;
   private final Clock clock;
@@ -227,8 +237,10 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       Map<String, StoreSnapshot.Lockout> lockouts,
       Clock clock,
       ClusterRegistry.Owners owners,
-      Duration askTimeout) {
+      Duration askTimeout,
+      int ownerAttempts) {
     super(context);
+    this.ownerAttempts = ownerAttempts;
     this.timers = timers;
     this.credentials = credentials;
     this.journal = journal;
@@ -344,6 +356,15 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private void checkLockout(
       String user, Authenticate authenticate, ActorRef<UsernameVerdict> usernameReplyTo) {
+    askLockout(user, 1, authenticate, usernameReplyTo);
+  }
+
+  /** Asking again is harmless: the owner only says whether the username may try. */
+  private void askLockout(
+      String user,
+      int attempt,
+      Authenticate authenticate,
+      ActorRef<UsernameVerdict> usernameReplyTo) {
     getContext()
         .pipeToSelf(
             AskPattern.ask(
@@ -351,21 +372,29 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
                 UserEntity.CheckLockout::new,
                 askTimeout,
                 getContext().getSystem().scheduler()),
-            (status, failure) -> {
-              if (failure != null) {
-                getContext()
-                    .getLog()
-                    .warn(
-                        "lockout check failed user={} cause={}",
-                        user,
-                        failure.getClass().getSimpleName());
-              }
-              return new LockoutChecked(user, status, authenticate, usernameReplyTo);
-            });
+            (status, failure) ->
+                new LockoutChecked(user, attempt, status, failure, authenticate, usernameReplyTo));
   }
 
   private Behavior<Command> onLockoutChecked(LockoutChecked checked) {
     UserEntity.LockoutStatus status = checked.status();
+    if (status == null) {
+      getContext()
+          .getLog()
+          .warn(
+              "lockout check failed user={} attempt={} cause={}",
+              checked.username(),
+              checked.attempt(),
+              checked.failure().getClass().getSimpleName());
+      if (checked.attempt() < ownerAttempts) {
+        askLockout(
+            checked.username(),
+            checked.attempt() + 1,
+            checked.authenticate(),
+            checked.usernameReplyTo());
+        return this;
+      }
+    }
     if (checked.usernameReplyTo() != null) {
       checked
           .usernameReplyTo()

@@ -8,6 +8,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
@@ -21,16 +22,24 @@ import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
+import dev.parley.server.login.Credentials;
+import dev.parley.server.login.LoginGuard;
+import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.ResumeGrant;
+import dev.parley.server.store.Store;
 import dev.parley.server.store.Store.Outcome;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.store.StoredMessage;
 import dev.parley.server.store.UserSnapshot;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.MutableClock;
+import dev.parley.server.testing.TestDatabase;
 import dev.parley.server.testing.TestKits;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +49,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +57,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The owner of each user ({@link UserEntity}) behind a node's {@link ClusterRegistry}, on a real
@@ -70,6 +81,8 @@ class UserEntityTest {
   private static final String CERT = "SHA256:client-certificate";
   private static final int MAX_FAILURES = 3;
   private static final String STALLED = "stalled";
+  private static final int HASH_ITERATIONS = 1000;
+  private static final String STORE_DISPATCHER = ServerSettings.STORE_DISPATCHER;
   private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(1);
   private static final int OWNER_ATTEMPTS = 2;
   private static final Duration BLOCK_DURATION = Duration.ofSeconds(60);
@@ -606,6 +619,54 @@ class UserEntityTest {
     counts.expectMessage(UserEntity.LoginCount.AUTHENTICATED);
     expectLockoutRecorded(luke, 0, null);
     expectLockout(sharding.entityRefFor(UserEntity.TYPE_KEY, "nobody" + suffix), false, false);
+  }
+
+  @Test
+  void shouldCountWrongPasswordsTriedThroughTheGuardsOfTwoNodes(@TempDir Path dir)
+      throws SQLException {
+    String victor = name("victor");
+    PasswordHasher hasher = new PasswordHasher(HASH_ITERATIONS);
+    try (TestDatabase database = TestDatabase.h2(dir)) {
+      Store store = database.open();
+      store.addAccount(victor, hasher.hash("right"), T0);
+      Executor executor =
+          testKit.system().dispatchers().lookup(DispatcherSelector.fromConfig(STORE_DISPATCHER));
+      Credentials credentials = new Credentials(store, executor, hasher, executor);
+      // Two nodes' guards, each with its own address limits, on one cluster of owners.
+      List<ActorRef<LoginGuard.Command>> guards = new ArrayList<>();
+      for (int node = 0; node < 2; node++) {
+        guards.add(
+            testKit.spawn(
+                LoginGuard.clustered(
+                    credentials,
+                    journal.ref(),
+                    new LoginGuard.Settings(MAX_FAILURES, BLOCK_DURATION, null),
+                    user -> sharding.entityRefFor(UserEntity.TYPE_KEY, user),
+                    OWNER_TIMEOUT,
+                    OWNER_ATTEMPTS,
+                    clock)));
+      }
+      TestProbe<LoginGuard.PasswordVerdict> verdicts = testKit.createTestProbe();
+      InetAddress from = InetAddress.getLoopbackAddress();
+
+      for (int attempt = 1; attempt <= MAX_FAILURES; attempt++) {
+        guards
+            .get(attempt % 2)
+            .tell(new LoginGuard.Authenticate(victor, "wrong-" + attempt, from, verdicts.ref()));
+        verdicts.expectMessage(
+            attempt < MAX_FAILURES
+                ? LoginGuard.PasswordVerdict.INVALID_PASSWORD
+                : LoginGuard.PasswordVerdict.BLOCKED_NOW);
+      }
+      for (ActorRef<LoginGuard.Command> guard : guards) {
+        guard.tell(new LoginGuard.Authenticate(victor, "right", from, verdicts.ref()));
+        verdicts.expectMessage(LoginGuard.PasswordVerdict.BLOCKED);
+        TestProbe<LoginGuard.UsernameVerdict> usernames = testKit.createTestProbe();
+        guard.tell(new LoginGuard.CheckUsername(victor, from, usernames.ref()));
+        usernames.expectMessage(LoginGuard.UsernameVerdict.BLOCKED);
+      }
+      guards.forEach(testKit::stop);
+    }
   }
 
   // ---- private chats ----
