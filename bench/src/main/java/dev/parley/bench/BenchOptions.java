@@ -4,6 +4,7 @@ import dev.parley.bench.client.Backoff;
 import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,13 +12,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
  * The command line of {@code parley-bench}: a scenario and {@code --option value} pairs (or {@code
  * --option=value}), checked against what that scenario accepts, with the defaults filled in.
  *
+ * @param servers the servers to connect to, in order: user {@code i} connects to server {@code i %
+ *     servers.size()} ({@code --servers}, or the one of {@code --host} and {@code --port})
  * @param rate offered messages (or broadcasts) per second; empty for {@code max}
  * @param step the sweep's increment; empty to double
  * @param restarts reconnect: the server restarts to wait for
@@ -30,14 +32,15 @@ import java.util.Set;
  * @param kept reconnect: messages kept for each laggard when the server goes down
  * @param laggards reconnect: users who stop acknowledging before each restart
  * @param plaintext plain TCP instead of TLS, for a server run with {@code --plaintext}
- * @param trustFingerprint the server's certificate fingerprint to trust; empty to trust any
+ * @param serverPids the servers' processes, whose CPU and memory are summed; empty for none
+ * @param trustFingerprints the servers' certificate fingerprints to trust, one per server in the
+ *     order of {@link #servers}; empty to trust any
  * @param tlsWarmUp TLS handshakes made in memory before connecting, to compile the generator's
  *     cryptography first
  */
 public record BenchOptions(
     String scenario,
-    String host,
-    int port,
+    List<Server> servers,
     int clients,
     String prefix,
     String password,
@@ -64,12 +67,20 @@ public record BenchOptions(
     double loginTimeoutSeconds,
     int kept,
     int laggards,
-    OptionalLong serverPid,
+    List<Long> serverPids,
     Optional<Path> json,
     boolean quiet,
     boolean plaintext,
-    Optional<Fingerprint> trustFingerprint,
+    List<Fingerprint> trustFingerprints,
     int tlsWarmUp) {
+
+  /** A server to connect to. */
+  public record Server(String host, int port) {
+    @Override
+    public String toString() {
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
 
   /** A command line that cannot be run; the message says what is wrong. */
   public static final class UsageException extends Exception {
@@ -90,6 +101,7 @@ public record BenchOptions(
       List.of(
           "host",
           "port",
+          "servers",
           "clients",
           "prefix",
           "password",
@@ -226,21 +238,41 @@ public record BenchOptions(
     if (plaintext && in.has("tls-warmup")) {
       throw new UsageException("--tls-warmup is for TLS: it does not go with --plaintext");
     }
-    Optional<Fingerprint> trustFingerprint = Optional.empty();
+    List<Server> servers = servers(in);
+    List<Fingerprint> trustFingerprints = new ArrayList<>();
     if (in.has("trust-fingerprint")) {
       if (plaintext) {
         throw new UsageException("--trust-fingerprint is for TLS: it does not go with --plaintext");
       }
-      try {
-        trustFingerprint = Optional.of(Fingerprint.parse(in.text("trust-fingerprint", "")));
-      } catch (IllegalArgumentException e) {
-        throw new UsageException("--trust-fingerprint: " + e.getMessage());
+      for (String fingerprint : in.list("trust-fingerprint")) {
+        try {
+          trustFingerprints.add(Fingerprint.parse(fingerprint));
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("--trust-fingerprint: " + e.getMessage());
+        }
+      }
+      if (trustFingerprints.size() != servers.size()) {
+        throw new UsageException(
+            "--trust-fingerprint needs one fingerprint per server, in the order of --servers: "
+                + trustFingerprints.size()
+                + " for "
+                + servers.size()
+                + " server(s)");
+      }
+    }
+    List<Long> serverPids = new ArrayList<>();
+    if (in.has("server-pid")) {
+      for (String pid : in.list("server-pid")) {
+        long parsed = Reader.parseInteger("server-pid", pid, 1, Integer.MAX_VALUE);
+        if (serverPids.contains(parsed)) {
+          throw new UsageException("--server-pid " + parsed + " given twice");
+        }
+        serverPids.add(parsed);
       }
     }
     return new BenchOptions(
         scenario,
-        in.text("host", "127.0.0.1"),
-        in.integer("port", 3331, 1, 65_535),
+        List.copyOf(servers),
         clients,
         prefix,
         password,
@@ -268,14 +300,57 @@ public record BenchOptions(
         in.decimal("login-timeout", 0, 0),
         in.integer("kept", 0, 0, 1_000_000),
         in.integer("laggards", Math.min(10, Math.max(1, clients - 1)), 1, clients),
-        in.has("server-pid")
-            ? OptionalLong.of(in.integer("server-pid", 0, 1, Integer.MAX_VALUE))
-            : OptionalLong.empty(),
+        List.copyOf(serverPids),
         in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
         in.has("quiet"),
         plaintext,
-        trustFingerprint,
+        List.copyOf(trustFingerprints),
         in.integer("tls-warmup", DEFAULT_TLS_WARM_UP, 0, MAX_TLS_WARM_UP));
+  }
+
+  /** The servers: one from --host and --port, or those of --servers. */
+  private static List<Server> servers(Reader in) throws UsageException {
+    if (!in.has("servers")) {
+      return List.of(new Server(in.text("host", "127.0.0.1"), in.integer("port", 3331, 1, 65_535)));
+    }
+    if (in.has("host") || in.has("port")) {
+      throw new UsageException(
+          "--servers does not go with --host or --port: give every server in --servers");
+    }
+    List<Server> servers = new ArrayList<>();
+    for (String server : in.list("servers")) {
+      int colon = server.lastIndexOf(':');
+      String host = colon > 0 ? server.substring(0, colon) : "";
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      if (host.isEmpty() || colon == server.length() - 1) {
+        throw new UsageException("--servers: '" + server + "' is not HOST:PORT");
+      }
+      Server parsed =
+          new Server(
+              host, (int) Reader.parseInteger("servers", server.substring(colon + 1), 1, 65_535));
+      if (servers.contains(parsed)) {
+        throw new UsageException("--servers: " + parsed + " given twice");
+      }
+      servers.add(parsed);
+    }
+    return servers;
+  }
+
+  /** The first server's address (the only one without --servers). */
+  public String host() {
+    return servers.get(0).host();
+  }
+
+  /** The first server's port (the only one without --servers). */
+  public int port() {
+    return servers.get(0).port();
+  }
+
+  /** The servers as people read them: {@code HOST:PORT[,HOST:PORT...]}. */
+  public String serversText() {
+    return String.join(",", servers.stream().map(Server::toString).toList());
   }
 
   /** reconnect: the waits of a user coming back. */
@@ -342,13 +417,27 @@ public record BenchOptions(
       if (!has(name)) {
         return otherwise;
       }
-      String value = given.get(name).replace("_", "");
+      return (int) parseInteger(name, given.get(name), min, max);
+    }
+
+    /** A comma-separated list: no empty items. */
+    List<String> list(String name) throws UsageException {
+      String value = given.get(name);
+      List<String> items = List.of(value.split(",", -1));
+      if (items.stream().anyMatch(item -> item.trim().isEmpty())) {
+        throw new UsageException("--" + name + " has an empty item in '" + value + "'");
+      }
+      return items.stream().map(String::trim).toList();
+    }
+
+    static long parseInteger(String name, String text, long min, long max) throws UsageException {
+      String value = text.replace("_", "");
       try {
         long parsed = Long.parseLong(value);
         if (parsed < min || parsed > max) {
           throw new UsageException("--" + name + " must be between " + min + " and " + max);
         }
-        return (int) parsed;
+        return parsed;
       } catch (NumberFormatException e) {
         throw new UsageException("--" + name + " must be a whole number, not '" + value + "'");
       }

@@ -26,7 +26,81 @@ class BenchOptionsTest {
     assertEquals(16, options.window());
     assertEquals(64, options.payloadBytes());
     assertEquals(64, options.loginConcurrency());
-    assertTrue(options.serverPid().isEmpty());
+    assertTrue(options.serverPids().isEmpty());
+    assertEquals(List.of(new BenchOptions.Server("127.0.0.1", 3331)), options.servers());
+  }
+
+  @Test
+  void shouldSpreadClientsOverSeveralServers() throws Exception {
+    BenchOptions options =
+        BenchOptions.parse(
+            "direct",
+            "--servers",
+            "127.0.0.1:3331,node2.example:3332,[::1]:3333",
+            "--server-pid",
+            "41,42,43");
+    assertEquals(
+        List.of(
+            new BenchOptions.Server("127.0.0.1", 3331),
+            new BenchOptions.Server("node2.example", 3332),
+            new BenchOptions.Server("::1", 3333)),
+        options.servers());
+    assertEquals("127.0.0.1:3331,node2.example:3332,[::1]:3333", options.serversText());
+    assertEquals("127.0.0.1", options.host());
+    assertEquals(3331, options.port());
+    assertEquals(List.of(41L, 42L, 43L), options.serverPids());
+    // --host and --port stay as they are for one server.
+    BenchOptions one = BenchOptions.parse("login", "--host", "10.0.0.1", "--port", "4000");
+    assertEquals(List.of(new BenchOptions.Server("10.0.0.1", 4000)), one.servers());
+    assertEquals("10.0.0.1:4000", one.serversText());
+    // The reconnect scenario takes --servers too (but still no --server-pid).
+    assertEquals(2, BenchOptions.parse("reconnect", "--servers", "a:1,b:2").servers().size());
+  }
+
+  @Test
+  void shouldRefuseServersThatCannotBeReached() {
+    for (String[] args :
+        List.of(
+            new String[] {"direct", "--servers", "a:1,b:2", "--host", "c"},
+            new String[] {"direct", "--servers", "a:1,b:2", "--port", "3"},
+            new String[] {"direct", "--servers", "a:1,,b:2"},
+            new String[] {"direct", "--servers", "a"},
+            new String[] {"direct", "--servers", "a:"},
+            new String[] {"direct", "--servers", ":1"},
+            new String[] {"direct", "--servers", "a:0"},
+            new String[] {"direct", "--servers", "a:x"},
+            new String[] {"direct", "--servers", "a:1,a:1"},
+            new String[] {"direct", "--server-pid", "1,x"},
+            new String[] {"direct", "--server-pid", "1,1"},
+            new String[] {"direct", "--server-pid", "1,"},
+            new String[] {"direct", "--server-pid", "0"},
+            new String[] {"reconnect", "--server-pid", "1,2"},
+            new String[] {"credentials", "--out", "f", "--servers", "a:1"})) {
+      assertThrows(
+          BenchOptions.UsageException.class,
+          () -> BenchOptions.parse(args),
+          () -> String.join(" ", args));
+    }
+  }
+
+  @Test
+  void shouldTrustOneFingerprintPerServer() throws Exception {
+    String first = "AB:".repeat(31) + "AB";
+    String second = "CD:".repeat(31) + "CD";
+    BenchOptions options =
+        BenchOptions.parse(
+            "direct", "--servers", "a:1,b:2", "--trust-fingerprint", first + "," + second);
+    assertEquals(
+        List.of(Fingerprint.parse(first), Fingerprint.parse(second)), options.trustFingerprints());
+    assertTrue(
+        BenchOptions.parse("direct", "--servers", "a:1,b:2").trustFingerprints().isEmpty(),
+        "none given: any certificate, as with one server");
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("direct", "--servers", "a:1,b:2", "--trust-fingerprint", first));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("direct", "--trust-fingerprint", first + "," + second));
   }
 
   @Test
@@ -50,7 +124,7 @@ class BenchOptionsTest {
     assertEquals(4, options.senders());
     assertEquals(Path.of("out.json"), options.json().orElseThrow());
     assertTrue(options.quiet());
-    assertEquals(42, options.serverPid().getAsLong());
+    assertEquals(List.of(42L), options.serverPids());
   }
 
   @Test
@@ -93,7 +167,7 @@ class BenchOptionsTest {
   void shouldSpeakTlsTrustingAnyCertificateUnlessTold() throws Exception {
     BenchOptions options = BenchOptions.parse("login");
     assertEquals("tls", options.transport());
-    assertTrue(options.trustFingerprint().isEmpty());
+    assertTrue(options.trustFingerprints().isEmpty());
     assertEquals(BenchOptions.DEFAULT_TLS_WARM_UP, options.tlsWarmUp());
     assertEquals(0, BenchOptions.parse("login", "--tls-warmup", "0").tlsWarmUp());
     assertThrows(
@@ -104,8 +178,8 @@ class BenchOptionsTest {
     // As OpenSSL prints it: read into the canonical form.
     String hex = "AB:".repeat(31) + "AB";
     assertEquals(
-        Fingerprint.parse(hex),
-        BenchOptions.parse("idle", "--trust-fingerprint", hex).trustFingerprint().orElseThrow());
+        List.of(Fingerprint.parse(hex)),
+        BenchOptions.parse("idle", "--trust-fingerprint", hex).trustFingerprints());
     assertThrows(
         BenchOptions.UsageException.class,
         () -> BenchOptions.parse("login", "--trust-fingerprint", "SHA256:nope"));

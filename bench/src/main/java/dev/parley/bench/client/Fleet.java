@@ -29,13 +29,19 @@ import org.HdrHistogram.Recorder;
 public final class Fleet implements AutoCloseable {
 
   /**
+   * A server users connect to.
+   *
+   * @param tls how users speak TLS to it; empty for plain TCP
+   */
+  public record Server(InetSocketAddress address, Optional<TlsDialer> tls) {}
+
+  /**
    * What a fleet is made of.
    *
-   * @param tls how its users speak TLS; empty for plain TCP
+   * @param servers the servers: user {@code i} connects to server {@code i % servers.size()}
    */
   public record Settings(
-      InetSocketAddress address,
-      Optional<TlsDialer> tls,
+      List<Server> servers,
       String prefix,
       String password,
       int clients,
@@ -43,7 +49,39 @@ public final class Fleet implements AutoCloseable {
       int loginConcurrency,
       int maxFrameBytes,
       int backlog,
-      Duration keepalive) {}
+      Duration keepalive) {
+
+    public Settings {
+      servers = List.copyOf(servers);
+      if (servers.isEmpty()) {
+        throw new IllegalArgumentException("no server");
+      }
+    }
+
+    /** One server. */
+    public Settings(
+        InetSocketAddress address,
+        Optional<TlsDialer> tls,
+        String prefix,
+        String password,
+        int clients,
+        int threads,
+        int loginConcurrency,
+        int maxFrameBytes,
+        int backlog,
+        Duration keepalive) {
+      this(
+          List.of(new Server(address, tls)),
+          prefix,
+          password,
+          clients,
+          threads,
+          loginConcurrency,
+          maxFrameBytes,
+          backlog,
+          keepalive);
+    }
+  }
 
   /** How logging everyone in went. */
   public record LoginResult(
@@ -78,7 +116,6 @@ public final class Fleet implements AutoCloseable {
   private final EventLoop[] loops;
   private final SimUser[] users;
   private final byte[] passwordFrame;
-  private final TlsDialer tls;
   private final Semaphore loginPermits;
   private final AtomicInteger loggedIn = new AtomicInteger();
   private final AtomicInteger loginFailed = new AtomicInteger();
@@ -112,7 +149,6 @@ public final class Fleet implements AutoCloseable {
       loop.add(users[i]);
     }
     this.passwordFrame = ClientFrames.password(Frames.escape(settings.password()));
-    this.tls = settings.tls().orElse(null);
     this.loginPermits = new Semaphore(settings.loginConcurrency());
   }
 
@@ -322,17 +358,22 @@ public final class Fleet implements AutoCloseable {
 
   // ---------------------------------------------------------------- from the users' loops
 
-  InetSocketAddress address() {
-    return settings.address();
+  /** The server user {@code index} connects to: round robin over the servers. */
+  private Server server(int index) {
+    return settings.servers().get(index % settings.servers().size());
+  }
+
+  InetSocketAddress address(int index) {
+    return server(index).address();
   }
 
   byte[] passwordFrame() {
     return passwordFrame;
   }
 
-  /** How users speak TLS; null over plain TCP. */
-  TlsDialer tls() {
-    return tls;
+  /** How user {@code index} speaks TLS to its server; null over plain TCP. */
+  TlsDialer tls(int index) {
+    return server(index).tls().orElse(null);
   }
 
   void opened() {

@@ -277,7 +277,7 @@ public final class SimUser implements LineSplitter.Sink {
       channel.configureBlocking(false);
       // Frames go out as soon as they are written, as a chat client's would.
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      boolean connected = channel.connect(fleet.address());
+      boolean connected = channel.connect(fleet.address(index));
       key =
           channel.register(
               loop.selector(), connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this);
@@ -297,7 +297,7 @@ public final class SimUser implements LineSplitter.Sink {
 
   /** The hello is sent at once over plain TCP; over TLS, when the handshake is done. */
   private void connected() throws IOException {
-    TlsDialer dialer = fleet.tls();
+    TlsDialer dialer = fleet.tls(index);
     if (dialer == null) {
       state = State.HELLO_SENT;
     } else {

@@ -4,11 +4,14 @@ import dev.parley.bench.BenchOptions;
 import dev.parley.bench.client.Fleet;
 import dev.parley.bench.client.MonotonicClock;
 import dev.parley.bench.client.TlsDialer;
+import dev.parley.transport.Fingerprint;
 import dev.parley.transport.TlsMaterialException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -45,9 +48,9 @@ public final class ScenarioContext {
     this.out = out;
     this.err = err;
     this.server =
-        options.serverPid().isPresent()
-            ? Optional.of(ServerProcess.of(options.serverPid().getAsLong()))
-            : Optional.empty();
+        options.serverPids().isEmpty()
+            ? Optional.empty()
+            : Optional.of(ServerProcess.of(options.serverPids()));
   }
 
   BenchOptions options() {
@@ -84,17 +87,43 @@ public final class ScenarioContext {
     return new Summary(scenario).put("transport", options.transport());
   }
 
-  /** How users speak TLS, or empty with --plaintext. */
-  private Optional<TlsDialer> tls() {
-    if (options.plaintext()) {
-      return Optional.empty();
+  /**
+   * The servers, each with how users speak TLS to it (empty with --plaintext): one dialer per
+   * server, trusting that server's fingerprint (or any certificate without --trust-fingerprint).
+   */
+  private List<Fleet.Server> servers() {
+    List<Fleet.Server> servers = new ArrayList<>();
+    TlsDialer first = null;
+    for (int i = 0; i < options.servers().size(); i++) {
+      BenchOptions.Server server = options.servers().get(i);
+      InetSocketAddress address = new InetSocketAddress(server.host(), server.port());
+      if (options.plaintext()) {
+        servers.add(new Fleet.Server(address, Optional.empty()));
+        continue;
+      }
+      Optional<Fingerprint> pinned =
+          options.trustFingerprints().isEmpty()
+              ? Optional.empty()
+              : Optional.of(options.trustFingerprints().get(i));
+      TlsDialer dialer;
+      try {
+        dialer = TlsDialer.create(pinned);
+      } catch (TlsMaterialException e) {
+        throw new BenchFailure("cannot make the generator's TLS certificate: " + e.getMessage(), e);
+      }
+      if (first == null) {
+        first = dialer;
+      }
+      servers.add(new Fleet.Server(address, Optional.of(dialer)));
     }
-    TlsDialer dialer;
-    try {
-      dialer = TlsDialer.create(options.trustFingerprint());
-    } catch (TlsMaterialException e) {
-      throw new BenchFailure("cannot make the generator's TLS certificate: " + e.getMessage(), e);
+    if (first != null) {
+      // One warm-up compiles the cryptography that every dialer shares.
+      warmUp(first);
     }
+    return servers;
+  }
+
+  private void warmUp(TlsDialer dialer) {
     long start = MonotonicClock.now();
     try {
       dialer.warmUp(options.tlsWarmUp());
@@ -108,14 +137,12 @@ public final class ScenarioContext {
           options.tlsWarmUp(),
           (MonotonicClock.now() - start) / 1e9);
     }
-    return Optional.of(dialer);
   }
 
   Fleet startFleet(int clients) {
     return Fleet.start(
         new Fleet.Settings(
-            new InetSocketAddress(options.host(), options.port()),
-            tls(),
+            servers(),
             options.prefix(),
             options.password(),
             clients,
@@ -180,26 +207,24 @@ public final class ScenarioContext {
       throw new BenchFailure(
           String.format(
               Locale.ROOT,
-              "%d of %d clients could not log in to %s:%d, mostly: %s. Is the server running"
-                  + " there (--host, --port)? %s",
+              "%d of %d clients could not log in to %s, mostly: %s. Is the server running"
+                  + " there (--host, --port, --servers)? %s",
               login.failed(),
               login.attempted(),
-              options.host(),
-              options.port(),
+              options.serversText(),
               login.mainFailure(),
               transportAdvice()));
     }
     throw new BenchFailure(
         String.format(
             Locale.ROOT,
-            "%d of %d clients could not log in to %s:%d, mostly: %s. Give the server the accounts"
+            "%d of %d clients could not log in to %s, mostly: %s. Give the server the accounts"
                 + " (parley-bench credentials --clients %d --prefix %s --out FILE, then"
-                + " parley-server --credentials FILE) and check --host, --port, --prefix and"
-                + " --password.",
+                + " parley-server --credentials FILE) and check --host, --port (or --servers),"
+                + " --prefix and --password.",
             login.failed(),
             login.attempted(),
-            options.host(),
-            options.port(),
+            options.serversText(),
             login.mainFailure(),
             login.attempted(),
             options.prefix()));
@@ -211,14 +236,11 @@ public final class ScenarioContext {
         ? "The generator speaks plain TCP (--plaintext): so must the server (parley-server"
             + " --plaintext); a server with TLS closes the connection."
         : "The generator speaks TLS: a server run with --plaintext needs --plaintext here too"
-            + options
-                .trustFingerprint()
-                .map(
-                    f ->
-                        "; and the server must present the certificate "
-                            + f
-                            + " (--trust-fingerprint), as its log says at start.")
-                .orElse(".");
+            + (options.trustFingerprints().isEmpty()
+                ? "."
+                : "; and each server must present the certificate given for it "
+                    + options.trustFingerprints()
+                    + " (--trust-fingerprint), as its log says at start.");
   }
 
   /**

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 /**
  * The server's process as Linux's {@code /proc} shows it, given its PID: CPU time used (user plus
  * system, from {@code /proc/PID/stat}) and resident memory ({@code VmRSS} in {@code
- * /proc/PID/status}). Read before and after a phase; the differences are the server's share.
+ * /proc/PID/status}). Read before and after a phase; the differences are the server's share. With
+ * several PIDs (the nodes of a cluster) each figure is the sum over all of them.
  */
 public final class ServerProcess {
 
@@ -24,34 +25,78 @@ public final class ServerProcess {
   private static final long COMMAND_SECONDS = 60;
   private static final Pattern USED = Pattern.compile("used (\\d+)K");
 
-  private final long pid;
-  private final Path stat;
-  private final Path status;
+  private final List<Long> pids;
   private final long ticksPerSecond;
 
-  private ServerProcess(long pid, long ticksPerSecond) {
-    this.pid = pid;
-    this.stat = Path.of("/proc", Long.toString(pid), "stat");
-    this.status = Path.of("/proc", Long.toString(pid), "status");
+  private ServerProcess(List<Long> pids, long ticksPerSecond) {
+    this.pids = List.copyOf(pids);
     this.ticksPerSecond = ticksPerSecond;
   }
 
   /** The process {@code pid}; fails when /proc does not show it. */
   public static ServerProcess of(long pid) {
-    ServerProcess process = new ServerProcess(pid, clockTicks());
-    if (!Files.isReadable(process.stat)) {
-      throw new BenchFailure(
-          "--server-pid " + pid + ": no such process (or no /proc; this works on Linux only)");
+    return of(List.of(pid));
+  }
+
+  /** The processes {@code pids}, summed; fails when /proc does not show one of them. */
+  public static ServerProcess of(List<Long> pids) {
+    if (pids.isEmpty()) {
+      throw new IllegalArgumentException("no server PID");
+    }
+    ServerProcess process = new ServerProcess(pids, clockTicks());
+    for (long pid : pids) {
+      if (!Files.isReadable(stat(pid))) {
+        throw new BenchFailure(
+            "--server-pid " + pid + ": no such process (or no /proc; this works on Linux only)");
+      }
     }
     return process;
   }
 
-  public long pid() {
-    return pid;
+  public List<Long> pids() {
+    return pids;
   }
 
-  /** CPU time (user + system) the process has used. */
+  private static Path stat(long pid) {
+    return Path.of("/proc", Long.toString(pid), "stat");
+  }
+
+  /** CPU time (user + system) the processes have used. */
   public long cpuNanos() {
+    long nanos = 0;
+    for (long pid : pids) {
+      nanos += cpuNanos(stat(pid));
+    }
+    return nanos;
+  }
+
+  /** Resident memory in KiB, summed over the processes. */
+  public long rssKb() {
+    long kb = 0;
+    for (long pid : pids) {
+      kb += rssKb(Path.of("/proc", Long.toString(pid), "status"));
+    }
+    return kb;
+  }
+
+  /**
+   * The live heap in KiB, summed over the processes (see {@link #liveHeapKb(long)}); empty when one
+   * of them cannot be read.
+   */
+  public OptionalLong liveHeapKb() {
+    long kb = 0;
+    for (long pid : pids) {
+      OptionalLong heap = liveHeapKb(pid);
+      if (heap.isEmpty()) {
+        return heap;
+      }
+      kb += heap.getAsLong();
+    }
+    return OptionalLong.of(kb);
+  }
+
+  /** CPU time (user + system) one process has used. */
+  private long cpuNanos(Path stat) {
     try {
       String line = Files.readString(stat, StandardCharsets.US_ASCII);
       // The command name may hold spaces and parentheses: count fields after the last ')'.
@@ -64,8 +109,8 @@ public final class ServerProcess {
     }
   }
 
-  /** Resident memory in KiB. */
-  public long rssKb() {
+  /** Resident memory of one process in KiB. */
+  private static long rssKb(Path status) {
     try {
       List<String> lines = Files.readAllLines(status, StandardCharsets.US_ASCII);
       for (String line : lines) {
@@ -86,7 +131,7 @@ public final class ServerProcess {
    * little about sessions, since a JVM's heap grows and rarely gives memory back. Empty when jcmd
    * cannot attach (not a HotSpot JVM, another user, no JDK).
    */
-  public OptionalLong liveHeapKb() {
+  private static OptionalLong liveHeapKb(long pid) {
     String jcmd = jcmd();
     if (run(jcmd, Long.toString(pid), "GC.run") == null) {
       return OptionalLong.empty();
