@@ -3,6 +3,7 @@ package dev.parley.client.net;
 import akka.NotUsed;
 import akka.actor.ClassicActorSystemProvider;
 import akka.actor.typed.ActorRef;
+import akka.stream.IgnoreCancel$;
 import akka.stream.KillSwitches;
 import akka.stream.OverflowStrategy;
 import akka.stream.TLSClosing;
@@ -92,13 +93,23 @@ public final class Connections {
    * engine from {@code engines}, made when the stream starts: a server engine for a connection
    * accepted, a client engine for one opened. Take them from {@code ServerTls} and {@code
    * ClientTls}, whose engines keep Akka's TLS stage from holding back the first plaintext. The end
-   * of either side closes the connection ({@link TLSClosing#eagerClose()}), as plain TCP does here;
-   * a failed handshake fails the plaintext side.
+   * of what this side writes closes the connection, after its last bytes, and so does the end of
+   * the peer's; the plaintext inbound being cancelled does not ({@code TLSClosing.ignoreCancel}). A
+   * protocol stream cancels its inbound the moment its outbound completes (it is coupled), and with
+   * an eager close Akka's TLS stage could act on that cancellation before it had encrypted the last
+   * frame written: a private chat's {@code bye} was then lost now and again, and the peer saw the
+   * connection drop instead. A failed handshake fails the plaintext side.
    *
    * <p>It materializes a kill switch under TLS, on the connection's bytes: in the middle of a
    * handshake the TLS stage holds the connection open until the handshake finishes, whatever ends
    * above it, so only this switch closes a connection whose peer never finishes its handshake.
    */
+  /**
+   * {@code TLSClosing.ignoreCancel}, which Java cannot call by that name: the static forwarder
+   * clashes with the instance method {@code ignoreCancel()}.
+   */
+  private static final TLSClosing IGNORE_CANCEL = IgnoreCancel$.MODULE$;
+
   public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> tls(
       Supplier<SSLEngine> engines) {
     BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> cutter =
@@ -113,7 +124,7 @@ public final class Connections {
                     .map(TLSProtocol.SessionBytes::bytes),
                 Flow.<ByteString>create().map(TLSProtocol.SendBytes::new));
     return cutter
-        .atop(TLS.create(engines, TLSClosing.eagerClose()).reversed(), Keep.left())
+        .atop(TLS.create(engines, IGNORE_CANCEL).reversed(), Keep.left())
         .atop(plaintext, Keep.left());
   }
 
