@@ -51,6 +51,9 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
 
   private final Cluster cluster;
 
+  /** Whether this node's leaving has been said. */
+  private boolean left;
+
   private ClusterMembership(ActorContext<Command> context) {
     super(context);
     cluster = Cluster.get(context.getSystem());
@@ -116,6 +119,11 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
               "cluster member removed address={} previous-status={}",
               member.address(),
               status(removed.previousStatus()));
+      if (member.address().equals(cluster.selfMember().address())) {
+        // This node's own removal: said now, since the node shuts down right after it and the
+        // SelfRemoved that follows may come too late to be heard.
+        selfLeft(removed.previousStatus());
+      }
     } else {
       getContext()
           .getLog()
@@ -171,13 +179,22 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   }
 
   private Behavior<Command> onSelfLeft(SelfLeft left) {
+    selfLeft(left.event().previousStatus());
+    return this;
+  }
+
+  /** Says once that this node has left, whichever of the two events about it comes first. */
+  private void selfLeft(MemberStatus previousStatus) {
+    if (left) {
+      return;
+    }
+    left = true;
     getContext()
         .getLog()
         .info(
             "cluster left self={} previous-status={}",
             cluster.selfMember().address(),
-            status(left.event().previousStatus()));
-    return this;
+            status(previousStatus));
   }
 
   /** The word of the log line for a change of membership, in the server's lower-case style. */
