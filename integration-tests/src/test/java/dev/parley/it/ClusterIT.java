@@ -144,6 +144,9 @@ class ClusterIT {
     expectShown(carol, "alice: kept for you on the cluster");
 
     logout(bob);
+    // Presence crosses nodes within a moment, not at once (docs/cluster.md): carol hears of it
+    // before her round trip below, whose answer must be the next line.
+    carol.expect("bob logged out");
     carol.type("message bob written on node two while you were away");
     roundTrip(carol);
     HeadlessClient bobAgain = login(0, "bob");

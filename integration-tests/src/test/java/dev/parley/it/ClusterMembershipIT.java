@@ -84,7 +84,6 @@ class ClusterMembershipIT {
     for (ServerProcess node : List.of(one, two)) {
       node.awaitLogLine("cluster member up address=" + first + " ", ServerProcess.STARTUP);
       node.awaitLogLine("cluster member up address=" + second + " ", ServerProcess.STARTUP);
-      node.awaitLogLine("users are not shared across nodes yet", ServerProcess.STARTUP);
     }
     two.awaitLogLine("cluster joined self=" + second + " members=2", ServerProcess.STARTUP);
     assertClusterPortTaken(store, clusterPorts[0]);
