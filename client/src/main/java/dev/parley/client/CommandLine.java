@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param peerPort {@code --peer-port N}: the port to accept private chats on
  * @param plaintext {@code --plaintext}: plain TCP to the server instead of TLS
  * @param trustFingerprint {@code --trust-fingerprint FP}: the only server certificate to accept
+ * @param noColor {@code --no-color}: plain text on a colour terminal
+ * @param timestamps {@code --timestamps}: {@code [HH:MM] } before incoming lines
  */
 public record CommandLine(
     boolean help,
@@ -27,7 +29,9 @@ public record CommandLine(
     Optional<String> peerHost,
     Optional<Integer> peerPort,
     boolean plaintext,
-    Optional<Fingerprint> trustFingerprint) {
+    Optional<Fingerprint> trustFingerprint,
+    boolean noColor,
+    boolean timestamps) {
 
   /** How to call the client, for {@code --help} and usage errors. */
   public static final String USAGE =
@@ -50,6 +54,8 @@ public record CommandLine(
           "                    (PARLEY_HOME moves that directory), recorded the first time",
           "  --plaintext       plain TCP instead of TLS, for a server started with --plaintext:",
           "                    anyone on the network path can read and change everything",
+          "  --no-color        no colours on the terminal (so does NO_COLOR in the environment)",
+          "  --timestamps      show [HH:MM] before incoming messages, logins and logouts",
           "  --help            show this help and exit",
           "Exit status: 0 logged out, 1 login refused, 2 bad arguments, 3 connection failed or",
           "lost, 4 logged out for inactivity, 5 the server's identity could not be verified");
@@ -76,17 +82,29 @@ public record CommandLine(
     Optional<Integer> peerPort = Optional.empty();
     boolean plaintext = false;
     Optional<Fingerprint> trustFingerprint = Optional.empty();
+    boolean noColor = false;
+    boolean timestamps = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
         case "--help", "-h" -> {
           return new CommandLine(
-              true, List.of(), configFile, peerHost, peerPort, plaintext, trustFingerprint);
+              true,
+              List.of(),
+              configFile,
+              peerHost,
+              peerPort,
+              plaintext,
+              trustFingerprint,
+              noColor,
+              timestamps);
         }
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         case "--peer-host" -> peerHost = Optional.of(value(args, ++i, arg));
         case "--peer-port" -> peerPort = Optional.of(port(value(args, ++i, arg), arg, 0));
         case "--plaintext" -> plaintext = true;
+        case "--no-color" -> noColor = true;
+        case "--timestamps" -> timestamps = true;
         case "--trust-fingerprint" ->
             trustFingerprint = Optional.of(fingerprint(value(args, ++i, arg)));
         default -> {
@@ -108,7 +126,15 @@ public record CommandLine(
       throw new UsageException("--trust-fingerprint needs TLS: it cannot go with --plaintext");
     }
     return new CommandLine(
-        false, servers, configFile, peerHost, peerPort, plaintext, trustFingerprint);
+        false,
+        servers,
+        configFile,
+        peerHost,
+        peerPort,
+        plaintext,
+        trustFingerprint,
+        noColor,
+        timestamps);
   }
 
   /** {@code <server_host> <server_port>}: the host taken as it is, as it always was. */

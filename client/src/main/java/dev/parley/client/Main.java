@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import dev.parley.client.console.TerminalSettings;
 import dev.parley.client.tls.TlsSettings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -53,6 +54,7 @@ public final class Main {
       settings = ClientSettings.fromConfig(config);
       // Checked here, where a mistake is a usage error, rather than once the client runs.
       TlsSettings.fromConfig(config);
+      TerminalSettings.fromConfig(config, System.getenv());
     } catch (ConfigException | IllegalArgumentException e) {
       err.println("Error. Invalid configuration: " + e.getMessage());
       return ExitStatus.USAGE;
@@ -99,6 +101,12 @@ public final class Main {
     commandLine
         .trustFingerprint()
         .ifPresent(pin -> options.put(TlsSettings.PATH + ".trust-fingerprint", pin.value()));
+    if (commandLine.noColor()) {
+      options.put(TerminalSettings.PATH + ".colors", false);
+    }
+    if (commandLine.timestamps()) {
+      options.put(TerminalSettings.PATH + ".timestamps", true);
+    }
     Config file =
         commandLine
             .configFile()

@@ -48,8 +48,20 @@ class CommandLineTest {
             Optional.of("10.0.0.5"),
             Optional.of(6000),
             false,
-            Optional.empty()),
+            Optional.empty(),
+            false,
+            false),
         parsed);
+  }
+
+  @Test
+  void shouldTakeTheTerminalOptions() throws Exception {
+    CommandLine parsed =
+        CommandLine.parse(new String[] {"localhost", "4000", "--no-color", "--timestamps"});
+    assertTrue(parsed.noColor());
+    assertTrue(parsed.timestamps());
+    assertEquals(false, Main.configuration(parsed).getBoolean("parley.client.terminal.colors"));
+    assertEquals(true, Main.configuration(parsed).getBoolean("parley.client.terminal.timestamps"));
   }
 
   @Test

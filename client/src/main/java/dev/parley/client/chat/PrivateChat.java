@@ -415,7 +415,7 @@ public final class PrivateChat {
         return unreachableWhileClosing(peer);
       }
       timers.cancel(HandshakeTimedOut.INSTANCE);
-      print(Texts.privateStarted(peer));
+      console.tell(new Console.Print(Texts.privateStarted(peer), Console.Kind.OWN));
       unacknowledged.forEach(link.outbound()::tell);
       return chatting(peer);
     } else if (frame instanceof Bye bye) {
@@ -589,7 +589,11 @@ public final class PrivateChat {
       // Acknowledged only once shown: an Ack promises the user has seen it.
       console.tell(
           new Console.PrintWithReceipt(
-              Texts.privateReceived(peer, text.text()), text.seq(), receiptAdapter));
+              Texts.privateReceived(peer, text.text()),
+              Console.Kind.PRIVATE,
+              text.seq(),
+              receiptAdapter));
+      console.tell(new Console.UserSeen(peer));
     } else if (frame instanceof Ack ack) {
       while (!unacknowledged.isEmpty() && unacknowledged.peek().seq() <= ack.seq()) {
         unacknowledged.poll();

@@ -3,7 +3,9 @@ package dev.parley.client.command;
 import dev.parley.client.text.Texts;
 import dev.parley.protocol.Protocol;
 import dev.parley.protocol.WireText;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -32,7 +34,26 @@ public final class CommandParser {
   static final String STARTPRIVATE = "startprivate <user>";
   static final String PRIVATE = "private <user> <message>";
   static final String STOPPRIVATE = "stopprivate <user>";
-  static final String HELP = "help";
+  static final String HELP = "help [<command>]";
+
+  /** Every command name, in the order {@code help} lists them. */
+  public static final List<String> COMMANDS =
+      List.of(
+          "message",
+          "broadcast",
+          "whoelse",
+          "whoelsesince",
+          "block",
+          "unblock",
+          "startprivate",
+          "private",
+          "stopprivate",
+          "logout",
+          "help");
+
+  /** The commands whose first argument is a user name. */
+  public static final Set<String> TAKES_USER =
+      Set.of("message", "block", "unblock", "startprivate", "private", "stopprivate");
 
   private CommandParser() {}
 
@@ -54,9 +75,18 @@ public final class CommandParser {
       case "startprivate" -> user(words, STARTPRIVATE, true, UserCommand.StartPrivate::new);
       case "private" -> userAndText(words, PRIVATE, false, UserCommand.Private::new);
       case "stopprivate" -> user(words, STOPPRIVATE, false, UserCommand.StopPrivate::new);
-      case "help" -> bare(words, HELP, new UserCommand.Help());
+      case "help" -> help(words);
       default -> new UserCommand.Rejected(Texts.INVALID_COMMAND);
     };
+  }
+
+  /** {@code help} or {@code help <command>}: shown by the client, never sent to the server. */
+  private static UserCommand help(Words words) {
+    String command = words.next();
+    if (command == null) {
+      return new UserCommand.Help();
+    }
+    return words.atEnd() ? new UserCommand.Help(command) : usage(HELP);
   }
 
   private static UserCommand bare(Words words, String syntax, UserCommand command) {

@@ -36,8 +36,15 @@ public sealed interface UserCommand {
   /** {@code stopprivate <user>}. */
   record StopPrivate(String user) implements UserCommand {}
 
-  /** {@code help}. */
-  record Help() implements UserCommand {}
+  /**
+   * {@code help}, or {@code help <command>} for one command ({@code command} empty for all); the
+   * client answers it itself.
+   */
+  record Help(String command) implements UserCommand {
+    public Help() {
+      this("");
+    }
+  }
 
   /** An empty or blank line: nothing to do. */
   record Blank() implements UserCommand {}

@@ -13,6 +13,11 @@ import dev.parley.client.ClientSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
@@ -24,6 +29,8 @@ import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.UserInterruptException;
 import org.jline.terminal.Terminal;
+import org.jline.utils.AttributedString;
+import org.jline.utils.AttributedStyle;
 import org.jline.utils.NonBlockingReader;
 
 /**
@@ -53,12 +60,43 @@ public final class Console extends AbstractBehavior<Console.Command> {
   /** Everything the console does. */
   public sealed interface Command {}
 
+  /**
+   * What a line is, which decides how it looks on a colour terminal and whether it gets a
+   * timestamp. A line starting with {@code Error.} is shown as an error whatever its kind.
+   */
+  public enum Kind {
+    /** Anything else: the welcome, help, notices. */
+    PLAIN,
+    /** The outcome of the user's own command (blocked, private chat started...). */
+    OWN,
+    /** A message or broadcast from another user, through the server; timestamped. */
+    INCOMING,
+    /** A message over a private chat; timestamped. */
+    PRIVATE,
+    /** Someone logged in or out; timestamped. */
+    PRESENCE
+  }
+
   /** Show one line. */
-  public record Print(String line) implements Command {}
+  public record Print(String line, Kind kind) implements Command {
+    public Print(String line) {
+      this(line, Kind.PLAIN);
+    }
+  }
 
   /** Show one line, then answer {@link Receipt} with {@code ticket}. */
-  public record PrintWithReceipt(String line, long ticket, ActorRef<Receipt> replyTo)
-      implements Command {}
+  public record PrintWithReceipt(String line, Kind kind, long ticket, ActorRef<Receipt> replyTo)
+      implements Command {
+    public PrintWithReceipt(String line, long ticket, ActorRef<Receipt> replyTo) {
+      this(line, Kind.PLAIN, ticket, replyTo);
+    }
+  }
+
+  /** A user name for Tab to complete: someone online, or who sent a message. */
+  public record UserSeen(String user) implements Command {}
+
+  /** A user logged out: Tab no longer offers the name. */
+  public record UserGone(String user) implements Command {}
 
   /** The line of a {@link PrintWithReceipt} is on the terminal. */
   public record Receipt(long ticket) {}
@@ -99,15 +137,40 @@ public final class Console extends AbstractBehavior<Console.Command> {
   private static final char PASSWORD_MASK = '*';
   private static final String INPUT_THREAD_NAME = "parley-console-input";
 
-  /** Creates the console for a terminal the caller owns (and closes). */
+  /**
+   * Creates the console for a terminal the caller owns (and closes), with the terminal settings of
+   * the actor system's configuration and the process's environment.
+   */
   public static Behavior<Command> create(Terminal terminal, ClientSettings settings) {
     return Behaviors.setup(
         context ->
-            Behaviors.withTimers(timers -> new Console(context, timers, terminal, settings)));
+            Behaviors.withTimers(
+                timers ->
+                    new Console(
+                        context,
+                        timers,
+                        terminal,
+                        settings,
+                        TerminalSettings.fromConfig(
+                            context.getSystem().settings().config(), System.getenv()))));
   }
+
+  /** Like {@link #create(Terminal, ClientSettings)}, with the terminal settings given. */
+  public static Behavior<Command> create(
+      Terminal terminal, ClientSettings settings, TerminalSettings terminalSettings) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> new Console(context, timers, terminal, settings, terminalSettings)));
+  }
+
+  private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("'['HH:mm'] '");
+  private static final String ERROR_PREFIX = "Error.";
 
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
+  private final TerminalSettings terminalSettings;
+  private final CommandCompleter completer = new CommandCompleter();
   private final Screen screen;
   private final ExecutorService inputThread;
   private final Deque<PendingRead> queuedReads = new ArrayDeque<>();
@@ -119,14 +182,17 @@ public final class Console extends AbstractBehavior<Console.Command> {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       Terminal terminal,
-      ClientSettings settings) {
+      ClientSettings settings,
+      TerminalSettings terminalSettings) {
     super(context);
     this.timers = timers;
     this.settings = settings;
+    this.terminalSettings = terminalSettings;
     this.screen =
         isDumb(terminal)
             ? new PlainScreen(terminal)
-            : new EditingScreen(terminal, settings.commandPrompt());
+            : new EditingScreen(
+                terminal, settings.commandPrompt(), terminalSettings, completer, context);
     this.inputThread = Executors.newSingleThreadExecutor(Console::newInputThread);
     context.getLog().debug("Console on a {} terminal", terminal.getType());
   }
@@ -146,18 +212,44 @@ public final class Console extends AbstractBehavior<Console.Command> {
         .onMessage(ReadLine.class, this::onReadLine)
         .onMessage(ReadCommand.class, this::onReadCommand)
         .onMessage(ReadCompleted.class, this::onReadCompleted)
+        .onMessage(UserSeen.class, seen -> onUsers(() -> completer.add(seen.user())))
+        .onMessage(UserGone.class, gone -> onUsers(() -> completer.remove(gone.user())))
         .onMessageEquals(CloseTimedOut.INSTANCE, this::onCloseTimedOut)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
   private Behavior<Command> onPrint(Print print) {
-    screen.print(print.line());
+    show(print.line(), print.kind());
     return this;
   }
 
+  private Behavior<Command> onUsers(Runnable update) {
+    update.run();
+    return this;
+  }
+
+  /** The names Tab completes after a command that takes a user. */
+  CommandCompleter completer() {
+    return completer;
+  }
+
+  private void show(String line, Kind kind) {
+    boolean timestamped =
+        terminalSettings.timestamps()
+            && (kind == Kind.INCOMING || kind == Kind.PRIVATE || kind == Kind.PRESENCE);
+    String text =
+        timestamped ? TIMESTAMP.format(LocalTime.now(terminalSettings.clock())) + line : line;
+    screen.print(text, line.startsWith(ERROR_PREFIX) ? null : kind);
+  }
+
+  /** How a line looks on a colour terminal: errors by their {@code Error.}, others by kind. */
+  static AttributedStyle styleOf(String line, Kind kind) {
+    return EditingScreen.style(line.startsWith(ERROR_PREFIX) ? null : kind);
+  }
+
   private Behavior<Command> onPrintWithReceipt(PrintWithReceipt print) {
-    screen.print(print.line());
+    show(print.line(), print.kind());
     print.replyTo().tell(new Receipt(print.ticket()));
     return this;
   }
@@ -272,7 +364,8 @@ public final class Console extends AbstractBehavior<Console.Command> {
 
   /** How lines reach one kind of terminal. All but the blocking read run on the actor. */
   private interface Screen {
-    void print(String line);
+    /** Shows a line; {@code kind} null for an error. */
+    void print(String line, Kind kind);
 
     void flush();
 
@@ -289,21 +382,80 @@ public final class Console extends AbstractBehavior<Console.Command> {
   private static final class EditingScreen implements Screen {
     private final LineReader reader;
     private final String commandPrompt;
+    private final boolean colors;
+    private final ActorContext<Command> context;
 
-    EditingScreen(Terminal terminal, String commandPrompt) {
-      // Without this, JLine would treat '!' and '\' in messages as history expansion.
-      this.reader =
+    EditingScreen(
+        Terminal terminal,
+        String commandPrompt,
+        TerminalSettings settings,
+        CommandCompleter completer,
+        ActorContext<Command> context) {
+      LineReaderBuilder builder =
           LineReaderBuilder.builder()
               .terminal(terminal)
+              .completer(completer)
+              // Without this, JLine would treat '!' and '\' in messages as history expansion.
               .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
-              .build();
+              // A name completes only from what was typed, never to a near miss: Tab must not
+              // turn va into hans.
+              .option(LineReader.Option.COMPLETE_MATCHER_TYPO, false)
+              .option(LineReader.Option.HISTORY_IGNORE_DUPS, true)
+              .option(LineReader.Option.HISTORY_IGNORE_SPACE, true)
+              .option(LineReader.Option.HISTORY_TIMESTAMPED, false)
+              .variable(LineReader.HISTORY_SIZE, settings.historySize())
+              .variable(LineReader.HISTORY_FILE_SIZE, settings.historySize());
+      settings
+          .historyFile()
+          .ifPresent(file -> builder.variable(LineReader.HISTORY_FILE, file.toAbsolutePath()));
+      this.reader = builder.build();
       this.commandPrompt = commandPrompt;
+      this.colors = settings.colors();
+      this.context = context;
+      settings.historyFile().ifPresent(this::prepareHistory);
+    }
+
+    /** The client's directory may not exist yet; the history must not be readable by others. */
+    private void prepareHistory(Path file) {
+      try {
+        Files.createDirectories(file.getParent());
+        if (!Files.exists(file)) {
+          Files.createFile(file);
+          try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+          } catch (UnsupportedOperationException notPosix) {
+            // Left as the system makes it.
+          }
+        }
+        reader.getHistory().load();
+      } catch (IOException | IllegalArgumentException e) {
+        context.getLog().warn("Cannot use the history file {}: {}", file, e.toString());
+        reader.setVariable(LineReader.HISTORY_FILE, null);
+      }
     }
 
     @Override
-    public void print(String line) {
+    public void print(String line, Kind kind) {
       // Thread-safe against the pending readLine: JLine redraws the prompt and the typed text.
-      reader.printAbove(line);
+      if (colors) {
+        reader.printAbove(new AttributedString(line, style(kind)));
+      } else {
+        reader.printAbove(line);
+      }
+    }
+
+    /** How a kind of line looks; null is an error. Only the style changes, never the text. */
+    static AttributedStyle style(Kind kind) {
+      if (kind == null) {
+        return AttributedStyle.BOLD.foreground(AttributedStyle.RED);
+      }
+      return switch (kind) {
+        case PLAIN -> AttributedStyle.DEFAULT;
+        case OWN -> AttributedStyle.DEFAULT.foreground(AttributedStyle.GREEN);
+        case INCOMING -> AttributedStyle.BOLD.foreground(AttributedStyle.CYAN);
+        case PRIVATE -> AttributedStyle.BOLD.foreground(AttributedStyle.MAGENTA);
+        case PRESENCE -> AttributedStyle.DEFAULT.faint().italic();
+      };
     }
 
     @Override
@@ -319,8 +471,11 @@ public final class Console extends AbstractBehavior<Console.Command> {
     @Override
     public BlockingRead prepareRead(String prompt, boolean masked) {
       Character mask = masked ? PASSWORD_MASK : null;
+      // Only commands are remembered: never a password, nor the answer to any other prompt.
+      boolean remembered = !masked && prompt.equals(commandPrompt);
       return () -> {
         try {
+          reader.setVariable(LineReader.DISABLE_HISTORY, !remembered);
           return Optional.of(reader.readLine(prompt, mask));
         } catch (EndOfFileException | UserInterruptException ended) {
           return Optional.empty();
@@ -357,7 +512,8 @@ public final class Console extends AbstractBehavior<Console.Command> {
     }
 
     @Override
-    public void print(String line) {
+    public void print(String line, Kind kind) {
+      // No colours on a dumb terminal: piped output stays the classic plain text.
       out.write(line);
       out.write(LINE_FEED);
       out.flush();

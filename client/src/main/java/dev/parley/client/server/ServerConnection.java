@@ -641,8 +641,8 @@ public final class ServerConnection {
       chats.tell(new PrivateChats.SendPrivate(p.user(), p.text()));
     } else if (command instanceof UserCommand.StopPrivate s) {
       chats.tell(new PrivateChats.StopPrivate(s.user()));
-    } else if (command instanceof UserCommand.Help) {
-      Texts.HELP.forEach(this::print);
+    } else if (command instanceof UserCommand.Help help) {
+      (help.command().isEmpty() ? Texts.HELP : Texts.help(help.command())).forEach(this::print);
     } else if (command instanceof UserCommand.Rejected rejected) {
       print(rejected.error());
     }
@@ -705,7 +705,11 @@ public final class ServerConnection {
       // Acknowledged only once shown: an ack promises the user has seen it.
       console.tell(
           new Console.PrintWithReceipt(
-              Texts.received(received.from(), received.text()), received.seq(), receiptAdapter));
+              Texts.received(received.from(), received.text()),
+              Console.Kind.INCOMING,
+              received.seq(),
+              receiptAdapter));
+      console.tell(new Console.UserSeen(received.from()));
     } else {
       context.getLog().debug("Message {} was shown already", received.seq());
       // Sent again because its ack was lost with a connection: acknowledging it again is harmless.
@@ -748,7 +752,38 @@ public final class ServerConnection {
           chats.tell(new PrivateChats.PeerAddressRefused(requested));
         }
       }
-      Renderer.render(frame).forEach(this::print);
+      Console.Kind kind = kindOf(frame);
+      Renderer.render(frame).forEach(line -> console.tell(new Console.Print(line, kind)));
+      tellUsers(frame);
+    }
+  }
+
+  /** How a server frame's lines look on a colour terminal. */
+  private static Console.Kind kindOf(ServerMessage frame) {
+    if (frame instanceof ServerMessage.BroadcastReceived) {
+      return Console.Kind.INCOMING;
+    } else if (frame instanceof ServerMessage.UserLoggedIn
+        || frame instanceof ServerMessage.UserLoggedOut) {
+      return Console.Kind.PRESENCE;
+    } else if (frame instanceof ServerMessage.BlockConfirmed
+        || frame instanceof ServerMessage.UnblockConfirmed) {
+      return Console.Kind.OWN;
+    }
+    return Console.Kind.PLAIN;
+  }
+
+  /** Keeps the names Tab completes fresh: who logged in or out, who is online, who wrote. */
+  private void tellUsers(ServerMessage frame) {
+    if (frame instanceof ServerMessage.UserLoggedIn in) {
+      console.tell(new Console.UserSeen(in.user()));
+    } else if (frame instanceof ServerMessage.UserLoggedOut out) {
+      console.tell(new Console.UserGone(out.user()));
+    } else if (frame instanceof ServerMessage.OnlineUsers online) {
+      online.users().forEach(user -> console.tell(new Console.UserSeen(user)));
+    } else if (frame instanceof ServerMessage.RecentUsers recent) {
+      recent.users().forEach(user -> console.tell(new Console.UserSeen(user)));
+    } else if (frame instanceof ServerMessage.BroadcastReceived broadcast) {
+      console.tell(new Console.UserSeen(broadcast.from()));
     }
   }
 

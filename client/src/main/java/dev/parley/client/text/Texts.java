@@ -3,9 +3,13 @@ package dev.parley.client.text;
 import dev.parley.protocol.PeerMessage.Bye;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.ServerMessage.LoginFailed;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Every line the client shows the user, in one place so that the wording the acceptance script
@@ -51,21 +55,97 @@ public final class Texts {
   private static final String TOO_FAST = "Error. You are sending commands too fast; ";
   private static final String SLOW_DOWN = ". Please slow down and try again";
 
-  /** Shown by {@code help}. */
+  /** One command as {@code help} explains it: its syntax and what it does. */
+  private record CommandHelp(String syntax, String summary, String details) {
+    String line() {
+      return String.format("  %-27s %s", syntax, summary);
+    }
+  }
+
+  /** Every command, in the order {@code help} lists them, by name. */
+  private static final Map<String, CommandHelp> COMMAND_HELP = commandHelp();
+
+  private static Map<String, CommandHelp> commandHelp() {
+    Map<String, CommandHelp> help = new LinkedHashMap<>();
+    help.put(
+        "message",
+        new CommandHelp(
+            "message <user> <message>",
+            "send a message to a user (kept if they are offline)",
+            "The server keeps it for a user who is offline and delivers it at their next login."));
+    help.put(
+        "broadcast",
+        new CommandHelp(
+            "broadcast <message>",
+            "send a message to everyone online",
+            "Users who blocked you do not get it; you are told when someone was left out."));
+    help.put(
+        "whoelse",
+        new CommandHelp(
+            "whoelse", "list the other users online", "One name a line; Tab completes them."));
+    help.put(
+        "whoelsesince",
+        new CommandHelp(
+            "whoelsesince <time>",
+            "list the other users online in the last <time> seconds",
+            "<time> is a whole number of seconds, 0 or more."));
+    help.put(
+        "block",
+        new CommandHelp(
+            "block <user>",
+            "stop receiving anything from a user",
+            "They cannot message you, see your broadcasts or start a private chat with you."));
+    help.put(
+        "unblock", new CommandHelp("unblock <user>", "undo block", "They can reach you again."));
+    help.put(
+        "startprivate",
+        new CommandHelp(
+            "startprivate <user>",
+            "open a direct private chat with a user",
+            "The chat goes straight to their client, encrypted; the server only introduces you."));
+    help.put(
+        "private",
+        new CommandHelp(
+            "private <user> <message>",
+            "send a private message over that chat",
+            "Needs a chat opened with startprivate (by either of you)."));
+    help.put(
+        "stopprivate",
+        new CommandHelp(
+            "stopprivate <user>",
+            "close the private chat with a user",
+            "Either of you can open it again with startprivate."));
+    help.put(
+        "logout",
+        new CommandHelp(
+            "logout",
+            "log out and exit",
+            "Messages still on their way are sent first. Ctrl-D does the same."));
+    help.put(
+        "help",
+        new CommandHelp(
+            "help [<command>]",
+            "show this list, or explain one command",
+            "Tab completes commands, and user names after a command that takes one."));
+    return Collections.unmodifiableMap(help);
+  }
+
+  /** Shown by {@code help}: the commands, one line each. */
   public static final List<String> HELP =
-      List.of(
-          "Commands:",
-          "  message <user> <message>    send a message to a user (kept if they are offline)",
-          "  broadcast <message>         send a message to everyone online",
-          "  whoelse                     list the other users online",
-          "  whoelsesince <time>         list the other users online in the last <time> seconds",
-          "  block <user>                stop receiving anything from a user",
-          "  unblock <user>              undo block",
-          "  startprivate <user>         open a direct private chat with a user",
-          "  private <user> <message>    send a private message over that chat",
-          "  stopprivate <user>          close the private chat with a user",
-          "  logout                      log out and exit",
-          "  help                        show this list");
+      Stream.concat(Stream.of("Commands:"), COMMAND_HELP.values().stream().map(CommandHelp::line))
+          .toList();
+
+  /**
+   * Shown by {@code help <command>}: its line and a sentence more, or an error naming what is not a
+   * command.
+   */
+  public static List<String> help(String command) {
+    CommandHelp help = COMMAND_HELP.get(command);
+    if (help == null) {
+      return List.of("Error. No command " + clean(command) + "; help lists the commands");
+    }
+    return List.of(help.line().strip().replaceFirst("\\s{2,}", " - "), "  " + help.details());
+  }
 
   /** Stands for a line break in a remote text, which must not break the line it is shown on. */
   static final char LINE_BREAK_SIGN = '\u21B5';

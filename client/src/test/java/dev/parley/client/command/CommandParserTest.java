@@ -2,6 +2,7 @@ package dev.parley.client.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.protocol.Protocol;
 import java.util.List;
@@ -38,6 +39,28 @@ class CommandParserTest {
         new UserCommand.Private("luke", "hey dude"), CommandParser.parse("private luke hey dude"));
     assertEquals(new UserCommand.StopPrivate("luke"), CommandParser.parse("stopprivate luke"));
     assertEquals(new UserCommand.Help(), CommandParser.parse("help"));
+  }
+
+  @Test
+  void shouldAskForHelpOnOneCommandAndKeepTheClassicErrorForAnUnknownCommand() {
+    assertEquals(new UserCommand.Help("message"), CommandParser.parse("help message"));
+    assertEquals(new UserCommand.Help("nope"), CommandParser.parse(" help  nope "));
+    assertEquals(
+        new UserCommand.Rejected("Error. Usage: help [<command>]"),
+        CommandParser.parse("help message block"));
+    assertEquals(new UserCommand.Rejected("Error. Invalid command"), CommandParser.parse("hepl"));
+    assertEquals(new UserCommand.Rejected("Error. Invalid command"), CommandParser.parse("Help"));
+  }
+
+  @Test
+  void shouldNameEveryCommandItParses() {
+    for (String command : CommandParser.COMMANDS) {
+      assertFalse(
+          CommandParser.parse(command) instanceof UserCommand.Rejected r
+              && r.error().equals("Error. Invalid command"),
+          command);
+    }
+    assertTrue(CommandParser.COMMANDS.containsAll(CommandParser.TAKES_USER));
   }
 
   @Test
@@ -93,7 +116,7 @@ class CommandParserTest {
     assertEquals(usage("private <user> <message>"), CommandParser.parse("private luke"));
     assertEquals(usage("stopprivate <user>"), CommandParser.parse("stopprivate"));
     assertEquals(usage("stopprivate <user>"), CommandParser.parse("stopprivate luke now"));
-    assertEquals(usage("help"), CommandParser.parse("help me"));
+    assertEquals(usage("help [<command>]"), CommandParser.parse("help me too"));
   }
 
   @ParameterizedTest

@@ -11,6 +11,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.client.ClientSettings;
 import dev.parley.client.chat.PeerListener;
 import dev.parley.client.chat.PrivateChats;
@@ -69,6 +70,24 @@ class ServerConnectionTest {
   }
 
   private final TestProbe<Console.Command> console = testKit.createTestProbe();
+
+  /** The names the console is told of for Tab completion, apart from what it shows. */
+  private final TestProbe<Console.Command> users = testKit.createTestProbe();
+
+  private final ActorRef<Console.Command> consoleRef =
+      testKit.spawn(
+          Behaviors.receive(Console.Command.class)
+              .onAnyMessage(
+                  command -> {
+                    if (command instanceof Console.UserSeen
+                        || command instanceof Console.UserGone) {
+                      users.ref().tell(command);
+                    } else {
+                      console.ref().tell(command);
+                    }
+                    return Behaviors.same();
+                  })
+              .build());
   private final TestProbe<PrivateChats.Command> chats = testKit.createTestProbe();
   private final TestProbe<PeerListener.Command> listener = testKit.createTestProbe();
   private final TestProbe<ServerConnection.Finished> parent = testKit.createTestProbe();
@@ -91,7 +110,7 @@ class ServerConnectionTest {
             LOOPBACK,
             port,
             new ServerConnection.Collaborators(
-                console.ref(), chats.ref(), listener.ref(), parent.ref()),
+                consoleRef, chats.ref(), listener.ref(), parent.ref()),
             TestKits.manualNanoClock(testKit)));
   }
 
@@ -112,7 +131,7 @@ class ServerConnectionTest {
             settings,
             servers,
             new ServerConnection.Collaborators(
-                console.ref(), chats.ref(), listener.ref(), parent.ref()),
+                consoleRef, chats.ref(), listener.ref(), parent.ref()),
             TestKits.manualNanoClock(testKit)));
   }
 
@@ -152,7 +171,7 @@ class ServerConnectionTest {
 
   private void expectLines(String... lines) {
     for (String line : lines) {
-      console.expectMessage(new Console.Print(line));
+      assertEquals(line, console.expectMessageClass(Console.Print.class).line());
     }
   }
 
@@ -540,6 +559,45 @@ class ServerConnectionTest {
     expectLines("luke logged out", "You are logged out");
     expectFinished(Bye.Reason.LOGGED_OUT, 0);
     session.server().expectClosed();
+  }
+
+  @Test
+  void shouldStyleLinesByKindAndTellTheConsoleWhoIsAround() {
+    Session session = logIn();
+    session.server().send(new ServerMessage.UserLoggedIn("luke"));
+    assertEquals(
+        new Console.Print("luke logged in", Console.Kind.PRESENCE),
+        console.expectMessageClass(Console.Print.class));
+    users.expectMessage(new Console.UserSeen("luke"));
+    session.server().send(new ServerMessage.MessageReceived("yoda", "hi", 1, "y-1"));
+    Console.PrintWithReceipt shown = console.expectMessageClass(Console.PrintWithReceipt.class);
+    assertEquals("yoda: hi", shown.line());
+    assertEquals(Console.Kind.INCOMING, shown.kind());
+    users.expectMessage(new Console.UserSeen("yoda"));
+    session.server().send(new ServerMessage.UserLoggedOut("luke"));
+    assertEquals(
+        new Console.Print("luke logged out", Console.Kind.PRESENCE),
+        console.expectMessageClass(Console.Print.class));
+    users.expectMessage(new Console.UserGone("luke"));
+  }
+
+  /** help is the client's own: its lines are shown and nothing reaches the server. */
+  @Test
+  void shouldAnswerHelpItselfWithoutTheServer() {
+    Session session = logIn();
+    answer(session.input(), "help");
+    expectLines(Texts.HELP.toArray(String[]::new));
+    answer(expectCommandRead(), "help block");
+    expectLines(Texts.help("block").toArray(String[]::new));
+    answer(expectCommandRead(), "hepl");
+    expectLines("Error. Invalid command");
+    answer(expectCommandRead(), "whoelse");
+    // Nothing of help reaches the server: only the activity notice every local command sends,
+    // for the server's idle timer.
+    for (int i = 0; i < 3; i++) {
+      session.server().expectFrame(new ClientMessage.NoteActivity());
+    }
+    session.server().expectFrame(new ClientMessage.WhoElse());
   }
 
   @Test

@@ -19,6 +19,9 @@ public final class TestConsole {
         .onMessage(Console.Print.class, print -> show(lines, print.line()))
         .onMessage(Console.PrintWithReceipt.class, print -> showWithReceipt(lines, print))
         .onMessage(Console.Close.class, TestConsole::closed)
+        // Names for Tab completion: nothing is shown.
+        .onMessage(Console.UserSeen.class, seen -> Behaviors.same())
+        .onMessage(Console.UserGone.class, gone -> Behaviors.same())
         .build();
   }
 

@@ -31,6 +31,22 @@ class TextsTest {
   }
 
   @Test
+  void shouldListEveryCommandOnItsOwnLineAndExplainOneOnRequest() {
+    assertEquals("Commands:", Texts.HELP.get(0));
+    assertEquals(12, Texts.HELP.size());
+    assertEquals(
+        "  message <user> <message>    send a message to a user (kept if they are offline)",
+        Texts.HELP.get(1));
+    assertEquals(
+        java.util.List.of(
+            "message <user> <message> - send a message to a user (kept if they are offline)",
+            "  The server keeps it for a user who is offline and delivers it at their next login."),
+        Texts.help("message"));
+    assertEquals(
+        java.util.List.of("Error. No command nope; help lists the commands"), Texts.help("nope"));
+  }
+
+  @Test
   void shouldLeaveEveryOtherCharacterAloneAndReplaceEachDangerousOneWithOneSign() {
     for (int code = 0; code <= Character.MAX_VALUE; code++) {
       char c = (char) code;
