@@ -15,6 +15,7 @@ import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.WireText;
 import dev.parley.server.cluster.CborSerializable;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.UserRegistry.Attachment;
 import dev.parley.server.registry.UserRegistry.Evict;
 import dev.parley.server.registry.UserRegistry.Left;
@@ -358,7 +359,9 @@ public final class UserEntity {
     this.clock = clock;
     this.passivate = passivate;
     this.tokens = new SessionTokens(rules.peerTokenTtl());
-    this.delivery = new Delivery(rules.mailbox(), this::readPage);
+    this.delivery =
+        new Delivery(
+            rules.mailbox(), this::readPage, Metrics.get(context.getSystem()).messagesDelivered);
     this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
   }
 

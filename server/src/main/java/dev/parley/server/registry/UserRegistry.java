@@ -14,6 +14,7 @@ import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.cluster.CborSerializable;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.store.Change;
 import dev.parley.server.store.Journal;
 import dev.parley.server.store.ResumeGrant;
@@ -360,6 +361,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** Online users whose page could not be read: asked for again when the retry is due. */
   private final Set<String> pagingStalled = new HashSet<>();
 
+  private final Metrics metrics;
+
   private UserRegistry(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
@@ -371,6 +374,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       Settings settings,
       Clock clock) {
     super(context);
+    this.metrics = Metrics.get(context.getSystem());
     this.timers = timers;
     this.broadcaster = broadcaster;
     this.journal = journal;
@@ -379,7 +383,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     this.settings = settings;
     this.clock = clock;
     this.tokens = new SessionTokens(settings.peerTokenTtl());
-    this.delivery = new Delivery(settings.mailbox(), this::readPage);
+    this.delivery = new Delivery(settings.mailbox(), this::readPage, metrics.messagesDelivered);
     this.usernames = new HashSet<>(initial.usernames());
     this.lastLogout = new HashMap<>(initial.lastLogouts());
     initial.blocks().forEach((blocker, blocked) -> blocks.put(blocker, new HashSet<>(blocked)));
@@ -692,6 +696,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       usernames.remove(to);
       forget(to);
     }
+    if (outcome == Store.Outcome.STORED) {
+      metrics.messagesAccepted.increment();
+    }
     if (writing != null) {
       owedReplies.answer(writing.sender(), key, reply);
     }
@@ -763,6 +770,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
     String user = acknowledged.user();
     Mailbox mailbox = mailboxes.get(user);
+    if (outcome == Store.Outcome.STORED) {
+      metrics.acknowledgements.increment();
+    }
     if (mailbox != null) {
       delivery.acknowledgementRecorded(
           user, mailbox, online.get(user), acknowledged.seq(), outcome);

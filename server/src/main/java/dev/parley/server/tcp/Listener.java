@@ -15,6 +15,7 @@ import akka.stream.typed.javadsl.ActorSink;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
 import dev.parley.transport.ServerTls;
 import java.net.InetAddress;
@@ -28,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
@@ -128,6 +130,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private long accepted;
 
+  /** The node's gauge of sessions, which only this listener changes. */
+  private final AtomicInteger sessionCount;
+
   private Listener(
       ActorContext<Command> context,
       ServerSettings settings,
@@ -136,6 +141,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
+    this.sessionCount = Metrics.get(context.getSystem()).sessions;
     this.settings = settings;
     this.tls = tls;
     this.services = services;
@@ -272,6 +278,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                   sessionName(remote));
       getContext().watchWith(session, new SessionEnded(session));
       sessions.put(session, remote.getAddress());
+      sessionCount.incrementAndGet();
       if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
         openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
       }
@@ -285,6 +292,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private Behavior<Command> onSessionEnded(SessionEnded ended) {
     InetAddress address = sessions.remove(ended.session());
+    if (address != null) {
+      sessionCount.decrementAndGet();
+    }
     if (address != null) {
       openPerAddress.computeIfPresent(address, (from, open) -> open > 1 ? open - 1 : null);
     }
