@@ -52,11 +52,12 @@ public final class HttpEndpoint {
                           .terminate(settings.stopTimeout())
                           .thenApply(terminated -> Done.getInstance()));
               InetSocketAddress address = binding.localAddress();
+              // Not "listening on", which names the clients' port for whoever reads the log.
               LOG.info(
-                  "Parley HTTP listening on {}:{} ({})",
+                  "Parley HTTP endpoint on {}://{}:{}/ (health, metrics)",
+                  tls.isPresent() ? "https" : "http",
                   address.getHostString(),
-                  address.getPort(),
-                  tls.isPresent() ? "https" : "http");
+                  address.getPort());
               return address;
             });
   }
