@@ -58,11 +58,64 @@ public final class Metrics implements Extension {
   public final Counter messagesDelivered;
   public final Counter acknowledgements;
   public final Counter storeOutages;
+  public final Counter tlsHandshakesSucceeded;
+  public final Counter tlsHandshakesFailed;
   public final DistributionSummary journalBatchSize;
   public final Timer journalCommit;
 
-  /** Connections that have a session (the listener's count; it alone changes it). */
-  public final AtomicInteger sessions = new AtomicInteger();
+  /** The phases of a session, as {@code parley_sessions{phase=...}} counts them. */
+  public enum SessionPhase {
+    /** Connected; the protocol's hello not yet exchanged. */
+    HANDSHAKE,
+    /** Logging in or resuming. */
+    LOGIN,
+    /** Logged in. */
+    ACTIVE,
+    /** Logging out or saying goodbye. */
+    CLOSING
+  }
+
+  /** Sessions in each phase, by {@link SessionPhase#ordinal()}. */
+  private final AtomicInteger[] sessionsByPhase = new AtomicInteger[SessionPhase.values().length];
+
+  /**
+   * One session's place in {@code parley_sessions}: the session moves it from phase to phase (a
+   * handful of times in its life, never per message), and whoever sees it stop ends it, so that a
+   * session that stops for whatever reason (a failure too) leaves the gauge.
+   */
+  public final class SessionTracker {
+    // Written by the session, ended by the listener once the session has stopped.
+    private volatile SessionPhase phase;
+
+    private SessionTracker() {
+      enter(SessionPhase.HANDSHAKE);
+    }
+
+    public void enter(SessionPhase next) {
+      SessionPhase current = phase;
+      if (current == next) {
+        return;
+      }
+      if (current != null) {
+        sessionsByPhase[current.ordinal()].decrementAndGet();
+      }
+      phase = next;
+      sessionsByPhase[next.ordinal()].incrementAndGet();
+    }
+
+    public void end() {
+      SessionPhase current = phase;
+      if (current != null) {
+        sessionsByPhase[current.ordinal()].decrementAndGet();
+        phase = null;
+      }
+    }
+  }
+
+  /** Counts a new session, in its handshake. */
+  public SessionTracker newSession() {
+    return new SessionTracker();
+  }
 
   public Metrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -101,6 +154,18 @@ public final class Metrics implements Extension {
         Counter.builder("parley.store.outages")
             .description("Journal writes that found the database out of reach")
             .register(registry);
+    tlsHandshakesSucceeded =
+        Counter.builder("parley.tls.handshakes")
+            .tag("outcome", "succeeded")
+            .description("Client connections whose TLS handshake completed")
+            .register(registry);
+    tlsHandshakesFailed =
+        Counter.builder("parley.tls.handshakes")
+            .tag("outcome", "failed")
+            .description(
+                "Client connections whose TLS failed: in the handshake, or rarely a record after"
+                    + " it")
+            .register(registry);
     journalBatchSize =
         DistributionSummary.builder("parley.journal.batch.size")
             .baseUnit("changes")
@@ -112,9 +177,14 @@ public final class Metrics implements Extension {
             .description("Time to write and commit one journal batch")
             .publishPercentileHistogram()
             .register(registry);
-    Gauge.builder("parley.sessions", sessions, AtomicInteger::get)
-        .description("Client connections with a session, logged in or not")
-        .register(registry);
+    for (SessionPhase phase : SessionPhase.values()) {
+      AtomicInteger count = new AtomicInteger();
+      sessionsByPhase[phase.ordinal()] = count;
+      Gauge.builder("parley.sessions", count, AtomicInteger::get)
+          .tag("phase", phase.name().toLowerCase(java.util.Locale.ROOT))
+          .description("Client connections with a session, by the session's phase")
+          .register(registry);
+    }
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc = new JvmGcMetrics();

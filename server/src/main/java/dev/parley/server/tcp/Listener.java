@@ -29,7 +29,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
@@ -73,7 +72,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private record AcceptFailed(Throwable cause) implements Command {}
 
-  private record SessionEnded(ActorRef<Session.Command> session) implements Command {}
+  private record SessionEnded(ActorRef<Session.Command> session, Metrics.SessionTracker tracker)
+      implements Command {}
 
   private record Unbound(Done done) implements Command {}
 
@@ -130,8 +130,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private long accepted;
 
-  /** The node's gauge of sessions, which only this listener changes. */
-  private final AtomicInteger sessionCount;
+  private final Metrics metrics;
 
   private Listener(
       ActorContext<Command> context,
@@ -141,7 +140,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
-    this.sessionCount = Metrics.get(context.getSystem()).sessions;
+    this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
     this.tls = tls;
     this.services = services;
@@ -236,6 +235,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN),
           tls,
           settings.closeTimeout(),
+          metrics,
           materializer);
     } else if (!admitted(connection.remoteAddress().getAddress())) {
       // Before the server-wide limit: a full server must not pay a TLS handshake (the busy
@@ -262,9 +262,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY),
           tls,
           settings.closeTimeout(),
+          metrics,
           materializer);
     } else {
       InetSocketAddress remote = connection.remoteAddress();
+      Metrics.SessionTracker tracker = metrics.newSession();
       ActorRef<Session.Command> session =
           getContext()
               .spawn(
@@ -274,11 +276,12 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                       remote,
                       clock,
                       self ->
-                          SessionConnection.attach(connection, self, settings, tls, materializer)),
+                          SessionConnection.attach(
+                              connection, self, settings, tls, metrics, materializer),
+                      tracker),
                   sessionName(remote));
-      getContext().watchWith(session, new SessionEnded(session));
+      getContext().watchWith(session, new SessionEnded(session, tracker));
       sessions.put(session, remote.getAddress());
-      sessionCount.incrementAndGet();
       if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
         openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
       }
@@ -292,9 +295,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private Behavior<Command> onSessionEnded(SessionEnded ended) {
     InetAddress address = sessions.remove(ended.session());
-    if (address != null) {
-      sessionCount.decrementAndGet();
-    }
+    ended.tracker().end();
     if (address != null) {
       openPerAddress.computeIfPresent(address, (from, open) -> open > 1 ? open - 1 : null);
     }

@@ -136,7 +136,9 @@ class OpsRoutesTest {
     assertTrue(body.contains("parley_messages_accepted_total 2.0"), body);
     assertTrue(body.contains("parley_journal_batch_size_changes_bucket"), body);
     assertTrue(body.contains("parley_journal_commit_seconds_bucket"), body);
-    assertTrue(body.contains("parley_sessions "), body);
+    assertTrue(body.contains("parley_sessions{phase=\"active\"} 0.0"), body);
+    assertTrue(body.contains("parley_sessions{phase=\"handshake\"} 0.0"), body);
+    assertTrue(body.contains("parley_tls_handshakes_total{outcome=\"failed\"} 0.0"), body);
     assertTrue(body.contains("jvm_memory_used_bytes"), body);
     assertTrue(body.contains("jvm_gc_"), body);
   }
