@@ -30,6 +30,11 @@ class OperationsIT extends PackagedEndToEnd {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
 
+  /** The registry sums the mailboxes every 5 s; a slow machine gets more. */
+  private static final Duration MAILBOX_SAMPLED = Duration.ofSeconds(15);
+
+  private static final Duration POLL = Duration.ofMillis(250);
+
   private static final Pattern ENDPOINT =
       Pattern.compile("Parley HTTP endpoint on (https?://127\\.0\\.0\\.1:\\d+/)");
 
@@ -69,6 +74,16 @@ class OperationsIT extends PackagedEndToEnd {
     assertEquals(2, value(after, "parley_sessions{phase=\"active\"}"), after);
     assertTrue(value(after, "parley_tls_handshakes_total{outcome=\"succeeded\"}") >= 2, after);
     assertTrue(after.contains("parley_journal_commit_seconds_bucket"), after);
+
+    // A message for luke, offline, waits in his mailbox; the registry samples the mailboxes.
+    hans.type("message luke are you there?");
+    long deadline = System.nanoTime() + MAILBOX_SAMPLED.toNanos();
+    double waiting = 0;
+    while (waiting < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(POLL.toMillis());
+      waiting = value(get(http, base, "metrics").body(), "parley_mailbox_messages");
+    }
+    assertEquals(1, waiting, "parley_mailbox_messages");
     assertTrue(after.contains("jvm_memory_used_bytes"), after);
   }
 

@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The node's meters, in one Prometheus registry per actor system: an Akka extension, so that it is
@@ -62,6 +63,12 @@ public final class Metrics implements Extension {
   public final Counter tlsHandshakesFailed;
   public final DistributionSummary journalBatchSize;
   public final Timer journalCommit;
+
+  /** Messages waiting in the mailboxes (stored, not acknowledged): a sample the registry takes. */
+  public final AtomicLong mailboxMessages = new AtomicLong();
+
+  /** Their text's bytes, as encoded on the wire. */
+  public final AtomicLong mailboxBytes = new AtomicLong();
 
   /** The phases of a session, as {@code parley_sessions{phase=...}} counts them. */
   public enum SessionPhase {
@@ -177,6 +184,13 @@ public final class Metrics implements Extension {
             .description("Time to write and commit one journal batch")
             .publishPercentileHistogram()
             .register(registry);
+    Gauge.builder("parley.mailbox.messages", mailboxMessages, AtomicLong::get)
+        .description("Messages stored and not yet acknowledged, across every user's mailbox")
+        .register(registry);
+    Gauge.builder("parley.mailbox", mailboxBytes, AtomicLong::get)
+        .baseUnit("bytes")
+        .description("The text of those messages, as encoded on the wire")
+        .register(registry);
     for (SessionPhase phase : SessionPhase.values()) {
       AtomicInteger count = new AtomicInteger();
       sessionsByPhase[phase.ordinal()] = count;

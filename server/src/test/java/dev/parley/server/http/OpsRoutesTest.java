@@ -139,6 +139,8 @@ class OpsRoutesTest {
     assertTrue(body.contains("parley_sessions{phase=\"active\"} 0.0"), body);
     assertTrue(body.contains("parley_sessions{phase=\"handshake\"} 0.0"), body);
     assertTrue(body.contains("parley_tls_handshakes_total{outcome=\"failed\"} 0.0"), body);
+    assertTrue(body.contains("parley_mailbox_messages 0.0"), body);
+    assertTrue(body.contains("parley_mailbox_bytes 0.0"), body);
     assertTrue(body.contains("jvm_memory_used_bytes"), body);
     assertTrue(body.contains("jvm_gc_"), body);
   }
