@@ -149,6 +149,8 @@ public final class ParleyServer {
         return readPool
             .thenCompose(reads -> StoreCalls.supply(storage.store()::lastAccountEventId, reads))
             .toCompletableFuture()
+            // The query itself carries on if the database hangs; the read pool's bounded queue
+            // keeps probes that pile up from growing without end (then: refused, not ready).
             .orTimeout(http.readinessTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .thenApply(id -> true);
       }
@@ -167,7 +169,8 @@ public final class ParleyServer {
 
   /**
    * Completes with the address of the HTTP port (health, metrics), or fails if it could not be
-   * bound; never completes when the node has none ({@code parley.server.http.port} unset).
+   * bound; when the node has none ({@code parley.server.http.port} unset), fails once the node has
+   * stopped.
    */
   public CompletionStage<InetSocketAddress> httpBound() {
     return httpBound;
