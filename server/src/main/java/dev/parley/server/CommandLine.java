@@ -1,6 +1,7 @@
 package dev.parley.server;
 
 import dev.parley.server.cluster.ClusterSettings;
+import dev.parley.server.http.HttpSettings;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.tls.TlsSettings;
 import java.nio.file.Path;
@@ -39,6 +40,8 @@ public final class CommandLine {
           "",
           "Options:",
           "  --host ADDRESS       address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
+          "  --http-port N        HTTP port for health checks and metrics (docs/operations.md),",
+          "                       HTTPS unless --plaintext; 0 picks a free one (default: none)",
           "  --credentials FILE   accounts to import at start, one 'username password' per line",
           "                       (default: credentials.txt in the working directory if it exists;",
           "                       on a first start without one, the bundled demo accounts)",
@@ -112,6 +115,10 @@ public final class CommandLine {
           return new Invocation(true, Map.of(), Optional.empty(), Optional.empty(), admin);
         }
         case "--host" -> overrides.put(key("host"), value(args, ++i, arg));
+        case "--http-port" ->
+            overrides.put(
+                HttpSettings.PATH + ".port",
+                integer(value(args, ++i, arg), "--http-port", 0, 65_535));
         case "--credentials" -> credentials = Optional.of(Path.of(value(args, ++i, arg)));
         case "--config" -> configFile = Optional.of(Path.of(value(args, ++i, arg)));
         case "--data-dir" -> overrides.put(storeKey("data-dir"), value(args, ++i, arg));

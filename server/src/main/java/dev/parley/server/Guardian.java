@@ -91,7 +91,8 @@ public final class Guardian {
       Storage storage,
       Clock clock,
       Optional<ServerTls> tls,
-      CompletableFuture<InetSocketAddress> bound) {
+      CompletableFuture<InetSocketAddress> bound,
+      CompletableFuture<Executor> readPool) {
     return Behaviors.<CoreActorTerminated>setup(
             context -> {
               Store store = storage.store();
@@ -99,6 +100,8 @@ public final class Guardian {
               Executor writes = dispatcher(context, ServerSettings.STORE_DISPATCHER);
               // Bounded, unlike a dispatcher's queue: a login flood is refused, not queued.
               BoundedExecutor reads = BoundedExecutor.forReads(storeSettings);
+              // The HTTP port's readiness query runs there too.
+              readPool.complete(reads);
               BoundedExecutor hashing =
                   new BoundedExecutor(
                       "parley-password-hashing",

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.parley.server.admin.AccountImport;
 import dev.parley.server.admin.UserAdmin;
 import dev.parley.server.cluster.ClusterSettings;
+import dev.parley.server.http.HttpSettings;
 import dev.parley.server.login.CredentialsFile;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
@@ -173,6 +174,24 @@ public final class Main {
       server.stop();
       server.terminated().toCompletableFuture().join();
       return EXIT_CANNOT_START;
+    }
+    HttpSettings http = HttpSettings.fromConfig(config);
+    if (http.port().isPresent()) {
+      try {
+        server.httpBound().toCompletableFuture().join();
+      } catch (CompletionException e) {
+        // As for the clients' port: an operator who asked for the HTTP port relies on it.
+        System.err.println(
+            "parley-server: cannot listen for HTTP on "
+                + http.host()
+                + ":"
+                + http.port().getAsInt()
+                + ": "
+                + e.getCause().getMessage());
+        server.stop();
+        server.terminated().toCompletableFuture().join();
+        return EXIT_CANNOT_START;
+      }
     }
     server.terminated().toCompletableFuture().join();
     return exitStatus(shutdown.getShutdownReason());

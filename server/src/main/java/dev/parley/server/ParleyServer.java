@@ -3,8 +3,14 @@ package dev.parley.server;
 import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.server.Route;
 import com.typesafe.config.Config;
 import dev.parley.server.cluster.ClusterSettings;
+import dev.parley.server.http.HttpEndpoint;
+import dev.parley.server.http.HttpSettings;
+import dev.parley.server.http.OpsRoutes;
+import dev.parley.server.metrics.Metrics;
+import dev.parley.server.store.StoreCalls;
 import dev.parley.server.tls.ServerCertificate;
 import dev.parley.server.tls.TlsSettings;
 import dev.parley.transport.Fingerprint;
@@ -15,6 +21,8 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,14 +38,17 @@ public final class ParleyServer {
 
   private final ActorSystem<Void> system;
   private final CompletableFuture<InetSocketAddress> bound;
+  private final CompletableFuture<InetSocketAddress> httpBound;
   private final Optional<ServerTls> tls;
 
   private ParleyServer(
       ActorSystem<Void> system,
       CompletableFuture<InetSocketAddress> bound,
+      CompletableFuture<InetSocketAddress> httpBound,
       Optional<ServerTls> tls) {
     this.system = system;
     this.bound = bound;
+    this.httpBound = httpBound;
     this.tls = tls;
   }
 
@@ -75,6 +86,8 @@ public final class ParleyServer {
       Clock clock,
       Optional<ServerTls> tls) {
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+    CompletableFuture<Executor> readPool = new CompletableFuture<>();
+    HttpSettings http = HttpSettings.fromConfig(config);
     ClusterSettings cluster = ClusterSettings.fromConfig(config);
     // A cluster member gets Akka's cluster settings over the file configuration; a standalone
     // node keeps the local actor provider and opens no port but the clients'.
@@ -82,14 +95,66 @@ public final class ParleyServer {
         cluster.enabled() ? cluster.akkaConfig(SYSTEM_NAME).withFallback(config) : config;
     ActorSystem<Void> system =
         ActorSystem.create(
-            Guardian.create(settings, cluster, storage, clock, tls, bound),
+            Guardian.create(settings, cluster, storage, clock, tls, bound, readPool),
             SYSTEM_NAME,
             systemConfig);
+    // Made now, before any request can ask for it; the actors find the same one.
+    Metrics metrics = Metrics.get(system);
+    CompletableFuture<InetSocketAddress> httpBound = new CompletableFuture<>();
+    if (http.port().isPresent()) {
+      Route route =
+          new OpsRoutes(readiness(system, bound, storage, readPool, http), metrics).route();
+      HttpEndpoint.start(system, http, tls, route)
+          .whenComplete(
+              (address, failure) -> {
+                if (failure != null) {
+                  httpBound.completeExceptionally(failure);
+                } else {
+                  httpBound.complete(address);
+                }
+              });
+    }
     // If the node stops before it ever listened, say so to whoever waits for the address.
     system
         .getWhenTerminated()
         .thenRun(() -> bound.completeExceptionally(new IllegalStateException("server stopped")));
-    return new ParleyServer(system, bound, tls);
+    system
+        .getWhenTerminated()
+        .thenRun(
+            () -> httpBound.completeExceptionally(new IllegalStateException("server stopped")));
+    return new ParleyServer(system, bound, httpBound, tls);
+  }
+
+  /**
+   * Ready: the clients' port is bound, the node is not stopping, and the store answers a cheap
+   * query on its read pool (never on an actor's or Akka HTTP's threads) within the timeout.
+   */
+  private static OpsRoutes.Checks readiness(
+      ActorSystem<?> system,
+      CompletableFuture<InetSocketAddress> bound,
+      Guardian.Storage storage,
+      CompletableFuture<Executor> readPool,
+      HttpSettings http) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    return new OpsRoutes.Checks() {
+      @Override
+      public boolean listening() {
+        return bound.isDone()
+            && !bound.isCompletedExceptionally()
+            && shutdown.getShutdownReason().isEmpty();
+      }
+
+      @Override
+      public CompletionStage<Boolean> storeReachable() {
+        return readPool
+            .thenCompose(reads -> StoreCalls.supply(storage.store()::lastAccountEventId, reads))
+            .toCompletableFuture()
+            // The query itself carries on if the database hangs; the read pool's bounded queue
+            // keeps probes that pile up from growing without end (then: refused, not ready).
+            .orTimeout(http.readinessTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .thenApply(id -> true);
+      }
+    };
   }
 
   /** The fingerprint of the certificate clients see; empty when TLS is off. */
@@ -100,6 +165,20 @@ public final class ParleyServer {
   /** Completes with the address the server listens on, or fails if it could not bind. */
   public CompletionStage<InetSocketAddress> bound() {
     return bound;
+  }
+
+  /**
+   * Completes with the address of the HTTP port (health, metrics), or fails if it could not be
+   * bound; when the node has none ({@code parley.server.http.port} unset), fails once the node has
+   * stopped.
+   */
+  public CompletionStage<InetSocketAddress> httpBound() {
+    return httpBound;
+  }
+
+  /** The node's meters. */
+  public Metrics metrics() {
+    return Metrics.get(system);
   }
 
   /** Stops the node as SIGTERM would: sessions are told goodbye, then the system terminates. */

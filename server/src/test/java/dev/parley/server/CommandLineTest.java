@@ -13,6 +13,7 @@ import dev.parley.server.CommandLine.Invocation;
 import dev.parley.server.CommandLine.UsageException;
 import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.cluster.ClusterSettings.SeedNode;
+import dev.parley.server.http.HttpSettings;
 import dev.parley.server.store.StoreSettings;
 import dev.parley.server.tls.TlsSettings;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -192,6 +194,21 @@ class CommandLineTest {
     assertTrue(byDefault.enabled());
     assertTrue(byDefault.selfSigned());
     assertFalse(plaintext.enabled());
+  }
+
+  @Test
+  void shouldOpenTheHttpPortOnlyWhenAsked() throws UsageException {
+    HttpSettings byDefault = HttpSettings.fromConfig(Main.loadConfig(CommandLine.parse()));
+    HttpSettings asked =
+        HttpSettings.fromConfig(
+            Main.loadConfig(CommandLine.parse("--http-port", "0", "--host", "0.0.0.0")));
+
+    assertEquals(OptionalInt.empty(), byDefault.port());
+    assertEquals(OptionalInt.of(0), asked.port());
+    // The HTTP port listens where the clients' port does unless told otherwise.
+    assertEquals("0.0.0.0", asked.host());
+    assertUsageError("--http-port must be between 0 and 65535, not 70000", "--http-port", "70000");
+    assertUsageError("--http-port needs a value", "--http-port");
   }
 
   @Test

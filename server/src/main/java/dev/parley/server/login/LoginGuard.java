@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.ClusterRegistry;
 import dev.parley.server.registry.UserEntity;
 import dev.parley.server.store.Change;
@@ -228,6 +229,8 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
   private final Map<String, Integer> failures = new HashMap<>();
   private final Set<String> blocked = new HashSet<>();
 
+  private final Metrics metrics;
+
   private LoginGuard(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
@@ -240,6 +243,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       Duration askTimeout,
       int ownerAttempts) {
     super(context);
+    this.metrics = Metrics.get(context.getSystem());
     this.ownerAttempts = ownerAttempts;
     this.timers = timers;
     this.credentials = credentials;
@@ -426,11 +430,19 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     }
     switch (counted.count()) {
       case AUTHENTICATED -> {
+        metrics.loginsSucceeded.increment();
         recordRehash(counted.checked());
         counted.replyTo().tell(PasswordVerdict.AUTHENTICATED);
       }
-      case INVALID_PASSWORD -> counted.replyTo().tell(PasswordVerdict.INVALID_PASSWORD);
-      case BLOCKED_NOW -> counted.replyTo().tell(PasswordVerdict.BLOCKED_NOW);
+      case INVALID_PASSWORD -> {
+        metrics.loginsFailed.increment();
+        counted.replyTo().tell(PasswordVerdict.INVALID_PASSWORD);
+      }
+      case BLOCKED_NOW -> {
+        metrics.loginsFailed.increment();
+        metrics.lockouts.increment();
+        counted.replyTo().tell(PasswordVerdict.BLOCKED_NOW);
+      }
       case BLOCKED -> counted.replyTo().tell(PasswordVerdict.BLOCKED);
     }
     return this;
@@ -482,6 +494,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
         record(user, 0, null);
       }
       recordRehash(checked);
+      metrics.loginsSucceeded.increment();
       checked.replyTo().tell(PasswordVerdict.AUTHENTICATED);
     } else {
       checked.replyTo().tell(countFailure(user));
@@ -491,6 +504,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
 
   private PasswordVerdict countFailure(String user) {
     int count = failures.merge(user, 1, Integer::sum);
+    metrics.loginsFailed.increment();
     if (count < settings.maxFailures()) {
       getContext().getLog().info("login failed user={} failures={}", user, count);
       record(user, count, null);
@@ -498,6 +512,7 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
     }
     failures.remove(user);
     blocked.add(user);
+    metrics.lockouts.increment();
     timers.startSingleTimer(user, new BlockExpired(user), settings.blockDuration());
     record(user, count, clock.instant().plus(settings.blockDuration()));
     getContext()

@@ -4,9 +4,11 @@ import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.WireText;
 import dev.parley.server.ServerSettings;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.UserRegistry.Attachment;
 import dev.parley.server.store.Store;
 import dev.parley.server.store.StoredMessage;
+import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import org.slf4j.Logger;
 
@@ -34,7 +36,11 @@ final class Delivery {
   private final ServerSettings.Mailbox limits;
   private final PageReads pages;
 
-  Delivery(ServerSettings.Mailbox limits, PageReads pages) {
+  /** Counted on the message path: an increment, on a meter held here (see {@link Metrics}). */
+  private final Counter delivered;
+
+  Delivery(ServerSettings.Mailbox limits, PageReads pages, Counter delivered) {
+    this.delivered = delivered;
     this.limits = limits;
     this.pages = pages;
   }
@@ -81,6 +87,7 @@ final class Delivery {
     if (member != null && live) {
       mailbox.sent(message.seq(), size);
       member.outbox().tell(received(message));
+      delivered.increment();
     } else if (member != null) {
       more(user, mailbox, member);
     }
@@ -127,6 +134,7 @@ final class Delivery {
       int size = mailbox.sizeOf(message.seq());
       mailbox.sent(message.seq(), size < 0 ? WireText.encodedLength(message.text()) : size);
       member.outbox().tell(received(message));
+      delivered.increment();
     }
     // Messages of the page the store no longer has (their sender's or recipient's account was
     // removed meanwhile) must not be asked for again and again.

@@ -15,6 +15,7 @@ import dev.parley.protocol.ServerMessage.Error.Code;
 import dev.parley.protocol.ServerMessage.Goodbye;
 import dev.parley.protocol.WireText;
 import dev.parley.server.cluster.CborSerializable;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.UserRegistry.Attachment;
 import dev.parley.server.registry.UserRegistry.Evict;
 import dev.parley.server.registry.UserRegistry.Left;
@@ -296,6 +297,10 @@ public final class UserEntity {
   }
 
   private final ActorContext<Command> context;
+
+  /** This node's meters: a cluster's counts are per node, where the owner runs. */
+  private final Metrics metrics;
+
   private final TimerScheduler<Command> timers;
   private final StashBuffer<Command> stash;
   private final String user;
@@ -358,7 +363,8 @@ public final class UserEntity {
     this.clock = clock;
     this.passivate = passivate;
     this.tokens = new SessionTokens(rules.peerTokenTtl());
-    this.delivery = new Delivery(rules.mailbox(), this::readPage);
+    this.metrics = Metrics.get(context.getSystem());
+    this.delivery = new Delivery(rules.mailbox(), this::readPage, metrics.messagesDelivered);
     this.recordedAdapter = context.messageAdapter(Journal.Recorded.class, ChangesRecorded::new);
   }
 
@@ -693,6 +699,9 @@ public final class UserEntity {
     if (outcome == Store.Outcome.NO_RECIPIENT) {
       exists = false;
     }
+    if (outcome == Store.Outcome.STORED) {
+      metrics.messagesAccepted.increment();
+    }
     if (writing != null) {
       writing.sender().tell(new MessageAnswer(writing.ticket(), reply));
     }
@@ -744,6 +753,9 @@ public final class UserEntity {
   }
 
   private void acknowledgementRecorded(Change.Acknowledged acknowledged, Store.Outcome outcome) {
+    if (outcome == Store.Outcome.STORED) {
+      metrics.acknowledgements.increment();
+    }
     delivery.acknowledgementRecorded(user, mailbox, online, acknowledged.seq(), outcome);
   }
 

@@ -21,6 +21,7 @@ import dev.parley.server.broadcast.Broadcaster;
 import dev.parley.server.login.LoginGuard;
 import dev.parley.server.login.LoginGuard.PasswordVerdict;
 import dev.parley.server.login.LoginGuard.UsernameVerdict;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.registry.UserRegistry.Registration;
 import java.net.InetSocketAddress;
@@ -180,15 +181,34 @@ public final class Session {
       InetSocketAddress remote,
       Clock clock,
       Function<ActorRef<Command>, ActorRef<ServerMessage>> connect) {
+    return create(settings, services, remote, clock, connect, null);
+  }
+
+  /**
+   * As above, moving {@code tracker} through the session's phases for {@code parley_sessions}
+   * (null: not counted); whoever watches the session ends the tracker when it stops.
+   */
+  public static Behavior<Command> create(
+      ServerSettings settings,
+      Services services,
+      InetSocketAddress remote,
+      Clock clock,
+      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
+      Metrics.SessionTracker tracker) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new Session(context, timers, settings, services, remote, clock, connect)
+                    new Session(
+                            context, timers, settings, services, remote, clock, connect, tracker)
                         .handshake()));
   }
 
   private final ActorContext<Command> context;
+
+  /** This session's place in {@code parley_sessions}; null when not counted. */
+  private final Metrics.SessionTracker tracker;
+
   private final TimerScheduler<Command> timers;
   private final ServerSettings settings;
   private final Services services;
@@ -252,8 +272,10 @@ public final class Session {
       Services services,
       InetSocketAddress remote,
       Clock clock,
-      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect) {
+      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
+      Metrics.SessionTracker tracker) {
     this.context = context;
+    this.tracker = tracker;
     this.timers = timers;
     this.settings = settings;
     this.services = services;
@@ -276,6 +298,15 @@ public final class Session {
   }
 
   // ---- phases ----
+
+  /**
+   * Moves the session's count in {@code parley_sessions}: a few times per session, never per frame.
+   */
+  private void phase(Metrics.SessionPhase phase) {
+    if (tracker != null) {
+      tracker.enter(phase);
+    }
+  }
 
   /** Waiting for the client's {@code hello}. */
   private Behavior<Command> handshake() {
@@ -302,6 +333,7 @@ public final class Session {
                 scheduleHeartbeat(settings.heartbeatInterval().toMillis());
               }
               ack();
+              phase(Metrics.SessionPhase.LOGIN);
               return awaitingUsername();
             })
         .build();
@@ -468,6 +500,7 @@ public final class Session {
     timers.cancel(LOGIN_TIMER);
     restartIdleTimer();
     ack();
+    phase(Metrics.SessionPhase.ACTIVE);
     return active();
   }
 
@@ -504,6 +537,7 @@ public final class Session {
    * goodbye goes once it has, or once that has failed or taken too long.
    */
   private Behavior<Command> leaving() {
+    phase(Metrics.SessionPhase.CLOSING);
     return Behaviors.receive(Command.class)
         .onMessage(LeaveRecorded.class, left -> sayGoodbye(Reason.LOGGED_OUT))
         .onMessage(RequestTimedOut.class, timeout -> sayGoodbye(Reason.LOGGED_OUT))
@@ -516,6 +550,7 @@ public final class Session {
 
   /** Goodbye written; waiting for the connection to finish writing it and close. */
   private Behavior<Command> closing() {
+    phase(Metrics.SessionPhase.CLOSING);
     return Behaviors.receive(Command.class)
         .onMessage(
             RegistrationAnswered.class,

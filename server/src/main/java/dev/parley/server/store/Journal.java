@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.protocol.WireText;
+import dev.parley.server.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,6 +151,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
   private final Executor executor;
   private final StoreSettings settings;
   private final Clock clock;
+  private final Metrics metrics;
   private final ArrayDeque<Entry> pending = new ArrayDeque<>();
   private final List<ActorRef<Done>> flushWaiters = new ArrayList<>();
   private boolean writing;
@@ -187,6 +189,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     this.executor = executor;
     this.settings = settings;
     this.clock = clock;
+    this.metrics = Metrics.get(context.getSystem());
     // Soon after start (a server restarted often must purge too), then twice per retention period.
     timers.startTimerWithFixedDelay(
         PURGE_TIMER, PurgeDue.INSTANCE, FIRST_PURGE, settings.messageRetention().dividedBy(2));
@@ -303,12 +306,14 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
     if (written.outage() != null) {
       return onOutage(batch.subList(done, batch.size()), written.outage());
     }
+    long nanos = System.nanoTime() - batchWritten.startedNanos();
+    metrics.journalBatch(batch.size(), nanos);
     getContext()
         .getLog()
         .debug(
             "batch written changes={} micros={} waiting={}",
             batch.size(),
-            (System.nanoTime() - batchWritten.startedNanos()) / 1000,
+            nanos / 1000,
             pending.size());
     if (unavailable) {
       unavailable = false;
@@ -333,6 +338,7 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
 
   /** {@code unwritten} could not be written because the database is out of reach. */
   private Behavior<Command> onOutage(List<Entry> unwritten, Throwable cause) {
+    metrics.storeOutages.increment();
     getContext()
         .getLog()
         .error(

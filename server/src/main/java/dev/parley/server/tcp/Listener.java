@@ -15,6 +15,7 @@ import akka.stream.typed.javadsl.ActorSink;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.limits.AddressBuckets;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
 import dev.parley.transport.ServerTls;
 import java.net.InetAddress;
@@ -71,7 +72,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private record AcceptFailed(Throwable cause) implements Command {}
 
-  private record SessionEnded(ActorRef<Session.Command> session) implements Command {}
+  private record SessionEnded(ActorRef<Session.Command> session, Metrics.SessionTracker tracker)
+      implements Command {}
 
   private record Unbound(Done done) implements Command {}
 
@@ -128,6 +130,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private long accepted;
 
+  private final Metrics metrics;
+
   private Listener(
       ActorContext<Command> context,
       ServerSettings settings,
@@ -136,6 +140,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
+    this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
     this.tls = tls;
     this.services = services;
@@ -230,6 +235,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN),
           tls,
           settings.closeTimeout(),
+          metrics,
           materializer);
     } else if (!admitted(connection.remoteAddress().getAddress())) {
       // Before the server-wide limit: a full server must not pay a TLS handshake (the busy
@@ -256,9 +262,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY),
           tls,
           settings.closeTimeout(),
+          metrics,
           materializer);
     } else {
       InetSocketAddress remote = connection.remoteAddress();
+      Metrics.SessionTracker tracker = metrics.newSession();
       ActorRef<Session.Command> session =
           getContext()
               .spawn(
@@ -268,9 +276,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                       remote,
                       clock,
                       self ->
-                          SessionConnection.attach(connection, self, settings, tls, materializer)),
+                          SessionConnection.attach(
+                              connection, self, settings, tls, metrics, materializer),
+                      tracker),
                   sessionName(remote));
-      getContext().watchWith(session, new SessionEnded(session));
+      getContext().watchWith(session, new SessionEnded(session, tracker));
       sessions.put(session, remote.getAddress());
       if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
         openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
@@ -285,6 +295,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private Behavior<Command> onSessionEnded(SessionEnded ended) {
     InetAddress address = sessions.remove(ended.session());
+    ended.tracker().end();
     if (address != null) {
       openPerAddress.computeIfPresent(address, (from, open) -> open > 1 ? open - 1 : null);
     }

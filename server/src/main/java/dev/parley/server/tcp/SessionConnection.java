@@ -22,6 +22,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
 import dev.parley.server.ServerSettings;
+import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
 import dev.parley.transport.Fingerprint;
 import dev.parley.transport.ReportingEngine;
@@ -73,6 +74,20 @@ public final class SessionConnection {
       ServerSettings settings,
       ServerTls tls,
       Materializer materializer) {
+    return attach(connection, session, settings, tls, null, materializer);
+  }
+
+  /**
+   * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Materializer)},
+   * counting TLS handshakes in {@code metrics} (null: not counted).
+   */
+  public static ActorRef<ServerMessage> attach(
+      Tcp.IncomingConnection connection,
+      ActorRef<Session.Command> session,
+      ServerSettings settings,
+      ServerTls tls,
+      Metrics metrics,
+      Materializer materializer) {
     Sink<Inbound<ClientMessage>, ?> toSession =
         ActorSink.actorRefWithBackpressure(
             session,
@@ -100,7 +115,7 @@ public final class SessionConnection {
                 Keep.<NotUsed, ActorRef<ServerMessage>>right());
     if (tls != null) {
       handler =
-          tlsLayer(tls, connection.remoteAddress(), session)
+          tlsLayer(tls, connection.remoteAddress(), session, metrics)
               .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     }
     return connection.handleWith(handler, materializer);
@@ -122,6 +137,17 @@ public final class SessionConnection {
       ServerTls tls,
       Duration linger,
       Materializer materializer) {
+    refuse(connection, goodbye, tls, linger, null, materializer);
+  }
+
+  /** As {@link #refuse}, counting TLS handshakes in {@code metrics} (null: not counted). */
+  public static void refuse(
+      Tcp.IncomingConnection connection,
+      ServerMessage.Goodbye goodbye,
+      ServerTls tls,
+      Duration linger,
+      Metrics metrics,
+      Materializer materializer) {
     Source<ByteString, NotUsed> farewell = Source.single(JsonCodec.SERVER.encode(goodbye));
     if (tls == null) {
       connection.handleWith(
@@ -134,7 +160,7 @@ public final class SessionConnection {
                 .takeWithin(linger)
                 .mapMaterializedValue(m -> NotUsed.getInstance()));
     connection.handleWith(
-        tlsLayer(tls, connection.remoteAddress(), null)
+        tlsLayer(tls, connection.remoteAddress(), null, metrics)
             .join(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), lingering)),
         materializer);
   }
@@ -156,7 +182,7 @@ public final class SessionConnection {
    * @param session told the client's certificate before the first plaintext goes up; null for none
    */
   private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
-      ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session) {
+      ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session, Metrics metrics) {
     // The stage makes its engine when it starts; the first plaintext comes after that.
     AtomicReference<ReportingEngine> made = new AtomicReference<>();
     BidiFlow<ByteString, TLSProtocol.SslTlsInbound, TLSProtocol.SslTlsOutbound, ByteString, NotUsed>
@@ -165,11 +191,15 @@ public final class SessionConnection {
                     () -> {
                       ReportingEngine reporting =
                           tls.newEngine(
-                              failure ->
-                                  LOG.info(
-                                      "TLS failed, closing remote={} reason={}",
-                                      remote,
-                                      failure.getMessage()));
+                              failure -> {
+                                if (metrics != null) {
+                                  metrics.tlsHandshakesFailed.increment();
+                                }
+                                LOG.info(
+                                    "TLS failed, closing remote={} reason={}",
+                                    remote,
+                                    failure.getMessage());
+                              });
                       made.set(reporting);
                       return reporting;
                     },
@@ -177,7 +207,7 @@ public final class SessionConnection {
                 .reversed();
     Flow<TLSProtocol.SslTlsInbound, ByteString, NotUsed> up =
         Flow.<TLSProtocol.SslTlsInbound>create()
-            .statefulMapConcat(() -> new Unwrapper(session, made))
+            .statefulMapConcat(() -> new Unwrapper(session, made, metrics))
             .recoverWithRetries(1, SSLException.class, Source::empty);
     Flow<ByteString, TLSProtocol.SslTlsOutbound, NotUsed> down =
         Flow.<ByteString>create().map(TLSProtocol.SendBytes::new);
@@ -197,9 +227,16 @@ public final class SessionConnection {
     private ActorRef<Session.Command> session;
     private final AtomicReference<ReportingEngine> engine;
 
-    Unwrapper(ActorRef<Session.Command> session, AtomicReference<ReportingEngine> engine) {
+    /** Counts the handshake with the first plaintext; null once counted, or when not counting. */
+    private Metrics metrics;
+
+    Unwrapper(
+        ActorRef<Session.Command> session,
+        AtomicReference<ReportingEngine> engine,
+        Metrics metrics) {
       this.session = session;
       this.engine = engine;
+      this.metrics = metrics;
     }
 
     @Override
@@ -207,6 +244,10 @@ public final class SessionConnection {
       if (!(inbound instanceof TLSProtocol.SessionBytes bytes)) {
         // SessionTruncated: the client closed without TLS's closing alert; the end follows.
         return List.of();
+      }
+      if (metrics != null) {
+        metrics.tlsHandshakesSucceeded.increment();
+        metrics = null;
       }
       if (session != null) {
         engine
