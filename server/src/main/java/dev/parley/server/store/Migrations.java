@@ -75,16 +75,13 @@ final class Migrations {
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   private static final String LOCATION = "db/migration";
 
-  /** SQLSTATE of a unique constraint violation (H2 and PostgreSQL). */
-  private static final String UNIQUE_VIOLATION = "23505";
-
   private Migrations() {}
 
   /** Applies the migrations this database lacks; returns how many were applied. */
   static int migrate(DataSource dataSource) throws SQLException {
-    int legacyVersion = takeOverLegacyHistory(dataSource);
-    Flyway flyway = flyway(dataSource, legacyVersion);
     try {
+      takeOverLegacyHistory(dataSource);
+      Flyway flyway = flyway(dataSource, 1);
       refuseNewerSchema(flyway);
       ValidateResult validation = flyway.validateWithResult();
       if (!validation.validationSuccessful) {
@@ -106,11 +103,11 @@ final class Migrations {
    * {@value #LOCATION}; a database whose history lacks a script before the last applied one, or has
    * one this server does not know (a newer server's), fails validation (Flyway ignores future
    * migrations by default; here only pending ones are ignored, and {@code outOfOrder} stays off);
-   * {@code clean} (which drops everything) is disabled. A database of the old history table is
-   * baselined at its version ({@code baselineOnMigrate} only then: a non-empty schema without any
-   * history is refused, not adopted).
+   * {@code clean} (which drops everything) is disabled; {@code baselineOnMigrate} stays off, so a
+   * non-empty schema without any history is refused, not adopted (a database of the old history
+   * table is baselined explicitly, at {@code baselineVersion}).
    */
-  private static Flyway flyway(DataSource dataSource, int legacyVersion) {
+  private static Flyway flyway(DataSource dataSource, int baselineVersion) {
     return Flyway.configure(Migrations.class.getClassLoader())
         .dataSource(dataSource)
         .locations("classpath:" + LOCATION)
@@ -119,8 +116,8 @@ final class Migrations {
         .ignoreMigrationPatterns("*:pending")
         .outOfOrder(false)
         .cleanDisabled(true)
-        .baselineOnMigrate(legacyVersion > 0)
-        .baselineVersion(String.valueOf(Math.max(legacyVersion, 1)))
+        .baselineOnMigrate(false)
+        .baselineVersion(String.valueOf(baselineVersion))
         .baselineDescription(LEGACY_TABLE)
         .callbacks(new LogEachMigration())
         .loggers("slf4j")
@@ -191,46 +188,75 @@ final class Migrations {
   // ---- the history table of the releases before Flyway ----
 
   /**
-   * If this database was made by a release before Flyway (it has {@value #LEGACY_TABLE} and no
-   * {@value #TABLE}), checks it as those releases did and marks the old table as taken over;
-   * returns its schema version, the version to baseline Flyway at, or 0 when there is nothing to
-   * take over.
+   * If this database was made by a release before Flyway (it has {@value #LEGACY_TABLE}), checks it
+   * as those releases did, baselines Flyway at its version and marks the old table as taken over;
+   * nothing once it is marked.
+   *
+   * <p>The old history's rows stay locked ({@code SELECT ... FOR UPDATE}) until the table is
+   * marked: nodes starting at once take it over one after the other, and the next one finds it
+   * marked (two Flyway baselines at once would not do: the second can find Flyway's table created
+   * and still without its baseline row, and refuse the database).
    */
-  private static int takeOverLegacyHistory(DataSource dataSource) throws SQLException {
+  private static void takeOverLegacyHistory(DataSource dataSource) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
-      if (tableExists(connection, TABLE) || !tableExists(connection, LEGACY_TABLE)) {
-        return 0;
+      if (!tableExists(connection, LEGACY_TABLE)) {
+        return;
       }
-      List<String[]> rows = legacyRows(connection);
-      int version = rows.size();
-      if (version > 0 && rows.get(version - 1)[0].equals(LEGACY_MOVED)) {
-        // Taken over by another node that has not baselined Flyway yet (or stopped before it).
-        return version - 1;
-      }
-      if (version > SCRIPTS.size()) {
-        throw new SQLException(newer(String.valueOf(version)));
-      }
-      for (int i = 0; i < version; i++) {
-        String expected = checksum(read(SCRIPTS.get(i)));
-        if (!expected.equals(rows.get(i)[1])) {
-          throw new SQLException(
-              "migration "
-                  + SCRIPTS.get(i)
-                  + " differs from the one applied to this database"
-                  + " (checksum "
-                  + rows.get(i)[1]
-                  + ", this server's "
-                  + expected
-                  + "): the database was made by another build of Parley");
+      connection.setAutoCommit(false);
+      try {
+        if ("H2".equals(connection.getMetaData().getDatabaseProductName())) {
+          // H2 waits one second for a lock by default; another process's take-over may be slower.
+          try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCK_TIMEOUT 60000");
+          }
         }
+        // Waits for a take-over under way; then reads the rows again, with the mark it added (the
+        // rows a statement that waited for a lock returns are those it saw before waiting).
+        try (Statement statement = connection.createStatement()) {
+          statement.executeQuery("SELECT version FROM " + LEGACY_TABLE + " FOR UPDATE").close();
+        }
+        List<String[]> rows = legacyRows(connection);
+        boolean moved = !rows.isEmpty() && rows.get(rows.size() - 1)[0].equals(LEGACY_MOVED);
+        int version = moved ? rows.size() - 1 : rows.size();
+        if (!moved) {
+          checkLegacyRows(rows);
+        }
+        if (version > 0 && !tableExists(connection, TABLE)) {
+          flyway(dataSource, version).baseline();
+          LOG.info("schema history taken over by Flyway version={} table={}", version, TABLE);
+        }
+        if (!moved && version > 0) {
+          markMoved(connection, version + 1);
+        }
+        connection.commit();
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
       }
-      if (version == 0) {
-        // An old server stopped before its first migration: nothing to keep.
-        return 0;
+    }
+  }
+
+  /** Refuses an old history as the releases before Flyway did. */
+  private static void checkLegacyRows(List<String[]> rows) throws SQLException {
+    int version = rows.size();
+    if (version > SCRIPTS.size()) {
+      throw new SQLException(newer(String.valueOf(version)));
+    }
+    for (int i = 0; i < version; i++) {
+      String expected = checksum(read(SCRIPTS.get(i)));
+      if (!expected.equals(rows.get(i)[1])) {
+        throw new SQLException(
+            "migration "
+                + SCRIPTS.get(i)
+                + " differs from the one applied to this database"
+                + " (checksum "
+                + rows.get(i)[1]
+                + ", this server's "
+                + expected
+                + "): the database was made by another build of Parley");
       }
-      markMoved(connection, version + 1);
-      LOG.info("schema history taken over by Flyway version={} table={}", version, TABLE);
-      return version;
     }
   }
 
@@ -267,8 +293,7 @@ final class Migrations {
 
   /**
    * Records in the old table a version past its last script: a server of a release before Flyway
-   * refuses the database as newer than itself. Two nodes may both get here; the second one's row is
-   * refused by the table's key, which is what it wanted.
+   * refuses the database as newer than itself.
    */
   private static void markMoved(Connection connection, int version) throws SQLException {
     try (PreparedStatement insert =
@@ -281,10 +306,6 @@ final class Migrations {
       insert.setString(3, "-");
       insert.setTimestamp(4, Timestamp.from(Instant.now()));
       insert.executeUpdate();
-    } catch (SQLException e) {
-      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-        throw e;
-      }
     }
   }
 

@@ -35,6 +35,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TimeZone;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.h2.util.DateTimeUtils;
 import org.junit.jupiter.api.AfterEach;
@@ -354,12 +359,63 @@ class StoreTest {
     }
   }
 
-  /** A new database of this test's kind, as a release before Flyway left it at {@code version}. */
+  @Test
+  void shouldMigrateOnceWhenSeveralNodesStartAtOnce() throws Exception {
+    for (int version : new int[] {0, 2}) {
+      try (TestDatabase shared = released(version)) {
+        List<Store> stores = openAtOnce(shared, 4);
+
+        List<String> expected = new ArrayList<>();
+        if (version > 0) {
+          expected.add(version + " parley_schema_history BASELINE");
+        }
+        for (int v = version + 1; v <= Migrations.SCRIPTS.size(); v++) {
+          expected.add(v + " " + Migrations.SCRIPTS.get(v - 1) + " SQL");
+        }
+        assertEquals(expected, baseline(stores.get(0).dataSource()), "from version " + version);
+        if (version > 0) {
+          assertMovedAfter(stores.get(0).dataSource(), version);
+        }
+      }
+    }
+  }
+
+  /** Opens {@code count} stores on {@code shared} from as many threads at once, as nodes do. */
+  private static List<Store> openAtOnce(TestDatabase shared, int count) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(count);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Store>> opening = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        opening.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  return shared.open();
+                }));
+      }
+      start.countDown();
+      List<Store> stores = new ArrayList<>();
+      for (Future<Store> store : opening) {
+        stores.add(store.get(60, TimeUnit.SECONDS));
+      }
+      return stores;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /**
+   * A new database of this test's kind, as a release before Flyway left it at {@code version} (0:
+   * empty).
+   */
   private TestDatabase released(int version) throws Exception {
     TestDatabase released =
         TestDatabase.create(kind, Files.createDirectories(dir.resolve("released-" + version)));
-    try (HikariDataSource raw = rawDataSource(released.settings())) {
-      assertEquals(version, ReleasedMigrations.migrate(raw, version));
+    if (version > 0) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        assertEquals(version, ReleasedMigrations.migrate(raw, version));
+      }
     }
     return released;
   }
