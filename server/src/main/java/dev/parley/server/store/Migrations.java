@@ -40,17 +40,19 @@ import org.slf4j.LoggerFactory;
  * script, or whose schema is newer than this server is refused with a one-line message, rather than
  * failing later on a missing column.
  *
- * <p>Releases up to 0.1 recorded the schema in a table of their own, {@value #LEGACY_TABLE}
+ * <p>The releases before Flyway recorded the schema in a table of their own, {@value #LEGACY_TABLE}
  * (version, script, SHA-256 checksum, applied at). Such a database is checked as those releases
  * checked it, then Flyway is baselined at its version and migrates the rest. The old table is kept,
  * for its dates, with one more row: a version past the last script it records, so that a server of
- * an older release started on the upgraded database refuses it as newer than itself instead of
- * running on a schema it does not know.
+ * an older release started on the upgraded database refuses it (as newer than itself, or, a release
+ * that has that version, as made by another build) instead of running on a schema it does not know.
  *
  * <p>Several cluster nodes may start at once on one PostgreSQL database: Flyway serialises them
- * with a PostgreSQL advisory lock held while it applies each migration (and reads the history again
- * under it), and creates its history table, with the baseline row, under that lock too, so each
- * script runs once and a database is baselined once.
+ * with a PostgreSQL advisory lock (its PostgreSQLAdvisoryLockTemplate), held while it applies each
+ * migration after reading the history again under it, so each script runs once. The take-over of an
+ * old history is serialised by a lock on that table's rows (see {@link #takeOverLegacyHistory}). On
+ * H2 the server's process owns the database file (the admin command line reaches it through
+ * AUTO_SERVER), and Flyway locks its history table.
  */
 final class Migrations {
 

@@ -12,10 +12,10 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * The migration runner of the releases before Flyway (0.1), kept as a test fixture: it builds a
- * database exactly as such a release left it (its history table {@code parley_schema_history}, one
- * row per script with its SHA-256, the scripts split on ';'), so that the tests can upgrade it, and
- * it checks a database as such a release checked it at start-up, so that the tests can see an old
+ * The migration runner of the releases before Flyway, kept as a test fixture: it builds a database
+ * exactly as such a release left it (its history table {@code parley_schema_history}, one row per
+ * script with its SHA-256, the scripts split on ';'), so that the tests can upgrade it, and it
+ * checks a database as such a release checked it at start-up, so that the tests can see an old
  * server refuse a database Flyway has taken over.
  */
 final class ReleasedMigrations {
