@@ -51,8 +51,10 @@ import org.slf4j.LoggerFactory;
  * with a PostgreSQL advisory lock (its PostgreSQLAdvisoryLockTemplate), held while it applies each
  * migration after reading the history again under it, so each script runs once. The take-over of an
  * old history is serialised by a lock on that table's rows (see {@link #takeOverLegacyHistory}). On
- * H2 the server's process owns the database file (the admin command line reaches it through
- * AUTO_SERVER), and Flyway locks its history table.
+ * H2, whose file belongs to the server's process (the admin command line reaches it through
+ * AUTO_SERVER), the migrations of one process are serialised here: Flyway's lock on H2 holds
+ * nothing while its history table is empty. A server and an admin command started at the same
+ * moment on a new embedded database are not serialised (nor were they before Flyway).
  */
 final class Migrations {
 
@@ -75,12 +77,33 @@ final class Migrations {
   static final String LEGACY_MOVED = "moved to " + TABLE;
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
+
+  /** Serialises the migrations of H2 databases in this process. */
+  private static final Object H2_MIGRATIONS = new Object();
+
   private static final String LOCATION = "db/migration";
 
   private Migrations() {}
 
   /** Applies the migrations this database lacks; returns how many were applied. */
   static int migrate(DataSource dataSource) throws SQLException {
+    if (isH2(dataSource)) {
+      // Flyway's lock on H2 is a lock on its history table's rows, which holds nothing while the
+      // table is empty: two stores opened at once in one process would both apply V1.
+      synchronized (H2_MIGRATIONS) {
+        return migrateNow(dataSource);
+      }
+    }
+    return migrateNow(dataSource);
+  }
+
+  private static boolean isH2(DataSource dataSource) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      return "H2".equals(connection.getMetaData().getDatabaseProductName());
+    }
+  }
+
+  private static int migrateNow(DataSource dataSource) throws SQLException {
     try {
       takeOverLegacyHistory(dataSource);
       Flyway flyway = flyway(dataSource, 1);
