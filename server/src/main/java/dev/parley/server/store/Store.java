@@ -119,8 +119,11 @@ public final class Store implements AutoCloseable {
       writePool.close();
       throw e;
     }
-    try {
-      Migrations.migrate(writePool);
+    // Flyway holds one connection for its lock and history while it applies a script on another,
+    // and the take-over of an old history holds a third: a pool of its own, closed once the schema
+    // is up to date, so that a write pool of one connection is enough.
+    try (HikariDataSource migrationPool = pool(settings, "parley-store-migrate", 3)) {
+      Migrations.migrate(migrationPool);
     } catch (SQLException | RuntimeException e) {
       readPool.close();
       writePool.close();

@@ -217,7 +217,7 @@ class PlaintextPasswordTest {
         }
       }
       assertTrue(
-          tables.containsAll(List.of("accounts", "blocks", "messages", "parley_schema_history")),
+          tables.containsAll(List.of("accounts", "blocks", "messages", "flyway_schema_history")),
           tables.toString());
       for (String table : tables) {
         dump.append("== ").append(table).append('\n');

@@ -35,6 +35,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TimeZone;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.h2.util.DateTimeUtils;
 import org.junit.jupiter.api.AfterEach;
@@ -62,6 +67,9 @@ class StoreTest {
   private static final int LARGE_MAILBOX = 500;
 
   private static final List<String> USERS = List.of("hans", "yoda", "luke", "vader", "r2d2");
+  private static final String HISTORY =
+      "SELECT version, script FROM flyway_schema_history WHERE version IS NOT NULL"
+          + " ORDER BY installed_rank";
   private static final List<String> SCHEMA_HISTORY =
       List.of(
           "1 V1__initial_schema.sql",
@@ -94,8 +102,8 @@ class StoreTest {
 
   @Test
   void shouldCreateTheSchemaOnAnEmptyDatabase() throws SQLException {
-    assertEquals(
-        SCHEMA_HISTORY, rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
+    assertEquals(SCHEMA_HISTORY, rows(HISTORY));
+    assertFalse(hasTable(store.dataSource(), Migrations.LEGACY_TABLE));
     assertEquals(List.of(), rows("SELECT * FROM accounts"));
     assertEquals(List.of(), rows("SELECT * FROM account_events"));
     assertEquals(List.of(), rows("SELECT * FROM blocks"));
@@ -110,16 +118,17 @@ class StoreTest {
     Store again = database.open();
 
     assertEquals(0, Migrations.migrate(again.dataSource()));
-    assertEquals(
-        SCHEMA_HISTORY, rows("SELECT version, script FROM parley_schema_history ORDER BY version"));
+    assertEquals(SCHEMA_HISTORY, rows(HISTORY));
     assertEquals(List.of("hans"), again.usernames());
   }
 
   @Test
   void shouldRefuseADatabaseWhoseSchemaIsNewerThanTheServer() throws SQLException {
     execute(
-        "INSERT INTO parley_schema_history (version, script, checksum, applied_at)"
-            + " VALUES (6, 'V6__from_the_future.sql', 'unknown', CURRENT_TIMESTAMP)");
+        "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
+            + " checksum, installed_by, execution_time, success)"
+            + " SELECT MAX(installed_rank) + 1, '6', 'from the future', 'SQL',"
+            + " 'V6__from_the_future.sql', 1, 'parley', 0, TRUE FROM flyway_schema_history");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
@@ -132,51 +141,169 @@ class StoreTest {
   @Test
   void shouldRecordTheChecksumOfEachMigration() throws SQLException {
     assertEquals(
-        List.of(
-            "1 " + Migrations.checksum(migrationText("V1__initial_schema.sql")),
-            "2 " + Migrations.checksum(migrationText("V2__client_id_index_by_id_first.sql")),
-            "3 " + Migrations.checksum(migrationText("V3__pending_sizes_and_account_events.sql")),
-            "4 " + Migrations.checksum(migrationText("V4__resumption.sql")),
-            "5 " + Migrations.checksum(migrationText("V5__message_id_blocks.sql"))),
-        rows("SELECT version, checksum FROM parley_schema_history ORDER BY version"));
+        SCHEMA_HISTORY,
+        rows(
+            "SELECT version, script FROM flyway_schema_history"
+                + " WHERE checksum IS NOT NULL AND success ORDER BY installed_rank"));
   }
 
   @Test
   void shouldRefuseADatabaseWhoseAppliedMigrationDiffersFromTheServers() throws SQLException {
-    execute("UPDATE parley_schema_history SET checksum = 'edited' WHERE version = 1");
+    execute("UPDATE flyway_schema_history SET checksum = 12345 WHERE version = '1'");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
     assertEquals(
-        "migration V1__initial_schema.sql differs from the one applied to this database"
-            + " (checksum edited, this server's "
-            + Migrations.checksum(migrationText("V1__initial_schema.sql"))
-            + "): the database was made by another build of Parley",
+        "migration V1__initial_schema.sql differs from the one applied to this database:"
+            + " the database was made by another build of Parley",
         error.getMessage());
   }
 
   @Test
-  void shouldRefuseASchemaHistoryWithoutChecksums() throws SQLException {
-    execute("ALTER TABLE parley_schema_history DROP COLUMN checksum");
+  void shouldRefuseASchemaHistoryThatLacksAMigration() throws SQLException {
+    execute("DELETE FROM flyway_schema_history WHERE version = '2'");
     store.close();
 
     SQLException error = assertThrows(SQLException.class, () -> database.open());
 
-    assertEquals(
-        "the schema history has no checksums: the database was made by a pre-release build"
-            + " of Parley; start on an empty database",
+    assertTrue(
+        error
+            .getMessage()
+            .startsWith(
+                "the schema history does not match migration V2__client_id_index_by_id_first.sql:"
+                    + " the database was changed by hand ("),
         error.getMessage());
+    assertFalse(error.getMessage().contains("\n"), error.getMessage());
+  }
+
+  @Test
+  void shouldRefuseANonEmptyDatabaseWithoutASchemaHistory() throws Exception {
+    try (TestDatabase other = TestDatabase.create(kind, Files.createDirectories(dir.resolve("o")));
+        HikariDataSource raw = rawDataSource(other.settings())) {
+      try (Connection c = raw.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE someone_elses (x INTEGER)");
+      }
+
+      SQLException error = assertThrows(SQLException.class, () -> other.open());
+
+      assertTrue(error.getMessage().startsWith("schema migration failed: "), error.getMessage());
+      assertFalse(hasTable(raw, "accounts"));
+    }
+  }
+
+  // ---- databases of the releases before Flyway (their own history table) ----
+
+  @Test
+  void shouldRefuseAReleasedSchemaHistoryWithoutChecksums() throws Exception {
+    try (TestDatabase released = released(4)) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        execute(raw, "ALTER TABLE parley_schema_history DROP COLUMN checksum");
+      }
+
+      SQLException error = assertThrows(SQLException.class, () -> released.open());
+
+      assertEquals(
+          "the schema history has no checksums: the database was made by a pre-release build"
+              + " of Parley; start on an empty database",
+          error.getMessage());
+    }
+  }
+
+  @Test
+  void shouldRefuseAReleasedDatabaseWhoseAppliedMigrationDiffersFromTheServers() throws Exception {
+    try (TestDatabase released = released(4)) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        execute(raw, "UPDATE parley_schema_history SET checksum = 'edited' WHERE version = 1");
+      }
+
+      SQLException error = assertThrows(SQLException.class, () -> released.open());
+
+      assertEquals(
+          "migration V1__initial_schema.sql differs from the one applied to this database"
+              + " (checksum edited, this server's "
+              + Migrations.checksum(migrationText("V1__initial_schema.sql"))
+              + "): the database was made by another build of Parley",
+          error.getMessage());
+    }
+  }
+
+  @Test
+  void shouldUpgradeADatabaseOfTheCurrentReleaseBaselinedAtItsVersion() throws Exception {
+    try (TestDatabase released = released(5)) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        try (Connection c = raw.getConnection()) {
+          insert(
+              c,
+              "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)",
+              "luke",
+              "hash-of-luke",
+              T0.atOffset(ZoneOffset.UTC));
+        }
+      }
+
+      Store upgraded = released.open();
+
+      assertEquals(List.of("5 parley_schema_history BASELINE"), baseline(upgraded.dataSource()));
+      assertEquals(List.of("luke"), upgraded.usernames());
+      assertEquals(0, Migrations.migrate(upgraded.dataSource()));
+      assertTrue(upgraded.addAccount("hans", "hash-of-hans", T0));
+      assertEquals(List.of("hans", "luke"), upgraded.usernames());
+      assertMovedAfter(upgraded.dataSource(), 5);
+    }
+  }
+
+  @Test
+  void shouldUpgradeADatabaseOfTheFourthSchemaApplyingTheFifthOnce() throws Exception {
+    try (TestDatabase released = released(4)) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        try (Connection c = raw.getConnection()) {
+          insert(
+              c,
+              "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)",
+              "luke",
+              "hash-of-luke",
+              T0.atOffset(ZoneOffset.UTC));
+          insert(c, "INSERT INTO delivery (username, acked_seq) VALUES (?, ?)", "luke", 0L);
+          insert(
+              c,
+              "INSERT INTO messages"
+                  + " (id, recipient, seq, sender, client_id, body, sent_at, size_bytes)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              7L,
+              "luke",
+              1L,
+              "yoda",
+              "y-1",
+              "hello",
+              T0.atOffset(ZoneOffset.UTC),
+              5);
+        }
+      }
+
+      Store upgraded = released.open();
+      Store again = released.open();
+
+      assertEquals(
+          List.of("4 parley_schema_history BASELINE", "5 V5__message_id_blocks.sql SQL"),
+          baseline(again.dataSource()));
+      assertEquals(
+          List.of(new StoredMessage("luke", 1, "yoda", "y-1", "hello", T0)),
+          again.readMessages("luke", new long[] {7}));
+      List<Store.Result> results = again.apply(List.of(appended("luke", 2, "yoda", "y-2", "new")));
+      assertEquals(List.of(Outcome.STORED), outcomes(results));
+      assertTrue(results.get(0).messageId() > 7, results.toString());
+      assertMovedAfter(upgraded.dataSource(), 4);
+    }
   }
 
   @Test
   void shouldUpgradeADatabaseOfTheSecondSchemaAndKeepItsData() throws Exception {
-    Path previousDir = Files.createDirectories(dir.resolve("v2"));
     String text = "h\u00e9llo \ud83d\ude00";
-    try (TestDatabase previous = TestDatabase.create(kind, previousDir)) {
+    try (TestDatabase previous = released(2)) {
       // The database as a server of the previous version left it.
       try (HikariDataSource raw = rawDataSource(previous.settings())) {
-        assertEquals(2, Migrations.migrate(raw, 2));
         try (Connection c = raw.getConnection()) {
           insert(
               c,
@@ -196,10 +323,13 @@ class StoreTest {
       Store upgraded = previous.open();
 
       assertEquals(
-          SCHEMA_HISTORY,
-          rows(
-              upgraded.dataSource(),
-              "SELECT version, script FROM parley_schema_history ORDER BY version"));
+          List.of(
+              "2 parley_schema_history BASELINE",
+              "3 V3__pending_sizes_and_account_events.sql SQL",
+              "4 V4__resumption.sql SQL",
+              "5 V5__message_id_blocks.sql SQL"),
+          baseline(upgraded.dataSource()));
+      assertMovedAfter(upgraded.dataSource(), 2);
       StoreSnapshot snapshot = upgraded.load(T0);
       assertEquals(Set.of("luke"), snapshot.usernames());
       assertEquals(2L, snapshot.lastSeqs().get("luke"));
@@ -226,6 +356,121 @@ class StoreTest {
           upgraded.accountEventsAfter(0, 10).stream()
               .map(event -> event.username() + " " + event.kind())
               .toList());
+    }
+  }
+
+  @Test
+  void shouldMigrateOnceWhenSeveralNodesStartAtOnce() throws Exception {
+    for (int version : new int[] {0, 2}) {
+      try (TestDatabase shared = released(version)) {
+        List<Store> stores = openAtOnce(shared, 4);
+
+        List<String> expected = new ArrayList<>();
+        if (version > 0) {
+          expected.add(version + " parley_schema_history BASELINE");
+        }
+        for (int v = version + 1; v <= Migrations.SCRIPTS.size(); v++) {
+          expected.add(v + " " + Migrations.SCRIPTS.get(v - 1) + " SQL");
+        }
+        assertEquals(expected, baseline(stores.get(0).dataSource()), "from version " + version);
+        if (version > 0) {
+          assertMovedAfter(stores.get(0).dataSource(), version);
+        }
+      }
+    }
+  }
+
+  /** Opens {@code count} stores on {@code shared} from as many threads at once, as nodes do. */
+  private static List<Store> openAtOnce(TestDatabase shared, int count) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(count);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Store>> opening = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        opening.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  return shared.open();
+                }));
+      }
+      start.countDown();
+      List<Store> stores = new ArrayList<>();
+      for (Future<Store> store : opening) {
+        stores.add(store.get(60, TimeUnit.SECONDS));
+      }
+      return stores;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /**
+   * A new database of this test's kind, as a release before Flyway left it at {@code version} (0:
+   * empty).
+   */
+  private TestDatabase released(int version) throws Exception {
+    TestDatabase released =
+        TestDatabase.create(kind, Files.createDirectories(dir.resolve("released-" + version)));
+    if (version > 0) {
+      try (HikariDataSource raw = rawDataSource(released.settings())) {
+        assertEquals(version, ReleasedMigrations.migrate(raw, version));
+      }
+    }
+    return released;
+  }
+
+  /**
+   * The old history keeps its rows and gains one past {@code version}: a server of a release before
+   * Flyway refuses the database as newer than itself, whichever release it is.
+   */
+  private static void assertMovedAfter(DataSource dataSource, int version) throws SQLException {
+    List<String> expected = new ArrayList<>();
+    for (int v = 1; v <= version; v++) {
+      expected.add(v + " " + Migrations.SCRIPTS.get(v - 1));
+    }
+    expected.add((version + 1) + " moved to flyway_schema_history");
+    assertEquals(
+        expected, rows(dataSource, "SELECT version, script FROM parley_schema_history ORDER BY 1"));
+    for (int scripts = version; scripts <= Migrations.SCRIPTS.size(); scripts++) {
+      int shipped = scripts;
+      SQLException error =
+          assertThrows(
+              SQLException.class, () -> ReleasedMigrations.migrate(dataSource, shipped, shipped));
+      String expectedError =
+          shipped == version
+              ? "the database schema is at version "
+                  + (version + 1)
+                  + ", newer than this server ("
+                  + version
+                  + "): upgrade the server"
+              : "migration "
+                  + Migrations.SCRIPTS.get(version)
+                  + " differs from the one applied to this database (checksum -, this server's "
+                  + Migrations.checksum(migrationText(Migrations.SCRIPTS.get(version)))
+                  + "): the database was made by another build of Parley";
+      assertEquals(expectedError, error.getMessage());
+    }
+  }
+
+  private static List<String> baseline(DataSource dataSource) throws SQLException {
+    return rows(
+        dataSource,
+        "SELECT version, script, type FROM flyway_schema_history"
+            + " WHERE success AND version IS NOT NULL ORDER BY installed_rank");
+  }
+
+  private static boolean hasTable(DataSource dataSource, String table) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        ResultSet tables = c.getMetaData().getTables(null, c.getSchema(), table, null)) {
+      return tables.next();
+    }
+  }
+
+  private static void execute(DataSource dataSource, String sql) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
     }
   }
 

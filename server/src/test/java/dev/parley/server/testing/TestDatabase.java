@@ -156,14 +156,19 @@ public final class TestDatabase implements AutoCloseable {
   /** Opens a store on this database with these settings (from {@link #settings(String)}). */
   public Store open(StoreSettings storeSettings) throws SQLException {
     Store store = Store.open(storeSettings);
-    opened.add(store);
+    // Tests open stores from several threads at once, as nodes start.
+    synchronized (opened) {
+      opened.add(store);
+    }
     return store;
   }
 
   @Override
   public void close() throws SQLException {
-    opened.forEach(Store::close);
-    opened.clear();
+    synchronized (opened) {
+      opened.forEach(Store::close);
+      opened.clear();
+    }
     if (kind == Kind.POSTGRESQL) {
       try (Connection c =
               DriverManager.getConnection(
