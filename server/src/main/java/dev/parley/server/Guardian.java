@@ -95,6 +95,7 @@ public final class Guardian {
       CompletableFuture<Executor> readPool) {
     return Behaviors.<CoreActorTerminated>setup(
             context -> {
+              context.setLoggerName(Guardian.class);
               Store store = storage.store();
               StoreSettings storeSettings = storage.settings();
               Executor writes = dispatcher(context, ServerSettings.STORE_DISPATCHER);

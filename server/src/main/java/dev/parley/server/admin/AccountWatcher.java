@@ -86,6 +86,9 @@ public final class AccountWatcher extends AbstractBehavior<AccountWatcher.Comman
       ActorRef<LoginGuard.Command> loginGuard,
       Duration pollInterval) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(AccountWatcher.class);
     this.timers = timers;
     this.events = events;
     this.registry = registry;

@@ -179,6 +179,9 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       Duration writeTimeout,
       Duration departedTtl) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(ClusteredBroadcaster.class);
     this.replicator = replicator;
     this.clock = clock;
     this.writeAll = new Replicator.WriteAll(writeTimeout);

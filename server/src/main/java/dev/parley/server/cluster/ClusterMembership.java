@@ -56,6 +56,9 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
 
   private ClusterMembership(ActorContext<Command> context) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(ClusterMembership.class);
     cluster = Cluster.get(context.getSystem());
     cluster
         .subscriptions()

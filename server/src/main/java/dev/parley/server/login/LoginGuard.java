@@ -243,6 +243,9 @@ public final class LoginGuard extends AbstractBehavior<LoginGuard.Command> {
       Duration askTimeout,
       int ownerAttempts) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(LoginGuard.class);
     this.metrics = Metrics.get(context.getSystem());
     this.ownerAttempts = ownerAttempts;
     this.timers = timers;

@@ -219,6 +219,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       int ownerAttempts,
       Clock clock) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(ClusterRegistry.class);
     this.ownerAttempts = ownerAttempts;
     this.context = context;
     this.owners = owners;

@@ -353,6 +353,9 @@ public final class UserEntity {
       Clock clock,
       Runnable passivate) {
     this.context = context;
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(UserEntity.class);
     this.timers = timers;
     this.stash = stash;
     this.user = user;

@@ -386,6 +386,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       Settings settings,
       Clock clock) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(UserRegistry.class);
     this.metrics = Metrics.get(context.getSystem());
     timers.startTimerWithFixedDelay(
         MailboxSampleDue.INSTANCE, Duration.ZERO, MAILBOX_SAMPLE_INTERVAL);

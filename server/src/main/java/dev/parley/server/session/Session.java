@@ -275,6 +275,9 @@ public final class Session {
       Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
       Metrics.SessionTracker tracker) {
     this.context = context;
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(Session.class);
     this.tracker = tracker;
     this.timers = timers;
     this.settings = settings;

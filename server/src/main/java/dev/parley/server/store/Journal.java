@@ -183,6 +183,9 @@ public final class Journal extends AbstractBehavior<Journal.Command> {
       StoreSettings settings,
       Clock clock) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(Journal.class);
     this.timers = timers;
     this.store = store;
     this.writer = writer;

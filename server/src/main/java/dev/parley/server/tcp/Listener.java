@@ -140,6 +140,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       Clock clock,
       CompletableFuture<InetSocketAddress> bound) {
     super(context);
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(Listener.class);
     this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
     this.tls = tls;
