@@ -6,8 +6,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every command's errors (SPEC A3), checked in the stated order (syntax, unknown user, self,
- * blocked, then online/offline), and the presence rule for blocks (A4), over real TCP.
+ * Every command's errors (docs/protocol.md §4.4), checked in the stated order (syntax, unknown
+ * user, self, blocked, then online/offline), and the presence rule for blocks (A4), over real TCP.
  */
 class CommandsTest extends EndToEnd {
 

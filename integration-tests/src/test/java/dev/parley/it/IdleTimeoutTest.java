@@ -10,10 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server-side idle timeout (SPEC A5): a user who sends nothing for the timeout is logged out by
- * the server's own timer, the others are told, private chats close, and the client exits. Nothing
- * here waits a fixed time or races the timer: each test waits for the event, which the timer must
- * bring, and a slow machine only makes it come later.
+ * The server-side idle timeout (docs/protocol.md §4.5): a user who sends nothing for the timeout is
+ * logged out by the server's own timer, the others are told, private chats close, and the client
+ * exits. Nothing here waits a fixed time or races the timer: each test waits for the event, which
+ * the timer must bring, and a slow machine only makes it come later.
  */
 class IdleTimeoutTest extends EndToEnd {
 

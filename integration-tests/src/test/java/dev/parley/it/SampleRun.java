@@ -8,10 +8,9 @@ import java.time.Duration;
 import java.util.function.Function;
 
 /**
- * The reference sample run of the behaviour contract (SPEC A7), line by line, with five users who
- * log in through {@code login} (their client at its welcome line). The server's clock is moved by
- * hand so that r2d2 was online 10 to 5 minutes ago and vader 5 to 2 minutes ago, as the run
- * assumes.
+ * The classic application's reference sample run, line by line, with five users who log in through
+ * {@code login} (their client at its welcome line). The server's clock is moved by hand so that
+ * r2d2 was online 10 to 5 minutes ago and vader 5 to 2 minutes ago, as the run assumes.
  *
  * <p>Where the run says a user sees nothing, the user's next line is checked to be the next thing
  * that happens to them: a line they would have seen comes before it.

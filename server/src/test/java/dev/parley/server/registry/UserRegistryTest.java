@@ -1751,9 +1751,9 @@ class UserRegistryTest {
   }
 
   /**
-   * The history of the reference sample run (SPEC A7), ending now: hans, yoda and luke logged in,
-   * in that order, and are online; r2d2 was online from 10 to 5 minutes ago, vader from 5 to 2
-   * minutes ago.
+   * The history of the classic reference sample run, ending now: hans, yoda and luke logged in, in
+   * that order, and are online; r2d2 was online from 10 to 5 minutes ago, vader from 5 to 2 minutes
+   * ago.
    */
   private void sampleRunHistory() {
     Instant now = clock.instant();
