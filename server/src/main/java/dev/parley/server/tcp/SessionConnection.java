@@ -3,7 +3,6 @@ package dev.parley.server.tcp;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.stream.Materializer;
-import akka.stream.OverflowStrategy;
 import akka.stream.TLSClosing;
 import akka.stream.TLSProtocol;
 import akka.stream.javadsl.BidiFlow;
@@ -13,24 +12,20 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
-import akka.stream.typed.javadsl.ActorSink;
-import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
-import dev.parley.protocol.ClientMessage;
-import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
+import dev.parley.server.session.SessionFlow;
 import dev.parley.transport.Fingerprint;
 import dev.parley.transport.ReportingEngine;
 import dev.parley.transport.ServerTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -38,10 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the frame
- * limit) → JSON decoding → the session, with backpressure; and a bounded queue of frames → JSON
- * encoding → bytes. The two directions are coupled so that the end of either ends the connection:
- * the inbound side ends when the client closes, the outbound side after {@link
- * ServerMessage.Goodbye} has been written or when the queue overflows (a client too slow to read).
+ * limit) → JSON decoding → {@link SessionFlow} (the session, with backpressure, and its outbound
+ * queue) → JSON encoding into a buffer bounded in bytes → bytes. The end of either direction ends
+ * the connection (see {@link SessionFlow}).
  *
  * <p>With TLS, Akka Streams' TLS stage sits between the socket and that stack: ciphertext below,
  * the protocol's lines above. Once the handshake is done, and before the first frame reaches the
@@ -54,12 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class SessionConnection {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionConnection.class);
-
-  /**
-   * Frames between a tell and the byte-bounded buffer of {@link WireFlows}, which always has
-   * demand: this queue holds a frame only for the moment it takes to hand it on.
-   */
-  private static final int FRAMES_IN_FLIGHT = 64;
 
   private SessionConnection() {}
 
@@ -88,31 +76,13 @@ public final class SessionConnection {
       ServerTls tls,
       Metrics metrics,
       Materializer materializer) {
-    Sink<Inbound<ClientMessage>, ?> toSession =
-        ActorSink.actorRefWithBackpressure(
-            session,
-            Session.FrameReceived::new,
-            Session.StreamStarted::new,
-            Session.StreamAck.INSTANCE,
-            Session.StreamCompleted.INSTANCE,
-            Session.StreamFailed::new);
-    Source<ServerMessage, ActorRef<ServerMessage>> fromSession =
-        ActorSource.<ServerMessage>actorRef(
-                frame -> false,
-                frame -> Optional.empty(),
-                FRAMES_IN_FLIGHT,
-                OverflowStrategy.fail())
-            // Goodbye is written, then the outbound side completes and the connection closes.
-            .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
     Flow<ByteString, ByteString, ActorRef<ServerMessage>> handler =
         WireFlows.stack(
                 JsonCodec.CLIENT,
                 JsonCodec.SERVER,
                 settings.maxFrameBytes(),
                 settings.outboundBufferBytes())
-            .join(
-                Flow.fromSinkAndSourceCoupledMat(toSession, fromSession, Keep.right()),
-                Keep.<NotUsed, ActorRef<ServerMessage>>right());
+            .join(SessionFlow.frames(session), Keep.<NotUsed, ActorRef<ServerMessage>>right());
     if (tls != null) {
       handler =
           tlsLayer(tls, connection.remoteAddress(), session, metrics)
