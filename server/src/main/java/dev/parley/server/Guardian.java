@@ -92,7 +92,8 @@ public final class Guardian {
       Clock clock,
       Optional<ServerTls> tls,
       CompletableFuture<InetSocketAddress> bound,
-      CompletableFuture<Executor> readPool) {
+      CompletableFuture<Executor> readPool,
+      CompletableFuture<ActorRef<Listener.Command>> listenerRef) {
     return Behaviors.<CoreActorTerminated>setup(
             context -> {
               context.setLoggerName(Guardian.class);
@@ -222,6 +223,8 @@ public final class Guardian {
                           clock,
                           bound),
                       "listener");
+              // The HTTP port's WebSocket route hands its connections to it.
+              listenerRef.complete(listener);
               if (cluster.enabled()) {
                 startClusterMembership(context);
               }

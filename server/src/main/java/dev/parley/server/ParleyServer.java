@@ -2,15 +2,19 @@ package dev.parley.server;
 
 import akka.Done;
 import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.Route;
 import com.typesafe.config.Config;
 import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.http.HttpEndpoint;
 import dev.parley.server.http.HttpSettings;
 import dev.parley.server.http.OpsRoutes;
+import dev.parley.server.http.WebSocketRoute;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.store.StoreCalls;
+import dev.parley.server.tcp.Listener;
 import dev.parley.server.tls.ServerCertificate;
 import dev.parley.server.tls.TlsSettings;
 import dev.parley.transport.Fingerprint;
@@ -93,9 +97,10 @@ public final class ParleyServer {
     // node keeps the local actor provider and opens no port but the clients'.
     Config systemConfig =
         cluster.enabled() ? cluster.akkaConfig(SYSTEM_NAME).withFallback(config) : config;
+    CompletableFuture<ActorRef<Listener.Command>> listener = new CompletableFuture<>();
     ActorSystem<Void> system =
         ActorSystem.create(
-            Guardian.create(settings, cluster, storage, clock, tls, bound, readPool),
+            Guardian.create(settings, cluster, storage, clock, tls, bound, readPool, listener),
             SYSTEM_NAME,
             systemConfig);
     // Made now, before any request can ask for it; the actors find the same one.
@@ -103,7 +108,9 @@ public final class ParleyServer {
     CompletableFuture<InetSocketAddress> httpBound = new CompletableFuture<>();
     if (http.port().isPresent()) {
       Route route =
-          new OpsRoutes(readiness(system, bound, storage, readPool, http), metrics).route();
+          Directives.concat(
+              new OpsRoutes(readiness(system, bound, storage, readPool, http), metrics).route(),
+              new WebSocketRoute(listener).route());
       HttpEndpoint.start(system, http, tls, route)
           .whenComplete(
               (address, failure) -> {

@@ -1,6 +1,9 @@
 package dev.parley.server.session;
 
+import akka.NotUsed;
 import akka.actor.typed.ActorRef;
+import akka.japi.Pair;
+import akka.stream.Materializer;
 import akka.stream.OverflowStrategy;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
@@ -38,22 +41,38 @@ public final class SessionFlow {
   /** The flow of one connection's frames to and from {@code session}. */
   public static Flow<Inbound<ClientMessage>, ServerMessage, ActorRef<ServerMessage>> frames(
       ActorRef<Session.Command> session) {
-    Sink<Inbound<ClientMessage>, ?> toSession =
-        ActorSink.actorRefWithBackpressure(
-            session,
-            Session.FrameReceived::new,
-            Session.StreamStarted::new,
-            Session.StreamAck.INSTANCE,
-            Session.StreamCompleted.INSTANCE,
-            Session.StreamFailed::new);
-    Source<ServerMessage, ActorRef<ServerMessage>> fromSession =
-        ActorSource.<ServerMessage>actorRef(
-                frame -> false,
-                frame -> Optional.empty(),
-                FRAMES_IN_FLIGHT,
-                OverflowStrategy.fail())
-            // Goodbye is sent, then the outbound side completes and the connection closes.
-            .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
-    return Flow.fromSinkAndSourceCoupledMat(toSession, fromSession, Keep.right());
+    return Flow.fromSinkAndSourceCoupledMat(toSession(session), fromSession(), Keep.right());
+  }
+
+  /**
+   * As {@link #frames}, with the outbound queue made now, for a transport that materializes the
+   * flow itself later (Akka HTTP's WebSocket handling): the session needs its outbound queue when
+   * it starts. Frames the session sends before the flow runs wait in the queue ({@value
+   * #FRAMES_IN_FLIGHT} at most).
+   */
+  public static Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, ServerMessage, NotUsed>>
+      preMaterialized(ActorRef<Session.Command> session, Materializer materializer) {
+    Pair<ActorRef<ServerMessage>, Source<ServerMessage, NotUsed>> outbound =
+        fromSession().preMaterialize(materializer);
+    return Pair.create(
+        outbound.first(), Flow.fromSinkAndSourceCoupled(toSession(session), outbound.second()));
+  }
+
+  private static Sink<Inbound<ClientMessage>, NotUsed> toSession(
+      ActorRef<Session.Command> session) {
+    return ActorSink.actorRefWithBackpressure(
+        session,
+        Session.FrameReceived::new,
+        Session.StreamStarted::new,
+        Session.StreamAck.INSTANCE,
+        Session.StreamCompleted.INSTANCE,
+        Session.StreamFailed::new);
+  }
+
+  private static Source<ServerMessage, ActorRef<ServerMessage>> fromSession() {
+    return ActorSource.<ServerMessage>actorRef(
+            frame -> false, frame -> Optional.empty(), FRAMES_IN_FLIGHT, OverflowStrategy.fail())
+        // Goodbye is sent, then the outbound side completes and the connection closes.
+        .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
   }
 }

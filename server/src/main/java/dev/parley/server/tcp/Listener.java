@@ -1,22 +1,34 @@
 package dev.parley.server.tcp;
 
 import akka.Done;
+import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.http.javadsl.model.ws.Message;
+import akka.http.javadsl.model.ws.TextMessage;
 import akka.io.Inet;
 import akka.io.TcpSO;
+import akka.japi.Pair;
 import akka.stream.Materializer;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
+import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
+import dev.parley.server.http.WebSocketFrames;
 import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
+import dev.parley.server.session.SessionFlow;
 import dev.parley.transport.ServerTls;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -56,6 +68,15 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   /** Stop accepting, close every session, and answer when none is left. */
   public record Drain(ActorRef<Done> replyTo) implements Command {}
+
+  /**
+   * A WebSocket connection has been upgraded on the HTTP port: admit it as a TCP connection is
+   * admitted (the same limits, counted with them, drained with them) and complete {@code handler}
+   * with its flow: a session's, or one that says goodbye and closes.
+   */
+  public record AttachWebSocket(
+      InetSocketAddress remote, CompletableFuture<Flow<Message, Message, NotUsed>> handler)
+      implements Command {}
 
   private record BindSucceeded(Tcp.ServerBinding binding) implements Command {}
 
@@ -189,6 +210,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(ConnectionAccepted.class, this::onConnectionAccepted)
+        .onMessage(AttachWebSocket.class, this::onAttachWebSocket)
         .onMessage(AcceptStarted.class, this::onAcceptStarted)
         .onMessage(SessionEnded.class, this::onSessionEnded)
         .onMessage(BindSucceeded.class, this::onBindSucceeded)
@@ -268,32 +290,83 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           metrics,
           materializer);
     } else {
-      InetSocketAddress remote = connection.remoteAddress();
-      Metrics.SessionTracker tracker = metrics.newSession();
-      ActorRef<Session.Command> session =
-          getContext()
-              .spawn(
-                  Session.create(
-                      settings,
-                      services,
-                      remote,
-                      clock,
-                      self ->
-                          SessionConnection.attach(
-                              connection, self, settings, tls, metrics, materializer),
-                      tracker),
-                  sessionName(remote));
-      getContext().watchWith(session, new SessionEnded(session, tracker));
-      sessions.put(session, remote.getAddress());
-      if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
-        openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
-      }
-      getContext()
-          .getLog()
-          .debug("connection accepted remote={} sessions={}", remote, sessions.size());
+      spawnSession(
+          connection.remoteAddress(),
+          self -> SessionConnection.attach(connection, self, settings, tls, metrics, materializer));
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);
     return this;
+  }
+
+  private Behavior<Command> onAttachWebSocket(AttachWebSocket attach) {
+    InetSocketAddress remote = attach.remote();
+    ServerMessage.Goodbye.Reason refusal = null;
+    if (draining) {
+      refusal = ServerMessage.Goodbye.Reason.SERVER_SHUTDOWN;
+    } else if (!admitted(remote.getAddress())) {
+      refusal = ServerMessage.Goodbye.Reason.RATE_LIMITED;
+    } else if (sessions.size() >= settings.maxConnections()) {
+      getContext()
+          .getLog()
+          .warn(
+              "connection limit reached, refusing websocket remote={} limit={}",
+              remote,
+              settings.maxConnections());
+      refusal = ServerMessage.Goodbye.Reason.SERVER_BUSY;
+    }
+    if (refusal != null) {
+      attach
+          .handler()
+          .complete(
+              Flow.fromSinkAndSourceCoupled(
+                  Sink.<Message>ignore(),
+                  Source.single(
+                      (Message)
+                          TextMessage.create(
+                              JsonCodec.SERVER.toJson(new ServerMessage.Goodbye(refusal))))));
+      return this;
+    }
+    spawnSession(
+        remote,
+        self -> {
+          Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, ServerMessage, NotUsed>>
+              frames = SessionFlow.preMaterialized(self, materializer);
+          attach
+              .handler()
+              .complete(
+                  WebSocketFrames.stack(
+                          settings.maxFrameBytes(), webSocketBufferedFrames(), materializer)
+                      .join(frames.second()));
+          return frames.first();
+        });
+    return this;
+  }
+
+  /** The outbound buffer in frames, from the TCP one in bytes. */
+  private int webSocketBufferedFrames() {
+    return (int)
+        Math.max(
+            SessionFlow.FRAMES_IN_FLIGHT,
+            settings.outboundBufferBytes() / settings.maxFrameBytes());
+  }
+
+  private void spawnSession(
+      InetSocketAddress remote,
+      java.util.function.Function<ActorRef<Session.Command>, ActorRef<ServerMessage>> connect) {
+    Metrics.SessionTracker tracker = metrics.newSession();
+    ActorRef<Session.Command> session =
+        getContext()
+            .spawn(
+                Session.create(settings, services, remote, clock, connect, tracker),
+                sessionName(remote));
+    getContext().watchWith(session, new SessionEnded(session, tracker));
+    sessions.put(session, remote.getAddress());
+    if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
+      openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
+    }
+    getContext()
+        .getLog()
+        .debug("connection accepted remote={} sessions={}", remote, sessions.size());
   }
 
   private Behavior<Command> onSessionEnded(SessionEnded ended) {

@@ -1,0 +1,90 @@
+package dev.parley.server.http;
+
+import akka.NotUsed;
+import akka.http.javadsl.model.ws.Message;
+import akka.http.javadsl.model.ws.TextMessage;
+import akka.stream.Materializer;
+import akka.stream.OverflowStrategy;
+import akka.stream.javadsl.BidiFlow;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.ServerMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The protocol's framing over WebSocket: one JSON frame per text message, as {@code
+ * docs/protocol.md} describes for TCP lines. The counterpart of {@link
+ * dev.parley.protocol.WireFlows} for this transport, joined to the same {@link
+ * dev.parley.server.session.SessionFlow}.
+ *
+ * <p>Inbound: a text message (strict, or streamed and collected) is decoded as one line would be; a
+ * message longer than the frame limit (in UTF-8 bytes) yields {@link Inbound.Oversized}, the last
+ * element, as an overlong line does; a binary message is not a frame ({@link Inbound.Malformed}).
+ * Outbound: each frame is one text message, behind a buffer that fails the connection when the
+ * client leaves too much unread.
+ */
+public final class WebSocketFrames {
+
+  private WebSocketFrames() {}
+
+  /**
+   * @param maxFrameBytes longest accepted message, in UTF-8 bytes
+   * @param maxBufferedFrames most frames that may wait for the client to read them
+   */
+  public static BidiFlow<Message, Inbound<ClientMessage>, ServerMessage, Message, NotUsed> stack(
+      int maxFrameBytes, int maxBufferedFrames, Materializer materializer) {
+    return BidiFlow.fromFlows(decoder(maxFrameBytes, materializer), encoder(maxBufferedFrames));
+  }
+
+  static Flow<Message, Inbound<ClientMessage>, NotUsed> decoder(
+      int maxFrameBytes, Materializer materializer) {
+    return Flow.<Message>create()
+        .mapAsync(1, message -> decode(message, maxFrameBytes, materializer))
+        // As with an overlong line: nothing after it is read, and the session closes.
+        .takeWhile(inbound -> !(inbound instanceof Inbound.Oversized), true);
+  }
+
+  static Flow<ServerMessage, Message, NotUsed> encoder(int maxBufferedFrames) {
+    return Flow.<ServerMessage>create()
+        .buffer(maxBufferedFrames, OverflowStrategy.fail())
+        .map(frame -> (Message) TextMessage.create(JsonCodec.SERVER.toJson(frame)));
+  }
+
+  private static CompletionStage<Inbound<ClientMessage>> decode(
+      Message message, int maxFrameBytes, Materializer materializer) {
+    if (!message.isText()) {
+      // Read and dropped, so that the connection goes on to the next message.
+      return message
+          .asBinaryMessage()
+          .getStreamedData()
+          .runWith(Sink.ignore(), materializer)
+          .thenApply(done -> new Inbound.Malformed<>("binary message: frames are text messages"));
+    }
+    TextMessage text = message.asTextMessage();
+    if (text.isStrict()) {
+      return CompletableFuture.completedFuture(decode(text.getStrictText(), maxFrameBytes));
+    }
+    // Collected, but never much beyond the limit: once over it, the rest is read and dropped.
+    return text.getStreamedText()
+        .runFold(
+            new StringBuilder(),
+            (collected, part) ->
+                collected.length() > maxFrameBytes ? collected : collected.append(part),
+            materializer)
+        .thenApply(collected -> decode(collected.toString(), maxFrameBytes));
+  }
+
+  private static Inbound<ClientMessage> decode(String text, int maxFrameBytes) {
+    // A char is at least one UTF-8 byte: most messages are judged without encoding them.
+    if (text.length() > maxFrameBytes
+        || text.getBytes(StandardCharsets.UTF_8).length > maxFrameBytes) {
+      return new Inbound.Oversized<>(maxFrameBytes);
+    }
+    return JsonCodec.CLIENT.decode(text);
+  }
+}
