@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -52,8 +53,7 @@ class NodeWebSocketTest {
     }
   }
 
-  @Test
-  void shouldCarryMessagesBetweenTcpAndWebSocketUsers() throws Exception {
+  private void start(String overrides) throws Exception {
     database = TestDatabase.h2(dir);
     store = database.open();
     PasswordHasher hasher = new PasswordHasher(1_000);
@@ -62,7 +62,8 @@ class NodeWebSocketTest {
     store.addAccount("bob", hasher.hash("bob-pw"), clock.instant());
     Config config =
         ConfigFactory.parseString(
-                "parley.server { port = 0, host = \"127.0.0.1\", tls.enabled = off, http.port = 0"
+                "parley.server { port = 0, host = \"127.0.0.1\", tls.enabled = off, http.port = 0, "
+                    + overrides
                     + " }")
             .withFallback(ConfigFactory.load());
     server =
@@ -71,6 +72,59 @@ class NodeWebSocketTest {
             ServerSettings.fromConfig(config),
             new Guardian.Storage(store, database.settings(), store.load(clock.instant())),
             clock);
+  }
+
+  private Frames openWebSocket() throws Exception {
+    InetSocketAddress http =
+        server.httpBound().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    Frames frames = new Frames();
+    frames.socket =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(URI.create("ws://127.0.0.1:" + http.getPort() + "/ws"), frames)
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    return frames;
+  }
+
+  @Test
+  void shouldCountWebSocketSessionsAgainstMaxConnectionsWithTcpOnes() throws Exception {
+    start("max-connections = 1");
+    InetSocketAddress tcp =
+        server.bound().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    try (Socket alice = new Socket(tcp.getAddress(), tcp.getPort())) {
+      alice.setSoTimeout((int) WAIT.toMillis());
+      alice
+          .getOutputStream()
+          .write("{\"type\":\"hello\",\"version\":3}\n".getBytes(StandardCharsets.UTF_8));
+      BufferedReader aliceIn =
+          new BufferedReader(new InputStreamReader(alice.getInputStream(), StandardCharsets.UTF_8));
+      // Alice's session exists once it has answered.
+      awaitLine(aliceIn, "\"hello\"");
+      Frames bob = openWebSocket();
+      String goodbye = bob.await("goodbye");
+      assertTrue(goodbye.contains("server-busy"), goodbye);
+      bob.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldSayGoodbyeToWebSocketSessionsWhenStopping() throws Exception {
+    start("");
+    server.bound().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    Frames bob = openWebSocket();
+    send(bob.socket, "{\"type\":\"hello\",\"version\":3}");
+    bob.await("\"hello\"");
+
+    server.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    server = null;
+
+    String goodbye = bob.await("goodbye");
+    assertTrue(goodbye.contains("server-shutdown"), goodbye);
+  }
+
+  @Test
+  void shouldCarryMessagesBetweenTcpAndWebSocketUsers() throws Exception {
+    start("");
     InetSocketAddress tcp =
         server.bound().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     InetSocketAddress http =
@@ -145,6 +199,15 @@ class NodeWebSocketTest {
   /** The text messages a WebSocket receives, each whole. */
   private static final class Frames implements WebSocket.Listener {
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private WebSocket socket;
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+      closed.complete(statusCode);
+      return null;
+    }
+
     private final StringBuilder partial = new StringBuilder();
 
     @Override
