@@ -18,9 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -734,11 +732,7 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
           .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, WHOELSESINCE, "seconds"));
       return this;
     }
-    Instant now = clock.instant();
-    Instant windowStart =
-        Duration.between(Instant.MIN, now).getSeconds() > command.seconds()
-            ? now.minusSeconds(command.seconds())
-            : Instant.MIN;
+    Instant windowStart = NameList.windowStart(clock.instant(), command.seconds());
     CompletionStage<List<String>> online =
         AskPattern.<Broadcaster.Command, ServerMessage>ask(
                 broadcaster,
@@ -766,13 +760,14 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
       command.replyTo().tell(new ServerMessage.Error(Code.UNAVAILABLE, WHOELSESINCE, "seconds"));
       return this;
     }
-    List<String> candidates = new ArrayList<>(read.online());
-    Set<String> online = new HashSet<>(read.online());
-    read.logouts().entrySet().stream()
-        .filter(e -> !online.contains(e.getKey()) && !e.getKey().equals(command.requester()))
-        .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
-        .forEach(e -> candidates.add(e.getKey()));
-    NameList capped = NameList.capped(candidates, settings.listLimit(), settings.listBytes());
+    NameList capped =
+        NameList.recent(
+            read.online(),
+            read.logouts(),
+            command.requester(),
+            read.windowStart(),
+            settings.listLimit(),
+            settings.listBytes());
     command
         .replyTo()
         .tell(new ServerMessage.RecentUsers(command.seconds(), capped.names(), capped.omitted()));

@@ -1,8 +1,15 @@
 package dev.parley.server.registry;
 
 import dev.parley.protocol.WireText;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The names of a whoelse or whoelsesince reply, capped so that the reply fits one frame and stays
@@ -40,5 +47,42 @@ public record NameList(List<String> names, Integer omitted) {
     }
     int omitted = candidates.size() - names.size();
     return new NameList(names, omitted == 0 ? null : omitted);
+  }
+
+  /**
+   * The start of a whoelsesince window of {@code seconds} ending at {@code now}. A window reaching
+   * back before the start of time is the same as one reaching back forever.
+   */
+  public static Instant windowStart(Instant now, long seconds) {
+    return Duration.between(Instant.MIN, now).getSeconds() > seconds
+        ? now.minusSeconds(seconds)
+        : Instant.MIN;
+  }
+
+  /**
+   * A whoelsesince reply's names: those {@code online} (in their order), then those who logged out
+   * at or after {@code windowStart} and are not online, most recent first; {@code requester} left
+   * out, and capped as {@link #capped}.
+   */
+  public static NameList recent(
+      Collection<String> online,
+      Map<String, Instant> logouts,
+      String requester,
+      Instant windowStart,
+      int limit,
+      int bytes) {
+    List<String> candidates = new ArrayList<>(online.size());
+    for (String user : online) {
+      if (!user.equals(requester)) {
+        candidates.add(user);
+      }
+    }
+    Set<String> onlineNow = online instanceof Set<String> set ? set : new HashSet<>(online);
+    logouts.entrySet().stream()
+        .filter(e -> !onlineNow.contains(e.getKey()) && !e.getKey().equals(requester))
+        .filter(e -> !e.getValue().isBefore(windowStart))
+        .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
+        .forEach(e -> candidates.add(e.getKey()));
+    return capped(candidates, limit, bytes);
   }
 }

@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -900,24 +899,14 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
           .tell(new ServerMessage.Error(Code.INVALID_ARGUMENT, WHOELSESINCE, "seconds"));
       return this;
     }
-    Instant now = clock.instant();
-    // A window reaching back before the start of time is the same as one reaching back forever.
-    Instant windowStart =
-        Duration.between(Instant.MIN, now).getSeconds() > command.seconds()
-            ? now.minusSeconds(command.seconds())
-            : Instant.MIN;
-    List<String> candidates = new ArrayList<>();
-    for (String user : online.keySet()) {
-      if (!user.equals(command.requester())) {
-        candidates.add(user);
-      }
-    }
-    lastLogout.entrySet().stream()
-        .filter(e -> !online.containsKey(e.getKey()) && !e.getKey().equals(command.requester()))
-        .filter(e -> !e.getValue().isBefore(windowStart))
-        .sorted(Map.Entry.<String, Instant>comparingByValue(Comparator.reverseOrder()))
-        .forEach(e -> candidates.add(e.getKey()));
-    NameList listed = NameList.capped(candidates, settings.listLimit(), settings.listBytes());
+    NameList listed =
+        NameList.recent(
+            online.keySet(),
+            lastLogout,
+            command.requester(),
+            NameList.windowStart(clock.instant(), command.seconds()),
+            settings.listLimit(),
+            settings.listBytes());
     command
         .replyTo()
         .tell(new ServerMessage.RecentUsers(command.seconds(), listed.names(), listed.omitted()));
