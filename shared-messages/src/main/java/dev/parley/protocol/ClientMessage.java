@@ -2,10 +2,10 @@ package dev.parley.protocol;
 
 import static dev.parley.protocol.Fields.name;
 import static dev.parley.protocol.Fields.nonNegative;
+import static dev.parley.protocol.Fields.optionalPort;
 import static dev.parley.protocol.Fields.optionalToken;
 import static dev.parley.protocol.Fields.positive;
 import static dev.parley.protocol.Fields.required;
-import static dev.parley.protocol.Fields.validPort;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -56,22 +56,25 @@ public sealed interface ClientMessage {
 
   /**
    * Login, step two: the password, the port on which this client accepts private chats (the server
-   * pairs it with the address it sees the connection come from), and the SHA-256 fingerprint of
-   * the certificate its private-chat listener presents, for the peers that connect to it to pin
-   * (since version 3; absent when the client takes private chats in plain TCP).
+   * pairs it with the address it sees the connection come from), and the SHA-256 fingerprint of the
+   * certificate its private-chat listener presents, for the peers that connect to it to pin (since
+   * version 3; absent when the client takes private chats in plain TCP). A client that cannot
+   * accept connections (a web browser) sends no {@code peerPort}: it takes no private chats, and
+   * those who ask for one with its user are told so.
    */
-  record Password(String password, int peerPort, String peerFingerprint) implements ClientMessage {
+  record Password(String password, Integer peerPort, String peerFingerprint)
+      implements ClientMessage {
     public Password {
       required(password, "password");
       if (password.length() > Protocol.MAX_PASSWORD_LENGTH) {
         throw new IllegalArgumentException(
             "field 'password' must be at most " + Protocol.MAX_PASSWORD_LENGTH + " characters");
       }
-      validPort(peerPort, "peerPort");
+      optionalPort(peerPort, "peerPort");
       optionalToken(peerFingerprint, "peerFingerprint", Protocol.MAX_TOKEN_LENGTH);
     }
 
-    public Password(String password, int peerPort) {
+    public Password(String password, Integer peerPort) {
       this(password, peerPort, null);
     }
 
@@ -94,13 +97,13 @@ public sealed interface ClientMessage {
    * resume-refused}, after which the client logs in with its password. {@code peerPort} and {@code
    * peerFingerprint} are as in {@link Password}.
    */
-  record Resume(String username, String token, int peerPort, String peerFingerprint)
+  record Resume(String username, String token, Integer peerPort, String peerFingerprint)
       implements ClientMessage {
     public Resume {
       name(username, "username");
       required(token, "token");
       optionalToken(token, "token", Protocol.MAX_TOKEN_LENGTH);
-      validPort(peerPort, "peerPort");
+      optionalPort(peerPort, "peerPort");
       optionalToken(peerFingerprint, "peerFingerprint", Protocol.MAX_TOKEN_LENGTH);
     }
 

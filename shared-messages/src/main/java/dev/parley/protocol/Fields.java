@@ -66,6 +66,11 @@ final class Fields {
     return value;
   }
 
+  /** A port, or null when the field is absent. */
+  static Integer optionalPort(Integer value, String name) {
+    return value == null ? null : validPort(value, name);
+  }
+
   /** A sequence number, counted from 1. */
   static long positive(long value, String name) {
     if (value < 1) {

@@ -100,8 +100,7 @@ public sealed interface ServerMessage {
       @JsonProperty("already-online")
       ALREADY_ONLINE,
       /**
-       * The resumption token is not (or no longer) good: log in with the password. Since version
-       * 3.
+       * The resumption token is not (or no longer) good: log in with the password. Since version 3.
        */
       @JsonProperty("resume-refused")
       RESUME_REFUSED
@@ -326,6 +325,12 @@ public sealed interface ServerMessage {
       /** startprivate: the user is not online. */
       @JsonProperty("user-offline")
       USER_OFFLINE,
+      /**
+       * startprivate: the user is online from a client that cannot accept connections (a web
+       * browser), so a private chat with them cannot start. Since version 3.
+       */
+      @JsonProperty("private-unsupported")
+      PRIVATE_UNSUPPORTED,
       /** message: the recipient has too many messages they have not acknowledged yet. */
       @JsonProperty("mailbox-full")
       MAILBOX_FULL,

@@ -145,6 +145,7 @@ final class JsonCodecTest {
       codes.put(ServerMessage.Error.Code.ALREADY_BLOCKED, "already-blocked");
       codes.put(ServerMessage.Error.Code.NOT_BLOCKED, "not-blocked");
       codes.put(ServerMessage.Error.Code.USER_OFFLINE, "user-offline");
+      codes.put(ServerMessage.Error.Code.PRIVATE_UNSUPPORTED, "private-unsupported");
       codes.put(ServerMessage.Error.Code.MAILBOX_FULL, "mailbox-full");
       codes.put(ServerMessage.Error.Code.UNAVAILABLE, "unavailable");
       codes.put(ServerMessage.Error.Code.INVALID_ARGUMENT, "invalid-argument");
@@ -451,9 +452,7 @@ final class JsonCodecTest {
     void shouldReportAMissingNumberAsMalformed() {
       assertAll(
           () -> assertMalformed(JsonCodec.CLIENT.decode("{\"type\":\"hello\"}")),
-          () ->
-              assertMalformed(
-                  JsonCodec.CLIENT.decode("{\"type\":\"password\",\"password\":\"pw\"}")),
+          () -> assertMalformed(JsonCodec.CLIENT.decode("{\"type\":\"ack\"}")),
           () -> assertMalformed(JsonCodec.CLIENT.decode("{\"type\":\"whoelsesince\"}")),
           () -> assertMalformed(JsonCodec.SERVER.decode("{\"type\":\"broadcast-sent\"}")),
           () -> assertMalformed(JsonCodec.PEER.decode("{\"type\":\"private-ack\"}")));
@@ -632,13 +631,18 @@ final class JsonCodecTest {
     }
 
     @Test
+    void shouldDecodeAPasswordWithoutAPeerPortAsAClientThatTakesNoPrivateChats() {
+      assertEquals(
+          new Inbound.Frame<>(new ClientMessage.Password("pw", null, null)),
+          JsonCodec.CLIENT.decode("{\"type\":\"password\",\"password\":\"pw\"}"));
+    }
+
+    @Test
     void shouldNameAMissingNumberField() {
       Inbound.Malformed<?> malformed =
-          assertInstanceOf(
-              Inbound.Malformed.class,
-              JsonCodec.CLIENT.decode("{\"type\":\"password\",\"password\":\"pw\"}"));
+          assertInstanceOf(Inbound.Malformed.class, JsonCodec.CLIENT.decode("{\"type\":\"ack\"}"));
 
-      assertTrue(malformed.reason().contains("peerPort"), malformed.reason());
+      assertTrue(malformed.reason().contains("seq"), malformed.reason());
       assertFalse(malformed.reason().contains("DeserializationFeature"), malformed.reason());
     }
 

@@ -64,6 +64,7 @@ public final class Renderer {
       case ALREADY_BLOCKED -> Texts.alreadyBlocked(subject);
       case NOT_BLOCKED -> Texts.notBlocked(subject);
       case USER_OFFLINE -> Texts.offline(subject);
+      case PRIVATE_UNSUPPORTED -> Texts.privateUnsupported(subject);
       case MAILBOX_FULL -> Texts.mailboxFull(subject);
       // The protocol has it for messages only; other durable commands may get it one day.
       case UNAVAILABLE ->

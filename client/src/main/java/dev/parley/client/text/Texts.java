@@ -305,6 +305,10 @@ public final class Texts {
     return "Error. " + clean(user) + " is offline";
   }
 
+  public static String privateUnsupported(String user) {
+    return "Error. " + clean(user) + " is on the web client, which takes no private chats";
+  }
+
   public static String mailboxFull(String user) {
     return "Error. " + clean(user) + "'s mailbox is full; your message was not delivered";
   }

@@ -858,6 +858,8 @@ public final class UserEntity {
       error = Code.BLOCKED_BY_USER;
     } else if (online == null) {
       error = Code.USER_OFFLINE;
+    } else if (!online.takesPrivateChats()) {
+      error = Code.PRIVATE_UNSUPPORTED;
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, user));

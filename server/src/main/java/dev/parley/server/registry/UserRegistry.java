@@ -106,12 +106,20 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       int protocolVersion)
       implements CborSerializable {
 
+    /** {@code peerPort} of a client that sent none: it takes no private chats. */
+    public static final int NO_PEER_PORT = 0;
+
     /** The first protocol version that resumes sessions and takes private-chat tokens. */
     public static final int TOKENS_VERSION = 3;
 
     /** Whether the client resumes sessions and checks private-chat tokens. */
     public boolean takesTokens() {
       return protocolVersion >= TOKENS_VERSION;
+    }
+
+    /** Whether the client accepts private chats: a web browser, which cannot listen, does not. */
+    public boolean takesPrivateChats() {
+      return peerPort != NO_PEER_PORT;
     }
   }
 
@@ -992,6 +1000,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       error = Code.BLOCKED_BY_USER;
     } else if (error == null && peer == null) {
       error = Code.USER_OFFLINE;
+    } else if (error == null && !peer.takesPrivateChats()) {
+      error = Code.PRIVATE_UNSUPPORTED;
     }
     if (error != null) {
       command.replyTo().tell(new ServerMessage.Error(error, START_PRIVATE, target));

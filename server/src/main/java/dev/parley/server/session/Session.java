@@ -508,13 +508,13 @@ public final class Session {
   }
 
   /** This session, as the registry is to know it. */
-  private UserRegistry.Attachment attachment(int peerPort, String peerFingerprint) {
+  private UserRegistry.Attachment attachment(Integer peerPort, String peerFingerprint) {
     return new UserRegistry.Attachment(
         context.getSelf(),
         outbox,
         evictions,
         remote.getAddress().getHostAddress(),
-        peerPort,
+        peerPort == null ? UserRegistry.Attachment.NO_PEER_PORT : peerPort,
         peerFingerprint,
         certificate,
         clientVersion);

@@ -692,6 +692,36 @@ class UserEntityTest {
     replies.expectMessage(new ServerMessage.Error(Code.USER_OFFLINE, "startprivate", name("leia")));
   }
 
+  @Test
+  void shouldRefuseAPrivateChatWithAUserWhoseClientTakesNone() {
+    String hans = name("hans");
+    String luke = name("luke");
+    login(hans);
+    // A web browser's session: it sent no peerPort.
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    TestProbe<UserRegistry.Registration> registered = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Register(
+            luke,
+            new UserRegistry.Attachment(
+                testKit.createTestProbe().ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                UserRegistry.Attachment.NO_PEER_PORT,
+                null,
+                null,
+                Protocol.VERSION),
+            registered.ref()));
+    expectWelcome(outbox, luke);
+    registered.expectMessage(UserRegistry.Registration.REGISTERED);
+
+    registry.tell(new UserRegistry.LocatePeer(hans, luke, replies.ref()));
+
+    replies.expectMessage(new ServerMessage.Error(Code.PRIVATE_UNSUPPORTED, "startprivate", luke));
+    outbox.expectNoMessage(Duration.ofMillis(100));
+  }
+
   // ---- lists ----
 
   @Test

@@ -1177,6 +1177,37 @@ class UserRegistryTest {
   }
 
   @Test
+  void shouldRefuseAPrivateChatWithAUserWhoseClientTakesNone() {
+    startRegistry();
+    login("hans");
+    // A web browser's session: it sent no peerPort.
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Register(
+            "luke",
+            new UserRegistry.Attachment(
+                session.ref(),
+                outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                UserRegistry.Attachment.NO_PEER_PORT,
+                null,
+                null,
+                Protocol.VERSION),
+            registrations.ref()));
+    expectWelcome(outbox, "luke");
+    registrations.expectMessage(Registration.REGISTERED);
+
+    registry.tell(new UserRegistry.LocatePeer("hans", "luke", replies.ref()));
+
+    replies.expectMessage(
+        new ServerMessage.Error(Code.PRIVATE_UNSUPPORTED, "startprivate", "luke"));
+    // Nobody is invited to a chat that cannot happen.
+    outbox.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
   void shouldRefuseAPeerAddressOfAnOfflineUser() {
     startRegistry();
     login("hans");
