@@ -110,7 +110,7 @@ public final class ParleyServer {
       Route route =
           Directives.concat(
               new OpsRoutes(readiness(system, bound, storage, readPool, http), metrics).route(),
-              new WebSocketRoute(listener).route());
+              new WebSocketRoute(listener, http).route());
       HttpEndpoint.start(system, http, tls, route)
           .whenComplete(
               (address, failure) -> {

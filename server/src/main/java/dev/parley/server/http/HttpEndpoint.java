@@ -43,9 +43,11 @@ public final class HttpEndpoint {
                   CoordinatedShutdown.PhaseServiceUnbind(),
                   "http-unbind",
                   () -> binding.unbind().thenApply(done -> Done.getInstance()));
-              // ...and those under way get a moment to finish.
+              // ...and those under way get a moment to finish, once the listener has drained the
+              // sessions (service-requests-done), those on /ws with the others: terminating
+              // earlier could cut a WebSocket before its session's goodbye is out.
               shutdown.addTask(
-                  CoordinatedShutdown.PhaseServiceRequestsDone(),
+                  CoordinatedShutdown.PhaseServiceStop(),
                   "http-terminate",
                   () ->
                       binding

@@ -13,6 +13,7 @@ import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -24,9 +25,9 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Inbound: a text message (strict, or streamed and collected) is decoded as one line would be; a
  * message longer than the frame limit (in UTF-8 bytes) yields {@link Inbound.Oversized}, the last
- * element, as an overlong line does; a binary message is not a frame ({@link Inbound.Malformed}).
- * Outbound: each frame is one text message, behind a buffer that fails the connection when the
- * client leaves too much unread.
+ * element that reaches the session, as an overlong line does; a binary message is not a frame
+ * ({@link Inbound.Malformed}). Outbound: each frame is one text message, behind a buffer that fails
+ * the connection when the client leaves too much unread.
  */
 public final class WebSocketFrames {
 
@@ -45,8 +46,20 @@ public final class WebSocketFrames {
       int maxFrameBytes, Materializer materializer) {
     return Flow.<Message>create()
         .mapAsync(1, message -> decode(message, maxFrameBytes, materializer))
-        // As with an overlong line: nothing after it is read, and the session closes.
-        .takeWhile(inbound -> !(inbound instanceof Inbound.Oversized), true);
+        // As with an overlong line, nothing after it reaches the session, which says goodbye and
+        // closes. The messages are still read and dropped rather than cancelled: Akka HTTP
+        // closes a WebSocket whose handler cancels its input at once, before the goodbye is out.
+        .statefulMapConcat(
+            () -> {
+              boolean[] over = {false};
+              return inbound -> {
+                if (over[0]) {
+                  return List.of();
+                }
+                over[0] = inbound instanceof Inbound.Oversized;
+                return List.of(inbound);
+              };
+            });
   }
 
   static Flow<ServerMessage, Message, NotUsed> encoder(int maxBufferedFrames) {

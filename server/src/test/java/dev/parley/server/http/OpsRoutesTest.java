@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -73,7 +74,12 @@ class OpsRoutesTest {
     Route route = new OpsRoutes(checks, metrics).route();
     HttpSettings settings =
         new HttpSettings(
-            OptionalInt.of(0), "127.0.0.1", Duration.ofSeconds(1), Duration.ofSeconds(1));
+            OptionalInt.of(0),
+            "127.0.0.1",
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            List.of(),
+            Duration.ofSeconds(1));
     InetSocketAddress address =
         HttpEndpoint.start(system, settings, tls, route)
             .toCompletableFuture()
