@@ -56,7 +56,7 @@ public final class HttpEndpoint {
               InetSocketAddress address = binding.localAddress();
               // Not "listening on", which names the clients' port for whoever reads the log.
               LOG.info(
-                  "Parley HTTP endpoint on {}://{}:{}/ (health, metrics)",
+                  "Parley HTTP endpoint on {}://{}:{}/ (web client, /ws, health, metrics)",
                   tls.isPresent() ? "https" : "http",
                   address.getHostString(),
                   address.getPort());
