@@ -71,7 +71,7 @@ class OperationsIT extends PackagedEndToEnd {
     assertEquals(loginsBefore + 2, value(after, "parley_logins_total{outcome=\"succeeded\"}"));
     assertEquals(acceptedBefore + 1, value(after, "parley_messages_accepted_total"));
     assertTrue(value(after, "parley_messages_delivered_total") >= 1, after);
-    assertEquals(2, value(after, "parley_sessions{phase=\"active\"}"), after);
+    assertEquals(2, value(after, "parley_sessions{phase=\"active\",transport=\"tcp\"}"), after);
     assertTrue(value(after, "parley_tls_handshakes_total{outcome=\"succeeded\"}") >= 2, after);
     assertTrue(after.contains("parley_journal_commit_seconds_bucket"), after);
 

@@ -3,6 +3,7 @@ package dev.parley.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestNode;
@@ -50,6 +51,12 @@ class NodeWebSocketTest {
         Wire bob = node.connect(Transport.WEBSOCKET)) {
       alice.login("alice", "alice-pw");
       bob.login("bob", "bob-pw");
+      String metrics = node.metrics();
+      assertTrue(
+          metrics.contains("parley_sessions{phase=\"active\",transport=\"tcp\"} 1.0"), metrics);
+      assertTrue(
+          metrics.contains("parley_sessions{phase=\"active\",transport=\"websocket\"} 1.0"),
+          metrics);
 
       alice.send("{\"type\":\"message\",\"to\":\"bob\",\"text\":\"over tcp\",\"id\":\"a1\"}");
       alice.await("message-accepted");

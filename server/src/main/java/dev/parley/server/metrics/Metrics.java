@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,8 +83,17 @@ public final class Metrics implements Extension {
     CLOSING
   }
 
-  /** Sessions in each phase, by {@link SessionPhase#ordinal()}. */
-  private final AtomicInteger[] sessionsByPhase = new AtomicInteger[SessionPhase.values().length];
+  /** How a session's client is connected, as {@code parley_sessions{transport=...}} tells. */
+  public enum Transport {
+    /** The clients' port: newline-framed JSON over TCP (in TLS unless the node is plaintext). */
+    TCP,
+    /** The HTTP port's {@code /ws}: one frame per WebSocket text message (the web client). */
+    WEBSOCKET
+  }
+
+  /** Sessions in each phase over each transport, by the two ordinals. */
+  private final AtomicInteger[][] sessionsByPhase =
+      new AtomicInteger[Transport.values().length][SessionPhase.values().length];
 
   /**
    * One session's place in {@code parley_sessions}: the session moves it from phase to phase (a
@@ -91,10 +101,12 @@ public final class Metrics implements Extension {
    * session that stops for whatever reason (a failure too) leaves the gauge.
    */
   public final class SessionTracker {
+    private final AtomicInteger[] byPhase;
     // Written by the session, ended by the listener once the session has stopped.
     private volatile SessionPhase phase;
 
-    private SessionTracker() {
+    private SessionTracker(Transport transport) {
+      byPhase = sessionsByPhase[transport.ordinal()];
       enter(SessionPhase.HANDSHAKE);
     }
 
@@ -104,24 +116,24 @@ public final class Metrics implements Extension {
         return;
       }
       if (current != null) {
-        sessionsByPhase[current.ordinal()].decrementAndGet();
+        byPhase[current.ordinal()].decrementAndGet();
       }
       phase = next;
-      sessionsByPhase[next.ordinal()].incrementAndGet();
+      byPhase[next.ordinal()].incrementAndGet();
     }
 
     public void end() {
       SessionPhase current = phase;
       if (current != null) {
-        sessionsByPhase[current.ordinal()].decrementAndGet();
+        byPhase[current.ordinal()].decrementAndGet();
         phase = null;
       }
     }
   }
 
-  /** Counts a new session, in its handshake. */
-  public SessionTracker newSession() {
-    return new SessionTracker();
+  /** Counts a new session over {@code transport}, in its handshake. */
+  public SessionTracker newSession(Transport transport) {
+    return new SessionTracker(transport);
   }
 
   public Metrics() {
@@ -191,13 +203,16 @@ public final class Metrics implements Extension {
         .baseUnit("bytes")
         .description("The text of those messages, as encoded on the wire")
         .register(registry);
-    for (SessionPhase phase : SessionPhase.values()) {
-      AtomicInteger count = new AtomicInteger();
-      sessionsByPhase[phase.ordinal()] = count;
-      Gauge.builder("parley.sessions", count, AtomicInteger::get)
-          .tag("phase", phase.name().toLowerCase(java.util.Locale.ROOT))
-          .description("Client connections with a session, by the session's phase")
-          .register(registry);
+    for (Transport transport : Transport.values()) {
+      for (SessionPhase phase : SessionPhase.values()) {
+        AtomicInteger count = new AtomicInteger();
+        sessionsByPhase[transport.ordinal()][phase.ordinal()] = count;
+        Gauge.builder("parley.sessions", count, AtomicInteger::get)
+            .tag("phase", phase.name().toLowerCase(Locale.ROOT))
+            .tag("transport", transport.name().toLowerCase(Locale.ROOT))
+            .description("Client connections with a session, by the session's phase and transport")
+            .register(registry);
+      }
     }
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);

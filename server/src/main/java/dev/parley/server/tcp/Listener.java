@@ -292,6 +292,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     } else {
       spawnSession(
           connection.remoteAddress(),
+          Metrics.Transport.TCP,
           self -> SessionConnection.attach(connection, self, settings, tls, metrics, materializer));
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);
@@ -328,6 +329,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     }
     spawnSession(
         remote,
+        Metrics.Transport.WEBSOCKET,
         self -> {
           Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, ServerMessage, NotUsed>>
               frames = SessionFlow.preMaterialized(self, materializer);
@@ -352,8 +354,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private void spawnSession(
       InetSocketAddress remote,
+      Metrics.Transport transport,
       java.util.function.Function<ActorRef<Session.Command>, ActorRef<ServerMessage>> connect) {
-    Metrics.SessionTracker tracker = metrics.newSession();
+    Metrics.SessionTracker tracker = metrics.newSession(transport);
     ActorRef<Session.Command> session =
         getContext()
             .spawn(

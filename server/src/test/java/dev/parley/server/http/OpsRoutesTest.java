@@ -142,8 +142,9 @@ class OpsRoutesTest {
     assertTrue(body.contains("parley_messages_accepted_total 2.0"), body);
     assertTrue(body.contains("parley_journal_batch_size_changes_bucket"), body);
     assertTrue(body.contains("parley_journal_commit_seconds_bucket"), body);
-    assertTrue(body.contains("parley_sessions{phase=\"active\"} 0.0"), body);
-    assertTrue(body.contains("parley_sessions{phase=\"handshake\"} 0.0"), body);
+    assertTrue(body.contains("parley_sessions{phase=\"active\",transport=\"tcp\"} 0.0"), body);
+    assertTrue(
+        body.contains("parley_sessions{phase=\"handshake\",transport=\"websocket\"} 0.0"), body);
     assertTrue(body.contains("parley_tls_handshakes_total{outcome=\"failed\"} 0.0"), body);
     assertTrue(body.contains("parley_mailbox_messages 0.0"), body);
     assertTrue(body.contains("parley_mailbox_bytes 0.0"), body);

@@ -8,6 +8,10 @@ import dev.parley.server.ServerSettings;
 import dev.parley.server.login.PasswordHasher;
 import dev.parley.server.store.Store;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -67,6 +71,19 @@ public final class TestNode implements AutoCloseable {
   /** The HTTP port, once bound. */
   public InetSocketAddress http() throws Exception {
     return server.httpBound().toCompletableFuture().get(Wire.WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** The node's {@code /metrics}, as Prometheus would scrape it. */
+  public String metrics() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + http().getPort() + "/metrics"))
+                    .timeout(Wire.WAIT)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    return response.body();
   }
 
   /** A new connection over {@code transport}. */
