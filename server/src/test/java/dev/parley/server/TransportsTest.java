@@ -31,8 +31,17 @@ class TransportsTest {
   /** Accounts made at start, handed out two or three per test. */
   private static final int ACCOUNTS = 60;
 
-  /** Frames of one connection over its burst (100) and well past what it earns meanwhile. */
-  private static final int FLOOD = 150;
+  /** A connection's burst of commands (limits.commands.burst below). */
+  private static final int BURST = 300;
+
+  /** Frames of one connection over its burst and well past what it earns meanwhile. */
+  private static final int FLOOD = BURST + 100;
+
+  /**
+   * Messages waiting at a login: far more frames than fit in a small frame-counted buffer, all
+   * handed over at once (under the delivery window), and within one connection's burst.
+   */
+  private static final int BACKLOG = 250;
 
   /** Malformed frames after which the node closes (max-bad-frames below). */
   private static final int MAX_BAD_FRAMES = 4;
@@ -55,7 +64,10 @@ class TransportsTest {
             dir,
             accounts,
             "heartbeat-interval = 300ms, heartbeat-timeout = 1500ms, max-bad-frames = "
-                + MAX_BAD_FRAMES);
+                + MAX_BAD_FRAMES
+                + ", limits.commands { per-second = 20, burst = "
+                + BURST
+                + " }");
   }
 
   @AfterAll
@@ -167,6 +179,42 @@ class TransportsTest {
     try (Wire b = login(transport, bob)) {
       b.send("{\"type\":\"whoelse\"}");
       assertTrue(b.await("online-users").startsWith("{\"type\":\"online-users\""));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void shouldHandOverAFullBacklogAtLogin(Transport transport) throws Exception {
+    String alice = newUser();
+    String bob = newUser();
+    try (Wire a = login(transport, alice)) {
+      for (int i = 1; i <= BACKLOG; i++) {
+        a.send(
+            "{\"type\":\"message\",\"to\":\""
+                + bob
+                + "\",\"text\":\"n"
+                + i
+                + "\",\"id\":\"b-"
+                + i
+                + "\"}");
+      }
+      a.await("\"id\":\"b-" + BACKLOG + "\",\"stored\":true");
+    }
+    try (Wire b = login(transport, bob)) {
+      for (int i = 1; i <= BACKLOG; i++) {
+        assertEquals(
+            "{\"type\":\"message-received\",\"from\":\""
+                + alice
+                + "\",\"text\":\"n"
+                + i
+                + "\",\"seq\":"
+                + i
+                + ",\"id\":\"b-"
+                + i
+                + "\"}",
+            b.await("message-received"));
+        b.send("{\"type\":\"ack\",\"seq\":" + i + "}");
+      }
     }
   }
 

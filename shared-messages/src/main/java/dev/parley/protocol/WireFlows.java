@@ -46,6 +46,19 @@ public final class WireFlows {
     return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, WRITE_BATCH_BYTES));
   }
 
+  /**
+   * Frames to bytes, one line each and one element per frame (never joined), with at most {@code
+   * maxBufferedBytes} waiting: for a transport that frames each message itself (WebSocket), and
+   * must not hold more than a TCP connection would.
+   */
+  public static <O> Flow<O, ByteString, NotUsed> frameEncoder(
+      JsonCodec<O> codec, long maxBufferedBytes) {
+    return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, ONE_FRAME_PER_WRITE));
+  }
+
+  /** A batch limit no two frames fit in: each write is one frame. */
+  private static final int ONE_FRAME_PER_WRITE = 1;
+
   /** Most bytes joined into one write (see {@link #encoder}). */
   public static final int WRITE_BATCH_BYTES = 64 * 1024;
 }

@@ -4,14 +4,13 @@ import akka.NotUsed;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
 import akka.stream.Materializer;
-import akka.stream.OverflowStrategy;
-import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
+import dev.parley.protocol.WireFlows;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,15 +33,11 @@ public final class WebSocketFrames {
   private WebSocketFrames() {}
 
   /**
+   * Text messages to decoded frames.
+   *
    * @param maxFrameBytes longest accepted message, in UTF-8 bytes
-   * @param maxBufferedFrames most frames that may wait for the client to read them
    */
-  public static BidiFlow<Message, Inbound<ClientMessage>, ServerMessage, Message, NotUsed> stack(
-      int maxFrameBytes, int maxBufferedFrames, Materializer materializer) {
-    return BidiFlow.fromFlows(decoder(maxFrameBytes, materializer), encoder(maxBufferedFrames));
-  }
-
-  static Flow<Message, Inbound<ClientMessage>, NotUsed> decoder(
+  public static Flow<Message, Inbound<ClientMessage>, NotUsed> decoder(
       int maxFrameBytes, Materializer materializer) {
     return Flow.<Message>create()
         .mapAsync(1, message -> decode(message, maxFrameBytes, materializer))
@@ -62,10 +57,14 @@ public final class WebSocketFrames {
             });
   }
 
-  static Flow<ServerMessage, Message, NotUsed> encoder(int maxBufferedFrames) {
-    return Flow.<ServerMessage>create()
-        .buffer(maxBufferedFrames, OverflowStrategy.fail())
-        .map(frame -> (Message) TextMessage.create(JsonCodec.SERVER.toJson(frame)));
+  /**
+   * Bounded in bytes, as the TCP transport is: a login that hands the client a full delivery window
+   * (500 messages) at once must fit, and a client that does not read must still be cut off.
+   */
+  public static Flow<ServerMessage, Message, NotUsed> encoder(long maxBufferedBytes) {
+    return WireFlows.frameEncoder(JsonCodec.SERVER, maxBufferedBytes)
+        // The line without its line feed: the message itself delimits the frame.
+        .map(line -> (Message) TextMessage.create(line.take(line.length() - 1).utf8String()));
   }
 
   private static CompletionStage<Inbound<ClientMessage>> decode(

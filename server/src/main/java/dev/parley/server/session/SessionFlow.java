@@ -45,15 +45,20 @@ public final class SessionFlow {
   }
 
   /**
-   * As {@link #frames}, with the outbound queue made now, for a transport that materializes the
-   * flow itself later (Akka HTTP's WebSocket handling): the session needs its outbound queue when
-   * it starts. Frames the session sends before the flow runs wait in the queue ({@value
-   * #FRAMES_IN_FLIGHT} at most).
+   * As {@link #frames}, for a transport that materializes the flow itself later (Akka HTTP's
+   * WebSocket handling): the session needs its outbound queue when it starts, so the outbound side
+   * runs now, through the transport's {@code encoder}. The encoder must be bounded and always take
+   * what comes (as the transports' byte-bounded buffers do): it is what holds the frames the
+   * session sends before the flow runs, and those a burst sends faster than the late-joined
+   * transport asks for them, where the queue itself holds only {@value #FRAMES_IN_FLIGHT}.
    */
-  public static Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, ServerMessage, NotUsed>>
-      preMaterialized(ActorRef<Session.Command> session, Materializer materializer) {
-    Pair<ActorRef<ServerMessage>, Source<ServerMessage, NotUsed>> outbound =
-        fromSession().preMaterialize(materializer);
+  public static <O>
+      Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, O, NotUsed>> preMaterialized(
+          ActorRef<Session.Command> session,
+          Flow<ServerMessage, O, NotUsed> encoder,
+          Materializer materializer) {
+    Pair<ActorRef<ServerMessage>, Source<O, NotUsed>> outbound =
+        fromSession().via(encoder).preMaterialize(materializer);
     return Pair.create(
         outbound.first(), Flow.fromSinkAndSourceCoupled(toSession(session), outbound.second()));
   }

@@ -331,25 +331,17 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         remote,
         Metrics.Transport.WEBSOCKET,
         self -> {
-          Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, ServerMessage, NotUsed>>
-              frames = SessionFlow.preMaterialized(self, materializer);
+          Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, Message, NotUsed>> frames =
+              SessionFlow.preMaterialized(
+                  self, WebSocketFrames.encoder(settings.outboundBufferBytes()), materializer);
           attach
               .handler()
               .complete(
-                  WebSocketFrames.stack(
-                          settings.maxFrameBytes(), webSocketBufferedFrames(), materializer)
-                      .join(frames.second()));
+                  WebSocketFrames.decoder(settings.maxFrameBytes(), materializer)
+                      .via(frames.second()));
           return frames.first();
         });
     return this;
-  }
-
-  /** The outbound buffer in frames, from the TCP one in bytes. */
-  private int webSocketBufferedFrames() {
-    return (int)
-        Math.max(
-            SessionFlow.FRAMES_IN_FLIGHT,
-            settings.outboundBufferBytes() / settings.maxFrameBytes());
   }
 
   private void spawnSession(

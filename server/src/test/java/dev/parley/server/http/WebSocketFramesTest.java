@@ -8,14 +8,18 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.http.javadsl.model.ws.BinaryMessage;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
+import akka.stream.BufferOverflowException;
 import akka.stream.Materializer;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.testkit.TestSubscriber;
+import akka.stream.testkit.javadsl.TestSink;
 import akka.util.ByteString;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.testing.TestKits;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +31,10 @@ class WebSocketFramesTest {
   private static final ActorTestKit TEST_KIT = TestKits.create();
   private static final Materializer MATERIALIZER = Materializer.matFromSystem(TEST_KIT.system());
   private static final int LIMIT = 64;
+  private static final long BUFFER_BYTES = 64 * 1024;
+
+  /** Frames handed over at once, as a login hands over a full delivery window. */
+  private static final int WINDOW = 500;
 
   @AfterAll
   static void stop() {
@@ -88,12 +96,45 @@ class WebSocketFramesTest {
     List<Message> messages =
         Source.single(
                 (ServerMessage) new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.SERVER_BUSY))
-            .via(WebSocketFrames.encoder(4))
+            .via(WebSocketFrames.encoder(BUFFER_BYTES))
             .runWith(Sink.seq(), MATERIALIZER)
             .toCompletableFuture()
             .get(5, TimeUnit.SECONDS);
     assertEquals(1, messages.size());
     String text = messages.get(0).asTextMessage().getStrictText();
     assertTrue(text.contains("\"goodbye\"") && !text.endsWith("\n"), text);
+  }
+
+  @Test
+  void shouldHoldManySmallFramesForAReaderThatHasNotReadYet() {
+    TestSubscriber.Probe<Message> reader =
+        Source.range(1, WINDOW)
+            .map(seq -> (ServerMessage) new ServerMessage.MessageReceived("bob", "hi", seq, null))
+            .via(WebSocketFrames.encoder(BUFFER_BYTES))
+            .runWith(TestSink.probe(TEST_KIT.system().classicSystem()), MATERIALIZER);
+
+    // Nothing read while all of them are handed over: bounded in bytes, they fit.
+    reader.ensureSubscription();
+    reader.expectNoMessage(Duration.ofMillis(100));
+    reader.request(WINDOW);
+    for (int seq = 1; seq <= WINDOW; seq++) {
+      String text = reader.expectNext().asTextMessage().getStrictText();
+      assertEquals(
+          "{\"type\":\"message-received\",\"from\":\"bob\",\"text\":\"hi\",\"seq\":" + seq + "}",
+          text);
+    }
+    reader.expectComplete();
+  }
+
+  @Test
+  void shouldCutOffAReaderThatLeavesMoreBytesUnreadThanTheBuffer() {
+    String text = "x".repeat(1024);
+    TestSubscriber.Probe<Message> reader =
+        Source.repeat((ServerMessage) new ServerMessage.BroadcastReceived("bob", text))
+            .via(WebSocketFrames.encoder(BUFFER_BYTES))
+            .runWith(TestSink.probe(TEST_KIT.system().classicSystem()), MATERIALIZER);
+
+    reader.ensureSubscription();
+    assertInstanceOf(BufferOverflowException.class, reader.expectError());
   }
 }
