@@ -49,6 +49,9 @@ class BrowserIT {
           "ada", "bea", "cleo", "dan", "eve", "finn", "gwen", "hal", "ivy", "jack", "kim", "leo",
           "mia", "nia");
 
+  /** Seconds back for whoelsesince: the whole of any test run. */
+  private static final int RECENTLY = 300;
+
   private static final String NO_SUCH_USER = "nobody-by-that-name";
 
   private final Deque<AutoCloseable> terminals = new ArrayDeque<>();
@@ -68,6 +71,8 @@ class BrowserIT {
   static void stopServer() {
     if (server != null) {
       server.close();
+      // Gone before JUnit removes its data directory.
+      server.program().exitStatus();
     }
   }
 
@@ -183,6 +188,18 @@ class BrowserIT {
     assertEquals(0, ivy.browser().driver().findElements(By.cssSelector("#messages script")).size());
     assertNull(ivy.browser().script("return document.body.dataset.pwned;"));
     assertEquals(title, ivy.browser().driver().getTitle());
+  }
+
+  @Test
+  void shouldListATerminalUserWhoLeftAmongThoseOnlineRecently() {
+    WebClient olga = browser("olga");
+    HeadlessClient pete = terminal("pete");
+    olga.awaitOnline("pete");
+    pete.type("logout");
+    pete.exitStatus();
+    olga.awaitOffline("pete");
+
+    assertTrue(olga.whoElseSince(RECENTLY).contains("pete"), "pete not listed as recently online");
   }
 
   @Test

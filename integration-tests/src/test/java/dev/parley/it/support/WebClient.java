@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import org.openqa.selenium.By;
+import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
@@ -83,9 +84,14 @@ public final class WebClient {
     secret.clear();
     secret.sendKeys(password);
     clickable(By.id("login-button")).click();
-    browser.until(
-        "the login form to be hidden after logging in as " + user,
-        driver -> find(By.id("login")).getAttribute("hidden") != null);
+    try {
+      browser.until(
+          "the login form to be hidden after logging in as " + user,
+          driver -> find(By.id("login")).getAttribute("hidden") != null);
+    } catch (TimeoutException e) {
+      throw new AssertionError(
+          user + " not logged in; #login-status says: " + find(By.id("login-status")).getText(), e);
+    }
     visible(By.id("chat"));
     browser.until("#me to show " + user, ExpectedConditions.textToBe(By.id("me"), user));
     return this;
