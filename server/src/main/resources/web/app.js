@@ -58,7 +58,6 @@ const $ = (id) => document.getElementById(id);
 
 const ui = {
   connection: $('connection'),
-  connectionText: document.querySelector('#connection .connection-text'),
   retryNow: $('retry-now'),
   me: $('me'),
   logout: $('logout'),
@@ -154,7 +153,12 @@ function connect() {
   state.reconnectTimer = null;
   stopCountdown();
   if (state.ws) return;
-  setConnection('connecting', state.session ? `Connecting to resume as ${state.session.username}…` : 'Connecting…');
+  if (ui.connection.dataset.state === 'unreachable') {
+    // Still unreachable until the server answers: a test or a user sees one state, not a flicker.
+    setConnection('unreachable', `${unreachableText()} Trying again now…`);
+  } else {
+    setConnection('connecting', state.session ? `Connecting to resume as ${state.session.username}…` : 'Connecting…');
+  }
   let socket;
   try {
     socket = new WebSocket(webSocketUrl());
@@ -252,13 +256,15 @@ function scheduleReconnect() {
 
 function showCountdown() {
   const seconds = Math.max(0, Math.ceil((state.reconnectAt - performance.now()) / MS_PER_SECOND));
-  const what = state.me
-    ? 'Connection lost. Your messages are kept and sent once it is back.'
-    : state.reachedServer
-      ? 'The server cannot be reached.'
-      : 'The server cannot be reached (it may be down, or this network cannot get to it).';
-  setConnection('unreachable', `${what} Trying again in ${seconds} s.`);
+  setConnection('unreachable', `${unreachableText()} Trying again in ${seconds} s.`);
   ui.retryNow.hidden = false;
+}
+
+function unreachableText() {
+  if (state.me) return 'Connection lost. Your messages are kept and sent once it is back.';
+  return state.reachedServer
+    ? 'The server cannot be reached.'
+    : 'The server cannot be reached (it may be down, or this network cannot get to it).';
 }
 
 function stopCountdown() {
@@ -279,7 +285,7 @@ function armWatchdog(socket) {
 
 function setConnection(kind, text) {
   ui.connection.dataset.state = kind;
-  ui.connectionText.textContent = text;
+  ui.connection.textContent = text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1058,6 +1064,8 @@ function onLogout() {
 
 function updateControls() {
   const active = state.phase === 'active';
+  // The online list is as of the last connection; it is asked again after reconnecting.
+  ui.chat.dataset.link = active ? 'up' : 'down';
   ui.block.disabled = !active;
   ui.unblock.disabled = !active;
   ui.whoelsesince.disabled = !active;
