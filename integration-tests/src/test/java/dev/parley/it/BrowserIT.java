@@ -2,6 +2,8 @@ package dev.parley.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,13 +16,10 @@ import dev.parley.it.support.WebClient.Message;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,14 +46,12 @@ class BrowserIT {
   private static final List<String> USERS =
       List.of(
           "ada", "bea", "cleo", "dan", "eve", "finn", "gwen", "hal", "ivy", "jack", "kim", "leo",
-          "mia", "nia");
+          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam");
 
   /** Seconds back for whoelsesince: the whole of any test run. */
   private static final int RECENTLY = 300;
 
   private static final String NO_SUCH_USER = "nobody-by-that-name";
-
-  private final Deque<AutoCloseable> terminals = new ArrayDeque<>();
 
   @BeforeAll
   static void startServer() throws Exception {
@@ -76,13 +73,6 @@ class BrowserIT {
     }
   }
 
-  @AfterEach
-  void closeTerminals() throws Exception {
-    while (!terminals.isEmpty()) {
-      terminals.pop().close();
-    }
-  }
-
   @Test
   void shouldReachTheNodeOverHttpsDespiteItsSelfSignedCertificate() {
     Browser browser = BROWSERS.open("health", Browser.DESKTOP);
@@ -93,14 +83,20 @@ class BrowserIT {
   }
 
   @Test
-  void shouldLabelEveryInputAndShowTheConnection() {
-    WebClient ada = WebClient.open(BROWSERS.open("labels", Browser.DESKTOP), page);
-    assertEquals("Username", ada.labelFor("username"));
-    assertEquals("Password", ada.labelFor("password"));
-    assertEquals("Start a conversation with", ada.labelFor("new-conversation"));
-    assertEquals("Message", ada.labelFor("message"));
-    assertTrue(WebClient.CONNECTION_STATES.contains(ada.connectionState()), ada.connectionState());
-    assertEquals("password", ada.find(By.id("password")).getAttribute("type"));
+  void shouldLabelEveryInputAndHideTheLoginFormOnceLoggedIn() {
+    WebClient quinn = WebClient.open(BROWSERS.open("quinn", Browser.DESKTOP), page);
+    assertEquals("Username", quinn.labelFor("username"));
+    assertEquals("Password", quinn.labelFor("password"));
+    assertEquals("Start a conversation with", quinn.labelFor("new-conversation"));
+    assertEquals("Message", quinn.labelFor("message"));
+    assertTrue(
+        WebClient.CONNECTION_STATES.contains(quinn.connectionState()), quinn.connectionState());
+    assertEquals("password", quinn.find(By.id("password")).getAttribute("type"));
+
+    quinn.login("quinn", password("quinn"));
+    assertEquals("connected", quinn.connectionState());
+    assertNotNull(quinn.find(By.id("login")).getDomAttribute("hidden"), "form#login[hidden]");
+    assertNull(quinn.find(By.id("chat")).getDomAttribute("hidden"), "#chat[hidden]");
   }
 
   @Test
@@ -110,7 +106,7 @@ class BrowserIT {
     assertEquals("connected", ada.connectionState());
 
     ada.awaitOnline("bea").clickOnline("bea").send("Hi Bea, from one browser");
-    assertEquals("1", bea.unread("ada"));
+    bea.awaitUnread("ada", "1");
     bea.openConversation("ada").awaitMessage("incoming", "ada", "Hi Bea, from one browser");
     bea.send("Hi Ada, from the other");
     ada.awaitMessage("incoming", "bea", "Hi Ada, from the other");
@@ -154,6 +150,8 @@ class BrowserIT {
     WebClient gwen = browser("gwen");
     gwen.openConversation("hal").awaitMessage("incoming", "hal", "Sent while you were away");
     gwen.logout();
+    // The server has ended her session: the next login is not refused as already online.
+    hal.awaitLineContaining("gwen logged out", Browser.PATIENCE);
 
     // A second login in a fresh browser: nothing the first page kept can show the message again.
     WebClient again = WebClient.open(BROWSERS.open("gwen again", Browser.DESKTOP), page);
@@ -171,7 +169,6 @@ class BrowserIT {
   void shouldShowMarkupAsTextAndNeverRunIt() {
     WebClient ivy = browser("ivy");
     HeadlessClient jack = terminal("jack");
-    String title = ivy.browser().driver().getTitle();
     String script = "<script>document.body.dataset.pwned = 'script'</script>";
     String image =
         "<img src=x onerror=\"document.body.dataset.pwned = 'img'; document.title = 'x'\">";
@@ -187,7 +184,8 @@ class BrowserIT {
     assertEquals(0, ivy.browser().driver().findElements(By.cssSelector("#messages img")).size());
     assertEquals(0, ivy.browser().driver().findElements(By.cssSelector("#messages script")).size());
     assertNull(ivy.browser().script("return document.body.dataset.pwned;"));
-    assertEquals(title, ivy.browser().driver().getTitle());
+    // The page puts unread counts in the title; the payload would have put "x".
+    assertNotEquals("x", ivy.browser().driver().getTitle());
   }
 
   @Test
@@ -200,6 +198,25 @@ class BrowserIT {
     olga.awaitOffline("pete");
 
     assertTrue(olga.whoElseSince(RECENTLY).contains("pete"), "pete not listed as recently online");
+  }
+
+  @Test
+  void shouldDropWhatABlockedTerminalUserSendsUntilUnblocked() {
+    WebClient rosa = browser("rosa");
+    HeadlessClient sam = terminal("sam");
+    rosa.startConversation("sam").click("block").awaitNotice("You blocked sam");
+
+    sam.type("message rosa Sent while blocked");
+    // The server answers a session's commands in order: this answer means it has dropped that one.
+    sam.type("message " + NO_SUCH_USER + " anyone there?");
+    sam.awaitLineContaining("Error. Invalid user", Browser.PATIENCE);
+    rosa.click("unblock").awaitNotice("You unblocked sam");
+    sam.type("message rosa Sent once unblocked");
+
+    rosa.awaitMessage("incoming", "sam", "Sent once unblocked");
+    assertFalse(
+        rosa.messages().stream().anyMatch(m -> "Sent while blocked".equals(m.text())),
+        "a message sent while blocked was delivered");
   }
 
   @Test
@@ -235,13 +252,12 @@ class BrowserIT {
     return WebClient.open(BROWSERS.open(user, Browser.DESKTOP), page).login(user, password(user));
   }
 
-  /** The terminal client logged in as {@code user}, closed after the test. */
+  /** The terminal client logged in as {@code user}, closed after the test's screenshots. */
   private HeadlessClient terminal(String user) {
     HeadlessClient client =
         HeadlessClient.login(
             server.host(), server.port(), server.fingerprint(), user, password(user));
-    terminals.push(client);
-    return client;
+    return BROWSERS.track(client);
   }
 
   private static String password(String user) {

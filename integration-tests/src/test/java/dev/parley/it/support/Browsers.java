@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -21,7 +23,7 @@ import org.openqa.selenium.Dimension;
  * before the class it skips it, or fails it where {@link Browser#REQUIRE_BROWSER} is set, when
  * Chromium is not installed, before the class starts a server; after each test, passed or failed,
  * it takes a screenshot of every browser the test opened, as {@code
- * target/browser-screenshots/<test>-<n>.png}, and closes them.
+ * target/browser-screenshots/<test>-<n>.png}, and closes them and whatever else the test tracked.
  */
 public final class Browsers implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
 
@@ -29,6 +31,7 @@ public final class Browsers implements BeforeAllCallback, BeforeEachCallback, Af
   public static final Path SCREENSHOTS = Path.of("target", "browser-screenshots");
 
   private final List<Browser> open = new ArrayList<>();
+  private final Deque<AutoCloseable> others = new ArrayDeque<>();
   private String test = "test";
   private int screenshots;
 
@@ -63,6 +66,15 @@ public final class Browsers implements BeforeAllCallback, BeforeEachCallback, Af
     return browser;
   }
 
+  /**
+   * Closed after the test's screenshots, in the reverse order of tracking: a terminal client, say,
+   * which the screenshots should still show online.
+   */
+  public <T extends AutoCloseable> T track(T resource) {
+    others.push(resource);
+    return resource;
+  }
+
   /** A screenshot of {@code browser} now, numbered after the test's others; returns its file. */
   public Path screenshot(Browser browser) {
     Path file = SCREENSHOTS.resolve(test + "-" + ++screenshots + ".png");
@@ -89,6 +101,13 @@ public final class Browsers implements BeforeAllCallback, BeforeEachCallback, Af
       }
     }
     open.clear();
+    while (!others.isEmpty()) {
+      try {
+        others.pop().close();
+      } catch (Exception e) {
+        first = first == null ? new IllegalStateException("closing after the test", e) : first;
+      }
+    }
     if (first != null && context.getExecutionException().isEmpty()) {
       throw first;
     }
