@@ -20,9 +20,9 @@ import org.openqa.selenium.Dimension;
 
 /**
  * The browsers of a test class, as a JUnit extension (a static {@code @RegisterExtension} field):
- * before the class it skips it, or fails it where {@link Browser#REQUIRE_BROWSER} is set, when
- * Chromium is not installed, before the class starts a server; after each test, passed or failed,
- * it takes a screenshot of every browser the test opened, as {@code
+ * when Chromium is not installed it skips each test, or fails the class before it starts a server
+ * where {@link Browser#REQUIRE_BROWSER} is set; after each test, passed or failed, it takes a
+ * screenshot of every browser the test opened, as {@code
  * target/browser-screenshots/<test>-<n>.png}, and closes them and whatever else the test tracked.
  */
 public final class Browsers implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
@@ -41,11 +41,19 @@ public final class Browsers implements BeforeAllCallback, BeforeEachCallback, Af
     if (missing != null && Browser.required()) {
       fail(missing);
     }
-    assumeTrue(missing == null, missing);
+  }
+
+  /** Whether the browser can run here; the class need not start its server when it cannot. */
+  public boolean available() {
+    return Browser.missing() == null;
   }
 
   @Override
   public void beforeEach(ExtensionContext context) throws IOException {
+    // Skipped test by test rather than the class at once: Maven reports a class skipped in
+    // beforeAll as no tests run at all, without the reason.
+    String missing = Browser.missing();
+    assumeTrue(missing == null, missing);
     test = context.getRequiredTestMethod().getName();
     screenshots = 0;
     // A previous run's screenshots of this test would pass for this run's.
