@@ -232,8 +232,10 @@ function detach(socket) {
 /** An unexpected close, or a server gone silent: try again, unless nothing needs a connection. */
 function connectionLost(socket) {
   detach(socket);
-  if (state.pendingLogin && !state.reachedServer) {
+  if (state.pendingLogin) {
     ui.loginStatus.textContent = 'The server cannot be reached. Your login will be tried when it is back.';
+    // Another name or password may be typed meanwhile; the latest one is tried.
+    ui.loginButton.disabled = false;
   }
   if (wantsConnection()) {
     scheduleReconnect();
