@@ -44,6 +44,12 @@ const LOGOUT_WAIT_MS = 5_000;
 
 /** Used until the server's hello announces its own commandRate. */
 const DEFAULT_RATE = { perSecond: 20, burst: 100 };
+/**
+ * Share of the announced burst the page uses. The server counts a frame when its session gets to
+ * it, not when it was sent, and its bucket stops filling at the burst: frames held up behind a
+ * slow one (a commit) and then read together can meet a bucket the page thought fuller.
+ */
+const BURST_SHARE = 0.5;
 
 /**
  * The resumption token of the last login, per tab: it survives a reload but not the tab, and never
@@ -232,8 +238,10 @@ function detach(socket) {
 /** An unexpected close, or a server gone silent: try again, unless nothing needs a connection. */
 function connectionLost(socket) {
   detach(socket);
-  if (state.pendingLogin && !state.reachedServer) {
+  if (state.pendingLogin) {
     ui.loginStatus.textContent = 'The server cannot be reached. Your login will be tried when it is back.';
+    // Another name or password may be typed meanwhile; the latest one is tried.
+    ui.loginButton.disabled = false;
   }
   if (wantsConnection()) {
     scheduleReconnect();
@@ -298,6 +306,22 @@ function sendNow(frame) {
   return true;
 }
 
+/**
+ * A login step: sent at once (nothing else is in flight before login), but counted, since the
+ * server's rate counts every frame but ack, logout and heartbeat.
+ */
+function sendLoginFrame(frame) {
+  refill();
+  state.tokens -= 1;
+  sendNow(frame);
+}
+
+function refill() {
+  const now = performance.now();
+  state.tokens = Math.min(state.rate.burst, state.tokens + ((now - state.refilledAt) / MS_PER_SECOND) * state.rate.perSecond);
+  state.refilledAt = now;
+}
+
 /** Sends a command that the server answers, in order, as fast as its rate allows. */
 function sendCommand(frame, context) {
   state.sendQueue.push({ frame, context: { type: frame.type, ...context } });
@@ -307,9 +331,7 @@ function sendCommand(frame, context) {
 function pump() {
   clearTimeout(state.pumpTimer);
   state.pumpTimer = null;
-  const now = performance.now();
-  state.tokens = Math.min(state.rate.burst, state.tokens + ((now - state.refilledAt) / MS_PER_SECOND) * state.rate.perSecond);
-  state.refilledAt = now;
+  refill();
   while (state.sendQueue.length > 0 && state.tokens >= 1) {
     const { frame, context } = state.sendQueue.shift();
     if (!sendNow(frame)) return;
@@ -388,9 +410,11 @@ function onHello(frame) {
     console.warn(`server speaks version ${frame.version}`);
   }
   const rate = frame.commandRate;
-  state.rate =
+  const announced =
     rate && rate.perSecond > 0 && rate.burst >= 1 ? { perSecond: rate.perSecond, burst: rate.burst } : DEFAULT_RATE;
-  state.tokens = state.rate.burst;
+  state.rate = { perSecond: announced.perSecond, burst: Math.max(1, Math.floor(announced.burst * BURST_SHARE)) };
+  // Our hello was the first frame the server counted.
+  state.tokens = state.rate.burst - 1;
   state.refilledAt = performance.now();
   state.phase = 'username';
   if (state.session && !state.me && !state.pendingLogin) {
@@ -398,7 +422,7 @@ function onHello(frame) {
   }
   if (state.session) {
     state.phase = 'resume';
-    sendNow({ type: 'resume', username: state.session.username, token: state.session.token });
+    sendLoginFrame({ type: 'resume', username: state.session.username, token: state.session.token });
     setConnection('connecting', `Resuming as ${state.session.username}…`);
   } else if (state.pendingLogin) {
     sendLoginStep();
@@ -411,9 +435,9 @@ function onHello(frame) {
 function sendLoginStep() {
   const login = state.pendingLogin;
   if (state.phase === 'password' && state.passwordFor === login.username) {
-    sendNow({ type: 'password', password: login.password });
+    sendLoginFrame({ type: 'password', password: login.password });
   } else {
-    sendNow({ type: 'username', username: login.username });
+    sendLoginFrame({ type: 'username', username: login.username });
   }
   setConnection('connecting', `Logging in as ${login.username}…`);
 }
@@ -422,7 +446,7 @@ function onPasswordRequired(frame) {
   state.phase = 'password';
   state.passwordFor = frame.username;
   if (state.pendingLogin && state.pendingLogin.username === frame.username) {
-    sendNow({ type: 'password', password: state.pendingLogin.password });
+    sendLoginFrame({ type: 'password', password: state.pendingLogin.password });
   }
 }
 

@@ -21,8 +21,9 @@ import java.util.List;
 /**
  * The web client: {@code /} (index.html), {@code /app.js} and {@code /app.css}, read once from the
  * classpath ({@code web/}) when the route is made, so a missing file fails the node's start rather
- * than a user's page load. Only these paths and only GET (and HEAD, which Akka HTTP derives from
- * it) are served; anything else falls through to the other routes and ends as 404 or 405.
+ * than a user's page load. Only these paths and only GET are served (HEAD too is refused: Akka
+ * HTTP's transparent-head-requests is off); anything else falls through to the other routes and
+ * ends as 404 or 405.
  */
 public final class WebClientRoute extends AllDirectives {
 
