@@ -13,9 +13,13 @@ import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.ServerProcess;
 import dev.parley.it.support.WebClient;
 import dev.parley.it.support.WebClient.Message;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -51,6 +55,12 @@ class BrowserIT {
   /** Seconds back for whoelsesince: the whole of any test run. */
   private static final int RECENTLY = 300;
 
+  /**
+   * How long a page may take to find a restarted server: its back-off between attempts grows to 15
+   * s (docs/web-client.md), and the restart takes a few seconds.
+   */
+  private static final Duration RECONNECTED = Duration.ofSeconds(30);
+
   private static final String NO_SUCH_USER = "nobody-by-that-name";
 
   @BeforeAll
@@ -58,9 +68,7 @@ class BrowserIT {
     if (!BROWSERS.available()) {
       return;
     }
-    String credentials =
-        USERS.stream().map(user -> user + " " + password(user)).collect(Collectors.joining("\n"));
-    Path file = Files.writeString(directory.resolve("credentials.txt"), credentials + "\n");
+    Path file = credentials(directory, USERS);
     server =
         ServerProcess.start(
             directory, List.of(), Map.of(), "--http-port", "0", "--credentials", file.toString());
@@ -250,6 +258,49 @@ class BrowserIT {
     BROWSERS.screenshot(phone);
   }
 
+  @Test
+  void shouldSendAMessageTypedWhileTheServerWasDownOnceItIsBack(@TempDir Path own)
+      throws Exception {
+    // A server of this test's own, on an HTTP port it keeps across the restart: the page reconnects
+    // to the address it was loaded from.
+    ServerProcess restarting =
+        ServerProcess.start(
+            own,
+            List.of(),
+            Map.of(),
+            "--http-port",
+            String.valueOf(freePort()),
+            "--credentials",
+            credentials(own, List.of("tess", "uma")).toString());
+    BROWSERS.track(
+        () -> {
+          restarting.close();
+          // Gone before JUnit removes its data directory.
+          restarting.program().exitStatus();
+        });
+    WebClient tess =
+        WebClient.open(BROWSERS.open("tess", Browser.DESKTOP), restarting.httpEndpoint())
+            .login("tess", password("tess"))
+            .startConversation("uma");
+
+    restarting.stop();
+    tess.awaitConnection("unreachable", Browser.PATIENCE);
+    String text = "Typed while the server was down";
+    tess.submit(text).awaitOutgoing(text, "pending", Browser.PATIENCE);
+    restarting.restartOnTheSamePort();
+
+    tess.awaitConnection("connected", RECONNECTED).awaitOutgoing(text, "accepted", RECONNECTED);
+    HeadlessClient uma =
+        BROWSERS.track(
+            HeadlessClient.login(
+                restarting.host(),
+                restarting.port(),
+                restarting.fingerprint(),
+                "uma",
+                password("uma")));
+    uma.awaitLineContaining("tess: " + text, Browser.PATIENCE);
+  }
+
   /** The page in a new desktop browser, logged in as {@code user}. */
   private WebClient browser(String user) {
     return WebClient.open(BROWSERS.open(user, Browser.DESKTOP), page).login(user, password(user));
@@ -261,6 +312,19 @@ class BrowserIT {
         HeadlessClient.login(
             server.host(), server.port(), server.fingerprint(), user, password(user));
     return BROWSERS.track(client);
+  }
+
+  private static Path credentials(Path directory, List<String> users) throws IOException {
+    String lines =
+        users.stream().map(user -> user + " " + password(user)).collect(Collectors.joining("\n"));
+    return Files.writeString(directory.resolve("credentials.txt"), lines + "\n");
+  }
+
+  /** A port free now; the server that takes it keeps it across a restart. */
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   private static String password(String user) {

@@ -184,7 +184,12 @@ public final class Browser implements AutoCloseable {
 
   /** Waits up to {@link #PATIENCE} for {@code condition} to hold (be non-null and not false). */
   public <T> T until(String what, ExpectedCondition<T> condition) {
-    return new WebDriverWait(driver, PATIENCE)
+    return until(what, PATIENCE, condition);
+  }
+
+  /** Waits up to {@code patience} for {@code condition} to hold (be non-null and not false). */
+  public <T> T until(String what, Duration patience, ExpectedCondition<T> condition) {
+    return new WebDriverWait(driver, patience)
         .pollingEvery(POLL)
         .withMessage(name + ": " + what)
         .until(condition);

@@ -1,6 +1,7 @@
 package dev.parley.it.support;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.openqa.selenium.By;
@@ -181,17 +182,37 @@ public final class WebClient {
    * accepted it.
    */
   public WebClient send(String text) {
+    return submit(text).awaitOutgoing(text, "accepted", Browser.PATIENCE);
+  }
+
+  /** Sends {@code text} to the open conversation with the composer, without waiting. */
+  public WebClient submit(String text) {
     type(text);
     clickable(By.id("send")).click();
+    return this;
+  }
+
+  /** Waits up to {@code patience} for the outgoing {@code text} to have {@code status}. */
+  public WebClient awaitOutgoing(String text, String status, Duration patience) {
     browser.until(
-        "\"" + text + "\" sent and accepted",
+        "\"" + text + "\" " + status,
+        patience,
         driver ->
             messages().stream()
                 .anyMatch(
                     m ->
                         "outgoing".equals(m.kind())
                             && text.equals(m.text())
-                            && "accepted".equals(m.status())));
+                            && status.equals(m.status())));
+    return this;
+  }
+
+  /** Waits up to {@code patience} for {@code #connection} to show {@code state}. */
+  public WebClient awaitConnection(String state, Duration patience) {
+    browser.until(
+        "#connection[data-state=" + state + "]",
+        patience,
+        ExpectedConditions.attributeToBe(By.id("connection"), "data-state", state));
     return this;
   }
 
