@@ -34,8 +34,9 @@ import org.openqa.selenium.By;
  * The web client in a real browser (headless Chromium) against the packaged server over HTTPS and
  * WSS with its self-signed certificate, as a user meets it: browser users chat with each other and
  * with terminal users, see who is online as it changes, get what was sent while they were away
- * once, see markup as text, and the page works on a phone's screen. One server serves the whole
- * class; each test has users of its own, so that no test sees another's messages or presence.
+ * once, see markup as text, block and unblock, keep what they type while the server restarts, and
+ * the page works on a phone's screen. One server serves the whole class (but for the restart); each
+ * test has users of its own, so that no test sees another's messages or presence.
  */
 class BrowserIT {
 

@@ -27,7 +27,7 @@ import org.openqa.selenium.Dimension;
  */
 public final class Browsers implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
 
-  /** Under the module's build directory, where CI keeps what a failed build leaves. */
+  /** Under the module's build directory, so that mvn clean removes them. */
   public static final Path SCREENSHOTS = Path.of("target", "browser-screenshots");
 
   private final List<Browser> open = new ArrayList<>();

@@ -11,7 +11,7 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 
 /**
  * The web client page the node serves at {@code /}, in one {@link Browser}, driven through the DOM
- * contract it keeps for its tests (docs in the page's branch): ids for the controls, {@code data-*}
+ * contract it keeps for its tests (docs/web-client.md): ids for the controls, {@code data-*}
  * attributes for state. Every step waits for what it expects to see, never for a fixed time.
  */
 public final class WebClient {
@@ -240,14 +240,21 @@ public final class WebClient {
         .toList();
   }
 
-  /** Waits for a message of {@code kind} from {@code from} with exactly {@code text}. */
+  /**
+   * Waits for a message of {@code kind} from {@code from} (in its data-from and its shown sender)
+   * with exactly {@code text}.
+   */
   public Message awaitMessage(String kind, String from, String text) {
     return browser.until(
         kind + " message from " + from + " \"" + text + "\"",
         driver ->
             messages().stream()
                 .filter(
-                    m -> kind.equals(m.kind()) && from.equals(m.from()) && text.equals(m.text()))
+                    m ->
+                        kind.equals(m.kind())
+                            && from.equals(m.from())
+                            && from.equals(m.sender())
+                            && text.equals(m.text()))
                 .findFirst()
                 .orElse(null));
   }
