@@ -506,8 +506,7 @@ function onLoginAccepted(frame) {
   ui.loginStatus.textContent = '';
   ui.loginButton.disabled = false;
   ui.me.textContent = frame.username;
-  ui.loginPanel.hidden = true;
-  ui.chat.hidden = false;
+  showChat(true);
   ui.logout.hidden = false;
   setConnection('connected', `Connected as ${frame.username}.`);
   // Messages shown before the connection broke are acknowledged at once (§10, 4).
@@ -916,8 +915,7 @@ function resetChat() {
 function leaveChat({ keep = false } = {}) {
   state.me = null;
   ui.me.textContent = '';
-  ui.chat.hidden = true;
-  ui.loginPanel.hidden = false;
+  showChat(false);
   ui.logout.hidden = true;
   if (!keep) {
     resetChat();
@@ -1094,6 +1092,13 @@ function updateControls() {
   ui.unblock.disabled = !active;
   ui.whoelsesince.disabled = !active;
   ui.send.disabled = state.current === EVERYONE && !active;
+}
+
+/** Either the login form or the chat; the form itself carries `hidden` too (the tests look at it). */
+function showChat(chat) {
+  ui.chat.hidden = !chat;
+  ui.loginPanel.hidden = chat;
+  ui.loginForm.hidden = chat;
 }
 
 function setSidebar(open) {
