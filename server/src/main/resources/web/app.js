@@ -17,6 +17,13 @@ const RECONNECT_MAX_MS = 15_000;
  */
 const RECONNECT_JITTER_FLOOR = 0.5;
 
+/**
+ * The backoff starts again from its shortest wait only once a connection has lasted this long, so
+ * that a server which accepts the session and then drops it at once is not asked again and again
+ * at the shortest wait.
+ */
+const STABLE_CONNECTION_MS = 10_000;
+
 /** A WebSocket that has not opened by then is given up and tried again. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -119,6 +126,7 @@ const state = {
   reconnectAt: 0,
   countdownTimer: null,
   connectTimer: null,
+  stableTimer: null,
   watchdogTimer: null,
   logoutTimer: null,
   /** Highest seq shown; a message sent again at a reconnect is shown once. */
@@ -214,6 +222,7 @@ function detach(socket) {
     // Already closing; nothing to do.
   }
   clearTimeout(state.connectTimer);
+  clearTimeout(state.stableTimer);
   clearTimeout(state.watchdogTimer);
   clearTimeout(state.pumpTimer);
   state.pumpTimer = null;
@@ -260,6 +269,13 @@ function scheduleReconnect() {
   showCountdown();
   clearInterval(state.countdownTimer);
   state.countdownTimer = setInterval(showCountdown, COUNTDOWN_TICK_MS);
+}
+
+function resetBackoffWhenStable() {
+  clearTimeout(state.stableTimer);
+  state.stableTimer = setTimeout(() => {
+    state.reconnectAttempt = 0;
+  }, STABLE_CONNECTION_MS);
 }
 
 function showCountdown() {
@@ -427,7 +443,7 @@ function onHello(frame) {
   } else if (state.pendingLogin) {
     sendLoginStep();
   } else {
-    state.reconnectAttempt = 0;
+    resetBackoffWhenStable();
     setConnection('connected', 'Connected. Log in to chat.');
   }
 }
@@ -494,7 +510,7 @@ function onLoginAccepted(frame) {
   state.me = frame.username;
   state.pendingLogin = null;
   state.phase = 'active';
-  state.reconnectAttempt = 0;
+  resetBackoffWhenStable();
   if (frame.resumeToken) {
     saveSession({ username: frame.username, token: frame.resumeToken });
   } else {
