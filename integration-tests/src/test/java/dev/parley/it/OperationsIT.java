@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,13 +33,10 @@ class OperationsIT extends PackagedEndToEnd {
 
   private static final Duration POLL = Duration.ofMillis(250);
 
-  private static final Pattern ENDPOINT =
-      Pattern.compile("Parley HTTP endpoint on (https?://127\\.0\\.0\\.1:\\d+/)");
-
   @Test
   void shouldReportHealthAndCountLoginsAndMessagesOverHttps() throws Exception {
     ServerProcess server = startServer(List.of(), Map.of(), "--http-port", "0");
-    URI base = endpoint(server);
+    URI base = server.httpEndpoint();
     assertEquals("https", base.getScheme());
     // Trusts the certificate the server logged, as a client given --trust-fingerprint would.
     HttpClient http =
@@ -90,18 +85,11 @@ class OperationsIT extends PackagedEndToEnd {
   @Test
   void shouldServePlainHttpWithPlaintext() throws Exception {
     ServerProcess server = startServer(List.of(), Map.of(), "--http-port", "0", "--plaintext");
-    URI base = endpoint(server);
+    URI base = server.httpEndpoint();
     assertEquals("http", base.getScheme());
     HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
     assertEquals(200, get(http, base, "health/ready").statusCode());
     assertTrue(get(http, base, "metrics").body().contains("parley_logins_total"));
-  }
-
-  private static URI endpoint(ServerProcess server) {
-    Matcher matcher =
-        ENDPOINT.matcher(server.awaitLogLine("Parley HTTP endpoint on", ServerProcess.STARTUP));
-    assertTrue(matcher.find());
-    return URI.create(matcher.group(1));
   }
 
   private static HttpResponse<String> get(HttpClient http, URI base, String path) throws Exception {

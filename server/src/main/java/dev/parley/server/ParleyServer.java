@@ -11,6 +11,7 @@ import dev.parley.server.cluster.ClusterSettings;
 import dev.parley.server.http.HttpEndpoint;
 import dev.parley.server.http.HttpSettings;
 import dev.parley.server.http.OpsRoutes;
+import dev.parley.server.http.WebClientRoute;
 import dev.parley.server.http.WebSocketRoute;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.store.StoreCalls;
@@ -110,7 +111,8 @@ public final class ParleyServer {
       Route route =
           Directives.concat(
               new OpsRoutes(readiness(system, bound, storage, readPool, http), metrics).route(),
-              new WebSocketRoute(listener, http).route());
+              new WebSocketRoute(listener, http).route(),
+              new WebClientRoute().route());
       HttpEndpoint.start(system, http, tls, route)
           .whenComplete(
               (address, failure) -> {

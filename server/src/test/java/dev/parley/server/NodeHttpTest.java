@@ -92,6 +92,19 @@ class NodeHttpTest {
     assertEquals(200, get(http, "/health/live").statusCode());
   }
 
+  /** The web client's route sits beside the others without taking their paths or methods. */
+  @Test
+  void shouldServeTheWebClientBesideHealthAndMetrics() throws Exception {
+    InetSocketAddress http =
+        start(0).httpBound().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    HttpResponse<String> page = get(http, "/");
+    assertEquals(200, page.statusCode());
+    assertTrue(page.body().contains("src=\"/app.js\""), page.body());
+    assertEquals(200, get(http, "/app.js").statusCode());
+    assertEquals(200, get(http, "/metrics").statusCode());
+    assertEquals(404, get(http, "/favicon.ico").statusCode());
+  }
+
   @Test
   void shouldReportAnHttpPortItCannotBind() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

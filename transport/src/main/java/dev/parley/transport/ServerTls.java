@@ -47,6 +47,18 @@ public final class ServerTls {
     return newEngine(failure -> {});
   }
 
+  /**
+   * As {@link #newEngine()}, without asking for a client certificate: for browsers (the HTTP port),
+   * which may otherwise show their user a certificate picker, and never present Parley's own.
+   */
+  public ReportingEngine newEngineAskingNoCertificate() {
+    SSLEngine engine = plainEngine();
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setWantClientAuth(false);
+    engine.setSSLParameters(parameters);
+    return ReportingEngine.of(engine, failure -> {});
+  }
+
   private SSLEngine plainEngine() {
     SSLEngine engine = context.createSSLEngine();
     engine.setUseClientMode(false);

@@ -64,6 +64,20 @@ class TlsEnginesTest {
   }
 
   @Test
+  void shouldNotAskABrowserForACertificate() throws Exception {
+    SSLEngine serverEngine = server.newEngineAskingNoCertificate();
+    new EnginePair(
+            ClientTls.create(Optional.of(clientIdentity))
+                .newEngine(HOST, PORT, ServerVerifier.trustAll()),
+            serverEngine)
+        .handshake();
+
+    // Not asked, the client presents none, though it has one.
+    assertThrows(
+        SSLPeerUnverifiedException.class, () -> serverEngine.getSession().getPeerCertificates());
+  }
+
+  @Test
   void shouldLetAClientWithoutCertificateIn() throws Exception {
     SSLEngine serverEngine = server.newEngine();
     new EnginePair(

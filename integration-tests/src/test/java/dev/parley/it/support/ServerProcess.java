@@ -1,5 +1,6 @@
 package dev.parley.it.support;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +27,9 @@ public final class ServerProcess implements AutoCloseable {
 
   /** The line in which the server offers its certificate's fingerprint for pinning. */
   public static final Pattern FINGERPRINT = Pattern.compile("--trust-fingerprint (SHA256:\\S+)");
+
+  private static final Pattern HTTP_ENDPOINT =
+      Pattern.compile("Parley HTTP endpoint on (https?://127\\.0\\.0\\.1:\\d+/)");
 
   private final Path directory;
   private final List<String> jvmOptions;
@@ -138,6 +142,18 @@ public final class ServerProcess implements AutoCloseable {
    */
   public String awaitLogLine(String fragment, Duration timeout) {
     return program().stdout().awaitLineContaining(fragment, timeout);
+  }
+
+  /**
+   * The base address of the node's HTTP port ({@code https://127.0.0.1:PORT/}, or http with
+   * --plaintext), from the line it logs once bound; for a server started with {@code --http-port}.
+   */
+  public URI httpEndpoint() {
+    Matcher matcher = HTTP_ENDPOINT.matcher(awaitLogLine("Parley HTTP endpoint on", STARTUP));
+    if (!matcher.find()) {
+      throw new AssertionError("no HTTP address in the server's log:\n" + log());
+    }
+    return URI.create(matcher.group(1));
   }
 
   public String host() {

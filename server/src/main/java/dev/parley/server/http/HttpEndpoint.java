@@ -31,7 +31,9 @@ public final class HttpEndpoint {
     var builder = Http.get(system).newServerAt(settings.host(), port);
     if (tls.isPresent()) {
       ServerTls serverTls = tls.get();
-      builder = builder.enableHttps(ConnectionContext.httpsServer(serverTls::newEngine));
+      builder =
+          builder.enableHttps(
+              ConnectionContext.httpsServer(serverTls::newEngineAskingNoCertificate));
     }
     return builder
         .bind(route)

@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.server.Route;
 import dev.parley.server.metrics.Metrics;
+import dev.parley.server.testing.TestSettings;
 import dev.parley.transport.ClientTls;
 import dev.parley.transport.ServerTls;
 import dev.parley.transport.ServerVerifier;
@@ -17,9 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -72,14 +71,7 @@ class OpsRoutesTest {
 
   private URI bind(Optional<ServerTls> tls) throws Exception {
     Route route = new OpsRoutes(checks, metrics).route();
-    HttpSettings settings =
-        new HttpSettings(
-            OptionalInt.of(0),
-            "127.0.0.1",
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(1),
-            List.of(),
-            Duration.ofSeconds(1));
+    HttpSettings settings = TestSettings.http();
     InetSocketAddress address =
         HttpEndpoint.start(system, settings, tls, route)
             .toCompletableFuture()
