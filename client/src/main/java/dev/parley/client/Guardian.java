@@ -10,7 +10,7 @@ import dev.parley.client.chat.PrivateChats;
 import dev.parley.client.console.Console;
 import dev.parley.client.server.ServerAddress;
 import dev.parley.client.server.ServerConnection;
-import dev.parley.client.tls.Security;
+import dev.parley.client.tls.LazySecurity;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.jline.terminal.Terminal;
@@ -35,12 +35,13 @@ public final class Guardian {
   private Guardian() {}
 
   /**
-   * @param security the client's identity, and how it reaches the server and its peers
+   * @param security the client's identity, and how it reaches the server and its peers; the session
+   *     makes it when it first needs it
    * @param exitStatus completed with the exit status when the session finishes
    */
   public static Behavior<Command> create(
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       List<ServerAddress> servers,
       Terminal terminal,
       CompletableFuture<Integer> exitStatus) {
@@ -51,7 +52,7 @@ public final class Guardian {
   private static Behavior<Command> start(
       ActorContext<Command> context,
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       List<ServerAddress> servers,
       Terminal terminal,
       CompletableFuture<Integer> exitStatus) {
@@ -63,7 +64,7 @@ public final class Guardian {
                 "console",
                 DispatcherSelector.fromConfig(ClientSettings.CONSOLE_DISPATCHER)));
     ActorRef<PrivateChats.Command> chats =
-        watched(context, context.spawn(PrivateChats.create(settings, console, security), "chats"));
+        watched(context, context.spawn(PrivateChats.create(settings, console), "chats"));
     ActorRef<PeerListener.Command> listener =
         watched(
             context, context.spawn(PeerListener.create(settings, chats.narrow()), "peer-listener"));

@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.slf4j.Logger;
@@ -24,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
 
   private static final String TERMINAL_NAME = "parley";
+  private static final String TERMINAL_OPENER = "parley-terminal-opener";
 
   private Main() {}
 
@@ -47,6 +50,13 @@ public final class Main {
       out.println(CommandLine.USAGE);
       return ExitStatus.OK;
     }
+    // JLine opens the terminal slowly (it runs infocmp and test as processes): it opens while the
+    // configuration loads, on a thread of its own (docs/performance.md, "Terminal client start and
+    // idle").
+    CompletableFuture<Terminal> opening = new CompletableFuture<>();
+    Thread opener = new Thread(() -> open(opening), TERMINAL_OPENER);
+    opener.setDaemon(true);
+    opener.start();
     Config config;
     ClientSettings settings;
     try {
@@ -57,19 +67,11 @@ public final class Main {
       TerminalSettings.fromConfig(config, System.getenv());
     } catch (ConfigException | IllegalArgumentException e) {
       err.println("Error. Invalid configuration: " + e.getMessage());
+      closeWhenOpen(opening);
       return ExitStatus.USAGE;
     }
     log.info("Starting the client for {}", commandLine.servers());
-    try (Terminal terminal =
-        TerminalBuilder.builder()
-            .name(TERMINAL_NAME)
-            .system(true)
-            // Piped stdin gives a dumb terminal; that is expected, so no warning about it. (With a
-            // terminal on stdin but stdout redirected, JLine draws on stderr instead: the password
-            // stays masked, which a plain console on a TTY could not promise.)
-            .dumb(true)
-            .encoding(StandardCharsets.UTF_8)
-            .build()) {
+    try (Terminal terminal = opened(opening)) {
       ParleyClient client = ParleyClient.start(config, settings, commandLine.servers(), terminal);
       int status = client.exitStatus().toCompletableFuture().join();
       log.info("Exiting with status {}", status);
@@ -80,6 +82,47 @@ public final class Main {
     } catch (IOException e) {
       err.println("Error. Cannot open the terminal: " + e.getMessage());
       return ExitStatus.INTERNAL_ERROR;
+    }
+  }
+
+  private static void open(CompletableFuture<Terminal> opening) {
+    try {
+      opening.complete(
+          TerminalBuilder.builder()
+              .name(TERMINAL_NAME)
+              .system(true)
+              // Piped stdin gives a dumb terminal; that is expected, so no warning about it. (With
+              // a terminal on stdin but stdout redirected, JLine draws on stderr instead: the
+              // password stays masked, which a plain console on a TTY could not promise.)
+              .dumb(true)
+              .encoding(StandardCharsets.UTF_8)
+              .build());
+    } catch (Throwable e) {
+      // Whatever it is, the main thread rethrows it: it must not wait for ever.
+      opening.completeExceptionally(e);
+    }
+  }
+
+  /** The terminal once open; what kept it from opening, as it was thrown. */
+  private static Terminal opened(CompletableFuture<Terminal> opening) throws IOException {
+    try {
+      return opening.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      } else if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw (RuntimeException) e.getCause();
+    }
+  }
+
+  /** Gives the terminal back as it was, once open, when the client is not to run after all. */
+  private static void closeWhenOpen(CompletableFuture<Terminal> opening) {
+    try {
+      opened(opening).close();
+    } catch (IOException | RuntimeException e) {
+      // Nothing was drawn on it; there is nothing to give back.
     }
   }
 

@@ -5,10 +5,10 @@ import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.client.server.ServerAddress;
+import dev.parley.client.tls.LazySecurity;
 import dev.parley.client.tls.Security;
 import dev.parley.client.tls.TlsSettings;
 import dev.parley.transport.TlsIdentity;
-import dev.parley.transport.TlsMaterialException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,12 +24,14 @@ public final class ParleyClient {
   private static final String SYSTEM_NAME = "parley-client";
 
   private final ActorSystem<Guardian.Command> system;
-  private final Security security;
+  private final LazySecurity security;
   private final CompletableFuture<Integer> status;
   private final CompletionStage<Integer> exitStatus;
 
   private ParleyClient(
-      ActorSystem<Guardian.Command> system, Security security, CompletableFuture<Integer> status) {
+      ActorSystem<Guardian.Command> system,
+      LazySecurity security,
+      CompletableFuture<Integer> status) {
     this.system = system;
     this.security = security;
     this.status = status;
@@ -46,10 +48,11 @@ public final class ParleyClient {
   /**
    * Like {@link #start(ClientSettings, String, int, Terminal)}, with the configuration the actor
    * system is created from (for settings outside {@code parley.client}, such as Akka's own, and
-   * {@code parley.client.tls}). The client makes its identity (a key pair and a certificate) first.
+   * {@code parley.client.tls}). The client makes its identity (a key pair and a certificate) when
+   * its session first needs it (see {@link LazySecurity}); if that fails, the client ends with
+   * {@link ExitStatus#INTERNAL_ERROR}.
    *
    * @throws IllegalArgumentException if the TLS settings are not usable (a malformed fingerprint)
-   * @throws IllegalStateException if the identity cannot be made
    */
   public static ParleyClient start(
       Config config, ClientSettings settings, String host, int port, Terminal terminal) {
@@ -63,12 +66,7 @@ public final class ParleyClient {
    */
   public static ParleyClient start(
       Config config, ClientSettings settings, List<ServerAddress> servers, Terminal terminal) {
-    Security security;
-    try {
-      security = Security.create(TlsSettings.fromConfig(config));
-    } catch (TlsMaterialException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
+    LazySecurity security = LazySecurity.of(TlsSettings.fromConfig(config));
     CompletableFuture<Integer> status = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
@@ -78,10 +76,11 @@ public final class ParleyClient {
 
   /**
    * The client's identity: its certificate (presented to the server, and fingerprinted at login)
-   * and private key.
+   * and private key. Completes once the session has made it: before connecting over TLS, by the
+   * password frame over plain TCP.
    */
-  public TlsIdentity identity() {
-    return security.identity();
+  public CompletionStage<TlsIdentity> identity() {
+    return security.whenMade().thenApply(Security::identity);
   }
 
   /** Completes with the exit status once the client has finished and its ActorSystem terminated. */

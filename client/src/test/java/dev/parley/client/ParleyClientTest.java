@@ -239,7 +239,9 @@ class ParleyClientTest {
       RawPeer<ClientMessage, ServerMessage> lukeConnection = acceptClient();
       ClientMessage.Password lukesLogin = logIn(lukeTerminal, lukeConnection, "luke");
       // Sent though the server connection is plain TCP: the peer link is TLS all the same.
-      assertEquals(luke.identity().fingerprint().value(), lukesLogin.peerFingerprint());
+      assertEquals(
+          luke.identity().toCompletableFuture().join().fingerprint().value(),
+          lukesLogin.peerFingerprint());
 
       hansTerminal.type("private luke hey dude\n");
       hansConnection.expectFrame(new ClientMessage.NoteActivity());

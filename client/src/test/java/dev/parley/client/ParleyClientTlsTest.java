@@ -92,7 +92,9 @@ class ParleyClientTlsTest {
       connection.send(new Goodbye(Goodbye.Reason.LOGGED_OUT));
 
       assertEquals(0, exitStatus(client));
-      assertEquals(client.identity().fingerprint().value(), password.peerFingerprint());
+      assertEquals(
+          client.identity().toCompletableFuture().join().fingerprint().value(),
+          password.peerFingerprint());
       Path knownServers = home.resolve(KnownServers.FILE_NAME);
       assertEquals(
           "Trusting 127.0.0.1:"

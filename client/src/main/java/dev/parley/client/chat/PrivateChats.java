@@ -69,8 +69,12 @@ public final class PrivateChats {
   /**
    * The user logged in as {@code me} (again, after a reconnection) on a server that speaks protocol
    * {@code serverVersion} (0 if it did not say); requests for the server go to {@code server}.
+   * {@code security} is the identity whose fingerprint the login gave the server, which the chats
+   * present to peers over TLS (it is made by the time of the first login, not before: see {@link
+   * dev.parley.client.tls.LazySecurity}).
    */
-  public record LoggedIn(String me, ActorRef<ServerRequest> server, int serverVersion)
+  public record LoggedIn(
+      String me, ActorRef<ServerRequest> server, int serverVersion, Security security)
       implements Command {}
 
   /** {@code startprivate user}. */
@@ -175,23 +179,23 @@ public final class PrivateChats {
    */
   private static final Duration LONGEST_INVITATION = Duration.ofDays(1);
 
-  /**
-   * @param security the client's identity, which its chats present to peers over TLS
-   */
+  /** Private chats that wait for the login, which brings the identity they present. */
   public static Behavior<Command> create(
-      ClientSettings settings, ActorRef<Console.Command> console, Security security) {
+      ClientSettings settings, ActorRef<Console.Command> console) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers ->
-                    new PrivateChats(context, timers, settings, console, security).inactive()));
+                timers -> new PrivateChats(context, timers, settings, console).inactive()));
   }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
   private final ActorRef<Console.Command> console;
-  private final Security security;
+
+  /** The identity of the last login; null until the first. */
+  private Security security;
+
   private final ActorRef<PrivateChat.Notification> chatAdapter;
 
   /** Chats whose peer is known (opened by us, or accepted and identified), by peer name. */
@@ -220,13 +224,11 @@ public final class PrivateChats {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ClientSettings settings,
-      ActorRef<Console.Command> console,
-      Security security) {
+      ActorRef<Console.Command> console) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
     this.console = console;
-    this.security = security;
     this.chatAdapter = context.messageAdapter(PrivateChat.Notification.class, PrivateChats::adapt);
   }
 
@@ -248,6 +250,7 @@ public final class PrivateChats {
   }
 
   private Behavior<Command> onLoggedIn(LoggedIn loggedIn) {
+    security = loggedIn.security();
     boolean tokensRequired = loggedIn.serverVersion() >= TOKENS_VERSION;
     context
         .getLog()

@@ -3,6 +3,7 @@ package dev.parley.client.server;
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.BehaviorBuilder;
@@ -17,6 +18,7 @@ import dev.parley.client.command.UserCommand;
 import dev.parley.client.console.Console;
 import dev.parley.client.text.Renderer;
 import dev.parley.client.text.Texts;
+import dev.parley.client.tls.LazySecurity;
 import dev.parley.client.tls.Security;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
@@ -38,6 +40,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -49,13 +52,14 @@ import java.util.function.Supplier;
  * login dialogue and then the command loop, shows every frame the server sends, and keeps the
  * session going when the connection is lost.
  *
- * <p>Phases: connecting → binding the {@link PeerListener} on the connection's local address (its
- * port goes into the password frame) → {@code Hello}, then the login dialogue ({@code Username:} →
- * {@code Username}; {@code PasswordRequired} → {@code Password:} → {@code Password}; {@code
- * LoginFailed} asks again) → after {@code LoginAccepted}, active: read a line, parse it ({@link
- * CommandParser}), send the frame or hand private-chat commands to {@link PrivateChats}, read the
- * next line at once (replies are shown whenever they come), and back to active after each lost
- * connection that reconnecting regains → logging out → finishing.
+ * <p>Phases: (over TLS) making the identity, which the handshake presents → connecting → binding
+ * the {@link PeerListener} on the connection's local address (its port goes into the password
+ * frame) → {@code Hello}, then the login dialogue ({@code Username:} → {@code Username}; {@code
+ * PasswordRequired} → {@code Password:} → {@code Password}, once the identity whose fingerprint it
+ * carries is made; {@code LoginFailed} asks again) → after {@code LoginAccepted}, active: read a
+ * line, parse it ({@link CommandParser}), send the frame or hand private-chat commands to {@link
+ * PrivateChats}, read the next line at once (replies are shown whenever they come), and back to
+ * active after each lost connection that reconnecting regains → logging out → finishing.
  *
  * <p>Delivery. Each direct message the user sends is kept in the {@link Outbox} under a fresh id
  * until the server accepts or refuses it; when the server could not take it now ({@code
@@ -101,6 +105,12 @@ import java.util.function.Supplier;
  * refused, and the session logs in with the password instead, as it does after any refused
  * resumption.
  *
+ * <p>Identity. Making the client's identity ({@link LazySecurity}) is the slowest step of a start,
+ * so over plain TCP it starts only once the first prompt has been asked for, off the actors'
+ * threads, and the password frame waits for it (the user is still typing, as a rule); over TLS the
+ * connection waits for it. If it cannot be made, the session ends with {@link
+ * ExitStatus#INTERNAL_ERROR}.
+ *
  * <p>Trust. Over TLS the connection counts as connected only once the server's certificate is
  * trusted ({@link ServerLink}); a line says so when the server is trusted for the first time. A
  * server whose certificate is refused, at the first connection or a reconnection, ends the session
@@ -136,6 +146,9 @@ public final class ServerConnection {
       ActorRef<Finished> parent) {}
 
   private record LinkReported(ServerLink.Event event) implements Command {}
+
+  /** The client's security is made ({@code failure} null), or could not be. */
+  private record SecurityMade(Security security, Throwable failure) implements Command {}
 
   private record ListenerAnswered(PeerListener.ListenResult result) implements Command {}
 
@@ -213,7 +226,7 @@ public final class ServerConnection {
    */
   public static Behavior<Command> create(
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       String host,
       int port,
       Collaborators collaborators) {
@@ -226,7 +239,7 @@ public final class ServerConnection {
    */
   public static Behavior<Command> create(
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       List<ServerAddress> servers,
       Collaborators collaborators) {
     return create(settings, security, servers, collaborators, System::nanoTime);
@@ -235,7 +248,7 @@ public final class ServerConnection {
   /** A session in plain TCP that sends no certificate fingerprint (tests of the protocol). */
   public static Behavior<Command> create(
       ClientSettings settings, String host, int port, Collaborators collaborators) {
-    return create(settings, null, one(host, port), collaborators, System::nanoTime);
+    return create(settings, (LazySecurity) null, one(host, port), collaborators, System::nanoTime);
   }
 
   /**
@@ -248,7 +261,7 @@ public final class ServerConnection {
       int port,
       Collaborators collaborators,
       LongSupplier nanoClock) {
-    return create(settings, null, one(host, port), collaborators, nanoClock);
+    return create(settings, (LazySecurity) null, one(host, port), collaborators, nanoClock);
   }
 
   /** Like the one above, with several servers. */
@@ -257,7 +270,7 @@ public final class ServerConnection {
       List<ServerAddress> servers,
       Collaborators collaborators,
       LongSupplier nanoClock) {
-    return create(settings, null, servers, collaborators, nanoClock);
+    return create(settings, (LazySecurity) null, servers, collaborators, nanoClock);
   }
 
   private static List<ServerAddress> one(String host, int port) {
@@ -265,12 +278,13 @@ public final class ServerConnection {
   }
 
   /**
-   * @param security the client's identity, TLS and trust; null for plain TCP without an identity
+   * @param security the client's identity, TLS and trust, made when the session first needs it;
+   *     null for plain TCP without an identity
    * @param servers where to connect, in order of preference; at least one
    */
   public static Behavior<Command> create(
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       List<ServerAddress> servers,
       Collaborators collaborators,
       LongSupplier nanoClock) {
@@ -283,15 +297,27 @@ public final class ServerConnection {
                 timers ->
                     new ServerConnection(
                             context, timers, settings, security, servers, collaborators, nanoClock)
-                        .connecting()));
+                        .start()));
   }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ClientSettings settings;
 
-  /** The client's identity, TLS and trust; null for plain TCP without an identity (tests). */
-  private final Security security;
+  /**
+   * The client's identity, TLS and trust, to be made; null for plain TCP without an identity
+   * (tests).
+   */
+  private final LazySecurity lazySecurity;
+
+  /** {@link #lazySecurity} once made; null until then, or without one. */
+  private Security security;
+
+  /** Where the security is made: it takes long, and the actors' threads must not wait for it. */
+  private final Executor makingExecutor;
+
+  /** Whether making the security has been started. */
+  private boolean securityStarted;
 
   /** The servers to go to, in order; never empty. */
   private final List<ServerAddress> servers;
@@ -345,14 +371,16 @@ public final class ServerConnection {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ClientSettings settings,
-      Security security,
+      LazySecurity security,
       List<ServerAddress> servers,
       Collaborators collaborators,
       LongSupplier nanoClock) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
-    this.security = security;
+    this.lazySecurity = security;
+    this.security = security == null ? null : security.ifMade().orElse(null);
+    this.makingExecutor = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.servers = List.copyOf(servers);
     this.console = collaborators.console();
     this.chats = collaborators.chats();
@@ -377,7 +405,27 @@ public final class ServerConnection {
     this.outbox = new Outbox(settings.maxUnsentMessages(), settings.maxInFlightMessages());
     this.pacer = new Pacer(nanoClock);
     this.nanoClock = nanoClock;
-    this.link = openLink();
+  }
+
+  /**
+   * The first phase: connecting at once, unless the connection is TLS and its handshake must wait
+   * for the identity it presents.
+   */
+  private Behavior<Command> start() {
+    if (lazySecurity == null || !lazySecurity.tls() || security != null) {
+      link = openLink();
+      return connecting();
+    }
+    makeSecurity();
+    return beforeLogin(
+        Behaviors.receive(Command.class)
+            .onMessage(SecurityMade.class, made -> onSecurityMade(made, this::connectWithTls)),
+        this::onOtherFrame);
+  }
+
+  private Behavior<Command> connectWithTls() {
+    link = openLink();
+    return connecting();
   }
 
   // Phase: opening the TCP connection.
@@ -444,6 +492,8 @@ public final class ServerConnection {
 
   private Behavior<Command> askUsername(int peerPort) {
     console.tell(new Console.ReadLine(Texts.USERNAME_PROMPT, false, inputAdapter));
+    // Not before: the first prompt comes sooner, and the user's typing hides the wait.
+    makeSecurity();
     return beforeLogin(
         Behaviors.receive(Command.class)
             .onMessage(InputReceived.class, input -> onUsernameInput(input.input(), peerPort)),
@@ -480,7 +530,20 @@ public final class ServerConnection {
       return askPassword(peerPort, username);
     }
     Login login = new Login(username, line.text(), peerPort, null);
-    send(new ClientMessage.Password(login.password(), peerPort, peerFingerprint()));
+    if (lazySecurity != null && security == null) {
+      // The fingerprint goes in the frame: it waits for the identity, which is on its way.
+      makeSecurity();
+      return beforeLogin(
+          Behaviors.receive(Command.class)
+              .onMessage(
+                  SecurityMade.class, made -> onSecurityMade(made, () -> sendPassword(login))),
+          this::onOtherFrame);
+    }
+    return sendPassword(login);
+  }
+
+  private Behavior<Command> sendPassword(Login login) {
+    send(new ClientMessage.Password(login.password(), login.peerPort(), peerFingerprint()));
     return beforeLogin(Behaviors.receive(Command.class), frame -> onPasswordReply(frame, login));
   }
 
@@ -552,7 +615,7 @@ public final class ServerConnection {
     context.getLog().info("Logged in as {}", login.username());
     pacer.loggedIn();
     print(Texts.WELCOME);
-    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion));
+    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion, security));
     readCommand();
     return active(login);
   }
@@ -979,7 +1042,7 @@ public final class ServerConnection {
     context.getLog().info("Logged in again as {} on {}", login.username(), server());
     pacer.loggedIn();
     // The server may have been replaced by one of another version meanwhile.
-    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion));
+    chats.tell(new PrivateChats.LoggedIn(login.username(), chatsAdapter, serverVersion, security));
     acknowledgeShown();
     sendDue();
     // After the pacing timer has started, so that whoever sees the line can count on it.
@@ -1132,6 +1195,7 @@ public final class ServerConnection {
         .onMessage(
             LinkReported.class,
             reported -> onLinkReported(reported.event(), onOpened, onFrame, onLinkEnded))
+        .onMessage(SecurityMade.class, made -> onSecurityMade(made, Behaviors::same))
         .onMessageEquals(PaceDue.INSTANCE, this::onPaceDue)
         .onMessageEquals(ServerSilenceDue.INSTANCE, () -> onServerSilenceDue(onLinkEnded))
         .onSignal(PostStop.class, signal -> onPostStop())
@@ -1336,6 +1400,27 @@ public final class ServerConnection {
   }
 
   // Helpers
+
+  /** Starts making the security, if there is one to make and it was not started before. */
+  private void makeSecurity() {
+    if (lazySecurity != null && security == null && !securityStarted) {
+      securityStarted = true;
+      context.pipeToSelf(lazySecurity.start(makingExecutor), SecurityMade::new);
+    }
+  }
+
+  /**
+   * Keeps the security made and goes on as {@code then} says; security that could not be made is a
+   * failure of the client, not of the user or the server, and ends the session.
+   */
+  private Behavior<Command> onSecurityMade(SecurityMade made, Supplier<Behavior<Command>> then) {
+    if (made.failure() != null) {
+      context.getLog().error("Cannot make the client's identity", made.failure());
+      return finish(ExitStatus.INTERNAL_ERROR, Bye.Reason.DISCONNECTED);
+    }
+    security = made.security();
+    return then.get();
+  }
 
   private ServerLink openLink() {
     ServerAddress server = server();

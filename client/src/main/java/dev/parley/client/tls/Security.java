@@ -8,11 +8,12 @@ import java.util.Optional;
 
 /**
  * The client's identity and how it reaches the server and its peers. The identity, a key pair and a
- * self-signed certificate made in memory at start, is presented to the server as the TLS client
- * certificate, its fingerprint goes to the server at login (peers are told it, and accept only it),
- * and the private-chat listener presents it too. The connection to the server is TLS, trusted as
- * {@link ServerTrust} decides, unless the user asked for plain TCP; private chats are always TLS,
- * whatever the connection to the server.
+ * self-signed certificate made in memory once per run (when the session first needs it: {@link
+ * LazySecurity}), is presented to the server as the TLS client certificate, its fingerprint goes to
+ * the server at login (peers are told it, and accept only it), and the private-chat listener
+ * presents it too. The connection to the server is TLS, trusted as {@link ServerTrust} decides,
+ * unless the user asked for plain TCP; private chats are always TLS, whatever the connection to the
+ * server.
  *
  * @param identity who this client is, for as long as it runs
  * @param tls client engines presenting {@code identity}: to the server, and to the peers this

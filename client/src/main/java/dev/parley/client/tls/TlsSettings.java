@@ -13,7 +13,8 @@ import java.util.Optional;
  * @param enabled TLS to the server; off only on request ({@code --plaintext})
  * @param trustFingerprint the only server certificate to accept ({@code --trust-fingerprint})
  * @param home the client's own directory, which holds {@code known_servers}
- * @param identityValidity how long the certificate the client makes for itself at start is valid
+ * @param identityValidity how long the certificate the client makes for itself (once per run) is
+ *     valid
  */
 public record TlsSettings(
     boolean enabled, Optional<Fingerprint> trustFingerprint, Path home, Duration identityValidity) {

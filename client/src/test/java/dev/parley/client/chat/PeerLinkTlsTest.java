@@ -110,14 +110,13 @@ class PeerLinkTlsTest {
     TestProbe<PrivateChats.ServerRequest> server = testKit.createTestProbe();
     ActorRef<PrivateChats.Command> chats =
         testKit.spawn(
-            PrivateChats.create(
-                settings, testKit.spawn(TestConsole.create(lines.ref())), security));
+            PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
     ActorRef<PeerListener.Command> listener =
         testKit.spawn(PeerListener.create(settings, chats.narrow()));
     TestProbe<PeerListener.ListenResult> result = testKit.createTestProbe();
     listener.tell(new PeerListener.Listen(LOOPBACK, result.ref()));
     int port = result.expectMessageClass(PeerListener.Listening.class).address().getPort();
-    chats.tell(new PrivateChats.LoggedIn(name, server.ref(), Protocol.VERSION));
+    chats.tell(new PrivateChats.LoggedIn(name, server.ref(), Protocol.VERSION, security));
     // Answered only once logged in: what the chats log about the login is behind the test.
     chats.tell(new PrivateChats.SendPrivate("nobody", "anyone there?"));
     lines.expectMessage("Error. Private messaging to nobody not enabled");

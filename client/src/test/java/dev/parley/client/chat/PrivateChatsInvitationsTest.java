@@ -81,8 +81,8 @@ class PrivateChatsInvitationsTest {
   private ActorRef<PrivateChats.Command> loggedInAsHans(ClientSettings settings, int version) {
     ActorRef<PrivateChats.Command> chats =
         testKit.spawn(
-            PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref())), HANS));
-    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), version));
+            PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
+    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), version, HANS));
     return chats;
   }
 
@@ -377,7 +377,7 @@ class PrivateChatsInvitationsTest {
     expectAccepted(connectAs(chats, "yoda", null), "yoda");
 
     // Logged in again on a server that issues tokens: they are required from now on.
-    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), Protocol.VERSION));
+    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), Protocol.VERSION, HANS));
     expectClosedWithoutAWord(connectAs(chats, "luke", null));
   }
 }

@@ -59,12 +59,12 @@ class PrivateChatsTest {
 
   private ActorRef<PrivateChats.Command> spawnChats() {
     return testKit.spawn(
-        PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref())), HANS));
+        PrivateChats.create(settings, testKit.spawn(TestConsole.create(lines.ref()))));
   }
 
   private ActorRef<PrivateChats.Command> loggedInAsHans() {
     ActorRef<PrivateChats.Command> chats = spawnChats();
-    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), Protocol.VERSION));
+    chats.tell(new PrivateChats.LoggedIn("hans", server.ref(), Protocol.VERSION, HANS));
     return chats;
   }
 

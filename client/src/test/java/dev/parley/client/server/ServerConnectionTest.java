@@ -1,9 +1,11 @@
 package dev.parley.client.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
@@ -13,14 +15,18 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.Behaviors;
 import dev.parley.client.ClientSettings;
+import dev.parley.client.ExitStatus;
 import dev.parley.client.chat.PeerListener;
 import dev.parley.client.chat.PrivateChats;
 import dev.parley.client.console.Console;
 import dev.parley.client.testing.RawPeer;
 import dev.parley.client.testing.TestKits;
 import dev.parley.client.testing.TestListener;
+import dev.parley.client.testing.TestSecurity;
 import dev.parley.client.testing.TestSettings;
 import dev.parley.client.text.Texts;
+import dev.parley.client.tls.LazySecurity;
+import dev.parley.client.tls.Security;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.JsonCodec;
@@ -37,6 +43,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -546,7 +554,8 @@ class ServerConnectionTest {
     again.send(new ServerMessage.Hello(Protocol.VERSION - 1, "parley", null));
     again.send(new ServerMessage.LoginAccepted("hans"));
     expectLines("Reconnected to the server");
-    chats.expectMessage(new PrivateChats.LoggedIn("hans", first.server(), Protocol.VERSION - 1));
+    chats.expectMessage(
+        new PrivateChats.LoggedIn("hans", first.server(), Protocol.VERSION - 1, null));
   }
 
   @Test
@@ -1775,5 +1784,93 @@ class ServerConnectionTest {
     connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
     connection.expectFrame(new ClientMessage.Resume("hans", token, PEER_PORT, null));
     return connection;
+  }
+
+  /**
+   * Security whose making the test holds back: {@code started} completes when the session starts
+   * it, and it is made (on the session's executor) only once {@code release} completes.
+   */
+  private record HeldSecurity(
+      LazySecurity lazy, CompletableFuture<Void> started, CompletableFuture<Security> release) {
+
+    static HeldSecurity create() {
+      CompletableFuture<Void> started = new CompletableFuture<>();
+      CompletableFuture<Security> release = new CompletableFuture<>();
+      LazySecurity lazy =
+          LazySecurity.of(
+              false,
+              () -> {
+                started.complete(null);
+                // Waits on the blocking dispatcher that makes it, never on an actor's thread.
+                return release.get(30, TimeUnit.SECONDS);
+              });
+      return new HeldSecurity(lazy, started, release);
+    }
+  }
+
+  private void spawnSession(LazySecurity security) {
+    testKit.spawn(
+        ServerConnection.create(
+            settings,
+            security,
+            List.of(loopback(server.port())),
+            new ServerConnection.Collaborators(
+                consoleRef, chats.ref(), listener.ref(), parent.ref()),
+            TestKits.manualNanoClock(testKit)));
+  }
+
+  @Test
+  void shouldMakeTheIdentityOnlyOnceTheFirstPromptIsAskedForAndSendItsFingerprintWithThePassword()
+      throws Exception {
+    HeldSecurity held = HeldSecurity.create();
+    spawnSession(held.lazy());
+    RawPeer<ClientMessage, ServerMessage> connection =
+        RawPeer.handle(
+            server.expectConnection(), JsonCodec.CLIENT, JsonCodec.SERVER, testKit.system());
+    PeerListener.Listen listen = listener.expectMessageClass(PeerListener.Listen.class);
+    // Connected, and the session waits for the listener: nothing has asked for the identity yet.
+    assertFalse(held.started().isDone());
+    listen.replyTo().tell(new PeerListener.Listening(new InetSocketAddress(LOOPBACK, PEER_PORT)));
+    connection.expectFrame(new ClientMessage.Hello(Protocol.VERSION));
+    enterUsername(connection, "hans");
+    held.started().get(5, TimeUnit.SECONDS);
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    answer(expectPrompt("Password: ", true), "falcon");
+    // The password waits for the fingerprint it carries.
+    connection.expectNoFrame();
+
+    Security made = TestSecurity.create();
+    held.release().complete(made);
+    connection.expectFrame(new ClientMessage.Password("falcon", PEER_PORT, made.fingerprint()));
+    connection.send(new ServerMessage.LoginAccepted("hans"));
+    expectLines("Welcome to the greatest messaging application ever!");
+    // The private chats present the identity whose fingerprint the server was given.
+    assertSame(made, chats.expectMessageClass(PrivateChats.LoggedIn.class).security());
+    expectCommandRead();
+  }
+
+  @Test
+  void shouldSendThePasswordAtOnceWhenTheIdentityIsMadeAlready() {
+    Security made = TestSecurity.create();
+    spawnSession(LazySecurity.made(made));
+    RawPeer<ClientMessage, ServerMessage> connection = acceptFirstConnection(server);
+    enterUsername(connection, "hans");
+    connection.send(new ServerMessage.PasswordRequired("hans"));
+    answer(expectPrompt("Password: ", true), "falcon");
+    connection.expectFrame(new ClientMessage.Password("falcon", PEER_PORT, made.fingerprint()));
+  }
+
+  @Test
+  void shouldEndAsAnInternalErrorWhenTheIdentityCannotBeMade() {
+    spawnSession(
+        LazySecurity.of(
+            false,
+            () -> {
+              throw new IllegalStateException("no randomness today");
+            }));
+    RawPeer<ClientMessage, ServerMessage> connection = acceptFirstConnection(server);
+    expectPrompt("Username: ", false);
+    expectFinished(Bye.Reason.DISCONNECTED, ExitStatus.INTERNAL_ERROR);
+    connection.expectClosed();
   }
 }
