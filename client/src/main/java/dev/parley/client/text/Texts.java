@@ -12,8 +12,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Every line the client shows the user, in one place so that the wording the acceptance script
- * checks cannot drift. Names and texts that came over the network are passed through {@link
+ * Every line the client shows the user, in one place so that the wording scripts look for cannot
+ * drift: docs/client.md quotes each of them, and ClientDocTest fails when a line here changes
+ * without the document. Names and texts that came over the network are passed through {@link
  * #clean(String)} by the methods that take them, so a remote party cannot break the one line per
  * event layout or send terminal escapes.
  */

@@ -43,7 +43,7 @@ import java.util.function.Supplier;
  *
  * <p>Replies to commands are the wire frames the requesting session sends back to its client: a
  * specific success frame, or {@link ServerMessage.Error} naming the command and the user. Checks
- * run in the order the behaviour contract gives: unknown user, self, blocked, then online/offline.
+ * run in the order docs/protocol.md (4.4) gives: unknown user, self, blocked, then online/offline.
  *
  * <p>Durable before confirmed: a message is answered {@code message-accepted} and delivered only
  * once the journal has stored it; a block or unblock is confirmed, and takes effect, only once
@@ -545,7 +545,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     usernames.add(user);
     online.put(user, attachment);
     getContext().watchWith(attachment.session(), new SessionTerminated(user, attachment.session()));
-    // The contract's order: the welcome, then the others hear of it, then the kept messages.
+    // The documented order (docs/protocol.md, 4.3): the welcome, then the others hear of it, then
+    // the kept messages.
     ResumeGrant grant = welcome(user, attachment);
     broadcaster.tell(new Broadcaster.MemberJoined(user, attachment.outbox(), blockList(user)));
     deliverAfresh(user, attachment);

@@ -254,7 +254,7 @@ class UserRegistryTest {
     journal.expectNoMessage();
   }
 
-  // ---- direct messages: refused, checked in the contract's order ----
+  // ---- direct messages: refused, checked in the documented order ----
 
   @Test
   void shouldRefuseAMessageToAnUnknownUserNamingItsId() {
