@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,10 +34,11 @@ import org.openqa.selenium.By;
 /**
  * The web client in a real browser (headless Chromium) against the packaged server over HTTPS and
  * WSS with its self-signed certificate, as a user meets it: browser users chat with each other and
- * with terminal users, see who is online as it changes, get what was sent while they were away
- * once, see markup as text, block and unblock, keep what they type while the server restarts, and
- * the page works on a phone's screen. One server serves the whole class (but for the restart); each
- * test has users of its own, so that no test sees another's messages or presence.
+ * with terminal users, see who is online as it changes, get what was sent while they were away once
+ * (a backlog of 150 too), see markup as text, block and unblock, keep what they type while the
+ * server restarts, and the page works on a phone's screen. One server serves the whole class (but
+ * for the restart); each test has users of its own, so that no test sees another's messages or
+ * presence.
  */
 class BrowserIT {
 
@@ -51,7 +53,7 @@ class BrowserIT {
   private static final List<String> USERS =
       List.of(
           "ada", "bea", "cleo", "dan", "eve", "finn", "gwen", "hal", "ivy", "jack", "kim", "leo",
-          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam");
+          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam", "tom", "val");
 
   /** Seconds back for whoelsesince: the whole of any test run. */
   private static final int RECENTLY = 300;
@@ -61,6 +63,9 @@ class BrowserIT {
    * s (docs/web-client.md), and the restart takes a few seconds.
    */
   private static final Duration RECONNECTED = Duration.ofSeconds(30);
+
+  /** How long a backlog of a hundred and more messages may take to be sent, stored and shown. */
+  private static final Duration BACKLOG = Duration.ofSeconds(40);
 
   private static final String NO_SUCH_USER = "nobody-by-that-name";
 
@@ -175,6 +180,45 @@ class BrowserIT {
         List.of("Sent after you came back"),
         again.messages().stream().map(Message::text).toList(),
         "the message already acknowledged shown again");
+  }
+
+  @Test
+  void shouldShowAWholeBacklogInOrderAtLoginAndNeverAgain() {
+    // More than the 64 frames the WebSocket's outbound queue once held, and more than a mailbox
+    // page (100): a web user with this many waiting was cut off as a slow reader at each login.
+    int count = 150;
+    List<String> backlog =
+        IntStream.rangeClosed(1, count).mapToObj(n -> String.format("Backlog %03d", n)).toList();
+    HeadlessClient tom = terminal("tom");
+    // The terminal client paces itself to the server's commandRate, so none is refused.
+    tom.type(backlog.stream().map(text -> "message val " + text).toArray(String[]::new));
+    // The server answers a session's commands in order: this answer means it has kept them all.
+    tom.type("message " + NO_SUCH_USER + " anyone there?");
+    tom.awaitLineContaining("Error. Invalid user", BACKLOG);
+
+    WebClient val = browser("val");
+    val.awaitUnread("tom", String.valueOf(count)).openConversation("tom");
+    val.browser()
+        .until("all " + count + " messages shown", BACKLOG, d -> val.messages().size() >= count);
+    List<Message> shown = val.messages();
+    assertEquals(backlog, shown.stream().map(Message::text).toList());
+    assertTrue(
+        shown.stream().allMatch(m -> "incoming".equals(m.kind()) && "tom".equals(m.from())),
+        "a backlog message not shown as incoming from tom");
+    assertEquals("connected", val.connectionState(), "cut off while taking the backlog");
+    val.logout();
+    tom.awaitLineContaining("val logged out", Browser.PATIENCE);
+
+    // A fresh browser: only the server could show the backlog again, had it not been acknowledged.
+    WebClient again = WebClient.open(BROWSERS.open("val again", Browser.DESKTOP), page);
+    again.login("val", password("val"));
+    tom.type("message val Sent after you came back");
+    // The mailbox is delivered in order: the new message coming means no older one is coming.
+    again.openConversation("tom").awaitMessage("incoming", "tom", "Sent after you came back");
+    assertEquals(
+        List.of("Sent after you came back"),
+        again.messages().stream().map(Message::text).toList(),
+        "an acknowledged backlog message shown again");
   }
 
   @Test
