@@ -146,6 +146,8 @@ const state = {
   conversations: new Map(),
   current: EVERYONE,
   online: [],
+  /** Whom the user blocked (true) or unblocked (false), as far as this session has learnt. */
+  blocked: new Map(),
   sidebarOpen: false,
 };
 
@@ -614,12 +616,14 @@ function onReply(frame, context) {
     case 'recent-users':
       return onRecentUsers(frame);
     case 'block-confirmed':
+      setBlocked(frame.user, true);
       notice(
         conversation(frame.user),
         `You blocked ${frame.user}: they can no longer message you, reach you with broadcasts or see when you are online.`,
       );
       return;
     case 'unblock-confirmed':
+      setBlocked(frame.user, false);
       notice(conversation(frame.user), `You unblocked ${frame.user}.`);
       return;
     default:
@@ -686,6 +690,8 @@ function onError(frame, context) {
     return;
   }
   const about = context?.user ?? (frame.command === 'block' || frame.command === 'unblock' ? subject : null);
+  if (about && code === 'already-blocked') setBlocked(about, true);
+  if (about && code === 'not-blocked') setBlocked(about, false);
   notice(about ? conversation(about) : currentConversation(), text);
 }
 
@@ -815,8 +821,7 @@ function openConversation(name) {
   showUnread(next);
   ui.title.textContent = name === EVERYONE ? 'Everyone' : name;
   const isUser = name !== EVERYONE;
-  ui.block.hidden = !isUser;
-  ui.unblock.hidden = !isUser;
+  showBlockButtons();
   ui.message.placeholder = isUser ? `Message ${name}` : 'Message everyone online';
   updateControls();
   setSidebar(false);
@@ -917,6 +922,7 @@ function resetChat() {
   state.lastSeq = 0;
   state.ackedSeq = 0;
   state.online = [];
+  state.blocked.clear();
   renderOnline();
   ui.recentUsers.replaceChildren();
   ui.recentStatus.textContent = '';
@@ -1077,6 +1083,25 @@ function blockCommand(type) {
     return;
   }
   sendCommand({ type, user }, { user });
+}
+
+function setBlocked(user, blocked) {
+  state.blocked.set(user, blocked);
+  if (user === state.current) showBlockButtons();
+}
+
+/**
+ * Block and Unblock for the open user conversation: the one that applies once this session knows,
+ * both until then (the protocol cannot list whom one blocked in an earlier session).
+ */
+function showBlockButtons() {
+  const user = state.current;
+  const blocked = user === EVERYONE ? undefined : state.blocked.get(user);
+  const hadFocus = document.activeElement === ui.block || document.activeElement === ui.unblock;
+  ui.block.hidden = user === EVERYONE || blocked === true;
+  ui.unblock.hidden = user === EVERYONE || blocked === false;
+  // The button just pressed may have gone: keep the keyboard on the one that took its place.
+  if (hadFocus && document.activeElement.hidden) (ui.block.hidden ? ui.unblock : ui.block).focus();
 }
 
 function onLogout() {

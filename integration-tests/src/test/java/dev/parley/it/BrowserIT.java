@@ -260,13 +260,20 @@ class BrowserIT {
   void shouldDropWhatABlockedTerminalUserSendsUntilUnblocked() {
     WebClient rosa = browser("rosa");
     HeadlessClient sam = terminal("sam");
-    rosa.startConversation("sam").click("block").awaitNotice("You blocked sam");
+    rosa.startConversation("sam");
+    // Nothing in this session says whether rosa blocked sam before: both are offered.
+    assertFalse(rosa.hidden("block") || rosa.hidden("unblock"), "#block or #unblock hidden");
+    rosa.click("block").awaitNotice("You blocked sam");
+    assertTrue(rosa.hidden("block"), "#block offered for a blocked user");
+    assertFalse(rosa.hidden("unblock"), "#unblock hidden for a blocked user");
 
     sam.type("message rosa Sent while blocked");
     // The server answers a session's commands in order: this answer means it has dropped that one.
     sam.type("message " + NO_SUCH_USER + " anyone there?");
     sam.awaitLineContaining("Error. Invalid user", Browser.PATIENCE);
     rosa.click("unblock").awaitNotice("You unblocked sam");
+    assertTrue(rosa.hidden("unblock"), "#unblock offered for a user not blocked");
+    assertFalse(rosa.hidden("block"), "#block hidden for a user not blocked");
     sam.type("message rosa Sent once unblocked");
 
     rosa.awaitMessage("incoming", "sam", "Sent once unblocked");

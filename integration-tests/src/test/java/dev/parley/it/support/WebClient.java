@@ -207,6 +207,11 @@ public final class WebClient {
     return this;
   }
 
+  /** Whether the element with id {@code id} carries the {@code hidden} attribute. */
+  public boolean hidden(String id) {
+    return find(By.id(id)).getDomAttribute("hidden") != null;
+  }
+
   /** Waits up to {@code patience} for {@code #connection} to show {@code state}. */
   public WebClient awaitConnection(String state, Duration patience) {
     browser.until(
