@@ -602,7 +602,8 @@ function onReply(frame, context) {
     case 'message-accepted': {
       const entry = takeFromOutbox(frame.id);
       if (entry) {
-        setStatus(entry.el, 'accepted', frame.stored ? `Kept for ${entry.to} until they log in.` : '');
+        setStatus(entry.el, 'accepted', '');
+        if (frame.stored) keptFor(entry.el, entry.to);
       }
       return;
     }
@@ -951,12 +952,15 @@ function leaveChat({ keep = false } = {}) {
 
 function onOnlineUsers(frame) {
   state.online = frame.users.filter((u) => u !== state.me);
+  // A login missed while the connection was down.
+  for (const user of state.online) deliveredAtLogin(user);
   ui.onlineOmitted.hidden = !frame.omitted;
   ui.onlineOmitted.textContent = frame.omitted ? `and ${frame.omitted} more` : '';
   renderOnline();
 }
 
 function onUserLoggedIn(user) {
+  deliveredAtLogin(user);
   if (user === state.me || state.online.includes(user)) return;
   state.online.push(user);
   renderOnline();
@@ -965,6 +969,33 @@ function onUserLoggedIn(user) {
 function onUserLoggedOut(user) {
   state.online = state.online.filter((u) => u !== user);
   renderOnline();
+}
+
+/**
+ * Marks a message the server stored for `user`, who was offline. If they are listed online already,
+ * they logged in after it was stored (the two news can cross), and had it then.
+ */
+function keptFor(el, user) {
+  if (state.online.includes(user)) {
+    setStatus(el, 'accepted', deliveredText(user));
+  } else {
+    el.dataset.keptFor = user;
+    setStatus(el, 'accepted', `Kept for ${user} until they log in.`);
+  }
+}
+
+/** The server hands a user what it kept for them when they log in: the notes say so then. */
+function deliveredAtLogin(user) {
+  for (const el of document.querySelectorAll('.message[data-kept-for]')) {
+    // Compared here rather than in the selector, which a name could break.
+    if (el.dataset.keptFor !== user) continue;
+    delete el.dataset.keptFor;
+    setStatus(el, el.dataset.status, deliveredText(user));
+  }
+}
+
+function deliveredText(user) {
+  return `${user} was offline; delivered when they logged in.`;
 }
 
 function renderOnline() {

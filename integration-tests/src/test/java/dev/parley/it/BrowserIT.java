@@ -53,7 +53,7 @@ class BrowserIT {
   private static final List<String> USERS =
       List.of(
           "ada", "bea", "cleo", "dan", "eve", "finn", "gwen", "hal", "ivy", "jack", "kim", "leo",
-          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam", "tom", "val");
+          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam", "tom", "val", "xena", "yuri");
 
   /** Seconds back for whoelsesince: the whole of any test run. */
   private static final int RECENTLY = 300;
@@ -219,6 +219,18 @@ class BrowserIT {
         List.of("Sent after you came back"),
         again.messages().stream().map(Message::text).toList(),
         "an acknowledged backlog message shown again");
+  }
+
+  @Test
+  void shouldSayAMessageKeptForAnOfflineUserWasDeliveredOnceTheyLogIn() {
+    WebClient xena = browser("xena");
+    String text = "For when you are back";
+    xena.startConversation("yuri").send(text).awaitOutgoingNote(text, "Kept for yuri");
+
+    HeadlessClient yuri = terminal("yuri");
+    yuri.awaitLineContaining("xena: " + text, Browser.PATIENCE);
+    Message sent = xena.awaitOutgoingNote(text, "delivered when they logged in");
+    assertEquals("yuri was offline; delivered when they logged in.", sent.note());
   }
 
   @Test
