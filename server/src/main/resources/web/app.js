@@ -80,6 +80,7 @@ const ui = {
   password: $('password'),
   loginButton: $('login-button'),
   loginStatus: $('login-status'),
+  loginNote: $('login-note'),
   chat: $('chat'),
   sidebarToggle: $('sidebar-toggle'),
   conversations: $('conversations'),
@@ -250,7 +251,7 @@ function detach(socket) {
 function connectionLost(socket) {
   detach(socket);
   if (state.pendingLogin) {
-    ui.loginStatus.textContent = 'The server cannot be reached. Your login will be tried when it is back.';
+    loginSays('The server cannot be reached. Your login will be tried when it is back.', { error: false });
     // Another name or password may be typed meanwhile; the latest one is tried.
     ui.loginButton.disabled = false;
   }
@@ -436,7 +437,7 @@ function onHello(frame) {
   state.refilledAt = performance.now();
   state.phase = 'username';
   if (state.session && !state.me && !state.pendingLogin) {
-    ui.loginStatus.textContent = `Resuming your session as ${state.session.username}…`;
+    loginSays(`Resuming your session as ${state.session.username}…`, { error: false });
   }
   if (state.session) {
     state.phase = 'resume';
@@ -501,8 +502,17 @@ function onLoginFailed(frame) {
   (frame.reason === 'invalid-password' ? ui.password : ui.username).focus();
 }
 
+/**
+ * Shows `text` under the login form: an error in #login-status (an alert), anything else (progress,
+ * having logged out) in #login-note (a status), so that only what went wrong looks like it.
+ */
+function loginSays(text, { error = true } = {}) {
+  ui.loginStatus.textContent = error ? text : '';
+  ui.loginNote.textContent = error ? '' : text;
+}
+
 function loginFailed(text) {
-  ui.loginStatus.textContent = text;
+  loginSays(text);
   ui.loginButton.disabled = false;
   setConnection('connected', 'Connected. Log in to chat.');
 }
@@ -521,7 +531,7 @@ function onLoginAccepted(frame) {
   if (previous !== frame.username) resetChat();
   state.chatOwner = frame.username;
   ui.password.value = '';
-  ui.loginStatus.textContent = '';
+  loginSays('');
   ui.loginButton.disabled = false;
   ui.me.textContent = frame.username;
   showChat(true);
@@ -547,6 +557,9 @@ const GOODBYES = {
   resumed: 'This session was taken up in another window or tab.',
   'unsupported-version': 'This server does not speak the web client’s protocol version. Reload the page.',
 };
+
+/** Goodbyes that end the session as the user meant or can expect: not shown as errors. */
+const NEUTRAL_GOODBYES = new Set(['logged-out', 'resumed']);
 
 /** Reasons after which trying again with the session is right: the server or the link failed. */
 const TRANSIENT_GOODBYES = new Set([
@@ -580,7 +593,9 @@ function onGoodbye(frame) {
   }
   setConnection('disconnected', reason === 'logged-out' ? 'Logged out.' : 'Not connected.');
   const text = GOODBYES[reason] ?? `The server closed the connection (${reason}).`;
-  ui.loginStatus.textContent = name && reason.startsWith('account-') ? `${name}: ${text}` : text;
+  loginSays(name && reason.startsWith('account-') ? `${name}: ${text}` : text, {
+    error: !NEUTRAL_GOODBYES.has(reason),
+  });
   ui.password.value = '';
   ui.loginButton.disabled = false;
 }
@@ -1044,19 +1059,19 @@ function onLoginSubmit(event) {
   const username = ui.username.value.trim();
   const password = ui.password.value;
   if (!validName(username)) {
-    ui.loginStatus.textContent = 'Enter your username (no spaces).';
+    loginSays('Enter your username (no spaces).');
     ui.username.focus();
     return;
   }
   if (password === '') {
-    ui.loginStatus.textContent = 'Enter your password.';
+    loginSays('Enter your password.');
     ui.password.focus();
     return;
   }
   // A session kept from before is for whoever logs in now only if it is the same name.
   if (state.session && state.session.username !== username) clearSession();
   state.pendingLogin = { username, password };
-  ui.loginStatus.textContent = 'Logging in…';
+  loginSays('Logging in…', { error: false });
   ui.loginButton.disabled = true;
   if (!state.ws) {
     connect();
@@ -1153,7 +1168,7 @@ function onLogout() {
   state.pendingLogin = null;
   leaveChat();
   setConnection('disconnected', 'Logged out.');
-  ui.loginStatus.textContent = 'You have logged out.';
+  loginSays(GOODBYES['logged-out'], { error: false });
 }
 
 function updateControls() {
@@ -1243,7 +1258,7 @@ document.addEventListener('visibilitychange', () => {
 openConversation(EVERYONE);
 if (state.session) {
   ui.username.value = state.session.username;
-  ui.loginStatus.textContent = `Resuming your session as ${state.session.username}…`;
+  loginSays(`Resuming your session as ${state.session.username}…`, { error: false });
 }
 connect();
 document.body.dataset.ready = 'true';

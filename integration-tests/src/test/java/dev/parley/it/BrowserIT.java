@@ -167,6 +167,9 @@ class BrowserIT {
     WebClient gwen = browser("gwen");
     gwen.openConversation("hal").awaitMessage("incoming", "hal", "Sent while you were away");
     gwen.logout();
+    // Having logged out is no error: it is said in the status beside the login form, not the alert.
+    assertEquals("You have logged out.", gwen.text("login-note"));
+    assertEquals("", gwen.text("login-status"));
     // The server has ended her session: the next login is not refused as already online.
     hal.awaitLineContaining("gwen logged out", Browser.PATIENCE);
 

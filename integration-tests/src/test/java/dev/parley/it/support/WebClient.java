@@ -229,6 +229,11 @@ public final class WebClient {
     return find(By.id(id)).getDomAttribute("hidden") != null;
   }
 
+  /** The text of the element with id {@code id}, as shown. */
+  public String text(String id) {
+    return find(By.id(id)).getText().trim();
+  }
+
   /** Waits up to {@code patience} for {@code #connection} to show {@code state}. */
   public WebClient awaitConnection(String state, Duration patience) {
     browser.until(
