@@ -22,11 +22,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -40,6 +42,9 @@ import org.openqa.selenium.By;
  * for the restart); each test has users of its own, so that no test sees another's messages or
  * presence.
  */
+// A hung chromedriver call does not answer interrupts: only a test thread of its own can be given
+// up on, so that CI fails in minutes rather than waiting on it.
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BrowserIT {
 
   @RegisterExtension static final Browsers BROWSERS = new Browsers();
