@@ -160,11 +160,6 @@ function webSocketUrl() {
   return `${scheme}//${location.host}/ws`;
 }
 
-/** Whether anything calls for a connection: a session, a login, or the first look at the server. */
-function wantsConnection() {
-  return state.me !== null || state.session !== null || state.pendingLogin !== null || !state.reachedServer;
-}
-
 function connect() {
   clearTimeout(state.reconnectTimer);
   state.reconnectTimer = null;
@@ -247,7 +242,11 @@ function detach(socket) {
   updateControls();
 }
 
-/** An unexpected close, or a server gone silent: try again, unless nothing needs a connection. */
+/**
+ * An unexpected close, or a server gone silent: try again. At the login form too, so that the form
+ * says whether the server can be reached before anyone types a password; a server that is up closes
+ * an idle login form's connection with goodbye, which is not retried.
+ */
 function connectionLost(socket) {
   detach(socket);
   if (state.pendingLogin) {
@@ -255,11 +254,7 @@ function connectionLost(socket) {
     // Another name or password may be typed meanwhile; the latest one is tried.
     ui.loginButton.disabled = false;
   }
-  if (wantsConnection()) {
-    scheduleReconnect();
-  } else {
-    setConnection('disconnected', 'Not connected. Logging in connects again.');
-  }
+  scheduleReconnect();
 }
 
 function scheduleReconnect() {

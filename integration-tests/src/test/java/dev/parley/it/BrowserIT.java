@@ -39,7 +39,7 @@ import org.openqa.selenium.By;
  * with terminal users, see who is online as it changes, get what was sent while they were away once
  * (a backlog of 150 too), see markup as text, block and unblock, keep what they type while the
  * server restarts, and the page works on a phone's screen. One server serves the whole class (but
- * for the restart); each test has users of its own, so that no test sees another's messages or
+ * for the restarts); each test has users of its own, so that no test sees another's messages or
  * presence.
  */
 // A hung chromedriver call does not answer interrupts: only a test thread of its own can be given
@@ -333,23 +333,7 @@ class BrowserIT {
   @Test
   void shouldSendAMessageTypedWhileTheServerWasDownOnceItIsBack(@TempDir Path own)
       throws Exception {
-    // A server of this test's own, on an HTTP port it keeps across the restart: the page reconnects
-    // to the address it was loaded from.
-    ServerProcess restarting =
-        ServerProcess.start(
-            own,
-            List.of(),
-            Map.of(),
-            "--http-port",
-            String.valueOf(freePort()),
-            "--credentials",
-            credentials(own, List.of("tess", "uma")).toString());
-    BROWSERS.track(
-        () -> {
-          restarting.close();
-          // Gone before JUnit removes its data directory.
-          restarting.program().exitStatus();
-        });
+    ServerProcess restarting = ownServer(own, List.of("tess", "uma"));
     WebClient tess =
         WebClient.open(BROWSERS.open("tess", Browser.DESKTOP), restarting.httpEndpoint())
             .login("tess", password("tess"))
@@ -371,6 +355,48 @@ class BrowserIT {
                 "uma",
                 password("uma")));
     uma.awaitLineContaining("tess: " + text, Browser.PATIENCE);
+  }
+
+  @Test
+  void shouldShowTheNodeUnreachableBeforeLoginAndConnectOnceItIsBack(@TempDir Path own)
+      throws Exception {
+    ServerProcess restarting = ownServer(own, List.of("wes"));
+    WebClient wes =
+        WebClient.open(BROWSERS.open("wes", Browser.DESKTOP), restarting.httpEndpoint())
+            .awaitConnection("connected", Browser.PATIENCE);
+
+    restarting.stop();
+    // Seen before anyone types a password; a login typed meanwhile waits for the node.
+    wes.awaitConnection("unreachable", Browser.PATIENCE);
+    assertTrue(wes.find(By.id("login-button")).isEnabled(), "#login-button disabled");
+    assertTrue(wes.find(By.id("login")).isDisplayed(), "the login form is not shown");
+    restarting.restartOnTheSamePort();
+
+    wes.awaitConnection("connected", RECONNECTED).login("wes", password("wes"));
+    assertEquals("connected", wes.connectionState());
+  }
+
+  /**
+   * A server of the test's own, on an HTTP port it keeps across a restart (the page reconnects to
+   * the address it was loaded from), stopped after the test.
+   */
+  private ServerProcess ownServer(Path own, List<String> users) throws IOException {
+    ServerProcess restarting =
+        ServerProcess.start(
+            own,
+            List.of(),
+            Map.of(),
+            "--http-port",
+            String.valueOf(freePort()),
+            "--credentials",
+            credentials(own, users).toString());
+    BROWSERS.track(
+        () -> {
+          restarting.close();
+          // Gone before JUnit removes its data directory.
+          restarting.program().exitStatus();
+        });
+    return restarting;
   }
 
   /** The page in a new desktop browser, logged in as {@code user}. */
