@@ -80,6 +80,7 @@ const ui = {
   password: $('password'),
   loginButton: $('login-button'),
   loginStatus: $('login-status'),
+  loginNote: $('login-note'),
   chat: $('chat'),
   sidebarToggle: $('sidebar-toggle'),
   conversations: $('conversations'),
@@ -146,6 +147,8 @@ const state = {
   conversations: new Map(),
   current: EVERYONE,
   online: [],
+  /** Whom the user blocked (true) or unblocked (false), as far as this session has learnt. */
+  blocked: new Map(),
   sidebarOpen: false,
 };
 
@@ -155,11 +158,6 @@ const state = {
 function webSocketUrl() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/ws`;
-}
-
-/** Whether anything calls for a connection: a session, a login, or the first look at the server. */
-function wantsConnection() {
-  return state.me !== null || state.session !== null || state.pendingLogin !== null || !state.reachedServer;
 }
 
 function connect() {
@@ -244,19 +242,19 @@ function detach(socket) {
   updateControls();
 }
 
-/** An unexpected close, or a server gone silent: try again, unless nothing needs a connection. */
+/**
+ * An unexpected close, or a server gone silent: try again. At the login form too, so that the form
+ * says whether the server can be reached before anyone types a password; a server that is up closes
+ * an idle login form's connection with goodbye, which is not retried.
+ */
 function connectionLost(socket) {
   detach(socket);
   if (state.pendingLogin) {
-    ui.loginStatus.textContent = 'The server cannot be reached. Your login will be tried when it is back.';
+    loginSays('The server cannot be reached. Your login will be tried when it is back.', { error: false });
     // Another name or password may be typed meanwhile; the latest one is tried.
     ui.loginButton.disabled = false;
   }
-  if (wantsConnection()) {
-    scheduleReconnect();
-  } else {
-    setConnection('disconnected', 'Not connected. Logging in connects again.');
-  }
+  scheduleReconnect();
 }
 
 function scheduleReconnect() {
@@ -434,7 +432,7 @@ function onHello(frame) {
   state.refilledAt = performance.now();
   state.phase = 'username';
   if (state.session && !state.me && !state.pendingLogin) {
-    ui.loginStatus.textContent = `Resuming your session as ${state.session.username}…`;
+    loginSays(`Resuming your session as ${state.session.username}…`, { error: false });
   }
   if (state.session) {
     state.phase = 'resume';
@@ -499,8 +497,17 @@ function onLoginFailed(frame) {
   (frame.reason === 'invalid-password' ? ui.password : ui.username).focus();
 }
 
+/**
+ * Shows `text` under the login form: an error in #login-status (an alert), anything else (progress,
+ * having logged out) in #login-note (a status), so that only what went wrong looks like it.
+ */
+function loginSays(text, { error = true } = {}) {
+  ui.loginStatus.textContent = error ? text : '';
+  ui.loginNote.textContent = error ? '' : text;
+}
+
 function loginFailed(text) {
-  ui.loginStatus.textContent = text;
+  loginSays(text);
   ui.loginButton.disabled = false;
   setConnection('connected', 'Connected. Log in to chat.');
 }
@@ -519,7 +526,7 @@ function onLoginAccepted(frame) {
   if (previous !== frame.username) resetChat();
   state.chatOwner = frame.username;
   ui.password.value = '';
-  ui.loginStatus.textContent = '';
+  loginSays('');
   ui.loginButton.disabled = false;
   ui.me.textContent = frame.username;
   showChat(true);
@@ -545,6 +552,9 @@ const GOODBYES = {
   resumed: 'This session was taken up in another window or tab.',
   'unsupported-version': 'This server does not speak the web client’s protocol version. Reload the page.',
 };
+
+/** Goodbyes that end the session as the user meant or can expect: not shown as errors. */
+const NEUTRAL_GOODBYES = new Set(['logged-out', 'resumed']);
 
 /** Reasons after which trying again with the session is right: the server or the link failed. */
 const TRANSIENT_GOODBYES = new Set([
@@ -578,7 +588,9 @@ function onGoodbye(frame) {
   }
   setConnection('disconnected', reason === 'logged-out' ? 'Logged out.' : 'Not connected.');
   const text = GOODBYES[reason] ?? `The server closed the connection (${reason}).`;
-  ui.loginStatus.textContent = name && reason.startsWith('account-') ? `${name}: ${text}` : text;
+  loginSays(name && reason.startsWith('account-') ? `${name}: ${text}` : text, {
+    error: !NEUTRAL_GOODBYES.has(reason),
+  });
   ui.password.value = '';
   ui.loginButton.disabled = false;
 }
@@ -600,7 +612,8 @@ function onReply(frame, context) {
     case 'message-accepted': {
       const entry = takeFromOutbox(frame.id);
       if (entry) {
-        setStatus(entry.el, 'accepted', frame.stored ? `Kept for ${entry.to} until they log in.` : '');
+        setStatus(entry.el, 'accepted', '');
+        if (frame.stored) keptFor(entry.el, entry.to);
       }
       return;
     }
@@ -614,12 +627,14 @@ function onReply(frame, context) {
     case 'recent-users':
       return onRecentUsers(frame);
     case 'block-confirmed':
+      setBlocked(frame.user, true);
       notice(
         conversation(frame.user),
         `You blocked ${frame.user}: they can no longer message you, reach you with broadcasts or see when you are online.`,
       );
       return;
     case 'unblock-confirmed':
+      setBlocked(frame.user, false);
       notice(conversation(frame.user), `You unblocked ${frame.user}.`);
       return;
     default:
@@ -686,6 +701,8 @@ function onError(frame, context) {
     return;
   }
   const about = context?.user ?? (frame.command === 'block' || frame.command === 'unblock' ? subject : null);
+  if (about && code === 'already-blocked') setBlocked(about, true);
+  if (about && code === 'not-blocked') setBlocked(about, false);
   notice(about ? conversation(about) : currentConversation(), text);
 }
 
@@ -815,8 +832,7 @@ function openConversation(name) {
   showUnread(next);
   ui.title.textContent = name === EVERYONE ? 'Everyone' : name;
   const isUser = name !== EVERYONE;
-  ui.block.hidden = !isUser;
-  ui.unblock.hidden = !isUser;
+  showBlockButtons();
   ui.message.placeholder = isUser ? `Message ${name}` : 'Message everyone online';
   updateControls();
   setSidebar(false);
@@ -917,6 +933,7 @@ function resetChat() {
   state.lastSeq = 0;
   state.ackedSeq = 0;
   state.online = [];
+  state.blocked.clear();
   renderOnline();
   ui.recentUsers.replaceChildren();
   ui.recentStatus.textContent = '';
@@ -945,12 +962,15 @@ function leaveChat({ keep = false } = {}) {
 
 function onOnlineUsers(frame) {
   state.online = frame.users.filter((u) => u !== state.me);
+  // A login missed while the connection was down.
+  for (const user of state.online) deliveredAtLogin(user);
   ui.onlineOmitted.hidden = !frame.omitted;
   ui.onlineOmitted.textContent = frame.omitted ? `and ${frame.omitted} more` : '';
   renderOnline();
 }
 
 function onUserLoggedIn(user) {
+  deliveredAtLogin(user);
   if (user === state.me || state.online.includes(user)) return;
   state.online.push(user);
   renderOnline();
@@ -959,6 +979,33 @@ function onUserLoggedIn(user) {
 function onUserLoggedOut(user) {
   state.online = state.online.filter((u) => u !== user);
   renderOnline();
+}
+
+/**
+ * Marks a message the server stored for `user`, who was offline. If they are listed online already,
+ * they logged in after it was stored (the two news can cross), and had it then.
+ */
+function keptFor(el, user) {
+  if (state.online.includes(user)) {
+    setStatus(el, 'accepted', deliveredText(user));
+  } else {
+    el.dataset.keptFor = user;
+    setStatus(el, 'accepted', `Kept for ${user} until they log in.`);
+  }
+}
+
+/** The server hands a user what it kept for them when they log in: the notes say so then. */
+function deliveredAtLogin(user) {
+  for (const el of document.querySelectorAll('.message[data-kept-for]')) {
+    // Compared here rather than in the selector, which a name could break.
+    if (el.dataset.keptFor !== user) continue;
+    delete el.dataset.keptFor;
+    setStatus(el, el.dataset.status, deliveredText(user));
+  }
+}
+
+function deliveredText(user) {
+  return `${user} was offline; delivered when they logged in.`;
 }
 
 function renderOnline() {
@@ -1007,19 +1054,19 @@ function onLoginSubmit(event) {
   const username = ui.username.value.trim();
   const password = ui.password.value;
   if (!validName(username)) {
-    ui.loginStatus.textContent = 'Enter your username (no spaces).';
+    loginSays('Enter your username (no spaces).');
     ui.username.focus();
     return;
   }
   if (password === '') {
-    ui.loginStatus.textContent = 'Enter your password.';
+    loginSays('Enter your password.');
     ui.password.focus();
     return;
   }
   // A session kept from before is for whoever logs in now only if it is the same name.
   if (state.session && state.session.username !== username) clearSession();
   state.pendingLogin = { username, password };
-  ui.loginStatus.textContent = 'Logging in…';
+  loginSays('Logging in…', { error: false });
   ui.loginButton.disabled = true;
   if (!state.ws) {
     connect();
@@ -1079,6 +1126,25 @@ function blockCommand(type) {
   sendCommand({ type, user }, { user });
 }
 
+function setBlocked(user, blocked) {
+  state.blocked.set(user, blocked);
+  if (user === state.current) showBlockButtons();
+}
+
+/**
+ * Block and Unblock for the open user conversation: the one that applies once this session knows,
+ * both until then (the protocol cannot list whom one blocked in an earlier session).
+ */
+function showBlockButtons() {
+  const user = state.current;
+  const blocked = user === EVERYONE ? undefined : state.blocked.get(user);
+  const hadFocus = document.activeElement === ui.block || document.activeElement === ui.unblock;
+  ui.block.hidden = user === EVERYONE || blocked === true;
+  ui.unblock.hidden = user === EVERYONE || blocked === false;
+  // The button just pressed may have gone: keep the keyboard on the one that took its place.
+  if (hadFocus && document.activeElement.hidden) (ui.block.hidden ? ui.unblock : ui.block).focus();
+}
+
 function onLogout() {
   if (state.phase === 'active' && sendNow({ type: 'logout' })) {
     // The goodbye ends it; if it never comes, end it here anyway.
@@ -1097,7 +1163,7 @@ function onLogout() {
   state.pendingLogin = null;
   leaveChat();
   setConnection('disconnected', 'Logged out.');
-  ui.loginStatus.textContent = 'You have logged out.';
+  loginSays(GOODBYES['logged-out'], { error: false });
 }
 
 function updateControls() {
@@ -1187,7 +1253,7 @@ document.addEventListener('visibilitychange', () => {
 openConversation(EVERYONE);
 if (state.session) {
   ui.username.value = state.session.username;
-  ui.loginStatus.textContent = `Resuming your session as ${state.session.username}…`;
+  loginSays(`Resuming your session as ${state.session.username}…`, { error: false });
 }
 connect();
 document.body.dataset.ready = 'true';

@@ -22,10 +22,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -33,11 +36,15 @@ import org.openqa.selenium.By;
 /**
  * The web client in a real browser (headless Chromium) against the packaged server over HTTPS and
  * WSS with its self-signed certificate, as a user meets it: browser users chat with each other and
- * with terminal users, see who is online as it changes, get what was sent while they were away
- * once, see markup as text, block and unblock, keep what they type while the server restarts, and
- * the page works on a phone's screen. One server serves the whole class (but for the restart); each
- * test has users of its own, so that no test sees another's messages or presence.
+ * with terminal users, see who is online as it changes, get what was sent while they were away once
+ * (a backlog of 150 too), see markup as text, block and unblock, keep what they type while the
+ * server restarts, and the page works on a phone's screen. One server serves the whole class (but
+ * for the restarts); each test has users of its own, so that no test sees another's messages or
+ * presence.
  */
+// A hung chromedriver call does not answer interrupts: only a test thread of its own can be given
+// up on, so that CI fails in minutes rather than waiting on it.
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BrowserIT {
 
   @RegisterExtension static final Browsers BROWSERS = new Browsers();
@@ -51,7 +58,7 @@ class BrowserIT {
   private static final List<String> USERS =
       List.of(
           "ada", "bea", "cleo", "dan", "eve", "finn", "gwen", "hal", "ivy", "jack", "kim", "leo",
-          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam");
+          "mia", "nia", "olga", "pete", "quinn", "rosa", "sam", "tom", "val", "xena", "yuri");
 
   /** Seconds back for whoelsesince: the whole of any test run. */
   private static final int RECENTLY = 300;
@@ -61,6 +68,9 @@ class BrowserIT {
    * s (docs/web-client.md), and the restart takes a few seconds.
    */
   private static final Duration RECONNECTED = Duration.ofSeconds(30);
+
+  /** How long a backlog of a hundred and more messages may take to be sent, stored and shown. */
+  private static final Duration BACKLOG = Duration.ofSeconds(40);
 
   private static final String NO_SUCH_USER = "nobody-by-that-name";
 
@@ -162,6 +172,9 @@ class BrowserIT {
     WebClient gwen = browser("gwen");
     gwen.openConversation("hal").awaitMessage("incoming", "hal", "Sent while you were away");
     gwen.logout();
+    // Having logged out is no error: it is said in the status beside the login form, not the alert.
+    assertEquals("You have logged out.", gwen.text("login-note"));
+    assertEquals("", gwen.text("login-status"));
     // The server has ended her session: the next login is not refused as already online.
     hal.awaitLineContaining("gwen logged out", Browser.PATIENCE);
 
@@ -175,6 +188,57 @@ class BrowserIT {
         List.of("Sent after you came back"),
         again.messages().stream().map(Message::text).toList(),
         "the message already acknowledged shown again");
+  }
+
+  @Test
+  void shouldShowAWholeBacklogInOrderAtLoginAndNeverAgain() {
+    // More than the 64 frames the WebSocket's outbound queue once held, and more than a mailbox
+    // page (100): a web user with this many waiting was cut off as a slow reader at each login.
+    int count = 150;
+    List<String> backlog =
+        IntStream.rangeClosed(1, count).mapToObj(n -> String.format("Backlog %03d", n)).toList();
+    HeadlessClient tom = terminal("tom");
+    // The terminal client paces itself to the server's commandRate, so none is refused.
+    tom.type(backlog.stream().map(text -> "message val " + text).toArray(String[]::new));
+    // The server answers a session's commands in order: this answer means it has kept them all.
+    tom.type("message " + NO_SUCH_USER + " anyone there?");
+    tom.awaitLineContaining("Error. Invalid user", BACKLOG);
+
+    WebClient val = browser("val");
+    val.awaitUnread("tom", String.valueOf(count)).openConversation("tom");
+    val.browser()
+        .until("all " + count + " messages shown", BACKLOG, d -> val.messages().size() >= count);
+    List<Message> shown = val.messages();
+    assertEquals(backlog, shown.stream().map(Message::text).toList());
+    assertTrue(
+        shown.stream().allMatch(m -> "incoming".equals(m.kind()) && "tom".equals(m.from())),
+        "a backlog message not shown as incoming from tom");
+    assertEquals("connected", val.connectionState(), "cut off while taking the backlog");
+    val.logout();
+    tom.awaitLineContaining("val logged out", Browser.PATIENCE);
+
+    // A fresh browser: only the server could show the backlog again, had it not been acknowledged.
+    WebClient again = WebClient.open(BROWSERS.open("val again", Browser.DESKTOP), page);
+    again.login("val", password("val"));
+    tom.type("message val Sent after you came back");
+    // The mailbox is delivered in order: the new message coming means no older one is coming.
+    again.openConversation("tom").awaitMessage("incoming", "tom", "Sent after you came back");
+    assertEquals(
+        List.of("Sent after you came back"),
+        again.messages().stream().map(Message::text).toList(),
+        "an acknowledged backlog message shown again");
+  }
+
+  @Test
+  void shouldSayAMessageKeptForAnOfflineUserWasDeliveredOnceTheyLogIn() {
+    WebClient xena = browser("xena");
+    String text = "For when you are back";
+    xena.startConversation("yuri").send(text).awaitOutgoingNote(text, "Kept for yuri");
+
+    HeadlessClient yuri = terminal("yuri");
+    yuri.awaitLineContaining("xena: " + text, Browser.PATIENCE);
+    Message sent = xena.awaitOutgoingNote(text, "delivered when they logged in");
+    assertEquals("yuri was offline; delivered when they logged in.", sent.note());
   }
 
   @Test
@@ -216,13 +280,20 @@ class BrowserIT {
   void shouldDropWhatABlockedTerminalUserSendsUntilUnblocked() {
     WebClient rosa = browser("rosa");
     HeadlessClient sam = terminal("sam");
-    rosa.startConversation("sam").click("block").awaitNotice("You blocked sam");
+    rosa.startConversation("sam");
+    // Nothing in this session says whether rosa blocked sam before: both are offered.
+    assertFalse(rosa.hidden("block") || rosa.hidden("unblock"), "#block or #unblock hidden");
+    rosa.click("block").awaitNotice("You blocked sam");
+    assertTrue(rosa.hidden("block"), "#block offered for a blocked user");
+    assertFalse(rosa.hidden("unblock"), "#unblock hidden for a blocked user");
 
     sam.type("message rosa Sent while blocked");
     // The server answers a session's commands in order: this answer means it has dropped that one.
     sam.type("message " + NO_SUCH_USER + " anyone there?");
     sam.awaitLineContaining("Error. Invalid user", Browser.PATIENCE);
     rosa.click("unblock").awaitNotice("You unblocked sam");
+    assertTrue(rosa.hidden("unblock"), "#unblock offered for a user not blocked");
+    assertFalse(rosa.hidden("block"), "#block hidden for a user not blocked");
     sam.type("message rosa Sent once unblocked");
 
     rosa.awaitMessage("incoming", "sam", "Sent once unblocked");
@@ -262,23 +333,7 @@ class BrowserIT {
   @Test
   void shouldSendAMessageTypedWhileTheServerWasDownOnceItIsBack(@TempDir Path own)
       throws Exception {
-    // A server of this test's own, on an HTTP port it keeps across the restart: the page reconnects
-    // to the address it was loaded from.
-    ServerProcess restarting =
-        ServerProcess.start(
-            own,
-            List.of(),
-            Map.of(),
-            "--http-port",
-            String.valueOf(freePort()),
-            "--credentials",
-            credentials(own, List.of("tess", "uma")).toString());
-    BROWSERS.track(
-        () -> {
-          restarting.close();
-          // Gone before JUnit removes its data directory.
-          restarting.program().exitStatus();
-        });
+    ServerProcess restarting = ownServer(own, List.of("tess", "uma"));
     WebClient tess =
         WebClient.open(BROWSERS.open("tess", Browser.DESKTOP), restarting.httpEndpoint())
             .login("tess", password("tess"))
@@ -300,6 +355,48 @@ class BrowserIT {
                 "uma",
                 password("uma")));
     uma.awaitLineContaining("tess: " + text, Browser.PATIENCE);
+  }
+
+  @Test
+  void shouldShowTheNodeUnreachableBeforeLoginAndConnectOnceItIsBack(@TempDir Path own)
+      throws Exception {
+    ServerProcess restarting = ownServer(own, List.of("wes"));
+    WebClient wes =
+        WebClient.open(BROWSERS.open("wes", Browser.DESKTOP), restarting.httpEndpoint())
+            .awaitConnection("connected", Browser.PATIENCE);
+
+    restarting.stop();
+    // Seen before anyone types a password; a login typed meanwhile waits for the node.
+    wes.awaitConnection("unreachable", Browser.PATIENCE);
+    assertTrue(wes.find(By.id("login-button")).isEnabled(), "#login-button disabled");
+    assertTrue(wes.find(By.id("login")).isDisplayed(), "the login form is not shown");
+    restarting.restartOnTheSamePort();
+
+    wes.awaitConnection("connected", RECONNECTED).login("wes", password("wes"));
+    assertEquals("connected", wes.connectionState());
+  }
+
+  /**
+   * A server of the test's own, on an HTTP port it keeps across a restart (the page reconnects to
+   * the address it was loaded from), stopped after the test.
+   */
+  private ServerProcess ownServer(Path own, List<String> users) throws IOException {
+    ServerProcess restarting =
+        ServerProcess.start(
+            own,
+            List.of(),
+            Map.of(),
+            "--http-port",
+            String.valueOf(freePort()),
+            "--credentials",
+            credentials(own, users).toString());
+    BROWSERS.track(
+        () -> {
+          restarting.close();
+          // Gone before JUnit removes its data directory.
+          restarting.program().exitStatus();
+        });
+    return restarting;
   }
 
   /** The page in a new desktop browser, logged in as {@code user}. */

@@ -23,8 +23,12 @@ public final class WebClient {
   /** The conversation of the broadcasts. */
   public static final String BROADCASTS = "*";
 
-  /** One entry of the open conversation's log, as the page shows it. */
-  public record Message(String kind, String from, String sender, String text, String status) {}
+  /**
+   * One entry of the open conversation's log, as the page shows it; {@code note} is what an
+   * outgoing message's status says ("Kept for ..."), null on others.
+   */
+  public record Message(
+      String kind, String from, String sender, String text, String status, String note) {}
 
   /**
    * Reads the whole log in one round trip: a condition polled every few milliseconds would
@@ -33,9 +37,10 @@ public final class WebClient {
   private static final String READ_MESSAGES =
       "return Array.from(document.querySelectorAll('#messages .message')).map(m => {"
           + " const text = m.querySelector('.text'); const from = m.querySelector('.from');"
+          + " const note = m.querySelector('.status');"
           + " return {kind: m.dataset.kind || null, from: m.dataset.from || null,"
           + " sender: from ? from.textContent : null, text: text ? text.textContent : null,"
-          + " status: m.dataset.status || null}; });";
+          + " status: m.dataset.status || null, note: note ? note.textContent : null}; });";
 
   private final Browser browser;
   private final URI page;
@@ -207,6 +212,28 @@ public final class WebClient {
     return this;
   }
 
+  /** Waits for the outgoing {@code text} to have a status note that holds {@code fragment}. */
+  public Message awaitOutgoingNote(String text, String fragment) {
+    return browser.until(
+        "\"" + text + "\" noted with \"" + fragment + "\"",
+        driver ->
+            messages().stream()
+                .filter(m -> "outgoing".equals(m.kind()) && text.equals(m.text()))
+                .filter(m -> m.note() != null && m.note().contains(fragment))
+                .findFirst()
+                .orElse(null));
+  }
+
+  /** Whether the element with id {@code id} carries the {@code hidden} attribute. */
+  public boolean hidden(String id) {
+    return find(By.id(id)).getDomAttribute("hidden") != null;
+  }
+
+  /** The text of the element with id {@code id}, as shown. */
+  public String text(String id) {
+    return find(By.id(id)).getText().trim();
+  }
+
   /** Waits up to {@code patience} for {@code #connection} to show {@code state}. */
   public WebClient awaitConnection(String state, Duration patience) {
     browser.until(
@@ -236,7 +263,8 @@ public final class WebClient {
                     (String) m.get("from"),
                     (String) m.get("sender"),
                     (String) m.get("text"),
-                    (String) m.get("status")))
+                    (String) m.get("status"),
+                    (String) m.get("note")))
         .toList();
   }
 
