@@ -189,7 +189,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 settings.port(),
                 settings.acceptBacklog(),
                 options,
-                false,
+                // Half-close: a connection's stack ends the server's side first and reads out the
+                // client's before the socket closes (LingeringClose).
+                true,
                 Optional.empty())
             .to(
                 ActorSink.actorRefWithBackpressure(

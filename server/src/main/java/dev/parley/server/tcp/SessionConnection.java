@@ -88,6 +88,9 @@ public final class SessionConnection {
           tlsLayer(tls, connection.remoteAddress(), session, metrics)
               .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     }
+    handler =
+        BidiFlow.fromGraph(new LingeringClose(settings.closeTimeout()))
+            .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     return connection.handleWith(handler, materializer);
   }
 
