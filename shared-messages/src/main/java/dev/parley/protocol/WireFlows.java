@@ -4,6 +4,7 @@ import akka.NotUsed;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.util.ByteString;
+import java.time.Duration;
 
 /**
  * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
@@ -54,6 +55,18 @@ public final class WireFlows {
   public static <O> Flow<O, ByteString, NotUsed> frameEncoder(
       JsonCodec<O> codec, long maxBufferedBytes) {
     return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, ONE_FRAME_PER_WRITE));
+  }
+
+  /**
+   * The bottom of a TCP connection's stack (below TLS, if any), which ends this side first and
+   * reads out the other's before the socket closes, so that the last frame is not lost to a reset
+   * (see {@link LingeringClose}). The connection must be made with half-close on.
+   *
+   * @param linger longest wait for the other end to close once this one has written its last
+   */
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose(
+      Duration linger) {
+    return BidiFlow.fromGraph(new LingeringClose(linger));
   }
 
   /** A batch limit no two frames fit in: each write is one frame. */

@@ -13,6 +13,8 @@ import dev.parley.client.ClientSettings;
 import dev.parley.client.net.Failures;
 import dev.parley.client.net.StreamAck;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -28,6 +30,9 @@ import java.util.concurrent.CompletionStage;
  * outright (before login, after logout) is closed without one.
  */
 public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
+
+  /** Connections waiting to be accepted: Akka's default; a client takes a handful of chats. */
+  private static final int ACCEPT_BACKLOG = 100;
 
   /** Everything the listener does. */
   public sealed interface Command {}
@@ -96,7 +101,14 @@ public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
     }
     CompletionStage<Tcp.ServerBinding> bound =
         Tcp.get(getContext().getSystem())
-            .bind(listen.host(), settings.peerPort())
+            // Half-close: a chat's stack ends this side first, then reads out the peer's.
+            .bind(
+                listen.host(),
+                settings.peerPort(),
+                ACCEPT_BACKLOG,
+                List.of(),
+                true,
+                Optional.empty())
             .to(
                 ActorSink.actorRefWithBackpressure(
                     getContext().getSelf(),

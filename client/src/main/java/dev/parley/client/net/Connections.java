@@ -21,6 +21,7 @@ import akka.util.ByteString;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -126,6 +127,19 @@ public final class Connections {
     return cutter
         .atop(TLS.create(engines, IGNORE_CANCEL).reversed(), Keep.left())
         .atop(plaintext, Keep.left());
+  }
+
+  /**
+   * A private chat's stack on the connection's bytes: {@link #tls} above the lingering close, which
+   * ends this side first and reads out the peer's before the socket closes, so that a {@code bye}
+   * is not lost to a reset (see {@link WireFlows#lingeringClose}); the connection must be made with
+   * half-close on.
+   *
+   * @param linger longest wait for the peer to close once this side has written its last
+   */
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch>
+      peerStack(Supplier<SSLEngine> engines, Duration linger) {
+    return WireFlows.lingeringClose(linger).atop(tls(engines), Keep.right());
   }
 
   /** Closes an accepted connection straight away, reading and writing nothing. */

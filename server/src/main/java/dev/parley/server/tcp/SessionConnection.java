@@ -89,7 +89,7 @@ public final class SessionConnection {
               .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     }
     handler =
-        BidiFlow.fromGraph(new LingeringClose(settings.closeTimeout()))
+        WireFlows.lingeringClose(settings.closeTimeout())
             .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     return connection.handleWith(handler, materializer);
   }

@@ -1,4 +1,4 @@
-package dev.parley.server.tcp;
+package dev.parley.protocol;
 
 import akka.stream.Attributes;
 import akka.stream.BidiShape;
@@ -14,7 +14,8 @@ import java.time.Duration;
 
 /**
  * The bottom of a connection's stack, on the socket's bytes: it closes a connection the way TCP
- * needs it closed for the last frame to arrive.
+ * needs it closed for the last frame to arrive. Server sessions and private chats both use it
+ * ({@link WireFlows#lingeringClose}), under a TCP connection made with half-close on.
  *
  * <p>Closing a socket whose receive buffer still holds unread bytes makes the kernel send a reset
  * instead of an orderly end, and a reset makes the other end's kernel discard what it had received
@@ -32,7 +33,7 @@ import java.time.Duration;
  * <p>Shape: {@code in1} the socket's bytes, {@code out1} to the layers above; {@code in2} their
  * bytes, {@code out2} to the socket.
  */
-public final class LingeringClose
+final class LingeringClose
     extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
 
   private final Inlet<ByteString> fromSocket = Inlet.create("LingeringClose.fromSocket");

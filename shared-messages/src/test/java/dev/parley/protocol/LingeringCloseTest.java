@@ -1,4 +1,4 @@
-package dev.parley.server.tcp;
+package dev.parley.protocol;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.japi.Pair;
@@ -11,7 +11,6 @@ import akka.stream.testkit.TestSubscriber;
 import akka.stream.testkit.javadsl.TestSink;
 import akka.stream.testkit.javadsl.TestSource;
 import akka.util.ByteString;
-import dev.parley.server.testing.TestKits;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +24,7 @@ import scala.concurrent.duration.FiniteDuration;
  */
 class LingeringCloseTest {
 
-  private static final ActorTestKit TEST_KIT = TestKits.create();
+  private static final ActorTestKit TEST_KIT = ActorTestKit.create();
   private static final Materializer MATERIALIZER = Materializer.matFromSystem(TEST_KIT.system());
 
   /** Longer than any wait below for something that must not happen yet. */
