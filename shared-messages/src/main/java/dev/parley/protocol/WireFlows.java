@@ -1,6 +1,8 @@
 package dev.parley.protocol;
 
 import akka.NotUsed;
+import akka.stream.IgnoreCancel$;
+import akka.stream.TLSClosing;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.util.ByteString;
@@ -68,6 +70,17 @@ public final class WireFlows {
       Duration linger) {
     return BidiFlow.fromGraph(new LingeringClose(linger));
   }
+
+  /**
+   * How a connection's TLS stage closes: after this side's last bytes, or at the end of the other
+   * side's; never on the cancellation of the plaintext inbound. A protocol stream cancels its
+   * inbound the moment its outbound completes (the two are coupled), and with an eager close Akka's
+   * TLS stage could act on that cancellation before it had encrypted the last frame written: the
+   * goodbye or the private chat's {@code bye} was then lost now and again. ({@code
+   * TLSClosing.ignoreCancel}, which Java cannot call by that name: the static forwarder clashes
+   * with the instance method.)
+   */
+  public static final TLSClosing TLS_CLOSING = IgnoreCancel$.MODULE$;
 
   /** A batch limit no two frames fit in: each write is one frame. */
   private static final int ONE_FRAME_PER_WRITE = 1;

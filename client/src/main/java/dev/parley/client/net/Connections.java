@@ -3,10 +3,8 @@ package dev.parley.client.net;
 import akka.NotUsed;
 import akka.actor.ClassicActorSystemProvider;
 import akka.actor.typed.ActorRef;
-import akka.stream.IgnoreCancel$;
 import akka.stream.KillSwitches;
 import akka.stream.OverflowStrategy;
-import akka.stream.TLSClosing;
 import akka.stream.TLSProtocol;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.BidiFlow;
@@ -105,12 +103,6 @@ public final class Connections {
    * handshake the TLS stage holds the connection open until the handshake finishes, whatever ends
    * above it, so only this switch closes a connection whose peer never finishes its handshake.
    */
-  /**
-   * {@code TLSClosing.ignoreCancel}, which Java cannot call by that name: the static forwarder
-   * clashes with the instance method {@code ignoreCancel()}.
-   */
-  private static final TLSClosing IGNORE_CANCEL = IgnoreCancel$.MODULE$;
-
   public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> tls(
       Supplier<SSLEngine> engines) {
     BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> cutter =
@@ -125,7 +117,7 @@ public final class Connections {
                     .map(TLSProtocol.SessionBytes::bytes),
                 Flow.<ByteString>create().map(TLSProtocol.SendBytes::new));
     return cutter
-        .atop(TLS.create(engines, IGNORE_CANCEL).reversed(), Keep.left())
+        .atop(TLS.create(engines, WireFlows.TLS_CLOSING).reversed(), Keep.left())
         .atop(plaintext, Keep.left());
   }
 

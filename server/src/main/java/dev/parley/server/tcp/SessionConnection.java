@@ -3,7 +3,6 @@ package dev.parley.server.tcp;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.stream.Materializer;
-import akka.stream.TLSClosing;
 import akka.stream.TLSProtocol;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
@@ -145,8 +144,9 @@ public final class SessionConnection {
 
   /**
    * TLS between the socket (below) and the protocol's plaintext (above). It closes the connection
-   * when either side ends ({@link TLSClosing#eagerClose()}), as plain TCP does here: the goodbye is
-   * sent, with TLS's own closing alert, and the connection is closed.
+   * after the last frame the server writes (the goodbye, then TLS's own closing alert), or when the
+   * client ends its side; not when the session stops reading, which it does the moment it has
+   * written its goodbye ({@link WireFlows#TLS_CLOSING}).
    *
    * <p>When TLS fails (a handshake that fails, a record that does not decrypt) the stage ends the
    * plaintext side with the error, which the coupled protocol stack may already have turned into a
@@ -176,7 +176,7 @@ public final class SessionConnection {
                       made.set(reporting);
                       return reporting;
                     },
-                    TLSClosing.eagerClose())
+                    WireFlows.TLS_CLOSING)
                 .reversed();
     Flow<TLSProtocol.SslTlsInbound, ByteString, NotUsed> up =
         Flow.<TLSProtocol.SslTlsInbound>create()
