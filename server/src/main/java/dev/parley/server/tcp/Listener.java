@@ -35,9 +35,11 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -96,6 +98,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private record SessionEnded(ActorRef<Session.Command> session, Metrics.SessionTracker tracker)
       implements Command {}
 
+  /** The connection of an ended session has handed its last frame down, or gave up. */
+  private record ConnectionWritten(ActorRef<Session.Command> session) implements Command {}
+
   private record Unbound(Done done) implements Command {}
 
   private enum AcceptAck {
@@ -135,6 +140,17 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private final Materializer materializer;
   private final Clock clock;
   private final Map<ActorRef<Session.Command>, InetAddress> sessions = new HashMap<>();
+
+  /**
+   * When each session's connection has handed its last frame down to TLS or the socket. A stopping
+   * node waits for those of the sessions it drains (at most close-timeout each): the actor system
+   * ends soon after the drain, and would cut goodbyes still queued in the streams.
+   */
+  private final Map<ActorRef<Session.Command>, CompletionStage<Done>> connectionsWritten =
+      new HashMap<>();
+
+  /** Ended sessions whose connections are still writing. */
+  private final Set<ActorRef<Session.Command>> stillWriting = new HashSet<>();
 
   /** Connections open from each limited address; exempt addresses are not counted. */
   private final Map<InetAddress, Integer> openPerAddress = new HashMap<>();
@@ -215,6 +231,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         .onMessage(AttachWebSocket.class, this::onAttachWebSocket)
         .onMessage(AcceptStarted.class, this::onAcceptStarted)
         .onMessage(SessionEnded.class, this::onSessionEnded)
+        .onMessage(ConnectionWritten.class, this::onConnectionWritten)
         .onMessage(BindSucceeded.class, this::onBindSucceeded)
         .onMessage(BindFailed.class, this::onBindFailed)
         .onMessage(AcceptEnded.class, ended -> this)
@@ -292,10 +309,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           metrics,
           materializer);
     } else {
+      CompletableFuture<Done> written = new CompletableFuture<>();
       spawnSession(
           connection.remoteAddress(),
           Metrics.Transport.TCP,
-          self -> SessionConnection.attach(connection, self, settings, tls, metrics, materializer));
+          self ->
+              SessionConnection.attach(
+                  connection, self, settings, tls, metrics, written, materializer),
+          written);
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);
     return this;
@@ -342,14 +363,17 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                   WebSocketFrames.decoder(settings.maxFrameBytes(), materializer)
                       .via(frames.second()));
           return frames.first();
-        });
+        },
+        // Akka HTTP's terminate, after the drain, lets the goodbyes of /ws out.
+        CompletableFuture.completedFuture(Done.getInstance()));
     return this;
   }
 
   private void spawnSession(
       InetSocketAddress remote,
       Metrics.Transport transport,
-      java.util.function.Function<ActorRef<Session.Command>, ActorRef<ServerMessage>> connect) {
+      java.util.function.Function<ActorRef<Session.Command>, ActorRef<ServerMessage>> connect,
+      CompletionStage<Done> written) {
     Metrics.SessionTracker tracker = metrics.newSession(transport);
     ActorRef<Session.Command> session =
         getContext()
@@ -358,6 +382,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 sessionName(remote));
     getContext().watchWith(session, new SessionEnded(session, tracker));
     sessions.put(session, remote.getAddress());
+    connectionsWritten.put(session, written);
     if (newConnections != null && !newConnections.isExempt(remote.getAddress())) {
       openPerAddress.merge(remote.getAddress(), 1, Integer::sum);
     }
@@ -372,6 +397,22 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     if (address != null) {
       openPerAddress.computeIfPresent(address, (from, open) -> open > 1 ? open - 1 : null);
     }
+    CompletionStage<Done> written = connectionsWritten.remove(ended.session());
+    if (written != null && !written.toCompletableFuture().isDone()) {
+      stillWriting.add(ended.session());
+      getContext()
+          .pipeToSelf(
+              written
+                  .toCompletableFuture()
+                  .orTimeout(settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS),
+              (done, failure) -> new ConnectionWritten(ended.session()));
+    }
+    answerDrainWaitersIfDone();
+    return this;
+  }
+
+  private Behavior<Command> onConnectionWritten(ConnectionWritten written) {
+    stillWriting.remove(written.session());
     answerDrainWaitersIfDone();
     return this;
   }
@@ -407,7 +448,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   }
 
   private void answerDrainWaitersIfDone() {
-    if (draining && unbound && sessions.isEmpty()) {
+    if (draining && unbound && sessions.isEmpty() && stillWriting.isEmpty()) {
       drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
       drainWaiters.clear();
     }

@@ -1,5 +1,6 @@
 package dev.parley.server.tcp;
 
+import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.stream.Materializer;
@@ -25,6 +26,7 @@ import dev.parley.transport.ServerTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -61,12 +63,15 @@ public final class SessionConnection {
       ServerSettings settings,
       ServerTls tls,
       Materializer materializer) {
-    return attach(connection, session, settings, tls, null, materializer);
+    return attach(
+        connection, session, settings, tls, null, new CompletableFuture<>(), materializer);
   }
 
   /**
    * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Materializer)},
-   * counting TLS handshakes in {@code metrics} (null: not counted).
+   * counting TLS handshakes in {@code metrics} (null: not counted), and completing {@code written}
+   * once the session's last bytes (its goodbye, TLS's closing alert) have been handed to the
+   * socket.
    */
   public static ActorRef<ServerMessage> attach(
       Tcp.IncomingConnection connection,
@@ -74,6 +79,7 @@ public final class SessionConnection {
       ServerSettings settings,
       ServerTls tls,
       Metrics metrics,
+      CompletableFuture<Done> written,
       Materializer materializer) {
     Flow<ByteString, ByteString, ActorRef<ServerMessage>> handler =
         WireFlows.stack(
@@ -81,7 +87,14 @@ public final class SessionConnection {
                 JsonCodec.SERVER,
                 settings.maxFrameBytes(),
                 settings.outboundBufferBytes())
-            .join(SessionFlow.frames(session), Keep.<NotUsed, ActorRef<ServerMessage>>right());
+            .join(SessionFlow.frames(session), Keep.<NotUsed, ActorRef<ServerMessage>>right())
+            // The session's last frame has gone down to TLS (or the socket): what a stopping node
+            // waits for before its actor system, and these streams, end.
+            .watchTermination(
+                (outbound, done) -> {
+                  done.whenComplete((ended, failure) -> written.complete(Done.getInstance()));
+                  return outbound;
+                });
     if (tls != null) {
       handler =
           tlsLayer(tls, connection.remoteAddress(), session, metrics)
