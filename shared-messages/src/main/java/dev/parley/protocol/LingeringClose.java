@@ -14,8 +14,8 @@ import java.time.Duration;
 
 /**
  * The bottom of a connection's stack, on the socket's bytes: it closes a connection the way TCP
- * needs it closed for the last frame to arrive. Server sessions and private chats both use it
- * ({@link WireFlows#lingeringClose}), under a TCP connection made with half-close on.
+ * needs it closed for the last frame to arrive. Server sessions use it ({@link
+ * WireFlows#lingeringClose}), under a TCP connection made with half-close on.
  *
  * <p>Closing a socket whose receive buffer still holds unread bytes makes the kernel send a reset
  * instead of an orderly end, and a reset makes the other end's kernel discard what it had received

@@ -13,8 +13,6 @@ import dev.parley.client.ClientSettings;
 import dev.parley.client.net.Failures;
 import dev.parley.client.net.StreamAck;
 import java.net.InetSocketAddress;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -30,9 +28,6 @@ import java.util.concurrent.CompletionStage;
  * outright (before login, after logout) is closed without one.
  */
 public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
-
-  /** Connections waiting to be accepted: Akka's default; a client takes a handful of chats. */
-  private static final int ACCEPT_BACKLOG = 100;
 
   /** Everything the listener does. */
   public sealed interface Command {}
@@ -101,14 +96,7 @@ public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
     }
     CompletionStage<Tcp.ServerBinding> bound =
         Tcp.get(getContext().getSystem())
-            // Half-close: a chat's stack ends this side first, then reads out the peer's.
-            .bind(
-                listen.host(),
-                settings.peerPort(),
-                ACCEPT_BACKLOG,
-                List.of(),
-                true,
-                Optional.empty())
+            .bind(listen.host(), settings.peerPort())
             .to(
                 ActorSink.actorRefWithBackpressure(
                     getContext().getSelf(),

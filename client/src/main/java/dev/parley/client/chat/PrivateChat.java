@@ -345,18 +345,14 @@ public final class PrivateChat {
                 InetSocketAddress.createUnresolved(host, port),
                 Optional.empty(),
                 Collections.emptyList(),
-                // Half-close: the stack's bottom ends this side first, then reads out the peer's.
-                true,
+                false,
                 Optional.of(settings.connectTimeout()),
                 Optional.empty());
     Pair<
             CompletionStage<Tcp.OutgoingConnection>,
             Pair<UniqueKillSwitch, Connections.Link<PeerMessage>>>
         running =
-            tcp.joinMat(
-                    Connections.peerStack(engines, settings.closeTimeout())
-                        .join(protocolFlow(), Pair::create),
-                    Keep.both())
+            tcp.joinMat(Connections.tls(engines).join(protocolFlow(), Pair::create), Keep.both())
                 .run(context.getSystem());
     connected = running.first();
     transport = running.second().first();
@@ -473,9 +469,7 @@ public final class PrivateChat {
                             failure.getMessage()));
     Pair<UniqueKillSwitch, Connections.Link<PeerMessage>> running =
         connection.handleWith(
-            Connections.peerStack(engines, settings.closeTimeout())
-                .join(protocolFlow(), Pair::create),
-            context.getSystem());
+            Connections.tls(engines).join(protocolFlow(), Pair::create), context.getSystem());
     connected = CompletableFuture.completedFuture(connection);
     transport = running.first();
     link = running.second();

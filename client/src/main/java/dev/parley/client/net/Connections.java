@@ -19,7 +19,6 @@ import akka.util.ByteString;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.WireFlows;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -78,12 +77,14 @@ public final class Connections {
             .takeWhile(frame -> !isLastFrame.test(frame), true);
     Flow<Inbound<I>, O, ActorRef<O>> application =
         Flow.fromSinkAndSourceCoupledMat(receiver, outbound, Keep.right());
-    BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch> closer =
-        BidiFlow.fromGraph(KillSwitches.singleBidi());
-    return closer
-        .atop(
-            WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes, outboundBufferBytes),
-            Keep.left())
+    // On the frames, above the encoder: a frame already written by the owner (a bye, whose end of
+    // stream the owner may see and answer with the switch before the encoder has handed the bytes
+    // on) is still written when the switch closes the connection. On the bytes, below the encoder,
+    // the switch dropped it now and then.
+    BidiFlow<Inbound<I>, Inbound<I>, O, O, UniqueKillSwitch> closer =
+        BidiFlow.fromGraph(KillSwitches.<Inbound<I>, O>singleBidi());
+    return WireFlows.stack(inboundCodec, outboundCodec, maxFrameBytes, outboundBufferBytes)
+        .atop(closer, Keep.right())
         .join(application, (killSwitch, ref) -> new Link<>(ref, killSwitch));
   }
 
@@ -119,19 +120,6 @@ public final class Connections {
     return cutter
         .atop(TLS.create(engines, WireFlows.TLS_CLOSING).reversed(), Keep.left())
         .atop(plaintext, Keep.left());
-  }
-
-  /**
-   * A private chat's stack on the connection's bytes: {@link #tls} above the lingering close, which
-   * ends this side first and reads out the peer's before the socket closes, so that a {@code bye}
-   * is not lost to a reset (see {@link WireFlows#lingeringClose}); the connection must be made with
-   * half-close on.
-   *
-   * @param linger longest wait for the peer to close once this side has written its last
-   */
-  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, UniqueKillSwitch>
-      peerStack(Supplier<SSLEngine> engines, Duration linger) {
-    return WireFlows.lingeringClose(linger).atop(tls(engines), Keep.right());
   }
 
   /** Closes an accepted connection straight away, reading and writing nothing. */
