@@ -132,9 +132,11 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
 
   /**
    * A broadcast on its way to every node of a cluster, where each delivers it to its own members.
-   * Only clustered broadcasters publish it, on {@link ClusteredBroadcaster#TOPIC}.
+   * Only clustered broadcasters publish it, on {@link ClusteredBroadcaster#TOPIC}; {@code origin}
+   * is the publishing broadcaster, which has delivered it to its own members already.
    */
-  public record BroadcastPublished(String from, String text) implements Command, CborSerializable {}
+  public record BroadcastPublished(ActorRef<Command> origin, String from, String text)
+      implements Command, CborSerializable {}
 
   /** The presence batch under way has come to its end. */
   enum BatchDue implements Command {

@@ -350,8 +350,13 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   // ---- broadcasts and whoelse, from this node's replica ----
 
   private Behavior<Command> onBroadcast(Broadcast command) {
-    // Delivered by every node to its own members; only the completeness needs the roster.
-    topic.tell(Topic.publish(new BroadcastPublished(command.from(), command.text())));
+    // Delivered by every node to its own members; only the completeness needs the roster. This
+    // node's members get it at once: the topic reaches the instances its receptionist listing
+    // holds, which for a while after a start may lack this node's own.
+    BroadcastPublished published =
+        new BroadcastPublished(getContext().getSelf(), command.from(), command.text());
+    deliver(published);
+    topic.tell(Topic.publish(published));
     read(command);
     return this;
   }
@@ -430,6 +435,13 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onBroadcastPublished(BroadcastPublished published) {
+    if (!published.origin().equals(getContext().getSelf())) {
+      deliver(published);
+    }
+    return this;
+  }
+
+  private void deliver(BroadcastPublished published) {
     ServerMessage.Encoded message = null;
     for (Map.Entry<String, Recipient> entry : local.entrySet()) {
       Recipient member = entry.getValue();
@@ -444,7 +456,6 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       }
       member.outbox().tell(message);
     }
-    return this;
   }
 
   // ---- the replicated roster ----

@@ -1,6 +1,7 @@
 package dev.parley.server.broadcast;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,6 +157,53 @@ class BroadcasterClusterTest {
     yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedOut("luke"));
     hans.expectNoMessage();
     luke.expectNoMessage();
+  }
+
+  @Test
+  void shouldDeliverToItsOwnMembersAtOnceWhateverItsTopicListingSays() {
+    // A broadcaster just started: its topic's listing of instances (from the receptionist) may
+    // still lack it, or still hold an earlier test's stopped one.
+    TestProbe<ServerMessage> hans = testKit.createTestProbe();
+    TestProbe<ServerMessage> yoda = testKit.createTestProbe();
+    ActorRef<ServerMessage> hansOutbox = DecodingOutbox.to(testKit, hans);
+    ActorRef<ServerMessage> yodaOutbox = DecodingOutbox.to(testKit, yoda);
+    broadcaster.tell(new Broadcaster.MemberJoined("hans", hansOutbox, Set.of()));
+    broadcaster.tell(new Broadcaster.MemberJoined("yoda", yodaOutbox, Set.of()));
+    joined.put("hans", new Joined(broadcaster, hansOutbox));
+    joined.put("yoda", new Joined(broadcaster, yodaOutbox));
+
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "first!", replies.ref()));
+
+    yoda.fishForMessage(
+        PATIENCE,
+        frame ->
+            frame.equals(new ServerMessage.BroadcastReceived("hans", "first!"))
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+    // Once only, even after the topic lists this broadcaster too.
+    awaitListed(broadcaster, List.of("hans", "yoda"));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "second", replies.ref()));
+    yoda.fishForMessage(
+        PATIENCE,
+        frame -> {
+          if (frame.equals(new ServerMessage.BroadcastReceived("hans", "second"))) {
+            return FishingOutcomes.complete();
+          }
+          if (frame instanceof ServerMessage.BroadcastReceived) {
+            return FishingOutcomes.fail("a broadcast twice: " + frame);
+          }
+          return FishingOutcomes.continueAndIgnore();
+        });
+    // Presence news may still come; the broadcast may not, a second time.
+    while (true) {
+      ServerMessage frame;
+      try {
+        frame = yoda.receiveMessage(Duration.ofMillis(300));
+      } catch (AssertionError quiet) {
+        break;
+      }
+      assertFalse(frame instanceof ServerMessage.BroadcastReceived, "a broadcast twice: " + frame);
+    }
   }
 
   @Test
