@@ -37,6 +37,8 @@ import java.util.Set;
  *     order of {@link #servers}; empty to trust any
  * @param tlsWarmUp TLS handshakes made in memory before connecting, to compile the generator's
  *     cryptography first
+ * @param resume reconnect: users come back by resuming their sessions with the token of their last
+ *     login, as Parley's client does ({@code --no-resume}: with the password)
  */
 public record BenchOptions(
     String scenario,
@@ -72,7 +74,8 @@ public record BenchOptions(
     boolean quiet,
     boolean plaintext,
     List<Fingerprint> trustFingerprints,
-    int tlsWarmUp) {
+    int tlsWarmUp,
+    boolean resume) {
 
   /** A server to connect to. */
   public record Server(String host, int port) {
@@ -129,7 +132,8 @@ public record BenchOptions(
           "probe-interval",
           "login-timeout",
           "kept",
-          "laggards");
+          "laggards",
+          "no-resume");
 
   private static final Map<String, Set<String>> ACCEPTED =
       Map.of(
@@ -141,7 +145,7 @@ public record BenchOptions(
           SWEEP, union(CONNECTING, TRAFFIC, List.of("from", "to", "step", "slo-p99-ms")),
           RECONNECT, without(union(CONNECTING, RECONNECTING), "server-pid"));
 
-  private static final Set<String> FLAGS = Set.of("quiet", "plaintext");
+  private static final Set<String> FLAGS = Set.of("quiet", "plaintext", "no-resume");
 
   /**
    * Enough for the JIT to compile the elliptic-curve code that dominates a handshake: measured
@@ -305,7 +309,8 @@ public record BenchOptions(
         in.has("quiet"),
         plaintext,
         List.copyOf(trustFingerprints),
-        in.integer("tls-warmup", DEFAULT_TLS_WARM_UP, 0, MAX_TLS_WARM_UP));
+        in.integer("tls-warmup", DEFAULT_TLS_WARM_UP, 0, MAX_TLS_WARM_UP),
+        !in.has("no-resume"));
   }
 
   /** The servers: one from --host and --port, or those of --servers. */

@@ -7,13 +7,24 @@ package dev.parley.bench.client;
  */
 public final class ClientFrames {
 
-  static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":2}\n");
+  /**
+   * Protocol 3, as Parley's client speaks: the server then sends heartbeats to a silent connection,
+   * which the generator answers, and gives a token for resuming the session at each login.
+   */
+  static final byte[] HELLO = Frames.ascii("{\"type\":\"hello\",\"version\":3}\n");
+
+  /** The answer to the server's heartbeat. */
+  static final byte[] HEARTBEAT = Frames.ascii("{\"type\":\"heartbeat\"}\n");
+
   static final byte[] ACTIVITY = Frames.ascii("{\"type\":\"activity\"}\n");
   static final byte[] LOGOUT = Frames.ascii("{\"type\":\"logout\"}\n");
   static final byte[] WHOELSE = Frames.ascii("{\"type\":\"whoelse\"}\n");
 
   private static final byte[] USERNAME = Frames.ascii("{\"type\":\"username\",\"username\":\"");
   private static final byte[] END_STRING_OBJECT = Frames.ascii("\"}\n");
+  private static final byte[] RESUME = Frames.ascii("{\"type\":\"resume\",\"username\":\"");
+  private static final byte[] TOKEN_FIELD = Frames.ascii("\",\"token\":\"");
+  private static final byte[] PEER_PORT_FIELD = Frames.ascii("\",\"peerPort\":");
   private static final byte[] ACK = Frames.ascii("{\"type\":\"ack\",\"seq\":");
   private static final byte[] END_OBJECT = Frames.ascii("}\n");
   private static final byte[] MESSAGE_TO = Frames.ascii("{\"type\":\"message\",\"to\":\"");
@@ -38,6 +49,20 @@ public final class ClientFrames {
             + "\",\"peerPort\":"
             + PEER_PORT
             + "}\n");
+  }
+
+  /**
+   * {@code resume} with the token of the user's last login, claiming the same {@link #PEER_PORT} as
+   * the password frame.
+   */
+  public static void resume(FrameBuffer out, byte[] name, byte[] token) {
+    out.put(RESUME)
+        .put(name)
+        .put(TOKEN_FIELD)
+        .put(token)
+        .put(PEER_PORT_FIELD)
+        .putDecimal(PEER_PORT)
+        .put(END_OBJECT);
   }
 
   public static void username(FrameBuffer out, byte[] name) {

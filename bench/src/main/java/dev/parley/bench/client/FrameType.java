@@ -21,6 +21,8 @@ public enum FrameType {
   LOGIN_ACCEPTED("login-accepted"),
   LOGIN_FAILED("login-failed"),
   GOODBYE("goodbye"),
+  /** The server asks a silent connection whether it is alive (protocol 3). */
+  HEARTBEAT("heartbeat"),
   /** Any other type, or a line without one. */
   OTHER("");
 

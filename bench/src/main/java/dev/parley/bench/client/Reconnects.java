@@ -70,21 +70,31 @@ public final class Reconnects {
 
   private final Backoff backoff;
   private final long loginTimeoutNanos;
+  private final boolean resume;
   private final AtomicInteger away = new AtomicInteger();
   private volatile Storm storm = new Storm();
 
   /** Users wait for the server's answers as long as it takes, as Parley's client does. */
   public Reconnects(Backoff backoff) {
-    this(backoff, 0);
+    this(backoff, 0, true);
   }
 
   /**
    * @param loginTimeoutNanos a login attempt not complete this long after it began is abandoned and
    *     tried again after the next wait ({@link #NO_ANSWER}); 0 waits as long as it takes
+   * @param resume users come back by resuming their session with the token of their last login, as
+   *     Parley's client does, and give the password only if that is refused; false: always with the
+   *     password
    */
-  public Reconnects(Backoff backoff, long loginTimeoutNanos) {
+  public Reconnects(Backoff backoff, long loginTimeoutNanos, boolean resume) {
     this.backoff = backoff;
     this.loginTimeoutNanos = loginTimeoutNanos;
+    this.resume = resume;
+  }
+
+  /** Whether users come back by resuming their sessions (else with their passwords). */
+  public boolean resumes() {
+    return resume;
   }
 
   /** Whether a login attempt that failed with {@code cause} is worth trying again. */
@@ -145,11 +155,15 @@ public final class Reconnects {
   }
 
   /** Back after {@code awayNanos}; returns the storm it came back in. */
-  Storm back(long now, long awayNanos) {
+  Storm back(long now, long awayNanos, boolean resumed) {
     Storm current = storm;
     away.decrementAndGet();
-    current.back(now, awayNanos);
+    current.back(now, awayNanos, resumed);
     return current;
+  }
+
+  void resumeRefused() {
+    storm.resumeRefused.increment();
   }
 
   void gaveUp(String cause, long now) {
@@ -172,6 +186,8 @@ public final class Reconnects {
     private final Map<String, LongAdder> gaveUp = new ConcurrentHashMap<>();
     private final LongAdder attempts = new LongAdder();
     private final LongAdder back = new LongAdder();
+    private final LongAdder resumed = new LongAdder();
+    private final LongAdder resumeRefused = new LongAdder();
     private final LongAccumulator firstLoss = new LongAccumulator(Storm::earliest, 0);
     private final LongAccumulator lastLoss = new LongAccumulator(Math::max, 0);
     private final LongAccumulator firstBack = new LongAccumulator(Storm::earliest, 0);
@@ -202,8 +218,11 @@ public final class Reconnects {
       count(refused, cause);
     }
 
-    private void back(long now, long awayNanos) {
+    private void back(long now, long awayNanos, boolean resumedSession) {
       back.increment();
+      if (resumedSession) {
+        resumed.increment();
+      }
       firstBack.accumulate(now);
       lastBack.accumulate(now);
       awayTimes.recordValue(Math.max(1_000, Math.min(awayNanos, HIGHEST_NANOS)));
@@ -242,6 +261,16 @@ public final class Reconnects {
     /** Users who logged in again. */
     public long back() {
       return back.sum();
+    }
+
+    /** Of the users back, those who resumed their session rather than give the password. */
+    public long resumed() {
+      return resumed.sum();
+    }
+
+    /** Resumptions the server refused (the user then gave the password). */
+    public long resumeRefused() {
+      return resumeRefused.sum();
     }
 
     public long firstLossAt() {

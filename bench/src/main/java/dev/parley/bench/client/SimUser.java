@@ -34,6 +34,8 @@ public final class SimUser implements LineSplitter.Sink {
     /** Connected, in the TLS handshake; the hello waits for its end. */
     HANDSHAKING,
     HELLO_SENT,
+    /** Coming back with the token of the last login instead of the username and password. */
+    RESUME_SENT,
     USERNAME_SENT,
     PASSWORD_SENT,
     ACTIVE,
@@ -53,6 +55,8 @@ public final class SimUser implements LineSplitter.Sink {
   private static final byte[] SEQ_KEY = Frames.key("seq");
   private static final byte[] REASON_KEY = Frames.key("reason");
   private static final byte[] CODE_KEY = Frames.key("code");
+  private static final byte[] RESUME_TOKEN_KEY = Frames.key("resumeToken");
+  private static final String RESUME_REFUSED = "resume-refused";
   private static final byte[] PER_SECOND_KEY = Frames.key("perSecond");
   private static final byte[] BURST_KEY = Frames.key("burst");
   private static final String CLOSED_BY_SERVER = "the server closed the connection";
@@ -102,6 +106,12 @@ public final class SimUser implements LineSplitter.Sink {
 
   /** Logging in again after a lost session (failures are then retried, not counted as failed). */
   private boolean returning;
+
+  /**
+   * The token the last login gave for resuming its session, as JSON string content (tokens need no
+   * escapes); null if none, or once used or refused.
+   */
+  private byte[] resumeToken;
 
   private int attempt;
   private int connections;
@@ -474,6 +484,7 @@ public final class SimUser implements LineSplitter.Sink {
         state == State.CONNECTING
             || state == State.HANDSHAKING
             || state == State.HELLO_SENT
+            || state == State.RESUME_SENT
             || state == State.USERNAME_SENT
             || state == State.PASSWORD_SENT;
     if (returning && loggingIn && connection == connections) {
@@ -488,9 +499,15 @@ public final class SimUser implements LineSplitter.Sink {
   public void onLine(byte[] line, int from, int to) {
     loop.lineReceived();
     FrameType type = Frames.type(line, from, to);
+    if (type == FrameType.HEARTBEAT) {
+      // Answered in any state, as the client does; not a command, so not paced.
+      out().put(ClientFrames.HEARTBEAT);
+      wrote();
+      return;
+    }
     switch (state) {
       case ACTIVE -> onActive(type, line, from, to);
-      case HELLO_SENT, USERNAME_SENT, PASSWORD_SENT -> onLogin(type, line, from, to);
+      case HELLO_SENT, RESUME_SENT, USERNAME_SENT, PASSWORD_SENT -> onLogin(type, line, from, to);
       case LOGGING_OUT -> {
         // Waiting for the goodbye and the end of the stream; the rest no longer matters.
       }
@@ -535,7 +552,11 @@ public final class SimUser implements LineSplitter.Sink {
       case HELLO -> {
         if (state == State.HELLO_SENT) {
           noteCommandRate(line, from, to);
-          sendUsername();
+          if (returning && resumeToken != null && fleet.reconnects().resumes()) {
+            sendResume();
+          } else {
+            sendUsername();
+          }
         } else {
           loginRefused("unexpected hello", "unexpected-hello");
         }
@@ -545,9 +566,22 @@ public final class SimUser implements LineSplitter.Sink {
         wrote();
         state = State.PASSWORD_SENT;
       }
-      case LOGIN_ACCEPTED -> loggedIn();
+      case LOGIN_ACCEPTED -> {
+        boolean resumed = state == State.RESUME_SENT;
+        // Each token is good once: the next return uses the one this login gave.
+        String token = Frames.stringField(line, from, to, RESUME_TOKEN_KEY);
+        resumeToken = token == null ? null : Frames.ascii(token);
+        loggedIn(resumed);
+      }
       case LOGIN_FAILED -> {
         String reason = Frames.stringField(line, from, to, REASON_KEY);
+        if (state == State.RESUME_SENT && RESUME_REFUSED.equals(reason)) {
+          // Expired, revoked or from another certificate: the password, as the client does.
+          resumeToken = null;
+          fleet.reconnects().resumeRefused();
+          sendUsername();
+          return;
+        }
         // A session of an earlier run that is still closing; it will be gone in a moment. (A
         // returning user waits its backoff instead, as the client does.)
         if ("already-online".equals(reason)
@@ -577,13 +611,21 @@ public final class SimUser implements LineSplitter.Sink {
     }
   }
 
+  private void sendResume() {
+    // Kept until the server takes it (a new one comes with the login) or refuses it: an attempt
+    // that fails otherwise (already online, server busy) leaves it good for the next.
+    ClientFrames.resume(out(), name, resumeToken);
+    wrote();
+    state = State.RESUME_SENT;
+  }
+
   private void sendUsername() {
     ClientFrames.username(out(), name);
     wrote();
     state = State.USERNAME_SENT;
   }
 
-  private void loggedIn() {
+  private void loggedIn(boolean resumed) {
     state = State.ACTIVE;
     logins++;
     seqBeforeLogin = lastSeq;
@@ -597,7 +639,7 @@ public final class SimUser implements LineSplitter.Sink {
     holdingAcks = false;
     connectionSeq = 0;
     ackingThisConnectionOnly = laggard;
-    backIn = fleet.reconnects().back(lastCommand, lastCommand - lostAt);
+    backIn = fleet.reconnects().back(lastCommand, lastCommand - lostAt, resumed);
     ackedSeq = 0;
     if (!laggard) {
       // As the client does once back: acknowledge what was received before, so that the server

@@ -48,7 +48,8 @@ public final class ReconnectScenario {
       context.requireAllLoggedIn(login);
       context.awaitQuiet(fleet);
       Reconnects reconnects =
-          new Reconnects(options.backoff(), (long) (options.loginTimeoutSeconds() * 1e9));
+          new Reconnects(
+              options.backoff(), (long) (options.loginTimeoutSeconds() * 1e9), options.resume());
       fleet.reconnect(reconnects);
       long deadline = MonotonicClock.now() + (long) (options.durationSeconds() * 1e9);
 

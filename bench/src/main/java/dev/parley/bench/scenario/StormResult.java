@@ -33,6 +33,8 @@ record StormResult(
   /**
    * How the users were lost and came back.
    *
+   * @param resumed users back by resuming their session with its token, not with the password
+   * @param resumeRefused resumptions refused, after which the user logged in with the password
    * @param away users still away at the end
    * @param firstBackSeconds from the first lost session to the first user back
    * @param allBackSeconds to the last user back (NaN unless settled)
@@ -45,6 +47,8 @@ record StormResult(
       long attempts,
       Map<String, Long> refusedBy,
       long back,
+      long resumed,
+      long resumeRefused,
       Map<String, Long> gaveUpBy,
       int away,
       double firstBackSeconds,
@@ -58,6 +62,8 @@ record StormResult(
             Map.of(),
             0,
             Map.of(),
+            0,
+            0,
             0,
             Map.of(),
             0,
@@ -77,6 +83,8 @@ record StormResult(
           storm.attempts(),
           storm.refusedBy(),
           storm.back(),
+          storm.resumed(),
+          storm.resumeRefused(),
           storm.gaveUpBy(),
           away,
           firstBack == 0 ? Double.NaN : seconds(firstBack - firstLoss),
@@ -95,6 +103,8 @@ record StormResult(
           attempts + other.attempts,
           merge(refusedBy, other.refusedBy),
           back + other.back,
+          resumed + other.resumed,
+          resumeRefused + other.resumeRefused,
           merge(gaveUpBy, other.gaveUpBy),
           other.away,
           worst(firstBackSeconds, other.firstBackSeconds),
@@ -146,6 +156,8 @@ record StormResult(
               refused(Reconnects.GOODBYE + "rate-limited") + refused("error-rate-limited"))
           .put("refusals", causes(refusedBy))
           .put("back", back)
+          .put("resumed", resumed)
+          .put("resume_refused", resumeRefused)
           .put("gave_up", gaveUp())
           .put("gave_up_causes", causes(gaveUpBy))
           .put("away", away)

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * and is then told {@code goodbye server-shutdown}; the next answers nothing at all (a connection
  * the server's kernel completed and the server never took); the one after answers {@code
  * already-online}; the last logs the user in again, sends again a message it had delivered before,
- * and a new one.
+ * and a new one. The user comes back as Parley's client does: with the resumption token of its
+ * first login, and with its password once the server refuses the token.
  */
 class ComingBackTest {
 
@@ -38,6 +39,13 @@ class ComingBackTest {
 
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+
+  /** The resumption tokens the user presented, in order. */
+  private final List<String> tokensPresented = new CopyOnWriteArrayList<>();
+
+  /** Whether the server refuses the token (on the third connection) rather than take it. */
+  private volatile boolean refuseResume;
+
   private ServerSocket server;
   private Fleet fleet;
 
@@ -55,7 +63,28 @@ class ComingBackTest {
   }
 
   @Test
-  void shouldComeBackThroughSilenceAndRefusals() throws Exception {
+  void shouldComeBackThroughSilenceAndRefusalsByResumingItsSession() throws Exception {
+    Reconnects.Storm storm = comeBack();
+
+    // Connection 3 was refused (already online) with the token, which stayed good for connection 4.
+    assertEquals(List.of("t1", "t1"), tokensPresented);
+    assertEquals(1, storm.resumed());
+    assertEquals(0, storm.resumeRefused());
+  }
+
+  @Test
+  void shouldGiveThePasswordOnceTheServerRefusesTheToken() throws Exception {
+    refuseResume = true;
+
+    Reconnects.Storm storm = comeBack();
+
+    // Refused on connection 3, whose username then met already-online; the password on 4.
+    assertEquals(List.of("t1"), tokensPresented);
+    assertEquals(0, storm.resumed());
+    assertEquals(1, storm.resumeRefused());
+  }
+
+  private Reconnects.Storm comeBack() throws Exception {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::accept, "fake-server");
     acceptor.setDaemon(true);
@@ -79,7 +108,7 @@ class ComingBackTest {
     assertEquals(1, login.loggedIn(), login.failures().toString());
     assertEquals(new Fleet.CommandRate(20.0, 100), fleet.commandRate().orElseThrow());
     Backoff quick = new Backoff(Duration.ofMillis(10), Duration.ofMillis(40), 0);
-    Reconnects reconnects = new Reconnects(quick, Duration.ofMillis(300).toNanos());
+    Reconnects reconnects = new Reconnects(quick, Duration.ofMillis(300).toNanos(), true);
     fleet.reconnect(reconnects);
     AtomicInteger received = new AtomicInteger();
     fleet.install(
@@ -107,6 +136,7 @@ class ComingBackTest {
     // Message 1 came again (never acknowledged), and was passed on once; message 2 is new.
     awaitTrue(() -> received.get() == 2, "the new message");
     assertEquals(2, fleet.user(0).logins());
+    return storm;
   }
 
   // ---------------------------------------------------------------- the scripted server
@@ -139,6 +169,19 @@ class ComingBackTest {
           socket.close();
         } else if (line.contains("\"hello\"")) {
           write(socket, HELLO);
+        } else if (line.contains("\"resume\"")) {
+          tokensPresented.add(line.replaceAll(".*\"token\":\"([^\"]*)\".*", "$1"));
+          if (number == 3) {
+            write(
+                socket,
+                refuseResume
+                    ? "{\"type\":\"login-failed\",\"reason\":\"resume-refused\",\"username\":\"u0\"}"
+                    : "{\"type\":\"login-failed\",\"reason\":\"already-online\",\"username\":\"u0\"}");
+          } else {
+            write(
+                socket, "{\"type\":\"login-accepted\",\"username\":\"u0\",\"resumeToken\":\"t2\"}");
+            messagesAfterReturn(socket, number);
+          }
         } else if (line.contains("\"username\"")) {
           write(
               socket,
@@ -146,17 +189,25 @@ class ComingBackTest {
                   ? "{\"type\":\"login-failed\",\"reason\":\"already-online\",\"username\":\"u0\"}"
                   : "{\"type\":\"password-required\",\"username\":\"u0\"}");
         } else if (line.contains("\"password\"")) {
-          write(socket, "{\"type\":\"login-accepted\",\"username\":\"u0\"}");
-          if (number == 4) {
-            write(
-                socket,
-                "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":1}",
-                "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":2}");
-          }
+          write(
+              socket,
+              "{\"type\":\"login-accepted\",\"username\":\"u0\",\"resumeToken\":\"t"
+                  + (number == 1 ? 1 : 2)
+                  + "\"}");
+          messagesAfterReturn(socket, number);
         }
       }
     } catch (IOException e) {
       // The connection ended.
+    }
+  }
+
+  private static void messagesAfterReturn(Socket socket, int number) throws IOException {
+    if (number == 4) {
+      write(
+          socket,
+          "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":1}",
+          "{\"type\":\"message-received\",\"from\":\"x\",\"text\":\"t\",\"seq\":2}");
     }
   }
 

@@ -20,11 +20,11 @@ class ReconnectsTest {
     reconnects.attempted();
     reconnects.refused("unreachable");
     reconnects.attempted();
-    Reconnects.Storm backIn = reconnects.back(300, 200);
+    Reconnects.Storm backIn = reconnects.back(300, 200, false);
     assertSame(storm, backIn);
     // Back, then lost again in the same storm: a storm feeding itself.
     reconnects.lost("closed", 350, backIn);
-    reconnects.back(400, 50);
+    reconnects.back(400, 50, true);
     reconnects.gaveUp("login-failed-invalid-password", 450);
     assertEquals(0, reconnects.away());
 
@@ -35,6 +35,7 @@ class ReconnectsTest {
     assertEquals(Map.of("login-failed-invalid-password", 1L), storm.gaveUpBy());
     assertEquals(2, storm.attempts());
     assertEquals(2, storm.back());
+    assertEquals(1, storm.resumed());
     assertEquals(100, storm.firstLossAt());
     assertEquals(300, storm.firstBackAt());
     assertEquals(400, storm.lastBackAt());
