@@ -8,6 +8,7 @@
 #   SERVER_OPTS="-Xms2g -Xmx2g" bench/restart-storm.sh 10000 /tmp/storm-10k
 #
 # SERVER_OPTS: the server's JVM options and -Dparley.server.* settings (default -Xms2g -Xmx2g).
+# SERVER_ARGS: more server arguments, e.g. "--plaintext" (then pass --plaintext to the generator too).
 # Both processes need USERS file descriptors and more (ulimit -n).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,7 @@ mkdir -p "$out"
 rm -rf "$out/data"
 : >"$out/server.log"
 read -r -a server_opts <<<"${SERVER_OPTS:--Xms2g -Xmx2g}"
+read -r -a server_args <<<"${SERVER_ARGS:-}"
 "$root/bin/ensure-jar" server "$root/server/target/parley-server.jar"
 "$root/bin/ensure-jar" bench "$root/bench/target/parley-bench.jar"
 "$root/bin/parley-bench" credentials --clients "$users" --out "$out/accounts.txt" 2>/dev/null
@@ -64,7 +66,8 @@ start_server() {
   t0="$(now)"
   java -Dparley.server.password-hash-iterations=1000 "${server_opts[@]}" \
     -jar "$root/server/target/parley-server.jar" "$port" 60 3600 \
-    --credentials "$out/accounts.txt" --data-dir "$out/data" >>"$out/server.log" 2>&1 &
+    --credentials "$out/accounts.txt" --data-dir "$out/data" ${server_args[@]+"${server_args[@]}"} \
+    >>"$out/server.log" 2>&1 &
   server_pid=$!
   started=$((started + 1))
   until [ "$(grep -c "listening on" "$out/server.log")" -ge "$started" ]; do

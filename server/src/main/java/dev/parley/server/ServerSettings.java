@@ -3,6 +3,7 @@ package dev.parley.server;
 import com.typesafe.config.Config;
 import dev.parley.protocol.CommandRate;
 import dev.parley.protocol.Protocol;
+import dev.parley.server.broadcast.PresenceBatching;
 import dev.parley.server.limits.AddressRange;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +35,7 @@ public record ServerSettings(
     Mailbox mailbox,
     Limits limits,
     Passwords passwords,
-    Duration presenceBatch,
+    PresenceBatching presenceBatch,
     Duration directoryRefresh,
     Duration accountPollInterval,
     Duration requestTimeout,
@@ -150,7 +151,6 @@ public record ServerSettings(
     }
     requirePositive(requestTimeout, "request-timeout");
     requirePositive(closeTimeout, "close-timeout");
-    requirePositive(presenceBatch, "presence-batch");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
     }
@@ -204,7 +204,10 @@ public record ServerSettings(
             c.getInt("password-hash-iterations"),
             c.getInt("password-threads"),
             c.getInt("password-queue")),
-        c.getDuration("presence-batch"),
+        new PresenceBatching(
+            c.getDuration("presence-batch"),
+            c.getDuration("presence-batch-per-recipient"),
+            c.getDuration("presence-batch-max")),
         c.getDuration("directory-refresh"),
         c.getDuration("account-poll-interval"),
         c.getDuration("request-timeout"),

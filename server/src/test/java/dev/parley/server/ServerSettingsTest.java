@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import dev.parley.protocol.CommandRate;
+import dev.parley.server.broadcast.PresenceBatching;
 import dev.parley.server.limits.AddressRange;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,8 @@ class ServerSettingsTest {
                 new CommandRate(20, 100),
                 200),
             new ServerSettings.Passwords(600_000, 2, 256),
-            Duration.ofMillis(100),
+            new PresenceBatching(
+                Duration.ofMillis(100), Duration.ofNanos(20_000), Duration.ofSeconds(2)),
             Duration.ofSeconds(10),
             Duration.ofSeconds(1),
             Duration.ofSeconds(30),

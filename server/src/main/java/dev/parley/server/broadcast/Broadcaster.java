@@ -177,7 +177,7 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    *
    * @param presenceBatch how long presence notices after the first are gathered
    */
-  public static Behavior<Command> create(Duration presenceBatch) {
+  public static Behavior<Command> create(PresenceBatching presenceBatch) {
     return Behaviors.setup(
         context -> Behaviors.withTimers(timers -> new Broadcaster(context, timers, presenceBatch)));
   }
@@ -195,7 +195,7 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    * @param departedTtl how long the tombstone of a logout stays in the roster before it is dropped
    */
   public static Behavior<Command> clustered(
-      Duration presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
+      PresenceBatching presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
     return ClusteredBroadcaster.create(presenceBatch, clock, writeTimeout, departedTtl);
   }
 
@@ -205,7 +205,9 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   private final PresenceNotices presence;
 
   private Broadcaster(
-      ActorContext<Command> context, TimerScheduler<Command> timers, Duration presenceBatch) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      PresenceBatching presenceBatch) {
     super(context);
     this.presence = new PresenceNotices(timers, presenceBatch, roster);
   }

@@ -119,7 +119,7 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       (currentTimestamp, value) -> currentTimestamp + 1;
 
   static Behavior<Command> create(
-      Duration presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
+      PresenceBatching presenceBatch, Clock clock, Duration writeTimeout, Duration departedTtl) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -174,7 +174,7 @@ final class ClusteredBroadcaster extends AbstractBehavior<Command> {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, LWWMap<String, RosterEntry>> replicator,
-      Duration presenceBatch,
+      PresenceBatching presenceBatch,
       Clock clock,
       Duration writeTimeout,
       Duration departedTtl) {

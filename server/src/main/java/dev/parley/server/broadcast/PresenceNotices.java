@@ -5,7 +5,6 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import akka.util.ByteString;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,8 +15,9 @@ import java.util.Set;
 /**
  * The batching and encode-once delivery of presence notices, for the broadcaster that owns it (in
  * either mode) and only ever called from that actor's thread. The first notice after a quiet spell
- * goes out at once; those that follow within {@code presenceBatch} go together at its end, one
- * write per recipient, with a login and a logout of the same user inside one batch cancelling out.
+ * goes out at once; those that follow within the batch ({@link PresenceBatching}) go together at
+ * its end, one write per recipient, with a login and a logout of the same user inside one batch
+ * cancelling out.
  *
  * <p>It delivers to the recipients map it was given, which its owner keeps up to date: the whole
  * roster of a standalone node, the local members of a cluster node.
@@ -62,7 +62,7 @@ final class PresenceNotices {
   private static final Object BATCH_TIMER = Broadcaster.BatchDue.INSTANCE;
 
   private final TimerScheduler<Broadcaster.Command> timers;
-  private final Duration presenceBatch;
+  private final PresenceBatching batching;
   private final Map<String, Recipient> recipients;
 
   /** Notices gathered for the batch under way, in the order they happened. */
@@ -71,14 +71,14 @@ final class PresenceNotices {
   private long numbered;
 
   /** A batch is under way: notices wait for its end instead of going out at once. */
-  private boolean batching;
+  private boolean underWay;
 
   PresenceNotices(
       TimerScheduler<Broadcaster.Command> timers,
-      Duration presenceBatch,
+      PresenceBatching batching,
       Map<String, Recipient> recipients) {
     this.timers = timers;
-    this.presenceBatch = presenceBatch;
+    this.batching = batching;
     this.recipients = recipients;
   }
 
@@ -93,7 +93,7 @@ final class PresenceNotices {
   }
 
   void announce(Notice notice) {
-    if (batching) {
+    if (underWay) {
       batch.add(notice);
       return;
     }
@@ -105,7 +105,7 @@ final class PresenceNotices {
   /** The batch timer fired: sends what it gathered, or ends the batch if it gathered nothing. */
   void onBatchDue() {
     if (batch.isEmpty()) {
-      batching = false;
+      underWay = false;
       return;
     }
     deliver(withoutUndone(batch));
@@ -114,8 +114,9 @@ final class PresenceNotices {
   }
 
   private void startBatch() {
-    batching = true;
-    timers.startSingleTimer(BATCH_TIMER, Broadcaster.BatchDue.INSTANCE, presenceBatch);
+    underWay = true;
+    timers.startSingleTimer(
+        BATCH_TIMER, Broadcaster.BatchDue.INSTANCE, batching.forRecipients(recipients.size()));
   }
 
   /**

@@ -41,7 +41,7 @@ class BroadcasterBatchTest {
 
   @BeforeEach
   void startWithHans() {
-    broadcaster = testKit.spawn(Broadcaster.create(BATCH));
+    broadcaster = testKit.spawn(Broadcaster.create(PresenceBatching.fixed(BATCH)));
     hans = testKit.createTestProbe();
     broadcaster.tell(new Broadcaster.MemberJoined("hans", hans.ref(), Set.of()));
     // hans's own login opened a batch: let it end quietly.
@@ -63,6 +63,41 @@ class BroadcasterBatchTest {
         "{\"type\":\"user-logged-in\",\"user\":\"luke\"}\n"
             + "{\"type\":\"user-logged-in\",\"user\":\"vader\"}\n");
     hans.expectNoMessage();
+  }
+
+  @Test
+  void shouldGatherLongerTheMoreRecipientsThereAre() {
+    // 50ms per recipient: with hans and yoda online a batch lasts 100ms (the least); with five,
+    // 250ms (below the most, 400ms); with ten or more, 400ms.
+    ActorRef<Broadcaster.Command> scaled =
+        testKit.spawn(
+            Broadcaster.create(
+                new PresenceBatching(BATCH, Duration.ofMillis(50), Duration.ofMillis(400))));
+    TestProbe<ServerMessage> first = testKit.createTestProbe();
+    scaled.tell(new Broadcaster.MemberJoined("hans", first.ref(), Set.of()));
+    manualTime.timePasses(BATCH);
+    for (String user : new String[] {"yoda", "luke", "vader", "leia"}) {
+      scaled.tell(
+          new Broadcaster.MemberJoined(
+              user, testKit.createTestProbe(ServerMessage.class).ref(), Set.of()));
+    }
+    // yoda's login went at once and opened a batch of 100ms (two recipients then).
+    first.receiveMessage();
+    manualTime.timePasses(BATCH);
+    expectLines(
+        first.receiveMessage(),
+        "{\"type\":\"user-logged-in\",\"user\":\"luke\"}\n"
+            + "{\"type\":\"user-logged-in\",\"user\":\"vader\"}\n"
+            + "{\"type\":\"user-logged-in\",\"user\":\"leia\"}\n");
+
+    // Five online now: the next batch lasts 250ms.
+    scaled.tell(
+        new Broadcaster.MemberJoined(
+            "r2d2", testKit.createTestProbe(ServerMessage.class).ref(), Set.of()));
+    manualTime.timePasses(Duration.ofMillis(240));
+    first.expectNoMessage(Duration.ofMillis(50));
+    manualTime.timePasses(Duration.ofMillis(10));
+    expectLines(first.receiveMessage(), "{\"type\":\"user-logged-in\",\"user\":\"r2d2\"}\n");
   }
 
   @Test

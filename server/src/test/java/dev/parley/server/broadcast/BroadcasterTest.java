@@ -44,7 +44,7 @@ class BroadcasterTest {
   /** hans, yoda and luke are online, in that order, and nobody blocks anybody. */
   @BeforeEach
   void startWithThreeMembers() {
-    broadcaster = testKit.spawn(Broadcaster.create(PRESENCE_BATCH));
+    broadcaster = testKit.spawn(Broadcaster.create(PresenceBatching.fixed(PRESENCE_BATCH)));
     replies = testKit.createTestProbe();
     hans = join("hans", Set.of());
     yoda = join("yoda", Set.of());
@@ -135,7 +135,8 @@ class BroadcasterTest {
 
   @Test
   void shouldReportABroadcastWithNobodyElseOnlineAsComplete() {
-    ActorRef<Broadcaster.Command> empty = testKit.spawn(Broadcaster.create(PRESENCE_BATCH));
+    ActorRef<Broadcaster.Command> empty =
+        testKit.spawn(Broadcaster.create(PresenceBatching.fixed(PRESENCE_BATCH)));
     TestProbe<ServerMessage> alone = testKit.createTestProbe();
     empty.tell(new Broadcaster.MemberJoined("hans", alone.ref(), Set.of()));
 

@@ -206,7 +206,8 @@ class BroadcasterTwoNodesTest {
   }
 
   private static Behavior<Broadcaster.Command> clustered() {
-    return Broadcaster.clustered(PRESENCE_BATCH, Clock.systemUTC(), WRITE_TIMEOUT, DEPARTED_TTL);
+    return Broadcaster.clustered(
+        PresenceBatching.fixed(PRESENCE_BATCH), Clock.systemUTC(), WRITE_TIMEOUT, DEPARTED_TTL);
   }
 
   /**
