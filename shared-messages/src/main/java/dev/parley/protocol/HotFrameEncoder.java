@@ -73,21 +73,24 @@ final class HotFrameEncoder {
     long seq = frame.seq();
     String id = frame.id();
     int seqDigits = decimalDigits(seq);
+    int fromBytes = WireText.encodedLength(frame.from());
+    int textBytes = WireText.encodedLength(frame.text());
+    int idBytes = id == null ? 0 : WireText.encodedLength(id);
     int size =
         RECEIVED_FROM.length
-            + WireText.encodedLength(frame.from())
+            + fromBytes
             + TEXT_AFTER_STRING.length
-            + WireText.encodedLength(frame.text())
+            + textBytes
             + SEQ_AFTER_STRING.length
             + seqDigits
             + (id == null
                 ? END_AFTER_VALUE.length
-                : ID_AFTER_VALUE.length + WireText.encodedLength(id) + END_AFTER_STRING.length);
+                : ID_AFTER_VALUE.length + idBytes + END_AFTER_STRING.length);
     byte[] line = new byte[size];
     int at = put(line, 0, RECEIVED_FROM);
-    at = putString(line, at, frame.from());
+    at = putString(line, at, frame.from(), fromBytes);
     at = putAfter(line, at, TEXT_AFTER_STRING);
-    at = putString(line, at, frame.text());
+    at = putString(line, at, frame.text(), textBytes);
     at = putAfter(line, at, SEQ_AFTER_STRING);
     if (at == DECLINED) {
       return null;
@@ -97,7 +100,7 @@ final class HotFrameEncoder {
       put(line, at, END_AFTER_VALUE);
     } else {
       at = put(line, at, ID_AFTER_VALUE);
-      at = putString(line, at, id);
+      at = putString(line, at, id, idBytes);
       if (putAfter(line, at, END_AFTER_STRING) == DECLINED) {
         return null;
       }
@@ -108,9 +111,10 @@ final class HotFrameEncoder {
   private static ByteString messageAccepted(ServerMessage.MessageAccepted frame) {
     String id = frame.id();
     byte[] stored = frame.stored() ? TRUE : FALSE;
+    int idBytes = id == null ? 0 : WireText.encodedLength(id);
     int size =
         ACCEPTED.length
-            + (id == null ? 0 : ID_AFTER_VALUE.length + WireText.encodedLength(id) + 1)
+            + (id == null ? 0 : ID_AFTER_VALUE.length + idBytes + 1)
             + STORED_AFTER_VALUE.length
             + stored.length
             + END_AFTER_VALUE.length;
@@ -118,7 +122,7 @@ final class HotFrameEncoder {
     int at = put(line, 0, ACCEPTED);
     if (id != null) {
       at = put(line, at, ID_AFTER_VALUE);
-      at = putString(line, at, id);
+      at = putString(line, at, id, idBytes);
       if (at == DECLINED) {
         return null;
       }
@@ -131,32 +135,43 @@ final class HotFrameEncoder {
   }
 
   private static ByteString broadcastReceived(ServerMessage.BroadcastReceived frame) {
+    int fromBytes = WireText.encodedLength(frame.from());
+    int textBytes = WireText.encodedLength(frame.text());
     int size =
         BROADCAST_FROM.length
-            + WireText.encodedLength(frame.from())
+            + fromBytes
             + TEXT_AFTER_STRING.length
-            + WireText.encodedLength(frame.text())
+            + textBytes
             + END_AFTER_STRING.length;
     byte[] line = new byte[size];
     int at = put(line, 0, BROADCAST_FROM);
-    at = putString(line, at, frame.from());
+    at = putString(line, at, frame.from(), fromBytes);
     at = putAfter(line, at, TEXT_AFTER_STRING);
-    at = putString(line, at, frame.text());
+    at = putString(line, at, frame.text(), textBytes);
     return putAfter(line, at, END_AFTER_STRING) == DECLINED
         ? null
         : ByteString.fromArrayUnsafe(line);
   }
 
   /**
-   * Writes {@code text} between a JSON string's quotes as Jackson does ({@link WireText} documents
-   * the rules) and returns where it ends, or {@link #DECLINED} (from {@code at} onwards too) if the
-   * text holds an unpaired surrogate.
+   * Writes {@code text}, which takes {@code encodedBytes} ({@link WireText#encodedLength}), between
+   * a JSON string's quotes as Jackson does ({@link WireText} documents the rules) and returns where
+   * it ends, or {@link #DECLINED} (from {@code at} onwards too) if the text holds an unpaired
+   * surrogate.
    */
-  private static int putString(byte[] to, int at, String text) {
+  private static int putString(byte[] to, int at, String text, int encodedBytes) {
     if (at == DECLINED) {
       return DECLINED;
     }
     int length = text.length();
+    if (encodedBytes == length) {
+      // Every character takes at least one byte, so here each takes one: printable ASCII with
+      // nothing to escape, the usual text, copied without a test per character.
+      for (int i = 0; i < length; i++) {
+        to[at + i] = (byte) text.charAt(i);
+      }
+      return at + length;
+    }
     for (int i = 0; i < length; i++) {
       char c = text.charAt(i);
       if (c < FIRST_NON_ASCII) {
