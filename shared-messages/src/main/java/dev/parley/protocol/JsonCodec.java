@@ -31,6 +31,11 @@ import java.util.stream.Collectors;
  * back to whoever sent it. Instances are immutable and thread-safe; use the shared ones ({@link
  * #CLIENT}, {@link #SERVER}, {@link #PEER}).
  *
+ * <p>The frames every chat message brings are written and read by hand ({@link HotFrameEncoder},
+ * {@link HotFrameDecoder}) rather than by Jackson's databind, which costs several times more for
+ * them; those paths give Jackson's bytes and answers, and hand anything they are not sure of to
+ * Jackson.
+ *
  * @param <T> the frame family
  */
 public final class JsonCodec<T> {
