@@ -31,6 +31,11 @@ import java.util.stream.Collectors;
  * back to whoever sent it. Instances are immutable and thread-safe; use the shared ones ({@link
  * #CLIENT}, {@link #SERVER}, {@link #PEER}).
  *
+ * <p>The frames every chat message brings are written and read by hand ({@link HotFrameEncoder},
+ * {@link HotFrameDecoder}) rather than by Jackson's databind, which costs several times more for
+ * them; those paths give Jackson's bytes and answers, and hand anything they are not sure of to
+ * Jackson.
+ *
  * @param <T> the frame family
  */
 public final class JsonCodec<T> {
@@ -62,10 +67,21 @@ public final class JsonCodec<T> {
   private final ObjectReader reader;
   private final ObjectWriter writer;
 
+  /** Whether {@link HotFrameDecoder} reads this family's most frequent frames. */
+  private final boolean readsHotFrames;
+
+  /**
+   * The longest string Jackson reads: a line no longer cannot hold a longer one, so the fast path
+   * never accepts a string that Jackson would refuse for its length.
+   */
+  private final int maxStringLength;
+
   private JsonCodec(Class<T> family) {
     this.family = family;
     this.reader = MAPPER.readerFor(family);
     this.writer = MAPPER.writerFor(family);
+    this.readsHotFrames = family == ClientMessage.class;
+    this.maxStringLength = MAPPER.getFactory().streamReadConstraints().getMaxStringLength();
   }
 
   private static ObjectMapper newMapper() {
@@ -111,6 +127,12 @@ public final class JsonCodec<T> {
     if (frame instanceof ServerMessage.Encoded encoded) {
       return encoded.lines();
     }
+    ByteString hot = HotFrameEncoder.encode(frame);
+    return hot != null ? hot : encodeWithJackson(frame);
+  }
+
+  /** What {@link #encode} writes for frames {@link HotFrameEncoder} leaves alone. */
+  ByteString encodeWithJackson(T frame) {
     try {
       return ByteString.fromArrayUnsafe(writer.writeValueAsBytes(frame)).concat(DELIMITER);
     } catch (JsonProcessingException e) {
@@ -132,6 +154,17 @@ public final class JsonCodec<T> {
 
   /** Decodes one line held in {@code bytes[offset, offset + length)}, without copying it. */
   public Inbound<T> decode(byte[] bytes, int offset, int length) {
+    if (readsHotFrames && length <= maxStringLength) {
+      ClientMessage hot = HotFrameDecoder.decode(bytes, offset, length);
+      if (hot != null) {
+        return new Inbound.Frame<>(family.cast(hot));
+      }
+    }
+    return decodeWithJackson(bytes, offset, length);
+  }
+
+  /** What {@link #decode(byte[], int, int)} makes of lines {@link HotFrameDecoder} declines. */
+  Inbound<T> decodeWithJackson(byte[] bytes, int offset, int length) {
     // Jackson would also accept a bare null, or a [type, object] array; neither is a frame.
     if (!startsAsObject(bytes, offset, length)) {
       return new Inbound.Malformed<>(NOT_AN_OBJECT);

@@ -27,7 +27,12 @@ public final class WireNames {
   private WireNames() {}
 
   static String of(Object frame) {
-    return NAMES.get(frame.getClass());
+    return ofRecord(frame.getClass());
+  }
+
+  /** The {@code type} name of the wire record {@code type}. */
+  static String ofRecord(Class<?> type) {
+    return NAMES.get(type);
   }
 
   /**
