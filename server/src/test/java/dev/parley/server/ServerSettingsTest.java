@@ -22,7 +22,7 @@ class ServerSettingsTest {
         new ServerSettings(
             "127.0.0.1",
             3331,
-            1024,
+            4096,
             3,
             Duration.ofSeconds(60),
             Duration.ofSeconds(600),
