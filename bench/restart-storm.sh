@@ -9,6 +9,9 @@
 #
 # SERVER_OPTS: the server's JVM options and -Dparley.server.* settings (default -Xms2g -Xmx2g).
 # SERVER_ARGS: more server arguments, e.g. "--plaintext" (then pass --plaintext to the generator too).
+# RESTART_OPTS: JVM options added for the servers started after a restart only, e.g.
+# "-Dparley.server.password-hash-iterations=600000" for the default hash cost, which the first
+# server's import of USERS accounts would take hours to pay.
 # Both processes need USERS file descriptors and more (ulimit -n).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +28,7 @@ rm -rf "$out/data"
 : >"$out/server.log"
 read -r -a server_opts <<<"${SERVER_OPTS:--Xms2g -Xmx2g}"
 read -r -a server_args <<<"${SERVER_ARGS:-}"
+read -r -a restart_opts <<<"${RESTART_OPTS:-}"
 "$root/bin/ensure-jar" server "$root/server/target/parley-server.jar"
 "$root/bin/ensure-jar" bench "$root/bench/target/parley-bench.jar"
 "$root/bin/parley-bench" credentials --clients "$users" --out "$out/accounts.txt" 2>/dev/null
@@ -64,7 +68,9 @@ await() {
 start_server() {
   local t0
   t0="$(now)"
-  java -Dparley.server.password-hash-iterations=1000 "${server_opts[@]}" \
+  local more=()
+  [ "$started" -gt 0 ] && more=(${restart_opts[@]+"${restart_opts[@]}"})
+  java -Dparley.server.password-hash-iterations=1000 "${server_opts[@]}" ${more[@]+"${more[@]}"} \
     -jar "$root/server/target/parley-server.jar" "$port" 60 3600 \
     --credentials "$out/accounts.txt" --data-dir "$out/data" ${server_args[@]+"${server_args[@]}"} \
     >>"$out/server.log" 2>&1 &
