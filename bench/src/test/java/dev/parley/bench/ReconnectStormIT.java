@@ -146,6 +146,9 @@ class ReconnectStormIT {
     assertEquals("true", storm.get("settled"), figures);
     assertEquals(USERS, count(storm, "lost"), figures);
     assertEquals(USERS, count(storm, "back"), "every user back in " + figures);
+    // A restart (even a crash) keeps every session resumable: nobody pays the password hash again.
+    assertEquals(USERS, count(storm, "resumed"), "every user back by resuming " + figures);
+    assertEquals(0, count(storm, "resume_refused"), figures);
     assertEquals(0, count(storm, "away"), figures);
     assertEquals(0, count(storm, "gave_up"), figures);
     assertEquals(
