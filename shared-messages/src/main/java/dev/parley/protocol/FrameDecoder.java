@@ -31,6 +31,7 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
 
   private static final byte LINE_FEED = Protocol.FRAME_DELIMITER;
   private static final byte CARRIAGE_RETURN = '\r';
+
   /** Small: an idle connection should cost little; the buffer grows with the lines it sees. */
   private static final int INITIAL_BUFFER = 512;
 
@@ -61,11 +62,19 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
        * array, searched and decoded in place, so that a line costs no copy besides the one that
        * brings its chunk in.
        */
-      private byte[] buffer = new byte[INITIAL_BUFFER];
+      /**
+       * Bytes of a frame not yet complete; null when none are pending. An idle connection holds
+       * none between its frames, so it keeps no buffer then: across thousands of idle sessions the
+       * buffers were a measurable part of the heap (issue 11, docs/performance.md).
+       */
+      private byte[] buffer;
+
       private int start;
       private int end;
+
       /** How many bytes after {@code start} are known to hold no line feed. */
       private int scanned;
+
       /** After an oversized line: swallow the rest of the input. */
       private boolean discarding;
 
@@ -82,6 +91,7 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
                 }
                 append(chunk);
                 deliver();
+                releaseIfEmpty();
               }
 
               @Override
@@ -101,6 +111,7 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
               public void onPull() {
                 if (!discarding) {
                   deliver();
+                  releaseIfEmpty();
                 }
               }
             });
@@ -111,6 +122,9 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
         if (start == end) {
           start = 0;
           end = 0;
+        }
+        if (buffer == null) {
+          buffer = new byte[Math.max(INITIAL_BUFFER, length)];
         }
         if (end + length > buffer.length) {
           // Move what is pending to the front, and grow only if that is not enough.
@@ -186,6 +200,15 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
 
       private int withoutCarriageReturn(int from, int length) {
         return length > 0 && buffer[from + length - 1] == CARRIAGE_RETURN ? length - 1 : length;
+      }
+
+      private void releaseIfEmpty() {
+        if (start == end) {
+          buffer = null;
+          start = 0;
+          end = 0;
+          scanned = 0;
+        }
       }
 
       private void discard() {

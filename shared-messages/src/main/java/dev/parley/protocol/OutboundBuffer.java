@@ -28,6 +28,9 @@ import java.util.ArrayDeque;
  */
 final class OutboundBuffer<O> extends GraphStage<FlowShape<O, ByteString>> {
 
+  /** Writes the queue has room for before it first grows. */
+  private static final int INITIAL_WAITING_WRITES = 1;
+
   private final Inlet<O> in = Inlet.create("OutboundBuffer.in");
   private final Outlet<ByteString> out = Outlet.create("OutboundBuffer.out");
   private final FlowShape<O, ByteString> shape = FlowShape.of(in, out);
@@ -52,7 +55,9 @@ final class OutboundBuffer<O> extends GraphStage<FlowShape<O, ByteString>> {
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new GraphStageLogic(shape) {
-      private final ArrayDeque<ByteString> waiting = new ArrayDeque<>();
+      // Sized for the usual one write waiting: it grows when the socket falls behind, and the
+      // default 16 slots were kept, unused, by every idle connection.
+      private final ArrayDeque<ByteString> waiting = new ArrayDeque<>(INITIAL_WAITING_WRITES);
       private long waitingBytes;
 
       {

@@ -27,8 +27,10 @@ import dev.parley.server.registry.UserRegistry.Registration;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -195,12 +197,28 @@ public final class Session {
       Clock clock,
       Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
       Metrics.SessionTracker tracker) {
+    // The actor's Props keep this factory for as long as the session lives, and with it whatever
+    // connect captures: for TCP the accepted connection and the blueprint of its flow, some 700
+    // bytes an idle session held for nothing (issue 11, docs/performance.md). A session is never
+    // restarted (and a connection cannot be attached twice), so connect is handed over once and
+    // dropped.
+    AtomicReference<Function<ActorRef<Command>, ActorRef<ServerMessage>>> unattached =
+        new AtomicReference<>(connect);
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     new Session(
-                            context, timers, settings, services, remote, clock, connect, tracker)
+                            context,
+                            timers,
+                            settings,
+                            services,
+                            remote,
+                            clock,
+                            Objects.requireNonNull(
+                                unattached.getAndSet(null),
+                                "a session's connection is attached once"),
+                            tracker)
                         .handshake()));
   }
 

@@ -41,7 +41,7 @@ public final class SessionFlow {
   /** The flow of one connection's frames to and from {@code session}. */
   public static Flow<Inbound<ClientMessage>, ServerMessage, ActorRef<ServerMessage>> frames(
       ActorRef<Session.Command> session) {
-    return Flow.fromSinkAndSourceCoupledMat(toSession(session), fromSession(), Keep.right());
+    return Flow.fromSinkAndSourceCoupledMat(toSession(session), FROM_SESSION, Keep.right());
   }
 
   /**
@@ -58,7 +58,7 @@ public final class SessionFlow {
           Flow<ServerMessage, O, NotUsed> encoder,
           Materializer materializer) {
     Pair<ActorRef<ServerMessage>, Source<O, NotUsed>> outbound =
-        fromSession().via(encoder).preMaterialize(materializer);
+        FROM_SESSION.via(encoder).preMaterialize(materializer);
     return Pair.create(
         outbound.first(), Flow.fromSinkAndSourceCoupled(toSession(session), outbound.second()));
   }
@@ -74,10 +74,14 @@ public final class SessionFlow {
         Session.StreamFailed::new);
   }
 
-  private static Source<ServerMessage, ActorRef<ServerMessage>> fromSession() {
-    return ActorSource.<ServerMessage>actorRef(
-            frame -> false, frame -> Optional.empty(), FRAMES_IN_FLIGHT, OverflowStrategy.fail())
-        // Goodbye is sent, then the outbound side completes and the connection closes.
-        .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
-  }
+  /**
+   * The session's outbound queue. One blueprint for every connection: its stages stay referenced
+   * from each connection's stream for as long as it runs, so made per connection they would cost
+   * every idle session their bytes again.
+   */
+  private static final Source<ServerMessage, ActorRef<ServerMessage>> FROM_SESSION =
+      ActorSource.<ServerMessage>actorRef(
+              frame -> false, frame -> Optional.empty(), FRAMES_IN_FLIGHT, OverflowStrategy.fail())
+          // Goodbye is sent, then the outbound side completes and the connection closes.
+          .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
 }

@@ -132,6 +132,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private final ServerSettings settings;
 
+  /** The stages every connection shares (see {@link SessionConnection.Layers}). */
+  private final SessionConnection.Layers layers;
+
   /** The connections' TLS engines; null for plain TCP. */
   private final ServerTls tls;
 
@@ -182,6 +185,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     context.setLoggerName(Listener.class);
     this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
+    this.layers = new SessionConnection.Layers(settings);
     this.tls = tls;
     this.services = services;
     this.clock = clock;
@@ -315,7 +319,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           Metrics.Transport.TCP,
           self ->
               SessionConnection.attach(
-                  connection, self, settings, tls, metrics, written, materializer),
+                  connection, self, layers, tls, metrics, written, materializer),
           written);
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);

@@ -13,6 +13,8 @@ import akka.stream.javadsl.Source;
 import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
+import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
@@ -81,12 +83,25 @@ public final class SessionConnection {
       Metrics metrics,
       CompletableFuture<Done> written,
       Materializer materializer) {
+    return attach(connection, session, new Layers(settings), tls, metrics, written, materializer);
+  }
+
+  /**
+   * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Metrics,
+   * CompletableFuture, Materializer)}, with the connection-independent stages made once ({@link
+   * Layers}).
+   */
+  public static ActorRef<ServerMessage> attach(
+      Tcp.IncomingConnection connection,
+      ActorRef<Session.Command> session,
+      Layers layers,
+      ServerTls tls,
+      Metrics metrics,
+      CompletableFuture<Done> written,
+      Materializer materializer) {
     Flow<ByteString, ByteString, ActorRef<ServerMessage>> handler =
-        WireFlows.stack(
-                JsonCodec.CLIENT,
-                JsonCodec.SERVER,
-                settings.maxFrameBytes(),
-                settings.outboundBufferBytes())
+        layers
+            .protocol
             .join(SessionFlow.frames(session), Keep.<NotUsed, ActorRef<ServerMessage>>right())
             // The session's last frame has gone down to TLS (or the socket): what a stopping node
             // waits for before its actor system, and these streams, end.
@@ -100,10 +115,32 @@ public final class SessionConnection {
           tlsLayer(tls, connection.remoteAddress(), session, metrics)
               .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     }
-    handler =
-        WireFlows.lingeringClose(settings.closeTimeout())
-            .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
+    handler = layers.lingeringClose.join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     return connection.handleWith(handler, materializer);
+  }
+
+  /**
+   * The stages of a connection's stream that depend on the server's settings only, made once per
+   * listener and shared by its connections. A stage is a blueprint: each connection's stream gets
+   * its own logic (its state) from it, but the stage object, its ports and the description Akka
+   * builds of it stay referenced from that logic for the life of the connection. Made per
+   * connection they cost an idle session about 2 KB of heap (issue 11, docs/performance.md).
+   */
+  public static final class Layers {
+
+    private final BidiFlow<ByteString, Inbound<ClientMessage>, ServerMessage, ByteString, NotUsed>
+        protocol;
+    private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose;
+
+    public Layers(ServerSettings settings) {
+      this.protocol =
+          WireFlows.stack(
+              JsonCodec.CLIENT,
+              JsonCodec.SERVER,
+              settings.maxFrameBytes(),
+              settings.outboundBufferBytes());
+      this.lingeringClose = WireFlows.lingeringClose(settings.closeTimeout());
+    }
   }
 
   /**
