@@ -163,14 +163,8 @@ class BroadcasterClusterTest {
   void shouldDeliverToItsOwnMembersAtOnceWhateverItsTopicListingSays() {
     // A broadcaster just started: its topic's listing of instances (from the receptionist) may
     // still lack it, or still hold an earlier test's stopped one.
-    TestProbe<ServerMessage> hans = testKit.createTestProbe();
-    TestProbe<ServerMessage> yoda = testKit.createTestProbe();
-    ActorRef<ServerMessage> hansOutbox = DecodingOutbox.to(testKit, hans);
-    ActorRef<ServerMessage> yodaOutbox = DecodingOutbox.to(testKit, yoda);
-    broadcaster.tell(new Broadcaster.MemberJoined("hans", hansOutbox, Set.of()));
-    broadcaster.tell(new Broadcaster.MemberJoined("yoda", yodaOutbox, Set.of()));
-    joined.put("hans", new Joined(broadcaster, hansOutbox));
-    joined.put("yoda", new Joined(broadcaster, yodaOutbox));
+    TestProbe<ServerMessage> hans = joinAtOnce("hans");
+    TestProbe<ServerMessage> yoda = joinAtOnce("yoda");
 
     broadcaster.tell(new Broadcaster.Broadcast("hans", "first!", replies.ref()));
 
@@ -272,16 +266,9 @@ class BroadcasterClusterTest {
 
   @Test
   void shouldTellTwoMembersWhoJoinBackToBackOfEachOther() {
-    TestProbe<ServerMessage> hans = testKit.createTestProbe();
-    TestProbe<ServerMessage> yoda = testKit.createTestProbe();
-    ActorRef<ServerMessage> hansOutbox = DecodingOutbox.to(testKit, hans);
-    ActorRef<ServerMessage> yodaOutbox = DecodingOutbox.to(testKit, yoda);
-
     // Both within one notify interval: the broadcaster sees them arrive in one change.
-    broadcaster.tell(new Broadcaster.MemberJoined("hans", hansOutbox, Set.of()));
-    broadcaster.tell(new Broadcaster.MemberJoined("yoda", yodaOutbox, Set.of()));
-    joined.put("hans", new Joined(broadcaster, hansOutbox));
-    joined.put("yoda", new Joined(broadcaster, yodaOutbox));
+    TestProbe<ServerMessage> hans = joinAtOnce("hans");
+    TestProbe<ServerMessage> yoda = joinAtOnce("yoda");
 
     hans.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("yoda"));
     yoda.expectMessage(PATIENCE, new ServerMessage.UserLoggedIn("hans"));
@@ -417,6 +404,15 @@ class BroadcasterClusterTest {
         throw new AssertionError("expected no news but got " + frame);
       }
     }
+  }
+
+  /** Logs {@code user} in without waiting for the replicated roster to list them. */
+  private TestProbe<ServerMessage> joinAtOnce(String user) {
+    TestProbe<ServerMessage> probe = testKit.createTestProbe();
+    ActorRef<ServerMessage> outbox = DecodingOutbox.to(testKit, probe);
+    broadcaster.tell(new Broadcaster.MemberJoined(user, outbox, Set.of()));
+    joined.put(user, new Joined(broadcaster, outbox));
+    return probe;
   }
 
   private TestProbe<ServerMessage> join(String user, Set<String> blocked) {
