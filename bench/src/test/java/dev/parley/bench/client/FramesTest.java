@@ -140,7 +140,14 @@ class FramesTest {
 
     out = new FrameBuffer(16);
     out.put(ClientFrames.HELLO);
-    assertEquals(new ClientMessage.Hello(2), decode(out));
+    assertEquals(new ClientMessage.Hello(3), decode(out));
+    out = new FrameBuffer(16);
+    out.put(ClientFrames.HEARTBEAT);
+    assertEquals(new ClientMessage.Heartbeat(), decode(out));
+    out = new FrameBuffer(16);
+    ClientFrames.resume(out, Frames.ascii("bench7"), Frames.ascii("t0k-en_9"));
+    assertEquals(
+        new ClientMessage.Resume("bench7", "t0k-en_9", ClientFrames.PEER_PORT, null), decode(out));
     out = new FrameBuffer(16);
     out.put(ClientFrames.ACTIVITY);
     assertEquals(new ClientMessage.NoteActivity(), decode(out));
