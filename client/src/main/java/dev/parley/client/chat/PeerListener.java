@@ -13,6 +13,8 @@ import dev.parley.client.ClientSettings;
 import dev.parley.client.net.Failures;
 import dev.parley.client.net.StreamAck;
 import java.net.InetSocketAddress;
+import java.util.Collections;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -28,6 +30,9 @@ import java.util.concurrent.CompletionStage;
  * outright (before login, after logout) is closed without one.
  */
 public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
+
+  /** Connections queued before they are accepted: Akka's own default for a binding. */
+  private static final int ACCEPT_BACKLOG = 100;
 
   /** Everything the listener does. */
   public sealed interface Command {}
@@ -96,7 +101,15 @@ public final class PeerListener extends AbstractBehavior<PeerListener.Command> {
     }
     CompletionStage<Tcp.ServerBinding> bound =
         Tcp.get(getContext().getSystem())
-            .bind(listen.host(), settings.peerPort())
+            // Half-close, as on the side that connects (PrivateChat): the last bytes written are
+            // followed by reading until the peer closes, not by a reset that could destroy them.
+            .bind(
+                listen.host(),
+                settings.peerPort(),
+                ACCEPT_BACKLOG,
+                Collections.emptyList(),
+                true,
+                Optional.empty())
             .to(
                 ActorSink.actorRefWithBackpressure(
                     getContext().getSelf(),

@@ -339,13 +339,17 @@ public final class PrivateChat {
         () ->
             ReportingEngine.of(
                 security.tls().newEngine(host, port, verifier), tlsFailure::complete);
+    // Half-close: once this side has written its last bytes (a bye, TLS's closing alert) it shuts
+    // its output and reads on until the peer closes. A full close there meets the peer's last
+    // bytes (its ack, its own closing alert) with a reset, which can destroy the bye before the
+    // peer has read it: the peer then saw "connection lost" instead of why the chat ended.
     Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> tcp =
         Tcp.get(context.getSystem())
             .outgoingConnection(
                 InetSocketAddress.createUnresolved(host, port),
                 Optional.empty(),
                 Collections.emptyList(),
-                false,
+                true,
                 Optional.of(settings.connectTimeout()),
                 Optional.empty());
     Pair<
