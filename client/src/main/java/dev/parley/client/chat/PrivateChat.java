@@ -1,5 +1,6 @@
 package dev.parley.client.chat;
 
+import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -9,6 +10,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.japi.Pair;
 import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
@@ -191,6 +193,11 @@ public final class PrivateChat {
 
   private record StreamFailed(Throwable cause) implements Command {}
 
+  /** The connection's bytes from the peer have ended: the peer closed, or the socket did. */
+  private enum ConnectionClosed implements Command {
+    INSTANCE
+  }
+
   private record TextShown(long seq) implements Command {}
 
   private enum HandshakeTimedOut implements Command {
@@ -275,6 +282,12 @@ public final class PrivateChat {
   /** Done once the TCP connection is established (or could not be). */
   private CompletionStage<?> connected;
 
+  /**
+   * Done once the bytes from the peer have ended, below TLS: with half-close, after the peer has
+   * read what this side wrote last and closed in turn.
+   */
+  private CompletionStage<Done> closedBelow;
+
   private long nextSeq = FIRST_SEQ;
 
   private PrivateChat(
@@ -354,12 +367,11 @@ public final class PrivateChat {
                 Optional.empty());
     Pair<
             CompletionStage<Tcp.OutgoingConnection>,
-            Pair<UniqueKillSwitch, Connections.Link<PeerMessage>>>
-        running =
-            tcp.joinMat(Connections.tls(engines).join(protocolFlow(), Pair::create), Keep.both())
-                .run(context.getSystem());
+            Pair<Pair<CompletionStage<Done>, UniqueKillSwitch>, Connections.Link<PeerMessage>>>
+        running = tcp.joinMat(stack(engines), Keep.both()).run(context.getSystem());
     connected = running.first();
-    transport = running.second().first();
+    closedBelow = running.second().first().first();
+    transport = running.second().first().second();
     link = running.second().second();
     // Written once the handshake is done and the peer's certificate accepted; a failed connect or
     // handshake ends the stream instead, and it is never sent.
@@ -471,11 +483,11 @@ public final class PrivateChat {
                             "Private chat connection from {} closed: TLS failed: {}",
                             remote,
                             failure.getMessage()));
-    Pair<UniqueKillSwitch, Connections.Link<PeerMessage>> running =
-        connection.handleWith(
-            Connections.tls(engines).join(protocolFlow(), Pair::create), context.getSystem());
+    Pair<Pair<CompletionStage<Done>, UniqueKillSwitch>, Connections.Link<PeerMessage>> running =
+        connection.handleWith(stack(engines), context.getSystem());
     connected = CompletableFuture.completedFuture(connection);
-    transport = running.first();
+    closedBelow = running.first().first();
+    transport = running.first().second();
     link = running.second();
     return awaitHello();
   }
@@ -649,11 +661,16 @@ public final class PrivateChat {
   private Behavior<Command> closing(Optional<String> peer) {
     timers.cancel(HandshakeTimedOut.INSTANCE);
     timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+    // The protocol's stream ends as soon as the bye is handed down; the bye is safe only once the
+    // peer has closed its side after reading it. Stopping before (the client exits right after)
+    // closed the socket under the bye, and the peer saw the connection drop instead.
+    context.pipeToSelf(closedBelow, (done, failure) -> ConnectionClosed.INSTANCE);
     return Behaviors.receive(Command.class)
         .onMessage(FrameReceived.class, this::discard)
         .onMessage(Send.class, send -> undeliverable(send, peer))
-        .onMessageEquals(StreamCompleted.INSTANCE, () -> ended(peer))
+        .onMessageEquals(StreamCompleted.INSTANCE, Behaviors::same)
         .onMessage(StreamFailed.class, failed -> ended(peer))
+        .onMessageEquals(ConnectionClosed.INSTANCE, () -> ended(peer))
         .onMessageEquals(CloseTimedOut.INSTANCE, () -> onCloseTimedOut(peer))
         .onMessage(StreamStarted.class, this::onStreamStarted)
         .onSignal(PostStop.class, signal -> onPostStop())
@@ -736,6 +753,23 @@ public final class PrivateChat {
     // Akka's TCP stage fails with an error when its stream ends before the connection is
     // established, so the cut waits for the attempt; the kill switch is thread-safe.
     connected.whenComplete((connection, failure) -> transport.shutdown());
+  }
+
+  /**
+   * A connection's stack from its bytes up: a watch on the bytes from the peer ({@link
+   * #closedBelow}), TLS with its cut-off switch, and the protocol.
+   */
+  private Flow<
+          ByteString,
+          ByteString,
+          Pair<Pair<CompletionStage<Done>, UniqueKillSwitch>, Connections.Link<PeerMessage>>>
+      stack(Supplier<SSLEngine> engines) {
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, CompletionStage<Done>> watch =
+        BidiFlow.fromFlowsMat(
+            Flow.<ByteString>create().watchTermination(Keep.right()),
+            Flow.<ByteString>create(),
+            Keep.left());
+    return watch.atop(Connections.tls(engines), Keep.both()).join(protocolFlow(), Pair::create);
   }
 
   private void sendBye(Bye.Reason reason) {
