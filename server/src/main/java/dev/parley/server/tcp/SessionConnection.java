@@ -66,30 +66,20 @@ public final class SessionConnection {
       ServerTls tls,
       Materializer materializer) {
     return attach(
-        connection, session, settings, tls, null, new CompletableFuture<>(), materializer);
+        connection,
+        session,
+        new Layers(settings),
+        tls,
+        null,
+        new CompletableFuture<>(),
+        materializer);
   }
 
   /**
    * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Materializer)},
-   * counting TLS handshakes in {@code metrics} (null: not counted), and completing {@code written}
-   * once the session's last bytes (its goodbye, TLS's closing alert) have been handed to the
-   * socket.
-   */
-  public static ActorRef<ServerMessage> attach(
-      Tcp.IncomingConnection connection,
-      ActorRef<Session.Command> session,
-      ServerSettings settings,
-      ServerTls tls,
-      Metrics metrics,
-      CompletableFuture<Done> written,
-      Materializer materializer) {
-    return attach(connection, session, new Layers(settings), tls, metrics, written, materializer);
-  }
-
-  /**
-   * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Metrics,
-   * CompletableFuture, Materializer)}, with the connection-independent stages made once ({@link
-   * Layers}).
+   * with the connection-independent stages made once ({@link Layers}), counting TLS handshakes in
+   * {@code metrics} (null: not counted), and completing {@code written} once the session's last
+   * bytes (its goodbye, TLS's closing alert) have been handed to the socket.
    */
   public static ActorRef<ServerMessage> attach(
       Tcp.IncomingConnection connection,
