@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One client connection, as a phased state machine: handshake (expects {@code hello}) → awaiting
@@ -160,6 +161,9 @@ public final class Session {
   private static final String CLOSE_TIMER = "close";
   private static final String HEARTBEAT_TIMER = "heartbeat";
 
+  /** {@link #requestDueMillis} while no answer is owed. */
+  private static final long NOT_DUE = Long.MAX_VALUE;
+
   /** The first protocol version whose clients answer heartbeats. */
   private static final int HEARTBEAT_VERSION = 3;
 
@@ -282,6 +286,15 @@ public final class Session {
 
   /** When the client last sent anything, by {@link #clock}: what heartbeats watch. */
   private long lastHeardMillis;
+
+  /** When the idle timeout falls due, by {@link #clock}: what the idle timer checks. */
+  private long idleDueMillis;
+
+  /**
+   * When the request timeout falls due, by {@link #clock}: what the request timer checks; {@link
+   * #NOT_DUE} while no answer is owed.
+   */
+  private long requestDueMillis = NOT_DUE;
 
   private Session(
       ActorContext<Command> context,
@@ -542,14 +555,7 @@ public final class Session {
   private Behavior<Command> active() {
     return frames(this::onCommand)
         .onMessage(Replied.class, this::onReplied)
-        .onMessage(
-            IdleTimedOut.class,
-            timeout -> {
-              context
-                  .getLog()
-                  .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
-              return close(Reason.TIMED_OUT);
-            })
+        .onMessage(IdleTimedOut.class, timeout -> onIdleTimer())
         .build();
   }
 
@@ -561,7 +567,8 @@ public final class Session {
     phase(Metrics.SessionPhase.CLOSING);
     return Behaviors.receive(Command.class)
         .onMessage(LeaveRecorded.class, left -> sayGoodbye(Reason.LOGGED_OUT))
-        .onMessage(RequestTimedOut.class, timeout -> sayGoodbye(Reason.LOGGED_OUT))
+        .onMessage(
+            RequestTimedOut.class, timeout -> onRequestTimer(() -> sayGoodbye(Reason.LOGGED_OUT)))
         .onMessage(StreamCompleted.class, done -> Behaviors.stopped())
         .onMessage(StreamFailed.class, failed -> Behaviors.stopped())
         // Frames are not acknowledged any more: the client has nothing left to say.
@@ -814,7 +821,7 @@ public final class Session {
               context.getLog().info("login timed out remote={}", remote);
               return close(Reason.TIMED_OUT);
             })
-        .onMessage(RequestTimedOut.class, timeout -> onRequestTimedOut())
+        .onMessage(RequestTimedOut.class, timeout -> onRequestTimer(this::onRequestTimedOut))
         .onMessage(HeartbeatDue.class, due -> onHeartbeatDue())
         .onMessage(
             ClientCertificatePresented.class,
@@ -925,18 +932,34 @@ public final class Session {
 
   // ---- requests and their timeout ----
 
-  /** A request is on its way: the request timer runs (again) from now. */
+  // The idle and request timeouts restart on every command and every answer, so only their
+  // deadlines move then; the timers are set once and, when one fires before its deadline, set
+  // again for the rest. Restarting an Akka timer per message (cancel, allocate, schedule, and the
+  // scheduler's own work on both) took about 5% of the server's CPU at 20,000 msg/s.
+
+  /** A request is on its way: the request timeout runs (again) from now. */
   private void awaitReply() {
-    timers.startSingleTimer(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
+    requestDueMillis = clock.millis() + settings.requestTimeout().toMillis();
+    setUnlessSet(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
   }
 
-  /** An answer came: the timer runs on only while other answers are still owed. */
+  /** An answer came: the timeout runs on, from now, only while other answers are still owed. */
   private void replyReceived() {
     if (messagesInFlight > 0 || commandInFlight != null) {
-      timers.startSingleTimer(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
+      awaitReply();
     } else {
-      timers.cancel(REQUEST_TIMER);
+      requestDueMillis = NOT_DUE;
     }
+  }
+
+  /** The request timer fired: {@code timedOut} if an answer is owed and its deadline has passed. */
+  private Behavior<Command> onRequestTimer(Supplier<Behavior<Command>> timedOut) {
+    if (requestDueMillis == NOT_DUE
+        || setForTheRest(REQUEST_TIMER, RequestTimedOut.INSTANCE, requestDueMillis)) {
+      return Behaviors.same();
+    }
+    requestDueMillis = NOT_DUE;
+    return timedOut.get();
   }
 
   private Behavior<Command> onRequestTimedOut() {
@@ -1072,8 +1095,37 @@ public final class Session {
     return quoted.append('"').toString();
   }
 
+  /** The user did something: the idle timeout runs (again) from now. */
   private void restartIdleTimer() {
-    timers.startSingleTimer(IDLE_TIMER, IdleTimedOut.INSTANCE, settings.idleTimeout());
+    idleDueMillis = clock.millis() + settings.idleTimeout().toMillis();
+    setUnlessSet(IDLE_TIMER, IdleTimedOut.INSTANCE, settings.idleTimeout());
+  }
+
+  private Behavior<Command> onIdleTimer() {
+    if (setForTheRest(IDLE_TIMER, IdleTimedOut.INSTANCE, idleDueMillis)) {
+      return Behaviors.same();
+    }
+    context
+        .getLog()
+        .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
+    return close(Reason.TIMED_OUT);
+  }
+
+  /** Sets {@code key}'s timer unless it is set: one set earlier fires earlier, and is set again. */
+  private void setUnlessSet(String key, Command fires, Duration after) {
+    if (!timers.isTimerActive(key)) {
+      timers.startSingleTimer(key, fires, after);
+    }
+  }
+
+  /** Sets {@code key}'s timer for what is left until {@code dueMillis}; false if nothing is. */
+  private boolean setForTheRest(String key, Command fires, long dueMillis) {
+    long left = dueMillis - clock.millis();
+    if (left <= 0) {
+      return false;
+    }
+    timers.startSingleTimer(key, fires, Duration.ofMillis(left));
+    return true;
   }
 
   private void ack() {

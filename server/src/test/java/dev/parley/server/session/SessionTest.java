@@ -603,10 +603,10 @@ class SessionTest {
   void shouldLogOutAUserWhoSendsNothingForTheIdleTimeout() {
     login();
 
-    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    timePasses(IDLE_TIMEOUT.minusSeconds(1));
     outbox.expectNoMessage();
 
-    manualTime.timePasses(Duration.ofSeconds(1));
+    timePasses(Duration.ofSeconds(1));
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
   }
@@ -615,20 +615,20 @@ class SessionTest {
   void shouldRestartTheIdleTimerOnEveryCommand() {
     login();
 
-    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    timePasses(IDLE_TIMEOUT.minusSeconds(1));
     send(new ClientMessage.NoteActivity());
     outbox.expectMessage(new ServerMessage.ActivityNoted());
     ack.expectMessage(StreamAck.INSTANCE);
 
-    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    timePasses(IDLE_TIMEOUT.minusSeconds(1));
     send(new ClientMessage.WhoElse());
     replyAndExpectAck(
         registry.expectMessageClass(UserRegistry.ListOnline.class).replyTo(),
         new ServerMessage.OnlineUsers(List.of()));
 
-    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    timePasses(IDLE_TIMEOUT.minusSeconds(1));
     outbox.expectNoMessage();
-    manualTime.timePasses(Duration.ofSeconds(1));
+    timePasses(Duration.ofSeconds(1));
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
   }
@@ -638,12 +638,12 @@ class SessionTest {
     login();
 
     // Acknowledgements are sent by the client on its own as messages arrive: not activity.
-    manualTime.timePasses(IDLE_TIMEOUT.minusSeconds(1));
+    timePasses(IDLE_TIMEOUT.minusSeconds(1));
     send(new ClientMessage.Acknowledge(7));
     registry.expectMessage(new UserRegistry.Acknowledge("hans", 7));
     ack.expectMessage(StreamAck.INSTANCE);
 
-    manualTime.timePasses(Duration.ofSeconds(1));
+    timePasses(Duration.ofSeconds(1));
 
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
@@ -655,11 +655,11 @@ class SessionTest {
     hello();
 
     // Frames do not extend the deadline: it runs from the connection's start.
-    manualTime.timePasses(LOGIN_TIMEOUT.minusSeconds(1));
+    timePasses(LOGIN_TIMEOUT.minusSeconds(1));
     username("hans", UsernameVerdict.PASSWORD_REQUIRED);
     outbox.expectMessage(new ServerMessage.PasswordRequired("hans"));
     ack.expectMessage(StreamAck.INSTANCE);
-    manualTime.timePasses(Duration.ofSeconds(1));
+    timePasses(Duration.ofSeconds(1));
 
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.TIMED_OUT));
     registry.expectNoMessage();
@@ -669,7 +669,7 @@ class SessionTest {
   void shouldStopTheLoginTimerOnceLoggedIn() {
     login();
 
-    manualTime.timePasses(LOGIN_TIMEOUT);
+    timePasses(LOGIN_TIMEOUT);
 
     outbox.expectNoMessage();
   }
@@ -681,11 +681,11 @@ class SessionTest {
     // The close timer is started right after the goodbye is written: let that finish first.
     awaitHandled(Session.Shutdown.INSTANCE);
 
-    manualTime.timePasses(CLOSE_TIMEOUT.minusMillis(1));
+    timePasses(CLOSE_TIMEOUT.minusMillis(1));
     // Still there just before the deadline...
     awaitHandled(Session.Shutdown.INSTANCE);
     // ...and gone at it.
-    manualTime.timePasses(Duration.ofMillis(1));
+    timePasses(Duration.ofMillis(1));
 
     deathWatch.expectTerminated(session);
   }
@@ -1006,11 +1006,54 @@ class SessionTest {
     awaitHandled(new Session.StreamStarted(ack.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
 
-    manualTime.timePasses(REQUEST_TIMEOUT);
+    timePasses(REQUEST_TIMEOUT);
 
     outbox.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "whoelse", null));
     registry.expectMessage(new UserRegistry.Unregister("hans", session));
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldRunTheRequestTimeoutFromTheLatestAnswerWhileOthersAreStillOwed() {
+    login();
+    send(new ClientMessage.SendMessage("yoda", "one", "m-1"));
+    UserRegistry.SendDirect first = registry.expectMessageClass(UserRegistry.SendDirect.class);
+    ack.expectMessage(StreamAck.INSTANCE);
+    timePasses(REQUEST_TIMEOUT.minusSeconds(1));
+    send(new ClientMessage.SendMessage("yoda", "two", "m-2"));
+    registry.expectMessageClass(UserRegistry.SendDirect.class);
+    awaitHandled(new Session.StreamStarted(ack.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    // Due 30 s after the first message, the timeout now runs from the second.
+    timePasses(Duration.ofSeconds(1));
+    outbox.expectNoMessage();
+    timePasses(REQUEST_TIMEOUT.minusSeconds(2));
+    first.replyTo().tell(new ServerMessage.MessageAccepted("m-1", false));
+    outbox.expectMessage(new ServerMessage.MessageAccepted("m-1", false));
+
+    // The answer to the first restarted it: the second is still owed.
+    timePasses(REQUEST_TIMEOUT.minusSeconds(1));
+    outbox.expectNoMessage();
+    timePasses(Duration.ofSeconds(1));
+    outbox.expectMessage(new ServerMessage.Error(Code.UNAVAILABLE, "message", null));
+    registry.expectMessage(new UserRegistry.Unregister("hans", session));
+    outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
+  }
+
+  @Test
+  void shouldNotTimeOutOnceEveryRequestIsAnswered() {
+    login();
+    send(new ClientMessage.WhoElse());
+    UserRegistry.ListOnline whoElse = registry.expectMessageClass(UserRegistry.ListOnline.class);
+    awaitHandled(new Session.StreamStarted(ack.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+    timePasses(REQUEST_TIMEOUT.minusSeconds(1));
+    replyAndExpectAck(whoElse.replyTo(), new ServerMessage.OnlineUsers(List.of()));
+
+    timePasses(REQUEST_TIMEOUT);
+    outbox.expectNoMessage();
+    registry.expectNoMessage();
   }
 
   @Test
@@ -1022,7 +1065,7 @@ class SessionTest {
     awaitHandled(new Session.StreamStarted(ack.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
 
-    manualTime.timePasses(REQUEST_TIMEOUT);
+    timePasses(REQUEST_TIMEOUT);
 
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.SERVER_BUSY));
   }
@@ -1082,7 +1125,7 @@ class SessionTest {
     awaitHandled(Session.Shutdown.INSTANCE);
     outbox.expectNoMessage();
 
-    manualTime.timePasses(REQUEST_TIMEOUT);
+    timePasses(REQUEST_TIMEOUT);
 
     outbox.expectMessage(new ServerMessage.Goodbye(Reason.LOGGED_OUT));
   }
