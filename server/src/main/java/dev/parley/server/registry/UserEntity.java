@@ -26,6 +26,7 @@ import dev.parley.server.store.Store;
 import dev.parley.server.store.StoreSnapshot;
 import dev.parley.server.store.StoredMessage;
 import dev.parley.server.store.UserSnapshot;
+import dev.parley.server.timing.DeadlineTimer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -313,6 +314,9 @@ public final class UserEntity {
   private final ActorRef<Journal.Recorded> recordedAdapter;
   private final SessionTokens tokens;
 
+  /** Passivation: the entity stops once nothing has been asked of it for the idle timeout. */
+  private final DeadlineTimer<Command> idle;
+
   /** How the user's mailbox goes out to their connection. */
   private final Delivery delivery;
 
@@ -365,6 +369,7 @@ public final class UserEntity {
     this.rules = settings.registry();
     this.clock = clock;
     this.passivate = passivate;
+    this.idle = new DeadlineTimer<>(timers, IdleDue.INSTANCE, IdleDue.INSTANCE, clock);
     this.tokens = new SessionTokens(rules.peerTokenTtl());
     this.metrics = Metrics.get(context.getSystem());
     this.delivery = new Delivery(rules.mailbox(), this::readPage, metrics.messagesDelivered);
@@ -938,8 +943,9 @@ public final class UserEntity {
 
   // ---- lifecycle ----
 
+  /** Restarted by nearly every message, so it moves a deadline rather than a timer. */
   private void restartIdleTimer() {
-    timers.startSingleTimer(IdleDue.INSTANCE, IdleDue.INSTANCE, settings.idleTimeout());
+    idle.restart(settings.idleTimeout());
   }
 
   private boolean busy() {
@@ -947,6 +953,9 @@ public final class UserEntity {
   }
 
   private Behavior<Command> onIdleDue() {
+    if (!idle.fired()) {
+      return Behaviors.same();
+    }
     if (online == null && blockedUntil == null && !busy()) {
       passivate.run();
     } else {

@@ -24,6 +24,7 @@ import dev.parley.server.login.LoginGuard.UsernameVerdict;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.registry.UserRegistry;
 import dev.parley.server.registry.UserRegistry.Registration;
+import dev.parley.server.timing.DeadlineTimer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -161,9 +162,6 @@ public final class Session {
   private static final String CLOSE_TIMER = "close";
   private static final String HEARTBEAT_TIMER = "heartbeat";
 
-  /** {@link #requestDueMillis} while no answer is owed. */
-  private static final long NOT_DUE = Long.MAX_VALUE;
-
   /** The first protocol version whose clients answer heartbeats. */
   private static final int HEARTBEAT_VERSION = 3;
 
@@ -287,14 +285,11 @@ public final class Session {
   /** When the client last sent anything, by {@link #clock}: what heartbeats watch. */
   private long lastHeardMillis;
 
-  /** When the idle timeout falls due, by {@link #clock}: what the idle timer checks. */
-  private long idleDueMillis;
+  /** Restarted by every command the user gives. */
+  private final DeadlineTimer<Command> idle;
 
-  /**
-   * When the request timeout falls due, by {@link #clock}: what the request timer checks; {@link
-   * #NOT_DUE} while no answer is owed.
-   */
-  private long requestDueMillis = NOT_DUE;
+  /** Runs while an answer is owed, from the latest request or answer. */
+  private final DeadlineTimer<Command> request;
 
   private Session(
       ActorContext<Command> context,
@@ -328,6 +323,8 @@ public final class Session {
         settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
     this.outbox = connect.apply(context.getSelf());
     this.lastHeardMillis = clock.millis();
+    this.idle = new DeadlineTimer<>(timers, IDLE_TIMER, IdleTimedOut.INSTANCE, clock);
+    this.request = new DeadlineTimer<>(timers, REQUEST_TIMER, RequestTimedOut.INSTANCE, clock);
     timers.startSingleTimer(LOGIN_TIMER, LoginTimedOut.INSTANCE, settings.loginTimeout());
   }
 
@@ -932,15 +929,9 @@ public final class Session {
 
   // ---- requests and their timeout ----
 
-  // The idle and request timeouts restart on every command and every answer, so only their
-  // deadlines move then; the timers are set once and, when one fires before its deadline, set
-  // again for the rest. Restarting an Akka timer per message (cancel, allocate, schedule, and the
-  // scheduler's own work on both) took about 5% of the server's CPU at 20,000 msg/s.
-
   /** A request is on its way: the request timeout runs (again) from now. */
   private void awaitReply() {
-    requestDueMillis = clock.millis() + settings.requestTimeout().toMillis();
-    setUnlessSet(REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout());
+    request.restart(settings.requestTimeout());
   }
 
   /** An answer came: the timeout runs on, from now, only while other answers are still owed. */
@@ -948,18 +939,13 @@ public final class Session {
     if (messagesInFlight > 0 || commandInFlight != null) {
       awaitReply();
     } else {
-      requestDueMillis = NOT_DUE;
+      request.stop();
     }
   }
 
-  /** The request timer fired: {@code timedOut} if an answer is owed and its deadline has passed. */
+  /** The request timer fired: {@code timedOut} if an answer is owed and its time has run out. */
   private Behavior<Command> onRequestTimer(Supplier<Behavior<Command>> timedOut) {
-    if (requestDueMillis == NOT_DUE
-        || setForTheRest(REQUEST_TIMER, RequestTimedOut.INSTANCE, requestDueMillis)) {
-      return Behaviors.same();
-    }
-    requestDueMillis = NOT_DUE;
-    return timedOut.get();
+    return request.fired() ? timedOut.get() : Behaviors.same();
   }
 
   private Behavior<Command> onRequestTimedOut() {
@@ -1097,35 +1083,17 @@ public final class Session {
 
   /** The user did something: the idle timeout runs (again) from now. */
   private void restartIdleTimer() {
-    idleDueMillis = clock.millis() + settings.idleTimeout().toMillis();
-    setUnlessSet(IDLE_TIMER, IdleTimedOut.INSTANCE, settings.idleTimeout());
+    idle.restart(settings.idleTimeout());
   }
 
   private Behavior<Command> onIdleTimer() {
-    if (setForTheRest(IDLE_TIMER, IdleTimedOut.INSTANCE, idleDueMillis)) {
+    if (!idle.fired()) {
       return Behaviors.same();
     }
     context
         .getLog()
         .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
     return close(Reason.TIMED_OUT);
-  }
-
-  /** Sets {@code key}'s timer unless it is set: one set earlier fires earlier, and is set again. */
-  private void setUnlessSet(String key, Command fires, Duration after) {
-    if (!timers.isTimerActive(key)) {
-      timers.startSingleTimer(key, fires, after);
-    }
-  }
-
-  /** Sets {@code key}'s timer for what is left until {@code dueMillis}; false if nothing is. */
-  private boolean setForTheRest(String key, Command fires, long dueMillis) {
-    long left = dueMillis - clock.millis();
-    if (left <= 0) {
-      return false;
-    }
-    timers.startSingleTimer(key, fires, Duration.ofMillis(left));
-    return true;
   }
 
   private void ack() {
