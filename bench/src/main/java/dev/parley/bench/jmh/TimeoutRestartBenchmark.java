@@ -119,16 +119,16 @@ public class TimeoutRestartBenchmark {
   private static Behavior<Object> movingDeadlines(TimerScheduler<Object> scheduler) {
     Clock clock = Clock.systemUTC();
     DeadlineTimer<Object> idle =
-        new DeadlineTimer<>(scheduler, TimedOut.IDLE, TimedOut.IDLE, clock);
+        new DeadlineTimer<>(scheduler, TimedOut.IDLE, TimedOut.IDLE, IDLE_TIMEOUT, clock);
     DeadlineTimer<Object> request =
-        new DeadlineTimer<>(scheduler, TimedOut.REQUEST, TimedOut.REQUEST, clock);
+        new DeadlineTimer<>(scheduler, TimedOut.REQUEST, TimedOut.REQUEST, REQUEST_TIMEOUT, clock);
     return Behaviors.receive(Object.class)
         .onMessageEquals(
             Message.INSTANCE,
             () -> {
-              idle.restart(IDLE_TIMEOUT);
-              request.restart(REQUEST_TIMEOUT);
-              request.restart(REQUEST_TIMEOUT);
+              idle.restart();
+              request.restart();
+              request.restart();
               return Behaviors.same();
             })
         .onMessage(Finish.class, TimeoutRestartBenchmark::finished)

@@ -369,7 +369,9 @@ public final class UserEntity {
     this.rules = settings.registry();
     this.clock = clock;
     this.passivate = passivate;
-    this.idle = new DeadlineTimer<>(timers, IdleDue.INSTANCE, IdleDue.INSTANCE, clock);
+    this.idle =
+        new DeadlineTimer<>(
+            timers, IdleDue.INSTANCE, IdleDue.INSTANCE, settings.idleTimeout(), clock);
     this.tokens = new SessionTokens(rules.peerTokenTtl());
     this.metrics = Metrics.get(context.getSystem());
     this.delivery = new Delivery(rules.mailbox(), this::readPage, metrics.messagesDelivered);
@@ -945,7 +947,7 @@ public final class UserEntity {
 
   /** Restarted by nearly every message, so it moves a deadline rather than a timer. */
   private void restartIdleTimer() {
-    idle.restart(settings.idleTimeout());
+    idle.restart();
   }
 
   private boolean busy() {

@@ -323,8 +323,12 @@ public final class Session {
         settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
     this.outbox = connect.apply(context.getSelf());
     this.lastHeardMillis = clock.millis();
-    this.idle = new DeadlineTimer<>(timers, IDLE_TIMER, IdleTimedOut.INSTANCE, clock);
-    this.request = new DeadlineTimer<>(timers, REQUEST_TIMER, RequestTimedOut.INSTANCE, clock);
+    this.idle =
+        new DeadlineTimer<>(
+            timers, IDLE_TIMER, IdleTimedOut.INSTANCE, settings.idleTimeout(), clock);
+    this.request =
+        new DeadlineTimer<>(
+            timers, REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout(), clock);
     timers.startSingleTimer(LOGIN_TIMER, LoginTimedOut.INSTANCE, settings.loginTimeout());
   }
 
@@ -931,7 +935,7 @@ public final class Session {
 
   /** A request is on its way: the request timeout runs (again) from now. */
   private void awaitReply() {
-    request.restart(settings.requestTimeout());
+    request.restart();
   }
 
   /** An answer came: the timeout runs on, from now, only while other answers are still owed. */
@@ -1083,7 +1087,7 @@ public final class Session {
 
   /** The user did something: the idle timeout runs (again) from now. */
   private void restartIdleTimer() {
-    idle.restart(settings.idleTimeout());
+    idle.restart();
   }
 
   private Behavior<Command> onIdleTimer() {

@@ -23,6 +23,7 @@ public final class DeadlineTimer<T> {
   private final TimerScheduler<T> timers;
   private final Object key;
   private final T fires;
+  private final Duration timeout;
   private final Clock clock;
 
   /** When the timeout runs out, by {@link #clock}; {@link #NOT_DUE} while stopped. */
@@ -31,16 +32,20 @@ public final class DeadlineTimer<T> {
   /**
    * @param key the timer's key among the actor's timers
    * @param fires the message the actor receives when the timer fires, to pass to {@link #fired}
+   * @param timeout the same for every restart: so a timer already set always fires at or before the
+   *     deadline, never after it
    */
-  public DeadlineTimer(TimerScheduler<T> timers, Object key, T fires, Clock clock) {
+  public DeadlineTimer(
+      TimerScheduler<T> timers, Object key, T fires, Duration timeout, Clock clock) {
     this.timers = timers;
     this.key = key;
     this.fires = fires;
+    this.timeout = timeout;
     this.clock = clock;
   }
 
-  /** The timeout runs (again) from now, for {@code timeout}. */
-  public void restart(Duration timeout) {
+  /** The timeout runs (again) from now. */
+  public void restart() {
     dueMillis = clock.millis() + timeout.toMillis();
     // A timer set earlier fires earlier, and fired() sets it again for the rest.
     if (!timers.isTimerActive(key)) {
