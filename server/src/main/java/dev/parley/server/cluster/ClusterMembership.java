@@ -172,9 +172,9 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   }
 
   private Behavior<Command> onSelfJoined(SelfJoined joined) {
-    long members =
-        StreamSupport.stream(joined.event().currentClusterState().getMembers().spliterator(), false)
-            .count();
+    // The cluster's state now, not the event's snapshot: that was sometimes taken before this
+    // node's view had any members, and the line then said members=0 (ClusterMembershipIT saw it).
+    long members = StreamSupport.stream(cluster.state().getMembers().spliterator(), false).count();
     getContext()
         .getLog()
         .info("cluster joined self={} members={}", cluster.selfMember().address(), members);
