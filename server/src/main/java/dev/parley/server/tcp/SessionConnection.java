@@ -4,13 +4,11 @@ import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.stream.Materializer;
-import akka.stream.TLSProtocol;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import dev.parley.protocol.ClientMessage;
@@ -25,12 +23,10 @@ import dev.parley.server.session.SessionFlow;
 import dev.parley.transport.Fingerprint;
 import dev.parley.transport.ReportingEngine;
 import dev.parley.transport.ServerTls;
+import dev.parley.transport.TlsStage;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * queue) → JSON encoding into a buffer bounded in bytes → bytes. The end of either direction ends
  * the connection (see {@link SessionFlow}).
  *
- * <p>With TLS, Akka Streams' TLS stage sits between the socket and that stack: ciphertext below,
- * the protocol's lines above. Once the handshake is done, and before the first frame reaches the
- * session, the session is told the fingerprint of the certificate the client presented, if it
+ * <p>With TLS, a TLS stage ({@link TlsStage}) sits between the socket and that stack: ciphertext
+ * below, the protocol's lines above. Once the handshake is done, and before the first frame reaches
+ * the session, the session is told the fingerprint of the certificate the client presented, if it
  * presented one ({@link Session.ClientCertificatePresented}). A handshake that fails (a client that
  * does not speak TLS, or refuses the server's certificate) ends the connection as if the client had
  * closed it, with one line in the log and no stack trace: it says nothing about the server's
@@ -183,97 +179,48 @@ public final class SessionConnection {
   }
 
   /**
-   * TLS between the socket (below) and the protocol's plaintext (above). It closes the connection
-   * after the last frame the server writes (the goodbye, then TLS's own closing alert), or when the
-   * client ends its side; not when the session stops reading, which it does the moment it has
-   * written its goodbye ({@link WireFlows#TLS_CLOSING}).
+   * TLS between the socket (below) and the protocol's plaintext (above), as a stage of the
+   * connection's own stream ({@link TlsStage}). It closes the connection after the last frame the
+   * server writes (the goodbye, then TLS's own closing alert), or when the client ends its side;
+   * not when the session stops reading, which it does the moment it has written its goodbye.
    *
-   * <p>When TLS fails (a handshake that fails, a record that does not decrypt) the stage ends the
-   * plaintext side with the error, which the coupled protocol stack may already have turned into a
-   * plain end; the engine itself reports why, in one line. The session sees the client go.
+   * <p>When TLS fails (a handshake that fails, a record that does not decrypt) the stage sends the
+   * engine's alert and ends the connection; the engine itself reports why, in one line. The session
+   * sees the client go.
    *
    * @param session told the client's certificate before the first plaintext goes up; null for none
    */
   private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
       ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session, Metrics metrics) {
-    // The stage makes its engine when it starts; the first plaintext comes after that.
-    AtomicReference<ReportingEngine> made = new AtomicReference<>();
-    BidiFlow<ByteString, TLSProtocol.SslTlsInbound, TLSProtocol.SslTlsOutbound, ByteString, NotUsed>
-        engine =
-            TLS.create(
-                    () -> {
-                      ReportingEngine reporting =
-                          tls.newEngine(
-                              failure -> {
-                                if (metrics != null) {
-                                  metrics.tlsHandshakesFailed.increment();
-                                }
-                                LOG.info(
-                                    "TLS failed, closing remote={} reason={}",
-                                    remote,
-                                    failure.getMessage());
-                              });
-                      made.set(reporting);
-                      return reporting;
-                    },
-                    WireFlows.TLS_CLOSING)
-                .reversed();
-    Flow<TLSProtocol.SslTlsInbound, ByteString, NotUsed> up =
-        Flow.<TLSProtocol.SslTlsInbound>create()
-            .statefulMapConcat(() -> new Unwrapper(session, made, metrics))
-            .recoverWithRetries(1, SSLException.class, Source::empty);
-    Flow<ByteString, TLSProtocol.SslTlsOutbound, NotUsed> down =
-        Flow.<ByteString>create().map(TLSProtocol.SendBytes::new);
-    return engine.atop(BidiFlow.fromFlows(up, down));
+    return TlsStage.create(
+        () ->
+            tls.newEngine(
+                failure -> {
+                  if (metrics != null) {
+                    metrics.tlsHandshakesFailed.increment();
+                  }
+                  LOG.info("TLS failed, closing remote={} reason={}", remote, failure.getMessage());
+                }),
+        engine -> established((ReportingEngine) engine, session, metrics));
   }
 
   /**
-   * Takes the plaintext out of what the TLS stage delivers; with the first of it (the client has
-   * proved by then that it holds its certificate's key), tells the session which certificate the
-   * client presented. One per connection. The certificate comes from the engine, not from the
-   * session the stage hands on with the bytes, which for the first bytes of a TLS 1.3 connection
-   * can be the one from before the handshake ({@link ReportingEngine}).
+   * With the client's first plaintext (it has proved by then that it holds its certificate's key):
+   * counts the handshake, and tells the session which certificate the client presented, before any
+   * frame reaches it.
    */
-  private static final class Unwrapper
-      implements akka.japi.function.Function<TLSProtocol.SslTlsInbound, Iterable<ByteString>> {
-
-    private ActorRef<Session.Command> session;
-    private final AtomicReference<ReportingEngine> engine;
-
-    /** Counts the handshake with the first plaintext; null once counted, or when not counting. */
-    private Metrics metrics;
-
-    Unwrapper(
-        ActorRef<Session.Command> session,
-        AtomicReference<ReportingEngine> engine,
-        Metrics metrics) {
-      this.session = session;
-      this.engine = engine;
-      this.metrics = metrics;
+  private static void established(
+      ReportingEngine engine, ActorRef<Session.Command> session, Metrics metrics) {
+    if (metrics != null) {
+      metrics.tlsHandshakesSucceeded.increment();
     }
-
-    @Override
-    public Iterable<ByteString> apply(TLSProtocol.SslTlsInbound inbound) {
-      if (!(inbound instanceof TLSProtocol.SessionBytes bytes)) {
-        // SessionTruncated: the client closed without TLS's closing alert; the end follows.
-        return List.of();
-      }
-      if (metrics != null) {
-        metrics.tlsHandshakesSucceeded.increment();
-        metrics = null;
-      }
-      if (session != null) {
-        engine
-            .get()
-            .peerCertificate()
-            .map(Fingerprint::of)
-            .ifPresent(
-                fingerprint ->
-                    session.tell(new Session.ClientCertificatePresented(fingerprint.value())));
-        // Told once, before these bytes (and so before any frame) go on to the session.
-        session = null;
-      }
-      return List.of(bytes.bytes());
+    if (session != null) {
+      engine
+          .peerCertificate()
+          .map(Fingerprint::of)
+          .ifPresent(
+              fingerprint ->
+                  session.tell(new Session.ClientCertificatePresented(fingerprint.value())));
     }
   }
 }
