@@ -13,6 +13,8 @@ import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
 import akka.util.ByteStringBuilder;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
@@ -146,6 +148,11 @@ public final class TlsStage
             @Override
             public void onPush() {
               ByteString bytes = grab(fromNetwork);
+              if (inboundEnded) {
+                // Read before TLS failed or the peer closed: nothing in it is wanted any more.
+                pump();
+                return;
+              }
               try {
                 open(bytes);
               } catch (SSLException e) {
@@ -284,6 +291,7 @@ public final class TlsStage
         pull(fromNetwork);
       }
       if (toSeal == null
+          && sealed == null
           && !closeRequested
           && !outboundEnded
           && !isClosed(fromApplication)
@@ -439,9 +447,8 @@ public final class TlsStage
       unread = ByteString.emptyByteString();
       opened = null;
       toSeal = null;
-      if (!isClosed(fromNetwork)) {
-        cancel(fromNetwork);
-      }
+      // The network's bytes are not cancelled yet: that could end the connection before the alert
+      // is out. The stage stops reading, and cancels them when it completes.
     }
   }
 
@@ -449,7 +456,7 @@ public final class TlsStage
     if (bytes.isCompact()) {
       return new ByteBuffer[] {bytes.asByteBuffer()};
     }
-    java.util.List<ByteBuffer> parts = new java.util.ArrayList<>();
+    List<ByteBuffer> parts = new ArrayList<>();
     bytes.getByteBuffers().forEach(parts::add);
     return parts.toArray(new ByteBuffer[0]);
   }

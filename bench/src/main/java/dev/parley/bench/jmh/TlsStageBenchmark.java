@@ -55,7 +55,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One server-side TLS connection carrying small frames, in memory, through Akka Streams' TLS stage
  * ({@code implementation=akka}: {@code TLS.create} with {@link WireFlows#TLS_CLOSING} and the
- * {@code SendBytes}/{@code SessionBytes} mapping, as {@code SessionConnection.tlsLayer} has it) or
+ * {@code SendBytes}/{@code SessionBytes} mapping, as the server had it before {@code TlsStage}) or
  * through {@link TlsStage} ({@code implementation=parley}), both with the server's engines ({@link
  * ServerTls}) and a client engine of the load generator's ({@link TlsDialer}: TLS 1.3, AES-128-GCM,
  * a client certificate). Scores and allocation are per frame of {@value #FRAME_BYTES} bytes (the
