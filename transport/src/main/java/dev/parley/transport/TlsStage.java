@@ -10,9 +10,11 @@ import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
+import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import akka.util.ByteStringBuilder;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -77,13 +79,19 @@ public final class TlsStage
   private final BidiShape<ByteString, ByteString, ByteString, ByteString> shape =
       BidiShape.of(fromNetwork, toApplication, fromApplication, toNetwork);
 
+  private static final String HANDSHAKE_TIMER = "handshake";
+
   private final Supplier<? extends SSLEngine> engines;
   private final Consumer<? super SSLEngine> onFirstPlaintext;
+  private final Duration handshakeTimeout;
 
   private TlsStage(
-      Supplier<? extends SSLEngine> engines, Consumer<? super SSLEngine> onFirstPlaintext) {
+      Supplier<? extends SSLEngine> engines,
+      Consumer<? super SSLEngine> onFirstPlaintext,
+      Duration handshakeTimeout) {
     this.engines = engines;
     this.onFirstPlaintext = onFirstPlaintext;
+    this.handshakeTimeout = handshakeTimeout;
   }
 
   /**
@@ -96,7 +104,20 @@ public final class TlsStage
    */
   public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> create(
       Supplier<? extends SSLEngine> engines, Consumer<? super SSLEngine> onFirstPlaintext) {
-    return BidiFlow.fromGraph(new TlsStage(engines, onFirstPlaintext));
+    return BidiFlow.fromGraph(new TlsStage(engines, onFirstPlaintext, null));
+  }
+
+  /**
+   * As {@link #create(Supplier, Consumer)}, ending the connection as a failure of TLS if the
+   * handshake has not finished within {@code handshakeTimeout} of the stream's start. Without it, a
+   * peer that connects and never sends its hello keeps the connection open for good: what the
+   * application writes meanwhile (a goodbye, say) waits for a handshake that never comes.
+   */
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> create(
+      Supplier<? extends SSLEngine> engines,
+      Consumer<? super SSLEngine> onFirstPlaintext,
+      Duration handshakeTimeout) {
+    return BidiFlow.fromGraph(new TlsStage(engines, onFirstPlaintext, handshakeTimeout));
   }
 
   @Override
@@ -109,7 +130,7 @@ public final class TlsStage
     return new Logic();
   }
 
-  private final class Logic extends GraphStageLogic {
+  private final class Logic extends TimerGraphStageLogic {
 
     private SSLEngine engine;
 
@@ -216,6 +237,9 @@ public final class TlsStage
     @Override
     public void preStart() {
       engine = engines.get();
+      if (handshakeTimeout != null) {
+        scheduleOnce(HANDSHAKE_TIMER, handshakeTimeout);
+      }
       try {
         engine.beginHandshake();
       } catch (SSLException e) {
@@ -300,9 +324,25 @@ public final class TlsStage
       }
     }
 
+    private void handshakeFinished() {
+      if (!handshakeFinished) {
+        handshakeFinished = true;
+        // The timer holds a scheduled task per connection; a finished handshake needs none.
+        cancelTimer(HANDSHAKE_TIMER);
+      }
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      if (!established()) {
+        failed();
+        pump();
+      }
+    }
+
     private boolean established() {
       if (!handshakeFinished && engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING) {
-        handshakeFinished = true;
+        handshakeFinished();
       }
       return handshakeFinished;
     }
@@ -421,7 +461,7 @@ public final class TlsStage
 
     private void noteFinished(SSLEngineResult result) {
       if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
-        handshakeFinished = true;
+        handshakeFinished();
       }
     }
 

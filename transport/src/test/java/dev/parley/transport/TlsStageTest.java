@@ -810,6 +810,52 @@ class TlsStageTest {
     assertTrue(client.engine.isInboundDone(), "the closing alert came after the bytes");
   }
 
+  @Test
+  void shouldEndAConnectionWhosePeerDoesNotFinishItsHandshakeInTime() throws Exception {
+    Recorder server = new Recorder();
+    StageProbes<TestPublisher.Probe<ByteString>> stage =
+        StageProbes.withProbe(
+            TlsStage.create(
+                () -> server.made(serverTls.newEngine(server::failed)),
+                server::told,
+                HANDSHAKE_TIMEOUT),
+            server);
+    // A peer that connects and never sends its hello, while the application says goodbye and
+    // ends (a session's login timeout): the goodbye cannot go, and the connection must end anyway.
+    stage.fromApplication.sendNext(bytes("goodbye"));
+    stage.fromApplication.sendComplete();
+    stage.toApplication.request(1);
+    drainToEnd(stage.toNetwork);
+    stage.toApplication.expectComplete();
+    stage.fromNetwork.expectCancellation();
+    assertEquals(0, server.toldCount.get(), "told of plaintext that never came");
+  }
+
+  @Test
+  void shouldKeepAConnectionWhoseHandshakeFinishedPastTheHandshakeTimeout() throws Exception {
+    Recorder server = new Recorder();
+    StageProbes<TestPublisher.Probe<ByteString>> stage =
+        StageProbes.withProbe(
+            TlsStage.create(
+                () -> server.made(serverTls.newEngine(server::failed)),
+                server::told,
+                HANDSHAKE_TIMEOUT),
+            server);
+    ManualPeer client = new ManualPeer(pinnedClientEngine(Optional.empty()));
+    handshake(client, stage, null);
+    // Past the timeout, the connection still carries bytes both ways.
+    stage.toApplication.expectNoMessage(HANDSHAKE_TIMEOUT.plus(PAST_THE_TIMEOUT));
+    stage.fromApplication.sendNext(bytes("still here"));
+    // The server's session ticket may come first.
+    ByteString received = ByteString.emptyByteString();
+    while (received.isEmpty()) {
+      stage.toNetwork.request(1);
+      received = client.exchange(stage.toNetwork.expectNext(PROBE_TIMEOUT)).plaintext();
+    }
+    assertEquals(bytes("still here"), received);
+    assertEquals(0, server.failures.get());
+  }
+
   // ---------------------------------------------------------------------------------------------
   // 7. onFirstPlaintext.
 
@@ -1198,6 +1244,15 @@ class TlsStageTest {
   }
 
   /** What one stage did: the engine it made, what it told, what its engine reported. */
+  /**
+   * Short enough for a test to wait it out, long enough for a handshake in memory on a loaded
+   * machine with a cold JIT to finish well within it.
+   */
+  private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+
+  /** How long past the handshake timeout a connection is watched for an end that must not come. */
+  private static final Duration PAST_THE_TIMEOUT = Duration.ofSeconds(1);
+
   private static final class Recorder {
     final AtomicReference<SSLEngine> made = new AtomicReference<>();
     final AtomicInteger failures = new AtomicInteger();

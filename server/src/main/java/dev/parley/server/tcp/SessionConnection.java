@@ -98,7 +98,7 @@ public final class SessionConnection {
                 });
     if (tls != null) {
       handler =
-          tlsLayer(tls, connection.remoteAddress(), session, metrics)
+          tlsLayer(tls, layers.handshakeTimeout, connection.remoteAddress(), session, metrics)
               .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
     }
     handler = layers.lingeringClose.join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
@@ -118,6 +118,12 @@ public final class SessionConnection {
         protocol;
     private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose;
 
+    /**
+     * The handshake is part of logging in: a client that has not finished it within the login
+     * timeout is closed, as one that has not logged in is (the session's goodbye cannot reach it).
+     */
+    private final Duration handshakeTimeout;
+
     public Layers(ServerSettings settings) {
       this.protocol =
           WireFlows.stack(
@@ -126,6 +132,7 @@ public final class SessionConnection {
               settings.maxFrameBytes(),
               settings.outboundBufferBytes());
       this.lingeringClose = WireFlows.lingeringClose(settings.closeTimeout());
+      this.handshakeTimeout = settings.loginTimeout();
     }
   }
 
@@ -168,7 +175,7 @@ public final class SessionConnection {
                 .takeWithin(linger)
                 .mapMaterializedValue(m -> NotUsed.getInstance()));
     connection.handleWith(
-        tlsLayer(tls, connection.remoteAddress(), null, metrics)
+        tlsLayer(tls, linger, connection.remoteAddress(), null, metrics)
             .join(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), lingering)),
         materializer);
   }
@@ -188,10 +195,15 @@ public final class SessionConnection {
    * engine's alert and ends the connection; the engine itself reports why, in one line. The session
    * sees the client go.
    *
+   * @param handshakeTimeout a client that has not finished its handshake by then is closed
    * @param session told the client's certificate before the first plaintext goes up; null for none
    */
   private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
-      ServerTls tls, InetSocketAddress remote, ActorRef<Session.Command> session, Metrics metrics) {
+      ServerTls tls,
+      Duration handshakeTimeout,
+      InetSocketAddress remote,
+      ActorRef<Session.Command> session,
+      Metrics metrics) {
     return TlsStage.create(
         () ->
             tls.newEngine(
@@ -201,7 +213,8 @@ public final class SessionConnection {
                   }
                   LOG.info("TLS failed, closing remote={} reason={}", remote, failure.getMessage());
                 }),
-        engine -> established((ReportingEngine) engine, session, metrics));
+        engine -> established((ReportingEngine) engine, session, metrics),
+        handshakeTimeout);
   }
 
   /**

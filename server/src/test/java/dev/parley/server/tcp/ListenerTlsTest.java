@@ -135,6 +135,19 @@ class ListenerTlsTest {
   }
 
   @Test
+  void shouldCloseAClientThatNeverStartsItsHandshakeAtTheLoginTimeout() throws Exception {
+    // Well within the sockets' read timeout: a connection left open fails the test, not hangs it.
+    InetSocketAddress address = start(TestSettings.with("login-timeout = 1s"));
+
+    // Connected, and silent: no hello, so the session's goodbye can never be sent over TLS.
+    assertClosed(plainClient(address));
+
+    Socket after = tlsClient(address, null);
+    send(after, CLIENT_HELLO);
+    assertEquals(SERVER_HELLO, readLine(after));
+  }
+
+  @Test
   void shouldRefuseAClientThatPinsAnotherCertificate() throws Exception {
     InetSocketAddress address = start(TestSettings.with(""));
     Fingerprint other = TlsIdentity.selfSigned("other", Duration.ofDays(1)).fingerprint();
