@@ -3,6 +3,7 @@ package dev.parley.transport;
 import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -10,6 +11,7 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -130,6 +132,15 @@ public final class ReportingEngine extends SSLEngine {
     // A truncated stream (closed without TLS's closing alert) is the stream's end, not a failure
     // of TLS: it is passed on, not reported.
     delegate.closeInbound();
+  }
+
+  /**
+   * Reports that the peer did not finish its handshake within {@code timeout}, which the driver of
+   * the engine measures and the engine cannot see: it is a failure of TLS like the others.
+   */
+  public void handshakeTimedOut(Duration timeout) {
+    report(
+        new SSLHandshakeException("handshake not finished within " + timeout.toMillis() + " ms"));
   }
 
   private SSLException report(SSLException e) {

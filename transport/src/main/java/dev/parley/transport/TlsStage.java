@@ -335,6 +335,9 @@ public final class TlsStage
     @Override
     public void onTimer(Object key) {
       if (!established()) {
+        if (engine instanceof ReportingEngine reporting) {
+          reporting.handshakeTimedOut(handshakeTimeout);
+        }
         failed();
         pump();
       }

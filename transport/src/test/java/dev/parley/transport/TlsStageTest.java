@@ -829,6 +829,7 @@ class TlsStageTest {
     stage.toApplication.expectComplete();
     stage.fromNetwork.expectCancellation();
     assertEquals(0, server.toldCount.get(), "told of plaintext that never came");
+    assertEquals(1, server.failures.get(), "the timeout reported as TLS's failure, once");
   }
 
   @Test
