@@ -42,6 +42,7 @@ final class Contexts {
   }
 
   static SSLContext context(KeyManager[] keys, TrustManager trust) {
+    HandshakeCurves.install();
     try {
       SSLContext context = SSLContext.getInstance(PROTOCOL);
       context.init(keys, new TrustManager[] {trust}, RANDOM);
