@@ -3,6 +3,8 @@
 # simulated users of 'parley-bench reconnect', then a graceful restart (SIGTERM, started again on
 # the same port and data) and a crash (SIGKILL, started again). Prints the generator's lines (one
 # per storm, then the summary) and, per storm, the server's CPU from its start to the storm's end.
+# Each storm's accepted probe messages go to OUT_DIR/probe-ids.txt, to be held against the
+# database (messages.client_id) message by message.
 #
 #   bench/restart-storm.sh USERS [OUT_DIR] [-- parley-bench reconnect options...]
 #   SERVER_OPTS="-Xms2g -Xmx2g" bench/restart-storm.sh 10000 /tmp/storm-10k
@@ -25,6 +27,7 @@ fi
 [ $# -gt 0 ] && [ "$1" = "--" ] && shift
 mkdir -p "$out"
 rm -rf "$out/data"
+rm -f "$out/probe-ids.txt"
 : >"$out/server.log"
 read -r -a server_opts <<<"${SERVER_OPTS:--Xms2g -Xmx2g}"
 read -r -a server_args <<<"${SERVER_ARGS:-}"
@@ -93,7 +96,7 @@ storm_over() {
 start_server
 : >"$out/bench.err"
 "$root/bin/parley-bench" reconnect --port "$port" --clients "$users" --restarts 2 \
-  --duration 3600 --json "$out/result.json" "$@" >"$out/bench.out" 2>"$out/bench.err" &
+  --duration 3600 --json "$out/result.json" --probe-ids "$out/probe-ids.txt" "$@" >"$out/bench.out" 2>"$out/bench.err" &
 bench_pid=$!
 
 await "$out/bench.err" "waiting for restart 1"

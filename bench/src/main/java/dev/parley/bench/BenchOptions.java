@@ -31,6 +31,8 @@ import java.util.Set;
  * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
  * @param kept reconnect: messages kept for each laggard when the server goes down
  * @param laggards reconnect: users who stop acknowledging before each restart
+ * @param probeIds reconnect: the file to append each storm's accepted probe messages to; empty for
+ *     none
  * @param plaintext plain TCP instead of TLS, for a server run with {@code --plaintext}
  * @param serverPids the servers' processes, whose CPU and memory are summed; empty for none
  * @param trustFingerprints the servers' certificate fingerprints to trust, one per server in the
@@ -69,6 +71,7 @@ public record BenchOptions(
     double loginTimeoutSeconds,
     int kept,
     int laggards,
+    Optional<Path> probeIds,
     List<Long> serverPids,
     Optional<Path> json,
     boolean quiet,
@@ -133,6 +136,7 @@ public record BenchOptions(
           "login-timeout",
           "kept",
           "laggards",
+          "probe-ids",
           "no-resume");
 
   private static final Map<String, Set<String>> ACCEPTED =
@@ -304,6 +308,7 @@ public record BenchOptions(
         in.decimal("login-timeout", 0, 0),
         in.integer("kept", 0, 0, 1_000_000),
         in.integer("laggards", Math.min(10, Math.max(1, clients - 1)), 1, clients),
+        in.has("probe-ids") ? Optional.of(Path.of(in.text("probe-ids", ""))) : Optional.empty(),
         List.copyOf(serverPids),
         in.has("json") ? Optional.of(Path.of(in.text("json", ""))) : Optional.empty(),
         in.has("quiet"),

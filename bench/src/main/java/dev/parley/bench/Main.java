@@ -152,6 +152,10 @@ public final class Main {
           "  --backoff-random F       each wait is up to F longer at random (default 0.2)",
           "  --probes P               users who send commands during a storm (default 10)",
           "  --probe-interval S       seconds between a probe's commands (default 0.2)",
+          "  --probe-ids FILE         append each storm's probe messages the server accepted to"
+              + " FILE,",
+          "                           one per line: storm, id, sender, recipient, stored|live,",
+          "                           delivered|undelivered (to compare with the database)",
           "  --kept K                 before each restart, --laggards users stop acknowledging",
           "                           and the others send each of them K messages: the server",
           "                           must replay them after the restart, paced by the",

@@ -136,6 +136,7 @@ class BenchOptionsTest {
     assertEquals(4, options.probes(), "no more probes than users");
     assertEquals(0.2, options.probeIntervalSeconds());
     assertEquals(0, options.loginTimeoutSeconds(), "as the client: no timeout");
+    assertTrue(options.probeIds().isEmpty());
 
     options =
         BenchOptions.parse(
@@ -149,8 +150,11 @@ class BenchOptionsTest {
             "--backoff-random",
             "0",
             "--probes",
-            "0");
+            "0",
+            "--probe-ids",
+            "/tmp/ids.txt");
     assertEquals(3, options.restarts());
+    assertEquals(java.nio.file.Path.of("/tmp/ids.txt"), options.probeIds().orElseThrow());
     assertEquals(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0), options.backoff());
     assertEquals(0, options.probes());
     assertThrows(
@@ -161,6 +165,9 @@ class BenchOptionsTest {
         () -> BenchOptions.parse("reconnect", "--clients", "5", "--probes", "6"));
     assertThrows(
         BenchOptions.UsageException.class, () -> BenchOptions.parse("reconnect", "--rate", "5"));
+    assertThrows(
+        BenchOptions.UsageException.class,
+        () -> BenchOptions.parse("direct", "--probe-ids", "/tmp/ids.txt"));
   }
 
   @Test

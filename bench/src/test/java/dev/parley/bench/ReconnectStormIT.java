@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -30,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * say goodbye to every session. Meanwhile the probes, users already back, must have every command
  * answered while the others are still coming back, and every message the server accepted from them
  * delivered. Before each restart ten laggards stop acknowledging and are sent 400 messages each:
- * after the restart (and the crash) the server must send them all again, none missing.
+ * after the restart (and the crash) the server must send them all again, none missing. At the end
+ * the last server is killed too, and every message the probes had accepted must be in the
+ * database: what a server confirmed survives a stop and three crashes.
  *
  * <p>It lives with the generator because the generator's client drives it, and runs after {@code
  * package} (failsafe) because it needs the server's jar. The figures are printed to standard
@@ -95,6 +100,8 @@ class ReconnectStormIT {
       String.valueOf(LAGGARDS),
       "--duration",
       "600",
+      "--probe-ids",
+      dir.resolve("probe-ids.txt").toString(),
       "--quiet"
     };
     long started = System.nanoTime();
@@ -138,6 +145,43 @@ class ReconnectStormIT {
           server.console().contains("client too slow"),
           () -> "the server cut off a slow reader:\n" + server.tail());
     }
+
+    // Killed once more (close), the last server leaves the database as a crash does: every message
+    // it, or a server before it, accepted must be there.
+    servers.forEach(PackagedServer::close);
+    for (PackagedServer server : servers) {
+      server.awaitExit();
+    }
+    List<String> acceptedIds = new ArrayList<>();
+    for (String line : Files.readAllLines(dir.resolve("probe-ids.txt"))) {
+      acceptedIds.add(line.split(" ")[1]);
+    }
+    Set<String> stored = storedClientIds(dir.resolve("data"));
+    List<String> missing = acceptedIds.stream().filter(id -> !stored.contains(id)).toList();
+    assertTrue(acceptedIds.size() > 0, "the probes' messages were accepted");
+    assertEquals(
+        List.of(),
+        missing,
+        "every message the servers accepted is in the database after a stop and two crashes ("
+            + acceptedIds.size()
+            + " accepted)");
+  }
+
+  /** The client ids of every message in the embedded database of a stopped server. */
+  private static Set<String> storedClientIds(Path dataDir) throws java.sql.SQLException {
+    String url =
+        "jdbc:h2:file:"
+            + dataDir.toAbsolutePath().resolve("parley")
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    Set<String> ids = new HashSet<>();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "", "");
+        java.sql.ResultSet rows =
+            c.createStatement().executeQuery("SELECT client_id FROM messages")) {
+      while (rows.next()) {
+        ids.add(rows.getString(1));
+      }
+    }
+    return ids;
   }
 
   private static void assertEveryoneBack(

@@ -278,12 +278,52 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
     }
   }
 
+  /** One message of the probes' the server accepted, and what became of it. */
+  private record AcceptedMessage(
+      String id, String sender, String recipient, boolean stored, boolean delivered) {}
+
   /**
    * The messages accepted and not delivered, described for a person (at most {@code max}): who sent
    * it to whom, its id, and whether it was kept for an absent recipient or handed over live.
    */
   List<String> undelivered(int max) throws InterruptedException {
-    List<String> found = new java.util.concurrent.CopyOnWriteArrayList<>();
+    return accepted(true, max).stream()
+        .map(
+            m ->
+                m.sender()
+                    + " -> "
+                    + m.recipient()
+                    + " id "
+                    + m.id()
+                    + " ("
+                    + (m.stored() ? "stored" : "live")
+                    + ")")
+        .toList();
+  }
+
+  /**
+   * Every message of the probes' the server accepted, one line each (its id, sender, recipient,
+   * whether it was kept for an absent recipient or handed over live, and whether it arrived), so
+   * that a run can be held against the database message by message.
+   */
+  List<String> acceptedIds() throws InterruptedException {
+    return accepted(false, Integer.MAX_VALUE).stream()
+        .map(
+            m ->
+                String.join(
+                    " ",
+                    m.id(),
+                    m.sender(),
+                    m.recipient(),
+                    m.stored() ? "stored" : "live",
+                    m.delivered() ? "delivered" : "undelivered"))
+        .toList();
+  }
+
+  /** The accepted messages (only those not delivered, if asked), at most {@code max}. */
+  private List<AcceptedMessage> accepted(boolean onlyUndelivered, int max)
+      throws InterruptedException {
+    List<AcceptedMessage> found = new java.util.concurrent.CopyOnWriteArrayList<>();
     String tokenText = new String(token, StandardCharsets.US_ASCII);
     fleet.onEachLoop(
         loop -> {
@@ -292,19 +332,23 @@ final class ProbeTraffic implements dev.parley.bench.client.Traffic {
             for (int n = probe.accepted.nextSetBit(0);
                 n >= 0 && found.size() < max;
                 n = probe.accepted.nextSetBit(n + 1)) {
-              if (!deliveries.delivered(sender, n)) {
-                found.add(
-                    String.format(
-                        java.util.Locale.ROOT,
-                        "%s -> %s id %s-%016x-%d-%d (%s)",
-                        fleet.user(sender).name(),
-                        fleet.user(probe.recipients.get(n)).name(),
-                        tokenText,
-                        probe.stamps.get(n),
-                        sender,
-                        n,
-                        probe.stored.get(n) ? "stored" : "live"));
+              boolean delivered = deliveries.delivered(sender, n);
+              if (onlyUndelivered && delivered) {
+                continue;
               }
+              found.add(
+                  new AcceptedMessage(
+                      String.format(
+                          java.util.Locale.ROOT,
+                          "%s-%016x-%d-%d",
+                          tokenText,
+                          probe.stamps.get(n),
+                          sender,
+                          n),
+                      fleet.user(sender).name(),
+                      fleet.user(probe.recipients.get(n)).name(),
+                      probe.stored.get(n),
+                      delivered));
             }
           }
         });

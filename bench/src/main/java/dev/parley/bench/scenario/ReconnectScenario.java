@@ -207,6 +207,9 @@ public final class ReconnectScenario {
               + ": accepted, not delivered (first 20): "
               + String.join("; ", probes.undelivered(20)));
     }
+    if (options.probeIds().isPresent()) {
+      writeProbeIds(context, options.probeIds().get(), restart, probes);
+    }
     Reconnects.Storm ended = reconnects.next();
     return Optional.of(
         StormResult.of(
@@ -281,6 +284,26 @@ public final class ReconnectScenario {
               + " kept messages were not delivered after the restart, "
               + kept.duplicated()
               + " twice");
+    }
+  }
+
+  /** Appends the storm's accepted probe messages to {@code file}, each line led by the storm. */
+  private static void writeProbeIds(
+      ScenarioContext context, java.nio.file.Path file, int restart, ProbeTraffic probes)
+      throws InterruptedException {
+    List<String> lines = new ArrayList<>();
+    for (String line : probes.acceptedIds()) {
+      lines.add(restart + " " + line);
+    }
+    try {
+      java.nio.file.Files.write(
+          file,
+          lines,
+          java.nio.charset.StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException e) {
+      context.warn("cannot write the probes' message ids to " + file + ": " + e.getMessage());
     }
   }
 }
