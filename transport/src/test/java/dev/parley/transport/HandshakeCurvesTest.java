@@ -75,6 +75,20 @@ class HandshakeCurvesTest {
   }
 
   @Test
+  void shouldSignHandshakesWithAKeyOfBouncyCastlesOwn() throws Exception {
+    // A key in the JDK's classes would make BouncyCastle convert the curve at every signature.
+    // As in a fresh process, where the identity is read before any TLS context exists:
+    TlsIdentity identity = selfSigned();
+    Security.removeProvider(HandshakeCurves.NAME);
+    javax.net.ssl.X509KeyManager keys =
+        (javax.net.ssl.X509KeyManager) Contexts.keyManagers(identity)[0];
+    String alias = keys.getServerAliases("EC", null)[0];
+    assertTrue(
+        keys.getPrivateKey(alias).getClass().getName().startsWith("org.bouncycastle."),
+        keys.getPrivateKey(alias).getClass().getName());
+  }
+
+  @Test
   void shouldLeaveCiphersDigestsMacsAndRsaToTheJdk() throws Exception {
     assertEquals("SunJCE", Cipher.getInstance("AES/GCM/NoPadding").getProvider().getName());
     assertEquals("SunJCE", Cipher.getInstance("ChaCha20-Poly1305").getProvider().getName());
