@@ -7,9 +7,11 @@ import java.util.Map;
 
 /**
  * BouncyCastle's elliptic-curve arithmetic for the JDK's TLS handshakes: ECDSA signatures (the
- * server's and the client's {@code CertificateVerify}, and certificates' own signatures) and the
- * X25519 key exchange. Everything else the JDK's TLS does (the record ciphers with their CPU
- * instructions, the key schedule, the protocol itself) stays with the JDK's providers.
+ * server's and the client's {@code CertificateVerify}, and certificates' own signatures), the
+ * X25519 and P-256 key exchanges, and the EC key factory (so that keys read from certificates and
+ * key stores are BouncyCastle's own, which it uses without converting the curve at every call).
+ * Everything else the JDK's TLS does (the record ciphers with their CPU instructions, the key
+ * schedule, the protocol itself) stays with the JDK's providers.
  *
  * <p>Why: a full handshake with a client certificate costs each side one ECDSA signature, one or
  * two ECDSA verifications and two X25519 operations. In the JDK 17's generic field arithmetic a
@@ -86,7 +88,7 @@ public final class HandshakeCurves extends Provider {
       String type, String algorithm, String className, List<String> aliases) {}
 
   private HandshakeCurves() {
-    super(NAME, "1.0", "BouncyCastle's ECDSA and X25519 for TLS handshakes");
+    super(NAME, "1.0", "BouncyCastle's ECDSA, P-256 and X25519 for TLS handshakes");
     for (ServiceEntry entry : SERVICES) {
       putService(
           new Service(
