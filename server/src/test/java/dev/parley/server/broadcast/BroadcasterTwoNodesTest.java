@@ -130,6 +130,9 @@ class BroadcasterTwoNodesTest {
     TestProbe<ServerMessage> kara = node1.createTestProbe();
     ActorRef<ServerMessage> karaOutbox = DecodingOutbox.to(node1, kara);
     broadcaster1.tell(new Broadcaster.MemberJoined("kara", karaOutbox, Set.of()));
+    // The roster lists by login time, stamped by each node's broadcaster as it takes the join:
+    // kara's must be stamped before leon's join is even sent, or the order below is a race.
+    awaitListed(node1, broadcaster1, List.of("kara"));
     TestProbe<ServerMessage> leon = node2.createTestProbe();
     ActorRef<ServerMessage> leonOutbox = DecodingOutbox.to(node2, leon);
     broadcaster2.tell(new Broadcaster.MemberJoined("leon", leonOutbox, Set.of()));
