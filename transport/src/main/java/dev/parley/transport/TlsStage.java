@@ -360,7 +360,7 @@ public final class TlsStage
       while (true) {
         HandshakeStatus status = engine.getHandshakeStatus();
         if (status == HandshakeStatus.NEED_TASK) {
-          runTasks();
+          DelegatedTasks.runAll(engine);
         } else if (status != HandshakeStatus.NEED_WRAP || !seal(NOTHING)) {
           return serviced;
         }
@@ -399,7 +399,7 @@ public final class TlsStage
           continue;
         }
         if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
-          runTasks();
+          DelegatedTasks.runAll(engine);
         }
         if (result.getStatus() == SSLEngineResult.Status.CLOSED
             || result.bytesConsumed() == 0 && result.bytesProduced() == 0
@@ -465,14 +465,6 @@ public final class TlsStage
     private void noteFinished(SSLEngineResult result) {
       if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
         handshakeFinished();
-      }
-    }
-
-    private void runTasks() {
-      Runnable task;
-      while ((task = engine.getDelegatedTask()) != null) {
-        // The engine's tasks are computation (checking certificates), not waiting: run in place.
-        task.run();
       }
     }
 

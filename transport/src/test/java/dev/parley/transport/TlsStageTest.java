@@ -1715,11 +1715,7 @@ class TlsStageTest {
       while (true) {
         HandshakeStatus status = engine.getHandshakeStatus();
         if (status == HandshakeStatus.NEED_TASK) {
-          for (Runnable task = engine.getDelegatedTask();
-              task != null;
-              task = engine.getDelegatedTask()) {
-            task.run();
-          }
+          DelegatedTasks.runAll(engine);
           continue;
         }
         if (status == HandshakeStatus.NEED_WRAP) {

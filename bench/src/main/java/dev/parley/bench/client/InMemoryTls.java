@@ -1,5 +1,6 @@
 package dev.parley.bench.client;
 
+import dev.parley.transport.DelegatedTasks;
 import java.nio.ByteBuffer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -73,11 +74,7 @@ public final class InMemoryTls {
     while (true) {
       HandshakeStatus status = engine.getHandshakeStatus();
       if (status == HandshakeStatus.NEED_TASK) {
-        for (Runnable task = engine.getDelegatedTask();
-            task != null;
-            task = engine.getDelegatedTask()) {
-          task.run();
-        }
+        DelegatedTasks.runAll(engine);
         moved = true;
       } else if (status == HandshakeStatus.NEED_WRAP) {
         engine.wrap(NOTHING, out);

@@ -1,5 +1,6 @@
 package dev.parley.bench.client;
 
+import dev.parley.transport.DelegatedTasks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -287,11 +288,7 @@ public final class TlsChannel {
     if (status != HandshakeStatus.NEED_TASK) {
       return status;
     }
-    for (Runnable task = engine.getDelegatedTask();
-        task != null;
-        task = engine.getDelegatedTask()) {
-      task.run();
-    }
+    DelegatedTasks.runAll(engine);
     return engine.getHandshakeStatus();
   }
 

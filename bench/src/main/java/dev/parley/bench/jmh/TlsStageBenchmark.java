@@ -24,6 +24,7 @@ import akka.util.ByteString;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.bench.client.TlsDialer;
 import dev.parley.protocol.WireFlows;
+import dev.parley.transport.DelegatedTasks;
 import dev.parley.transport.ServerTls;
 import dev.parley.transport.TlsIdentity;
 import dev.parley.transport.TlsStage;
@@ -379,11 +380,7 @@ public class TlsStageBenchmark {
         while (true) {
           HandshakeStatus status = engine.getHandshakeStatus();
           if (status == HandshakeStatus.NEED_TASK) {
-            for (Runnable task = engine.getDelegatedTask();
-                task != null;
-                task = engine.getDelegatedTask()) {
-              task.run();
-            }
+            DelegatedTasks.runAll(engine);
             continue;
           }
           if (status == HandshakeStatus.NEED_WRAP) {

@@ -1,5 +1,6 @@
 package dev.parley.transport.testing;
 
+import dev.parley.transport.DelegatedTasks;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLEngine;
@@ -99,20 +100,13 @@ public final class EnginePair {
       SSLEngine engine, ByteBuffer nothing, ByteBuffer out, ByteBuffer in, ByteBuffer plain)
       throws SSLException {
     boolean moved = false;
-    for (Runnable task = engine.getDelegatedTask();
-        task != null;
-        task = engine.getDelegatedTask()) {
-      task.run();
+    if (DelegatedTasks.runAll(engine)) {
       moved = true;
     }
     in.flip();
     while (in.hasRemaining()) {
       SSLEngineResult result = engine.unwrap(in, plain);
-      for (Runnable task = engine.getDelegatedTask();
-          task != null;
-          task = engine.getDelegatedTask()) {
-        task.run();
-      }
+      DelegatedTasks.runAll(engine);
       if (result.bytesConsumed() == 0) {
         break;
       }
@@ -121,11 +115,7 @@ public final class EnginePair {
     in.compact();
     while (true) {
       SSLEngineResult result = engine.wrap(nothing, out);
-      for (Runnable task = engine.getDelegatedTask();
-          task != null;
-          task = engine.getDelegatedTask()) {
-        task.run();
-      }
+      DelegatedTasks.runAll(engine);
       if (result.bytesProduced() == 0) {
         break;
       }
