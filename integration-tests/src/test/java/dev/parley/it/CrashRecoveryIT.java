@@ -43,9 +43,14 @@ class CrashRecoveryIT {
   /** Kill points per run, each at its own random place in the traffic. */
   private static final int KILLS = 3;
 
+  /** What a server logs when it finds that the last one did not close the database. */
+  private static final String RECOVERY_PASS = "store was not closed cleanly";
+
   @TempDir Path directory;
 
   private final List<Program> servers = new ArrayList<>();
+
+  private int recoveryPasses;
 
   /** The server's certificate, kept in its data directory across the kills. */
   private java.util.Optional<String> fingerprint = java.util.Optional.empty();
@@ -121,6 +126,9 @@ class CrashRecoveryIT {
           shownAtKill < total,
           "seed " + seed + ": the server should die mid-traffic; all was shown already");
       startServer(port);
+      assertTrue(
+          recoveryPasses == servers.size() - 1,
+          "every start after a kill scans the killed server's database (store/EmbeddedRecovery)");
     }
 
     for (String recipient : USERS) {
@@ -200,6 +208,9 @@ class CrashRecoveryIT {
       Matcher pin = ServerProcess.FINGERPRINT.matcher(line);
       if (pin.find()) {
         fingerprint = java.util.Optional.of(pin.group(1));
+      }
+      if (line.contains(RECOVERY_PASS)) {
+        recoveryPasses++;
       }
       if (LISTENING.matcher(line).find()) {
         return server;

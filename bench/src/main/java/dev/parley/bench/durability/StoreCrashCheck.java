@@ -2,6 +2,7 @@ package dev.parley.bench.durability;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.parley.server.store.EmbeddedRecovery;
 import dev.parley.server.store.StoreSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,13 +28,16 @@ import java.util.UUID;
  *     (commits for SECONDS, records how many messages it committed, waits, then halts the JVM:
  *     no shutdown hook, no close, as a SIGKILL)
  * java -cp parley-bench.jar dev.parley.bench.durability.StoreCrashCheck check DIR [SETTINGS]
- *     (reopens the database, counts; exit status 1 when committed messages are missing)
+ *     (reopens the database as the server does, after {@link EmbeddedRecovery}'s pass, counts;
+ *     exit status 1 when committed messages are missing)
+ * java -cp parley-bench.jar dev.parley.bench.durability.StoreCrashCheck check-h2 DIR [SETTINGS]
+ *     (the same, with H2's own reopening alone)
  * </pre>
  *
  * SETTINGS is appended to the URL (for instance {@code ;REUSE_SPACE=FALSE}) to try H2's options.
  * {@code bench/store-crash-check.sh} runs both. Found with it (issue 11, docs/performance.md): H2
- * 2.5.252 loses its last commits when it has been writing for longer than its retention time (45
- * s), once it writes into space it reuses.
+ * 2.5.252 alone loses its last commits when it has been writing for longer than its retention time
+ * (45 s), once it writes into space it reuses; the server's recovery pass keeps them.
  */
 public final class StoreCrashCheck {
 
@@ -52,29 +56,33 @@ public final class StoreCrashCheck {
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
       System.err.println(
-          "usage: StoreCrashCheck write DIR SECONDS [SETTINGS] | check DIR [SETTINGS]");
+          "usage: StoreCrashCheck write DIR SECONDS [SETTINGS] | check|check-h2 DIR [SETTINGS]");
       System.exit(2);
     }
     Path dir = Path.of(args[1]).toAbsolutePath();
     if (args[0].equals("write")) {
       write(dir, Long.parseLong(args[2]), args.length > 3 ? args[3] : "");
     } else {
-      System.exit(check(dir, args.length > 2 ? args[2] : "") ? 0 : 1);
+      boolean recover = !args[0].equals("check-h2");
+      System.exit(check(dir, args.length > 2 ? args[2] : "", recover) ? 0 : 1);
     }
   }
 
+  private static StoreSettings store(Path dir) {
+    return StoreSettings.fromConfig(
+        ConfigFactory.load()
+            .withValue(
+                StoreSettings.PATH + ".data-dir", ConfigValueFactory.fromAnyRef(dir.toString())));
+  }
+
   private static String url(Path dir, String settings) {
-    StoreSettings store =
-        StoreSettings.fromConfig(
-            ConfigFactory.load()
-                .withValue(
-                    StoreSettings.PATH + ".data-dir",
-                    ConfigValueFactory.fromAnyRef(dir.toString())));
-    return store.jdbcUrl() + settings;
+    return store(dir).jdbcUrl() + settings;
   }
 
   private static void write(Path dir, long seconds, String settings) throws Exception {
     Files.createDirectories(dir);
+    // As the server's Store.open does; never closed, as the halt below is a crash.
+    EmbeddedRecovery.prepare(store(dir));
     try (Connection c = DriverManager.getConnection(url(dir, settings), "", "")) {
       try (Statement s = c.createStatement()) {
         s.execute(
@@ -126,22 +134,39 @@ public final class StoreCrashCheck {
     }
   }
 
-  private static boolean check(Path dir, String settings) throws Exception {
+  private static boolean check(Path dir, String settings, boolean recover) throws Exception {
+    if (!recover) {
+      Files.deleteIfExists(dir.resolve(EmbeddedRecovery.MARKER));
+    }
     long committed =
         Long.parseLong(
             Files.readString(dir.resolve(COMMITTED_FILE), StandardCharsets.US_ASCII).trim());
     long found;
-    try (Connection c = DriverManager.getConnection(url(dir, settings), "", "");
+    String recovery;
+    try (EmbeddedRecovery recovering = EmbeddedRecovery.prepare(store(dir));
+        Connection c = DriverManager.getConnection(url(dir, settings), "", "");
         Statement s = c.createStatement();
         ResultSet rows = s.executeQuery("SELECT COUNT(*) FROM messages")) {
       rows.next();
       found = rows.getLong(1);
+      recovery =
+          recovering
+              .report()
+              .map(
+                  r ->
+                      " scanned_ms="
+                          + r.took().toMillis()
+                          + " h2_reopen_version="
+                          + r.plainVersion()
+                          + " recovered_version="
+                          + r.recoveredVersion())
+              .orElse(" no_recovery_pass");
     } catch (SQLException e) {
       System.out.println("committed=" + committed + " unreadable=" + e.getMessage());
       return false;
     }
     System.out.println(
-        "committed=" + committed + " found=" + found + " lost=" + (committed - found));
+        "committed=" + committed + " found=" + found + " lost=" + (committed - found) + recovery);
     return found == committed;
   }
 }

@@ -94,15 +94,27 @@ public final class Store implements AutoCloseable {
   /** Where new messages' row ids come from. */
   private final MessageIds messageIds;
 
-  private Store(HikariDataSource writePool, HikariDataSource readPool, String description) {
+  private final EmbeddedRecovery recovery;
+
+  private Store(
+      HikariDataSource writePool,
+      HikariDataSource readPool,
+      String description,
+      EmbeddedRecovery recovery) {
     this.writePool = writePool;
     this.readPool = readPool;
     this.description = description;
+    this.recovery = recovery;
     this.messageIds = new MessageIds(this::writeConnection);
   }
 
-  /** Connects to the configured database, creating it (embedded) and migrating its schema. */
+  /**
+   * Connects to the configured database, creating it (embedded) and migrating its schema. An
+   * embedded database that was not closed cleanly is first brought back to its newest commit
+   * ({@link EmbeddedRecovery}).
+   */
   public static Store open(StoreSettings settings) throws SQLException {
+    EmbeddedRecovery recovery = null;
     if (settings.embedded()) {
       Path dir = settings.dataDir();
       try {
@@ -110,7 +122,19 @@ public final class Store implements AutoCloseable {
       } catch (java.io.IOException e) {
         throw new SQLException("cannot create the data directory " + dir.toAbsolutePath(), e);
       }
+      recovery = EmbeddedRecovery.prepare(settings);
     }
+    try {
+      return open(settings, recovery);
+    } catch (SQLException | RuntimeException e) {
+      if (recovery != null) {
+        recovery.close();
+      }
+      throw e;
+    }
+  }
+
+  private static Store open(StoreSettings settings, EmbeddedRecovery recovery) throws SQLException {
     HikariDataSource writePool = pool(settings, "parley-store-write", settings.writePoolSize());
     HikariDataSource readPool;
     try {
@@ -129,7 +153,7 @@ public final class Store implements AutoCloseable {
       writePool.close();
       throw e;
     }
-    return new Store(writePool, readPool, settings.describe());
+    return new Store(writePool, readPool, settings.describe(), recovery);
   }
 
   private static HikariDataSource pool(StoreSettings settings, String name, int size)
@@ -179,10 +203,20 @@ public final class Store implements AutoCloseable {
     return readPool;
   }
 
+  /** What the recovery pass of an embedded database found at this opening; empty if none ran. */
+  Optional<EmbeddedRecovery.Report> recovery() {
+    return recovery == null ? Optional.empty() : recovery.report();
+  }
+
   @Override
   public void close() {
     readPool.close();
+    // Closing its last connection closes the embedded database, cleanly: only then may the
+    // marker that says it is open go.
     writePool.close();
+    if (recovery != null) {
+      recovery.close();
+    }
   }
 
   private Connection writeConnection() throws SQLException {

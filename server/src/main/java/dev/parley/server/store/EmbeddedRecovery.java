@@ -1,0 +1,168 @@
+package dev.parley.server.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings the embedded H2 database back to its newest commit after a stop that was not clean (a
+ * {@code kill -9}, a crash, a power cut after the page cache was written), before the server opens
+ * it.
+ *
+ * <p>Why it is needed. H2 2.5.252 reopens a file that was not closed cleanly by following a chain:
+ * the file header names a chunk, and each chunk predicts where the next will be written. When a
+ * prediction misses, H2 rewrites the header, but with the chunk <em>before</em> the one that missed
+ * (the header is written while that one is still the "last chunk"). The chain from the header then
+ * leads to where the next chunk was expected, not where it is, and the commits from the missed
+ * chunk until the next header write are dropped on reopening, although they are in the file.
+ * Predictions start to miss once H2 reuses the space of old chunks, 45 s (its retention time) after
+ * it starts writing, so a busy server killed after that lost its last few acknowledged messages
+ * (issue 11, docs/performance.md: 3 to 33 per crash).
+ *
+ * <p>H2's recovery mode does not follow the chain: it reads every block of the file, finds every
+ * complete chunk and takes the newest whose references are all present. Opening the file that way,
+ * once, and closing it cleanly leaves a header that names the newest chunk, and the database then
+ * opens with every commit. The scan reads the whole file (about 1.2 s per GB here), so it runs only
+ * after an unclean stop, which a marker in the data directory tells: it exists from {@link
+ * #prepare} to {@link #close}, after the database was closed.
+ *
+ * <p>The marker belongs to the process that opened the file itself. A second process (the admin
+ * command line while the server runs) reaches the database through H2's AUTO_SERVER connection,
+ * finds the file locked, and leaves the marker alone.
+ */
+public final class EmbeddedRecovery implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRecovery.class);
+
+  /** Present while a process has the database open; left behind by one that did not close it. */
+  public static final String MARKER = "parley.in-use";
+
+  /** H2's file for a database named {@code parley}: {@code parley.mv.db}. */
+  private static final String H2_FILE_SUFFIX = ".mv.db";
+
+  /**
+   * What a recovery pass found.
+   *
+   * @param plainVersion the newest version H2 would have opened without the scan
+   * @param recoveredVersion the newest version the scan found, which the database now opens at
+   * @param took how long the scan and the clean close took
+   */
+  public record Report(long plainVersion, long recoveredVersion, Duration took) {
+
+    /** The commits the scan kept that a plain reopen would have dropped. */
+    public long versionsRecovered() {
+      return Math.max(0, recoveredVersion - plainVersion);
+    }
+  }
+
+  private final Path marker;
+  private final boolean owner;
+  private final Report report;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private EmbeddedRecovery(Path marker, boolean owner, Report report) {
+    this.marker = marker;
+    this.owner = owner;
+    this.report = report;
+  }
+
+  /**
+   * Runs the recovery pass if the last process to open the embedded database of {@code settings}
+   * did not close it, then marks the database as in use. Blocks (it reads the whole file when it
+   * scans).
+   */
+  public static EmbeddedRecovery prepare(StoreSettings settings) throws SQLException {
+    Path marker = settings.dataDir().resolve(MARKER);
+    Path file = settings.dataDir().resolve(StoreSettings.EMBEDDED_NAME + H2_FILE_SUFFIX);
+    Report report = null;
+    if (Files.exists(marker) && Files.exists(file)) {
+      try {
+        report = recover(file);
+      } catch (MVStoreException e) {
+        if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+          // A live process has it open, so it did stop cleanly, or has not stopped at all.
+          return new EmbeddedRecovery(marker, false, null);
+        }
+        throw new SQLException(
+            "the database "
+                + file
+                + " was not closed cleanly and cannot be recovered: "
+                + e.getMessage(),
+            e);
+      }
+    }
+    try {
+      Files.writeString(marker, "the Parley server has this database open\n");
+    } catch (IOException e) {
+      throw new SQLException("cannot write " + marker + ": " + e.getMessage(), e);
+    }
+    return new EmbeddedRecovery(marker, true, report);
+  }
+
+  private static Report recover(Path file) {
+    long started = System.nanoTime();
+    long plainVersion;
+    // Read-only: what H2's own reopening finds, for the log; it writes nothing.
+    try (MVStore plain = new MVStore.Builder().fileName(file.toString()).readOnly().open()) {
+      plainVersion = plain.getCurrentVersion();
+    }
+    long recoveredVersion;
+    try (MVStore scanned =
+        new MVStore.Builder()
+            .fileName(file.toString())
+            .recoveryMode()
+            .autoCommitDisabled()
+            .open()) {
+      recoveredVersion = scanned.getCurrentVersion();
+    }
+    Report report =
+        new Report(plainVersion, recoveredVersion, Duration.ofNanos(System.nanoTime() - started));
+    LOG.warn(
+        "store was not closed cleanly: scanned {} ({} MB) in {} ms; newest version {},"
+            + " H2's own reopening would have used {} ({} versions recovered)",
+        file,
+        fileSizeMegabytes(file),
+        report.took().toMillis(),
+        recoveredVersion,
+        plainVersion,
+        report.versionsRecovered());
+    return report;
+  }
+
+  private static long fileSizeMegabytes(Path file) {
+    try {
+      return Files.size(file) >> 20;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** What the recovery pass of this opening found; empty if none was needed. */
+  public Optional<Report> report() {
+    return Optional.ofNullable(report);
+  }
+
+  /** To be called once the database is closed: the next opening needs no scan. */
+  @Override
+  public void close() {
+    // Once only: a second close, after another opening took the marker over, must leave it.
+    if (!owner || !closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(marker);
+    } catch (IOException e) {
+      // The next start scans the file once more: slower, never wrong.
+      LOG.warn("cannot remove {}: {}", marker, e.getMessage());
+    }
+  }
+}
