@@ -310,15 +310,17 @@ public final class Session {
     this.services = services;
     this.remote = remote;
     this.clock = clock;
-    this.replies = context.messageAdapter(ServerMessage.class, Replied::new);
-    this.usernameVerdicts = context.messageAdapter(UsernameVerdict.class, UsernameChecked::new);
-    this.passwordVerdicts = context.messageAdapter(PasswordVerdict.class, PasswordChecked::new);
-    this.registrations = context.messageAdapter(Registration.class, RegistrationAnswered::new);
-    this.admissions = context.messageAdapter(LoginGuard.Admission.class, ResumptionAdmitted::new);
-    this.resumptions =
-        context.messageAdapter(UserRegistry.Resumption.class, ResumptionAnswered::new);
-    this.evictions = context.messageAdapter(UserRegistry.Evict.class, EvictionOrdered::new);
-    this.leaves = context.messageAdapter(UserRegistry.Left.class, LeaveRecorded::new);
+    // One adapter for every kind of reply: Akka keeps a list entry and a function per adapter, for
+    // as long as the session lives, and idle sessions are what a server holds most of.
+    ActorRef<Object> answers = context.messageAdapter(Object.class, Session::answered);
+    this.replies = answers.narrow();
+    this.usernameVerdicts = answers.narrow();
+    this.passwordVerdicts = answers.narrow();
+    this.registrations = answers.narrow();
+    this.admissions = answers.narrow();
+    this.resumptions = answers.narrow();
+    this.evictions = answers.narrow();
+    this.leaves = answers.narrow();
     this.commands =
         settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
     this.outbox = connect.apply(context.getSelf());
@@ -345,188 +347,193 @@ public final class Session {
 
   /** Waiting for the client's {@code hello}. */
   private Behavior<Command> handshake() {
-    return frames(
-            frame -> {
-              if (!(frame instanceof ClientMessage.Hello hello)) {
-                return unexpected(frame);
-              }
-              if (hello.version() < Protocol.MIN_VERSION || hello.version() > Protocol.VERSION) {
-                context
-                    .getLog()
-                    .warn("unsupported protocol remote={} version={}", remote, hello.version());
-                return close(Reason.UNSUPPORTED_VERSION);
-              }
-              clientVersion = hello.version();
-              // The rate is announced so that a well-behaved client can pace itself to it.
-              outbox.tell(
-                  new ServerMessage.Hello(
-                      Protocol.VERSION,
-                      SERVER_NAME,
-                      commands == null ? null : settings.limits().commands()));
-              if (hello.version() >= HEARTBEAT_VERSION) {
-                // Older clients would not answer: the idle timeout is all that watches them.
-                scheduleHeartbeat(settings.heartbeatInterval().toMillis());
-              }
-              ack();
-              phase(Metrics.SessionPhase.LOGIN);
-              return awaitingUsername();
-            })
-        .build();
+    return handling(
+        frame -> {
+          if (!(frame instanceof ClientMessage.Hello hello)) {
+            return unexpected(frame);
+          }
+          if (hello.version() < Protocol.MIN_VERSION || hello.version() > Protocol.VERSION) {
+            context
+                .getLog()
+                .warn("unsupported protocol remote={} version={}", remote, hello.version());
+            return close(Reason.UNSUPPORTED_VERSION);
+          }
+          clientVersion = hello.version();
+          // The rate is announced so that a well-behaved client can pace itself to it.
+          outbox.tell(
+              new ServerMessage.Hello(
+                  Protocol.VERSION,
+                  SERVER_NAME,
+                  commands == null ? null : settings.limits().commands()));
+          if (hello.version() >= HEARTBEAT_VERSION) {
+            // Older clients would not answer: the idle timeout is all that watches them.
+            scheduleHeartbeat(settings.heartbeatInterval().toMillis());
+          }
+          ack();
+          phase(Metrics.SessionPhase.LOGIN);
+          return awaitingUsername();
+        },
+        Behaviors.receive(Command.class));
   }
 
   /** Login step one, or a resumption instead of both steps. */
   private Behavior<Command> awaitingUsername() {
-    return frames(
-            frame -> {
-              if (frame instanceof ClientMessage.Resume resume) {
-                services
-                    .loginGuard()
-                    .tell(new LoginGuard.AdmitResumption(remote.getAddress(), admissions));
-                awaitReply();
-                return admittingResumption(resume);
-              }
-              if (!(frame instanceof ClientMessage.Username login)) {
-                return unexpected(frame);
-              }
-              services
-                  .loginGuard()
-                  .tell(
-                      new LoginGuard.CheckUsername(
-                          login.username(), remote.getAddress(), usernameVerdicts));
-              awaitReply();
-              return checkingUsername(login.username());
-            })
-        .build();
+    return handling(
+        frame -> {
+          if (frame instanceof ClientMessage.Resume resume) {
+            services
+                .loginGuard()
+                .tell(new LoginGuard.AdmitResumption(remote.getAddress(), admissions));
+            awaitReply();
+            return admittingResumption(resume);
+          }
+          if (!(frame instanceof ClientMessage.Username login)) {
+            return unexpected(frame);
+          }
+          services
+              .loginGuard()
+              .tell(
+                  new LoginGuard.CheckUsername(
+                      login.username(), remote.getAddress(), usernameVerdicts));
+          awaitReply();
+          return checkingUsername(login.username());
+        },
+        Behaviors.receive(Command.class));
   }
 
   private Behavior<Command> checkingUsername(String username) {
-    return loginPhase()
-        .onMessage(
-            UsernameChecked.class,
-            checked -> {
-              replyReceived();
-              return switch (checked.verdict()) {
-                case PASSWORD_REQUIRED -> {
-                  outbox.tell(new ServerMessage.PasswordRequired(username));
-                  ack();
-                  yield awaitingPassword(username);
-                }
-                case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
-                case BUSY -> busy();
-              };
-            })
-        .build();
+    return handling(
+        this::unexpected,
+        Behaviors.receive(Command.class)
+            .onMessage(
+                UsernameChecked.class,
+                checked -> {
+                  replyReceived();
+                  return switch (checked.verdict()) {
+                    case PASSWORD_REQUIRED -> {
+                      outbox.tell(new ServerMessage.PasswordRequired(username));
+                      ack();
+                      yield awaitingPassword(username);
+                    }
+                    case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                    case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                    case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
+                    case BUSY -> busy();
+                  };
+                }));
   }
 
   private Behavior<Command> admittingResumption(ClientMessage.Resume resume) {
-    return loginPhase()
-        .onMessage(
-            ResumptionAdmitted.class,
-            admitted -> {
-              replyReceived();
-              if (admitted.admission() == LoginGuard.Admission.RATE_LIMITED) {
-                return refuseLoginStep(resume.typeName(), awaitingUsername());
-              }
-              services
-                  .registry()
-                  .tell(
-                      new UserRegistry.Resume(
-                          resume.username(),
-                          resume.token(),
-                          attachment(resume.peerPort(), resume.peerFingerprint()),
-                          resumptions));
-              registering = resume.username();
-              awaitReply();
-              return resuming(resume.username());
-            })
-        .build();
+    return handling(
+        this::unexpected,
+        Behaviors.receive(Command.class)
+            .onMessage(
+                ResumptionAdmitted.class,
+                admitted -> {
+                  replyReceived();
+                  if (admitted.admission() == LoginGuard.Admission.RATE_LIMITED) {
+                    return refuseLoginStep(resume.typeName(), awaitingUsername());
+                  }
+                  services
+                      .registry()
+                      .tell(
+                          new UserRegistry.Resume(
+                              resume.username(),
+                              resume.token(),
+                              attachment(resume.peerPort(), resume.peerFingerprint()),
+                              resumptions));
+                  registering = resume.username();
+                  awaitReply();
+                  return resuming(resume.username());
+                }));
   }
 
   private Behavior<Command> resuming(String username) {
-    return loginPhase()
-        .onMessage(
-            ResumptionAnswered.class,
-            answer -> {
-              replyReceived();
-              registering = null;
-              if (answer.resumption() == UserRegistry.Resumption.REFUSED) {
-                return loginFailed(LoginFailed.Reason.RESUME_REFUSED, username);
-              }
-              return loggedIn(username);
-            })
-        .build();
+    return handling(
+        this::unexpected,
+        Behaviors.receive(Command.class)
+            .onMessage(
+                ResumptionAnswered.class,
+                answer -> {
+                  replyReceived();
+                  registering = null;
+                  if (answer.resumption() == UserRegistry.Resumption.REFUSED) {
+                    return loginFailed(LoginFailed.Reason.RESUME_REFUSED, username);
+                  }
+                  return loggedIn(username);
+                }));
   }
 
   /** Login step two: the username is known and may log in. */
   private Behavior<Command> awaitingPassword(String username) {
-    return frames(
-            frame -> {
-              if (!(frame instanceof ClientMessage.Password password)) {
-                return unexpected(frame);
-              }
-              services
-                  .loginGuard()
-                  .tell(
-                      new LoginGuard.Authenticate(
-                          username, password.password(), remote.getAddress(), passwordVerdicts));
-              awaitReply();
-              return authenticating(username, password);
-            })
-        .build();
+    return handling(
+        frame -> {
+          if (!(frame instanceof ClientMessage.Password password)) {
+            return unexpected(frame);
+          }
+          services
+              .loginGuard()
+              .tell(
+                  new LoginGuard.Authenticate(
+                      username, password.password(), remote.getAddress(), passwordVerdicts));
+          awaitReply();
+          return authenticating(username, password);
+        },
+        Behaviors.receive(Command.class));
   }
 
   private Behavior<Command> authenticating(String username, ClientMessage.Password password) {
-    return loginPhase()
-        .onMessage(
-            PasswordChecked.class,
-            checked -> {
-              replyReceived();
-              return switch (checked.verdict()) {
-                case AUTHENTICATED -> {
-                  services
-                      .registry()
-                      .tell(
-                          new UserRegistry.Register(
-                              username,
-                              attachment(password.peerPort(), password.peerFingerprint()),
-                              registrations));
-                  registering = username;
-                  awaitReply();
-                  yield registering(username);
-                }
-                case INVALID_PASSWORD -> {
-                  outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
-                  ack();
-                  yield awaitingPassword(username);
-                }
-                case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
-                case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                case RATE_LIMITED -> refuseLoginStep("password", awaitingPassword(username));
-                case UNAVAILABLE, BUSY -> busy();
-              };
-            })
-        .build();
+    return handling(
+        this::unexpected,
+        Behaviors.receive(Command.class)
+            .onMessage(
+                PasswordChecked.class,
+                checked -> {
+                  replyReceived();
+                  return switch (checked.verdict()) {
+                    case AUTHENTICATED -> {
+                      services
+                          .registry()
+                          .tell(
+                              new UserRegistry.Register(
+                                  username,
+                                  attachment(password.peerPort(), password.peerFingerprint()),
+                                  registrations));
+                      registering = username;
+                      awaitReply();
+                      yield registering(username);
+                    }
+                    case INVALID_PASSWORD -> {
+                      outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
+                      ack();
+                      yield awaitingPassword(username);
+                    }
+                    case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+                    case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
+                    case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+                    case RATE_LIMITED -> refuseLoginStep("password", awaitingPassword(username));
+                    case UNAVAILABLE, BUSY -> busy();
+                  };
+                }));
   }
 
   private Behavior<Command> registering(String username) {
-    return loginPhase()
-        .onMessage(
-            RegistrationAnswered.class,
-            answer -> {
-              replyReceived();
-              registering = null;
-              if (answer.registration() == Registration.ALREADY_ONLINE) {
-                return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
-              }
-              if (answer.registration() == Registration.UNAVAILABLE) {
-                return busy();
-              }
-              return loggedIn(username);
-            })
-        .build();
+    return handling(
+        this::unexpected,
+        Behaviors.receive(Command.class)
+            .onMessage(
+                RegistrationAnswered.class,
+                answer -> {
+                  replyReceived();
+                  registering = null;
+                  if (answer.registration() == Registration.ALREADY_ONLINE) {
+                    return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
+                  }
+                  if (answer.registration() == Registration.UNAVAILABLE) {
+                    return busy();
+                  }
+                  return loggedIn(username);
+                }));
   }
 
   /** The registry has admitted the session, and written the welcome and kept messages. */
@@ -537,6 +544,29 @@ public final class Session {
     ack();
     phase(Metrics.SessionPhase.ACTIVE);
     return active();
+  }
+
+  /** A reply to one of this session's questions, as the command it is to the session. */
+  private static Command answered(Object answer) {
+    if (answer instanceof ServerMessage reply) {
+      return new Replied(reply);
+    } else if (answer instanceof UsernameVerdict verdict) {
+      return new UsernameChecked(verdict);
+    } else if (answer instanceof PasswordVerdict verdict) {
+      return new PasswordChecked(verdict);
+    } else if (answer instanceof Registration registration) {
+      return new RegistrationAnswered(registration);
+    } else if (answer instanceof LoginGuard.Admission admission) {
+      return new ResumptionAdmitted(admission);
+    } else if (answer instanceof UserRegistry.Resumption resumption) {
+      return new ResumptionAnswered(resumption);
+    } else if (answer instanceof UserRegistry.Evict eviction) {
+      return new EvictionOrdered(eviction);
+    } else if (answer instanceof UserRegistry.Left left) {
+      return new LeaveRecorded(left);
+    }
+    // Only the refs above are handed out, each typed for its answer: anything else is a bug.
+    throw new IllegalArgumentException("not an answer to a session: " + answer.getClass());
   }
 
   /** This session, as the registry is to know it. */
@@ -554,10 +584,11 @@ public final class Session {
 
   /** Logged in: commands, one at a time (messages a window at a time). */
   private Behavior<Command> active() {
-    return frames(this::onCommand)
-        .onMessage(Replied.class, this::onReplied)
-        .onMessage(IdleTimedOut.class, timeout -> onIdleTimer())
-        .build();
+    return handling(
+        this::onCommand,
+        Behaviors.receive(Command.class)
+            .onMessage(Replied.class, this::onReplied)
+            .onMessage(IdleTimedOut.class, timeout -> onIdleTimer()));
   }
 
   /**
@@ -743,107 +774,90 @@ public final class Session {
   }
 
   /**
+   * A phase before {@link #leaving()}: its {@code own} handlers, then those every such phase shares
+   * around {@code onFrame} ({@link #shared}). The shared ones are one handler, not one per message
+   * type: a phase's handlers live as long as it lasts, and an idle session is a long phase.
+   */
+  private Behavior<Command> handling(
+      Function<ClientMessage, Behavior<Command>> onFrame, BehaviorBuilder<Command> own) {
+    return own.onMessage(Command.class, command -> shared(command, onFrame)).build();
+  }
+
+  /**
    * The handlers every phase before {@link #leaving()} shares around {@code onFrame}: flood
    * control, bad input, the end of the connection, timeouts, eviction and server shutdown.
    */
-  private BehaviorBuilder<Command> frames(Function<ClientMessage, Behavior<Command>> onFrame) {
-    return Behaviors.receive(Command.class)
-        .onMessage(
-            StreamStarted.class,
-            started -> {
-              inbound = started.ackTo();
-              ack();
-              return Behaviors.same();
-            })
-        .onMessage(
-            FrameReceived.class,
-            received -> {
-              inbound = received.ackTo();
-              lastHeardMillis = clock.millis();
-              Inbound<ClientMessage> in = received.inbound();
-              if (in instanceof Inbound.Frame<ClientMessage> frame) {
-                if (frame.frame() instanceof ClientMessage.Heartbeat) {
-                  // Proof of life only: not the user's activity, not rate limited, not answered.
-                  ack();
-                  return Behaviors.same();
-                }
-                if (!admitted(frame.frame())) {
-                  return rateLimited(frame.frame());
-                }
-                return onFrame.apply(frame.frame());
-              } else if (in instanceof Inbound.Malformed<ClientMessage> malformed) {
-                return badFrame(Code.MALFORMED_FRAME, null, malformed.reason());
-              } else if (in instanceof Inbound.UnknownType<ClientMessage> unknown) {
-                return badFrame(Code.UNKNOWN_FRAME, null, unknown.type());
-              } else {
-                context
-                    .getLog()
-                    .warn(
-                        "frame too long remote={} user={} limit={}",
-                        remote,
-                        user,
-                        settings.maxFrameBytes());
-                return close(Reason.FRAME_TOO_LONG);
-              }
-            })
-        .onMessage(
-            StreamCompleted.class,
-            done -> {
-              if (user != null) {
-                context
-                    .getLog()
-                    .warn("connection closed without logout remote={} user={}", remote, user);
-              } else {
-                context.getLog().info("connection closed before login remote={}", remote);
-              }
-              return disconnected();
-            })
-        .onMessage(
-            StreamFailed.class,
-            failed -> {
-              if (failed.cause() instanceof BufferOverflowException) {
-                context
-                    .getLog()
-                    .warn("client too slow, disconnected remote={} user={}", remote, user);
-              } else {
-                context
-                    .getLog()
-                    .warn(
-                        "connection failed remote={} user={} cause={}",
-                        remote,
-                        user,
-                        failed.cause().toString());
-              }
-              return disconnected();
-            })
-        .onMessage(
-            LoginTimedOut.class,
-            timeout -> {
-              context.getLog().info("login timed out remote={}", remote);
-              return close(Reason.TIMED_OUT);
-            })
-        .onMessage(RequestTimedOut.class, timeout -> onRequestTimer(this::onRequestTimedOut))
-        .onMessage(HeartbeatDue.class, due -> onHeartbeatDue())
-        .onMessage(
-            ClientCertificatePresented.class,
-            presented -> {
-              certificate = presented.fingerprint();
-              return Behaviors.same();
-            })
-        .onMessage(
-            EvictionOrdered.class,
-            evicted -> {
-              context
-                  .getLog()
-                  .info("session evicted user={} reason={}", user, evicted.eviction().reason());
-              return close(evicted.eviction().reason());
-            })
-        .onMessage(Shutdown.class, shutdown -> close(Reason.SERVER_SHUTDOWN));
-  }
-
-  /** A waiting phase of the login: the same shared handlers, and no frames are expected. */
-  private BehaviorBuilder<Command> loginPhase() {
-    return frames(this::unexpected);
+  private Behavior<Command> shared(
+      Command command, Function<ClientMessage, Behavior<Command>> onFrame) {
+    if (command instanceof FrameReceived received) {
+      inbound = received.ackTo();
+      lastHeardMillis = clock.millis();
+      Inbound<ClientMessage> in = received.inbound();
+      if (in instanceof Inbound.Frame<ClientMessage> frame) {
+        if (frame.frame() instanceof ClientMessage.Heartbeat) {
+          // Proof of life only: not the user's activity, not rate limited, not answered.
+          ack();
+          return Behaviors.same();
+        }
+        if (!admitted(frame.frame())) {
+          return rateLimited(frame.frame());
+        }
+        return onFrame.apply(frame.frame());
+      } else if (in instanceof Inbound.Malformed<ClientMessage> malformed) {
+        return badFrame(Code.MALFORMED_FRAME, null, malformed.reason());
+      } else if (in instanceof Inbound.UnknownType<ClientMessage> unknown) {
+        return badFrame(Code.UNKNOWN_FRAME, null, unknown.type());
+      } else {
+        context
+            .getLog()
+            .warn(
+                "frame too long remote={} user={} limit={}",
+                remote,
+                user,
+                settings.maxFrameBytes());
+        return close(Reason.FRAME_TOO_LONG);
+      }
+    } else if (command instanceof StreamStarted started) {
+      inbound = started.ackTo();
+      ack();
+      return Behaviors.same();
+    } else if (command instanceof StreamCompleted) {
+      if (user != null) {
+        context.getLog().warn("connection closed without logout remote={} user={}", remote, user);
+      } else {
+        context.getLog().info("connection closed before login remote={}", remote);
+      }
+      return disconnected();
+    } else if (command instanceof StreamFailed failed) {
+      if (failed.cause() instanceof BufferOverflowException) {
+        context.getLog().warn("client too slow, disconnected remote={} user={}", remote, user);
+      } else {
+        context
+            .getLog()
+            .warn(
+                "connection failed remote={} user={} cause={}",
+                remote,
+                user,
+                failed.cause().toString());
+      }
+      return disconnected();
+    } else if (command instanceof LoginTimedOut) {
+      context.getLog().info("login timed out remote={}", remote);
+      return close(Reason.TIMED_OUT);
+    } else if (command instanceof RequestTimedOut) {
+      return onRequestTimer(this::onRequestTimedOut);
+    } else if (command instanceof HeartbeatDue) {
+      return onHeartbeatDue();
+    } else if (command instanceof ClientCertificatePresented presented) {
+      certificate = presented.fingerprint();
+      return Behaviors.same();
+    } else if (command instanceof EvictionOrdered evicted) {
+      context.getLog().info("session evicted user={} reason={}", user, evicted.eviction().reason());
+      return close(evicted.eviction().reason());
+    } else if (command instanceof Shutdown) {
+      return close(Reason.SERVER_SHUTDOWN);
+    }
+    return Behaviors.unhandled();
   }
 
   // ---- flood control ----

@@ -46,6 +46,9 @@ public final class EmbeddedRecovery implements AutoCloseable {
   /** Present while a process has the database open; left behind by one that did not close it. */
   public static final String MARKER = "parley.in-use";
 
+  /** The {@link Report#plainVersion} of a file that H2's own reopening could not open at all. */
+  public static final long UNOPENABLE = -1;
+
   /** H2's file for a database named {@code parley}: {@code parley.mv.db}. */
   private static final String H2_FILE_SUFFIX = ".mv.db";
 
@@ -60,7 +63,9 @@ public final class EmbeddedRecovery implements AutoCloseable {
 
     /** The commits the scan kept that a plain reopen would have dropped. */
     public long versionsRecovered() {
-      return Math.max(0, recoveredVersion - plainVersion);
+      return plainVersion == UNOPENABLE
+          ? recoveredVersion
+          : Math.max(0, recoveredVersion - plainVersion);
     }
   }
 
@@ -114,6 +119,12 @@ public final class EmbeddedRecovery implements AutoCloseable {
     // Read-only: what H2's own reopening finds, for the log; it writes nothing.
     try (MVStore plain = new MVStore.Builder().fileName(file.toString()).readOnly().open()) {
       plainVersion = plain.getCurrentVersion();
+    } catch (MVStoreException e) {
+      if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+        throw e;
+      }
+      // What H2 alone cannot open, the scan may still recover.
+      plainVersion = UNOPENABLE;
     }
     long recoveredVersion;
     try (MVStore scanned =
