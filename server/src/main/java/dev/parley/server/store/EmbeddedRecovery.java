@@ -15,8 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Brings the embedded H2 database back to its newest commit after a stop that was not clean (a
- * {@code kill -9}, a crash, a power cut after the page cache was written), before the server opens
- * it.
+ * {@code kill -9}, an out-of-memory kill, a crash), before the server opens it.
  *
  * <p>Why it is needed. H2 2.5.252 reopens a file that was not closed cleanly by following a chain:
  * the file header names a chunk, and each chunk predicts where the next will be written. When a
@@ -31,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>H2's recovery mode does not follow the chain: it reads every block of the file, finds every
  * complete chunk and takes the newest whose references are all present. Opening the file that way,
  * once, and closing it cleanly leaves a header that names the newest chunk, and the database then
- * opens with every commit. The scan reads the whole file (about 1.2 s per GB here), so it runs only
- * after an unclean stop, which a marker in the data directory tells: it exists from {@link
+ * opens with every commit. The scan reads the whole file (1.5 to 3.5 s per GB here), so it runs
+ * only after an unclean stop, which a marker in the data directory tells: it exists from {@link
  * #prepare} to {@link #close}, after the database was closed.
  *
  * <p>The marker belongs to the process that opened the file itself. A second process (the admin
@@ -55,9 +54,10 @@ public final class EmbeddedRecovery implements AutoCloseable {
   /**
    * What a recovery pass found.
    *
-   * @param plainVersion the newest version H2 would have opened without the scan
+   * @param plainVersion the newest version H2 would have opened without the scan ({@link
+   *     #UNOPENABLE} if it could not open the file)
    * @param recoveredVersion the newest version the scan found, which the database now opens at
-   * @param took how long the scan and the clean close took
+   * @param took how long the pass took, H2's own opening for the log included
    */
   public record Report(long plainVersion, long recoveredVersion, Duration took) {
 
