@@ -51,6 +51,9 @@ public final class EmbeddedRecovery implements AutoCloseable {
   /** H2's file for a database named {@code parley}: {@code parley.mv.db}. */
   private static final String H2_FILE_SUFFIX = ".mv.db";
 
+  /** H2's lock file beside it, which a killed process leaves behind. */
+  private static final String H2_LOCK_SUFFIX = ".lock.db";
+
   /**
    * What a recovery pass found.
    *
@@ -92,6 +95,7 @@ public final class EmbeddedRecovery implements AutoCloseable {
     if (Files.exists(marker) && Files.exists(file)) {
       try {
         report = recover(file);
+        removeStaleLock(settings.dataDir().resolve(StoreSettings.EMBEDDED_NAME + H2_LOCK_SUFFIX));
       } catch (MVStoreException e) {
         if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
           // A live process has it open, so it did stop cleanly, or has not stopped at all.
@@ -147,6 +151,23 @@ public final class EmbeddedRecovery implements AutoCloseable {
         plainVersion,
         report.versionsRecovered());
     return report;
+  }
+
+  /**
+   * H2 takes a lock file it finds for a live process's until it has watched it stay unchanged for a
+   * while: 3.3 s more before a server killed a moment ago can start again. The scan has just had
+   * the store file to itself, which no live process holding the database would have allowed, so the
+   * lock file is the dead process's.
+   */
+  private static void removeStaleLock(Path lock) {
+    try {
+      if (Files.deleteIfExists(lock)) {
+        LOG.info("removed the killed process's lock file {}", lock);
+      }
+    } catch (IOException e) {
+      // H2 then waits it out, as it would have anyway.
+      LOG.warn("cannot remove {}: {}", lock, e.getMessage());
+    }
   }
 
   private static long fileSizeMegabytes(Path file) {

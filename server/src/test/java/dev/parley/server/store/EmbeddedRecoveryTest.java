@@ -29,6 +29,9 @@ class EmbeddedRecoveryTest {
 
   private static final Instant T0 = Instant.parse("2030-05-04T12:00:00Z");
 
+  /** H2's lock file for the embedded database. */
+  private static final String STALE_LOCK = StoreSettings.EMBEDDED_NAME + ".lock.db";
+
   @TempDir Path dir;
 
   /**
@@ -99,7 +102,7 @@ class EmbeddedRecoveryTest {
   }
 
   @Test
-  void shouldScanWhenTheLastOpeningLeftItsMarkerAndKeepTheData() throws SQLException, Exception {
+  void shouldScanWhenTheLastOpeningLeftItsMarkerAndKeepTheData() throws Exception {
     try (TestDatabase database = TestDatabase.h2(dir)) {
       Store store = database.open();
       store.addAccount("hans", "hash", T0);
@@ -111,9 +114,39 @@ class EmbeddedRecoveryTest {
 
       EmbeddedRecovery.Report report = again.recovery().orElseThrow();
       assertEquals(report.plainVersion(), report.recoveredVersion());
+
       assertEquals(List.of("hans"), again.usernames());
       again.close();
       assertFalse(Files.exists(dir.resolve(EmbeddedRecovery.MARKER)));
+    }
+  }
+
+  /** H2 would wait 3.3 s for a lock file nobody updates any more before it took the database. */
+  @Test
+  void shouldRemoveTheLockFileOfAKilledProcessAfterTheScan() throws Exception {
+    try (TestDatabase database = TestDatabase.h2(dir)) {
+      database.open().close();
+    }
+    Files.writeString(dir.resolve(EmbeddedRecovery.MARKER), "left by a crash");
+    Files.writeString(dir.resolve(STALE_LOCK), "left by a crash");
+
+    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(TestDatabase.h2(dir).settings())) {
+      assertTrue(recovery.report().isPresent());
+      assertFalse(Files.exists(dir.resolve(STALE_LOCK)));
+    }
+  }
+
+  @Test
+  void shouldLeaveALockFileAloneWithoutAScan() throws Exception {
+    try (TestDatabase database = TestDatabase.h2(dir)) {
+      database.open().close();
+    }
+    // No marker: the last process closed the database, so a lock file is not a killed one's.
+    Files.writeString(dir.resolve(STALE_LOCK), "someone else's");
+
+    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(TestDatabase.h2(dir).settings())) {
+      assertTrue(recovery.report().isEmpty());
+      assertTrue(Files.exists(dir.resolve(STALE_LOCK)));
     }
   }
 
@@ -126,6 +159,7 @@ class EmbeddedRecoveryTest {
       assertTrue(admin.recovery().isEmpty(), "the file is in use: no scan");
       assertEquals(List.of(), admin.usernames());
 
+      assertTrue(Files.exists(dir.resolve(STALE_LOCK)), "the live opening's lock file stays");
       admin.close();
       assertTrue(Files.exists(dir.resolve(EmbeddedRecovery.MARKER)));
       server.close();
