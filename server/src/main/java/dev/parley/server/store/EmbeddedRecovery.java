@@ -1,8 +1,14 @@
 package dev.parley.server.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
@@ -34,16 +40,25 @@ import org.slf4j.LoggerFactory;
  * only after an unclean stop, which a marker in the data directory tells: it exists from {@link
  * #prepare} to {@link #close}, after the database was closed.
  *
- * <p>The marker belongs to the process that opened the file itself. A second process (the admin
- * command line while the server runs) reaches the database through H2's AUTO_SERVER connection,
- * finds the file locked, and leaves the marker alone.
+ * <p>The marker belongs to the opening that locked it, and stays locked until it is removed. A
+ * second process (the admin command line while the server runs), or a second opening in the same
+ * one, cannot lock it: it reaches the database as it would have anyway (H2's AUTO_SERVER
+ * connection, or the same database in the same process) and leaves the marker alone. One that
+ * starts while the owner is scanning finds the file taken, with H2's "already in use", and can be
+ * run again a moment later.
  */
 public final class EmbeddedRecovery implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRecovery.class);
 
-  /** Present while a process has the database open; left behind by one that did not close it. */
+  /**
+   * Present, locked, while a process has the database open; left behind, unlocked, by one that did
+   * not close it.
+   */
   public static final String MARKER = "parley.in-use";
+
+  private static final byte[] IN_USE =
+      "a Parley process has this database open\n".getBytes(StandardCharsets.US_ASCII);
 
   /** The {@link Report#plainVersion} of a file that H2's own reopening could not open at all. */
   public static final long UNOPENABLE = -1;
@@ -73,13 +88,16 @@ public final class EmbeddedRecovery implements AutoCloseable {
   }
 
   private final Path marker;
-  private final boolean owner;
+
+  /** The marker, open and locked while this opening owns it; null when another does. */
+  private final FileChannel owned;
+
   private final Report report;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedRecovery(Path marker, boolean owner, Report report) {
+  private EmbeddedRecovery(Path marker, FileChannel owned, Report report) {
     this.marker = marker;
-    this.owner = owner;
+    this.owned = owned;
     this.report = report;
   }
 
@@ -91,30 +109,69 @@ public final class EmbeddedRecovery implements AutoCloseable {
   public static EmbeddedRecovery prepare(StoreSettings settings) throws SQLException {
     Path marker = settings.dataDir().resolve(MARKER);
     Path file = settings.dataDir().resolve(StoreSettings.EMBEDDED_NAME + H2_FILE_SUFFIX);
-    Report report = null;
-    if (Files.exists(marker) && Files.exists(file)) {
-      try {
-        report = recover(file);
-        removeStaleLock(settings.dataDir().resolve(StoreSettings.EMBEDDED_NAME + H2_LOCK_SUFFIX));
-      } catch (MVStoreException e) {
-        if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
-          // A live process has it open, so it did stop cleanly, or has not stopped at all.
-          return new EmbeddedRecovery(marker, false, null);
-        }
-        throw new SQLException(
-            "the database "
-                + file
-                + " was not closed cleanly and cannot be recovered: "
-                + e.getMessage(),
-            e);
-      }
+    FileChannel channel;
+    try {
+      channel =
+          FileChannel.open(
+              marker, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new SQLException("cannot open " + marker + ": " + e.getMessage(), e);
     }
     try {
-      Files.writeString(marker, "the Parley server has this database open\n");
-    } catch (IOException e) {
-      throw new SQLException("cannot write " + marker + ": " + e.getMessage(), e);
+      // The owner holds the marker locked for as long as it has the database open, and the
+      // operating system lets go of the lock when the owner dies: a marker that can be locked and
+      // says "in use" was left by a process that did not close the database. Locking first also
+      // keeps openings that start together from taking each other for a crash.
+      if (tryLock(channel) == null) {
+        channel.close();
+        return new EmbeddedRecovery(marker, null, null);
+      }
+      Report report = null;
+      if (channel.size() > 0 && Files.exists(file)) {
+        try {
+          report = recover(file);
+        } catch (MVStoreException e) {
+          if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+            // Open elsewhere without the marker (an older server, an H2 tool): not ours to scan.
+            channel.close();
+            return new EmbeddedRecovery(marker, null, null);
+          }
+          throw new SQLException(
+              "the database "
+                  + file
+                  + " was not closed cleanly and cannot be recovered: "
+                  + e.getMessage(),
+              e);
+        }
+        removeStaleLock(settings.dataDir().resolve(StoreSettings.EMBEDDED_NAME + H2_LOCK_SUFFIX));
+      }
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap(IN_USE), 0);
+      return new EmbeddedRecovery(marker, channel, report);
+    } catch (IOException | SQLException | RuntimeException e) {
+      closeQuietly(channel);
+      if (e instanceof SQLException sql) {
+        throw sql;
+      }
+      throw new SQLException("cannot mark " + marker + " in use: " + e.getMessage(), e);
     }
-    return new EmbeddedRecovery(marker, true, report);
+  }
+
+  /** The marker's lock, or null when another process, or another opening here, holds it. */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      return null;
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      LOG.warn("cannot close the marker: {}", e.getMessage());
+    }
   }
 
   private static Report recover(Path file) {
@@ -187,14 +244,16 @@ public final class EmbeddedRecovery implements AutoCloseable {
   @Override
   public void close() {
     // Once only: a second close, after another opening took the marker over, must leave it.
-    if (!owner || !closed.compareAndSet(false, true)) {
+    if (owned == null || !closed.compareAndSet(false, true)) {
       return;
     }
     try {
+      // Removed before the lock goes, so that no one finds it unlocked and still saying "in use".
       Files.deleteIfExists(marker);
     } catch (IOException e) {
       // The next start scans the file once more: slower, never wrong.
       LOG.warn("cannot remove {}: {}", marker, e.getMessage());
     }
+    closeQuietly(owned);
   }
 }
