@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
+import dev.parley.server.store.Store;
+import dev.parley.server.store.StoreSettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -34,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * answered while the others are still coming back, and every message the server accepted from them
  * delivered. Before each restart ten laggards stop acknowledging and are sent 400 messages each:
  * after the restart (and the crash) the server must send them all again, none missing. At the end
- * the last server is killed too, and every message the probes had accepted must be in the
- * database: what a server confirmed survives a stop and three crashes.
+ * the last server is killed too, and every message the probes had accepted must be in the database:
+ * what a server confirmed survives a stop and three crashes.
  *
  * <p>It lives with the generator because the generator's client drives it, and runs after {@code
  * package} (failsafe) because it needs the server's jar. The figures are printed to standard
@@ -167,14 +170,29 @@ class ReconnectStormIT {
             + " accepted)");
   }
 
-  /** The client ids of every message in the embedded database of a stopped server. */
+  /**
+   * The client ids of every message in the embedded database of a stopped server, opened as the
+   * next server would open it: after a kill, through the store's recovery pass.
+   */
   private static Set<String> storedClientIds(Path dataDir) throws java.sql.SQLException {
-    String url =
-        "jdbc:h2:file:"
-            + dataDir.toAbsolutePath().resolve("parley")
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    // The environment's PARLEY_DB_* variables (read by reference.conf) must not redirect it.
+    StoreSettings settings =
+        StoreSettings.fromConfig(
+            ConfigFactory.parseMap(
+                    Map.of(
+                        StoreSettings.PATH + ".url",
+                        "",
+                        StoreSettings.PATH + ".user",
+                        "",
+                        StoreSettings.PATH + ".password",
+                        "",
+                        StoreSettings.PATH + ".data-dir",
+                        dataDir.toString()))
+                .withFallback(ConfigFactory.defaultReference())
+                .resolve());
     Set<String> ids = new HashSet<>();
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "", "");
+    try (Store store = Store.open(settings);
+        java.sql.Connection c = store.dataSource().getConnection();
         java.sql.ResultSet rows =
             c.createStatement().executeQuery("SELECT client_id FROM messages")) {
       while (rows.next()) {
