@@ -372,8 +372,7 @@ public final class Session {
           ack();
           phase(Metrics.SessionPhase.LOGIN);
           return awaitingUsername();
-        },
-        Behaviors.receive(Command.class));
+        });
   }
 
   /** Login step one, or a resumption instead of both steps. */
@@ -397,71 +396,61 @@ public final class Session {
                       login.username(), remote.getAddress(), usernameVerdicts));
           awaitReply();
           return checkingUsername(login.username());
-        },
-        Behaviors.receive(Command.class));
+        });
   }
 
   private Behavior<Command> checkingUsername(String username) {
-    return handling(
-        this::unexpected,
-        Behaviors.receive(Command.class)
-            .onMessage(
-                UsernameChecked.class,
-                checked -> {
-                  replyReceived();
-                  return switch (checked.verdict()) {
-                    case PASSWORD_REQUIRED -> {
-                      outbox.tell(new ServerMessage.PasswordRequired(username));
-                      ack();
-                      yield awaitingPassword(username);
-                    }
-                    case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                    case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                    case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
-                    case BUSY -> busy();
-                  };
-                }));
+    return awaiting(
+        UsernameChecked.class,
+        checked -> {
+          replyReceived();
+          return switch (checked.verdict()) {
+            case PASSWORD_REQUIRED -> {
+              outbox.tell(new ServerMessage.PasswordRequired(username));
+              ack();
+              yield awaitingPassword(username);
+            }
+            case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+            case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+            case RATE_LIMITED -> refuseLoginStep("username", awaitingUsername());
+            case BUSY -> busy();
+          };
+        });
   }
 
   private Behavior<Command> admittingResumption(ClientMessage.Resume resume) {
-    return handling(
-        this::unexpected,
-        Behaviors.receive(Command.class)
-            .onMessage(
-                ResumptionAdmitted.class,
-                admitted -> {
-                  replyReceived();
-                  if (admitted.admission() == LoginGuard.Admission.RATE_LIMITED) {
-                    return refuseLoginStep(resume.typeName(), awaitingUsername());
-                  }
-                  services
-                      .registry()
-                      .tell(
-                          new UserRegistry.Resume(
-                              resume.username(),
-                              resume.token(),
-                              attachment(resume.peerPort(), resume.peerFingerprint()),
-                              resumptions));
-                  registering = resume.username();
-                  awaitReply();
-                  return resuming(resume.username());
-                }));
+    return awaiting(
+        ResumptionAdmitted.class,
+        admitted -> {
+          replyReceived();
+          if (admitted.admission() == LoginGuard.Admission.RATE_LIMITED) {
+            return refuseLoginStep(resume.typeName(), awaitingUsername());
+          }
+          services
+              .registry()
+              .tell(
+                  new UserRegistry.Resume(
+                      resume.username(),
+                      resume.token(),
+                      attachment(resume.peerPort(), resume.peerFingerprint()),
+                      resumptions));
+          registering = resume.username();
+          awaitReply();
+          return resuming(resume.username());
+        });
   }
 
   private Behavior<Command> resuming(String username) {
-    return handling(
-        this::unexpected,
-        Behaviors.receive(Command.class)
-            .onMessage(
-                ResumptionAnswered.class,
-                answer -> {
-                  replyReceived();
-                  registering = null;
-                  if (answer.resumption() == UserRegistry.Resumption.REFUSED) {
-                    return loginFailed(LoginFailed.Reason.RESUME_REFUSED, username);
-                  }
-                  return loggedIn(username);
-                }));
+    return awaiting(
+        ResumptionAnswered.class,
+        answer -> {
+          replyReceived();
+          registering = null;
+          if (answer.resumption() == UserRegistry.Resumption.REFUSED) {
+            return loginFailed(LoginFailed.Reason.RESUME_REFUSED, username);
+          }
+          return loggedIn(username);
+        });
   }
 
   /** Login step two: the username is known and may log in. */
@@ -478,62 +467,55 @@ public final class Session {
                       username, password.password(), remote.getAddress(), passwordVerdicts));
           awaitReply();
           return authenticating(username, password);
-        },
-        Behaviors.receive(Command.class));
+        });
   }
 
   private Behavior<Command> authenticating(String username, ClientMessage.Password password) {
-    return handling(
-        this::unexpected,
-        Behaviors.receive(Command.class)
-            .onMessage(
-                PasswordChecked.class,
-                checked -> {
-                  replyReceived();
-                  return switch (checked.verdict()) {
-                    case AUTHENTICATED -> {
-                      services
-                          .registry()
-                          .tell(
-                              new UserRegistry.Register(
-                                  username,
-                                  attachment(password.peerPort(), password.peerFingerprint()),
-                                  registrations));
-                      registering = username;
-                      awaitReply();
-                      yield registering(username);
-                    }
-                    case INVALID_PASSWORD -> {
-                      outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
-                      ack();
-                      yield awaitingPassword(username);
-                    }
-                    case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
-                    case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
-                    case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
-                    case RATE_LIMITED -> refuseLoginStep("password", awaitingPassword(username));
-                    case UNAVAILABLE, BUSY -> busy();
-                  };
-                }));
+    return awaiting(
+        PasswordChecked.class,
+        checked -> {
+          replyReceived();
+          return switch (checked.verdict()) {
+            case AUTHENTICATED -> {
+              services
+                  .registry()
+                  .tell(
+                      new UserRegistry.Register(
+                          username,
+                          attachment(password.peerPort(), password.peerFingerprint()),
+                          registrations));
+              registering = username;
+              awaitReply();
+              yield registering(username);
+            }
+            case INVALID_PASSWORD -> {
+              outbox.tell(new LoginFailed(LoginFailed.Reason.INVALID_PASSWORD, username));
+              ack();
+              yield awaitingPassword(username);
+            }
+            case UNKNOWN_USER -> loginFailed(LoginFailed.Reason.UNKNOWN_USER, username);
+            case BLOCKED_NOW -> close(Reason.ACCOUNT_LOCKED);
+            case BLOCKED -> close(Reason.ACCOUNT_BLOCKED);
+            case RATE_LIMITED -> refuseLoginStep("password", awaitingPassword(username));
+            case UNAVAILABLE, BUSY -> busy();
+          };
+        });
   }
 
   private Behavior<Command> registering(String username) {
-    return handling(
-        this::unexpected,
-        Behaviors.receive(Command.class)
-            .onMessage(
-                RegistrationAnswered.class,
-                answer -> {
-                  replyReceived();
-                  registering = null;
-                  if (answer.registration() == Registration.ALREADY_ONLINE) {
-                    return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
-                  }
-                  if (answer.registration() == Registration.UNAVAILABLE) {
-                    return busy();
-                  }
-                  return loggedIn(username);
-                }));
+    return awaiting(
+        RegistrationAnswered.class,
+        answer -> {
+          replyReceived();
+          registering = null;
+          if (answer.registration() == Registration.ALREADY_ONLINE) {
+            return loginFailed(LoginFailed.Reason.ALREADY_ONLINE, username);
+          }
+          if (answer.registration() == Registration.UNAVAILABLE) {
+            return busy();
+          }
+          return loggedIn(username);
+        });
   }
 
   /** The registry has admitted the session, and written the welcome and kept messages. */
@@ -781,6 +763,17 @@ public final class Session {
   private Behavior<Command> handling(
       Function<ClientMessage, Behavior<Command>> onFrame, BehaviorBuilder<Command> own) {
     return own.onMessage(Command.class, command -> shared(command, onFrame)).build();
+  }
+
+  /** A phase with no handlers of its own: frames to {@code onFrame}, and the shared handlers. */
+  private Behavior<Command> handling(Function<ClientMessage, Behavior<Command>> onFrame) {
+    return handling(onFrame, Behaviors.receive(Command.class));
+  }
+
+  /** A waiting phase of the login: its {@code answer}, the shared handlers, and no frames. */
+  private <A extends Command> Behavior<Command> awaiting(
+      Class<A> answer, akka.japi.function.Function<A, Behavior<Command>> onAnswer) {
+    return handling(this::unexpected, Behaviors.receive(Command.class).onMessage(answer, onAnswer));
   }
 
   /**
