@@ -75,15 +75,12 @@ public final class StoreCrashCheck {
                 StoreSettings.PATH + ".data-dir", ConfigValueFactory.fromAnyRef(dir.toString())));
   }
 
-  private static String url(Path dir, String settings) {
-    return store(dir).jdbcUrl() + settings;
-  }
-
   private static void write(Path dir, long seconds, String settings) throws Exception {
     Files.createDirectories(dir);
+    StoreSettings store = store(dir);
     // As the server's Store.open does; never closed, as the halt below is a crash.
-    EmbeddedRecovery.prepare(store(dir));
-    try (Connection c = DriverManager.getConnection(url(dir, settings), "", "")) {
+    EmbeddedRecovery.prepare(store);
+    try (Connection c = DriverManager.getConnection(store.jdbcUrl() + settings, "", "")) {
       try (Statement s = c.createStatement()) {
         s.execute(
             "CREATE TABLE accounts (username VARCHAR(40) PRIMARY KEY, last_login TIMESTAMP,"
@@ -143,8 +140,9 @@ public final class StoreCrashCheck {
             Files.readString(dir.resolve(COMMITTED_FILE), StandardCharsets.US_ASCII).trim());
     long found;
     String recovery;
-    try (EmbeddedRecovery recovering = EmbeddedRecovery.prepare(store(dir));
-        Connection c = DriverManager.getConnection(url(dir, settings), "", "");
+    StoreSettings store = store(dir);
+    try (EmbeddedRecovery recovering = EmbeddedRecovery.prepare(store);
+        Connection c = DriverManager.getConnection(store.jdbcUrl() + settings, "", "");
         Statement s = c.createStatement();
         ResultSet rows = s.executeQuery("SELECT COUNT(*) FROM messages")) {
       rows.next();
