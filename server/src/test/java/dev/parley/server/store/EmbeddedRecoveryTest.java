@@ -124,13 +124,11 @@ class EmbeddedRecoveryTest {
   /** H2 would wait 3.3 s for a lock file nobody updates any more before it took the database. */
   @Test
   void shouldRemoveTheLockFileOfAKilledProcessAfterTheScan() throws Exception {
-    try (TestDatabase database = TestDatabase.h2(dir)) {
-      database.open().close();
-    }
+    StoreSettings settings = closedCleanly();
     Files.writeString(dir.resolve(EmbeddedRecovery.MARKER), "left by a crash");
     Files.writeString(dir.resolve(STALE_LOCK), "left by a crash");
 
-    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(TestDatabase.h2(dir).settings())) {
+    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(settings)) {
       assertTrue(recovery.report().isPresent());
       assertFalse(Files.exists(dir.resolve(STALE_LOCK)));
     }
@@ -138,13 +136,11 @@ class EmbeddedRecoveryTest {
 
   @Test
   void shouldLeaveALockFileAloneWithoutAScan() throws Exception {
-    try (TestDatabase database = TestDatabase.h2(dir)) {
-      database.open().close();
-    }
+    StoreSettings settings = closedCleanly();
     // No marker: the last process closed the database, so a lock file is not a killed one's.
     Files.writeString(dir.resolve(STALE_LOCK), "someone else's");
 
-    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(TestDatabase.h2(dir).settings())) {
+    try (EmbeddedRecovery recovery = EmbeddedRecovery.prepare(settings)) {
       assertTrue(recovery.report().isEmpty());
       assertTrue(Files.exists(dir.resolve(STALE_LOCK)));
     }
@@ -164,6 +160,14 @@ class EmbeddedRecoveryTest {
       assertTrue(Files.exists(dir.resolve(EmbeddedRecovery.MARKER)));
       server.close();
       assertFalse(Files.exists(dir.resolve(EmbeddedRecovery.MARKER)));
+    }
+  }
+
+  /** A database in {@code dir} that was opened and closed cleanly; its settings. */
+  private StoreSettings closedCleanly() throws SQLException {
+    try (TestDatabase database = TestDatabase.h2(dir)) {
+      database.open().close();
+      return database.settings();
     }
   }
 
