@@ -7,6 +7,7 @@ import dev.parley.it.support.DroppingProxy;
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.PackagedEndToEnd;
 import dev.parley.it.support.RawConnection;
+import dev.parley.it.support.TestServer;
 import dev.parley.transport.TlsIdentity;
 import java.time.Duration;
 import java.util.List;
@@ -145,6 +146,66 @@ class ResumptionIT extends PackagedEndToEnd {
     RawConnection back = track(RawConnection.as(Optional.of(owner), server.host(), server.port()));
     resume(back, "hans", token);
     first.expect("{\"type\":\"goodbye\",\"reason\":\"resumed\"}");
+  }
+
+  /**
+   * A restart is not every user leaving and logging in again. The stop tells each client it is
+   * shutting down, the clients resume after the next start, and nobody hears of anyone's departure
+   * or return; that holds after a crash too. Someone who does not come back within the resumption
+   * window is announced as gone once the window has passed, and only once.
+   */
+  @Test
+  void shouldBringClientsBackFromARestartUnannouncedAndAnnounceWhoStaysAway() {
+    Duration window = Duration.ofSeconds(6);
+    startServer("-Dparley.server.resume-window=" + window.toSeconds() + "s");
+    HeadlessClient yoda = returning("yoda");
+    HeadlessClient hans = returning("hans");
+    yoda.expect("hans logged in");
+    RawConnection luke = track(new RawConnection(server.host(), server.port()));
+    logIn(luke, "luke", TestServer.PASSWORDS.get("luke"));
+    yoda.expect("luke logged in");
+    hans.expect("luke logged in");
+
+    server.stop();
+    server.restartOnTheSamePort();
+    for (HeadlessClient client : List.of(yoda, hans)) {
+      // Nothing between the goodbye and the return, and next the news that luke has not come back.
+      client.expect(
+          "The server is shutting down. You have been logged out",
+          "Lost connection to the server; reconnecting...",
+          "Reconnected to the server",
+          "luke logged out");
+    }
+    yoda.type("message hans back");
+    hans.expect("yoda: back");
+
+    server.kill();
+    server.restartOnTheSamePort();
+    for (HeadlessClient client : List.of(yoda, hans)) {
+      client.expect("Lost connection to the server; reconnecting...", "Reconnected to the server");
+    }
+    // The window of the crash's sessions has passed: everyone it interrupted is back, and luke,
+    // announced after the last restart, is not announced again.
+    server.awaitLog(
+        "sessions not resumed after the last stop count=0", window.plus(HeadlessClient.PATIENCE));
+    yoda.type("whoelse").expect("hans");
+    hans.type("whoelse").expect("yoda");
+    assertEquals(List.of(), yoda.unread());
+    assertEquals(List.of(), hans.unread());
+  }
+
+  /** A real client logged in as {@code user} that comes back quickly after losing the server. */
+  private HeadlessClient returning(String user) {
+    HeadlessClient client =
+        track(
+            HeadlessClient.connect(
+                server.host(),
+                server.port(),
+                user,
+                HeadlessClient.pinned(
+                    server.fingerprint(), Map.of("parley.client.reconnect-backoff-max", "500ms"))));
+    client.type(user, TestServer.PASSWORDS.get(user)).expect(HeadlessClient.WELCOME);
+    return client;
   }
 
   /** Logs in with protocol 3 and returns the resumption token of the welcome. */

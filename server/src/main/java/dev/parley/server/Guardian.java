@@ -239,15 +239,18 @@ public final class Guardian {
               shutdown.addTask(
                   CoordinatedShutdown.PhaseServiceRequestsDone(),
                   "say-goodbye-to-sessions",
-                  () ->
-                      AskPattern.ask(
-                              listener,
-                              Listener.Drain::new,
-                              // Sessions may take up to close-timeout to flush their goodbye.
-                              settings.closeTimeout().multipliedBy(2),
-                              context.getSystem().scheduler())
-                          // A listener that is already gone has no sessions left to close.
-                          .exceptionally(failure -> Done.getInstance()));
+                  () -> {
+                    // Before the first session closes: what the drain closes, it interrupts.
+                    registry.tell(UserRegistry.ShutdownStarted.INSTANCE);
+                    return AskPattern.ask(
+                            listener,
+                            Listener.Drain::new,
+                            // Sessions may take up to close-timeout to flush their goodbye.
+                            settings.closeTimeout().multipliedBy(2),
+                            context.getSystem().scheduler())
+                        // A listener that is already gone has no sessions left to close.
+                        .exceptionally(failure -> Done.getInstance());
+                  });
               shutdown.addTask(
                   CoordinatedShutdown.PhaseServiceStop(),
                   "write-the-journal",

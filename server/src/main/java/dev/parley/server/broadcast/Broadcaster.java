@@ -52,11 +52,22 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   /** What the broadcaster understands. */
   public sealed interface Command {}
 
-  /** {@code user} logged in; {@code blocked} are the users they block. Others are told. */
-  public record MemberJoined(String user, ActorRef<ServerMessage> outbox, Set<String> blocked)
+  /**
+   * {@code user} logged in; {@code blocked} are the users they block. Others are told, unless
+   * {@code announced} is false: the user's client resumed a session that the node's last stop
+   * interrupted, and the others, disconnected by the same stop, never saw them leave. Only a
+   * standalone node's registry sends that; a clustered broadcaster announces every login.
+   */
+  public record MemberJoined(
+      String user, ActorRef<ServerMessage> outbox, Set<String> blocked, boolean announced)
       implements Command {
     public MemberJoined {
       blocked = Set.copyOf(blocked);
+    }
+
+    /** A login the others are told of. */
+    public MemberJoined(String user, ActorRef<ServerMessage> outbox, Set<String> blocked) {
+      this(user, outbox, blocked, true);
     }
   }
 
@@ -92,14 +103,37 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
    * @param replyTo told {@link RosterWritten} once the logout is in effect everywhere it will be
    *     waited for (see there), also when there was nothing to do (a late leave); {@code null}:
    *     nobody waits
+   * @param announced false when the node's stop closed the connection: everyone is being
+   *     disconnected by it and told so, and the user's client will resume. Only a standalone node's
+   *     registry sends that; a clustered broadcaster announces every logout.
    */
   public record MemberLeft(
-      String user, ActorRef<ServerMessage> outbox, ActorRef<RosterWritten> replyTo)
+      String user,
+      ActorRef<ServerMessage> outbox,
+      ActorRef<RosterWritten> replyTo,
+      boolean announced)
       implements Command {
 
-    /** A logout nobody waits for. */
+    /** A logout the others are told of. */
+    public MemberLeft(
+        String user, ActorRef<ServerMessage> outbox, ActorRef<RosterWritten> replyTo) {
+      this(user, outbox, replyTo, true);
+    }
+
+    /** A logout the others are told of, and nobody waits for. */
     public MemberLeft(String user, ActorRef<ServerMessage> outbox) {
-      this(user, outbox, null);
+      this(user, outbox, null, true);
+    }
+  }
+
+  /**
+   * {@code user}'s session, which the node's last stop interrupted, was not resumed within the
+   * resumption window: the others are told now that the user logged out, as they were not at the
+   * stop. {@code blocked} are the users they block, who are not told.
+   */
+  public record ReturnOverdue(String user, Set<String> blocked) implements Command {
+    public ReturnOverdue {
+      blocked = Set.copyOf(blocked);
     }
   }
 
@@ -219,6 +253,7 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
         .onMessage(MemberJoined.class, this::onMemberJoined)
         .onMessage(MemberMoved.class, this::onMemberMoved)
         .onMessage(MemberLeft.class, this::onMemberLeft)
+        .onMessage(ReturnOverdue.class, this::onReturnOverdue)
         .onMessage(BlocksChanged.class, this::onBlocksChanged)
         .onMessage(ListOnline.class, this::onListOnline)
         .onMessage(
@@ -252,6 +287,11 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
   }
 
   private Behavior<Command> onMemberJoined(MemberJoined event) {
+    if (!event.announced()) {
+      // They hear of every change from now on.
+      roster.put(event.user(), new Recipient(event.outbox(), event.blocked(), presence.latest()));
+      return this;
+    }
     long number = presence.next();
     roster.put(event.user(), new Recipient(event.outbox(), event.blocked(), number));
     presence.announce(Notice.loggedIn(number, event.user(), event.blocked()));
@@ -262,9 +302,16 @@ public final class Broadcaster extends AbstractBehavior<Broadcaster.Command> {
     Recipient member = roster.get(event.user());
     if (member != null && member.outbox().equals(event.outbox())) {
       roster.remove(event.user());
-      presence.announce(Notice.loggedOut(presence.next(), event.user(), member.blocked()));
+      if (event.announced()) {
+        presence.announce(Notice.loggedOut(presence.next(), event.user(), member.blocked()));
+      }
     }
     written(event.replyTo(), event.user());
+    return this;
+  }
+
+  private Behavior<Command> onReturnOverdue(ReturnOverdue event) {
+    presence.announce(Notice.loggedOut(presence.next(), event.user(), event.blocked()));
     return this;
   }
 

@@ -274,6 +274,9 @@ public final class ClusterRegistry extends AbstractBehavior<UserRegistry.Command
         .onMessage(
             UserRegistry.PasswordChanged.class,
             changed -> tell(changed.username(), new UserEntity.RevokeResumption()))
+        // The users of a stopping node move to the others and resume there; to the users of
+        // those nodes, who stay, they left and came back.
+        .onMessage(UserRegistry.ShutdownStarted.class, started -> this)
         .onMessage(UserRegistry.AccountAdded.class, this::onAccountAdded)
         .onMessage(UserRegistry.AccountRemoved.class, this::onAccountRemoved)
         .onMessage(DirectoryRefreshDue.class, due -> refreshDirectory())

@@ -192,6 +192,16 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   /**
+   * The node is stopping: the sessions it closes from now on were interrupted, not ended. The
+   * others are not told they left (the same stop disconnects everyone, and says so), their grants
+   * stay open until the next start, and a client that resumes one there comes back unannounced. A
+   * cluster's registry ignores it: one node's stop is not its users' stop.
+   */
+  public enum ShutdownStarted implements Command {
+    INSTANCE
+  }
+
+  /**
    * A direct message; answered with {@code message-accepted} or an error.
    *
    * @param size the text's encoded length in bytes ({@link WireText#encodedLength})
@@ -262,6 +272,11 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   private enum DirectoryRefreshDue implements Command {
+    INSTANCE
+  }
+
+  /** The resumption window of the sessions the last stop interrupted has passed. */
+  private enum ReturnsOverdue implements Command {
     INSTANCE
   }
 
@@ -360,6 +375,15 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   /** The grant with which each user's client may resume their session. */
   private final Map<String, ResumeGrant> resumptions = new HashMap<>();
 
+  /**
+   * Users whose session the node's last stop interrupted and who are not back yet: their return by
+   * resumption is not announced, and their absence is once their window has passed.
+   */
+  private final Set<String> interrupted = new HashSet<>();
+
+  /** The node is stopping ({@link ShutdownStarted}). */
+  private boolean stopping;
+
   private final SessionTokens tokens;
 
   /** How each user's mailbox goes out to their connection. */
@@ -419,16 +443,26 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   /**
-   * A session that was open when the server stopped may be resumed within the window from now, as
-   * if it had ended now: its client is on its way back.
+   * A session that was open when the server stopped (a crash, or a stop that closed it) may be
+   * resumed within the window from now, as if it had ended now: its client is on its way back.
    */
   private void restoreResumptions(StoreSnapshot initial) {
     Instant windowEnd = clock.instant().plus(settings.resumeWindow());
     initial
         .resumptions()
         .forEach(
-            (user, grant) ->
-                resumptions.put(user, grant.until() == null ? grant.lapsingAt(windowEnd) : grant));
+            (user, grant) -> {
+              if (grant.until() == null) {
+                interrupted.add(user);
+                resumptions.put(user, grant.lapsingAt(windowEnd));
+              } else {
+                resumptions.put(user, grant);
+              }
+            });
+    if (!interrupted.isEmpty()) {
+      timers.startSingleTimer(
+          ReturnsOverdue.INSTANCE, ReturnsOverdue.INSTANCE, settings.resumeWindow());
+    }
   }
 
   private void restoreMailboxes(StoreSnapshot initial) {
@@ -474,6 +508,8 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
         .onMessage(MailboxSampleDue.class, due -> onMailboxSampleDue())
         .onMessage(DirectoryRefreshDue.class, due -> onDirectoryRefreshDue())
         .onMessage(DirectoryRefreshed.class, this::onDirectoryRefreshed)
+        .onMessage(ShutdownStarted.class, started -> onShutdownStarted())
+        .onMessage(ReturnsOverdue.class, overdue -> onReturnsOverdue())
         .build();
   }
 
@@ -492,7 +528,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       command.replyTo().tell(Registration.ALREADY_ONLINE);
       return this;
     }
-    join(user, command.attachment());
+    join(user, command.attachment(), true);
     getContext()
         .getLog()
         .info("user logged in user={} from={}", user, command.attachment().peerHost());
@@ -520,8 +556,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
       return this;
     }
     if (previous == null) {
-      // The last session has ended already (the others saw the user leave): this is a login.
-      join(user, attachment);
+      // The last session has ended already. The others saw the user leave, and hear of the return
+      // as of a login; unless the node's stop ended it, which they were not told of.
+      join(user, attachment, !interrupted.contains(user));
     } else {
       takeOver(user, previous, attachment);
     }
@@ -538,17 +575,20 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
 
   /**
    * {@code user} comes online with {@code attachment}: welcomed with a new resumption token, the
-   * others told, and the kept messages delivered from the last acknowledgement.
+   * others told if {@code announced}, and the kept messages delivered from the last
+   * acknowledgement.
    */
-  private void join(String user, Attachment attachment) {
+  private void join(String user, Attachment attachment, boolean announced) {
     // An account added since the directory was last read: it just proved it exists.
     usernames.add(user);
+    interrupted.remove(user);
     online.put(user, attachment);
     getContext().watchWith(attachment.session(), new SessionTerminated(user, attachment.session()));
     // The documented order (docs/protocol.md, 4.3): the welcome, then the others hear of it, then
     // the kept messages.
     ResumeGrant grant = welcome(user, attachment);
-    broadcaster.tell(new Broadcaster.MemberJoined(user, attachment.outbox(), blockList(user)));
+    broadcaster.tell(
+        new Broadcaster.MemberJoined(user, attachment.outbox(), blockList(user), announced));
     deliverAfresh(user, attachment);
     journal.tell(new Journal.Record(new Change.LoggedIn(user, clock.instant(), grant), null));
   }
@@ -636,6 +676,13 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (usernames.contains(user)) {
       lastLogout.put(user, now);
     }
+    if (stopping && onStored == null) {
+      // Closed by the stop, not by the user: the grant stays open for the next start.
+      journal.tell(new Journal.Record(new Change.SessionInterrupted(user, now), null));
+      broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox(), null, false));
+      getContext().getLog().info("session interrupted by the stop user={}", user);
+      return true;
+    }
     // A logout ends the grant; a session that ended otherwise may be resumed for a while.
     ResumeGrant grant = onStored == null ? resumptions.get(user) : null;
     Instant resumableUntil = null;
@@ -650,6 +697,30 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox()));
     getContext().getLog().info("user logged out user={}", user);
     return true;
+  }
+
+  private Behavior<Command> onShutdownStarted() {
+    stopping = true;
+    return this;
+  }
+
+  /**
+   * The users the last stop interrupted who have not come back, by resuming or logging in, have
+   * gone for the others too: they are told now, as they would have been of a lost connection. Their
+   * grants, expired now, go from the store too, or the next start would take them for interrupted
+   * again.
+   */
+  private Behavior<Command> onReturnsOverdue() {
+    for (String user : interrupted) {
+      broadcaster.tell(new Broadcaster.ReturnOverdue(user, blockList(user)));
+      resumptions.remove(user);
+      journal.tell(new Journal.Record(new Change.ResumptionRevoked(user), null));
+    }
+    getContext()
+        .getLog()
+        .info("sessions not resumed after the last stop count={}", interrupted.size());
+    interrupted.clear();
+    return this;
   }
 
   // ---- direct messages ----
@@ -878,6 +949,7 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     }
     mailboxes.remove(user);
     lastLogout.remove(user);
+    interrupted.remove(user);
     blocks.remove(user);
     blocks.values().forEach(blocked -> blocked.remove(user));
     getContext().getLog().info("account removed from the store user={}", user);

@@ -22,6 +22,8 @@ public sealed interface Change {
       user = in.user();
     } else if (change instanceof LoggedOut out) {
       user = out.user();
+    } else if (change instanceof SessionInterrupted interrupted) {
+      user = interrupted.user();
     } else if (change instanceof BlockAdded block) {
       user = block.blocker();
     } else if (change instanceof BlockRemoved unblock) {
@@ -81,9 +83,18 @@ public sealed interface Change {
   }
 
   /**
-   * {@code user}'s password was changed: no session of theirs may be resumed any more. The store
-   * clears the grant when it stores the new password; this clears one that a login checked against
-   * the old password wrote after that, before the server heard of the change.
+   * {@code user}'s session was closed at {@code at} because the node stopped. It is not a logout:
+   * the grant of their login stays, and its window runs from the node's next start, as for a
+   * session a crash leaves open. Their client is on its way back, and the others, disconnected by
+   * the same stop, were not told they left.
+   */
+  record SessionInterrupted(String user, Instant at) implements Change {}
+
+  /**
+   * No session of {@code user}'s may be resumed any more. Either their password was changed (the
+   * store clears the grant when it stores the new password; this clears one that a login checked
+   * against the old password wrote after that, before the server heard of the change), or the
+   * session the last stop interrupted was not resumed within the window.
    */
   record ResumptionRevoked(String user) implements Change {}
 

@@ -1073,6 +1073,12 @@ public final class Store implements AutoCloseable {
               utc(out.resumableUntil()),
               out.user());
         }
+      } else if (change instanceof Change.SessionInterrupted interrupted) {
+        // The grant's resume_until stays NULL, as the login left it: open until the next start.
+        update(
+            "UPDATE accounts SET last_logout = ? WHERE username = ?",
+            utc(interrupted.at()),
+            interrupted.user());
       } else if (change instanceof Change.ResumptionRevoked revoked) {
         update(
             "UPDATE accounts SET resume_hash = NULL, resume_fingerprint = NULL, resume_until = NULL"

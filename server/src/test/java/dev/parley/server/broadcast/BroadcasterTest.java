@@ -225,6 +225,41 @@ class BroadcasterTest {
     yoda.expectMessage(new ServerMessage.UserLoggedOut("luke"));
   }
 
+  /**
+   * A node's stop closes every session and says so to each; the clients resume after the next
+   * start. Neither the stop nor the return is announced, but those back hear of what happens next.
+   */
+  @Test
+  void shouldNeitherAnnounceALeaveByTheStopNorTheReturnThatResumesIt() {
+    broadcaster.tell(new Broadcaster.MemberLeft("luke", outboxes.get("luke"), null, false));
+    TestProbe<ServerMessage> returned = testKit.createTestProbe();
+    ActorRef<ServerMessage> decoding = DecodingOutbox.to(testKit, returned);
+    broadcaster.tell(new Broadcaster.MemberJoined("luke", decoding, Set.of(), false));
+    TestProbe<ServerMessage> vader = join("vader", Set.of());
+
+    // The first thing anyone hears is vader's login: nothing about luke came before it.
+    hans.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    yoda.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    returned.expectMessage(new ServerMessage.UserLoggedIn("vader"));
+    broadcaster.tell(new Broadcaster.Broadcast("hans", "welcome back", replies.ref()));
+    returned.expectMessage(new ServerMessage.BroadcastReceived("hans", "welcome back"));
+    luke.expectNoMessage();
+    vader.expectMessage(new ServerMessage.BroadcastReceived("hans", "welcome back"));
+  }
+
+  /**
+   * Someone the stop interrupted who does not come back: once their window has passed, the others
+   * are told they logged out, but for those they block.
+   */
+  @Test
+  void shouldAnnounceAnOverdueReturnAsALogoutExceptToThoseTheSubjectBlocks() {
+    broadcaster.tell(new Broadcaster.ReturnOverdue("vader", Set.of("yoda")));
+
+    hans.expectMessage(new ServerMessage.UserLoggedOut("vader"));
+    luke.expectMessage(new ServerMessage.UserLoggedOut("vader"));
+    yoda.expectNoMessage();
+  }
+
   @Test
   void shouldListTheOthersOnlineInLoginOrderCapped() {
     join("vader", Set.of());

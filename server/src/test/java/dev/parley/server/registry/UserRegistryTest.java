@@ -692,6 +692,71 @@ class UserRegistryTest {
     assertEquals(UserRegistry.Resumption.RESUMED, resume("hans", token, HANS_CERT).resumption());
   }
 
+  @Test
+  void shouldNotTellTheOthersOfSessionsTheStopClosesAndKeepTheirGrantsForTheNextStart() {
+    startRegistry();
+    Online yoda = login("yoda");
+    Online hans = login("hans");
+    Online luke = login("luke");
+    clock.advance(Duration.ofSeconds(30));
+    Instant stop = clock.instant();
+
+    registry.tell(UserRegistry.ShutdownStarted.INSTANCE);
+    hans.session().stop();
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("hans", hans.outbox().ref(), null, false));
+    journal.expectMessage(new Journal.Record(new Change.SessionInterrupted("hans", stop), null));
+    registry.tell(new UserRegistry.Unregister("luke", luke.session().ref()));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("luke", luke.outbox().ref(), null, false));
+    journal.expectMessage(new Journal.Record(new Change.SessionInterrupted("luke", stop), null));
+
+    // A logout is the user's own, stop or not: announced, and the end of the grant.
+    TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
+    registry.tell(new UserRegistry.Leave("yoda", yoda.session().ref(), left.ref()));
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("yoda", yoda.outbox().ref()));
+    assertEquals(
+        new Change.LoggedOut("yoda", stop),
+        journal.expectMessageClass(Journal.Record.class).change());
+    expectOnline("hans", false);
+    expectOnline("luke", false);
+  }
+
+  @Test
+  void shouldBringSessionsTheLastStopInterruptedBackUnannouncedAndAnnounceThoseNotBackInTime() {
+    SecretTokens secrets = new SecretTokens();
+    String hansToken = secrets.newToken();
+    String lukeToken = secrets.newToken();
+    String vaderToken = secrets.newToken();
+    StoreSnapshot empty = StoreSnapshot.empty();
+    startRegistry(
+        new StoreSnapshot(
+            USERNAMES,
+            Map.of("luke", Set.of("yoda")),
+            empty.lastLogouts(),
+            empty.lockouts(),
+            empty.lastSeqs(),
+            empty.ackedSeqs(),
+            empty.pending(),
+            Map.of(
+                "hans", new ResumeGrant(secrets.hash(hansToken), HANS_CERT, null),
+                "luke", new ResumeGrant(secrets.hash(lukeToken), null, null),
+                "vader", new ResumeGrant(secrets.hash(vaderToken), null, null))));
+    login("yoda");
+
+    Resumed hans = resume("hans", hansToken, HANS_CERT);
+    assertEquals(UserRegistry.Resumption.RESUMED, hans.resumption());
+    broadcaster.expectMessage(
+        new Broadcaster.MemberJoined("hans", hans.online().outbox().ref(), Set.of(), false));
+    expectLoginRecorded("hans", hans.online().token(), HANS_CERT);
+    // A login with the password is a login: announced (the helper checks).
+    login("vader");
+
+    manualTime.timePasses(RESUME_WINDOW);
+    broadcaster.expectMessage(new Broadcaster.ReturnOverdue("luke", Set.of("yoda")));
+    journal.expectMessage(new Journal.Record(new Change.ResumptionRevoked("luke"), null));
+    broadcaster.expectNoMessage();
+    expectResumptionRefused("luke", lukeToken, null, "reason=no-grant");
+  }
+
   // ---- mailbox capacity ----
 
   @Test

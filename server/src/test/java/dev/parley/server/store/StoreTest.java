@@ -581,6 +581,20 @@ class StoreTest {
   }
 
   @Test
+  void shouldKeepTheGrantOfASessionTheStopInterruptedOpenForTheNextStart() throws SQLException {
+    addUsers("hans");
+    ResumeGrant hans = new ResumeGrant("a1".repeat(32), "SHA256:hans-cert", null);
+    apply(new Change.LoggedIn("hans", T0, hans));
+
+    apply(new Change.SessionInterrupted("hans", T0.plusSeconds(5)));
+
+    // Still open: the window runs from the next start. The stop dates the logout, not the start.
+    StoreSnapshot next = store.load(T0.plusSeconds(60));
+    assertEquals(Map.of("hans", hans), next.resumptions());
+    assertEquals(Map.of("hans", T0.plusSeconds(5)), next.lastLogouts());
+  }
+
+  @Test
   void shouldDropAGrantWrittenAfterThePasswordChangedOnceTheServerHearsOfIt() throws SQLException {
     addUsers("hans");
     assertTrue(store.setPasswordHash("hans", "new-hash"));
