@@ -48,9 +48,16 @@ public final class Main {
   /** The cluster downed this node, or it could not join: try again later (EX_TEMPFAIL). */
   static final int EXIT_REMOVED_FROM_CLUSTER = 75;
 
+  private static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  /** CompletableFuture uses the common pool from two threads on (see ensureCommonPoolThreads). */
+  private static final int COMMON_POOL_MIN_THREADS = 2;
+
   private Main() {}
 
   public static void main(String[] args) {
+    ensureCommonPoolThreads();
     // Obtained before the actor system exists so that SLF4J initialises once, quietly.
     Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -68,6 +75,23 @@ public final class Main {
       return;
     }
     System.exit(invocation.admin().isPresent() ? admin(invocation) : serve(invocation, log));
+  }
+
+  /**
+   * Gives the JVM's common pool at least {@value #COMMON_POOL_MIN_THREADS} threads, unless the
+   * command line chose. CompletableFuture runs asynchronous callbacks there, and every callback on
+   * a future from Akka's Java API is asynchronous (Scala's conversion turns whenComplete, thenApply
+   * and the rest into their async variants). With fewer threads in the pool, the JVM's choice on a
+   * machine with two cores or fewer, CompletableFuture starts a new thread for each such callback
+   * instead. A node stopping with 10,000 sessions started 10,000 threads that way, and took 5 s
+   * more to close them (docs/performance.md, issue 11's seventh round). Must run before anything
+   * touches the pool, which reads the setting once.
+   */
+  private static void ensureCommonPoolThreads() {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null
+        && Runtime.getRuntime().availableProcessors() - 1 < COMMON_POOL_MIN_THREADS) {
+      System.setProperty(COMMON_POOL_PARALLELISM, String.valueOf(COMMON_POOL_MIN_THREADS));
+    }
   }
 
   private static int admin(CommandLine.Invocation invocation) {

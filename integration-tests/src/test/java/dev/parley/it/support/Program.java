@@ -165,22 +165,38 @@ public final class Program implements Typist, AutoCloseable {
    * a program that hangs.
    */
   public String threadDump() {
+    return jcmd("Thread.print");
+  }
+
+  /** How many threads the JVM has started since it began (its {@code java.threads.started}). */
+  public long threadsStarted() {
+    String counters = jcmd("PerfCounter.print");
+    return counters
+        .lines()
+        .filter(line -> line.startsWith("java.threads.started="))
+        .mapToLong(line -> Long.parseLong(line.substring(line.indexOf('=') + 1).trim()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no java.threads.started in:\n" + counters));
+  }
+
+  /** What {@code jcmd PID command} prints, or why it could not run. */
+  private String jcmd(String command) {
     try {
       Process jcmd =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                   String.valueOf(process.pid()),
-                  "Thread.print")
+                  command)
               .redirectErrorStream(true)
               .start();
-      String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String output = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       jcmd.waitFor(HeadlessClient.PATIENCE.toSeconds(), TimeUnit.SECONDS);
-      return dump;
+      return output;
     } catch (IOException e) {
-      return "(no thread dump: " + e + ")";
+      return "(no jcmd " + command + ": " + e + ")";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return "(no thread dump: interrupted)";
+      return "(no jcmd " + command + ": interrupted)";
     }
   }
 

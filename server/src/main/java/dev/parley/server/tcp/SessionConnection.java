@@ -93,7 +93,12 @@ public final class SessionConnection {
             // waits for before its actor system, and these streams, end.
             .watchTermination(
                 (outbound, done) -> {
-                  done.whenComplete((ended, failure) -> written.complete(Done.getInstance()));
+                  // On Akka's own threads: every callback on a future from Akka's Java API is
+                  // asynchronous, and without an executor CompletableFuture may start a thread
+                  // for each (see Main's common pool).
+                  done.whenCompleteAsync(
+                      (ended, failure) -> written.complete(Done.getInstance()),
+                      materializer.executionContext());
                   return outbound;
                 });
     if (tls != null) {
