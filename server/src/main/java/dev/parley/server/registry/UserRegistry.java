@@ -192,10 +192,10 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
   }
 
   /**
-   * The node is stopping: the sessions it closes from now on were interrupted, not ended. The
-   * others are not told they left (the same stop disconnects everyone, and says so), their grants
-   * stay open until the next start, and a client that resumes one there comes back unannounced. A
-   * cluster's registry ignores it: one node's stop is not its users' stop.
+   * The node is stopping: the resumable sessions it closes from now on were interrupted, not ended.
+   * The others are not told they left (the same stop disconnects everyone, and says so), their
+   * grants stay open until the next start, and a client that resumes one there comes back
+   * unannounced. A cluster's registry ignores it: one node's stop is not its users' stop.
    */
   public enum ShutdownStarted implements Command {
     INSTANCE
@@ -676,8 +676,9 @@ public final class UserRegistry extends AbstractBehavior<UserRegistry.Command> {
     if (usernames.contains(user)) {
       lastLogout.put(user, now);
     }
-    if (stopping && onStored == null) {
-      // Closed by the stop, not by the user: the grant stays open for the next start.
+    if (stopping && onStored == null && resumptions.containsKey(user)) {
+      // Closed by the stop, not by the user: the grant stays open for the next start. A client
+      // that cannot resume (protocol 1 or 2) has none: it will log in again, and is seen to go.
       journal.tell(new Journal.Record(new Change.SessionInterrupted(user, now), null));
       broadcaster.tell(new Broadcaster.MemberLeft(user, member.outbox(), null, false));
       getContext().getLog().info("session interrupted by the stop user={}", user);

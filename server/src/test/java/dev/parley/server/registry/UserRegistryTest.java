@@ -698,6 +698,25 @@ class UserRegistryTest {
     Online yoda = login("yoda");
     Online hans = login("hans");
     Online luke = login("luke");
+    // A client that cannot resume (protocol 1): no grant.
+    TestProbe<Object> r2d2Session = testKit.createTestProbe();
+    TestProbe<ServerMessage> r2d2Outbox = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Register(
+            "r2d2",
+            new UserRegistry.Attachment(
+                r2d2Session.ref(),
+                r2d2Outbox.ref(),
+                evictions.ref(),
+                "127.0.0.1",
+                50000,
+                null,
+                null,
+                1),
+            registrations.ref()));
+    registrations.expectMessage(Registration.REGISTERED);
+    broadcaster.expectMessageClass(Broadcaster.MemberJoined.class);
+    journal.expectMessageClass(Journal.Record.class);
     clock.advance(Duration.ofSeconds(30));
     Instant stop = clock.instant();
 
@@ -708,6 +727,11 @@ class UserRegistryTest {
     registry.tell(new UserRegistry.Unregister("luke", luke.session().ref()));
     broadcaster.expectMessage(new Broadcaster.MemberLeft("luke", luke.outbox().ref(), null, false));
     journal.expectMessage(new Journal.Record(new Change.SessionInterrupted("luke", stop), null));
+
+    // It will log in again, announced: so it is seen to go, as ever.
+    r2d2Session.stop();
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("r2d2", r2d2Outbox.ref()));
+    journal.expectMessage(new Journal.Record(new Change.LoggedOut("r2d2", stop), null));
 
     // A logout is the user's own, stop or not: announced, and the end of the grant.
     TestProbe<UserRegistry.Left> left = testKit.createTestProbe();
