@@ -566,18 +566,9 @@ class UserRegistryTest {
     startRegistry();
     Online hans = login("hans");
     logout(hans);
-    TestProbe<Object> session = testKit.createTestProbe();
-    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
 
-    registry.tell(
-        new UserRegistry.Register(
-            "hans",
-            new UserRegistry.Attachment(
-                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null, 1),
-            registrations.ref()));
-
-    outbox.expectMessage(new ServerMessage.LoginAccepted("hans"));
-    journal.expectMessage(new Journal.Record(new Change.LoggedIn("hans", T0, null), null));
+    // The welcome has no token, and the login recorded no grant (the helper checks).
+    loginWithoutTokens("hans");
     // The grant of the earlier login went with this one.
     expectResumptionRefused("hans", hans.token(), null, "reason=no-grant");
   }
@@ -699,24 +690,7 @@ class UserRegistryTest {
     Online hans = login("hans");
     Online luke = login("luke");
     // A client that cannot resume (protocol 1): no grant.
-    TestProbe<Object> r2d2Session = testKit.createTestProbe();
-    TestProbe<ServerMessage> r2d2Outbox = testKit.createTestProbe();
-    registry.tell(
-        new UserRegistry.Register(
-            "r2d2",
-            new UserRegistry.Attachment(
-                r2d2Session.ref(),
-                r2d2Outbox.ref(),
-                evictions.ref(),
-                "127.0.0.1",
-                50000,
-                null,
-                null,
-                1),
-            registrations.ref()));
-    registrations.expectMessage(Registration.REGISTERED);
-    broadcaster.expectMessageClass(Broadcaster.MemberJoined.class);
-    journal.expectMessageClass(Journal.Record.class);
+    Online r2d2 = loginWithoutTokens("r2d2");
     clock.advance(Duration.ofSeconds(30));
     Instant stop = clock.instant();
 
@@ -729,8 +703,8 @@ class UserRegistryTest {
     journal.expectMessage(new Journal.Record(new Change.SessionInterrupted("luke", stop), null));
 
     // It will log in again, announced: so it is seen to go, as ever.
-    r2d2Session.stop();
-    broadcaster.expectMessage(new Broadcaster.MemberLeft("r2d2", r2d2Outbox.ref()));
+    r2d2.session().stop();
+    broadcaster.expectMessage(new Broadcaster.MemberLeft("r2d2", r2d2.outbox().ref()));
     journal.expectMessage(new Journal.Record(new Change.LoggedOut("r2d2", stop), null));
 
     // A logout is the user's own, stop or not: announced, and the end of the grant.
@@ -1714,6 +1688,27 @@ class UserRegistryTest {
     expectLoginRecorded(name, token, cert);
     registrations.expectMessage(Registration.REGISTERED);
     return new Online(name, session, outbox, token);
+  }
+
+  /**
+   * Registers a session of {@code name} from a client that cannot resume (protocol 1): welcomed
+   * without a token, its login recorded without a grant. Its token is null.
+   */
+  private Online loginWithoutTokens(String name) {
+    TestProbe<Object> session = testKit.createTestProbe();
+    TestProbe<ServerMessage> outbox = testKit.createTestProbe();
+    registry.tell(
+        new UserRegistry.Register(
+            name,
+            new UserRegistry.Attachment(
+                session.ref(), outbox.ref(), evictions.ref(), "127.0.0.1", 50000, null, null, 1),
+            registrations.ref()));
+    outbox.expectMessage(new ServerMessage.LoginAccepted(name));
+    broadcaster.expectMessage(new Broadcaster.MemberJoined(name, outbox.ref(), Set.of()));
+    journal.expectMessage(
+        new Journal.Record(new Change.LoggedIn(name, clock.instant(), null), null));
+    registrations.expectMessage(Registration.REGISTERED);
+    return new Online(name, session, outbox, null);
   }
 
   /** The answer to a resumption, and the new session (its token null if refused). */
