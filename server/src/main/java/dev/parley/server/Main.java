@@ -170,6 +170,7 @@ public final class Main {
       return EXIT_CANNOT_START;
     }
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(server.system());
+    StopSignals.install(shutdown::runAll);
     // After the journal has written what it held (service-stop), before the logs are flushed.
     shutdown.addTask(
         CoordinatedShutdown.PhaseClusterShutdown(),
@@ -222,14 +223,17 @@ public final class Main {
   }
 
   /**
-   * The exit status of a node that stopped by itself for {@code reason} (after a signal the JVM's
-   * own status, 128 plus the signal, applies instead): 0 after {@link ParleyServer#stop()} or a
-   * requested leave of the cluster; {@link Guardian#EXIT_CORE_ACTOR_STOPPED} when a core actor
-   * stopped; {@link #EXIT_REMOVED_FROM_CLUSTER} when the cluster downed the node (the Split Brain
-   * Resolver kept the other side of a partition) or it could not join, so that a supervisor that
-   * restarts failed services starts it again.
+   * The exit status of a node that stopped for {@code reason}: after a signal, the JVM's own status
+   * for it (128 plus the signal's number); 0 after {@link ParleyServer#stop()} or a requested leave
+   * of the cluster; {@link Guardian#EXIT_CORE_ACTOR_STOPPED} when a core actor stopped; {@link
+   * #EXIT_REMOVED_FROM_CLUSTER} when the cluster downed the node (the Split Brain Resolver kept the
+   * other side of a partition) or it could not join, so that a supervisor that restarts failed
+   * services starts it again.
    */
   static int exitStatus(Optional<CoordinatedShutdown.Reason> reason) {
+    if (reason.orElse(null) instanceof StopSignals.SignalReceived signal) {
+      return signal.exitStatus();
+    }
     if (reason.filter(Guardian.CORE_ACTOR_STOPPED::equals).isPresent()) {
       return Guardian.EXIT_CORE_ACTOR_STOPPED;
     }

@@ -462,6 +462,12 @@ class CommandLineTest {
         Main.exitStatus(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason())));
   }
 
+  @Test
+  void shouldExitAfterASignalWithTheStatusTheJvmWouldGive() {
+    assertEquals(143, Main.exitStatus(Optional.of(new StopSignals.SignalReceived("TERM", 15))));
+    assertEquals(130, Main.exitStatus(Optional.of(new StopSignals.SignalReceived("INT", 2))));
+  }
+
   /** Why a node started with {@code args} would refuse to start, as Main checks it. */
   private static Optional<String> refusal(String... args) throws UsageException {
     Config config = Main.loadConfig(CommandLine.parse(args));
