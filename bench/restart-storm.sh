@@ -14,6 +14,7 @@
 # RESTART_OPTS: JVM options added for the servers started after a restart only, e.g.
 # "-Dparley.server.password-hash-iterations=600000" for the default hash cost, which the first
 # server's import of USERS accounts would take hours to pay.
+# PARLEY_NO_CDS=1: the servers start without the class-data-sharing archive built with the jar.
 # Both processes need USERS file descriptors and more (ulimit -n).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,8 +74,9 @@ start_server() {
   t0="$(now)"
   local more=()
   [ "$started" -gt 0 ] && more=(${restart_opts[@]+"${restart_opts[@]}"})
-  java -Dparley.server.password-hash-iterations=1000 "${server_opts[@]}" ${more[@]+"${more[@]}"} \
-    -jar "$root/server/target/parley-server.jar" "$port" 60 3600 \
+  # Started as an operator starts it (with the class-data-sharing archive built with the jar).
+  JAVA_OPTS="-Dparley.server.password-hash-iterations=1000 ${server_opts[*]} ${more[*]}" \
+    "$root/bin/parley-server" "$port" 60 3600 \
     --credentials "$out/accounts.txt" --data-dir "$out/data" ${server_args[@]+"${server_args[@]}"} \
     >>"$out/server.log" 2>&1 &
   server_pid=$!

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -142,6 +143,27 @@ class PackagedProgramsIT {
         track(Program.start("bad-server", Program.jar("parley.server.jar"), directory, "port"));
     assertEquals(2, badServer.exitStatus());
     assertTrue(badServer.stderr().unread().stream().anyMatch(line -> line.contains("Usage")));
+  }
+
+  @Test
+  void shouldStartTheServerFromTheClassArchiveBuiltWithTheJar() {
+    // -Xshare:on: a JVM that cannot map the archive refuses to start instead of going without it.
+    Program server =
+        track(
+            Program.script(
+                "server-help",
+                "parley-server",
+                directory,
+                Map.of("JAVA_OPTS", "-Xshare:on -Xlog:class+load=info"),
+                "--help"));
+    assertEquals(0, server.exitStatus(), server.stderr().transcript());
+    assertTrue(
+        server.stdout().unread().stream()
+            .anyMatch(
+                line ->
+                    line.contains("dev.parley.server.Main")
+                        && line.contains("source: shared objects file (top)")),
+        "the server's own classes come from the archive built with the jar");
   }
 
   /** A client of its own, as on a user's machine: it meets the server for the first time. */

@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,8 @@ public final class Main {
       System.out.println(CommandLine.USAGE);
       return;
     }
-    System.exit(invocation.admin().isPresent() ? admin(invocation) : serve(invocation, log));
+    System.exit(
+        invocation.admin().isPresent() ? admin(invocation) : serve(invocation, log, server -> {}));
   }
 
   /**
@@ -115,7 +117,14 @@ public final class Main {
     }
   }
 
-  private static int serve(CommandLine.Invocation invocation, Logger log) {
+  /**
+   * Runs a node until it stops, and returns the process's exit status.
+   *
+   * @param listening told the node once it listens (on every port asked for); the class archive's
+   *     training run ({@link ClassArchiveTraining}) drives and stops it from there
+   */
+  static int serve(
+      CommandLine.Invocation invocation, Logger log, Consumer<ParleyServer> listening) {
     Config config;
     ServerSettings settings;
     StoreSettings storeSettings;
@@ -218,6 +227,7 @@ public final class Main {
         return EXIT_CANNOT_START;
       }
     }
+    listening.accept(server);
     server.terminated().toCompletableFuture().join();
     return exitStatus(shutdown.getShutdownReason());
   }
