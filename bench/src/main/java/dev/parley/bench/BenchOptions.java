@@ -29,6 +29,8 @@ import java.util.Set;
  * @param probes reconnect: users who keep sending commands during a storm
  * @param probeIntervalSeconds reconnect: how often each probe sends one
  * @param loginTimeoutSeconds reconnect: how long a login attempt may take (0: as long as it takes)
+ * @param connectTimeoutSeconds reconnect: how long a connection may stay without a word from the
+ *     server before the attempt is given up, as Parley's client does (0: as long as it takes)
  * @param kept reconnect: messages kept for each laggard when the server goes down
  * @param laggards reconnect: users who stop acknowledging before each restart
  * @param probeIds reconnect: the file to append each storm's accepted probe messages to; empty for
@@ -69,6 +71,7 @@ public record BenchOptions(
     int probes,
     double probeIntervalSeconds,
     double loginTimeoutSeconds,
+    double connectTimeoutSeconds,
     int kept,
     int laggards,
     Optional<Path> probeIds,
@@ -134,6 +137,7 @@ public record BenchOptions(
           "probes",
           "probe-interval",
           "login-timeout",
+          "connect-timeout",
           "kept",
           "laggards",
           "probe-ids",
@@ -157,6 +161,9 @@ public record BenchOptions(
    * about 5 ms (both sides together), so that 300 take 2-3 s.
    */
   static final int DEFAULT_TLS_WARM_UP = 300;
+
+  /** The client's own {@code connect-timeout}, which it also gives the server's first word. */
+  static final double DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
 
   private static final int MAX_TLS_WARM_UP = 100_000;
 
@@ -306,6 +313,7 @@ public record BenchOptions(
         in.integer("probes", Math.min(10, clients), 0, clients),
         in.decimal("probe-interval", 0.2, 0.001),
         in.decimal("login-timeout", 0, 0),
+        in.decimal("connect-timeout", DEFAULT_CONNECT_TIMEOUT_SECONDS, 0),
         in.integer("kept", 0, 0, 1_000_000),
         in.integer("laggards", Math.min(10, Math.max(1, clients - 1)), 1, clients),
         in.has("probe-ids") ? Optional.of(Path.of(in.text("probe-ids", ""))) : Optional.empty(),

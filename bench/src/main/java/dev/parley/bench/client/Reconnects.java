@@ -48,7 +48,10 @@ public final class Reconnects {
    */
   public static final String TLS_FAILED = "tls-failed";
 
-  /** The cause of a login attempt the server did not complete within the login timeout. */
+  /**
+   * The cause of a login attempt the server did not complete within the login timeout, or on whose
+   * connection it said nothing within the connect timeout.
+   */
   public static final String NO_ANSWER = "no-answer";
 
   /** The prefix of the cause of a session or a login ended by the server's goodbye. */
@@ -70,25 +73,31 @@ public final class Reconnects {
 
   private final Backoff backoff;
   private final long loginTimeoutNanos;
+  private final long connectTimeoutNanos;
   private final boolean resume;
   private final AtomicInteger away = new AtomicInteger();
   private volatile Storm storm = new Storm();
 
-  /** Users wait for the server's answers as long as it takes, as Parley's client does. */
+  /** Users wait for the server's answers as long as it takes. */
   public Reconnects(Backoff backoff) {
-    this(backoff, 0, true);
+    this(backoff, 0, 0, true);
   }
 
   /**
    * @param loginTimeoutNanos a login attempt not complete this long after it began is abandoned and
    *     tried again after the next wait ({@link #NO_ANSWER}); 0 waits as long as it takes
+   * @param connectTimeoutNanos an attempt whose connection has brought nothing from the server this
+   *     long after it began is abandoned and tried again after the next wait ({@link #NO_ANSWER}),
+   *     as Parley's client does after its connect-timeout; 0 waits as long as it takes
    * @param resume users come back by resuming their session with the token of their last login, as
    *     Parley's client does, and give the password only if that is refused; false: always with the
    *     password
    */
-  public Reconnects(Backoff backoff, long loginTimeoutNanos, boolean resume) {
+  public Reconnects(
+      Backoff backoff, long loginTimeoutNanos, long connectTimeoutNanos, boolean resume) {
     this.backoff = backoff;
     this.loginTimeoutNanos = loginTimeoutNanos;
+    this.connectTimeoutNanos = connectTimeoutNanos;
     this.resume = resume;
   }
 
@@ -114,6 +123,11 @@ public final class Reconnects {
   /** How long a login attempt may take before it is abandoned; 0 for as long as it takes. */
   public long loginTimeoutNanos() {
     return loginTimeoutNanos;
+  }
+
+  /** How long a connection may bring nothing before its attempt is abandoned; 0: as long. */
+  public long connectTimeoutNanos() {
+    return connectTimeoutNanos;
   }
 
   /** Users who lost their session and are not back yet (and have not been given up). */

@@ -115,6 +115,10 @@ public final class SimUser implements LineSplitter.Sink {
 
   private int attempt;
   private int connections;
+
+  /** Whether the current connection has brought a line from the server. */
+  private boolean heardOnConnection;
+
   private long lostAt;
   private Reconnects.Storm backIn;
 
@@ -257,7 +261,7 @@ public final class SimUser implements LineSplitter.Sink {
       boolean all = tls == null ? out.writeTo(channel) : out.writeTo(tls);
       if (state == State.HANDSHAKING && tls.handshakeDone()) {
         // The hello went out with the handshake's last records (or waits in the socket's queue).
-        state = State.HELLO_SENT;
+        opened();
       }
       if (all == writeInterest) {
         writeInterest = !all;
@@ -274,6 +278,7 @@ public final class SimUser implements LineSplitter.Sink {
   void connect() {
     state = State.CONNECTING;
     connections++;
+    heardOnConnection = false;
     loginStarted = MonotonicClock.now();
     // Nothing of an earlier connection carries over: a half line, or frames it could not send.
     splitter.reset();
@@ -309,7 +314,7 @@ public final class SimUser implements LineSplitter.Sink {
   private void connected() throws IOException {
     TlsDialer dialer = fleet.tls(index);
     if (dialer == null) {
-      state = State.HELLO_SENT;
+      opened();
     } else {
       tls = new TlsChannel(dialer.newEngine(), channel, loop.tlsScratch(dialer));
       tls.begin();
@@ -478,19 +483,46 @@ public final class SimUser implements LineSplitter.Sink {
     }
   }
 
+  /**
+   * The connection is open (over TLS: its handshake is done) and the hello is on its way. A user
+   * coming back then gives the server the client's connect-timeout to say its first word.
+   */
+  private void opened() {
+    state = State.HELLO_SENT;
+    Reconnects reconnects = fleet.reconnects();
+    if (returning && reconnects != null && reconnects.connectTimeoutNanos() > 0) {
+      int connection = connections;
+      loop.schedule(reconnects.connectTimeoutNanos(), () -> firstWordTimedOut(connection));
+    }
+  }
+
   /** The attempt on connection number {@code connection} has had all the time it may take. */
   private void loginTimedOut(int connection) {
-    boolean loggingIn =
-        state == State.CONNECTING
-            || state == State.HANDSHAKING
-            || state == State.HELLO_SENT
-            || state == State.RESUME_SENT
-            || state == State.USERNAME_SENT
-            || state == State.PASSWORD_SENT;
-    if (returning && loggingIn && connection == connections) {
+    if (returning && loggingIn() && connection == connections) {
       close();
       loginEnded("no answer to the login", Reconnects.NO_ANSWER, true);
     }
+  }
+
+  /**
+   * The attempt on connection number {@code connection} has had the time the server may take to say
+   * its first word: a connection it said nothing on is one a restarted server, swamped by returning
+   * clients, has not taken up (the operating system leaves it hanging for a minute).
+   */
+  private void firstWordTimedOut(int connection) {
+    if (returning && loggingIn() && connection == connections && !heardOnConnection) {
+      close();
+      loginEnded("no answer on the connection", Reconnects.NO_ANSWER, true);
+    }
+  }
+
+  private boolean loggingIn() {
+    return state == State.CONNECTING
+        || state == State.HANDSHAKING
+        || state == State.HELLO_SENT
+        || state == State.RESUME_SENT
+        || state == State.USERNAME_SENT
+        || state == State.PASSWORD_SENT;
   }
 
   // ---------------------------------------------------------------- frames (loop thread)
@@ -498,6 +530,7 @@ public final class SimUser implements LineSplitter.Sink {
   @Override
   public void onLine(byte[] line, int from, int to) {
     loop.lineReceived();
+    heardOnConnection = true;
     FrameType type = Frames.type(line, from, to);
     if (type == FrameType.HEARTBEAT) {
       // Answered in any state, as the client does; not a command, so not paced.

@@ -49,7 +49,10 @@ public final class ReconnectScenario {
       context.awaitQuiet(fleet);
       Reconnects reconnects =
           new Reconnects(
-              options.backoff(), (long) (options.loginTimeoutSeconds() * 1e9), options.resume());
+              options.backoff(),
+              (long) (options.loginTimeoutSeconds() * 1e9),
+              (long) (options.connectTimeoutSeconds() * 1e9),
+              options.resume());
       fleet.reconnect(reconnects);
       long deadline = MonotonicClock.now() + (long) (options.durationSeconds() * 1e9);
 
@@ -96,6 +99,7 @@ public final class ReconnectScenario {
               .put("kept", options.kept())
               .put("laggards", options.kept() == 0 ? 0 : options.laggards())
               .put("login_timeout_s", options.loginTimeoutSeconds(), 1)
+              .put("connect_timeout_s", options.connectTimeoutSeconds(), 1)
               .put(
                   "command_rate",
                   fleet

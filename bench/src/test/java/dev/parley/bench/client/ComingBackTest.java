@@ -46,6 +46,12 @@ class ComingBackTest {
   /** Whether the server refuses the token (on the third connection) rather than take it. */
   private volatile boolean refuseResume;
 
+  /**
+   * Whether the silent connection is given up by the connect timeout (nothing from the server since
+   * it opened), as Parley's client does, rather than by the login timeout.
+   */
+  private boolean silenceEndedByConnectTimeout;
+
   private ServerSocket server;
   private Fleet fleet;
 
@@ -84,6 +90,16 @@ class ComingBackTest {
     assertEquals(1, storm.resumeRefused());
   }
 
+  @Test
+  void shouldGiveUpAConnectionTheServerSaysNothingOnAsTheClientDoes() throws Exception {
+    silenceEndedByConnectTimeout = true;
+
+    Reconnects.Storm storm = comeBack();
+
+    assertEquals(List.of("t1", "t1"), tokensPresented);
+    assertEquals(1, storm.resumed());
+  }
+
   private Reconnects.Storm comeBack() throws Exception {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::accept, "fake-server");
@@ -108,7 +124,11 @@ class ComingBackTest {
     assertEquals(1, login.loggedIn(), login.failures().toString());
     assertEquals(new Fleet.CommandRate(20.0, 100), fleet.commandRate().orElseThrow());
     Backoff quick = new Backoff(Duration.ofMillis(10), Duration.ofMillis(40), 0);
-    Reconnects reconnects = new Reconnects(quick, Duration.ofMillis(300).toNanos(), true);
+    long silence = Duration.ofMillis(300).toNanos();
+    Reconnects reconnects =
+        silenceEndedByConnectTimeout
+            ? new Reconnects(quick, 0, silence, true)
+            : new Reconnects(quick, silence, 0, true);
     fleet.reconnect(reconnects);
     AtomicInteger received = new AtomicInteger();
     fleet.install(

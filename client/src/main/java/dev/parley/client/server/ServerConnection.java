@@ -192,6 +192,11 @@ public final class ServerConnection {
     INSTANCE
   }
 
+  /** Time to see whether the server has said anything on the connection that just opened. */
+  private enum FirstWordDue implements Command {
+    INSTANCE
+  }
+
   /**
    * What it takes to log in again by oneself: the answers of the first login, and the token of the
    * last {@code login-accepted}, with which the session is resumed (null: log in with the
@@ -346,6 +351,9 @@ public final class ServerConnection {
 
   /** When the current connection last brought anything, by {@link #nanoClock}. */
   private long lastHeardNanos;
+
+  /** Whether the current connection has brought anything since it opened. */
+  private boolean heardOnLink;
 
   /** startprivate requests sent and not answered yet: the server answers in order. */
   private final Deque<String> pendingPeerAddresses = new ArrayDeque<>();
@@ -1198,6 +1206,7 @@ public final class ServerConnection {
         .onMessage(SecurityMade.class, made -> onSecurityMade(made, Behaviors::same))
         .onMessageEquals(PaceDue.INSTANCE, this::onPaceDue)
         .onMessageEquals(ServerSilenceDue.INSTANCE, () -> onServerSilenceDue(onLinkEnded))
+        .onMessageEquals(FirstWordDue.INSTANCE, () -> onFirstWordDue(onLinkEnded))
         .onSignal(PostStop.class, signal -> onPostStop())
         .onAnyMessage(this::stale)
         .build();
@@ -1225,6 +1234,29 @@ public final class ServerConnection {
     return onLinkEnded.apply("no word from the server for " + silent.toSeconds() + " s");
   }
 
+  /**
+   * Every server answers a connection's {@code hello} at once. A connection on which nothing has
+   * come within {@code connect-timeout} of its opening is one the server has not taken up: when
+   * thousands of clients come back at once after a restart, the server's queue of connections not
+   * yet accepted overflows, and the operating system leaves the ones over it hanging, open on the
+   * client's side, until it gives them up with a reset a minute later. Given up here, the next
+   * attempt most likely finds room.
+   */
+  private Behavior<Command> onFirstWordDue(Function<String, Behavior<Command>> onLinkEnded) {
+    if (link == null || heardOnLink) {
+      return Behaviors.same();
+    }
+    long seconds = settings.connectTimeout().toSeconds();
+    context
+        .getLog()
+        .warn(
+            "No answer from {} within {} s of connecting; giving the connection up",
+            server(),
+            seconds);
+    closeLink();
+    return onLinkEnded.apply("no answer from the server within " + seconds + " s");
+  }
+
   private Behavior<Command> onLinkReported(
       ServerLink.Event event,
       Function<InetSocketAddress, Behavior<Command>> onOpened,
@@ -1236,6 +1268,8 @@ public final class ServerConnection {
       return Behaviors.same();
     } else if (event instanceof ServerLink.Opened opened) {
       opened.notice().ifPresent(this::print);
+      heardOnLink = false;
+      timers.startSingleTimer(FirstWordDue.INSTANCE, settings.connectTimeout());
       return onOpened.apply(opened.localAddress());
     } else if (event instanceof ServerLink.FrameReceived received) {
       return onInbound(received.inbound(), onFrame, onLinkEnded);
@@ -1276,6 +1310,7 @@ public final class ServerConnection {
       Function<ServerMessage, Behavior<Command>> onFrame,
       Function<String, Behavior<Command>> onLinkEnded) {
     lastHeardNanos = nanoClock.getAsLong();
+    heardOnLink = true;
     if (inbound instanceof Inbound.Frame<ServerMessage> frame) {
       context.getLog().debug("Received {}", frame.frame());
       if (frame.frame() instanceof ServerMessage.Hello hello) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.LoggingTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
@@ -971,6 +972,35 @@ class ServerConnectionTest {
     again.expectFrame(new ClientMessage.WhoElse());
     // The private chats were never closed.
     chats.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldGiveUpAConnectionTheServerNeverAnswersAndTryAgain() {
+    Session session = logInWithToken("token-1");
+    session.server().send(new Goodbye(Goodbye.Reason.SERVER_SHUTDOWN));
+    expectLines(
+        "The server is shutting down. You have been logged out",
+        "Lost connection to the server; reconnecting...");
+    session.server().expectClosed();
+
+    // Accepted but never answered, as the connections a restarted server has no room for yet.
+    RawPeer<ClientMessage, ServerMessage> hanging =
+        LoggingTestKit.info("Connected to")
+            .expect(
+                testKit.system(),
+                () -> {
+                  manualTime.timePasses(FIRST_WAIT);
+                  return acceptResumption("token-1");
+                });
+    manualTime.timePasses(settings.connectTimeout().minusMillis(1));
+    console.expectNoMessage(Duration.ofMillis(50));
+    manualTime.timePasses(Duration.ofMillis(1));
+    hanging.expectClosed();
+
+    manualTime.timePasses(settings.reconnectBackoffMax());
+    RawPeer<ClientMessage, ServerMessage> again = acceptResumption("token-1");
+    again.send(new ServerMessage.LoginAccepted("hans", "token-2"));
+    expectReconnected();
   }
 
   @Test
