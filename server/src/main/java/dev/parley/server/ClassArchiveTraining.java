@@ -55,6 +55,12 @@ public final class ClassArchiveTraining {
   private static final Pattern RESUME_TOKEN = Pattern.compile("\"resumeToken\":\"([^\"]+)\"");
   private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
 
+  /** The node's positional arguments: any free port, and the README's example durations. */
+  private static final String ANY_PORT = "0";
+
+  private static final String BLOCK_SECONDS = "60";
+  private static final String IDLE_TIMEOUT_SECONDS = "600";
+
   private static final String ALICE = "alice";
   private static final String BOB = "bob";
   private static final String PASSWORD = "training-only";
@@ -70,9 +76,9 @@ public final class ClassArchiveTraining {
       CommandLine.Invocation invocation =
           CommandLine.parse(
               new String[] {
-                "0",
-                "60",
-                "600",
+                ANY_PORT,
+                BLOCK_SECONDS,
+                IDLE_TIMEOUT_SECONDS,
                 "--host",
                 "127.0.0.1",
                 "--data-dir",
