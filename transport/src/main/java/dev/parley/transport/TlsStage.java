@@ -17,7 +17,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -81,13 +83,13 @@ public final class TlsStage
 
   private static final String HANDSHAKE_TIMER = "handshake";
 
-  private final Supplier<? extends SSLEngine> engines;
-  private final Consumer<? super SSLEngine> onFirstPlaintext;
+  private final Function<Attributes, ? extends SSLEngine> engines;
+  private final BiConsumer<Attributes, ? super SSLEngine> onFirstPlaintext;
   private final Duration handshakeTimeout;
 
   private TlsStage(
-      Supplier<? extends SSLEngine> engines,
-      Consumer<? super SSLEngine> onFirstPlaintext,
+      Function<Attributes, ? extends SSLEngine> engines,
+      BiConsumer<Attributes, ? super SSLEngine> onFirstPlaintext,
       Duration handshakeTimeout) {
     this.engines = engines;
     this.onFirstPlaintext = onFirstPlaintext;
@@ -104,7 +106,7 @@ public final class TlsStage
    */
   public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> create(
       Supplier<? extends SSLEngine> engines, Consumer<? super SSLEngine> onFirstPlaintext) {
-    return BidiFlow.fromGraph(new TlsStage(engines, onFirstPlaintext, null));
+    return create(engines, onFirstPlaintext, null);
   }
 
   /**
@@ -117,6 +119,25 @@ public final class TlsStage
       Supplier<? extends SSLEngine> engines,
       Consumer<? super SSLEngine> onFirstPlaintext,
       Duration handshakeTimeout) {
+    return withAttributes(
+        attributes -> engines.get(),
+        (attributes, engine) -> onFirstPlaintext.accept(engine),
+        handshakeTimeout);
+  }
+
+  /**
+   * As {@link #create(Supplier, Consumer, Duration)}, with what the connection is for taken from
+   * the attributes the stream runs with: one such stage can then serve every connection of a
+   * listener, each connection's stream given its own attributes (made per connection, a stage would
+   * stay referenced from the connection's running logic, with the closures it holds).
+   *
+   * @param engines makes the connection's engine from the stream's attributes
+   * @param onFirstPlaintext told once, with the stream's attributes and the engine
+   */
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> withAttributes(
+      Function<Attributes, ? extends SSLEngine> engines,
+      BiConsumer<Attributes, ? super SSLEngine> onFirstPlaintext,
+      Duration handshakeTimeout) {
     return BidiFlow.fromGraph(new TlsStage(engines, onFirstPlaintext, handshakeTimeout));
   }
 
@@ -127,10 +148,13 @@ public final class TlsStage
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-    return new Logic();
+    return new Logic(inheritedAttributes);
   }
 
   private final class Logic extends TimerGraphStageLogic {
+
+    /** What the connection is for; dropped once the peer's first plaintext has been reported. */
+    private Attributes attributes;
 
     private SSLEngine engine;
 
@@ -161,8 +185,9 @@ public final class TlsStage
     private boolean handshakeFinished;
     private boolean toldFirstPlaintext;
 
-    Logic() {
+    Logic(Attributes attributes) {
       super(shape);
+      this.attributes = attributes;
       setHandler(
           fromNetwork,
           new AbstractInHandler() {
@@ -236,7 +261,7 @@ public final class TlsStage
 
     @Override
     public void preStart() {
-      engine = engines.get();
+      engine = engines.apply(attributes);
       if (handshakeTimeout != null) {
         scheduleOnce(HANDSHAKE_TIMER, handshakeTimeout);
       }
@@ -294,7 +319,8 @@ public final class TlsStage
       if (opened != null && isAvailable(toApplication)) {
         if (!toldFirstPlaintext) {
           toldFirstPlaintext = true;
-          onFirstPlaintext.accept(engine);
+          onFirstPlaintext.accept(attributes, engine);
+          attributes = null;
         }
         ByteString bytes = opened;
         opened = null;

@@ -6,7 +6,6 @@ import akka.japi.Pair;
 import akka.stream.Materializer;
 import akka.stream.OverflowStrategy;
 import akka.stream.javadsl.Flow;
-import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
@@ -17,40 +16,28 @@ import dev.parley.protocol.ServerMessage;
 import java.util.Optional;
 
 /**
- * The transport-independent half of a connection: decoded frames in, to the {@link Session} with
- * backpressure; frames out, from the session's outbound queue (the materialized value, which {@link
- * Session#create}'s {@code connect} returns). A transport joins its own framing and encoding to it:
- * newline framing over TCP bytes, one text message per frame over WebSocket.
+ * A WebSocket connection's half at its {@link Session}: decoded frames in, to the session with
+ * backpressure; frames out, from the session's outbound queue. It speaks the session's stream
+ * protocol as {@link SessionPort}, TCP's single stage, does, and its two directions end together as
+ * there: the inbound side ends when the client closes (or after {@link Inbound.Oversized}), the
+ * outbound side after {@link ServerMessage.Goodbye} has been sent or when the queue overflows.
  *
- * <p>The two directions are coupled, so that the end of either ends the connection: the inbound
- * side ends when the client closes (or after {@link Inbound.Oversized}, the last element a decoder
- * yields), the outbound side after {@link ServerMessage.Goodbye} has been sent or when the queue
- * overflows (the transport's own bounded buffer below it no longer takes frames: a client too slow
- * to read).
+ * <p>Why WebSocket has its own: Akka HTTP materializes the flow itself, later, and the session
+ * needs its outbound queue when it starts. So the outbound side runs first, on its own (Akka's
+ * actor source), and the inbound side (Akka's actor sink) joins it when Akka HTTP runs the flow; a
+ * single stage cannot be split so.
  */
 public final class SessionFlow {
 
-  /**
-   * Frames between a tell and the transport's bounded buffer, which always has demand while there
-   * is room: this queue holds a frame only for the moment it takes to hand it on.
-   */
-  public static final int FRAMES_IN_FLIGHT = 64;
-
   private SessionFlow() {}
 
-  /** The flow of one connection's frames to and from {@code session}. */
-  public static Flow<Inbound<ClientMessage>, ServerMessage, ActorRef<ServerMessage>> frames(
-      ActorRef<Session.Command> session) {
-    return Flow.fromSinkAndSourceCoupledMat(toSession(session), FROM_SESSION, Keep.right());
-  }
-
   /**
-   * As {@link #frames}, for a transport that materializes the flow itself later (Akka HTTP's
-   * WebSocket handling): the session needs its outbound queue when it starts, so the outbound side
-   * runs now, through the transport's {@code encoder}. The encoder must be bounded and always take
-   * what comes (as the transports' byte-bounded buffers do): it is what holds the frames the
-   * session sends before the flow runs, and those a burst sends faster than the late-joined
-   * transport asks for them, where the queue itself holds only {@value #FRAMES_IN_FLIGHT}.
+   * The flow of one WebSocket connection's frames to and from {@code session}, with the outbound
+   * side running now, through the transport's {@code encoder}. The encoder must be bounded and
+   * always take what comes (as the transports' byte-bounded buffers do): it is what holds the
+   * frames the session sends before the flow runs, and those a burst sends faster than the
+   * late-joined transport asks for them, where the queue itself holds only {@value
+   * SessionPort#FRAMES_IN_FLIGHT}.
    */
   public static <O>
       Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, O, NotUsed>> preMaterialized(
@@ -81,7 +68,10 @@ public final class SessionFlow {
    */
   private static final Source<ServerMessage, ActorRef<ServerMessage>> FROM_SESSION =
       ActorSource.<ServerMessage>actorRef(
-              frame -> false, frame -> Optional.empty(), FRAMES_IN_FLIGHT, OverflowStrategy.fail())
+              frame -> false,
+              frame -> Optional.empty(),
+              SessionPort.FRAMES_IN_FLIGHT,
+              OverflowStrategy.fail())
           // Goodbye is sent, then the outbound side completes and the connection closes.
           .takeWhile(frame -> !(frame instanceof ServerMessage.Goodbye), true);
 }

@@ -132,7 +132,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private final ServerSettings settings;
 
-  /** The stages every connection shares (see {@link SessionConnection.Layers}). */
+  /** The stack every connection shares (see {@link SessionConnection.Layers}). */
   private final SessionConnection.Layers layers;
 
   /** The connections' TLS engines; null for plain TCP. */
@@ -185,8 +185,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     context.setLoggerName(Listener.class);
     this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
-    this.layers = new SessionConnection.Layers(settings);
     this.tls = tls;
+    this.layers = new SessionConnection.Layers(settings, tls, metrics);
     this.services = services;
     this.clock = clock;
     this.bound = bound;
@@ -317,9 +317,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       spawnSession(
           connection.remoteAddress(),
           Metrics.Transport.TCP,
-          self ->
-              SessionConnection.attach(
-                  connection, self, layers, tls, metrics, written, materializer),
+          self -> SessionConnection.attach(connection, self, layers, written, materializer),
           written);
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);

@@ -3,6 +3,7 @@ package dev.parley.server.tcp;
 import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
+import akka.stream.Attributes;
 import akka.stream.Materializer;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
@@ -11,30 +12,30 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
-import dev.parley.protocol.ClientMessage;
-import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
-import dev.parley.server.session.SessionFlow;
+import dev.parley.server.session.SessionPort;
 import dev.parley.transport.Fingerprint;
 import dev.parley.transport.ReportingEngine;
 import dev.parley.transport.ServerTls;
 import dev.parley.transport.TlsStage;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the frame
- * limit) → JSON decoding → {@link SessionFlow} (the session, with backpressure, and its outbound
+ * limit) → JSON decoding → {@link SessionPort} (the session, with backpressure, and its outbound
  * queue) → JSON encoding into a buffer bounded in bytes → bytes. The end of either direction ends
- * the connection (see {@link SessionFlow}).
+ * the connection (see {@link SessionPort}).
  *
  * <p>With TLS, a TLS stage ({@link TlsStage}) sits between the socket and that stack: ciphertext
  * below, the protocol's lines above. Once the handshake is done, and before the first frame reaches
@@ -64,82 +65,83 @@ public final class SessionConnection {
     return attach(
         connection,
         session,
-        new Layers(settings),
-        tls,
-        null,
+        new Layers(settings, tls, null),
         new CompletableFuture<>(),
         materializer);
   }
 
   /**
    * As {@link #attach(Tcp.IncomingConnection, ActorRef, ServerSettings, ServerTls, Materializer)},
-   * with the connection-independent stages made once ({@link Layers}), counting TLS handshakes in
-   * {@code metrics} (null: not counted), and completing {@code written} once the session's last
-   * bytes (its goodbye, TLS's closing alert) have been handed to the socket.
+   * with the listener's stack ({@link Layers}), and completing {@code written} once the session's
+   * last bytes (its goodbye, TLS's closing alert) have been handed to the socket.
    */
   public static ActorRef<ServerMessage> attach(
       Tcp.IncomingConnection connection,
       ActorRef<Session.Command> session,
       Layers layers,
-      ServerTls tls,
-      Metrics metrics,
       CompletableFuture<Done> written,
       Materializer materializer) {
-    Flow<ByteString, ByteString, ActorRef<ServerMessage>> handler =
-        layers
-            .protocol
-            .join(SessionFlow.frames(session), Keep.<NotUsed, ActorRef<ServerMessage>>right())
-            // The session's last frame has gone down to TLS (or the socket): what a stopping node
-            // waits for before its actor system, and these streams, end.
-            .watchTermination(
-                (outbound, done) -> {
-                  // On Akka's own threads: every callback on a future from Akka's Java API is
-                  // asynchronous, and without an executor CompletableFuture may start a thread
-                  // for each (see Main's common pool).
-                  done.whenCompleteAsync(
-                      (ended, failure) -> written.complete(Done.getInstance()),
-                      materializer.executionContext());
-                  return outbound;
-                });
-    if (tls != null) {
-      handler =
-          tlsLayer(tls, layers.handshakeTimeout, connection.remoteAddress(), session, metrics)
-              .join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
-    }
-    handler = layers.lingeringClose.join(handler, Keep.<NotUsed, ActorRef<ServerMessage>>right());
-    return connection.handleWith(handler, materializer);
+    Attached attached =
+        connection.handleWith(
+            layers.stack.addAttributes(
+                Attributes.apply(new SessionPort.Target(session))
+                    .and(new Remote(connection.remoteAddress()))),
+            materializer);
+    // On Akka's own threads: every callback on a future from Akka's Java API is asynchronous, and
+    // without an executor CompletableFuture may start a thread for each (see Main's common pool).
+    attached
+        .written()
+        .whenCompleteAsync(
+            (ended, failure) -> written.complete(Done.getInstance()),
+            materializer.executionContext());
+    return attached.outbound();
   }
 
   /**
-   * The stages of a connection's stream that depend on the server's settings only, made once per
-   * listener and shared by its connections. A stage is a blueprint: each connection's stream gets
-   * its own logic (its state) from it, but the stage object, its ports and the description Akka
-   * builds of it stay referenced from that logic for the life of the connection. Made per
-   * connection they cost an idle session about 2 KB of heap (issue 11, docs/performance.md).
+   * A connection's stack, made once per listener and shared by its connections: bytes → the
+   * lingering close → TLS, if on → newline framing (with the frame limit) → JSON decoding → the
+   * {@link SessionPort} → JSON encoding into a buffer bounded in bytes → back down. Each
+   * connection's stream gets what it is for (its session, the client's address) as attributes.
+   *
+   * <p>A stage is a blueprint: each connection's stream gets its own logic (its state) from it, but
+   * the stage object, its ports and the description Akka builds of it stay referenced from that
+   * logic for the life of the connection. Made per connection they would cost every idle session
+   * their bytes again (issue 11, docs/performance.md).
    */
   public static final class Layers {
 
-    private final BidiFlow<ByteString, Inbound<ClientMessage>, ServerMessage, ByteString, NotUsed>
-        protocol;
-    private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose;
+    private final Flow<ByteString, ByteString, Attached> stack;
 
     /**
-     * The handshake is part of logging in: a client that has not finished it within the login
-     * timeout is closed, as one that has not logged in is (the session's goodbye cannot reach it).
+     * @param tls the connections' TLS engines; null for plain TCP
+     * @param metrics where TLS handshakes are counted; null: not counted
      */
-    private final Duration handshakeTimeout;
-
-    public Layers(ServerSettings settings) {
-      this.protocol =
+    public Layers(ServerSettings settings, ServerTls tls, Metrics metrics) {
+      Flow<ByteString, ByteString, Attached> stack =
           WireFlows.stack(
-              JsonCodec.CLIENT,
-              JsonCodec.SERVER,
-              settings.maxFrameBytes(),
-              settings.outboundBufferBytes());
-      this.lingeringClose = WireFlows.lingeringClose(settings.closeTimeout());
-      this.handshakeTimeout = settings.loginTimeout();
+                  JsonCodec.CLIENT,
+                  JsonCodec.SERVER,
+                  settings.maxFrameBytes(),
+                  settings.outboundBufferBytes())
+              .join(Flow.fromGraph(SessionPort.INSTANCE), Keep.right())
+              // The session's last frame has gone down to TLS (or the socket): what a stopping
+              // node waits for before its actor system, and these streams, end.
+              .watchTermination(Attached::new);
+      if (tls != null) {
+        // The handshake is part of logging in: a client that has not finished it within the
+        // login timeout is closed, as one that has not logged in is (the session's goodbye
+        // cannot reach it).
+        stack = tlsLayer(tls, settings.loginTimeout(), metrics).join(stack, Keep.right());
+      }
+      this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack, Keep.right());
     }
   }
+
+  /** What a connection's stack materializes to. */
+  private record Attached(ActorRef<ServerMessage> outbound, CompletionStage<Done> written) {}
+
+  /** The client's address, for the log lines of a connection's TLS. */
+  private record Remote(InetSocketAddress address) implements Attributes.Attribute {}
 
   /**
    * Answers a connection the server has no room for with a goodbye, and closes it.
@@ -180,8 +182,9 @@ public final class SessionConnection {
                 .takeWithin(linger)
                 .mapMaterializedValue(m -> NotUsed.getInstance()));
     connection.handleWith(
-        tlsLayer(tls, linger, connection.remoteAddress(), null, metrics)
-            .join(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), lingering)),
+        tlsLayer(tls, linger, metrics)
+            .join(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), lingering))
+            .addAttributes(Attributes.apply(new Remote(connection.remoteAddress()))),
         materializer);
   }
 
@@ -200,25 +203,31 @@ public final class SessionConnection {
    * engine's alert and ends the connection; the engine itself reports why, in one line. The session
    * sees the client go.
    *
+   * <p>The connection's stream gives the client's address ({@link Remote}) and, for a session's
+   * connection, the session ({@link SessionPort.Target}), which is told the client's certificate
+   * before the first plaintext goes up.
+   *
    * @param handshakeTimeout a client that has not finished its handshake by then is closed
-   * @param session told the client's certificate before the first plaintext goes up; null for none
    */
   private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(
-      ServerTls tls,
-      Duration handshakeTimeout,
-      InetSocketAddress remote,
-      ActorRef<Session.Command> session,
-      Metrics metrics) {
-    return TlsStage.create(
-        () ->
+      ServerTls tls, Duration handshakeTimeout, Metrics metrics) {
+    return TlsStage.withAttributes(
+        attributes ->
             tls.newEngine(
                 failure -> {
                   if (metrics != null) {
                     metrics.tlsHandshakesFailed.increment();
                   }
-                  LOG.info("TLS failed, closing remote={} reason={}", remote, failure.getMessage());
+                  LOG.info(
+                      "TLS failed, closing remote={} reason={}",
+                      attributes.getAttribute(Remote.class).map(Remote::address).orElse(null),
+                      failure.getMessage());
                 }),
-        engine -> established((ReportingEngine) engine, session, metrics),
+        (attributes, engine) ->
+            established(
+                (ReportingEngine) engine,
+                attributes.getAttribute(SessionPort.Target.class).map(SessionPort.Target::session),
+                metrics),
         handshakeTimeout);
   }
 
@@ -228,17 +237,17 @@ public final class SessionConnection {
    * frame reaches it.
    */
   private static void established(
-      ReportingEngine engine, ActorRef<Session.Command> session, Metrics metrics) {
+      ReportingEngine engine, Optional<ActorRef<Session.Command>> session, Metrics metrics) {
     if (metrics != null) {
       metrics.tlsHandshakesSucceeded.increment();
     }
-    if (session != null) {
-      engine
-          .peerCertificate()
-          .map(Fingerprint::of)
-          .ifPresent(
-              fingerprint ->
-                  session.tell(new Session.ClientCertificatePresented(fingerprint.value())));
-    }
+    session.ifPresent(
+        to ->
+            engine
+                .peerCertificate()
+                .map(Fingerprint::of)
+                .ifPresent(
+                    fingerprint ->
+                        to.tell(new Session.ClientCertificatePresented(fingerprint.value()))));
   }
 }
