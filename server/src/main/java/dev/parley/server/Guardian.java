@@ -253,6 +253,16 @@ public final class Guardian {
                   });
               shutdown.addTask(
                   CoordinatedShutdown.PhaseServiceStop(),
+                  "stop-reading-account-events",
+                  () ->
+                      AskPattern.ask(
+                              watcher,
+                              AccountWatcher.StopPolling::new,
+                              settings.closeTimeout(),
+                              context.getSystem().scheduler())
+                          .exceptionally(failure -> Done.getInstance()));
+              shutdown.addTask(
+                  CoordinatedShutdown.PhaseServiceStop(),
                   "write-the-journal",
                   () ->
                       AskPattern.ask(

@@ -1,5 +1,6 @@
 package dev.parley.server.admin;
 
+import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -27,8 +28,14 @@ import java.util.concurrent.CompletionStage;
  */
 public final class AccountWatcher extends AbstractBehavior<AccountWatcher.Command> {
 
-  /** What the watcher understands (only its own timer and reads). */
+  /** What the watcher understands: its own timer and reads, and the node's stop. */
   public sealed interface Command {}
+
+  /**
+   * The node is stopping and its store is about to close: read no more, and answer once no read is
+   * in flight (one that met the closing store would fail, and say so in the log, for nothing).
+   */
+  public record StopPolling(ActorRef<Done> replyTo) implements Command {}
 
   /** Where the watcher reads, off the actor's thread. */
   public interface Events {
@@ -110,6 +117,35 @@ public final class AccountWatcher extends AbstractBehavior<AccountWatcher.Comman
             })
         .onMessage(PollDue.class, due -> onPollDue())
         .onMessage(Read.class, this::onRead)
+        .onMessage(StopPolling.class, this::onStopPolling)
+        .build();
+  }
+
+  private Behavior<Command> onStopPolling(StopPolling stop) {
+    timers.cancelAll();
+    if (!reading) {
+      return stoppedPolling(stop);
+    }
+    return Behaviors.receive(Command.class)
+        .onMessage(Read.class, read -> stoppedPolling(stop))
+        .onAnyMessage(ignored -> Behaviors.same())
+        .build();
+  }
+
+  /**
+   * Reads nothing more, and answers each later request to stop at once. Events of the last read are
+   * not passed on: the next start loads the state they changed.
+   */
+  private static Behavior<Command> stoppedPolling(StopPolling stop) {
+    stop.replyTo().tell(Done.getInstance());
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            StopPolling.class,
+            again -> {
+              again.replyTo().tell(Done.getInstance());
+              return Behaviors.same();
+            })
+        .onAnyMessage(ignored -> Behaviors.same())
         .build();
   }
 

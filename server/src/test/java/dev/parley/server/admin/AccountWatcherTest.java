@@ -2,6 +2,7 @@ package dev.parley.server.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -112,6 +113,35 @@ class AccountWatcherTest {
 
     assertEquals(0, reads.receiveMessage().afterId());
     registry.expectNoMessage();
+  }
+
+  @Test
+  void shouldStopReadingWhenTheNodeStopsOnceTheReadInFlightIsDone() {
+    TestProbe<Done> stopped = testKit.createTestProbe(Done.class);
+    lastIdReads.receiveMessage().complete(7L);
+    manualTime.timePasses(POLL);
+    Read inFlight = reads.receiveMessage();
+
+    watcher.tell(new AccountWatcher.StopPolling(stopped.ref()));
+    // The store must stay open until the read is done with it.
+    stopped.expectNoMessage();
+    inFlight.answer().completeExceptionally(new IllegalStateException("store closing"));
+
+    stopped.expectMessage(Done.getInstance());
+    manualTime.timePasses(POLL.multipliedBy(3));
+    reads.expectNoMessage();
+  }
+
+  @Test
+  void shouldAnswerAStopAtOnceWithNoReadInFlight() {
+    TestProbe<Done> stopped = testKit.createTestProbe(Done.class);
+    lastIdReads.receiveMessage().complete(7L);
+
+    watcher.tell(new AccountWatcher.StopPolling(stopped.ref()));
+
+    stopped.expectMessage(Done.getInstance());
+    manualTime.timePasses(POLL.multipliedBy(3));
+    reads.expectNoMessage();
   }
 
   @Test
