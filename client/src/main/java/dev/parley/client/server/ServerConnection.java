@@ -1490,6 +1490,7 @@ public final class ServerConnection {
     }
     timers.cancel(PaceDue.INSTANCE);
     timers.cancel(ServerSilenceDue.INSTANCE);
+    timers.cancel(FirstWordDue.INSTANCE);
     int dropped = pacer.reset();
     if (dropped > 0) {
       context.getLog().info("{} frames waiting for the server's rate were not sent", dropped);
