@@ -115,9 +115,6 @@ public final class SessionPort
     /** The session has acknowledged its last frame and has not been sent another. */
     private boolean sessionWaits;
 
-    /** The goodbye is among the frames waiting: nothing after it is sent. */
-    private boolean goodbyeWaiting;
-
     /** The session has been told the end (completed or failed). */
     private boolean endTold;
 
@@ -232,7 +229,7 @@ public final class SessionPort
     }
 
     private void onOutbound(ServerMessage frame) {
-      if (goodbyeWaiting || isClosed(toClient)) {
+      if (goodbyeWaiting() || isClosed(toClient)) {
         return;
       }
       if (isAvailable(toClient) && (waiting == null || waiting.isEmpty())) {
@@ -251,7 +248,11 @@ public final class SessionPort
         return;
       }
       waiting.add(frame);
-      goodbyeWaiting = frame instanceof ServerMessage.Goodbye;
+    }
+
+    /** The goodbye is among the frames waiting (the last, as nothing is queued after it). */
+    private boolean goodbyeWaiting() {
+      return waiting != null && waiting.peekLast() instanceof ServerMessage.Goodbye;
     }
 
     private void pushFrame(ServerMessage frame) {
