@@ -17,6 +17,7 @@ public record ServerSettings(
     String host,
     int port,
     int acceptBacklog,
+    int connectionHosts,
     int maxLoginFailures,
     Duration blockDuration,
     Duration idleTimeout,
@@ -178,6 +179,7 @@ public record ServerSettings(
         c.getString("host"),
         c.getInt("port"),
         c.getInt("accept-backlog"),
+        connectionHosts(c.getInt("connection-hosts")),
         c.getInt("max-login-failures"),
         c.getDuration("block-duration"),
         c.getDuration("idle-timeout"),
@@ -229,5 +231,13 @@ public record ServerSettings(
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(key + " must be a positive duration, not " + value);
     }
+  }
+
+  /** {@code connection-hosts}, with 0 for two per processor the JVM may use. */
+  private static int connectionHosts(int configured) {
+    if (configured < 0) {
+      throw new IllegalArgumentException("connection-hosts must be 0 or more: " + configured);
+    }
+    return configured > 0 ? configured : 2 * Runtime.getRuntime().availableProcessors();
   }
 }

@@ -23,6 +23,7 @@ class ServerSettingsTest {
             "127.0.0.1",
             3331,
             4096,
+            2 * Runtime.getRuntime().availableProcessors(),
             3,
             Duration.ofSeconds(60),
             Duration.ofSeconds(600),

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The same flows, frame for frame, over both transports of one node: newline-framed TCP and {@code
  * /ws}. Both end in the same session actor ({@code session.Session}, through {@code
- * session.SessionFlow}); only the framing differs, so every flow here must pass unchanged over
+ * session.SessionPort}); only the framing differs, so every flow here must pass unchanged over
  * each. One node serves every test, each with users of its own.
  */
 @ExtendWith(LogCapturingExtension.class)

@@ -17,6 +17,7 @@ import akka.util.ByteString;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.session.Session;
+import dev.parley.server.tcp.ConnectionHost;
 import dev.parley.server.tcp.SessionConnection;
 import dev.parley.transport.ServerTls;
 import dev.parley.transport.TlsIdentity;
@@ -41,9 +42,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * What the server pays to give an accepted connection its stream and take it down again, the part
  * of a login (and of every resumption in a reconnect storm) that does not depend on what the client
- * says: {@link SessionConnection#attach} with the listener's shared layers, as {@code Listener}
- * calls it, the stream running until its session has been told it started, then the client's side
- * ending and the stream ending with it.
+ * says: {@link SessionConnection#attach} with the listener's shared layers, on an actor of its own
+ * or inside a {@link ConnectionHost} as {@code Listener} runs it, the stream running until its
+ * session has been told it started, then the client's side ending and the stream ending with it.
  *
  * <p>The socket is a stub (a sink that drops bytes and a source that ends when told), so Akka's TCP
  * actor is not counted; with {@code tls}, the connection's TLS stage makes its engine, but no
@@ -73,6 +74,15 @@ public class ConnectionAttachBenchmark {
   @Param({"plaintext", "tls"})
   public String transport;
 
+  /**
+   * Where the streams run: {@code own}, each on an actor of its own (the materializer's); {@code
+   * hosted}, inside one {@link ConnectionHost}, as the listener runs them.
+   */
+  @Param({"own", "hosted"})
+  public String runs;
+
+  private ActorRef<ConnectionHost.Command> host;
+
   private ActorSystem<Void> system;
   private Materializer materializer;
   private SessionConnection.Layers layers;
@@ -100,6 +110,7 @@ public class ConnectionAttachBenchmark {
             : null;
     layers = new SessionConnection.Layers(settings, tls, null);
     sessions = system.systemActorOf(sessions(), "sessions", Props.empty());
+    host = runs.equals("hosted") ? ConnectionHost.start(layers, "bench-host", materializer) : null;
     Flow<ByteString, ByteString, NotUsed> socket =
         Flow.fromSinkAndSourceCoupledMat(
                 Sink.<ByteString>ignore(), Source.<ByteString>maybe(), Keep.right())
@@ -127,9 +138,13 @@ public class ConnectionAttachBenchmark {
     ActorRef<Session.Command> session = sessions.narrow();
     Object last = null;
     for (int i = 0; i < CONNECTIONS; i++) {
-      last =
-          SessionConnection.attach(
-              connection, session, layers, new CompletableFuture<>(), materializer);
+      if (host != null) {
+        host.tell(new ConnectionHost.Attach(connection, session, new CompletableFuture<>()));
+      } else {
+        last =
+            SessionConnection.attach(
+                connection, session, layers, new CompletableFuture<>(), materializer);
+      }
     }
     started.get(WAIT_SECONDS, TimeUnit.SECONDS);
     CompletableFuture<Done> ended = new CompletableFuture<>();

@@ -92,10 +92,10 @@ public class SessionDispatchBenchmark {
                 services,
                 new InetSocketAddress("127.0.0.1", 50000),
                 Clock.systemUTC(),
-                self -> outboxRef),
+                self -> {}),
             "session",
             Props.empty());
-    stream = system.systemActorOf(stream(session), "stream", Props.empty());
+    stream = system.systemActorOf(stream(session, outboxRef), "stream", Props.empty());
 
     CompletableFuture<Long> welcomed = new CompletableFuture<>();
     outbox.tell(new AwaitWelcome(welcomed));
@@ -141,9 +141,10 @@ public class SessionDispatchBenchmark {
    * Plays the connection's inbound stream: starts the session, then sends a frame for each ack, as
    * {@code ActorSink.actorRefWithBackpressure} does.
    */
-  private static Behavior<Object> stream(ActorRef<Session.Command> session) {
+  private static Behavior<Object> stream(
+      ActorRef<Session.Command> session, ActorRef<ServerMessage> outbox) {
     return Behaviors.setup(
-        context -> Behaviors.receiveMessage(new Stream(context, session)::onMessage));
+        context -> Behaviors.receiveMessage(new Stream(context, session, outbox)::onMessage));
   }
 
   /**
@@ -160,10 +161,13 @@ public class SessionDispatchBenchmark {
     /** The session has acked the last frame: it may be sent the next. */
     private boolean acked;
 
-    private Stream(ActorContext<Object> context, ActorRef<Session.Command> session) {
+    private Stream(
+        ActorContext<Object> context,
+        ActorRef<Session.Command> session,
+        ActorRef<ServerMessage> outbox) {
       this.session = session;
       this.acks = context.getSelf().narrow();
-      session.tell(new Session.StreamStarted(acks));
+      session.tell(new Session.StreamStarted(acks, outbox));
     }
 
     private Behavior<Object> onMessage(Object message) {

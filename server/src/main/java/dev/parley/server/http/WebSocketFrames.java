@@ -20,7 +20,7 @@ import java.util.concurrent.CompletionStage;
  * The protocol's framing over WebSocket: one JSON frame per text message, as {@code
  * docs/protocol.md} describes for TCP lines. The counterpart of {@link
  * dev.parley.protocol.WireFlows} for this transport, joined to the same {@link
- * dev.parley.server.session.SessionFlow}.
+ * dev.parley.server.session.SessionPort}.
  *
  * <p>Inbound: a text message (strict, or streamed and collected) is decoded as one line would be; a
  * message longer than the frame limit (in UTF-8 bytes) yields {@link Inbound.Oversized}, the last

@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -75,8 +76,12 @@ public final class Session {
   /** What a session understands. */
   public sealed interface Command {}
 
-  /** The inbound stream is ready; frames follow, one per {@link StreamAck}. */
-  public record StreamStarted(ActorRef<StreamAck> ackTo) implements Command {}
+  /**
+   * The connection's stream runs: frames follow, one per {@link StreamAck}, and the session writes
+   * to {@code outbound} from now on.
+   */
+  public record StreamStarted(ActorRef<StreamAck> ackTo, ActorRef<ServerMessage> outbound)
+      implements Command {}
 
   /** One decoded line from the client; answer with a {@link StreamAck} to get the next. */
   public record FrameReceived(ActorRef<StreamAck> ackTo, Inbound<ClientMessage> inbound)
@@ -176,15 +181,15 @@ public final class Session {
   /**
    * @param remote where the client's connection comes from
    * @param clock the time of the flood control's buckets
-   * @param connect attaches the connection to the new session and returns its outbound queue; it is
-   *     given the session's own reference, to which the inbound stream must deliver
+   * @param connect has the connection attached to the new session, which it is given: its stream
+   *     then starts with {@link StreamStarted}, naming the outbound queue
    */
   public static Behavior<Command> create(
       ServerSettings settings,
       Services services,
       InetSocketAddress remote,
       Clock clock,
-      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect) {
+      Consumer<ActorRef<Command>> connect) {
     return create(settings, services, remote, clock, connect, null);
   }
 
@@ -197,15 +202,14 @@ public final class Session {
       Services services,
       InetSocketAddress remote,
       Clock clock,
-      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
+      Consumer<ActorRef<Command>> connect,
       Metrics.SessionTracker tracker) {
     // The actor's Props keep this factory for as long as the session lives, and with it whatever
     // connect captures: for TCP the accepted connection and the blueprint of its flow, some 700
     // bytes an idle session held for nothing (issue 11, docs/performance.md). A session is never
     // restarted (and a connection cannot be attached twice), so connect is handed over once and
     // dropped.
-    AtomicReference<Function<ActorRef<Command>, ActorRef<ServerMessage>>> unattached =
-        new AtomicReference<>(connect);
+    AtomicReference<Consumer<ActorRef<Command>>> unattached = new AtomicReference<>(connect);
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -234,7 +238,13 @@ public final class Session {
   private final Services services;
   private final InetSocketAddress remote;
   private final Clock clock;
-  private final ActorRef<ServerMessage> outbox;
+
+  /**
+   * The connection's outbound queue; null until its stream has started. No frame can come before
+   * that, so only a close ahead of it (a server stopping) finds it missing.
+   */
+  private ActorRef<ServerMessage> outbox;
+
   private final ActorRef<ServerMessage> replies;
   private final ActorRef<UsernameVerdict> usernameVerdicts;
   private final ActorRef<PasswordVerdict> passwordVerdicts;
@@ -298,7 +308,7 @@ public final class Session {
       Services services,
       InetSocketAddress remote,
       Clock clock,
-      Function<ActorRef<Command>, ActorRef<ServerMessage>> connect,
+      Consumer<ActorRef<Command>> connect,
       Metrics.SessionTracker tracker) {
     this.context = context;
     // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
@@ -323,7 +333,7 @@ public final class Session {
     this.leaves = answers.narrow();
     this.commands =
         settings.limits().enabled() ? new TokenBucket(settings.limits().commands()) : null;
-    this.outbox = connect.apply(context.getSelf());
+    connect.accept(context.getSelf());
     this.lastHeardMillis = clock.millis();
     this.idle =
         new DeadlineTimer<>(
@@ -812,6 +822,7 @@ public final class Session {
       }
     } else if (command instanceof StreamStarted started) {
       inbound = started.ackTo();
+      outbox = started.outbound();
       ack();
       return Behaviors.same();
     } else if (command instanceof StreamCompleted) {
@@ -1038,6 +1049,11 @@ public final class Session {
   }
 
   private Behavior<Command> sayGoodbye(Reason reason) {
+    if (outbox == null) {
+      // Nothing to say it on yet: the connection's stream, when it starts, finds the session gone
+      // and closes.
+      return Behaviors.stopped();
+    }
     timers.cancelAll();
     outbox.tell(new ServerMessage.Goodbye(reason));
     timers.startSingleTimer(CLOSE_TIMER, CloseTimedOut.INSTANCE, settings.closeTimeout());

@@ -166,7 +166,7 @@ public final class SessionPort
       // Frames read ahead, and the last ones after the client's end, wait for the session.
       setKeepGoing(true);
       stageActor().watch(Adapter.toClassic(session));
-      session.tell(new Session.StreamStarted(acks));
+      session.tell(new Session.StreamStarted(acks, outbound));
       pull(fromClient);
     }
 

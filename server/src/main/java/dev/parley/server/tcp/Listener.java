@@ -12,15 +12,13 @@ import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
 import akka.io.Inet;
 import akka.io.TcpSO;
-import akka.japi.Pair;
+import akka.stream.Attributes;
 import akka.stream.Materializer;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
-import dev.parley.protocol.ClientMessage;
-import dev.parley.protocol.Inbound;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.ServerSettings;
@@ -28,7 +26,7 @@ import dev.parley.server.http.WebSocketFrames;
 import dev.parley.server.limits.AddressBuckets;
 import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
-import dev.parley.server.session.SessionFlow;
+import dev.parley.server.session.SessionPort;
 import dev.parley.transport.ServerTls;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -43,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
@@ -132,8 +131,17 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
   private final ServerSettings settings;
 
-  /** The stack every connection shares (see {@link SessionConnection.Layers}). */
-  private final SessionConnection.Layers layers;
+  /** Where the connections' streams run, taken in turn (see {@link ConnectionHost}). */
+  private final List<ActorRef<ConnectionHost.Command>> hosts = new ArrayList<>();
+
+  /** The host of the next connection, as an index into {@link #hosts}. */
+  private int nextHost;
+
+  /**
+   * A WebSocket connection's stack above Akka HTTP's, shared as the TCP one is: messages → frames →
+   * the {@link SessionPort} (its session given as an attribute) → messages.
+   */
+  private final Flow<Message, Message, NotUsed> webSocketStack;
 
   /** The connections' TLS engines; null for plain TCP. */
   private final ServerTls tls;
@@ -186,7 +194,6 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     this.metrics = Metrics.get(context.getSystem());
     this.settings = settings;
     this.tls = tls;
-    this.layers = new SessionConnection.Layers(settings, tls, metrics);
     this.services = services;
     this.clock = clock;
     this.bound = bound;
@@ -197,6 +204,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 limits.connections(), limits.exempt(), limits.maxTrackedAddresses())
             : null;
     this.materializer = Materializer.matFromSystem(context.getSystem());
+    this.webSocketStack =
+        WebSocketFrames.decoder(settings.maxFrameBytes(), materializer)
+            .via(Flow.fromGraph(SessionPort.INSTANCE))
+            .via(WebSocketFrames.encoder(settings.outboundBufferBytes()));
+    SessionConnection.Layers layers = new SessionConnection.Layers(settings, tls, metrics);
+    for (int i = 0; i < settings.connectionHosts(); i++) {
+      hosts.add(ConnectionHost.start(layers, "connection-host-" + i, materializer));
+    }
     bind();
   }
 
@@ -314,10 +329,12 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
           materializer);
     } else {
       CompletableFuture<Done> written = new CompletableFuture<>();
+      ActorRef<ConnectionHost.Command> host = hosts.get(nextHost);
+      nextHost = (nextHost + 1) % hosts.size();
       spawnSession(
           connection.remoteAddress(),
           Metrics.Transport.TCP,
-          self -> SessionConnection.attach(connection, self, layers, written, materializer),
+          self -> host.tell(new ConnectionHost.Attach(connection, self, written)),
           written);
     }
     accept.ackTo().tell(AcceptAck.INSTANCE);
@@ -355,17 +372,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     spawnSession(
         remote,
         Metrics.Transport.WEBSOCKET,
-        self -> {
-          Pair<ActorRef<ServerMessage>, Flow<Inbound<ClientMessage>, Message, NotUsed>> frames =
-              SessionFlow.preMaterialized(
-                  self, WebSocketFrames.encoder(settings.outboundBufferBytes()), materializer);
-          attach
-              .handler()
-              .complete(
-                  WebSocketFrames.decoder(settings.maxFrameBytes(), materializer)
-                      .via(frames.second()));
-          return frames.first();
-        },
+        self ->
+            attach
+                .handler()
+                .complete(
+                    webSocketStack.addAttributes(Attributes.apply(new SessionPort.Target(self)))),
         // Akka HTTP's terminate, after the drain, lets the goodbyes of /ws out.
         CompletableFuture.completedFuture(Done.getInstance()));
     return this;
@@ -374,7 +385,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private void spawnSession(
       InetSocketAddress remote,
       Metrics.Transport transport,
-      java.util.function.Function<ActorRef<Session.Command>, ActorRef<ServerMessage>> connect,
+      Consumer<ActorRef<Session.Command>> connect,
       CompletionStage<Done> written) {
     Metrics.SessionTracker tracker = metrics.newSession(transport);
     ActorRef<Session.Command> session =

@@ -136,15 +136,7 @@ class SessionTest {
             Behaviors.monitor(
                 Session.Command.class,
                 handled.ref(),
-                Session.create(
-                    settings,
-                    services,
-                    remote,
-                    clock,
-                    self -> {
-                      attachedTo.set(self);
-                      return outbox.ref();
-                    })));
+                Session.create(settings, services, remote, clock, attachedTo::set)));
   }
 
   @AfterEach
@@ -185,6 +177,28 @@ class SessionTest {
 
     session.tell(Session.StreamCompleted.INSTANCE);
     deathWatch.expectTerminated(session);
+  }
+
+  @Test
+  void shouldStopWithoutAWordWhenClosedBeforeItsStreamStarts() {
+    // The server stops while the connection's stream is still being started: there is no queue
+    // to say goodbye on yet, and the stream, when it starts, finds the session gone and closes.
+    session.tell(Session.Shutdown.INSTANCE);
+
+    deathWatch.expectTerminated(session);
+    outbox.expectNoMessage();
+  }
+
+  @Test
+  void shouldWriteToTheQueueItsStreamNamesAtTheStart() {
+    TestProbe<ServerMessage> laterOutbox = testKit.createTestProbe(ServerMessage.class);
+    session.tell(new Session.StreamStarted(ack.ref(), laterOutbox.ref()));
+    ack.expectMessage(StreamAck.INSTANCE);
+
+    send(new ClientMessage.Hello(1));
+
+    laterOutbox.expectMessageClass(ServerMessage.Hello.class);
+    outbox.expectNoMessage();
   }
 
   @Test
@@ -1003,7 +1017,7 @@ class SessionTest {
     login();
     send(new ClientMessage.WhoElse());
     registry.expectMessageClass(UserRegistry.ListOnline.class);
-    awaitHandled(new Session.StreamStarted(ack.ref()));
+    awaitHandled(new Session.StreamStarted(ack.ref(), outbox.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
 
     timePasses(REQUEST_TIMEOUT);
@@ -1022,7 +1036,7 @@ class SessionTest {
     timePasses(REQUEST_TIMEOUT.minusSeconds(1));
     send(new ClientMessage.SendMessage("yoda", "two", "m-2"));
     registry.expectMessageClass(UserRegistry.SendDirect.class);
-    awaitHandled(new Session.StreamStarted(ack.ref()));
+    awaitHandled(new Session.StreamStarted(ack.ref(), outbox.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
 
     // Due 30 s after the first message, the timeout now runs from the second.
@@ -1046,7 +1060,7 @@ class SessionTest {
     login();
     send(new ClientMessage.WhoElse());
     UserRegistry.ListOnline whoElse = registry.expectMessageClass(UserRegistry.ListOnline.class);
-    awaitHandled(new Session.StreamStarted(ack.ref()));
+    awaitHandled(new Session.StreamStarted(ack.ref(), outbox.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
     timePasses(REQUEST_TIMEOUT.minusSeconds(1));
     replyAndExpectAck(whoElse.replyTo(), new ServerMessage.OnlineUsers(List.of()));
@@ -1062,7 +1076,7 @@ class SessionTest {
     hello();
     send(new ClientMessage.Username("hans"));
     guard.expectMessageClass(LoginGuard.CheckUsername.class);
-    awaitHandled(new Session.StreamStarted(ack.ref()));
+    awaitHandled(new Session.StreamStarted(ack.ref(), outbox.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
 
     timePasses(REQUEST_TIMEOUT);
@@ -1343,7 +1357,7 @@ class SessionTest {
 
   /** The inbound stream starts, and the session asks for the first frame. */
   private void startStream() {
-    session.tell(new Session.StreamStarted(ack.ref()));
+    session.tell(new Session.StreamStarted(ack.ref(), outbox.ref()));
     ack.expectMessage(StreamAck.INSTANCE);
   }
 
