@@ -3,7 +3,6 @@ package dev.parley.server.session;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
-import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.stream.BufferOverflowException;
@@ -295,6 +294,9 @@ public final class Session {
   /** When the client last sent anything, by {@link #clock}: what heartbeats watch. */
   private long lastHeardMillis;
 
+  /** What the active phase does with a frame: one function for the session's life. */
+  private final Function<ClientMessage, Behavior<Command>> activeFrames = this::onCommand;
+
   /** Restarted by every command the user gives. */
   private final DeadlineTimer<Command> idle;
 
@@ -576,11 +578,16 @@ public final class Session {
 
   /** Logged in: commands, one at a time (messages a window at a time). */
   private Behavior<Command> active() {
-    return handling(
-        this::onCommand,
-        Behaviors.receive(Command.class)
-            .onMessage(Replied.class, this::onReplied)
-            .onMessage(IdleTimedOut.class, timeout -> onIdleTimer()));
+    return Behaviors.receiveMessage(this::whileActive);
+  }
+
+  private Behavior<Command> whileActive(Command command) {
+    if (command instanceof Replied replied) {
+      return onReplied(replied);
+    } else if (command instanceof IdleTimedOut) {
+      return onIdleTimer();
+    }
+    return shared(command, activeFrames);
   }
 
   /**
@@ -766,24 +773,26 @@ public final class Session {
   }
 
   /**
-   * A phase before {@link #leaving()}: its {@code own} handlers, then those every such phase shares
-   * around {@code onFrame} ({@link #shared}). The shared ones are one handler, not one per message
-   * type: a phase's handlers live as long as it lasts, and an idle session is a long phase.
+   * A phase before {@link #leaving()} with no handlers of its own: frames to {@code onFrame}, and
+   * the handlers every such phase shares ({@link #shared}).
+   *
+   * <p>The phases before {@link #leaving()} are plain functions, not Akka's behavior builder: a
+   * phase's handlers live as long as it lasts, and an idle session is a long phase, where the
+   * builder keeps a case object and a function for each message type (about 200 bytes in the active
+   * phase) and allocates on every message it matches.
    */
-  private Behavior<Command> handling(
-      Function<ClientMessage, Behavior<Command>> onFrame, BehaviorBuilder<Command> own) {
-    return own.onMessage(Command.class, command -> shared(command, onFrame)).build();
-  }
-
-  /** A phase with no handlers of its own: frames to {@code onFrame}, and the shared handlers. */
   private Behavior<Command> handling(Function<ClientMessage, Behavior<Command>> onFrame) {
-    return handling(onFrame, Behaviors.receive(Command.class));
+    return Behaviors.receiveMessage(command -> shared(command, onFrame));
   }
 
   /** A waiting phase of the login: its {@code answer}, the shared handlers, and no frames. */
   private <A extends Command> Behavior<Command> awaiting(
-      Class<A> answer, akka.japi.function.Function<A, Behavior<Command>> onAnswer) {
-    return handling(this::unexpected, Behaviors.receive(Command.class).onMessage(answer, onAnswer));
+      Class<A> answer, Function<A, Behavior<Command>> onAnswer) {
+    return Behaviors.receiveMessage(
+        command ->
+            answer.isInstance(command)
+                ? onAnswer.apply(answer.cast(command))
+                : shared(command, this::unexpected));
   }
 
   /**
