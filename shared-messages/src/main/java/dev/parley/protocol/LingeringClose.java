@@ -1,16 +1,20 @@
 package dev.parley.protocol;
 
+import akka.Done;
 import akka.stream.Attributes;
 import akka.stream.BidiShape;
 import akka.stream.Inlet;
 import akka.stream.Outlet;
 import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
-import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
+import akka.stream.stage.GraphStageWithMaterializedValue;
 import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import scala.Tuple2;
 
 /**
  * The bottom of a connection's stack, on the socket's bytes: it closes a connection the way TCP
@@ -31,10 +35,14 @@ import java.time.Duration;
  * while the connection lingers, for the same reason.
  *
  * <p>Shape: {@code in1} the socket's bytes, {@code out1} to the layers above; {@code in2} their
- * bytes, {@code out2} to the socket.
+ * bytes, {@code out2} to the socket. It materializes to when the layers' last bytes have been
+ * handed to the socket (or the connection has ended without them): what a stopping server waits for
+ * before its streams are torn down. It is known here, at the bottom, with nothing more to keep per
+ * connection than the future itself.
  */
 final class LingeringClose
-    extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
+    extends GraphStageWithMaterializedValue<
+        BidiShape<ByteString, ByteString, ByteString, ByteString>, CompletionStage<Done>> {
 
   private final Inlet<ByteString> fromSocket = Inlet.create("LingeringClose.fromSocket");
   private final Outlet<ByteString> up = Outlet.create("LingeringClose.up");
@@ -57,7 +65,13 @@ final class LingeringClose
   }
 
   @Override
-  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+  public Tuple2<GraphStageLogic, CompletionStage<Done>> createLogicAndMaterializedValue(
+      Attributes inheritedAttributes) {
+    CompletableFuture<Done> written = new CompletableFuture<>();
+    return Tuple2.apply(logic(written), written);
+  }
+
+  private GraphStageLogic logic(CompletableFuture<Done> written) {
     return new TimerGraphStageLogic(shape) {
       /** The layers above no longer read: what comes is dropped. */
       private boolean draining;
@@ -113,6 +127,7 @@ final class LingeringClose
               public void onUpstreamFinish() {
                 // The last bytes are written: end the server's side, read out the client's.
                 complete(toSocket);
+                written.complete(Done.getInstance());
                 if (isClosed(fromSocket)) {
                   completeStage();
                   return;
@@ -141,6 +156,11 @@ final class LingeringClose
         if (!hasBeenPulled(fromSocket) && !isClosed(fromSocket)) {
           pull(fromSocket);
         }
+      }
+
+      @Override
+      public void postStop() {
+        written.complete(Done.getInstance());
       }
 
       @Override

@@ -1,5 +1,6 @@
 package dev.parley.protocol;
 
+import akka.Done;
 import akka.NotUsed;
 import akka.stream.IgnoreCancel$;
 import akka.stream.TLSClosing;
@@ -7,6 +8,7 @@ import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.util.ByteString;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
@@ -65,9 +67,10 @@ public final class WireFlows {
    * (see {@link LingeringClose}). The connection must be made with half-close on.
    *
    * @param linger longest wait for the other end to close once this one has written its last
+   * @return the stage, materialized to when this side's last bytes have been handed to the socket
    */
-  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose(
-      Duration linger) {
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, CompletionStage<Done>>
+      lingeringClose(Duration linger) {
     return BidiFlow.fromGraph(new LingeringClose(linger));
   }
 

@@ -1,5 +1,9 @@
 package dev.parley.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.japi.Pair;
 import akka.stream.Materializer;
@@ -12,6 +16,7 @@ import akka.stream.testkit.javadsl.TestSink;
 import akka.stream.testkit.javadsl.TestSource;
 import akka.util.ByteString;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +52,9 @@ class LingeringCloseTest {
   /** What goes out of the socket. */
   private TestSubscriber.Probe<ByteString> socketOut;
 
+  /** The stage's materialized value: the layers' last bytes have gone to the socket. */
+  private CompletableFuture<Done> written;
+
   @AfterAll
   static void stop() {
     TEST_KIT.shutdownTestKit();
@@ -67,13 +75,14 @@ class LingeringCloseTest {
     var materialized =
         TestSource.<ByteString>probe(system)
             .viaMat(
-                BidiFlow.fromGraph(new LingeringClose(LINGER)).join(layersAbove, Keep.right()),
+                BidiFlow.fromGraph(new LingeringClose(LINGER)).join(layersAbove, Keep.both()),
                 Keep.both())
             .toMat(TestSink.<ByteString>probe(system), Keep.both())
             .run(MATERIALIZER);
     socketIn = materialized.first().first();
-    up = materialized.first().second().first();
-    down = materialized.first().second().second();
+    written = materialized.first().second().first().toCompletableFuture();
+    up = materialized.first().second().second().first();
+    down = materialized.first().second().second().second();
     socketOut = materialized.second();
   }
 
@@ -101,6 +110,7 @@ class LingeringCloseTest {
     socketOut.request(1);
     down.sendNext(GOODBYE);
     socketOut.expectNext(GOODBYE);
+    assertFalse(written.isDone(), "written before the layers above have ended");
     down.sendComplete();
     // The server's side ends at once: the client reads the goodbye, then the end.
     socketOut.expectComplete();
@@ -108,8 +118,17 @@ class LingeringCloseTest {
 
     // The client's flood is read and dropped, the socket still open to it...
     expectReadOut();
-    // ...until the client closes its side.
+    // ...until the client closes its side; the last bytes counted as written since the end.
+    assertTrue(written.isDone());
     socketIn.sendComplete();
+  }
+
+  @Test
+  void shouldCountAConnectionThatEndsWithoutItsLastBytesAsWritten() throws Exception {
+    // A client that resets the connection: nothing more can be written, and nobody must wait.
+    socketIn.sendError(new RuntimeException("connection reset"));
+
+    written.get(5, TimeUnit.SECONDS);
   }
 
   @Test

@@ -117,23 +117,24 @@ public final class SessionConnection {
      * @param metrics where TLS handshakes are counted; null: not counted
      */
     public Layers(ServerSettings settings, ServerTls tls, Metrics metrics) {
-      Flow<ByteString, ByteString, Attached> stack =
+      Flow<ByteString, ByteString, ActorRef<ServerMessage>> stack =
           WireFlows.stack(
                   JsonCodec.CLIENT,
                   JsonCodec.SERVER,
                   settings.maxFrameBytes(),
                   settings.outboundBufferBytes())
-              .join(Flow.fromGraph(SessionPort.INSTANCE), Keep.right())
-              // The session's last frame has gone down to TLS (or the socket): what a stopping
-              // node waits for before its actor system, and these streams, end.
-              .watchTermination(Attached::new);
+              .join(Flow.fromGraph(SessionPort.INSTANCE), Keep.right());
       if (tls != null) {
         // The handshake is part of logging in: a client that has not finished it within the
         // login timeout is closed, as one that has not logged in is (the session's goodbye
         // cannot reach it).
         stack = tlsLayer(tls, settings.loginTimeout(), metrics).join(stack, Keep.right());
       }
-      this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack, Keep.right());
+      // The session's last bytes (its goodbye, TLS's closing alert) have gone to the socket: what
+      // a stopping node waits for before its actor system, and these streams, end.
+      this.stack =
+          WireFlows.lingeringClose(settings.closeTimeout())
+              .join(stack, (written, outbound) -> new Attached(outbound, written));
     }
   }
 
