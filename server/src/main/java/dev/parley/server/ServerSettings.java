@@ -233,11 +233,20 @@ public record ServerSettings(
     }
   }
 
-  /** {@code connection-hosts}, with 0 for two per processor the JVM may use. */
+  /**
+   * Connection hosts per processor when {@code connection-hosts} is 0. More than one: a host busy
+   * with a long step (a TLS handshake's signature) holds up the connections it runs, while another
+   * core may be free for those of a second host.
+   */
+  private static final int HOSTS_PER_PROCESSOR = 2;
+
+  /** {@code connection-hosts}, with 0 for {@value #HOSTS_PER_PROCESSOR} per processor. */
   private static int connectionHosts(int configured) {
     if (configured < 0) {
-      throw new IllegalArgumentException("connection-hosts must be 0 or more: " + configured);
+      throw new IllegalArgumentException("connection-hosts must be 0 or more, not " + configured);
     }
-    return configured > 0 ? configured : 2 * Runtime.getRuntime().availableProcessors();
+    return configured > 0
+        ? configured
+        : HOSTS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
   }
 }

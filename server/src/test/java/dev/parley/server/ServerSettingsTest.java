@@ -111,6 +111,17 @@ class ServerSettingsTest {
     assertInvalid("port = -1", "port must be between 0 and 65535, not -1");
   }
 
+  @Test
+  void shouldTakeTheConnectionHostsGivenAndRefuseANegativeNumber() {
+    assertEquals(
+        3,
+        ServerSettings.fromConfig(
+                ConfigFactory.parseString("parley.server.connection-hosts = 3")
+                    .withFallback(ConfigFactory.defaultReference()))
+            .connectionHosts());
+    assertInvalid("connection-hosts = -1", "connection-hosts must be 0 or more, not -1");
+  }
+
   private static void assertInvalid(String override, String message) {
     IllegalArgumentException error =
         assertThrows(
