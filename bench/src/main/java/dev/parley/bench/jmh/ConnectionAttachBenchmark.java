@@ -132,18 +132,16 @@ public class ConnectionAttachBenchmark {
 
   @Benchmark
   @OperationsPerInvocation(CONNECTIONS)
-  public Object attachAndEnd() throws Exception {
+  public void attachAndEnd() throws Exception {
     CompletableFuture<Done> started = new CompletableFuture<>();
     sessions.tell(new Await(CONNECTIONS, started, true));
     ActorRef<Session.Command> session = sessions.narrow();
-    Object last = null;
     for (int i = 0; i < CONNECTIONS; i++) {
       if (host != null) {
         host.tell(new ConnectionHost.Attach(connection, session, new CompletableFuture<>()));
       } else {
-        last =
-            SessionConnection.attach(
-                connection, session, layers, new CompletableFuture<>(), materializer);
+        SessionConnection.attach(
+            connection, session, layers, new CompletableFuture<>(), materializer);
       }
     }
     started.get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -153,7 +151,6 @@ public class ConnectionAttachBenchmark {
       client.complete(Optional.empty());
     }
     ended.get(WAIT_SECONDS, TimeUnit.SECONDS);
-    return last;
   }
 
   /** To the stub session: complete {@code done} once {@code count} more streams started (ended). */

@@ -7,12 +7,11 @@ import akka.stream.Attributes;
 import akka.stream.BufferOverflowException;
 import akka.stream.FlowShape;
 import akka.stream.Inlet;
-import akka.stream.Materializer;
 import akka.stream.Outlet;
 import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
+import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
-import akka.stream.stage.GraphStageWithMaterializedValue;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
 import dev.parley.protocol.ServerMessage;
@@ -23,16 +22,17 @@ import scala.runtime.BoxedUnit;
 /**
  * A connection's two ends at its {@link Session}, in one stage: decoded frames go up to the session
  * with backpressure, and the frames the session (or the registry, or the broadcaster) tells the
- * materialized reference come down, in order, to the connection's encoder.
+ * stage's outbound queue come down, in order, to the connection's encoder.
  *
- * <p>It speaks the session's stream protocol: {@link Session.StreamStarted}, then one {@link
- * Session.FrameReceived} per {@link Session.StreamAck}, up to {@value #READ_AHEAD} frames read
- * ahead of the session; at the end exactly one of {@link Session.StreamCompleted} (after the frames
- * read ahead) or {@link Session.StreamFailed}. The two directions end together: the client's end of
- * its side, {@link ServerMessage.Goodbye} written, a connection that takes no more bytes, or the
- * session's stopping each end the whole connection. More than {@value #FRAMES_IN_FLIGHT} frames
- * waiting for the encoder fail it ({@link BufferOverflowException}: the encoder's own buffer,
- * bounded in bytes, always takes frames while it has room, so a client too slow to read).
+ * <p>It speaks the session's stream protocol: {@link Session.StreamStarted} (which names the
+ * outbound queue), then one {@link Session.FrameReceived} per {@link Session.StreamAck}, up to
+ * {@value #READ_AHEAD} frames read ahead of the session; at the end exactly one of {@link
+ * Session.StreamCompleted} (after the frames read ahead) or {@link Session.StreamFailed}. The two
+ * directions end together: the client's end of its side, {@link ServerMessage.Goodbye} written, a
+ * connection that takes no more bytes, or the session's stopping each end the whole connection.
+ * More than {@value #FRAMES_IN_FLIGHT} frames waiting for the encoder fail it ({@link
+ * BufferOverflowException}: the encoder's own buffer, bounded in bytes, always takes frames while
+ * it has room, so a client too slow to read).
  *
  * <p>Why one stage, where Akka's actor sink, actor source, {@code takeWhile} and the coupling of
  * the two would do: each stage costs every connection its logic, handlers and links for as long as
@@ -41,13 +41,11 @@ import scala.runtime.BoxedUnit;
  * connection stack then serves every connection, where a stage made per connection would keep the
  * blueprint it was made from alive with the connection.
  *
- * <p>The materialized reference is the stage's actor, made while the stream materializes (Akka's
- * own actor source does the same): the session asks for it in its set-up, before the stream runs.
- * Both Akka calls for that are internal API of Akka 2.6, which is final.
+ * <p>The outbound queue is the stage's actor, made as the stage starts; the session learns it from
+ * {@link Session.StreamStarted}, as nothing can be sent to a connection before its stream runs.
  */
 public final class SessionPort
-    extends GraphStageWithMaterializedValue<
-        FlowShape<Inbound<ClientMessage>, ServerMessage>, ActorRef<ServerMessage>> {
+    extends GraphStage<FlowShape<Inbound<ClientMessage>, ServerMessage>> {
 
   /**
    * Frames the session may be told while the connection's encoder is busy, before it counts as
@@ -81,20 +79,12 @@ public final class SessionPort
   }
 
   @Override
-  public Tuple2<GraphStageLogic, ActorRef<ServerMessage>> createLogicAndMaterializedValue(
-      Attributes inheritedAttributes) {
-    throw new UnsupportedOperationException("materialized with its materializer only");
-  }
-
-  @Override
-  public Tuple2<GraphStageLogic, ActorRef<ServerMessage>> createLogicAndMaterializedValue(
-      Attributes inheritedAttributes, Materializer materializer) {
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     Target target =
         inheritedAttributes
             .getAttribute(Target.class)
             .orElseThrow(() -> new IllegalStateException("no session given: SessionPort.Target"));
-    Logic logic = new Logic(target.session(), materializer);
-    return Tuple2.apply(logic, logic.outbound);
+    return new Logic(target.session());
   }
 
   private final class Logic extends GraphStageLogic {
@@ -102,9 +92,9 @@ public final class SessionPort
     private final ActorRef<Session.Command> session;
 
     /** The stage's actor, for the frames to send; acknowledgements come to the same actor. */
-    private final ActorRef<ServerMessage> outbound;
+    private ActorRef<ServerMessage> outbound;
 
-    private final ActorRef<Session.StreamAck> acks;
+    private ActorRef<Session.StreamAck> acks;
 
     /** Frames read ahead of the session; made when first needed (most sessions are idle). */
     private ArrayDeque<Inbound<ClientMessage>> readAhead;
@@ -118,11 +108,9 @@ public final class SessionPort
     /** The session has been told the end (completed or failed). */
     private boolean endTold;
 
-    private Logic(ActorRef<Session.Command> session, Materializer materializer) {
+    private Logic(ActorRef<Session.Command> session) {
       super(shape);
       this.session = session;
-      this.outbound = Adapter.toTyped(getEagerStageActor(materializer, this::onMessage).ref());
-      this.acks = outbound.<Object>unsafeUpcast().narrow();
       setHandler(
           fromClient,
           new AbstractInHandler() {
@@ -165,6 +153,8 @@ public final class SessionPort
     public void preStart() {
       // Frames read ahead, and the last ones after the client's end, wait for the session.
       setKeepGoing(true);
+      outbound = Adapter.toTyped(getStageActor(this::onMessage).ref());
+      acks = outbound.<Object>unsafeUpcast().narrow();
       stageActor().watch(Adapter.toClassic(session));
       session.tell(new Session.StreamStarted(acks, outbound));
       pull(fromClient);

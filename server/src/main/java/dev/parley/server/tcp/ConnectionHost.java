@@ -37,8 +37,9 @@ import scala.runtime.BoxedUnit;
  * still spreads over the cores.
  *
  * <p>Its materialized reference takes {@link Attach} requests; it is the stage's actor, made while
- * the stream materializes, with the same internal Akka call as {@link
- * dev.parley.server.session.SessionPort}'s. The stream runs for as long as the actor system.
+ * the stream materializes (as Akka's own actor source does), since the listener needs it before the
+ * stream runs. Akka's call for that is internal API of Akka 2.6, which is final; this is Parley's
+ * one use of it. The stream runs for as long as the actor system.
  */
 public final class ConnectionHost
     extends GraphStageWithMaterializedValue<

@@ -52,17 +52,18 @@ public final class SessionConnection {
   private SessionConnection() {}
 
   /**
-   * Starts the streams of {@code connection} and returns the session's outbound queue.
+   * Starts the streams of {@code connection}; the session learns its outbound queue when they start
+   * ({@link Session.StreamStarted}).
    *
    * @param tls the connection's TLS engines; null for plain TCP
    */
-  public static ActorRef<ServerMessage> attach(
+  public static void attach(
       Tcp.IncomingConnection connection,
       ActorRef<Session.Command> session,
       ServerSettings settings,
       ServerTls tls,
       Materializer materializer) {
-    return attach(
+    attach(
         connection,
         session,
         new Layers(settings, tls, null),
@@ -75,26 +76,24 @@ public final class SessionConnection {
    * with the listener's stack ({@link Layers}), and completing {@code written} once the session's
    * last bytes (its goodbye, TLS's closing alert) have been handed to the socket.
    */
-  public static ActorRef<ServerMessage> attach(
+  public static void attach(
       Tcp.IncomingConnection connection,
       ActorRef<Session.Command> session,
       Layers layers,
       CompletableFuture<Done> written,
       Materializer materializer) {
-    Attached attached =
-        connection.handleWith(
+    connection
+        .handleWith(
             layers.stack.addAttributes(
                 Attributes.apply(new SessionPort.Target(session))
                     .and(new Remote(connection.remoteAddress()))),
-            materializer);
-    // On Akka's own threads: every callback on a future from Akka's Java API is asynchronous, and
-    // without an executor CompletableFuture may start a thread for each (see Main's common pool).
-    attached
-        .written()
+            materializer)
+        // On Akka's own threads: every callback on a future from Akka's Java API is asynchronous,
+        // and without an executor CompletableFuture may start a thread for each (see Main's
+        // common pool).
         .whenCompleteAsync(
             (ended, failure) -> written.complete(Done.getInstance()),
             materializer.executionContext());
-    return attached.outbound();
   }
 
   /**
@@ -110,36 +109,32 @@ public final class SessionConnection {
    */
   public static final class Layers {
 
-    private final Flow<ByteString, ByteString, Attached> stack;
+    /** Materializes to "written": the session's last bytes have gone to the socket. */
+    private final Flow<ByteString, ByteString, CompletionStage<Done>> stack;
 
     /**
      * @param tls the connections' TLS engines; null for plain TCP
      * @param metrics where TLS handshakes are counted; null: not counted
      */
     public Layers(ServerSettings settings, ServerTls tls, Metrics metrics) {
-      Flow<ByteString, ByteString, ActorRef<ServerMessage>> stack =
+      Flow<ByteString, ByteString, NotUsed> stack =
           WireFlows.stack(
                   JsonCodec.CLIENT,
                   JsonCodec.SERVER,
                   settings.maxFrameBytes(),
                   settings.outboundBufferBytes())
-              .join(Flow.fromGraph(SessionPort.INSTANCE), Keep.right());
+              .join(Flow.fromGraph(SessionPort.INSTANCE));
       if (tls != null) {
         // The handshake is part of logging in: a client that has not finished it within the
         // login timeout is closed, as one that has not logged in is (the session's goodbye
         // cannot reach it).
-        stack = tlsLayer(tls, settings.loginTimeout(), metrics).join(stack, Keep.right());
+        stack = tlsLayer(tls, settings.loginTimeout(), metrics).join(stack);
       }
       // The session's last bytes (its goodbye, TLS's closing alert) have gone to the socket: what
       // a stopping node waits for before its actor system, and these streams, end.
-      this.stack =
-          WireFlows.lingeringClose(settings.closeTimeout())
-              .join(stack, (written, outbound) -> new Attached(outbound, written));
+      this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack, Keep.left());
     }
   }
-
-  /** What a connection's stack materializes to. */
-  private record Attached(ActorRef<ServerMessage> outbound, CompletionStage<Done> written) {}
 
   /** The client's address, for the log lines of a connection's TLS. */
   private record Remote(InetSocketAddress address) implements Attributes.Attribute {}

@@ -51,24 +51,20 @@ class SessionPortTest {
     testKit.shutdownTestKit();
   }
 
-  /** The client's frames in, the session's frames out, and the port's own reference. */
+  /** The client's frames in, the session's frames out. */
   private record Connection(
       TestPublisher.Probe<Inbound<ClientMessage>> client,
-      ActorRef<ServerMessage> outbound,
       TestSubscriber.Probe<ServerMessage> written) {}
 
   private Connection connect(TestProbe<Session.Command> session) {
     var system = testKit.system().classicSystem();
-    Pair<
-            Pair<TestPublisher.Probe<Inbound<ClientMessage>>, ActorRef<ServerMessage>>,
-            TestSubscriber.Probe<ServerMessage>>
-        run =
-            TestSource.<Inbound<ClientMessage>>probe(system)
-                .viaMat(Flow.fromGraph(SessionPort.INSTANCE), Keep.both())
-                .toMat(TestSink.<ServerMessage>probe(system), Keep.both())
-                .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
-                .run(materializer);
-    return new Connection(run.first().first(), run.first().second(), run.second());
+    Pair<TestPublisher.Probe<Inbound<ClientMessage>>, TestSubscriber.Probe<ServerMessage>> run =
+        TestSource.<Inbound<ClientMessage>>probe(system)
+            .via(Flow.fromGraph(SessionPort.INSTANCE))
+            .toMat(TestSink.<ServerMessage>probe(system), Keep.both())
+            .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
+            .run(materializer);
+    return new Connection(run.first(), run.second());
   }
 
   private static Inbound<ClientMessage> frame(int n) {
@@ -79,8 +75,9 @@ class SessionPortTest {
     return new ServerMessage.BroadcastReceived("hans", "notice " + n);
   }
 
-  private static ActorRef<Session.StreamAck> started(TestProbe<Session.Command> session) {
-    return session.expectMessageClass(Session.StreamStarted.class, PATIENCE).ackTo();
+  /** The port's start: where the session acknowledges frames and sends its own. */
+  private static Session.StreamStarted started(TestProbe<Session.Command> session) {
+    return session.expectMessageClass(Session.StreamStarted.class, PATIENCE);
   }
 
   private static Inbound<ClientMessage> received(TestProbe<Session.Command> session) {
@@ -91,7 +88,7 @@ class SessionPortTest {
   void shouldStartTheSessionThenHandItOneFramePerAcknowledgement() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
-    ActorRef<Session.StreamAck> acks = started(session);
+    ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
     connection.client().sendNext(frame(1)).sendNext(frame(2));
     session.expectNoMessage(Duration.ofMillis(200));
@@ -121,7 +118,7 @@ class SessionPortTest {
         .to(Sink.ignore())
         .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
         .run(materializer);
-    ActorRef<Session.StreamAck> acks = started(session);
+    ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
     for (int acked = 1; acked <= 3 * SessionPort.READ_AHEAD; acked++) {
       acks.tell(Session.StreamAck.INSTANCE);
@@ -136,14 +133,14 @@ class SessionPortTest {
   void shouldWriteWhatItIsToldInOrderAndEndTheConnectionWithTheGoodbye() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
-    started(session);
+    ActorRef<ServerMessage> outbound = started(session).outbound();
 
     // Told before the encoder asks: they wait, in order.
-    connection.outbound().tell(notice(1));
-    connection.outbound().tell(notice(2));
+    outbound.tell(notice(1));
+    outbound.tell(notice(2));
     ServerMessage goodbye = new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.LOGGED_OUT);
-    connection.outbound().tell(goodbye);
-    connection.outbound().tell(notice(3));
+    outbound.tell(goodbye);
+    outbound.tell(notice(3));
 
     connection.written().request(10);
     assertEquals(notice(1), connection.written().expectNext());
@@ -160,7 +157,7 @@ class SessionPortTest {
   void shouldHandTheSessionTheFramesReadAheadAfterTheClientEndsItsSide() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
-    ActorRef<Session.StreamAck> acks = started(session);
+    ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
     connection.client().sendNext(frame(1)).sendNext(frame(2)).sendComplete();
     // The connection ends at once; no answer could reach the client now.
@@ -179,14 +176,14 @@ class SessionPortTest {
   void shouldFailAConnectionThatTakesNoFramesWhenTooManyWait() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
-    started(session);
+    ActorRef<ServerMessage> outbound = started(session).outbound();
 
     connection.written().ensureSubscription();
     for (int n = 1; n <= SessionPort.FRAMES_IN_FLIGHT; n++) {
-      connection.outbound().tell(notice(n));
+      outbound.tell(notice(n));
     }
     session.expectNoMessage(Duration.ofMillis(200));
-    connection.outbound().tell(notice(SessionPort.FRAMES_IN_FLIGHT + 1));
+    outbound.tell(notice(SessionPort.FRAMES_IN_FLIGHT + 1));
 
     Session.StreamFailed failed = session.expectMessageClass(Session.StreamFailed.class, PATIENCE);
     assertInstanceOf(BufferOverflowException.class, failed.cause());
