@@ -73,8 +73,15 @@ import org.slf4j.LoggerFactory;
  * The token is checked by the parent alone and never logged. Then each side sends {@link Text},
  * numbered from 1, and the other answers {@link Ack} once the text is on its terminal;
  * unacknowledged texts are kept (up to the configured bound) and reported as undelivered when the
- * chat ends. {@link Bye} is the last frame either side sends; the outbound stream completes right
- * after writing it.
+ * chat ends.
+ *
+ * <p>Closing: {@link Bye} is the last frame a side sends. Before it, the side acknowledges every
+ * text it has handed to its terminal; after it, it keeps its side open and reads on, counting the
+ * acknowledgements still coming, until the peer closes (or the close timeout passes). The side that
+ * reads a bye acknowledges the texts it is still showing, then closes. So a text shown just as the
+ * chat ends is not reported undelivered to its sender: a user who types {@code stopprivate} right
+ * after a text is told it was delivered if it was. A bye for a broken protocol or a duplicate chat
+ * ({@link #closesAtOnce}) owes no acknowledgements: this side closes right after it.
  *
  * <p>Bad input: a frame of a type this version does not know is skipped (a newer peer may send
  * some); a malformed frame, or a line over the frame limit (after which nothing more could be
@@ -264,6 +271,9 @@ public final class PrivateChat {
   private final ActorRef<Console.Receipt> receiptAdapter;
   private final Deque<Text> unacknowledged = new ArrayDeque<>();
 
+  /** The peer's texts handed to the console and not yet shown: each is acknowledged once it is. */
+  private int beingShown;
+
   /** Lines to show the user when the chat has ended (see {@link #sayFarewell}). */
   private final List<String> farewell = new ArrayList<>();
 
@@ -328,7 +338,18 @@ public final class PrivateChat {
         settings.maxFrameBytes(),
         settings.outboundBufferBytes(),
         receiver,
-        frame -> frame instanceof Bye);
+        PrivateChat::closesAtOnce);
+  }
+
+  /**
+   * A bye after which nothing can be owed, so this side's output closes right after it: the peer
+   * broke the protocol, or the chat never opened. After any other bye this side reads on for the
+   * peer's last acknowledgements, and closes when the peer does (see {@link #closing}).
+   */
+  private static boolean closesAtOnce(PeerMessage frame) {
+    return frame instanceof Bye bye
+        && (bye.reason() == Bye.Reason.PROTOCOL_VIOLATION
+            || bye.reason() == Bye.Reason.ALREADY_CHATTING);
   }
 
   // Phase: this side connected and said hello; waiting for the peer's hello.
@@ -454,7 +475,7 @@ public final class PrivateChat {
   }
 
   private Behavior<Command> unreachableWhileClosing(String peer) {
-    sayFarewell(peer, Texts.privateUnreachable(peer));
+    sayFarewell(Texts.privateUnreachable(peer));
     return closing(Optional.of(peer));
   }
 
@@ -603,6 +624,7 @@ public final class PrivateChat {
     PeerMessage frame = frameOf(inbound);
     if (frame instanceof Text text) {
       // Acknowledged only once shown: an Ack promises the user has seen it.
+      beingShown++;
       console.tell(
           new Console.PrintWithReceipt(
               Texts.privateReceived(peer, text.text()),
@@ -611,11 +633,9 @@ public final class PrivateChat {
               receiptAdapter));
       console.tell(new Console.UserSeen(peer));
     } else if (frame instanceof Ack ack) {
-      while (!unacknowledged.isEmpty() && unacknowledged.peek().seq() <= ack.seq()) {
-        unacknowledged.poll();
-      }
+      acknowledged(ack);
     } else if (frame instanceof Bye bye) {
-      return endWith(peer, Texts.privateClosed(peer, bye.reason()));
+      return afterShown(peer, () -> endWith(peer, Texts.privateClosed(peer, bye.reason())));
     } else if (frame instanceof Hello) {
       context.getLog().debug("Ignoring a repeated hello from {}", peer);
     } else if (inbound instanceof Inbound.Malformed<PeerMessage> malformed) {
@@ -633,40 +653,95 @@ public final class PrivateChat {
    * Ends the chat because the peer broke the protocol, telling both users; {@code line} says how.
    */
   private Behavior<Command> protocolViolation(String peer, String line) {
-    sayFarewell(peer, line);
+    sayFarewell(line);
     sendBye(Bye.Reason.PROTOCOL_VIOLATION);
     return closing(Optional.of(peer));
   }
 
+  private void acknowledged(Ack ack) {
+    while (!unacknowledged.isEmpty() && unacknowledged.peek().seq() <= ack.seq()) {
+      unacknowledged.poll();
+    }
+  }
+
   private Behavior<Command> onTextShown(TextShown shown) {
+    beingShown--;
     link.outbound().tell(new Ack(shown.seq()));
     return Behaviors.same();
   }
 
   private Behavior<Command> stop(Bye.Reason reason, String peer) {
-    sendBye(reason);
     if (reason == Bye.Reason.STOPPED) {
       print(Texts.privateStopped(peer));
     }
-    reportUndelivered(peer);
-    return closing(Optional.of(peer));
+    // What is still unacknowledged is reported once the peer has closed: its last acknowledgements
+    // may be on their way.
+    return afterShown(
+        peer,
+        () -> {
+          sendBye(reason);
+          return closing(Optional.of(peer));
+        });
   }
 
   private Behavior<Command> connectionLost(String peer) {
     return endWith(peer, Texts.privateConnectionLost(peer));
   }
 
-  // Phase: Bye sent; waiting for the connection to finish writing it.
+  // Phase: the chat is ending; the peer's texts on the console are being shown.
+
+  /**
+   * Goes on to {@code then} once every text of the peer handed to the console has been shown and
+   * acknowledged (or after the close timeout): the acknowledgements must go before the connection
+   * closes, or the peer would report texts its user saw as undelivered. The console answers within
+   * moments; the timeout covers one that does not.
+   */
+  private Behavior<Command> afterShown(String peer, Supplier<Behavior<Command>> then) {
+    if (beingShown == 0) {
+      return then.get();
+    }
+    timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+    return Behaviors.receive(Command.class)
+        .onMessage(TextShown.class, shown -> onTextShownWhileEnding(shown, then))
+        .onMessage(FrameReceived.class, this::onFrameWhileEnding)
+        .onMessage(Send.class, send -> undeliverable(send, Optional.of(peer)))
+        .onMessageEquals(CloseTimedOut.INSTANCE, then::get)
+        .onMessage(StreamStarted.class, this::onStreamStarted)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        // A stop, or the stream's end: the chat is ending already.
+        .onAnyMessage(message -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onTextShownWhileEnding(
+      TextShown shown, Supplier<Behavior<Command>> then) {
+    onTextShown(shown);
+    return beingShown == 0 ? then.get() : Behaviors.same();
+  }
+
+  /**
+   * A frame after this side's bye, or while it answers the peer's: acknowledgements count (the
+   * peer's user saw those texts); anything else is dropped unacknowledged, so the peer reports it.
+   */
+  private Behavior<Command> onFrameWhileEnding(FrameReceived received) {
+    received.ackTo().tell(StreamAck.INSTANCE);
+    if (frameOf(received.inbound()) instanceof Ack ack) {
+      acknowledged(ack);
+    }
+    return Behaviors.same();
+  }
+
+  // Phase: Bye sent; waiting for the peer to close.
 
   private Behavior<Command> closing(Optional<String> peer) {
     timers.cancel(HandshakeTimedOut.INSTANCE);
     timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
-    // The protocol's stream ends as soon as the bye is handed down; the bye is safe only once the
-    // peer has closed its side after reading it. Stopping before (the client exits right after)
-    // closed the socket under the bye, and the peer saw the connection drop instead.
+    // The bye is safe only once the peer has closed its side after reading it: stopping before
+    // (the client exits right after) closed the socket under the bye, and the peer saw the
+    // connection drop instead. Until then the peer's last acknowledgements still count.
     context.pipeToSelf(closedBelow, (done, failure) -> ConnectionClosed.INSTANCE);
     return Behaviors.receive(Command.class)
-        .onMessage(FrameReceived.class, this::discard)
+        .onMessage(FrameReceived.class, this::onFrameWhileEnding)
         .onMessage(Send.class, send -> undeliverable(send, peer))
         .onMessageEquals(StreamCompleted.INSTANCE, Behaviors::same)
         .onMessage(StreamFailed.class, failed -> ended(peer))
@@ -689,24 +764,27 @@ public final class PrivateChat {
 
   /** Ends the chat at once, saying {@code line} (see {@link #sayFarewell}). */
   private Behavior<Command> endWith(String peer, String line) {
-    sayFarewell(peer, line);
+    sayFarewell(line);
     return ended(Optional.of(peer));
   }
 
   /**
-   * Keeps {@code line} (why the chat ends) and a report of each text not delivered, for {@link
-   * Ended}: the parent shows them once it has stopped routing texts here, so that anything the user
-   * types after reading them is answered as "not enabled" rather than lost.
+   * Keeps {@code line} (why the chat ends) for {@link Ended}, which adds a report of each text not
+   * delivered: the parent shows them once it has stopped routing texts here, so that anything the
+   * user types after reading them is answered as "not enabled" rather than lost.
    */
-  private void sayFarewell(String peer, String line) {
+  private void sayFarewell(String line) {
     farewell.add(line);
-    unacknowledged.forEach(text -> farewell.add(Texts.privateUndelivered(peer, text.text())));
-    unacknowledged.clear();
   }
 
   private Behavior<Command> ended(Optional<String> peer) {
     timers.cancelAll();
     link.killSwitch().shutdown();
+    peer.ifPresent(
+        name ->
+            unacknowledged.forEach(
+                text -> farewell.add(Texts.privateUndelivered(name, text.text()))));
+    unacknowledged.clear();
     parent.tell(new Ended(context.getSelf(), farewell));
     farewell.clear();
     return Behaviors.receive(Command.class)
@@ -774,11 +852,6 @@ public final class PrivateChat {
 
   private void sendBye(Bye.Reason reason) {
     link.outbound().tell(new Bye(reason));
-  }
-
-  private void reportUndelivered(String peer) {
-    unacknowledged.forEach(text -> print(Texts.privateUndelivered(peer, text.text())));
-    unacknowledged.clear();
   }
 
   private void print(String line) {

@@ -1,5 +1,6 @@
 package dev.parley.client.chat;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -162,6 +163,8 @@ class PrivateChatTest {
     hans.chat().tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
     hans.lines().expectMessage("Stopped private messaging with luke");
     luke.expectFrame(new Bye(Bye.Reason.STOPPED));
+    // The one who reads a bye closes; the one who said it reads on until then.
+    luke.close();
     luke.expectClosed();
     expectEndedAndRelease(hans.parent(), hans.chat());
     // Everything sent was acknowledged, so nothing is reported as undelivered.
@@ -351,6 +354,155 @@ class PrivateChatTest {
     }
   }
 
+  @Test
+  void shouldNotReportATextUndeliveredWhenTheChatStopsRightAfterIt() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<String> hansLines = lines();
+    TestProbe<String> lukeLines = lines();
+    TestProbe<PrivateChat.Notification> hansParent = parent();
+    TestProbe<PrivateChat.Notification> lukeParent = parent();
+    ActorRef<PrivateChat.Command> hans =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings,
+                console(hansLines),
+                HANS,
+                "hans",
+                toLuke(listener.port()),
+                hansParent.ref()));
+    ActorRef<PrivateChat.Command> luke =
+        testKit.spawn(
+            PrivateChat.accept(
+                settings,
+                console(lukeLines),
+                LUKE,
+                "luke",
+                listener.expectConnection(),
+                lukeParent.ref()));
+    lukeParent.expectMessage(new PrivateChat.Identified("hans", TOKEN, luke));
+    luke.tell(PrivateChat.Accept.INSTANCE);
+    hansLines.expectMessage("Start private messaging with luke");
+
+    // stopprivate typed the moment after the text: luke's acknowledgement cannot have come yet.
+    hans.tell(new PrivateChat.Send("hey dude"));
+    hans.tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+
+    hansLines.expectMessage("Stopped private messaging with luke");
+    lukeLines.expectMessage("hans started private messaging with you");
+    lukeLines.expectMessage("hans(private): hey dude");
+    expectEndedAndRelease(lukeParent, luke, "hans stopped private messaging with you");
+    // Shown to luke, so not reported undelivered to hans.
+    expectEndedAndRelease(hansParent, hans);
+    hansLines.expectNoMessage(Duration.ofMillis(100));
+    listener.unbind();
+  }
+
+  /** A chat hans opened to a test-driven luke, on a console whose receipts the test gives. */
+  private record Showing(
+      ActorRef<PrivateChat.Command> chat,
+      TestProbe<Console.Command> console,
+      TestProbe<PrivateChat.Notification> parent,
+      RawPeer<PeerMessage, PeerMessage> luke) {
+
+    /** The peer's text reaches the console; its receipt is the test's to give. */
+    Console.PrintWithReceipt expectShowing(String line) {
+      Console.PrintWithReceipt showing = console.expectMessageClass(Console.PrintWithReceipt.class);
+      assertEquals(line, showing.line());
+      console.expectMessageClass(Console.UserSeen.class);
+      return showing;
+    }
+  }
+
+  private static Showing openedByHansOnAConsoleProbe() {
+    TestListener listener = TestListener.bind(testKit);
+    TestProbe<Console.Command> console = testKit.createTestProbe();
+    TestProbe<PrivateChat.Notification> parent = parent();
+    ActorRef<PrivateChat.Command> chat =
+        testKit.spawn(
+            PrivateChat.connect(
+                settings, console.ref(), HANS, "hans", toLuke(listener.port()), parent.ref()));
+    RawPeer<PeerMessage, PeerMessage> luke = acceptRaw(listener);
+    luke.expectFrame(new Hello(Protocol.VERSION, "hans", TOKEN));
+    luke.send(new Hello(Protocol.VERSION, "luke"));
+    assertEquals(
+        "Start private messaging with luke",
+        console.expectMessageClass(Console.Print.class).line());
+    listener.unbind();
+    return new Showing(chat, console, parent, luke);
+  }
+
+  @Test
+  void shouldAcknowledgeTheTextsItIsShowingBeforeClosingOnABye() {
+    Showing hans = openedByHansOnAConsoleProbe();
+    hans.luke().send(new Text(1, "last words"));
+    hans.luke().send(new Bye(Bye.Reason.STOPPED));
+    Console.PrintWithReceipt showing = hans.expectShowing("luke(private): last words");
+    // The bye has been read, and the chat waits for the text to be shown before it ends.
+    hans.parent().expectNoMessage(Duration.ofMillis(200));
+    hans.luke().expectNoFrame();
+
+    showing.replyTo().tell(new Console.Receipt(showing.ticket()));
+    hans.luke().expectFrame(new Ack(1));
+    hans.luke().expectClosed();
+    expectEndedAndRelease(hans.parent(), hans.chat(), "luke stopped private messaging with you");
+  }
+
+  @Test
+  void shouldAcknowledgeTheTextsItIsShowingBeforeItsOwnBye() {
+    Showing hans = openedByHansOnAConsoleProbe();
+    hans.luke().send(new Text(1, "are you there?"));
+    Console.PrintWithReceipt showing = hans.expectShowing("luke(private): are you there?");
+
+    hans.chat().tell(new PrivateChat.Stop(Bye.Reason.LOGGED_OUT));
+    // No bye before the acknowledgement: luke reads on only until he has read the bye.
+    hans.luke().expectNoFrame();
+    showing.replyTo().tell(new Console.Receipt(showing.ticket()));
+    hans.luke().expectFrame(new Ack(1));
+    hans.luke().expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    hans.luke().close();
+    expectEndedAndRelease(hans.parent(), hans.chat());
+  }
+
+  @Test
+  void shouldCountAcknowledgementsThatComeAfterItsBye() {
+    Opened hans = openedByHans(settings);
+    RawPeer<PeerMessage, PeerMessage> luke = hans.luke();
+    hans.chat().tell(new PrivateChat.Send("seen"));
+    hans.chat().tell(new PrivateChat.Send("unseen"));
+    luke.expectFrame(new Text(1, "seen"));
+    luke.expectFrame(new Text(2, "unseen"));
+
+    hans.chat().tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+    hans.lines().expectMessage("Stopped private messaging with luke");
+    luke.expectFrame(new Bye(Bye.Reason.STOPPED));
+    // luke had shown the first text before he read the bye; the second came too late.
+    luke.send(new Ack(1));
+    luke.close();
+    luke.expectClosed();
+    expectEndedAndRelease(
+        hans.parent(),
+        hans.chat(),
+        "Error. Private message to luke could not be delivered: unseen");
+    hans.lines().expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void shouldCloseAPeerThatNeverClosesAfterItsByeOnceTheCloseTimeoutPasses() {
+    Opened hans = openedByHans(settings);
+    hans.chat().tell(new PrivateChat.Send("unanswered"));
+    hans.luke().expectFrame(new Text(1, "unanswered"));
+    hans.chat().tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+    hans.luke().expectFrame(new Bye(Bye.Reason.STOPPED));
+    hans.parent().expectNoMessage(Duration.ofMillis(100));
+
+    manualTime.timePasses(settings.closeTimeout());
+    hans.luke().expectClosed();
+    expectEndedAndRelease(
+        hans.parent(),
+        hans.chat(),
+        "Error. Private message to luke could not be delivered: unanswered");
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -456,6 +608,7 @@ class PrivateChatTest {
     Opened hans = openedByHans(settings);
     hans.chat().tell(new PrivateChat.Stop(Bye.Reason.LOGGED_OUT));
     hans.luke().expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    hans.luke().close();
     hans.luke().expectClosed();
     expectEndedAndRelease(hans.parent(), hans.chat());
     hans.lines().expectNoMessage(Duration.ofMillis(100));

@@ -155,10 +155,12 @@ class PrivateChatsTest {
 
     chats.tell(new PrivateChats.StopPrivate("luke"));
     lines.expectMessage("Stopped private messaging with luke");
+    luke.expectFrame(new Bye(Bye.Reason.STOPPED));
+    // The one who reads a bye closes; hans reads on for acknowledgements until then.
+    luke.close();
+    luke.expectClosed();
     // luke never acknowledged it.
     lines.expectMessage("Error. Private message to luke could not be delivered: hey dude");
-    luke.expectFrame(new Bye(Bye.Reason.STOPPED));
-    luke.expectClosed();
     chats.tell(new PrivateChats.SendPrivate("luke", "still there?"));
     lines.expectMessage("Error. Private messaging to luke not enabled");
   }
@@ -240,6 +242,8 @@ class PrivateChatsTest {
     chats.tell(new PrivateChats.CloseAll(Bye.Reason.LOGGED_OUT, closed.ref()));
     luke.expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
     yoda.expectFrame(new Bye(Bye.Reason.LOGGED_OUT));
+    luke.close();
+    yoda.close();
     luke.expectClosed();
     yoda.expectClosed();
     closed.expectMessage(PrivateChats.AllClosed.INSTANCE);
