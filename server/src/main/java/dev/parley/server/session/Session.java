@@ -26,7 +26,6 @@ import dev.parley.server.registry.UserRegistry.Registration;
 import dev.parley.server.timing.DeadlineTimer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -138,7 +137,11 @@ public final class Session {
     INSTANCE
   }
 
-  private enum IdleTimedOut implements Command {
+  /**
+   * The idle timeout may have run out, or a heartbeat check may be due: one timer serves both (see
+   * {@link DeadlineTimer#wakeAt}).
+   */
+  private enum IdleOrHeartbeatDue implements Command {
     INSTANCE
   }
 
@@ -147,10 +150,6 @@ public final class Session {
   }
 
   private enum CloseTimedOut implements Command {
-    INSTANCE
-  }
-
-  private enum HeartbeatDue implements Command {
     INSTANCE
   }
 
@@ -164,10 +163,12 @@ public final class Session {
   private static final String IDLE_TIMER = "idle";
   private static final String REQUEST_TIMER = "request";
   private static final String CLOSE_TIMER = "close";
-  private static final String HEARTBEAT_TIMER = "heartbeat";
 
   /** The first protocol version whose clients answer heartbeats. */
   private static final int HEARTBEAT_VERSION = 3;
+
+  /** {@link #heartbeatDueMillis} of a client that gets no heartbeats (older than version 3). */
+  private static final long NO_HEARTBEAT = Long.MAX_VALUE;
 
   private static final String SERVER_NAME = "parley";
 
@@ -297,8 +298,14 @@ public final class Session {
   /** What the active phase does with a frame: one function for the session's life. */
   private final Function<ClientMessage, Behavior<Command>> activeFrames = this::onCommand;
 
-  /** Restarted by every command the user gives. */
+  /**
+   * Restarted by every command the user gives. Its timer also wakes the session for heartbeat
+   * checks ({@link #heartbeatDueMillis}).
+   */
   private final DeadlineTimer<Command> idle;
+
+  /** When the next heartbeat check is due, by the clock; {@link #NO_HEARTBEAT} if none is. */
+  private long heartbeatDueMillis = NO_HEARTBEAT;
 
   /** Runs while an answer is owed, from the latest request or answer. */
   private final DeadlineTimer<Command> request;
@@ -339,7 +346,7 @@ public final class Session {
     this.lastHeardMillis = clock.millis();
     this.idle =
         new DeadlineTimer<>(
-            timers, IDLE_TIMER, IdleTimedOut.INSTANCE, settings.idleTimeout(), clock);
+            timers, IDLE_TIMER, IdleOrHeartbeatDue.INSTANCE, settings.idleTimeout(), clock);
     this.request =
         new DeadlineTimer<>(
             timers, REQUEST_TIMER, RequestTimedOut.INSTANCE, settings.requestTimeout(), clock);
@@ -584,8 +591,6 @@ public final class Session {
   private Behavior<Command> whileActive(Command command) {
     if (command instanceof Replied replied) {
       return onReplied(replied);
-    } else if (command instanceof IdleTimedOut) {
-      return onIdleTimer();
     }
     return shared(command, activeFrames);
   }
@@ -859,8 +864,8 @@ public final class Session {
       return close(Reason.TIMED_OUT);
     } else if (command instanceof RequestTimedOut) {
       return onRequestTimer(this::onRequestTimedOut);
-    } else if (command instanceof HeartbeatDue) {
-      return onHeartbeatDue();
+    } else if (command instanceof IdleOrHeartbeatDue) {
+      return onIdleOrHeartbeatDue();
     } else if (command instanceof ClientCertificatePresented presented) {
       certificate = presented.fingerprint();
       return Behaviors.same();
@@ -955,7 +960,8 @@ public final class Session {
   }
 
   private void scheduleHeartbeat(long delayMillis) {
-    timers.startSingleTimer(HEARTBEAT_TIMER, HeartbeatDue.INSTANCE, Duration.ofMillis(delayMillis));
+    heartbeatDueMillis = clock.millis() + delayMillis;
+    idle.wakeAt(heartbeatDueMillis);
   }
 
   // ---- requests and their timeout ----
@@ -1039,7 +1045,7 @@ public final class Session {
 
   /** {@code logout}: leave the registry, and say goodbye once the logout is stored. */
   private Behavior<Command> logOut() {
-    timers.cancel(IDLE_TIMER);
+    idle.stop();
     timers.cancel(LOGIN_TIMER);
     services.registry().tell(new UserRegistry.Leave(user, context.getSelf(), leaves));
     user = null;
@@ -1122,14 +1128,21 @@ public final class Session {
     idle.restart();
   }
 
-  private Behavior<Command> onIdleTimer() {
-    if (!idle.fired()) {
-      return Behaviors.same();
+  private Behavior<Command> onIdleOrHeartbeatDue() {
+    if (idle.fired()) {
+      context
+          .getLog()
+          .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
+      return close(Reason.TIMED_OUT);
     }
-    context
-        .getLog()
-        .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
-    return close(Reason.TIMED_OUT);
+    if (heartbeatDueMillis != NO_HEARTBEAT) {
+      if (clock.millis() >= heartbeatDueMillis) {
+        return onHeartbeatDue();
+      }
+      // The timer fired for the idle deadline, and was set again for that alone.
+      idle.wakeAt(heartbeatDueMillis);
+    }
+    return Behaviors.same();
   }
 
   private void ack() {

@@ -11,6 +11,10 @@ import java.time.Duration;
  * msg/s. Restarting this one moves a deadline; the timer is set only when none is, and when it
  * fires before the deadline it is set again for the rest.
  *
+ * <p>The same Akka timer can also wake the actor for checks of its own ({@link #wakeAt}): each Akka
+ * timer set costs an actor about 180 bytes (the timer, its message, the scheduler's task), which an
+ * idle session holds for as long as it lives (issue 11: idle sessions).
+ *
  * <p>Used by one actor, on its own thread, like the {@link TimerScheduler} it wraps. The deadline
  * is read from the actor's clock, so a test moves that clock with ManualTime.
  *
@@ -28,6 +32,9 @@ public final class DeadlineTimer<T> {
 
   /** When the timeout runs out, by {@link #clock}; {@link #NOT_DUE} while stopped. */
   private long dueMillis = NOT_DUE;
+
+  /** When the Akka timer was last set to fire, by {@link #clock}. */
+  private long setForMillis = NOT_DUE;
 
   /**
    * @param key the timer's key among the actor's timers
@@ -49,7 +56,19 @@ public final class DeadlineTimer<T> {
     dueMillis = clock.millis() + timeout.toMillis();
     // A timer set earlier fires earlier, and fired() sets it again for the rest.
     if (!timers.isTimerActive(key)) {
-      timers.startSingleTimer(key, fires, timeout);
+      setFor(dueMillis);
+    }
+  }
+
+  /**
+   * The timer fires at {@code atMillis} (by the clock) at the latest, whatever the deadline: for a
+   * check of the actor's own on the same timer. When the message comes, {@link #fired} answers for
+   * the deadline, and the actor's own time says whether its check is due; if it is not (the timer
+   * fired for the deadline first), the actor asks again.
+   */
+  public void wakeAt(long atMillis) {
+    if (!timers.isTimerActive(key) || atMillis < setForMillis) {
+      setFor(atMillis);
     }
   }
 
@@ -66,12 +85,16 @@ public final class DeadlineTimer<T> {
     if (dueMillis == NOT_DUE) {
       return false;
     }
-    long left = dueMillis - clock.millis();
-    if (left > 0) {
-      timers.startSingleTimer(key, fires, Duration.ofMillis(left));
+    if (dueMillis > clock.millis()) {
+      setFor(dueMillis);
       return false;
     }
     dueMillis = NOT_DUE;
     return true;
+  }
+
+  private void setFor(long atMillis) {
+    setForMillis = atMillis;
+    timers.startSingleTimer(key, fires, Duration.ofMillis(Math.max(0, atMillis - clock.millis())));
   }
 }
