@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One client connection, as a phased state machine: handshake (expects {@code hello}) → awaiting
@@ -171,6 +173,13 @@ public final class Session {
   private static final long NO_HEARTBEAT = Long.MAX_VALUE;
 
   private static final String SERVER_NAME = "parley";
+
+  /**
+   * The class's own logger, not the actor context's: that one is made per actor and keeps the
+   * actor's path as a string for its lines' context, about 150 bytes that every idle session would
+   * hold (issue 11). Every line here names the remote address or the user instead.
+   */
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
   /** Longest piece of a bad frame echoed back in an error, or logged. */
   private static final int MAX_ECHOED_CHARS = 128;
@@ -320,9 +329,6 @@ public final class Session {
       Consumer<ActorRef<Command>> connect,
       Metrics.SessionTracker tracker) {
     this.context = context;
-    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
-    // whose level (WARN) then hides this actor's INFO lines.
-    context.setLoggerName(Session.class);
     this.tracker = tracker;
     this.timers = timers;
     this.settings = settings;
@@ -372,9 +378,7 @@ public final class Session {
             return unexpected(frame);
           }
           if (hello.version() < Protocol.MIN_VERSION || hello.version() > Protocol.VERSION) {
-            context
-                .getLog()
-                .warn("unsupported protocol remote={} version={}", remote, hello.version());
+            LOG.warn("unsupported protocol remote={} version={}", remote, hello.version());
             return close(Reason.UNSUPPORTED_VERSION);
           }
           clientVersion = hello.version();
@@ -825,13 +829,8 @@ public final class Session {
       } else if (in instanceof Inbound.UnknownType<ClientMessage> unknown) {
         return badFrame(Code.UNKNOWN_FRAME, null, unknown.type());
       } else {
-        context
-            .getLog()
-            .warn(
-                "frame too long remote={} user={} limit={}",
-                remote,
-                user,
-                settings.maxFrameBytes());
+        LOG.warn(
+            "frame too long remote={} user={} limit={}", remote, user, settings.maxFrameBytes());
         return close(Reason.FRAME_TOO_LONG);
       }
     } else if (command instanceof StreamStarted started) {
@@ -841,26 +840,24 @@ public final class Session {
       return Behaviors.same();
     } else if (command instanceof StreamCompleted) {
       if (user != null) {
-        context.getLog().warn("connection closed without logout remote={} user={}", remote, user);
+        LOG.warn("connection closed without logout remote={} user={}", remote, user);
       } else {
-        context.getLog().info("connection closed before login remote={}", remote);
+        LOG.info("connection closed before login remote={}", remote);
       }
       return disconnected();
     } else if (command instanceof StreamFailed failed) {
       if (failed.cause() instanceof BufferOverflowException) {
-        context.getLog().warn("client too slow, disconnected remote={} user={}", remote, user);
+        LOG.warn("client too slow, disconnected remote={} user={}", remote, user);
       } else {
-        context
-            .getLog()
-            .warn(
-                "connection failed remote={} user={} cause={}",
-                remote,
-                user,
-                failed.cause().toString());
+        LOG.warn(
+            "connection failed remote={} user={} cause={}",
+            remote,
+            user,
+            failed.cause().toString());
       }
       return disconnected();
     } else if (command instanceof LoginTimedOut) {
-      context.getLog().info("login timed out remote={}", remote);
+      LOG.info("login timed out remote={}", remote);
       return close(Reason.TIMED_OUT);
     } else if (command instanceof RequestTimedOut) {
       return onRequestTimer(this::onRequestTimedOut);
@@ -870,7 +867,7 @@ public final class Session {
       certificate = presented.fingerprint();
       return Behaviors.same();
     } else if (command instanceof EvictionOrdered evicted) {
-      context.getLog().info("session evicted user={} reason={}", user, evicted.eviction().reason());
+      LOG.info("session evicted user={} reason={}", user, evicted.eviction().reason());
       return close(evicted.eviction().reason());
     } else if (command instanceof Shutdown) {
       return close(Reason.SERVER_SHUTDOWN);
@@ -902,12 +899,10 @@ public final class Session {
   private Behavior<Command> rateLimited(ClientMessage frame) {
     refusedInARow++;
     if (refusedInARow == 1) {
-      context.getLog().info("rate limited remote={} user={}", remote, user);
+      LOG.info("rate limited remote={} user={}", remote, user);
     }
     if (refusedInARow >= settings.limits().disconnectAfter()) {
-      context
-          .getLog()
-          .warn("flooding, disconnected remote={} user={} refused={}", remote, user, refusedInARow);
+      LOG.warn("flooding, disconnected remote={} user={} refused={}", remote, user, refusedInARow);
       return close(Reason.RATE_LIMITED);
     }
     String id = frame instanceof ClientMessage.SendMessage message ? message.id() : null;
@@ -942,13 +937,11 @@ public final class Session {
     long timeout = settings.heartbeatTimeout().toMillis();
     long silent = clock.millis() - lastHeardMillis;
     if (silent >= timeout) {
-      context
-          .getLog()
-          .warn(
-              "client unresponsive, disconnected remote={} user={} silent={}s",
-              remote,
-              user,
-              TimeUnit.MILLISECONDS.toSeconds(silent));
+      LOG.warn(
+          "client unresponsive, disconnected remote={} user={} silent={}s",
+          remote,
+          user,
+          TimeUnit.MILLISECONDS.toSeconds(silent));
       return close(Reason.UNRESPONSIVE);
     }
     if (silent >= interval) {
@@ -987,14 +980,12 @@ public final class Session {
 
   private Behavior<Command> onRequestTimedOut() {
     String waitingFor = messagesInFlight > 0 ? MESSAGE : commandInFlight;
-    context
-        .getLog()
-        .warn(
-            "request timed out remote={} user={} request={} after={}s",
-            remote,
-            user,
-            waitingFor,
-            settings.requestTimeout().toSeconds());
+    LOG.warn(
+        "request timed out remote={} user={} request={} after={}s",
+        remote,
+        user,
+        waitingFor,
+        settings.requestTimeout().toSeconds());
     if (user != null && waitingFor != null) {
       outbox.tell(new ServerMessage.Error(Code.UNAVAILABLE, waitingFor, null));
     }
@@ -1003,7 +994,7 @@ public final class Session {
 
   /** The login guard or the store could not take the request now. */
   private Behavior<Command> busy() {
-    context.getLog().info("server busy, login refused remote={}", remote);
+    LOG.info("server busy, login refused remote={}", remote);
     return close(Reason.SERVER_BUSY);
   }
 
@@ -1026,15 +1017,13 @@ public final class Session {
     // echoed whole, the answer could not fit a frame itself.
     String detail = shortened(clientDetail);
     // The detail and the command come from the client: quoted, so they cannot forge a log line.
-    context
-        .getLog()
-        .warn(
-            "bad frame remote={} user={} code={} detail={} count={}",
-            remote,
-            user,
-            code,
-            quoted(detail),
-            badFrames);
+    LOG.warn(
+        "bad frame remote={} user={} code={} detail={} count={}",
+        remote,
+        user,
+        code,
+        quoted(detail),
+        badFrames);
     if (badFrames >= settings.maxBadFrames()) {
       return close(Reason.PROTOCOL_VIOLATION);
     }
@@ -1058,7 +1047,7 @@ public final class Session {
    * from now on are kept for the user), then say goodbye.
    */
   private Behavior<Command> close(Reason reason) {
-    context.getLog().debug("session closing remote={} user={} reason={}", remote, user, reason);
+    LOG.debug("session closing remote={} user={} reason={}", remote, user, reason);
     leaveRegistry();
     return sayGoodbye(reason);
   }
@@ -1130,9 +1119,7 @@ public final class Session {
 
   private Behavior<Command> onIdleOrHeartbeatDue() {
     if (idle.fired()) {
-      context
-          .getLog()
-          .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
+      LOG.info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
       return close(Reason.TIMED_OUT);
     }
     if (heartbeatDueMillis != NO_HEARTBEAT) {
