@@ -7,14 +7,12 @@ import akka.stream.Inlet;
 import akka.stream.Outlet;
 import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
+import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
-import akka.stream.stage.GraphStageWithMaterializedValue;
 import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import scala.Tuple2;
 
 /**
  * The bottom of a connection's stack, on the socket's bytes: it closes a connection the way TCP
@@ -35,14 +33,16 @@ import scala.Tuple2;
  * while the connection lingers, for the same reason.
  *
  * <p>Shape: {@code in1} the socket's bytes, {@code out1} to the layers above; {@code in2} their
- * bytes, {@code out2} to the socket. It materializes to when the layers' last bytes have been
- * handed to the socket (or the connection has ended without them): what a stopping server waits for
- * before its streams are torn down. It is known here, at the bottom, with nothing more to keep per
- * connection than the future itself.
+ * bytes, {@code out2} to the socket. It completes the connection's {@link WireFlows.Written}
+ * future, given as an attribute, when the layers' last bytes have been handed to the socket (or the
+ * connection has ended without them): what a stopping server waits for before its streams are torn
+ * down. It is known here, at the bottom. The future comes in an attribute rather than as a
+ * materialized value because the connection's owner holds one already, made before the stream runs:
+ * a future of the stage's own would need a chain of callbacks to complete it, three objects more
+ * that every idle connection holds (issue 11).
  */
 final class LingeringClose
-    extends GraphStageWithMaterializedValue<
-        BidiShape<ByteString, ByteString, ByteString, ByteString>, CompletionStage<Done>> {
+    extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
 
   private final Inlet<ByteString> fromSocket = Inlet.create("LingeringClose.fromSocket");
   private final Outlet<ByteString> up = Outlet.create("LingeringClose.up");
@@ -65,13 +65,13 @@ final class LingeringClose
   }
 
   @Override
-  public Tuple2<GraphStageLogic, CompletionStage<Done>> createLogicAndMaterializedValue(
-      Attributes inheritedAttributes) {
-    CompletableFuture<Done> written = new CompletableFuture<>();
-    return Tuple2.apply(logic(written), written);
-  }
-
-  private GraphStageLogic logic(CompletableFuture<Done> written) {
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    // Without one nobody waits, and a future of its own stands in.
+    CompletableFuture<Done> written =
+        inheritedAttributes
+            .getAttribute(WireFlows.Written.class)
+            .map(WireFlows.Written::future)
+            .orElseGet(CompletableFuture::new);
     return new TimerGraphStageLogic(shape) {
       /** The layers above no longer read: what comes is dropped. */
       private boolean draining;

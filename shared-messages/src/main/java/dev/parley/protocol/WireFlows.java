@@ -2,13 +2,14 @@ package dev.parley.protocol;
 
 import akka.Done;
 import akka.NotUsed;
+import akka.stream.Attributes;
 import akka.stream.IgnoreCancel$;
 import akka.stream.TLSClosing;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.util.ByteString;
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The protocol stack of a Parley connection as a {@link BidiFlow}: newline framing with a hard
@@ -67,12 +68,19 @@ public final class WireFlows {
    * (see {@link LingeringClose}). The connection must be made with half-close on.
    *
    * @param linger longest wait for the other end to close once this one has written its last
-   * @return the stage, materialized to when this side's last bytes have been handed to the socket
+   * @return the stage, which completes the connection's {@link Written} attribute, if it has one,
+   *     when this side's last bytes have been handed to the socket
    */
-  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, CompletionStage<Done>>
-      lingeringClose(Duration linger) {
+  public static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> lingeringClose(
+      Duration linger) {
     return BidiFlow.fromGraph(new LingeringClose(linger));
   }
+
+  /**
+   * A connection's attribute: the future its {@link #lingeringClose} completes once this side's
+   * last bytes have been handed to the socket, or the connection has ended without them.
+   */
+  public record Written(CompletableFuture<Done> future) implements Attributes.Attribute {}
 
   /**
    * How a connection's TLS stage closes: after this side's last bytes, or at the end of the other

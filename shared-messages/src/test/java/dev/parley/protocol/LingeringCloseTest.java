@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.japi.Pair;
+import akka.stream.Attributes;
 import akka.stream.Materializer;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
@@ -52,7 +53,7 @@ class LingeringCloseTest {
   /** What goes out of the socket. */
   private TestSubscriber.Probe<ByteString> socketOut;
 
-  /** The stage's materialized value: the layers' last bytes have gone to the socket. */
+  /** The connection's {@link WireFlows.Written}: the layers' last bytes have gone to the socket. */
   private CompletableFuture<Done> written;
 
   @AfterAll
@@ -72,17 +73,18 @@ class LingeringCloseTest {
                 TestSink.<ByteString>probe(system),
                 TestSource.<ByteString>probe(system),
                 Keep.both());
+    written = new CompletableFuture<>();
     var materialized =
         TestSource.<ByteString>probe(system)
             .viaMat(
-                BidiFlow.fromGraph(new LingeringClose(LINGER)).join(layersAbove, Keep.both()),
+                BidiFlow.fromGraph(new LingeringClose(LINGER)).join(layersAbove, Keep.right()),
                 Keep.both())
             .toMat(TestSink.<ByteString>probe(system), Keep.both())
+            .addAttributes(Attributes.apply(new WireFlows.Written(written)))
             .run(MATERIALIZER);
     socketIn = materialized.first().first();
-    written = materialized.first().second().first().toCompletableFuture();
-    up = materialized.first().second().second().first();
-    down = materialized.first().second().second().second();
+    up = materialized.first().second().first();
+    down = materialized.first().second().second();
     socketOut = materialized.second();
   }
 

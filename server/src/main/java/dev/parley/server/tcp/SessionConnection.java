@@ -7,7 +7,6 @@ import akka.stream.Attributes;
 import akka.stream.Materializer;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
-import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
@@ -27,7 +26,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,18 +80,12 @@ public final class SessionConnection {
       Layers layers,
       CompletableFuture<Done> written,
       Materializer materializer) {
-    connection
-        .handleWith(
-            layers.stack.addAttributes(
-                Attributes.apply(new SessionPort.Target(session))
-                    .and(new Remote(connection.remoteAddress()))),
-            materializer)
-        // On Akka's own threads: every callback on a future from Akka's Java API is asynchronous,
-        // and without an executor CompletableFuture may start a thread for each (see Main's
-        // common pool).
-        .whenCompleteAsync(
-            (ended, failure) -> written.complete(Done.getInstance()),
-            materializer.executionContext());
+    connection.handleWith(
+        layers.stack.addAttributes(
+            Attributes.apply(new SessionPort.Target(session))
+                .and(new Remote(connection.remoteAddress()))
+                .and(new WireFlows.Written(written))),
+        materializer);
   }
 
   /**
@@ -109,8 +101,8 @@ public final class SessionConnection {
    */
   public static final class Layers {
 
-    /** Materializes to "written": the session's last bytes have gone to the socket. */
-    private final Flow<ByteString, ByteString, CompletionStage<Done>> stack;
+    /** Completes a connection's {@link WireFlows.Written} when its last bytes are out. */
+    private final Flow<ByteString, ByteString, NotUsed> stack;
 
     /**
      * @param tls the connections' TLS engines; null for plain TCP
@@ -132,7 +124,7 @@ public final class SessionConnection {
       }
       // The session's last bytes (its goodbye, TLS's closing alert) have gone to the socket: what
       // a stopping node waits for before its actor system, and these streams, end.
-      this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack, Keep.left());
+      this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack);
     }
   }
 
