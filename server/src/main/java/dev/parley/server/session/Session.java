@@ -33,8 +33,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client connection, as a phased state machine: handshake (expects {@code hello}) → awaiting
@@ -173,13 +171,6 @@ public final class Session {
   private static final long NO_HEARTBEAT = Long.MAX_VALUE;
 
   private static final String SERVER_NAME = "parley";
-
-  /**
-   * The class's own logger, not the actor context's: that one is made per actor and keeps the
-   * actor's path as a string for its lines' context, about 150 bytes that every idle session would
-   * hold (issue 11). Every line here names the remote address or the user instead.
-   */
-  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
   /** Longest piece of a bad frame echoed back in an error, or logged. */
   private static final int MAX_ECHOED_CHARS = 128;
@@ -329,6 +320,9 @@ public final class Session {
       Consumer<ActorRef<Command>> connect,
       Metrics.SessionTracker tracker) {
     this.context = context;
+    // Named for the class: detected from the stack, the name can come out as Akka's ActorCell,
+    // whose level (WARN) then hides this actor's INFO lines.
+    context.setLoggerName(Session.class);
     this.tracker = tracker;
     this.timers = timers;
     this.settings = settings;
@@ -378,7 +372,9 @@ public final class Session {
             return unexpected(frame);
           }
           if (hello.version() < Protocol.MIN_VERSION || hello.version() > Protocol.VERSION) {
-            LOG.warn("unsupported protocol remote={} version={}", remote, hello.version());
+            context
+                .getLog()
+                .warn("unsupported protocol remote={} version={}", remote, hello.version());
             return close(Reason.UNSUPPORTED_VERSION);
           }
           clientVersion = hello.version();
@@ -829,8 +825,13 @@ public final class Session {
       } else if (in instanceof Inbound.UnknownType<ClientMessage> unknown) {
         return badFrame(Code.UNKNOWN_FRAME, null, unknown.type());
       } else {
-        LOG.warn(
-            "frame too long remote={} user={} limit={}", remote, user, settings.maxFrameBytes());
+        context
+            .getLog()
+            .warn(
+                "frame too long remote={} user={} limit={}",
+                remote,
+                user,
+                settings.maxFrameBytes());
         return close(Reason.FRAME_TOO_LONG);
       }
     } else if (command instanceof StreamStarted started) {
@@ -840,24 +841,26 @@ public final class Session {
       return Behaviors.same();
     } else if (command instanceof StreamCompleted) {
       if (user != null) {
-        LOG.warn("connection closed without logout remote={} user={}", remote, user);
+        context.getLog().warn("connection closed without logout remote={} user={}", remote, user);
       } else {
-        LOG.info("connection closed before login remote={}", remote);
+        context.getLog().info("connection closed before login remote={}", remote);
       }
       return disconnected();
     } else if (command instanceof StreamFailed failed) {
       if (failed.cause() instanceof BufferOverflowException) {
-        LOG.warn("client too slow, disconnected remote={} user={}", remote, user);
+        context.getLog().warn("client too slow, disconnected remote={} user={}", remote, user);
       } else {
-        LOG.warn(
-            "connection failed remote={} user={} cause={}",
-            remote,
-            user,
-            failed.cause().toString());
+        context
+            .getLog()
+            .warn(
+                "connection failed remote={} user={} cause={}",
+                remote,
+                user,
+                failed.cause().toString());
       }
       return disconnected();
     } else if (command instanceof LoginTimedOut) {
-      LOG.info("login timed out remote={}", remote);
+      context.getLog().info("login timed out remote={}", remote);
       return close(Reason.TIMED_OUT);
     } else if (command instanceof RequestTimedOut) {
       return onRequestTimer(this::onRequestTimedOut);
@@ -867,7 +870,7 @@ public final class Session {
       certificate = presented.fingerprint();
       return Behaviors.same();
     } else if (command instanceof EvictionOrdered evicted) {
-      LOG.info("session evicted user={} reason={}", user, evicted.eviction().reason());
+      context.getLog().info("session evicted user={} reason={}", user, evicted.eviction().reason());
       return close(evicted.eviction().reason());
     } else if (command instanceof Shutdown) {
       return close(Reason.SERVER_SHUTDOWN);
@@ -899,10 +902,12 @@ public final class Session {
   private Behavior<Command> rateLimited(ClientMessage frame) {
     refusedInARow++;
     if (refusedInARow == 1) {
-      LOG.info("rate limited remote={} user={}", remote, user);
+      context.getLog().info("rate limited remote={} user={}", remote, user);
     }
     if (refusedInARow >= settings.limits().disconnectAfter()) {
-      LOG.warn("flooding, disconnected remote={} user={} refused={}", remote, user, refusedInARow);
+      context
+          .getLog()
+          .warn("flooding, disconnected remote={} user={} refused={}", remote, user, refusedInARow);
       return close(Reason.RATE_LIMITED);
     }
     String id = frame instanceof ClientMessage.SendMessage message ? message.id() : null;
@@ -937,11 +942,13 @@ public final class Session {
     long timeout = settings.heartbeatTimeout().toMillis();
     long silent = clock.millis() - lastHeardMillis;
     if (silent >= timeout) {
-      LOG.warn(
-          "client unresponsive, disconnected remote={} user={} silent={}s",
-          remote,
-          user,
-          TimeUnit.MILLISECONDS.toSeconds(silent));
+      context
+          .getLog()
+          .warn(
+              "client unresponsive, disconnected remote={} user={} silent={}s",
+              remote,
+              user,
+              TimeUnit.MILLISECONDS.toSeconds(silent));
       return close(Reason.UNRESPONSIVE);
     }
     if (silent >= interval) {
@@ -980,12 +987,14 @@ public final class Session {
 
   private Behavior<Command> onRequestTimedOut() {
     String waitingFor = messagesInFlight > 0 ? MESSAGE : commandInFlight;
-    LOG.warn(
-        "request timed out remote={} user={} request={} after={}s",
-        remote,
-        user,
-        waitingFor,
-        settings.requestTimeout().toSeconds());
+    context
+        .getLog()
+        .warn(
+            "request timed out remote={} user={} request={} after={}s",
+            remote,
+            user,
+            waitingFor,
+            settings.requestTimeout().toSeconds());
     if (user != null && waitingFor != null) {
       outbox.tell(new ServerMessage.Error(Code.UNAVAILABLE, waitingFor, null));
     }
@@ -994,7 +1003,7 @@ public final class Session {
 
   /** The login guard or the store could not take the request now. */
   private Behavior<Command> busy() {
-    LOG.info("server busy, login refused remote={}", remote);
+    context.getLog().info("server busy, login refused remote={}", remote);
     return close(Reason.SERVER_BUSY);
   }
 
@@ -1017,13 +1026,15 @@ public final class Session {
     // echoed whole, the answer could not fit a frame itself.
     String detail = shortened(clientDetail);
     // The detail and the command come from the client: quoted, so they cannot forge a log line.
-    LOG.warn(
-        "bad frame remote={} user={} code={} detail={} count={}",
-        remote,
-        user,
-        code,
-        quoted(detail),
-        badFrames);
+    context
+        .getLog()
+        .warn(
+            "bad frame remote={} user={} code={} detail={} count={}",
+            remote,
+            user,
+            code,
+            quoted(detail),
+            badFrames);
     if (badFrames >= settings.maxBadFrames()) {
       return close(Reason.PROTOCOL_VIOLATION);
     }
@@ -1047,7 +1058,7 @@ public final class Session {
    * from now on are kept for the user), then say goodbye.
    */
   private Behavior<Command> close(Reason reason) {
-    LOG.debug("session closing remote={} user={} reason={}", remote, user, reason);
+    context.getLog().debug("session closing remote={} user={} reason={}", remote, user, reason);
     leaveRegistry();
     return sayGoodbye(reason);
   }
@@ -1119,7 +1130,9 @@ public final class Session {
 
   private Behavior<Command> onIdleOrHeartbeatDue() {
     if (idle.fired()) {
-      LOG.info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
+      context
+          .getLog()
+          .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
       return close(Reason.TIMED_OUT);
     }
     if (heartbeatDueMillis != NO_HEARTBEAT) {
