@@ -298,33 +298,13 @@ class PrivateChatTest {
   @Test
   void shouldTellBothUsersWhenEitherSideStops() {
     for (boolean initiatorStops : new boolean[] {true, false}) {
-      TestListener listener = TestListener.bind(testKit);
-      TestProbe<String> hansLines = lines();
-      TestProbe<String> lukeLines = lines();
-      TestProbe<PrivateChat.Notification> hansParent = parent();
-      TestProbe<PrivateChat.Notification> parent = parent();
-      ActorRef<PrivateChat.Command> hans =
-          testKit.spawn(
-              PrivateChat.connect(
-                  settings,
-                  console(hansLines),
-                  HANS,
-                  "hans",
-                  toLuke(listener.port()),
-                  hansParent.ref()));
-      ActorRef<PrivateChat.Command> luke =
-          testKit.spawn(
-              PrivateChat.accept(
-                  settings,
-                  console(lukeLines),
-                  LUKE,
-                  "luke",
-                  listener.expectConnection(),
-                  parent.ref()));
-      parent.expectMessage(new PrivateChat.Identified("hans", TOKEN, luke));
-      luke.tell(PrivateChat.Accept.INSTANCE);
-      lukeLines.expectMessage("hans started private messaging with you");
-      hansLines.expectMessage("Start private messaging with luke");
+      Both chats = openedBetweenChats();
+      ActorRef<PrivateChat.Command> hans = chats.hans();
+      ActorRef<PrivateChat.Command> luke = chats.luke();
+      TestProbe<String> hansLines = chats.hansLines();
+      TestProbe<String> lukeLines = chats.lukeLines();
+      TestProbe<PrivateChat.Notification> hansParent = chats.hansParent();
+      TestProbe<PrivateChat.Notification> parent = chats.lukeParent();
 
       // Each side shows a text only after it has seen the acknowledgements sent before it, so
       // ending with a text towards the side that stops leaves nothing unacknowledged.
@@ -350,12 +330,19 @@ class PrivateChatTest {
       }
       hansLines.expectNoMessage(Duration.ofMillis(100));
       lukeLines.expectNoMessage(Duration.ofMillis(100));
-      listener.unbind();
     }
   }
 
-  @Test
-  void shouldNotReportATextUndeliveredWhenTheChatStopsRightAfterIt() {
+  /** A chat between two chat actors, hans's opened to luke's listener and accepted there. */
+  private record Both(
+      ActorRef<PrivateChat.Command> hans,
+      ActorRef<PrivateChat.Command> luke,
+      TestProbe<String> hansLines,
+      TestProbe<String> lukeLines,
+      TestProbe<PrivateChat.Notification> hansParent,
+      TestProbe<PrivateChat.Notification> lukeParent) {}
+
+  private static Both openedBetweenChats() {
     TestListener listener = TestListener.bind(testKit);
     TestProbe<String> hansLines = lines();
     TestProbe<String> lukeLines = lines();
@@ -381,20 +368,27 @@ class PrivateChatTest {
                 lukeParent.ref()));
     lukeParent.expectMessage(new PrivateChat.Identified("hans", TOKEN, luke));
     luke.tell(PrivateChat.Accept.INSTANCE);
+    lukeLines.expectMessage("hans started private messaging with you");
     hansLines.expectMessage("Start private messaging with luke");
+    listener.unbind();
+    return new Both(hans, luke, hansLines, lukeLines, hansParent, lukeParent);
+  }
+
+  @Test
+  void shouldNotReportATextUndeliveredWhenTheChatStopsRightAfterIt() {
+    Both chats = openedBetweenChats();
 
     // stopprivate typed the moment after the text: luke's acknowledgement cannot have come yet.
-    hans.tell(new PrivateChat.Send("hey dude"));
-    hans.tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
+    chats.hans().tell(new PrivateChat.Send("hey dude"));
+    chats.hans().tell(new PrivateChat.Stop(Bye.Reason.STOPPED));
 
-    hansLines.expectMessage("Stopped private messaging with luke");
-    lukeLines.expectMessage("hans started private messaging with you");
-    lukeLines.expectMessage("hans(private): hey dude");
-    expectEndedAndRelease(lukeParent, luke, "hans stopped private messaging with you");
+    chats.hansLines().expectMessage("Stopped private messaging with luke");
+    chats.lukeLines().expectMessage("hans(private): hey dude");
+    expectEndedAndRelease(
+        chats.lukeParent(), chats.luke(), "hans stopped private messaging with you");
     // Shown to luke, so not reported undelivered to hans.
-    expectEndedAndRelease(hansParent, hans);
-    hansLines.expectNoMessage(Duration.ofMillis(100));
-    listener.unbind();
+    expectEndedAndRelease(chats.hansParent(), chats.hans());
+    chats.hansLines().expectNoMessage(Duration.ofMillis(100));
   }
 
   /** A chat hans opened to a test-driven luke, on a console whose receipts the test gives. */
