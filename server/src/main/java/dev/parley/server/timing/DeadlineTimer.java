@@ -12,7 +12,7 @@ import java.time.Duration;
  * fires before the deadline it is set again for the rest.
  *
  * <p>The same Akka timer can also wake the actor for checks of its own ({@link #wakeAt}): each Akka
- * timer set costs an actor about 180 bytes (the timer, its message, the scheduler's task), which an
+ * timer set costs an actor about 130 bytes (the timer, its message, the scheduler's task), which an
  * idle session holds for as long as it lives (issue 11: idle sessions).
  *
  * <p>Used by one actor, on its own thread, like the {@link TimerScheduler} it wraps. The deadline
