@@ -53,16 +53,6 @@ public final class WireFlows {
   }
 
   /**
-   * Frames to bytes, one line each and one element per frame (never joined), with at most {@code
-   * maxBufferedBytes} waiting: for a transport that frames each message itself (WebSocket), and
-   * must not hold more than a TCP connection would.
-   */
-  public static <O> Flow<O, ByteString, NotUsed> frameEncoder(
-      JsonCodec<O> codec, long maxBufferedBytes) {
-    return Flow.fromGraph(new OutboundBuffer<>(codec, maxBufferedBytes, ONE_FRAME_PER_WRITE));
-  }
-
-  /**
    * The bottom of a TCP connection's stack (below TLS, if any), which ends this side first and
    * reads out the other's before the socket closes, so that the last frame is not lost to a reset
    * (see {@link LingeringClose}). The connection must be made with half-close on.
@@ -93,8 +83,11 @@ public final class WireFlows {
    */
   public static final TLSClosing TLS_CLOSING = IgnoreCancel$.MODULE$;
 
-  /** A batch limit no two frames fit in: each write is one frame. */
-  private static final int ONE_FRAME_PER_WRITE = 1;
+  /**
+   * A batch limit no two frames fit in: each write is one frame, for a transport that frames each
+   * message itself (WebSocket).
+   */
+  public static final int ONE_FRAME_PER_WRITE = 1;
 
   /** Most bytes joined into one write (see {@link #encoder}). */
   public static final int WRITE_BATCH_BYTES = 64 * 1024;

@@ -12,69 +12,96 @@ import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
+import akka.util.ByteString;
 import dev.parley.protocol.ClientMessage;
+import dev.parley.protocol.Framer;
 import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
+import dev.parley.protocol.LineFramer;
 import dev.parley.protocol.ServerMessage;
-import java.util.ArrayDeque;
+import dev.parley.protocol.WireFlows;
+import dev.parley.protocol.WriteQueue;
+import java.util.function.Supplier;
 import scala.Tuple2;
 import scala.runtime.BoxedUnit;
 
 /**
- * A connection's two ends at its {@link Session}, in one stage: decoded frames go up to the session
- * with backpressure, and the frames the session (or the registry, or the broadcaster) tells the
- * stage's outbound queue come down, in order, to the connection's encoder.
+ * A connection's two ends at its {@link Session}, in one stage: what the client sends is framed and
+ * decoded and goes up to the session with backpressure, and the frames the session (or the
+ * registry, or the broadcaster) tells the stage's outbound queue are encoded, in order, into a
+ * buffer bounded in bytes, and come down to the socket.
  *
  * <p>It speaks the session's stream protocol: {@link Session.StreamStarted} (which names the
- * outbound queue), then one {@link Session.FrameReceived} per {@link Session.StreamAck}, up to
- * {@value #READ_AHEAD} frames read ahead of the session; at the end exactly one of {@link
- * Session.StreamCompleted} (after the frames read ahead) or {@link Session.StreamFailed}. The two
- * directions end together: the client's end of its side, {@link ServerMessage.Goodbye} written, a
- * connection that takes no more bytes, or the session's stopping each end the whole connection.
- * More than {@value #FRAMES_IN_FLIGHT} frames waiting for the encoder fail it ({@link
- * BufferOverflowException}: the encoder's own buffer, bounded in bytes, always takes frames while
- * it has room, so a client too slow to read).
+ * outbound queue), then one {@link Session.FrameReceived} per {@link Session.StreamAck}; at the end
+ * exactly one of {@link Session.StreamCompleted} (after the frames already read) or {@link
+ * Session.StreamFailed}. It reads on while it holds no whole frame for the session, so the next
+ * frame is at hand when the session asks, and no further: a client that sends faster than its
+ * session handles is held back by TCP. The two directions end together: the client's end of its
+ * side, {@link ServerMessage.Goodbye} written, a connection that takes no more bytes, or the
+ * session's stopping each end the whole connection. More than the buffer's bound waiting for the
+ * socket fails it ({@link BufferOverflowException}: a client too slow to read).
  *
- * <p>Why one stage, where Akka's actor sink, actor source, {@code takeWhile} and the coupling of
- * the two would do: each stage costs every connection its logic, handlers and links for as long as
- * it lives, each actor stage an actor reference as well (issue 11: idle sessions). And why the
- * session comes in an {@link Attributes attribute} ({@link Target}): one blueprint of the whole
- * connection stack then serves every connection, where a stage made per connection would keep the
- * blueprint it was made from alive with the connection.
+ * <p>Why one stage, where a framing stage, Akka's actor sink and actor source, {@code takeWhile},
+ * the coupling of the two and an encoding buffer would do: each stage costs every connection its
+ * logic, handlers and links for as long as it lives, each actor stage an actor reference as well
+ * (issue 11: idle sessions). The framing ({@link Framer}) and the buffer ({@link WriteQueue}) are
+ * plain objects the client's stages use too. And why the session comes in an {@link Attributes
+ * attribute} ({@link Target}): one blueprint of the whole connection stack then serves every
+ * connection, where a stage made per connection would keep the blueprint it was made from alive
+ * with the connection.
  *
  * <p>The outbound queue is the stage's actor, made as the stage starts; the session learns it from
  * {@link Session.StreamStarted}, as nothing can be sent to a connection before its stream runs.
+ *
+ * @param <I> what the transport delivers: a TCP connection's bytes, or a WebSocket's messages
  */
-public final class SessionPort
-    extends GraphStage<FlowShape<Inbound<ClientMessage>, ServerMessage>> {
-
-  /**
-   * Frames the session may be told while the connection's encoder is busy, before it counts as
-   * overflowing. The encoder always has demand while its byte-bounded buffer has room, so this
-   * queue holds a frame only for the moment it takes to hand it on.
-   */
-  public static final int FRAMES_IN_FLIGHT = 64;
-
-  /**
-   * Frames decoded ahead of the session's acknowledgement, as Akka's actor sink reads (its input
-   * buffer's default): the next frame is at hand when the session asks for it.
-   */
-  static final int READ_AHEAD = 16;
+public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
 
   /** The session a connection's stream is for, given per connection as an attribute. */
   public record Target(ActorRef<Session.Command> session) implements Attributes.Attribute {}
 
-  /** One stage serves every connection: it keeps nothing of any of them. */
-  public static final SessionPort INSTANCE = new SessionPort();
+  private final Inlet<I> fromClient = Inlet.create("SessionPort.fromClient");
+  private final Outlet<ByteString> toClient = Outlet.create("SessionPort.toClient");
+  private final FlowShape<I, ByteString> shape = FlowShape.of(fromClient, toClient);
+  private final Supplier<? extends Framer<I, ClientMessage>> framers;
+  private final long maxOutboundBytes;
+  private final int writeBatchBytes;
 
-  private final Inlet<Inbound<ClientMessage>> fromClient = Inlet.create("SessionPort.fromClient");
-  private final Outlet<ServerMessage> toClient = Outlet.create("SessionPort.toClient");
-  private final FlowShape<Inbound<ClientMessage>, ServerMessage> shape =
-      FlowShape.of(fromClient, toClient);
+  /**
+   * The port of a TCP connection: lines, with the frame limit, in; lines, joined into writes of up
+   * to {@value WireFlows#WRITE_BATCH_BYTES} bytes, out.
+   *
+   * @param maxFrameBytes longest accepted line, line feed excluded
+   * @param maxOutboundBytes most encoded bytes that may wait for the client to read them
+   */
+  public static SessionPort<ByteString> lines(int maxFrameBytes, long maxOutboundBytes) {
+    return new SessionPort<>(
+        () -> new LineFramer<>(JsonCodec.CLIENT, maxFrameBytes),
+        maxOutboundBytes,
+        WireFlows.WRITE_BATCH_BYTES);
+  }
 
-  private SessionPort() {}
+  /**
+   * One stage serves every connection: it keeps nothing of any of them.
+   *
+   * @param framers a framer for each connection
+   * @param maxOutboundBytes most encoded bytes that may wait for the client to read them
+   * @param writeBatchBytes most bytes joined into one element downstream; {@link
+   *     WireFlows#ONE_FRAME_PER_WRITE} for a transport that frames each message itself
+   */
+  public SessionPort(
+      Supplier<? extends Framer<I, ClientMessage>> framers,
+      long maxOutboundBytes,
+      int writeBatchBytes) {
+    // Checked now, not when the first client connects.
+    new WriteQueue(maxOutboundBytes, writeBatchBytes);
+    this.framers = framers;
+    this.maxOutboundBytes = maxOutboundBytes;
+    this.writeBatchBytes = writeBatchBytes;
+  }
 
   @Override
-  public FlowShape<Inbound<ClientMessage>, ServerMessage> shape() {
+  public FlowShape<I, ByteString> shape() {
     return shape;
   }
 
@@ -90,20 +117,22 @@ public final class SessionPort
   private final class Logic extends GraphStageLogic {
 
     private final ActorRef<Session.Command> session;
+    private final Framer<I, ClientMessage> framer = framers.get();
+    private final WriteQueue waiting = new WriteQueue(maxOutboundBytes, writeBatchBytes);
 
     /** The stage's actor, for the frames to send; acknowledgements come to the same actor. */
     private ActorRef<ServerMessage> outbound;
 
     private ActorRef<Session.StreamAck> acks;
 
-    /** Frames read ahead of the session; made when first needed (most sessions are idle). */
-    private ArrayDeque<Inbound<ClientMessage>> readAhead;
-
-    /** Frames waiting for the encoder's demand; made when first needed. */
-    private ArrayDeque<ServerMessage> waiting;
+    /** The next frame for the session, taken from the framer; null when none is whole yet. */
+    private Inbound<ClientMessage> next;
 
     /** The session has acknowledged its last frame and has not been sent another. */
     private boolean sessionWaits;
+
+    /** No more frames are written: the goodbye is queued, or the connection is ending. */
+    private boolean writingEnds;
 
     /** The session has been told the end (completed or failed). */
     private boolean endTold;
@@ -116,12 +145,21 @@ public final class SessionPort
           new AbstractInHandler() {
             @Override
             public void onPush() {
-              onFrame(grab(fromClient));
+              framer.offer(grab(fromClient));
+              if (next == null) {
+                next = framer.next();
+              }
+              handOver();
+              readIfNoFrame();
             }
 
             @Override
             public void onUpstreamFinish() {
-              complete(toClient);
+              framer.end();
+              if (next == null) {
+                next = framer.next();
+              }
+              stopWriting();
               endOnceDelivered();
             }
 
@@ -136,13 +174,14 @@ public final class SessionPort
           new AbstractOutHandler() {
             @Override
             public void onPull() {
-              if (waiting != null && !waiting.isEmpty()) {
-                pushFrame(waiting.poll());
+              if (!waiting.isEmpty()) {
+                write();
               }
             }
 
             @Override
             public void onDownstreamFinish(Throwable cause) {
+              writingEnds = true;
               cancel(fromClient);
               endOnceDelivered();
             }
@@ -151,7 +190,8 @@ public final class SessionPort
 
     @Override
     public void preStart() {
-      // Frames read ahead, and the last ones after the client's end, wait for the session.
+      // The last frames after the client's end, and the last bytes after the session's, outlive
+      // the ports that brought them.
       setKeepGoing(true);
       outbound = Adapter.toTyped(getStageActor(this::onMessage).ref());
       acks = outbound.<Object>unsafeUpcast().narrow();
@@ -171,91 +211,98 @@ public final class SessionPort
       if (body instanceof ServerMessage frame) {
         onOutbound(frame);
       } else if (body == Session.StreamAck.INSTANCE) {
-        onAck();
+        sessionWaits = true;
+        handOver();
+        if (isClosed(fromClient)) {
+          endOnceDelivered();
+        } else {
+          readIfNoFrame();
+        }
       } else if (body instanceof Terminated) {
         // The session is gone (it stopped, or failed): nobody is left to serve the connection.
-        endAndComplete();
+        // What it queued before it went (its goodbye) is still written.
+        tellEnd(Session.StreamCompleted.INSTANCE);
+        next = null;
+        cancel(fromClient);
+        stopWriting();
+        completeOnceWritten();
       }
       return BoxedUnit.UNIT;
     }
 
-    private void onFrame(Inbound<ClientMessage> frame) {
-      if (sessionWaits) {
+    /**
+     * The session has asked, and a frame is whole: it goes, and the framer is asked for the next.
+     */
+    private void handOver() {
+      if (sessionWaits && next != null) {
         sessionWaits = false;
-        session.tell(new Session.FrameReceived(acks, frame));
-      } else {
-        if (readAhead == null) {
-          readAhead = new ArrayDeque<>(READ_AHEAD);
-        }
-        readAhead.add(frame);
-      }
-      if (readAhead == null || readAhead.size() < READ_AHEAD) {
-        pull(fromClient);
+        session.tell(new Session.FrameReceived(acks, next));
+        next = framer.next();
       }
     }
 
-    private void onAck() {
-      if (readAhead == null || readAhead.isEmpty()) {
-        sessionWaits = true;
-        return;
-      }
-      boolean wasFull = readAhead.size() == READ_AHEAD;
-      session.tell(new Session.FrameReceived(acks, readAhead.poll()));
-      if (isClosed(fromClient)) {
-        endOnceDelivered();
-      } else if (wasFull) {
+    /** Reads on while no whole frame waits for the session (and drops what the framer drops). */
+    private void readIfNoFrame() {
+      if (next == null && !isClosed(fromClient) && !hasBeenPulled(fromClient)) {
         pull(fromClient);
       }
     }
 
     /**
-     * One direction has ended, and with it the connection: the session still gets the frames read
-     * ahead (a client's last words count, though no answer can reach it now), then the end.
+     * The reading side has ended, and with it the connection: the session still gets the frames
+     * already read (a client's last words count, though no answer can reach it now), then the end.
      */
     private void endOnceDelivered() {
-      if (readAhead == null || readAhead.isEmpty()) {
-        endAndComplete();
+      if (next == null) {
+        tellEnd(Session.StreamCompleted.INSTANCE);
+        completeOnceWritten();
       }
     }
 
     private void onOutbound(ServerMessage frame) {
-      if (goodbyeWaiting() || isClosed(toClient)) {
+      if (writingEnds) {
         return;
       }
-      if (isAvailable(toClient) && (waiting == null || waiting.isEmpty())) {
-        pushFrame(frame);
-        return;
-      }
-      if (waiting == null) {
-        waiting = new ArrayDeque<>();
-      }
-      if (waiting.size() == FRAMES_IN_FLIGHT) {
-        BufferOverflowException overflow =
-            new BufferOverflowException(
-                "more than " + FRAMES_IN_FLIGHT + " frames waiting for the connection");
+      if (!waiting.add(JsonCodec.SERVER.encode(frame))) {
+        BufferOverflowException overflow = waiting.overflow();
         tellEnd(new Session.StreamFailed(overflow));
         failStage(overflow);
         return;
       }
-      waiting.add(frame);
-    }
-
-    /** The goodbye is among the frames waiting (the last, as nothing is queued after it). */
-    private boolean goodbyeWaiting() {
-      return waiting != null && waiting.peekLast() instanceof ServerMessage.Goodbye;
-    }
-
-    private void pushFrame(ServerMessage frame) {
-      push(toClient, frame);
       if (frame instanceof ServerMessage.Goodbye) {
-        // The goodbye is the last frame: the connection closes once the encoder has written it.
-        endAndComplete();
+        // The goodbye is the last frame: the connection closes once it is written, and what the
+        // client sends from now on has nobody to answer it.
+        tellEnd(Session.StreamCompleted.INSTANCE);
+        next = null;
+        cancel(fromClient);
+        stopWriting();
+      }
+      if (isAvailable(toClient)) {
+        write();
       }
     }
 
-    private void endAndComplete() {
-      tellEnd(Session.StreamCompleted.INSTANCE);
-      completeStage();
+    private void write() {
+      push(toClient, waiting.nextWrite());
+      if (writingEnds && waiting.isEmpty()) {
+        complete(toClient);
+        completeOnceWritten();
+      }
+    }
+
+    /** No more frames are taken; what is queued is still written, then the writing side ends. */
+    private void stopWriting() {
+      writingEnds = true;
+      if (waiting.isEmpty()) {
+        complete(toClient);
+      }
+    }
+
+    /** Once the session knows the end and the last bytes are out, the stage is done. */
+    private void completeOnceWritten() {
+      if (endTold && isClosed(toClient)) {
+        completeStage();
+      }
     }
 
     private void tellEnd(Session.Command end) {

@@ -206,8 +206,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     this.materializer = Materializer.matFromSystem(context.getSystem());
     this.webSocketStack =
         WebSocketFrames.decoder(settings.maxFrameBytes(), materializer)
-            .via(Flow.fromGraph(SessionPort.INSTANCE))
-            .via(WebSocketFrames.encoder(settings.outboundBufferBytes()));
+            .via(Flow.fromGraph(WebSocketFrames.port(settings.outboundBufferBytes())))
+            .via(WebSocketFrames.encoder());
     SessionConnection.Layers layers = new SessionConnection.Layers(settings, tls, metrics);
     for (int i = 0; i < settings.connectionHosts(); i++) {
       hosts.add(ConnectionHost.start(layers, "connection-host-" + i, materializer));

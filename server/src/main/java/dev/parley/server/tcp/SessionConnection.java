@@ -30,10 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Joins an accepted TCP connection to its {@link Session}: bytes → newline framing (with the frame
- * limit) → JSON decoding → {@link SessionPort} (the session, with backpressure, and its outbound
- * queue) → JSON encoding into a buffer bounded in bytes → bytes. The end of either direction ends
- * the connection (see {@link SessionPort}).
+ * Joins an accepted TCP connection to its {@link Session}: bytes → {@link SessionPort} (newline
+ * framing with the frame limit, JSON decoding, the session with backpressure, its outbound queue,
+ * JSON encoding into a buffer bounded in bytes) → bytes. The end of either direction ends the
+ * connection (see {@link SessionPort}).
  *
  * <p>With TLS, a TLS stage ({@link TlsStage}) sits between the socket and that stack: ciphertext
  * below, the protocol's lines above. Once the handshake is done, and before the first frame reaches
@@ -90,9 +90,9 @@ public final class SessionConnection {
 
   /**
    * A connection's stack, made once per listener and shared by its connections: bytes → the
-   * lingering close → TLS, if on → newline framing (with the frame limit) → JSON decoding → the
-   * {@link SessionPort} → JSON encoding into a buffer bounded in bytes → back down. Each
-   * connection's stream gets what it is for (its session, the client's address) as attributes.
+   * lingering close → TLS, if on → the {@link SessionPort} (framing, decoding, the session,
+   * encoding into a buffer bounded in bytes) → back down. Each connection's stream gets what it is
+   * for (its session, the client's address) as attributes.
    *
    * <p>A stage is a blueprint: each connection's stream gets its own logic (its state) from it, but
    * the stage object, its ports and the description Akka builds of it stay referenced from that
@@ -110,12 +110,8 @@ public final class SessionConnection {
      */
     public Layers(ServerSettings settings, ServerTls tls, Metrics metrics) {
       Flow<ByteString, ByteString, NotUsed> stack =
-          WireFlows.stack(
-                  JsonCodec.CLIENT,
-                  JsonCodec.SERVER,
-                  settings.maxFrameBytes(),
-                  settings.outboundBufferBytes())
-              .join(Flow.fromGraph(SessionPort.INSTANCE));
+          Flow.fromGraph(
+              SessionPort.lines(settings.maxFrameBytes(), settings.outboundBufferBytes()));
       if (tls != null) {
         // The handshake is part of logging in: a client that has not finished it within the
         // login timeout is closed, as one that has not logged in is (the session's goodbye

@@ -21,12 +21,16 @@ import akka.stream.testkit.TestPublisher;
 import akka.stream.testkit.TestSubscriber;
 import akka.stream.testkit.javadsl.TestSink;
 import akka.stream.testkit.javadsl.TestSource;
+import akka.util.ByteString;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.Inbound;
+import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -34,10 +38,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The one stage between a connection's codec and its session: the session's stream protocol
- * (started, one frame per ack, the end told once), the frames told to it going out in order, and
- * the two directions ending together, with a probe in the session's place and stream probes for the
- * client's two sides.
+ * The one stage between a connection's bytes and its session: the framing (what the client sends,
+ * split into lines and decoded), the session's stream protocol (started, one frame per ack, the end
+ * told once), the frames told to it going out in order and bounded in bytes, and the two directions
+ * ending together, with a probe in the session's place and stream probes for the client's two
+ * sides.
  */
 @ExtendWith(LogCapturingExtension.class)
 class SessionPortTest {
@@ -45,30 +50,41 @@ class SessionPortTest {
   private static final ActorTestKit testKit = TestKits.create();
   private static final Materializer materializer = Materializer.matFromSystem(testKit.system());
   private static final Duration PATIENCE = Duration.ofSeconds(5);
+  private static final int FRAME_LIMIT = 256;
+  private static final long BUFFER_BYTES = 4096;
+  private static final SessionPort<ByteString> PORT = SessionPort.lines(FRAME_LIMIT, BUFFER_BYTES);
 
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
   }
 
-  /** The client's frames in, the session's frames out. */
+  /** The client's bytes in, the session's bytes out. */
   private record Connection(
-      TestPublisher.Probe<Inbound<ClientMessage>> client,
-      TestSubscriber.Probe<ServerMessage> written) {}
+      TestPublisher.Probe<ByteString> client, TestSubscriber.Probe<ByteString> written) {}
 
   private Connection connect(TestProbe<Session.Command> session) {
     var system = testKit.system().classicSystem();
-    Pair<TestPublisher.Probe<Inbound<ClientMessage>>, TestSubscriber.Probe<ServerMessage>> run =
-        TestSource.<Inbound<ClientMessage>>probe(system)
-            .via(Flow.fromGraph(SessionPort.INSTANCE))
-            .toMat(TestSink.<ServerMessage>probe(system), Keep.both())
+    Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<ByteString>> run =
+        TestSource.<ByteString>probe(system)
+            .via(Flow.fromGraph(PORT))
+            .toMat(TestSink.<ByteString>probe(system), Keep.both())
             .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
             .run(materializer);
     return new Connection(run.first(), run.second());
   }
 
-  private static Inbound<ClientMessage> frame(int n) {
-    return new Inbound.Frame<>(new ClientMessage.Broadcast("frame " + n));
+  private static ClientMessage command(int n) {
+    return new ClientMessage.Broadcast("frame " + n);
+  }
+
+  /** Commands as the client writes them, one line each, in one chunk. */
+  private static ByteString lines(int... numbers) {
+    ByteString bytes = ByteString.emptyByteString();
+    for (int n : numbers) {
+      bytes = bytes.concat(JsonCodec.CLIENT.encode(command(n)));
+    }
+    return bytes;
   }
 
   private static ServerMessage notice(int n) {
@@ -84,48 +100,78 @@ class SessionPortTest {
     return session.expectMessageClass(Session.FrameReceived.class, PATIENCE).inbound();
   }
 
+  private static void assertReceived(int n, TestProbe<Session.Command> session) {
+    assertEquals(new Inbound.Frame<>(command(n)), received(session));
+  }
+
+  /** The next {@code count} lines written, however they were joined into writes. */
+  private static List<ServerMessage> written(Connection connection, int count) {
+    List<ServerMessage> frames = new ArrayList<>();
+    connection.written().request(count);
+    while (frames.size() < count) {
+      ByteString write = connection.written().expectNext();
+      for (String line : write.utf8String().split("\n")) {
+        frames.add(((Inbound.Frame<ServerMessage>) JsonCodec.SERVER.decode(line)).frame());
+      }
+    }
+    return frames;
+  }
+
   @Test
   void shouldStartTheSessionThenHandItOneFramePerAcknowledgement() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
     ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
-    connection.client().sendNext(frame(1)).sendNext(frame(2));
+    connection.client().sendNext(lines(1, 2));
     session.expectNoMessage(Duration.ofMillis(200));
     acks.tell(Session.StreamAck.INSTANCE);
-    assertEquals(frame(1), received(session));
+    assertReceived(1, session);
     session.expectNoMessage(Duration.ofMillis(200));
     acks.tell(Session.StreamAck.INSTANCE);
-    assertEquals(frame(2), received(session));
+    assertReceived(2, session);
     acks.tell(Session.StreamAck.INSTANCE);
-    connection.client().sendNext(frame(3));
+    connection.client().sendNext(lines(3));
     // The session had asked already: the frame goes to it as it arrives.
-    assertEquals(frame(3), received(session));
+    assertReceived(3, session);
   }
 
   @Test
-  void shouldReadNoMoreThanItsReadAheadBeyondWhatTheSessionAcknowledged() {
+  void shouldJoinALineSplitAcrossReadsAndSkipBlankLines() {
+    TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
+    Connection connection = connect(session);
+    ActorRef<Session.StreamAck> acks = started(session).ackTo();
+    ByteString line = lines(1);
+
+    acks.tell(Session.StreamAck.INSTANCE);
+    connection.client().sendNext(ByteString.fromString(" \t\r\n\n")).sendNext(line.take(5));
+    session.expectNoMessage(Duration.ofMillis(200));
+    connection.client().sendNext(line.drop(5));
+    assertReceived(1, session);
+  }
+
+  @Test
+  void shouldReadNoFurtherWhileAWholeFrameWaitsForTheSession() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     AtomicInteger read = new AtomicInteger();
-    // A client that always has the next frame ready: only the port's backpressure stops it.
+    // A client that always has the next line ready: only the port's backpressure stops it.
     Source.fromIterator(() -> IntStream.iterate(1, n -> n + 1).iterator())
         .map(
             n -> {
               read.incrementAndGet();
-              return frame(n);
+              return lines(n);
             })
-        .via(Flow.fromGraph(SessionPort.INSTANCE))
+        .via(Flow.fromGraph(PORT))
         .to(Sink.ignore())
         .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
         .run(materializer);
     ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
-    for (int acked = 1; acked <= 3 * SessionPort.READ_AHEAD; acked++) {
+    for (int acked = 1; acked <= 50; acked++) {
       acks.tell(Session.StreamAck.INSTANCE);
-      assertEquals(frame(acked), received(session));
+      assertReceived(acked, session);
       assertTrue(
-          read.get() <= SessionPort.READ_AHEAD + acked,
-          read.get() + " frames read with " + acked + " acknowledged");
+          read.get() <= acked + 1, read.get() + " lines read with " + acked + " acknowledged");
     }
   }
 
@@ -135,17 +181,15 @@ class SessionPortTest {
     Connection connection = connect(session);
     ActorRef<ServerMessage> outbound = started(session).outbound();
 
-    // Told before the encoder asks: they wait, in order.
+    // Told before the socket asks: they wait, in order.
     outbound.tell(notice(1));
     outbound.tell(notice(2));
     ServerMessage goodbye = new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.LOGGED_OUT);
     outbound.tell(goodbye);
     outbound.tell(notice(3));
 
-    connection.written().request(10);
-    assertEquals(notice(1), connection.written().expectNext());
-    assertEquals(notice(2), connection.written().expectNext());
-    assertEquals(goodbye, connection.written().expectNext());
+    assertEquals(List.of(notice(1), notice(2), goodbye), written(connection, 3));
+    connection.written().request(1);
     connection.written().expectComplete();
     connection.client().expectCancellation();
     assertSame(
@@ -154,36 +198,58 @@ class SessionPortTest {
   }
 
   @Test
-  void shouldHandTheSessionTheFramesReadAheadAfterTheClientEndsItsSide() {
+  void shouldHandTheSessionTheFramesReadAfterTheClientEndsItsSide() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
     ActorRef<Session.StreamAck> acks = started(session).ackTo();
 
-    connection.client().sendNext(frame(1)).sendNext(frame(2)).sendComplete();
+    // The last line has no line feed: the end of the input ends it.
+    ByteString last = lines(2);
+    connection.client().sendNext(lines(1).concat(last.take(last.length() - 1))).sendComplete();
     // The connection ends at once; no answer could reach the client now.
     connection.written().request(1);
     connection.written().expectComplete();
     session.expectNoMessage(Duration.ofMillis(200));
 
     acks.tell(Session.StreamAck.INSTANCE);
-    assertEquals(frame(1), received(session));
+    assertReceived(1, session);
     acks.tell(Session.StreamAck.INSTANCE);
-    assertEquals(frame(2), received(session));
+    assertReceived(2, session);
     session.expectMessageClass(Session.StreamCompleted.class, PATIENCE);
   }
 
   @Test
-  void shouldFailAConnectionThatTakesNoFramesWhenTooManyWait() {
+  void shouldHandNothingAfterAnOversizedLineAndReadOnUntilTheSessionCloses() {
+    TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
+    Connection connection = connect(session);
+    ActorRef<Session.StreamAck> acks = started(session).ackTo();
+
+    connection
+        .client()
+        .sendNext(lines(1).concat(ByteString.fromString("x".repeat(FRAME_LIMIT + 1))));
+    acks.tell(Session.StreamAck.INSTANCE);
+    assertReceived(1, session);
+    acks.tell(Session.StreamAck.INSTANCE);
+    assertEquals(new Inbound.Oversized<ClientMessage>(FRAME_LIMIT), received(session));
+    acks.tell(Session.StreamAck.INSTANCE);
+    // Read and dropped: the session decides when to close, after saying why.
+    connection.client().sendNext(lines(2)).sendNext(lines(3));
+    session.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void shouldFailAConnectionThatLeavesMoreBytesUnreadThanItsBuffer() {
     TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
     Connection connection = connect(session);
     ActorRef<ServerMessage> outbound = started(session).outbound();
+    long fits = BUFFER_BYTES / JsonCodec.SERVER.encode(notice(1)).length();
 
     connection.written().ensureSubscription();
-    for (int n = 1; n <= SessionPort.FRAMES_IN_FLIGHT; n++) {
-      outbound.tell(notice(n));
+    for (int n = 1; n <= fits; n++) {
+      outbound.tell(notice(1));
     }
     session.expectNoMessage(Duration.ofMillis(200));
-    outbound.tell(notice(SessionPort.FRAMES_IN_FLIGHT + 1));
+    outbound.tell(notice(1));
 
     Session.StreamFailed failed = session.expectMessageClass(Session.StreamFailed.class, PATIENCE);
     assertInstanceOf(BufferOverflowException.class, failed.cause());
@@ -237,8 +303,8 @@ class SessionPortTest {
         assertThrows(
             IllegalStateException.class,
             () ->
-                Source.<Inbound<ClientMessage>>empty()
-                    .via(Flow.fromGraph(SessionPort.INSTANCE))
+                Source.<ByteString>empty()
+                    .via(Flow.fromGraph(PORT))
                     .runWith(Sink.ignore(), materializer));
     assertTrue(refused.getMessage().contains("SessionPort.Target"), refused.getMessage());
   }
