@@ -182,7 +182,9 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
             @Override
             public void onDownstreamFinish(Throwable cause) {
               writingEnds = true;
-              cancel(fromClient);
+              if (!isClosed(fromClient)) {
+                cancel(fromClient);
+              }
               endOnceDelivered();
             }
           });
@@ -221,11 +223,7 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
       } else if (body instanceof Terminated) {
         // The session is gone (it stopped, or failed): nobody is left to serve the connection.
         // What it queued before it went (its goodbye) is still written.
-        tellEnd(Session.StreamCompleted.INSTANCE);
-        next = null;
-        cancel(fromClient);
-        stopWriting();
-        completeOnceWritten();
+        endForTheSession();
       }
       return BoxedUnit.UNIT;
     }
@@ -272,10 +270,7 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
       if (frame instanceof ServerMessage.Goodbye) {
         // The goodbye is the last frame: the connection closes once it is written, and what the
         // client sends from now on has nobody to answer it.
-        tellEnd(Session.StreamCompleted.INSTANCE);
-        next = null;
-        cancel(fromClient);
-        stopWriting();
+        endForTheSession();
       }
       if (isAvailable(toClient)) {
         write();
@@ -293,9 +288,20 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
     /** No more frames are taken; what is queued is still written, then the writing side ends. */
     private void stopWriting() {
       writingEnds = true;
-      if (waiting.isEmpty()) {
+      if (waiting.isEmpty() && !isClosed(toClient)) {
         complete(toClient);
       }
+    }
+
+    /** The session is done with the connection: nothing more goes up; what is queued goes down. */
+    private void endForTheSession() {
+      tellEnd(Session.StreamCompleted.INSTANCE);
+      next = null;
+      if (!isClosed(fromClient)) {
+        cancel(fromClient);
+      }
+      stopWriting();
+      completeOnceWritten();
     }
 
     /** Once the session knows the end and the last bytes are out, the stage is done. */

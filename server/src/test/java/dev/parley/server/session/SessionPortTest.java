@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
 import akka.japi.Pair;
 import akka.stream.Attributes;
 import akka.stream.BufferOverflowException;
@@ -64,12 +65,16 @@ class SessionPortTest {
       TestPublisher.Probe<ByteString> client, TestSubscriber.Probe<ByteString> written) {}
 
   private Connection connect(TestProbe<Session.Command> session) {
+    return connect(session.ref());
+  }
+
+  private Connection connect(ActorRef<Session.Command> session) {
     var system = testKit.system().classicSystem();
     Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<ByteString>> run =
         TestSource.<ByteString>probe(system)
             .via(Flow.fromGraph(PORT))
             .toMat(TestSink.<ByteString>probe(system), Keep.both())
-            .addAttributes(Attributes.apply(new SessionPort.Target(session.ref())))
+            .addAttributes(Attributes.apply(new SessionPort.Target(session)))
             .run(materializer);
     return new Connection(run.first(), run.second());
   }
@@ -268,6 +273,28 @@ class SessionPortTest {
     connection.written().request(1);
     connection.written().expectComplete();
     connection.client().expectCancellation();
+  }
+
+  @Test
+  void shouldStillWriteWhatTheSessionToldItBeforeItStopped() {
+    ServerMessage goodbye = new ServerMessage.Goodbye(ServerMessage.Goodbye.Reason.LOGGED_OUT);
+    ActorRef<Session.Command> session =
+        testKit.spawn(
+            Behaviors.receive(Session.Command.class)
+                .onMessage(
+                    Session.StreamStarted.class,
+                    started -> {
+                      started.outbound().tell(goodbye);
+                      return Behaviors.stopped();
+                    })
+                .build());
+    Connection connection = connect(session);
+    connection.written().ensureSubscription();
+    // The socket asks only once the session is gone: the goodbye waited in the port.
+    testKit.createTestProbe().expectTerminated(session, PATIENCE);
+
+    assertEquals(List.of(goodbye), written(connection, 1));
+    connection.written().expectComplete();
   }
 
   @Test
