@@ -39,15 +39,16 @@ import org.slf4j.LoggerFactory;
  * regard for line boundaries, built once. Scores are frames per second.
  *
  * <ul>
- *   <li>{@code decoderStage}: the real {@link WireFlows#decoder} stage ({@code FrameDecoder}, line
- *       splitting and JSON decoding), materialised once per invocation over all the chunks, from a
- *       {@code Source} of the chunks into {@code Sink.ignore}, on one stream actor. It includes the
- *       stream interpreter's per-element cost and, amortised over {@value #FRAMES} frames, the
+ *   <li>{@code decoderStage}: the real {@link WireFlows#decoder} stage ({@code FrameDecoder} over a
+ *       {@code LineFramer}: line splitting and JSON decoding, as the server's {@code SessionPort}
+ *       frames too), materialised once per invocation over all the chunks, from a {@code Source} of
+ *       the chunks into {@code Sink.ignore}, on one stream actor. It includes the stream
+ *       interpreter's per-element cost and, amortised over {@value #FRAMES} frames, the
  *       materialisation.
  *   <li>{@code splitLines}: the line splitting alone, with no stream and no JSON: a copy of {@code
- *       FrameDecoder}'s buffering (each chunk copied into one growing array) and line search.
- *       {@code FrameDecoder} is package-private and its loop lives inside the stage, so this is a
- *       copy: keep it in step with {@code FrameDecoder}.
+ *       LineFramer}'s buffering (each chunk copied into one growing array) and line search. {@code
+ *       LineFramer} decodes each line as it finds it, so the search alone can only be measured as a
+ *       copy: keep it in step with {@code LineFramer}.
  * </ul>
  *
  * <pre>
@@ -68,7 +69,7 @@ public class FramingBenchmark {
   private static final byte CARRIAGE_RETURN = '\r';
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  /** {@code FrameDecoder}'s first buffer size. */
+  /** {@code LineFramer}'s first buffer size. */
   private static final int INITIAL_BUFFER = 512;
 
   /** Bytes per TCP read; 8 KiB holds about 53 frames. */
@@ -145,7 +146,7 @@ public class FramingBenchmark {
   }
 
   /**
-   * {@code FrameDecoder}'s buffering and line search over all the chunks, handing the end of each
+   * {@code LineFramer}'s buffering and line search over all the chunks, handing the end of each
    * non-blank line to the blackhole (if any) where the stage would decode it; returns the number of
    * lines.
    */
@@ -156,7 +157,7 @@ public class FramingBenchmark {
     int scanned = 0;
     int lines = 0;
     for (ByteString chunk : chunks) {
-      // append(chunk)
+      // offer(chunk)
       int length = chunk.length();
       if (start == end) {
         start = 0;
@@ -175,7 +176,7 @@ public class FramingBenchmark {
       }
       chunk.copyToArray(buffer, end, length);
       end += length;
-      // nextFrame(), until no complete line is left
+      // nextLine(), until no complete line is left
       while (true) {
         int lineFeed = -1;
         for (int i = start + scanned; i < end; i++) {
