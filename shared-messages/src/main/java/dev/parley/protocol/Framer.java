@@ -3,7 +3,9 @@ package dev.parley.protocol;
 /**
  * Turns what a connection's transport delivers (a TCP connection's bytes, a WebSocket's decoded
  * messages) into the frames its owner handles, one at a time, so that a stage can ask for more
- * input only when no frame is left. One per connection; not thread-safe.
+ * input only when no frame is left. After an {@link Inbound.Oversized} frame no more frames come,
+ * and what is offered is dropped: the owner closes the connection once it has told the peer why.
+ * One per connection; not thread-safe.
  *
  * @param <I> what the transport delivers
  * @param <T> the frame family expected on the connection
@@ -18,10 +20,4 @@ public interface Framer<I, T> {
 
   /** The input has ended: a last frame without its delimiter counts now. */
   void end();
-
-  /**
-   * After an {@link Inbound.Oversized} frame: no more frames come, and input is dropped until it
-   * ends (the owner closes the connection once it has told the peer why).
-   */
-  boolean discarding();
 }

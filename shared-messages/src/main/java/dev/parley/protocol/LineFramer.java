@@ -99,7 +99,7 @@ public final class LineFramer<T> implements Framer<ByteString, T> {
     ended = true;
   }
 
-  @Override
+  /** An oversized line has been framed: what is offered from now on is dropped. */
   public boolean discarding() {
     return discarding;
   }

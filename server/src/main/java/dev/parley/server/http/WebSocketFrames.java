@@ -91,11 +91,6 @@ public final class WebSocketFrames {
 
     @Override
     public void end() {}
-
-    @Override
-    public boolean discarding() {
-      return discarding;
-    }
   }
 
   private static CompletionStage<Inbound<ClientMessage>> decode(
