@@ -3,10 +3,11 @@ package dev.parley.protocol;
 import akka.util.ByteString;
 
 /**
- * Newline framing with a hard frame limit, and the decoding of each line, for one connection: the
- * rules of {@link FrameDecoder}, kept apart from any stage so that the server's {@code SessionPort}
- * frames a TCP connection's bytes itself, one stage where there were two (issue 11: each stage
- * costs every idle connection its logic and links).
+ * Newline framing with a hard frame limit, and the decoding of each line, for one connection. Kept
+ * apart from any stage, so that the client's {@link FrameDecoder} and the server's {@code
+ * SessionPort} frame alike, and the server's port frames a connection's bytes itself instead of
+ * having a stage of its own do it (issue 11: each stage costs every idle connection its logic and
+ * links).
  *
  * <ul>
  *   <li>A line feed ends a frame; a carriage return before it is dropped; blank lines (spaces and
