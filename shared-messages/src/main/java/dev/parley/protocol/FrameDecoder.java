@@ -28,9 +28,7 @@ final class FrameDecoder<T> extends GraphStage<FlowShape<ByteString, Inbound<T>>
   private final int maxFrameBytes;
 
   FrameDecoder(JsonCodec<T> codec, int maxFrameBytes) {
-    if (maxFrameBytes <= 0) {
-      throw new IllegalArgumentException("maxFrameBytes must be positive");
-    }
+    LineFramer.checkLimit(maxFrameBytes);
     this.codec = codec;
     this.maxFrameBytes = maxFrameBytes;
   }

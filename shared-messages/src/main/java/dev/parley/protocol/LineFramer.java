@@ -59,11 +59,19 @@ public final class LineFramer<T> implements Framer<ByteString, T> {
    * @param maxFrameBytes longest accepted line, line feed excluded
    */
   public LineFramer(JsonCodec<T> codec, int maxFrameBytes) {
+    checkLimit(maxFrameBytes);
+    this.codec = codec;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /**
+   * Fails on a limit no framer can have: for a stage that makes a framer per connection to check
+   * its configuration when it is made, not when its first connection comes.
+   */
+  public static void checkLimit(int maxFrameBytes) {
     if (maxFrameBytes <= 0) {
       throw new IllegalArgumentException("maxFrameBytes must be positive");
     }
-    this.codec = codec;
-    this.maxFrameBytes = maxFrameBytes;
   }
 
   @Override

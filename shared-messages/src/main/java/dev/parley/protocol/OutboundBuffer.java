@@ -31,9 +31,7 @@ final class OutboundBuffer<O> extends GraphStage<FlowShape<O, ByteString>> {
   private final int writeBatchBytes;
 
   OutboundBuffer(JsonCodec<O> codec, long maxBytes, int writeBatchBytes) {
-    if (maxBytes <= 0 || writeBatchBytes <= 0) {
-      throw new IllegalArgumentException("maxBytes and writeBatchBytes must be positive");
-    }
+    WriteQueue.checkBounds(maxBytes, writeBatchBytes);
     this.codec = codec;
     this.maxBytes = maxBytes;
     this.writeBatchBytes = writeBatchBytes;

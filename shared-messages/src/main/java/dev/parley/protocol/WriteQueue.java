@@ -32,11 +32,19 @@ public final class WriteQueue {
    * @param writeBatchBytes most bytes joined into one write; 1 writes each frame on its own
    */
   public WriteQueue(long maxBytes, int writeBatchBytes) {
+    checkBounds(maxBytes, writeBatchBytes);
+    this.maxBytes = maxBytes;
+    this.writeBatchBytes = writeBatchBytes;
+  }
+
+  /**
+   * Fails on bounds no queue can have: for a stage that makes a queue per connection to check its
+   * configuration when it is made, not when its first connection comes.
+   */
+  public static void checkBounds(long maxBytes, int writeBatchBytes) {
     if (maxBytes <= 0 || writeBatchBytes <= 0) {
       throw new IllegalArgumentException("maxBytes and writeBatchBytes must be positive");
     }
-    this.maxBytes = maxBytes;
-    this.writeBatchBytes = writeBatchBytes;
   }
 
   /**

@@ -75,6 +75,7 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
    * @param maxOutboundBytes most encoded bytes that may wait for the client to read them
    */
   public static SessionPort<ByteString> lines(int maxFrameBytes, long maxOutboundBytes) {
+    LineFramer.checkLimit(maxFrameBytes);
     return new SessionPort<>(
         () -> new LineFramer<>(JsonCodec.CLIENT, maxFrameBytes),
         maxOutboundBytes,
@@ -93,8 +94,7 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
       Supplier<? extends Framer<I, ClientMessage>> framers,
       long maxOutboundBytes,
       int writeBatchBytes) {
-    // Checked now, not when the first client connects.
-    new WriteQueue(maxOutboundBytes, writeBatchBytes);
+    WriteQueue.checkBounds(maxOutboundBytes, writeBatchBytes);
     this.framers = framers;
     this.maxOutboundBytes = maxOutboundBytes;
     this.writeBatchBytes = writeBatchBytes;

@@ -325,6 +325,12 @@ class SessionPortTest {
   }
 
   @Test
+  void shouldRefuseLimitsNoConnectionCouldHaveWhenMadeNotAtTheFirstConnection() {
+    assertThrows(IllegalArgumentException.class, () -> SessionPort.lines(0, BUFFER_BYTES));
+    assertThrows(IllegalArgumentException.class, () -> SessionPort.lines(FRAME_LIMIT, 0));
+  }
+
+  @Test
   void shouldRefuseToRunWithoutASession() {
     IllegalStateException refused =
         assertThrows(
