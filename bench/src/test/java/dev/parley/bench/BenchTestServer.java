@@ -14,6 +14,7 @@ import dev.parley.server.store.StoreSnapshot;
 import dev.parley.transport.Fingerprint;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,12 @@ final class BenchTestServer implements AutoCloseable {
     return start(dataDir, credentials, 0, false);
   }
 
+  /** A server without TLS, with some of its settings ({@code parley.server.*}) changed. */
+  static BenchTestServer startPlaintext(Path dataDir, Path credentials, Map<String, ?> changes)
+      throws Exception {
+    return start(dataDir, credentials, 0, false, changes);
+  }
+
   /**
    * Stops this server (its clients are told {@code server-shutdown}) and starts a new one on the
    * same port and data, as an operator's restart does.
@@ -73,23 +80,33 @@ final class BenchTestServer implements AutoCloseable {
 
   private static BenchTestServer start(Path dataDir, Path credentials, int port, boolean tls)
       throws Exception {
+    return start(dataDir, credentials, port, tls, Map.of());
+  }
+
+  private static BenchTestServer start(
+      Path dataDir, Path credentials, int port, boolean tls, Map<String, ?> changes)
+      throws Exception {
+    Map<String, Object> changed = new HashMap<>();
+    changes.forEach((key, value) -> changed.put("parley.server." + key, value));
     Config config =
-        ConfigFactory.parseMap(
-                Map.of(
-                    "parley.server.port",
-                    port,
-                    "parley.server.tls.enabled",
-                    tls,
-                    "parley.server.idle-timeout",
-                    "600s",
-                    "parley.server.password-hash-iterations",
-                    HASH_ITERATIONS,
-                    // As bench/lifted-limits.conf: the scenarios send as fast as the server
-                    // answers, far over the per-connection command rate.
-                    "parley.server.limits.enabled",
-                    false,
-                    "parley.server.store.data-dir",
-                    dataDir.toString()))
+        ConfigFactory.parseMap(changed)
+            .withFallback(
+                ConfigFactory.parseMap(
+                    Map.of(
+                        "parley.server.port",
+                        port,
+                        "parley.server.tls.enabled",
+                        tls,
+                        "parley.server.idle-timeout",
+                        "600s",
+                        "parley.server.password-hash-iterations",
+                        HASH_ITERATIONS,
+                        // As bench/lifted-limits.conf: the scenarios send as fast as the server
+                        // answers, far over the per-connection command rate.
+                        "parley.server.limits.enabled",
+                        false,
+                        "parley.server.store.data-dir",
+                        dataDir.toString())))
             .withFallback(ConfigFactory.load())
             .resolve();
     ServerSettings settings = ServerSettings.fromConfig(config);

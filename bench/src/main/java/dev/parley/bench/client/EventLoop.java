@@ -120,12 +120,12 @@ public final class EventLoop {
     return Math.max(nanos, 0);
   }
 
-  /** Lines this loop's users have received, as of its last iteration. */
+  /** Lines other than heartbeats this loop's users have received, as of its last iteration. */
   public long linesReceived() {
     return linesPublished;
   }
 
-  /** One more line received (loop thread only). */
+  /** One more line other than a heartbeat received (loop thread only). */
   void lineReceived() {
     lines++;
   }

@@ -286,7 +286,8 @@ public final class Fleet implements AutoCloseable {
 
   /**
    * Waits until nothing has arrived for {@code silence} (the presence notices of the last logins,
-   * say), but no longer than {@code atMost}; true when it got quiet.
+   * say), but no longer than {@code atMost}; true when it got quiet. The server's heartbeats do not
+   * count: they go on for as long as the users are silent.
    */
   public boolean awaitQuiet(Duration silence, Duration atMost) throws InterruptedException {
     long deadline = MonotonicClock.now() + atMost.toNanos();
@@ -327,7 +328,7 @@ public final class Fleet implements AutoCloseable {
     return notices;
   }
 
-  /** Lines all users have received so far. */
+  /** Lines other than heartbeats all users have received so far. */
   public long linesReceived() {
     long lines = 0;
     for (EventLoop loop : loops) {

@@ -529,15 +529,17 @@ public final class SimUser implements LineSplitter.Sink {
 
   @Override
   public void onLine(byte[] line, int from, int to) {
-    loop.lineReceived();
     heardOnConnection = true;
     FrameType type = Frames.type(line, from, to);
     if (type == FrameType.HEARTBEAT) {
-      // Answered in any state, as the client does; not a command, so not paced.
+      // Answered in any state, as the client does; not a command, so not paced. Not counted as a
+      // line either: a silent user hears one every heartbeat interval for as long as it is
+      // connected, so counting them would keep Fleet.awaitQuiet from ever seeing the quiet.
       out().put(ClientFrames.HEARTBEAT);
       wrote();
       return;
     }
+    loop.lineReceived();
     switch (state) {
       case ACTIVE -> onActive(type, line, from, to);
       case HELLO_SENT, RESUME_SENT, USERNAME_SENT, PASSWORD_SENT -> onLogin(type, line, from, to);
