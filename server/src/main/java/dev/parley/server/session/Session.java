@@ -933,30 +933,16 @@ public final class Session {
   // ---- heartbeats ----
 
   /**
-   * Checks the client's silence at the moments it would cross heartbeat-interval (each multiple of
-   * it) or heartbeat-timeout, rather than on every frame: a busy connection costs one timer per
-   * interval, not one per frame. Past the timeout the client is taken for dead.
+   * When the heartbeat check after one at {@code nowMillis} is due, for a client silent for {@code
+   * silentMillis}: the moment its silence crosses the next multiple of heartbeat-interval, or
+   * heartbeat-timeout. Checking only then, rather than on every frame, costs a busy connection one
+   * wake-up per interval, not one per frame.
    */
-  private Behavior<Command> onHeartbeatDue() {
+  private long nextHeartbeatCheck(long nowMillis, long silentMillis) {
     long interval = settings.heartbeatInterval().toMillis();
-    long timeout = settings.heartbeatTimeout().toMillis();
-    long silent = clock.millis() - lastHeardMillis;
-    if (silent >= timeout) {
-      context
-          .getLog()
-          .warn(
-              "client unresponsive, disconnected remote={} user={} silent={}s",
-              remote,
-              user,
-              TimeUnit.MILLISECONDS.toSeconds(silent));
-      return close(Reason.UNRESPONSIVE);
-    }
-    if (silent >= interval) {
-      outbox.tell(new ServerMessage.Heartbeat());
-    }
-    long nextCheck = Math.min((silent / interval + 1) * interval, timeout);
-    scheduleHeartbeat(nextCheck - silent);
-    return Behaviors.same();
+    long nextCheck =
+        Math.min((silentMillis / interval + 1) * interval, settings.heartbeatTimeout().toMillis());
+    return nowMillis + nextCheck - silentMillis;
   }
 
   private void scheduleHeartbeat(long delayMillis) {
@@ -1128,19 +1114,36 @@ public final class Session {
     idle.restart();
   }
 
+  /**
+   * The idle timeout first, then the heartbeat check if one is due (past heartbeat-timeout the
+   * client is taken for dead). The timer is set again once, for whichever comes next.
+   */
   private Behavior<Command> onIdleOrHeartbeatDue() {
-    if (idle.fired()) {
+    long now = clock.millis();
+    boolean heartbeatCheck = heartbeatDueMillis <= now;
+    long silent = now - lastHeardMillis;
+    boolean unresponsive = heartbeatCheck && silent >= settings.heartbeatTimeout().toMillis();
+    if (heartbeatCheck) {
+      heartbeatDueMillis = unresponsive ? NO_HEARTBEAT : nextHeartbeatCheck(now, silent);
+    }
+    if (idle.fired(heartbeatDueMillis)) {
       context
           .getLog()
           .info("session idle user={} after={}s", user, settings.idleTimeout().toSeconds());
       return close(Reason.TIMED_OUT);
     }
-    if (heartbeatDueMillis != NO_HEARTBEAT) {
-      if (clock.millis() >= heartbeatDueMillis) {
-        return onHeartbeatDue();
-      }
-      // The timer fired for the idle deadline, and was set again for that alone.
-      idle.wakeAt(heartbeatDueMillis);
+    if (unresponsive) {
+      context
+          .getLog()
+          .warn(
+              "client unresponsive, disconnected remote={} user={} silent={}s",
+              remote,
+              user,
+              TimeUnit.MILLISECONDS.toSeconds(silent));
+      return close(Reason.UNRESPONSIVE);
+    }
+    if (heartbeatCheck && silent >= settings.heartbeatInterval().toMillis()) {
+      outbox.tell(new ServerMessage.Heartbeat());
     }
     return Behaviors.same();
   }

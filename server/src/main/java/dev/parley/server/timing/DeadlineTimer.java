@@ -82,15 +82,25 @@ public final class DeadlineTimer<T> {
    * then stopped), false if it is stopped or not due yet (the timer is then set for the rest).
    */
   public boolean fired() {
-    if (dueMillis == NOT_DUE) {
-      return false;
+    return fired(NOT_DUE);
+  }
+
+  /**
+   * As {@link #fired()}, for an actor that also wakes itself on this timer: the timer is set once,
+   * for the earlier of the rest of the timeout and {@code wakeAtMillis} (by the clock; {@link
+   * Long#MAX_VALUE} for no wake-up). {@link #fired()} and then {@link #wakeAt} would set it twice
+   * each time it fires, a schedule and its cancellation for nothing.
+   */
+  public boolean fired(long wakeAtMillis) {
+    boolean ranOut = dueMillis <= clock.millis();
+    if (ranOut) {
+      dueMillis = NOT_DUE;
     }
-    if (dueMillis > clock.millis()) {
-      setFor(dueMillis);
-      return false;
+    long next = Math.min(dueMillis, wakeAtMillis);
+    if (next != NOT_DUE) {
+      setFor(next);
     }
-    dueMillis = NOT_DUE;
-    return true;
+    return ranOut;
   }
 
   private void setFor(long atMillis) {

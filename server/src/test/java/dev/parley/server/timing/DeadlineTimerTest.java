@@ -1,5 +1,7 @@
 package dev.parley.server.timing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
@@ -7,10 +9,12 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
 import dev.parley.server.testing.MutableClock;
 import dev.parley.server.testing.TestKits;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +46,9 @@ class DeadlineTimerTest {
 
   private record WakeIn(Duration delay) implements Command {}
 
+  /** The owner's own wake-up every {@code period}, as a session's heartbeat checks. */
+  private record WakeEvery(Duration period) implements Command {}
+
   private enum TimerFired implements Command {
     INSTANCE
   }
@@ -57,6 +64,9 @@ class DeadlineTimerTest {
   private TestProbe<Done> handled;
   private ActorRef<Command> owner;
 
+  /** How many times the owner's timer has been set (started) so far. */
+  private final AtomicInteger timersSet = new AtomicInteger();
+
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
@@ -67,24 +77,30 @@ class DeadlineTimerTest {
     clock = new MutableClock(T0);
     seen = testKit.createTestProbe();
     handled = testKit.createTestProbe();
-    owner = testKit.spawn(owner(clock, seen.ref(), handled.ref()));
+    owner = testKit.spawn(owner(clock, seen.ref(), handled.ref(), timersSet));
   }
 
   /**
    * Uses the timer as a session does for its idle timeout and heartbeat checks: its own wake-up
-   * time beside the deadline, asked for again when the timer fired for the deadline first. Reports
-   * what is due to {@code seen}, and each command handled to {@code handled}.
+   * time beside the deadline, given again each time the timer fires. Reports what is due to {@code
+   * seen}, and each command handled to {@code handled}; counts the timer's settings in {@code
+   * timersSet}.
    */
   private static Behavior<Command> owner(
-      MutableClock clock, ActorRef<Seen> seen, ActorRef<Done> handled) {
+      MutableClock clock, ActorRef<Seen> seen, ActorRef<Done> handled, AtomicInteger timersSet) {
     return Behaviors.withTimers(
         timers ->
             Behaviors.receiveMessage(
                 new Object() {
                       final DeadlineTimer<Command> timer =
                           new DeadlineTimer<>(
-                              timers, "deadline", TimerFired.INSTANCE, TIMEOUT, clock);
+                              new CountingTimers<>(timers, timersSet),
+                              "deadline",
+                              TimerFired.INSTANCE,
+                              TIMEOUT,
+                              clock);
                       long wakeMillis = Long.MAX_VALUE;
+                      long periodMillis;
 
                       Behavior<Command> onMessage(Command command) {
                         if (command == Restart.INSTANCE) {
@@ -93,6 +109,10 @@ class DeadlineTimerTest {
                           timer.stop();
                         } else if (command instanceof WakeIn wake) {
                           wakeMillis = clock.millis() + wake.delay().toMillis();
+                          timer.wakeAt(wakeMillis);
+                        } else if (command instanceof WakeEvery wake) {
+                          periodMillis = wake.period().toMillis();
+                          wakeMillis = clock.millis() + periodMillis;
                           timer.wakeAt(wakeMillis);
                         } else if (command == TimerFired.INSTANCE) {
                           onFired();
@@ -103,14 +123,16 @@ class DeadlineTimerTest {
                       }
 
                       void onFired() {
-                        if (timer.fired()) {
+                        boolean woken = wakeMillis <= clock.millis();
+                        if (woken) {
+                          wakeMillis =
+                              periodMillis == 0 ? Long.MAX_VALUE : clock.millis() + periodMillis;
+                        }
+                        if (timer.fired(wakeMillis)) {
                           seen.tell(Seen.DEADLINE);
                         }
-                        if (wakeMillis <= clock.millis()) {
-                          wakeMillis = Long.MAX_VALUE;
+                        if (woken) {
                           seen.tell(Seen.WOKEN);
-                        } else if (wakeMillis != Long.MAX_VALUE) {
-                          timer.wakeAt(wakeMillis);
                         }
                       }
                     }
@@ -177,5 +199,77 @@ class DeadlineTimerTest {
     tell(Stop.INSTANCE);
     timePasses(TIMEOUT);
     seen.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void shouldSetTheTimerOnceEachTimeItFires() {
+    tell(Restart.INSTANCE);
+    tell(new WakeEvery(Duration.ofSeconds(3)));
+    int before = timersSet.get();
+
+    // At 3 and 6 s for the next wake-up; at 9 s for the deadline (10 s), earlier than 12 s.
+    for (int i = 0; i < 3; i++) {
+      timePasses(Duration.ofSeconds(3));
+      seen.expectMessage(Seen.WOKEN);
+    }
+    assertEquals(before + 3, timersSet.get(), "the timer set once per firing");
+
+    timePasses(SECOND);
+    seen.expectMessage(Seen.DEADLINE);
+    timePasses(Duration.ofSeconds(2));
+    seen.expectMessage(Seen.WOKEN);
+  }
+
+  /** Akka's timers, counting how often one is started. */
+  private record CountingTimers<T>(TimerScheduler<T> timers, AtomicInteger started)
+      implements TimerScheduler<T> {
+
+    @Override
+    public void startSingleTimer(Object key, T message, Duration delay) {
+      started.incrementAndGet();
+      timers.startSingleTimer(key, message, delay);
+    }
+
+    @Override
+    public boolean isTimerActive(Object key) {
+      return timers.isTimerActive(key);
+    }
+
+    @Override
+    public void cancel(Object key) {
+      timers.cancel(key);
+    }
+
+    @Override
+    public void cancelAll() {
+      timers.cancelAll();
+    }
+
+    @Override
+    public void startTimerWithFixedDelay(Object key, T message, Duration delay) {
+      throw new UnsupportedOperationException("not used by DeadlineTimer");
+    }
+
+    @Override
+    public void startTimerWithFixedDelay(
+        Object key, T message, Duration initialDelay, Duration delay) {
+      throw new UnsupportedOperationException("not used by DeadlineTimer");
+    }
+
+    @Override
+    public void startTimerAtFixedRate(Object key, T message, Duration interval) {
+      throw new UnsupportedOperationException("not used by DeadlineTimer");
+    }
+
+    @Override
+    public void startTimerAtFixedRate(
+        Object key, T message, Duration initialDelay, Duration interval) {
+      throw new UnsupportedOperationException("not used by DeadlineTimer");
+    }
+
+    @Override
+    public void startPeriodicTimer(Object key, T message, Duration interval) {
+      throw new UnsupportedOperationException("not used by DeadlineTimer");
+    }
   }
 }
