@@ -42,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * Binds the server's TCP port and turns each accepted connection into a {@link Session} child, up
@@ -128,6 +129,12 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     return Behaviors.setup(
         context -> new Listener(context, settings, tls.orElse(null), services, clock, bound));
   }
+
+  /**
+   * What an address may not keep in an actor's name (an IPv6 address's colons, its zone's percent
+   * sign); compiled once, since every accepted connection is named.
+   */
+  private static final Pattern NOT_IN_SESSION_NAME = Pattern.compile("[^A-Za-z0-9.]");
 
   private final ServerSettings settings;
 
@@ -487,7 +494,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   /** Unique, and readable in logs: the accept count and the client's address. */
   private String sessionName(InetSocketAddress remote) {
     accepted++;
-    String host = remote.getAddress().getHostAddress().replaceAll("[^A-Za-z0-9.]", "_");
+    String host = NOT_IN_SESSION_NAME.matcher(remote.getAddress().getHostAddress()).replaceAll("_");
     return "session-" + accepted + "-" + host + "-" + remote.getPort();
   }
 }
