@@ -1,9 +1,15 @@
 package dev.parley.server.cluster;
 
+import akka.Done;
 import akka.actor.Address;
+import akka.actor.Cancellable;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.cluster.ClusterEvent;
@@ -13,6 +19,7 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfRemoved;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.stream.StreamSupport;
 
@@ -26,9 +33,10 @@ import java.util.stream.StreamSupport;
  * <p>When this node leaves, Akka reports every other member removed from its view as its own
  * cluster stops; those are not changes of the cluster, and are logged at DEBUG only.
  *
- * <p>It has no commands of its own: its protocol is the events it is subscribed to, adapted once in
- * the constructor. Subscribing replays the current state as events, so a restarted logger (or a
- * node joining a running cluster) first logs every member already there.
+ * <p>Its protocol is the events it is subscribed to, adapted once in the constructor, and one
+ * question from the node's coordinated shutdown. Subscribing replays the current state as events,
+ * so a restarted logger (or a node joining a running cluster) first logs every member already
+ * there.
  */
 public final class ClusterMembership extends AbstractBehavior<ClusterMembership.Command> {
 
@@ -45,6 +53,13 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
 
   private record SelfLeft(SelfRemoved event) implements Command {}
 
+  /**
+   * The node's coordinated shutdown has passed cluster-exiting-done: if this node has left, it is
+   * said now, while this actor still runs. Akka's own news of this node's removal is published as
+   * the cluster stops, and can reach this actor after the actor system has stopped it.
+   */
+  private record ExitingCompleted(ActorRef<Done> replyTo) implements Command {}
+
   public static Behavior<Command> create() {
     return Behaviors.setup(ClusterMembership::new);
   }
@@ -53,6 +68,9 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
 
   /** Whether this node's leaving has been said. */
   private boolean left;
+
+  /** The coordinated shutdown's question, withdrawn when this actor stops before it is asked. */
+  private final Cancellable exitingCompletedTask;
 
   private ClusterMembership(ActorContext<Command> context) {
     super(context);
@@ -88,6 +106,17 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
         .tell(
             Subscribe.create(
                 context.messageAdapter(SelfRemoved.class, SelfLeft::new), SelfRemoved.class));
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
+    String phase = CoordinatedShutdown.PhaseClusterExitingDone();
+    Duration timeout = Duration.ofMillis(shutdown.timeout(phase).toMillis());
+    ActorRef<Command> self = context.getSelf();
+    exitingCompletedTask =
+        shutdown.addCancellableTask(
+            phase,
+            "parley-cluster-left-logged",
+            () ->
+                AskPattern.ask(
+                    self, ExitingCompleted::new, timeout, context.getSystem().scheduler()));
     context
         .getLog()
         .info(
@@ -104,6 +133,8 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
         .onMessage(LeaderChanged.class, this::onLeaderChanged)
         .onMessage(SelfJoined.class, this::onSelfJoined)
         .onMessage(SelfLeft.class, this::onSelfLeft)
+        .onMessage(ExitingCompleted.class, this::onExitingCompleted)
+        .onSignal(PostStop.class, stopped -> onStopped())
         .build();
   }
 
@@ -186,7 +217,24 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
     return this;
   }
 
-  /** Says once that this node has left, whichever of the two events about it comes first. */
+  private Behavior<Command> onExitingCompleted(ExitingCompleted completed) {
+    MemberStatus status = cluster.selfMember().status();
+    // The node goes now, whatever its status: exiting after a graceful leave, down when downed,
+    // up or leaving when its leave did not finish in time. Removed: its removal has been heard
+    // already, or it never joined.
+    if (status != MemberStatus.removed()) {
+      selfLeft(status);
+    }
+    completed.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  private Behavior<Command> onStopped() {
+    exitingCompletedTask.cancel();
+    return this;
+  }
+
+  /** Says once that this node has left, whichever of the events about it comes first. */
   private void selfLeft(MemberStatus previousStatus) {
     if (left) {
       return;
