@@ -7,6 +7,7 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
+import akka.actor.typed.Scheduler;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
@@ -109,14 +110,14 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
     String phase = CoordinatedShutdown.PhaseClusterExitingDone();
     Duration timeout = Duration.ofMillis(shutdown.timeout(phase).toMillis());
+    // Asked from the shutdown's thread: it gets what it needs now, not the actor's context.
     ActorRef<Command> self = context.getSelf();
+    Scheduler scheduler = context.getSystem().scheduler();
     exitingCompletedTask =
         shutdown.addCancellableTask(
             phase,
             "parley-cluster-left-logged",
-            () ->
-                AskPattern.ask(
-                    self, ExitingCompleted::new, timeout, context.getSystem().scheduler()));
+            () -> AskPattern.ask(self, ExitingCompleted::new, timeout, scheduler));
     context
         .getLog()
         .info(
