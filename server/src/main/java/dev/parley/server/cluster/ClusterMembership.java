@@ -55,11 +55,12 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   private record SelfLeft(SelfRemoved event) implements Command {}
 
   /**
-   * The node's coordinated shutdown has passed cluster-exiting-done: if this node has left, it is
-   * said now, while this actor still runs. Akka's own news of this node's removal is published as
-   * the cluster stops, and can reach this actor after the actor system has stopped it.
+   * The node's coordinated shutdown has stopped its cluster and is about to stop the actor system:
+   * this node's leaving is said now, if it has not been, while this actor still runs. Akka's own
+   * news of this node's removal is published as the cluster stops, and can reach this actor after
+   * the actor system has stopped it.
    */
-  private record ExitingCompleted(ActorRef<Done> replyTo) implements Command {}
+  private record ClusterShutDown(ActorRef<Done> replyTo) implements Command {}
 
   public static Behavior<Command> create() {
     return Behaviors.setup(ClusterMembership::new);
@@ -70,8 +71,15 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   /** Whether this node's leaving has been said. */
   private boolean left;
 
+  /**
+   * This node's status as its own events last told it; null until they have told any. Read at the
+   * end rather than the cluster's view of itself, which this actor's events may lag behind or run
+   * ahead of.
+   */
+  private MemberStatus selfStatus;
+
   /** The coordinated shutdown's question, withdrawn when this actor stops before it is asked. */
-  private final Cancellable exitingCompletedTask;
+  private final Cancellable clusterShutDownTask;
 
   private ClusterMembership(ActorContext<Command> context) {
     super(context);
@@ -108,16 +116,17 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
             Subscribe.create(
                 context.messageAdapter(SelfRemoved.class, SelfLeft::new), SelfRemoved.class));
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
-    String phase = CoordinatedShutdown.PhaseClusterExitingDone();
+    // After cluster-shutdown, when Akka has published what it will of this node's leave.
+    String phase = CoordinatedShutdown.PhaseBeforeActorSystemTerminate();
     Duration timeout = Duration.ofMillis(shutdown.timeout(phase).toMillis());
     // Asked from the shutdown's thread: it gets what it needs now, not the actor's context.
     ActorRef<Command> self = context.getSelf();
     Scheduler scheduler = context.getSystem().scheduler();
-    exitingCompletedTask =
+    clusterShutDownTask =
         shutdown.addCancellableTask(
             phase,
             "parley-cluster-left-logged",
-            () -> AskPattern.ask(self, ExitingCompleted::new, timeout, scheduler));
+            () -> AskPattern.ask(self, ClusterShutDown::new, timeout, scheduler));
     context
         .getLog()
         .info(
@@ -134,7 +143,7 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
         .onMessage(LeaderChanged.class, this::onLeaderChanged)
         .onMessage(SelfJoined.class, this::onSelfJoined)
         .onMessage(SelfLeft.class, this::onSelfLeft)
-        .onMessage(ExitingCompleted.class, this::onExitingCompleted)
+        .onMessage(ClusterShutDown.class, this::onClusterShutDown)
         .onSignal(PostStop.class, stopped -> onStopped())
         .build();
   }
@@ -142,6 +151,9 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
     ClusterEvent.MemberEvent event = changed.event();
     Member member = event.member();
+    if (member.uniqueAddress().equals(cluster.selfMember().uniqueAddress())) {
+      selfStatus = member.status();
+    }
     if (cluster.isTerminated() && !member.equals(cluster.selfMember())) {
       // This node has left: as its cluster stops, Akka reports every other member removed from
       // its view, though they are all still there.
@@ -218,20 +230,18 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
     return this;
   }
 
-  private Behavior<Command> onExitingCompleted(ExitingCompleted completed) {
-    MemberStatus status = cluster.selfMember().status();
-    // The node goes now, whatever its status: exiting after a graceful leave, down when downed,
-    // up or leaving when its leave did not finish in time. Removed: its removal has been heard
-    // already, or it never joined.
-    if (status != MemberStatus.removed()) {
-      selfLeft(status);
+  private Behavior<Command> onClusterShutDown(ClusterShutDown shutDown) {
+    // The node goes now, in the status its events last gave: exiting after a graceful leave, down
+    // when downed, up or leaving when its leave did not finish in time. None: it never joined.
+    if (selfStatus != null) {
+      selfLeft(selfStatus);
     }
-    completed.replyTo().tell(Done.getInstance());
+    shutDown.replyTo().tell(Done.getInstance());
     return this;
   }
 
   private Behavior<Command> onStopped() {
-    exitingCompletedTask.cancel();
+    clusterShutDownTask.cancel();
     return this;
   }
 
