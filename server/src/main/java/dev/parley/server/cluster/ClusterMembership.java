@@ -7,6 +7,7 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
 import akka.actor.typed.Scheduler;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
@@ -78,7 +79,10 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
    */
   private MemberStatus selfStatus;
 
-  /** The coordinated shutdown's question, withdrawn when this actor stops before it is asked. */
+  /**
+   * The coordinated shutdown's question, withdrawn when this actor stops or restarts before it is
+   * asked (a restarted logger adds its own).
+   */
   private final Cancellable clusterShutDownTask;
 
   private ClusterMembership(ActorContext<Command> context) {
@@ -145,6 +149,7 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
         .onMessage(SelfLeft.class, this::onSelfLeft)
         .onMessage(ClusterShutDown.class, this::onClusterShutDown)
         .onSignal(PostStop.class, stopped -> onStopped())
+        .onSignal(PreRestart.class, restarting -> onStopped())
         .build();
   }
 
