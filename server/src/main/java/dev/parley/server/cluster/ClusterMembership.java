@@ -156,10 +156,13 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
     ClusterEvent.MemberEvent event = changed.event();
     Member member = event.member();
-    if (member.uniqueAddress().equals(cluster.selfMember().uniqueAddress())) {
+    // A member is this node by its unique address (Member's own equality): its address and the
+    // incarnation's uid.
+    boolean isSelf = member.equals(cluster.selfMember());
+    if (isSelf) {
       selfStatus = member.status();
     }
-    if (cluster.isTerminated() && !member.equals(cluster.selfMember())) {
+    if (cluster.isTerminated() && !isSelf) {
       // This node has left: as its cluster stops, Akka reports every other member removed from
       // its view, though they are all still there.
       getContext().getLog().debug("cluster view closed address={}", member.address());

@@ -139,7 +139,7 @@ public final class Session {
 
   /**
    * The idle timeout may have run out, or a heartbeat check may be due: one timer serves both (see
-   * {@link DeadlineTimer#wakeAt}).
+   * {@link DeadlineTimer#wakeAt} and {@link DeadlineTimer#fired(long)}).
    */
   private enum IdleOrHeartbeatDue implements Command {
     INSTANCE
