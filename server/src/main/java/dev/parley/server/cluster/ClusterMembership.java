@@ -174,9 +174,10 @@ public final class ClusterMembership extends AbstractBehavior<ClusterMembership.
               "cluster member removed address={} previous-status={}",
               member.address(),
               status(removed.previousStatus()));
-      if (member.address().equals(cluster.selfMember().address())) {
+      if (isSelf) {
         // This node's own removal: said now, since the node shuts down right after it and the
-        // SelfRemoved that follows may come too late to be heard.
+        // SelfRemoved that follows may come too late to be heard. Not the removal of an earlier
+        // incarnation on the same host and port, which a restarted node can see.
         selfLeft(removed.previousStatus());
       }
     } else {

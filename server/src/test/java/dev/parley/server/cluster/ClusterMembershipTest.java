@@ -5,6 +5,11 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.LoggingTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.eventstream.EventStream;
+import akka.cluster.ClusterEvent;
+import akka.cluster.Member;
+import akka.cluster.MemberStatus;
+import akka.cluster.UniqueAddress;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Leave;
 import akka.cluster.typed.SelfUp;
@@ -122,5 +127,71 @@ class ClusterMembershipTest {
     } finally {
       leaving.shutdownTestKit();
     }
+  }
+
+  /**
+   * A node restarted on the same host and port can hear of its previous incarnation's removal (Akka
+   * publishes membership on the event stream, where this one is put). That is another member's
+   * leave, not this node's.
+   */
+  @Test
+  void shouldNotTakeAnEarlierIncarnationsRemovalForItsOwnLeave() {
+    ActorTestKit restarted = TestKits.clusterMember("ClusterMembershipRestartTest");
+    try {
+      Member current = Cluster.get(restarted.system()).selfMember();
+      Address address = current.address();
+      // Member's constructor is Akka's own (package-private in Scala): members are otherwise made
+      // only by a running cluster, and a second incarnation on one port cannot be started here.
+      Member earlier =
+          new Member(
+              new UniqueAddress(address, current.uniqueAddress().longUid() + 1),
+              1,
+              MemberStatus.removed(),
+              current.roles(),
+              current.appVersion());
+      // Heard after the removal: by then any line the removal caused has been logged.
+      Member other =
+          new Member(
+              new UniqueAddress(
+                  new Address(
+                      address.protocol(),
+                      address.system(),
+                      address.getHost().orElseThrow(),
+                      address.getPort().orElseThrow() + 1),
+                  1L),
+              1,
+              MemberStatus.up(),
+              current.roles(),
+              current.appVersion());
+      LoggingTestKit.info("cluster joining self=" + address)
+          .expect(restarted.system(), () -> restarted.spawn(ClusterMembership.create()));
+      LoggingTestKit.info("cluster left")
+          .withOccurrences(0)
+          .expect(
+              restarted.system(),
+              () ->
+                  LoggingTestKit.info(
+                          "cluster member removed address=" + address + " previous-status=exiting")
+                      .expect(
+                          restarted.system(),
+                          () ->
+                              LoggingTestKit.info("cluster member up address=" + other.address())
+                                  .expect(
+                                      restarted.system(),
+                                      () -> {
+                                        publish(
+                                            restarted,
+                                            new ClusterEvent.MemberRemoved(
+                                                earlier, MemberStatus.exiting()));
+                                        publish(restarted, new ClusterEvent.MemberUp(other));
+                                        return null;
+                                      })));
+    } finally {
+      restarted.shutdownTestKit();
+    }
+  }
+
+  private static void publish(ActorTestKit node, ClusterEvent.MemberEvent event) {
+    node.system().eventStream().tell(new EventStream.Publish<>(event));
   }
 }
