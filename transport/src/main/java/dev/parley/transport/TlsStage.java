@@ -188,9 +188,9 @@ public final class TlsStage
     /**
      * The engine's last call was a wrap after which it had nothing of its own to send and no
      * handshake under way. Only the stage's own next call into the engine can change that, so until
-     * then {@link #serviceEngine()} need not ask it: asking takes the engine's lock, and was 4.6%
-     * of a server's CPU in a TLS fanout, where every delivery is one record wrapped and nothing
-     * read.
+     * then {@link #serviceEngine()} need not ask it. Asking takes the engine's lock, and a record
+     * sealed used to ask two or three times (a fanout seals one record per delivery and reads
+     * nothing).
      */
     private boolean engineIdle;
 
