@@ -17,6 +17,7 @@ public record ServerSettings(
     String host,
     int port,
     int acceptBacklog,
+    Sockets sockets,
     int connectionHosts,
     int maxLoginFailures,
     Duration blockDuration,
@@ -47,6 +48,41 @@ public record ServerSettings(
 
   /** Dispatcher of the blocking database writes. */
   public static final String STORE_DISPATCHER = PATH + ".store-dispatcher";
+
+  /**
+   * What drives the TCP port's sockets.
+   *
+   * @param own Parley's own socket stages ({@code socket-io = nio}); false: Akka IO's TCP
+   * @param selectors selector threads of the own stages
+   * @param readBytes most bytes one read takes from a socket (own stages)
+   * @param acceptRetry the wait after an accept that failed (own stages)
+   */
+  public record Sockets(boolean own, int selectors, int readBytes, Duration acceptRetry) {
+
+    /** The values {@code socket-io} takes. */
+    public static final String OWN = "nio";
+
+    public static final String AKKA = "akka";
+
+    public Sockets {
+      requirePositive(selectors, "io-selectors");
+      requirePositive(readBytes, "io-read-bytes");
+      requirePositive(acceptRetry, "accept-retry");
+    }
+
+    static Sockets fromConfig(Config c) {
+      String io = c.getString("socket-io");
+      if (!io.equals(OWN) && !io.equals(AKKA)) {
+        throw new IllegalArgumentException(
+            "socket-io must be " + OWN + " or " + AKKA + ", not " + io);
+      }
+      return new Sockets(
+          io.equals(OWN),
+          c.getInt("io-selectors"),
+          c.getBytes("io-read-bytes").intValue(),
+          c.getDuration("accept-retry"));
+    }
+  }
 
   /**
    * What is kept for each user and how fast it is handed to their client.
@@ -179,6 +215,7 @@ public record ServerSettings(
         c.getString("host"),
         c.getInt("port"),
         c.getInt("accept-backlog"),
+        Sockets.fromConfig(c),
         connectionHosts(c.getInt("connection-hosts")),
         c.getInt("max-login-failures"),
         c.getDuration("block-duration"),

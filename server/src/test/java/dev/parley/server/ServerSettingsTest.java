@@ -23,6 +23,7 @@ class ServerSettingsTest {
             "127.0.0.1",
             3331,
             4096,
+            new ServerSettings.Sockets(true, 1, 64 * 1024, Duration.ofMillis(100)),
             2 * Runtime.getRuntime().availableProcessors(),
             3,
             Duration.ofSeconds(60),
@@ -120,6 +121,19 @@ class ServerSettingsTest {
                     .withFallback(ConfigFactory.defaultReference()))
             .connectionHosts());
     assertInvalid("connection-hosts = -1", "connection-hosts must be 0 or more, not -1");
+  }
+
+  @Test
+  void shouldTakeAkkasSocketsWhenAskedAndRefuseAnyOtherName() {
+    assertEquals(
+        false,
+        ServerSettings.fromConfig(
+                ConfigFactory.parseString("parley.server.socket-io = akka")
+                    .withFallback(ConfigFactory.defaultReference()))
+            .sockets()
+            .own());
+    assertInvalid("socket-io = netty", "socket-io must be nio or akka, not netty");
+    assertInvalid("io-selectors = 0", "io-selectors must be positive, not 0");
   }
 
   private static void assertInvalid(String override, String message) {

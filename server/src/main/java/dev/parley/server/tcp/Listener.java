@@ -4,6 +4,7 @@ import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -28,6 +29,7 @@ import dev.parley.server.metrics.Metrics;
 import dev.parley.server.session.Session;
 import dev.parley.server.session.SessionPort;
 import dev.parley.transport.ServerTls;
+import dev.parley.transport.nio.SocketIo;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -42,6 +44,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -59,6 +62,10 @@ import java.util.regex.Pattern;
  * address costs the server almost nothing and never crowds out the others. Under TLS such a
  * connection is closed without a word instead: a goodbye would first cost the server a handshake,
  * which is what the flood would then buy.
+ *
+ * <p>The sockets are Parley's own ({@link SocketIo}: each connection's stream reads and writes its
+ * socket itself) unless {@code socket-io = akka} asks for Akka IO's TCP; above the socket the two
+ * are the same.
  *
  * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
  * answers once they have all ended.
@@ -80,7 +87,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
       InetSocketAddress remote, CompletableFuture<Flow<Message, Message, NotUsed>> handler)
       implements Command {}
 
-  private record BindSucceeded(Tcp.ServerBinding binding) implements Command {}
+  /**
+   * @param unbind releases the port; what Akka's and Parley's own bindings have in common
+   */
+  private record BindSucceeded(InetSocketAddress address, Supplier<CompletionStage<Done>> unbind)
+      implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
 
@@ -177,7 +188,13 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
   private final AddressBuckets newConnections;
 
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
-  private Tcp.ServerBinding binding;
+
+  /** Releases the bound port; null until bound. */
+  private Supplier<CompletionStage<Done>> unbind;
+
+  /** The sockets' own selector threads ({@code socket-io = nio}); null under Akka IO's TCP. */
+  private final SocketIo socketIo;
+
   private boolean draining;
 
   /** The port is released (or was never bound): no new connection can arrive. */
@@ -219,22 +236,51 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     for (int i = 0; i < settings.connectionHosts(); i++) {
       hosts.add(ConnectionHost.start(layers, "connection-host-" + i, materializer));
     }
+    ServerSettings.Sockets sockets = settings.sockets();
+    this.socketIo =
+        sockets.own()
+            ? new SocketIo(sockets.selectors(), sockets.readBytes(), "parley-socket-io")
+            : null;
     bind();
   }
 
   private void bind() {
-    List<Inet.SocketOption> options = List.of(TcpSO.tcpNoDelay(true));
-    CompletionStage<Tcp.ServerBinding> binding =
-        Tcp.get(getContext().getSystem())
-            .bind(
-                settings.host(),
-                settings.port(),
-                settings.acceptBacklog(),
-                options,
-                // Half-close: a connection's stack ends the server's side first and reads out the
-                // client's before the socket closes (LingeringClose).
-                true,
-                Optional.empty())
+    Source<Tcp.IncomingConnection, CompletionStage<BindSucceeded>> connections;
+    if (socketIo != null) {
+      connections =
+          socketIo
+              .bind(
+                  new InetSocketAddress(settings.host(), settings.port()),
+                  settings.acceptBacklog(),
+                  settings.sockets().acceptRetry())
+              .mapMaterializedValue(
+                  bound ->
+                      bound.thenApply(
+                          binding -> new BindSucceeded(binding.localAddress(), binding::unbind)));
+    } else {
+      List<Inet.SocketOption> options = List.of(TcpSO.tcpNoDelay(true));
+      connections =
+          Tcp.get(getContext().getSystem())
+              .bind(
+                  settings.host(),
+                  settings.port(),
+                  settings.acceptBacklog(),
+                  options,
+                  // Half-close: a connection's stack ends the server's side first and reads out
+                  // the client's before the socket closes (LingeringClose). Parley's own sockets
+                  // always close so.
+                  true,
+                  Optional.empty())
+              .mapMaterializedValue(
+                  bound ->
+                      bound.thenApply(
+                          binding ->
+                              new BindSucceeded(
+                                  binding.localAddress(),
+                                  () -> binding.unbind().thenApply(unit -> Done.getInstance()))));
+    }
+    CompletionStage<BindSucceeded> binding =
+        connections
             .to(
                 ActorSink.actorRefWithBackpressure(
                     getContext().getSelf(),
@@ -245,9 +291,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                     AcceptFailed::new))
             .run(materializer);
     getContext()
-        .pipeToSelf(
-            binding,
-            (ok, failure) -> failure == null ? new BindSucceeded(ok) : new BindFailed(failure));
+        .pipeToSelf(binding, (ok, failure) -> failure == null ? ok : new BindFailed(failure));
   }
 
   @Override
@@ -264,12 +308,13 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         .onMessage(AcceptFailed.class, this::onAcceptFailed)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(Unbound.class, this::onUnbound)
+        .onSignal(PostStop.class, stopped -> onPostStop())
         .build();
   }
 
   private Behavior<Command> onBindSucceeded(BindSucceeded succeeded) {
-    binding = succeeded.binding();
-    InetSocketAddress address = binding.localAddress();
+    unbind = succeeded.unbind();
+    InetSocketAddress address = succeeded.address();
     getContext()
         .getLog()
         .info(
@@ -449,15 +494,22 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     if (!draining) {
       draining = true;
       getContext().getLog().info("stopping: closing {} sessions", sessions.size());
-      if (binding != null) {
-        getContext()
-            .pipeToSelf(binding.unbind(), (done, failure) -> new Unbound(Done.getInstance()));
+      if (unbind != null) {
+        getContext().pipeToSelf(unbind.get(), (done, failure) -> new Unbound(Done.getInstance()));
       } else {
         unbound = true;
       }
       sessions.keySet().forEach(session -> session.tell(Session.Shutdown.INSTANCE));
     }
     answerDrainWaitersIfDone();
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    // The node is going: its connections' streams end with the actor system.
+    if (socketIo != null) {
+      socketIo.close();
+    }
     return this;
   }
 

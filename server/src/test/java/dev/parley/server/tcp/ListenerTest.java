@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -47,9 +48,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * drains on shutdown.
  */
 @ExtendWith(LogCapturingExtension.class)
+// One instance for all tests, so that a subclass (another socket-io) gets a test kit of its own.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ListenerTest {
 
-  private static final ActorTestKit testKit = TestKits.create();
+  private final ActorTestKit testKit = TestKits.create();
 
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final String CLIENT_HELLO = "{\"type\":\"hello\",\"version\":1}";
@@ -66,7 +69,7 @@ class ListenerTest {
   private ActorRef<Listener.Command> listener;
 
   @AfterAll
-  static void shutdown() {
+  void shutdown() {
     testKit.shutdownTestKit();
   }
 
@@ -89,7 +92,7 @@ class ListenerTest {
 
   @Test
   void shouldGiveEachConnectionASessionThatAnswersHello() throws Exception {
-    InetSocketAddress address = start(TestSettings.with(""));
+    InetSocketAddress address = start(settings(""));
 
     Client first = connect(address);
     Client second = connect(address);
@@ -102,7 +105,7 @@ class ListenerTest {
 
   @Test
   void shouldAnswerAnUnreadableLineAndKeepTheConnection() throws Exception {
-    InetSocketAddress address = start(TestSettings.with(""));
+    InetSocketAddress address = start(settings(""));
     Client client = connect(address);
     client.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, client.readLine());
@@ -122,7 +125,7 @@ class ListenerTest {
 
   @Test
   void shouldCloseTheConnectionAfterTheGoodbye() throws Exception {
-    InetSocketAddress address = start(TestSettings.with(""));
+    InetSocketAddress address = start(settings(""));
     Client client = connect(address);
 
     client.send("{\"type\":\"hello\",\"version\":4}");
@@ -134,8 +137,7 @@ class ListenerTest {
   @Test
   void shouldSayFrameTooLongAndCloseWhenALineExceedsTheLimit() throws Exception {
     // The smallest frame limit there can be: room for the envelope and a text of one byte.
-    InetSocketAddress address =
-        start(TestSettings.with("max-frame-bytes = 4097\nmax-text-bytes = 1"));
+    InetSocketAddress address = start(settings("max-frame-bytes = 4097\nmax-text-bytes = 1"));
     Client client = connect(address);
     client.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, client.readLine());
@@ -152,8 +154,7 @@ class ListenerTest {
     MutableClock clock = new MutableClock(Instant.parse("2026-12-05T12:00:00Z"));
     InetSocketAddress address =
         start(
-            TestSettings.with(
-                "limits.exempt = []\nlimits.connections { per-second = 1, burst = 2 }"),
+            settings("limits.exempt = []\nlimits.connections { per-second = 1, burst = 2 }"),
             clock);
 
     // A burst of two is served...
@@ -180,7 +181,7 @@ class ListenerTest {
   @Test
   void shouldLimitTheConnectionsOpenAtOnceFromOneAddress() throws Exception {
     InetSocketAddress address =
-        start(TestSettings.with("limits.exempt = []\nlimits.max-connections-per-address = 2"));
+        start(settings("limits.exempt = []\nlimits.max-connections-per-address = 2"));
     Client first = connect(address, "127.0.0.1");
     first.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, first.readLine());
@@ -206,8 +207,7 @@ class ListenerTest {
 
   @Test
   void shouldNotLimitAnExemptAddress() throws Exception {
-    InetSocketAddress address =
-        start(TestSettings.with("limits.connections { per-second = 1, burst = 1 }"));
+    InetSocketAddress address = start(settings("limits.connections { per-second = 1, burst = 1 }"));
     // 127.0.0.0/8 is exempt by default.
     for (int i = 0; i < 5; i++) {
       Client client = connect(address, "127.0.0.1");
@@ -218,7 +218,7 @@ class ListenerTest {
 
   @Test
   void shouldTellAClientOverTheConnectionLimitThatTheServerIsBusy() throws Exception {
-    InetSocketAddress address = start(TestSettings.with("max-connections = 1"));
+    InetSocketAddress address = start(settings("max-connections = 1"));
     Client admitted = connect(address);
     admitted.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, admitted.readLine());
@@ -245,7 +245,7 @@ class ListenerTest {
 
   @Test
   void shouldAdmitANewConnectionOnceASessionHasEnded() throws Exception {
-    InetSocketAddress address = start(TestSettings.with("max-connections = 1"));
+    InetSocketAddress address = start(settings("max-connections = 1"));
     Client first = connect(address);
     first.send(CLIENT_HELLO);
     assertEquals(SERVER_HELLO, first.readLine());
@@ -266,7 +266,7 @@ class ListenerTest {
 
   @Test
   void shouldSayGoodbyeToEveryClientAndAnswerDoneOnDrain() throws Exception {
-    InetSocketAddress address = start(TestSettings.with(""));
+    InetSocketAddress address = start(settings(""));
     Client first = connect(address);
     Client second = connect(address);
     first.send(CLIENT_HELLO);
@@ -286,7 +286,7 @@ class ListenerTest {
 
   @Test
   void shouldAnswerDrainAtOnceWithoutSessions() throws Exception {
-    InetSocketAddress address = start(TestSettings.with(""));
+    InetSocketAddress address = start(settings(""));
 
     listener.tell(new Listener.Drain(drained.ref()));
 
@@ -295,6 +295,11 @@ class ListenerTest {
   }
 
   // ---- helpers ----
+
+  /** The listener's settings: the defaults (Parley's own sockets) with {@code overrides}. */
+  ServerSettings settings(String overrides) {
+    return TestSettings.with(overrides);
+  }
 
   private InetSocketAddress start(ServerSettings settings) throws Exception {
     return start(settings, Clock.systemUTC());
