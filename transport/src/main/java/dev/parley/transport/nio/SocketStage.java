@@ -145,6 +145,9 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     @Override
     public void preStart() {
+      // With both ports closed Akka would stop the stage, bytes still unwritten; it stops itself
+      // once they are written.
+      setKeepGoing(true);
       onReady = createAsyncCallback(this::onReady);
       writeOnNextTurn =
           createAsyncCallback(

@@ -240,10 +240,13 @@ class SocketIoTest {
       fromClient.request(1);
       fromClient.expectComplete();
 
-      toClient.sendNext(ByteString.fromString("after your end\n"));
+      // More than the socket's buffers take at once: the stage still holds bytes to write when
+      // both its ports are closed, and must not stop before they are written.
+      byte[] large = new byte[32 * 1024 * 1024];
+      new Random(11).nextBytes(large);
+      toClient.sendNext(ByteString.fromArray(large));
       toClient.sendComplete();
-      assertEquals(
-          "after your end\n", new String(readAll(client.getInputStream()), StandardCharsets.UTF_8));
+      assertArrayEquals(large, readAll(client.getInputStream()));
     }
   }
 
