@@ -15,6 +15,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import scala.runtime.BoxedUnit;
 
@@ -82,11 +83,16 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private AsyncCallback<Integer> onReady;
 
     /**
-     * Writes what was pushed once the events already queued for the stream's actor have run: under
-     * load, what the layers above make meanwhile waits for the next write, so it goes in one write,
-     * one TLS record, and one read on the other end, instead of one of each per frame.
+     * Asks for the next bytes after a write, once the tasks already queued for the streams' threads
+     * have run: under load, what the layers above make meanwhile waits for the next write, so it
+     * goes in one write, one TLS record, and one read on the other end, instead of one of each per
+     * frame. (Akka IO's TCP gathers so too, while it waits for its acknowledgement.)
      */
-    private AsyncCallback<BoxedUnit> writeOnNextTurn;
+    private AsyncCallback<BoxedUnit> pullNext;
+
+    private Executor turns;
+
+    private final Runnable pullLater = () -> pullNext.invoke(BoxedUnit.UNIT);
 
     /** What is left of the bytes being written; null when all are in the socket. */
     private ByteBuffer unwritten;
@@ -107,7 +113,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
             @Override
             public void onPush() {
               unwritten = grab(toSocket).asByteBuffer();
-              writeOnNextTurn.invoke(BoxedUnit.UNIT);
+              flush();
             }
 
             @Override
@@ -149,13 +155,14 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
       // once they are written.
       setKeepGoing(true);
       onReady = createAsyncCallback(this::onReady);
-      writeOnNextTurn =
+      pullNext =
           createAsyncCallback(
               unit -> {
-                if (unwritten != null && !writeArmed) {
-                  flush();
+                if (!isClosed(toSocket) && !hasBeenPulled(toSocket)) {
+                  pull(toSocket);
                 }
               });
+      turns = materializer().executionContext();
       try {
         key = loop.register(channel, this);
       } catch (IOException e) {
@@ -233,7 +240,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
       if (isClosed(toSocket)) {
         shutOutput();
       } else {
-        pull(toSocket);
+        turns.execute(pullLater);
       }
     }
 
