@@ -55,9 +55,11 @@ public record ServerSettings(
    * @param own Parley's own socket stages ({@code socket-io = nio}); false: Akka IO's TCP
    * @param selectors selector threads of the own stages
    * @param readBytes most bytes one read takes from a socket (own stages)
+   * @param writeBytes most bytes a connection gathers for one write (own stages)
    * @param acceptRetry the wait after an accept that failed (own stages)
    */
-  public record Sockets(boolean own, int selectors, int readBytes, Duration acceptRetry) {
+  public record Sockets(
+      boolean own, int selectors, int readBytes, int writeBytes, Duration acceptRetry) {
 
     /** The values {@code socket-io} takes. */
     public static final String OWN = "nio";
@@ -67,6 +69,7 @@ public record ServerSettings(
     public Sockets {
       requirePositive(selectors, "io-selectors");
       requirePositive(readBytes, "io-read-bytes");
+      requirePositive(writeBytes, "io-write-bytes");
       requirePositive(acceptRetry, "accept-retry");
     }
 
@@ -80,6 +83,7 @@ public record ServerSettings(
           io.equals(OWN),
           c.getInt("io-selectors"),
           c.getBytes("io-read-bytes").intValue(),
+          c.getBytes("io-write-bytes").intValue(),
           c.getDuration("accept-retry"));
     }
   }

@@ -23,7 +23,7 @@ class ServerSettingsTest {
             "127.0.0.1",
             3331,
             4096,
-            new ServerSettings.Sockets(true, 1, 64 * 1024, Duration.ofMillis(100)),
+            new ServerSettings.Sockets(false, 1, 64 * 1024, 64 * 1024, Duration.ofMillis(100)),
             2 * Runtime.getRuntime().availableProcessors(),
             3,
             Duration.ofSeconds(60),
@@ -124,11 +124,11 @@ class ServerSettingsTest {
   }
 
   @Test
-  void shouldTakeAkkasSocketsWhenAskedAndRefuseAnyOtherName() {
+  void shouldTakeTheOwnSocketsWhenAskedAndRefuseAnyOtherName() {
     assertEquals(
-        false,
+        true,
         ServerSettings.fromConfig(
-                ConfigFactory.parseString("parley.server.socket-io = akka")
+                ConfigFactory.parseString("parley.server.socket-io = nio")
                     .withFallback(ConfigFactory.defaultReference()))
             .sockets()
             .own());

@@ -27,18 +27,22 @@ public final class SocketIo implements AutoCloseable {
 
   private final List<SelectorLoop> loops = new ArrayList<>();
   private final ReadBuffers readBuffers;
+  private final int gatherBytes;
   private int nextLoop;
 
   /**
    * @param selectors selector threads; connections are spread over them in turn
    * @param readBytes most bytes one read takes from a socket
+   * @param gatherBytes most bytes a connection gathers for one write
    * @param name the threads' names are this with their number
    */
-  public SocketIo(int selectors, int readBytes, String name) {
-    if (selectors <= 0) {
-      throw new IllegalArgumentException("selectors must be positive, not " + selectors);
+  public SocketIo(int selectors, int readBytes, int gatherBytes, String name) {
+    if (selectors <= 0 || gatherBytes <= 0) {
+      throw new IllegalArgumentException(
+          "selectors and gather bytes must be positive, not " + selectors + ", " + gatherBytes);
     }
     this.readBuffers = new ReadBuffers(readBytes);
+    this.gatherBytes = gatherBytes;
     for (int i = 0; i < selectors; i++) {
       loops.add(SelectorLoop.start(name + "-" + i));
     }
@@ -57,7 +61,7 @@ public final class SocketIo implements AutoCloseable {
 
   /** {@code channel} (connected, non-blocking) as a flow, on the next selector thread. */
   Flow<ByteString, ByteString, NotUsed> connection(SocketChannel channel) {
-    return Flow.fromGraph(new SocketStage(channel, nextLoop(), readBuffers));
+    return Flow.fromGraph(new SocketStage(channel, nextLoop(), readBuffers, gatherBytes));
   }
 
   /** The selector thread of the next socket, in turn; called by the streams of accepting. */

@@ -30,11 +30,13 @@ import scala.runtime.BoxedUnit;
  * <p>Backpressure both ways: the stage reads only while downstream has asked for bytes, and takes
  * the next bytes to write only when the previous ones are all in the socket's send buffer.
  *
- * <p>The bytes pushed are written on the stream actor's next turn, not at once, and the next bytes
- * are asked for only after that write. Written at once, each frame under load was a write, a TLS
- * record and a read of its own on the other end: fanout to 2,000 members made half the deliveries
- * per second that Akka IO's TCP made, which gathers the frames queued while it waits for its
- * acknowledgement (issue 11, fifteenth round).
+ * <p>The bytes pushed are written at once; the next are asked for once the tasks already queued for
+ * the streams' threads have run, so that under load the frames made meanwhile share a write. That
+ * gathers less than Akka IO's TCP does, whose acknowledgement takes two actors' turns: at peak
+ * rates each frame is more often a write, a TLS record and a read of its own on the other end, and
+ * fanout to 2,000 members peaks at about half Akka's rate, where at rates both keep up with it
+ * takes less CPU per delivery and half the latency (issue 11, fifteenth round,
+ * docs/performance.md).
  *
  * <p>Closing, as Akka's TCP with half-close on: the end of the bytes to write ends the socket's
  * sending side (a FIN) once the last of them are written, and reading goes on; the other end's FIN
@@ -51,17 +53,20 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
   private final SocketChannel channel;
   private final SelectorLoop loop;
   private final ReadBuffers readBuffers;
+  private final int gatherBytes;
 
   /** A socket can be run by one stream only. */
   private final AtomicBoolean materialized = new AtomicBoolean();
 
   /**
    * @param channel connected and non-blocking
+   * @param gatherBytes most bytes taken for one write while the previous is still due
    */
-  SocketStage(SocketChannel channel, SelectorLoop loop, ReadBuffers readBuffers) {
+  SocketStage(SocketChannel channel, SelectorLoop loop, ReadBuffers readBuffers, int gatherBytes) {
     this.channel = channel;
     this.loop = loop;
     this.readBuffers = readBuffers;
+    this.gatherBytes = gatherBytes;
   }
 
   @Override
@@ -83,18 +88,24 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private AsyncCallback<Integer> onReady;
 
     /**
-     * Asks for the next bytes after a write, once the tasks already queued for the streams' threads
-     * have run: under load, what the layers above make meanwhile waits for the next write, so it
-     * goes in one write, one TLS record, and one read on the other end, instead of one of each per
-     * frame. (Akka IO's TCP gathers so too, while it waits for its acknowledgement.)
+     * Writes what has been gathered once the tasks already queued for the streams' threads have
+     * run: meanwhile the stage goes on taking bytes (up to {@code gatherBytes}), so that under load
+     * the frames made in between go out in one write, as Akka IO's TCP gathers them while it waits
+     * for its acknowledgement.
      */
-    private AsyncCallback<BoxedUnit> pullNext;
+    private AsyncCallback<BoxedUnit> writeTurn;
 
     private Executor turns;
 
-    private final Runnable pullLater = () -> pullNext.invoke(BoxedUnit.UNIT);
+    private final Runnable writeLater = () -> writeTurn.invoke(BoxedUnit.UNIT);
 
-    /** What is left of the bytes being written; null when all are in the socket. */
+    /** A write is due on a coming turn. */
+    private boolean writeScheduled;
+
+    /** Bytes taken and not yet handed to a write. */
+    private ByteString gathered = ByteString.emptyByteString();
+
+    /** What the socket has not yet taken of the current write; null when there is none. */
     private ByteBuffer unwritten;
 
     /** Asked the loop to say when the socket is readable or writable. */
@@ -112,15 +123,22 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
           new AbstractInHandler() {
             @Override
             public void onPush() {
-              unwritten = grab(toSocket).asByteBuffer();
-              flush();
+              gathered = gathered.concat(grab(toSocket));
+              if (!writeScheduled && unwritten == null) {
+                writeScheduled = true;
+                turns.execute(writeLater);
+              }
+              if (gathered.size() < gatherBytes) {
+                pull(toSocket);
+              }
             }
 
             @Override
             public void onUpstreamFinish() {
-              if (unwritten == null) {
+              if (!writeScheduled && unwritten == null && gathered.isEmpty()) {
                 shutOutput();
               }
+              // Otherwise the last write shuts it.
             }
 
             @Override
@@ -141,7 +159,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
 
             @Override
             public void onDownstreamFinish(Throwable cause) {
-              if (isClosed(toSocket) && unwritten == null) {
+              if (isClosed(toSocket) && unwritten == null && gathered.isEmpty()) {
                 completeStage();
               }
               // Otherwise the writing goes on; what the other end still sends is not read.
@@ -155,11 +173,12 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
       // once they are written.
       setKeepGoing(true);
       onReady = createAsyncCallback(this::onReady);
-      pullNext =
+      writeTurn =
           createAsyncCallback(
               unit -> {
-                if (!isClosed(toSocket) && !hasBeenPulled(toSocket)) {
-                  pull(toSocket);
+                writeScheduled = false;
+                if (!writeArmed) {
+                  write();
                 }
               });
       turns = materializer().executionContext();
@@ -187,9 +206,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
       }
       if ((readyOps & SelectionKey.OP_WRITE) != 0) {
         writeArmed = false;
-        if (unwritten != null) {
-          flush();
-        }
+        write();
       }
     }
 
@@ -221,30 +238,42 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
       }
     }
 
-    private void flush() {
+    /** Hands what is gathered to the socket, as much as it takes now. */
+    private void write() {
       try {
-        while (unwritten.hasRemaining()) {
-          if (channel.write(unwritten) == 0) {
-            if (!writeArmed) {
+        while (true) {
+          if (unwritten == null) {
+            if (gathered.isEmpty()) {
+              break;
+            }
+            unwritten = gathered.asByteBuffer();
+            gathered = ByteString.emptyByteString();
+          }
+          while (unwritten.hasRemaining()) {
+            if (channel.write(unwritten) == 0) {
+              // Full: go on gathering (pulled still, below the limit) until it drains.
               writeArmed = true;
               loop.arm(key, SelectionKey.OP_WRITE);
+              return;
             }
-            return;
           }
+          unwritten = null;
         }
       } catch (IOException e) {
         failStage(e);
         return;
       }
-      unwritten = null;
       if (isClosed(toSocket)) {
         shutOutput();
-      } else {
-        turns.execute(pullLater);
+      } else if (!hasBeenPulled(toSocket)) {
+        pull(toSocket);
       }
     }
 
     private void shutOutput() {
+      if (outputShut) {
+        return;
+      }
       if (isClosed(fromSocket)) {
         completeStage();
         return;
