@@ -14,7 +14,6 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
-import com.typesafe.config.ConfigFactory;
 import dev.parley.server.ServerSettings;
 import dev.parley.server.session.Session;
 import dev.parley.server.tcp.ConnectionHost;
@@ -96,12 +95,7 @@ public class ConnectionAttachBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "attach-bench",
-            ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-                .withFallback(ConfigFactory.load()));
+    system = ActorSystem.create(Behaviors.empty(), "attach-bench", Samples.quietConfig());
     materializer = Materializer.matFromSystem(system);
     ServerSettings settings = ServerSettings.fromConfig(system.settings().config());
     ServerTls tls =

@@ -18,7 +18,6 @@ import akka.stream.javadsl.RunnableGraph;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
-import com.typesafe.config.ConfigFactory;
 import dev.parley.protocol.ClientMessage;
 import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
@@ -83,12 +82,7 @@ public class SessionPortBenchmark {
   public void setUp() throws Exception {
     // SLF4J first, so that Akka's first log lines are not replayed with a warning.
     LoggerFactory.getLogger(SessionPortBenchmark.class);
-    system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "port-bench",
-            ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-                .withFallback(ConfigFactory.load()));
+    system = ActorSystem.create(Behaviors.empty(), "port-bench", Samples.quietConfig());
     materializer = Materializer.matFromSystem(system);
     ServerSettings settings = ServerSettings.fromConfig(system.settings().config());
     Flow<ByteString, ByteString, NotUsed> stack =

@@ -9,7 +9,6 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
-import com.typesafe.config.ConfigFactory;
 import dev.parley.transport.nio.SocketIo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -70,11 +69,7 @@ public class SocketWriteBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    system =
-        ActorSystem.create(
-            "socket-write-bench",
-            ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-                .withFallback(ConfigFactory.load()));
+    system = ActorSystem.create("socket-write-bench", Samples.quietConfig());
     Materializer materializer = Materializer.matFromSystem(system);
     Source<Tcp.IncomingConnection, CompletionStage<InetSocketAddress>> connections;
     InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);

@@ -21,7 +21,6 @@ import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.AsyncCallback;
 import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
-import com.typesafe.config.ConfigFactory;
 import dev.parley.bench.client.TlsDialer;
 import dev.parley.protocol.WireFlows;
 import dev.parley.transport.DelegatedTasks;
@@ -130,11 +129,7 @@ public class TlsStageBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    system =
-        ActorSystem.create(
-            "tls-stage-bench",
-            ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-                .withFallback(ConfigFactory.load()));
+    system = ActorSystem.create("tls-stage-bench", Samples.quietConfig());
     Materializer materializer = Materializer.matFromSystem(system);
     TlsDialer dialer = TlsDialer.create(Optional.empty());
     ServerTls server = ServerTls.create(TlsIdentity.selfSigned("benchmark server", VALIDITY));

@@ -27,16 +27,16 @@ import scala.runtime.BoxedUnit;
  * sends each write to the connection's actor, which writes it and sends an acknowledgement back
  * (issue 11, fifteenth round, docs/performance.md).
  *
- * <p>Backpressure both ways: the stage reads only while downstream has asked for bytes, and takes
- * the next bytes to write only when the previous ones are all in the socket's send buffer.
+ * <p>Writing gathers: the bytes pushed are written once the tasks already queued for the streams'
+ * threads have run, and meanwhile the stage goes on taking bytes, up to {@code gatherBytes}, which
+ * join that write. Under load the frames made in between go out in one system call, as Akka's TCP
+ * stage gathers them while it waits for its acknowledgement. Akka's acknowledgement comes later,
+ * though: at peak fanout it gathers across broadcasts, where this stage writes each delivery on its
+ * own, so fanout peaks lower; at rates both keep up with, this stage takes less CPU per delivery at
+ * lower latency (issue 11, fifteenth round, docs/performance.md).
  *
- * <p>The bytes pushed are written at once; the next are asked for once the tasks already queued for
- * the streams' threads have run, so that under load the frames made meanwhile share a write. That
- * gathers less than Akka IO's TCP does, whose acknowledgement takes two actors' turns: at peak
- * rates each frame is more often a write, a TLS record and a read of its own on the other end, and
- * fanout to 2,000 members peaks at about half Akka's rate, where at rates both keep up with it
- * takes less CPU per delivery and half the latency (issue 11, fifteenth round,
- * docs/performance.md).
+ * <p>Backpressure both ways: the stage reads only while downstream has asked for bytes, and takes
+ * no bytes to write beyond {@code gatherBytes} while the socket has not taken the previous ones.
  *
  * <p>Closing, as Akka's TCP with half-close on: the end of the bytes to write ends the socket's
  * sending side (a FIN) once the last of them are written, and reading goes on; the other end's FIN
@@ -87,12 +87,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private SelectionKey key;
     private AsyncCallback<Integer> onReady;
 
-    /**
-     * Writes what has been gathered once the tasks already queued for the streams' threads have
-     * run: meanwhile the stage goes on taking bytes (up to {@code gatherBytes}), so that under load
-     * the frames made in between go out in one write, as Akka IO's TCP gathers them while it waits
-     * for its acknowledgement.
-     */
+    /** Writes what has been gathered, on a coming turn (see "Writing gathers" above). */
     private AsyncCallback<BoxedUnit> writeTurn;
 
     private Executor turns;

@@ -96,6 +96,11 @@ class SocketIoTest {
     return connection;
   }
 
+  /** Runs {@code connection} with {@code handler} on the server's side of it. */
+  private <M> M handle(Tcp.IncomingConnection connection, Flow<ByteString, ByteString, M> handler) {
+    return connection.flow().joinMat(handler, Keep.right()).run(materializer);
+  }
+
   private static byte[] readAll(InputStream in) throws IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     in.transferTo(all);
@@ -131,16 +136,13 @@ class SocketIoTest {
       Tcp.IncomingConnection connection = nextAccepted();
       // The server sends the same bytes back, in chunks of its own, while it reads the client's.
       CompletionStage<ByteString> received =
-          connection
-              .flow()
-              .joinMat(
-                  Flow.fromSinkAndSourceMat(
-                      Sink.fold(ByteString.emptyByteString(), ByteString::concat),
-                      Source.range(0, sent.length / 4096 - 1)
-                          .map(i -> ByteString.fromArray(sent, i * 4096, 4096)),
-                      Keep.left()),
-                  Keep.right())
-              .run(materializer);
+          handle(
+              connection,
+              Flow.fromSinkAndSourceMat(
+                  Sink.fold(ByteString.emptyByteString(), ByteString::concat),
+                  Source.range(0, sent.length / 4096 - 1)
+                      .map(i -> ByteString.fromArray(sent, i * 4096, 4096)),
+                  Keep.left()));
       CompletableFuture<byte[]> clientRead =
           CompletableFuture.supplyAsync(
               () -> {
@@ -165,13 +167,10 @@ class SocketIoTest {
     try (Socket client = connect(binding)) {
       Tcp.IncomingConnection connection = nextAccepted();
       TestPublisher.Probe<ByteString> toClient =
-          connection
-              .flow()
-              .joinMat(
-                  Flow.fromSinkAndSourceMat(
-                      Sink.<ByteString>ignore(), TestSource.probe(system), Keep.right()),
-                  Keep.right())
-              .run(materializer);
+          handle(
+              connection,
+              Flow.fromSinkAndSourceMat(
+                  Sink.<ByteString>ignore(), TestSource.probe(system), Keep.right()));
       ByteString chunk = ByteString.fromArray(new byte[64 * 1024]);
       // The client reads nothing: the kernel's buffers fill, and then the stage stops asking.
       // (Demand reaches the probe in batches, through the stream's input buffer.)
@@ -203,13 +202,10 @@ class SocketIoTest {
     try (Socket client = connect(binding)) {
       Tcp.IncomingConnection connection = nextAccepted();
       TestSubscriber.Probe<ByteString> fromClient =
-          connection
-              .flow()
-              .joinMat(
-                  Flow.fromSinkAndSourceMat(
-                      TestSink.<ByteString>probe(system), Source.<ByteString>maybe(), Keep.left()),
-                  Keep.right())
-              .run(materializer);
+          handle(
+              connection,
+              Flow.fromSinkAndSourceMat(
+                  TestSink.<ByteString>probe(system), Source.<ByteString>maybe(), Keep.left()));
       client.getOutputStream().write(new byte[] {1, 2, 3});
       fromClient.request(1);
       assertEquals(ByteString.fromArray(new byte[] {1, 2, 3}), fromClient.expectNext());
@@ -226,13 +222,10 @@ class SocketIoTest {
     try (Socket client = connect(binding)) {
       Tcp.IncomingConnection connection = nextAccepted();
       Pair<TestSubscriber.Probe<ByteString>, TestPublisher.Probe<ByteString>> ends =
-          connection
-              .flow()
-              .joinMat(
-                  Flow.fromSinkAndSourceMat(
-                      TestSink.<ByteString>probe(system), TestSource.probe(system), Keep.both()),
-                  Keep.right())
-              .run(materializer);
+          handle(
+              connection,
+              Flow.fromSinkAndSourceMat(
+                  TestSink.<ByteString>probe(system), TestSource.probe(system), Keep.both()));
       TestSubscriber.Probe<ByteString> fromClient = ends.first();
       TestPublisher.Probe<ByteString> toClient = ends.second();
 
@@ -256,15 +249,12 @@ class SocketIoTest {
     try (Socket client = connect(binding)) {
       Tcp.IncomingConnection connection = nextAccepted();
       CompletionStage<ByteString> received =
-          connection
-              .flow()
-              .joinMat(
-                  Flow.fromSinkAndSourceMat(
-                      Sink.fold(ByteString.emptyByteString(), ByteString::concat),
-                      Source.single(ByteString.fromString("goodbye\n")),
-                      Keep.left()),
-                  Keep.right())
-              .run(materializer);
+          handle(
+              connection,
+              Flow.fromSinkAndSourceMat(
+                  Sink.fold(ByteString.emptyByteString(), ByteString::concat),
+                  Source.single(ByteString.fromString("goodbye\n")),
+                  Keep.left()));
       assertEquals(
           "goodbye\n", new String(readAll(client.getInputStream()), StandardCharsets.UTF_8));
       client.getOutputStream().write("still here\n".getBytes(StandardCharsets.UTF_8));
@@ -295,13 +285,10 @@ class SocketIoTest {
     Socket client = connect(binding);
     Tcp.IncomingConnection connection = nextAccepted();
     CompletionStage<Done> received =
-        connection
-            .flow()
-            .joinMat(
-                Flow.fromSinkAndSourceMat(
-                    Sink.<ByteString>ignore(), Source.<ByteString>maybe(), Keep.left()),
-                Keep.right())
-            .run(materializer);
+        handle(
+            connection,
+            Flow.fromSinkAndSourceMat(
+                Sink.<ByteString>ignore(), Source.<ByteString>maybe(), Keep.left()));
     client.setSoLinger(true, 0);
     client.close();
     ExecutionException failure =
