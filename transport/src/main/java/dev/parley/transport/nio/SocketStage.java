@@ -130,7 +130,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
 
             @Override
             public void onUpstreamFinish() {
-              if (!writeScheduled && unwritten == null && gathered.isEmpty()) {
+              if (nothingToWrite()) {
                 shutOutput();
               }
               // Otherwise the last write shuts it.
@@ -154,7 +154,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
 
             @Override
             public void onDownstreamFinish(Throwable cause) {
-              if (isClosed(toSocket) && unwritten == null && gathered.isEmpty()) {
+              if (isClosed(toSocket) && nothingToWrite()) {
                 completeStage();
               }
               // Otherwise the writing goes on; what the other end still sends is not read.
@@ -231,6 +231,11 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
           completeStage();
         }
       }
+    }
+
+    /** All bytes taken have been handed to the socket. */
+    private boolean nothingToWrite() {
+      return unwritten == null && gathered.isEmpty();
     }
 
     /** Hands what is gathered to the socket, as much as it takes now. */
