@@ -56,10 +56,16 @@ public record ServerSettings(
    * @param selectors selector threads of the own stages
    * @param readBytes most bytes one read takes from a socket (own stages)
    * @param writeBytes most bytes a connection gathers for one write (own stages)
+   * @param writeHold the longest a due write waits for the streams' thread to run dry (own stages)
    * @param acceptRetry the wait after an accept that failed (own stages)
    */
   public record Sockets(
-      boolean own, int selectors, int readBytes, int writeBytes, Duration acceptRetry) {
+      boolean own,
+      int selectors,
+      int readBytes,
+      int writeBytes,
+      Duration writeHold,
+      Duration acceptRetry) {
 
     /** The values {@code socket-io} takes. */
     public static final String OWN = "nio";
@@ -70,6 +76,7 @@ public record ServerSettings(
       requirePositive(selectors, "io-selectors");
       requirePositive(readBytes, "io-read-bytes");
       requirePositive(writeBytes, "io-write-bytes");
+      requireNotNegative(writeHold, "io-write-hold");
       requirePositive(acceptRetry, "accept-retry");
     }
 
@@ -84,6 +91,7 @@ public record ServerSettings(
           c.getInt("io-selectors"),
           c.getBytes("io-read-bytes").intValue(),
           c.getBytes("io-write-bytes").intValue(),
+          c.getDuration("io-write-hold"),
           c.getDuration("accept-retry"));
     }
   }
@@ -271,6 +279,12 @@ public record ServerSettings(
   private static void requirePositive(Duration value, String key) {
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(key + " must be a positive duration, not " + value);
+    }
+  }
+
+  private static void requireNotNegative(Duration value, String key) {
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(key + " must not be a negative duration: " + value);
     }
   }
 

@@ -23,7 +23,8 @@ class ServerSettingsTest {
             "127.0.0.1",
             3331,
             4096,
-            new ServerSettings.Sockets(false, 1, 64 * 1024, 64 * 1024, Duration.ofMillis(100)),
+            new ServerSettings.Sockets(
+                true, 1, 64 * 1024, 64 * 1024, Duration.ofMillis(20), Duration.ofMillis(100)),
             2 * Runtime.getRuntime().availableProcessors(),
             3,
             Duration.ofSeconds(60),
@@ -124,16 +125,18 @@ class ServerSettingsTest {
   }
 
   @Test
-  void shouldTakeTheOwnSocketsWhenAskedAndRefuseAnyOtherName() {
+  void shouldTakeAkkaTcpWhenAskedAndRefuseAnyOtherName() {
     assertEquals(
-        true,
+        false,
         ServerSettings.fromConfig(
-                ConfigFactory.parseString("parley.server.socket-io = nio")
+                ConfigFactory.parseString("parley.server.socket-io = akka")
                     .withFallback(ConfigFactory.defaultReference()))
             .sockets()
             .own());
     assertInvalid("socket-io = netty", "socket-io must be nio or akka, not netty");
     assertInvalid("io-selectors = 0", "io-selectors must be positive, not 0");
+    assertInvalid(
+        "io-write-hold = -1ms", "io-write-hold must not be a negative duration: PT-0.001S");
   }
 
   private static void assertInvalid(String override, String message) {

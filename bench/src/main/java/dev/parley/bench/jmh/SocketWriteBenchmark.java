@@ -58,6 +58,9 @@ public class SocketWriteBenchmark {
   private static final int READ_BYTES = 64 * 1024;
   private static final int BACKLOG = 16;
 
+  /** As the server's default {@code io-write-hold}. */
+  private static final Duration WRITE_HOLD = Duration.ofMillis(20);
+
   @Param({"akka", "nio"})
   public String io;
 
@@ -74,7 +77,7 @@ public class SocketWriteBenchmark {
     Source<Tcp.IncomingConnection, CompletionStage<InetSocketAddress>> connections;
     InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     if (io.equals("nio")) {
-      socketIo = new SocketIo(1, READ_BYTES, READ_BYTES, "socket-write-bench");
+      socketIo = new SocketIo(1, READ_BYTES, READ_BYTES, WRITE_HOLD, "socket-write-bench");
       connections =
           socketIo
               .bind(any, BACKLOG, Duration.ofMillis(100))

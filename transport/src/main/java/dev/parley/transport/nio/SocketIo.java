@@ -28,21 +28,25 @@ public final class SocketIo implements AutoCloseable {
   private final List<SelectorLoop> loops = new ArrayList<>();
   private final ReadBuffers readBuffers;
   private final int gatherBytes;
+  private final WriteFlusher flusher;
   private int nextLoop;
 
   /**
    * @param selectors selector threads; connections are spread over them in turn
    * @param readBytes most bytes one read takes from a socket
    * @param gatherBytes most bytes a connection gathers for one write
+   * @param writeHold the longest a due write waits for the streams' thread to run dry ({@link
+   *     WriteFlusher})
    * @param name the threads' names are this with their number
    */
-  public SocketIo(int selectors, int readBytes, int gatherBytes, String name) {
+  public SocketIo(int selectors, int readBytes, int gatherBytes, Duration writeHold, String name) {
     if (selectors <= 0 || gatherBytes <= 0) {
       throw new IllegalArgumentException(
           "selectors and gather bytes must be positive, not " + selectors + ", " + gatherBytes);
     }
     this.readBuffers = new ReadBuffers(readBytes);
     this.gatherBytes = gatherBytes;
+    this.flusher = new WriteFlusher(writeHold.toNanos(), System::nanoTime);
     for (int i = 0; i < selectors; i++) {
       loops.add(SelectorLoop.start(name + "-" + i));
     }
@@ -61,7 +65,7 @@ public final class SocketIo implements AutoCloseable {
 
   /** {@code channel} (connected, non-blocking) as a flow, on the next selector thread. */
   Flow<ByteString, ByteString, NotUsed> connection(SocketChannel channel) {
-    return Flow.fromGraph(new SocketStage(channel, nextLoop(), readBuffers, gatherBytes));
+    return Flow.fromGraph(new SocketStage(channel, nextLoop(), readBuffers, gatherBytes, flusher));
   }
 
   /** The selector thread of the next socket, in turn; called by the streams of accepting. */

@@ -27,13 +27,12 @@ import scala.runtime.BoxedUnit;
  * sends each write to the connection's actor, which writes it and sends an acknowledgement back
  * (issue 11, fifteenth round, docs/performance.md).
  *
- * <p>Writing gathers: the bytes pushed are written once the tasks already queued for the streams'
- * threads have run, and meanwhile the stage goes on taking bytes, up to {@code gatherBytes}, which
- * join that write. Under load the frames made in between go out in one system call, as Akka's TCP
- * stage gathers them while it waits for its acknowledgement. Akka's acknowledgement comes later,
- * though: at peak fanout it gathers across broadcasts, where this stage writes each delivery on its
- * own, so fanout peaks lower; at rates both keep up with, this stage takes less CPU per delivery at
- * lower latency (issue 11, fifteenth round, docs/performance.md).
+ * <p>Writing gathers: the bytes pushed are written when the {@link WriteFlusher} says (once the
+ * work queued on the streams' thread has run, or after its hold when that thread is never idle),
+ * and meanwhile the stage goes on taking bytes, up to {@code gatherBytes}, which join that write.
+ * Under load the frames made in between, the next broadcasts' included, go out in one system call,
+ * as Akka's TCP stage gathers them while it waits for its acknowledgement (issue 11, fifteenth and
+ * sixteenth rounds, docs/performance.md).
  *
  * <p>Backpressure both ways: the stage reads only while downstream has asked for bytes, and takes
  * no bytes to write beyond {@code gatherBytes} while the socket has not taken the previous ones.
@@ -54,6 +53,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
   private final SelectorLoop loop;
   private final ReadBuffers readBuffers;
   private final int gatherBytes;
+  private final WriteFlusher flusher;
 
   /** A socket can be run by one stream only. */
   private final AtomicBoolean materialized = new AtomicBoolean();
@@ -61,12 +61,19 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
   /**
    * @param channel connected and non-blocking
    * @param gatherBytes most bytes taken for one write while the previous is still due
+   * @param flusher says when the due writes go out
    */
-  SocketStage(SocketChannel channel, SelectorLoop loop, ReadBuffers readBuffers, int gatherBytes) {
+  SocketStage(
+      SocketChannel channel,
+      SelectorLoop loop,
+      ReadBuffers readBuffers,
+      int gatherBytes,
+      WriteFlusher flusher) {
     this.channel = channel;
     this.loop = loop;
     this.readBuffers = readBuffers;
     this.gatherBytes = gatherBytes;
+    this.flusher = flusher;
   }
 
   @Override
@@ -87,14 +94,14 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private SelectionKey key;
     private AsyncCallback<Integer> onReady;
 
-    /** Writes what has been gathered, on a coming turn (see "Writing gathers" above). */
+    /** Writes what has been gathered, when the flusher says (see "Writing gathers" above). */
     private AsyncCallback<BoxedUnit> writeTurn;
 
     private Executor turns;
 
     private final Runnable writeLater = () -> writeTurn.invoke(BoxedUnit.UNIT);
 
-    /** A write is due on a coming turn. */
+    /** A write is due: the flusher will run {@link #writeLater}. */
     private boolean writeScheduled;
 
     /** Bytes taken and not yet handed to a write. */
@@ -121,7 +128,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
               gathered = gathered.concat(grab(toSocket));
               if (!writeScheduled && unwritten == null) {
                 writeScheduled = true;
-                turns.execute(writeLater);
+                flusher.due(writeLater, turns);
               }
               if (gathered.size() < gatherBytes) {
                 pull(toSocket);

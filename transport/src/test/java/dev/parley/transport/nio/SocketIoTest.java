@@ -64,7 +64,7 @@ class SocketIoTest {
   void start() {
     system = ActorSystem.create("SocketIoTest");
     materializer = Materializer.matFromSystem(system);
-    io = new SocketIo(2, 64 * 1024, 16 * 1024, "socket-io-test");
+    io = new SocketIo(2, 64 * 1024, 16 * 1024, Duration.ofMillis(5), "socket-io-test");
   }
 
   @AfterEach
