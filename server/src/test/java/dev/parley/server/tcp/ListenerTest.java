@@ -296,7 +296,7 @@ class ListenerTest {
 
   // ---- helpers ----
 
-  /** The listener's settings: the defaults (Parley's own sockets) with {@code overrides}. */
+  /** The listener's settings: the defaults (Akka IO's TCP) with {@code overrides}. */
   ServerSettings settings(String overrides) {
     return TestSettings.with(overrides);
   }
