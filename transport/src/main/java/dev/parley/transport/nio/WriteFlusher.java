@@ -19,7 +19,9 @@ import java.util.function.LongSupplier;
  * (the next broadcasts of a fanout) join the writes still due, so each system call, and each read
  * of the client's, carries several. That is the gathering Akka IO's TCP gets from its late
  * acknowledgements under load, without its round trip when there is no load (issue 11, sixteenth
- * round, docs/performance.md). The hold bounds the latency it may add.
+ * round, docs/performance.md). The hold bounds the latency it may add. Direct messages keep a
+ * worker busy even at moderate rates (sessions, the registry, the store's replies), so their writes
+ * wait the hold too: their p99 rose by up to the hold, where fanout's fell.
  *
  * <p>"Nothing else queued" is the local queue of the fork-join worker that runs the flusher: Akka's
  * dispatchers queue an actor's turn there when a message to it is sent from that thread, so the
