@@ -13,15 +13,6 @@ import dev.parley.protocol.JsonCodec;
 final class Samples {
 
   /** 64 bytes of plain ASCII, the payload size of the load generator and of the reference runs. */
-  /**
-   * The configuration of a benchmark's actor system: Akka's INFO lines (start, shutdown) would mix
-   * with JMH's output.
-   */
-  static Config quietConfig() {
-    return ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-        .withFallback(ConfigFactory.load());
-  }
-
   static final String TEXT_64 = "Are we still on for lunch at noon? I will bring the draft slides";
 
   /** A client-chosen message id as Parley's client makes them (a random UUID). */
@@ -46,5 +37,14 @@ final class Samples {
     if (ByteString.fromString(text).length() != bytes) {
       throw new IllegalStateException("sample text is not " + bytes + " bytes: " + text);
     }
+  }
+
+  /**
+   * The configuration of a benchmark's actor system: Akka's INFO lines (start, shutdown) would mix
+   * with JMH's output.
+   */
+  static Config quietConfig() {
+    return ConfigFactory.parseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
+        .withFallback(ConfigFactory.load());
   }
 }
