@@ -204,7 +204,7 @@ class CrashRecoveryIT {
             directory.resolve("data").toString());
     servers.add(server);
     while (true) {
-      String line = server.stdout().nextLine(Duration.ofSeconds(30));
+      String line = server.stdout().nextLine(ServerProcess.STARTUP);
       Matcher pin = ServerProcess.FINGERPRINT.matcher(line);
       if (pin.find()) {
         fingerprint = java.util.Optional.of(pin.group(1));

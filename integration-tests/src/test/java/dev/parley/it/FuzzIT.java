@@ -74,7 +74,6 @@ class FuzzIT {
   /** Generous: the machine runs the server, a client and all the fuzzers on two cores. */
   private static final Duration BOUND = Duration.ofSeconds(15);
 
-  private static final Duration STARTUP = Duration.ofSeconds(60);
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
   /** Heap in use after a full collection may grow this much: caches, interned names, H2 pages. */
@@ -318,7 +317,7 @@ class FuzzIT {
   }
 
   private static int awaitListening(Path log) throws IOException {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
+    long deadline = System.nanoTime() + ServerProcess.STARTUP.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
         Matcher matcher = LISTENING.matcher(Files.readString(log));
@@ -328,7 +327,8 @@ class FuzzIT {
       }
       java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
     }
-    throw new AssertionError("the server did not listen within " + STARTUP + ":\n" + tail(log));
+    throw new AssertionError(
+        "the server did not listen within " + ServerProcess.STARTUP + ":\n" + tail(log));
   }
 
   // ---- checks

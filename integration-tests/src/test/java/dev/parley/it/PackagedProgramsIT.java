@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.parley.it.support.HeadlessClient;
 import dev.parley.it.support.Program;
+import dev.parley.it.support.ServerProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -189,16 +190,11 @@ class PackagedProgramsIT {
 
   private static int awaitListening(Program server) {
     while (true) {
-      String line = server.stdout().nextLine(TestServerStartup.TIMEOUT);
+      String line = server.stdout().nextLine(ServerProcess.STARTUP);
       Matcher matcher = LISTENING.matcher(line);
       if (matcher.find()) {
         return Integer.parseInt(matcher.group(1));
       }
     }
-  }
-
-  /** A packaged server starts in a second or two; a slow CI machine gets more. */
-  private static final class TestServerStartup {
-    static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(30);
   }
 }
