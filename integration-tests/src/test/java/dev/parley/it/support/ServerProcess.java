@@ -23,8 +23,8 @@ public final class ServerProcess implements AutoCloseable {
   /**
    * A packaged server starts in a second or two alone. The end-to-end tests run two classes at a
    * time, and on two busy cores a start has taken over 30 s (its main thread given 4.3 s of CPU in
-   * 32 s, while another class ran a cluster), so a server that has not listened by then is slow,
-   * not stuck. Only a server that never starts pays this.
+   * 32 s, with the other class of the pair running beside it), so a server that has not listened by
+   * then is slow, not stuck. Only a server that never starts pays this.
    */
   public static final Duration STARTUP = Duration.ofSeconds(120);
 
