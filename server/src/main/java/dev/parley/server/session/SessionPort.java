@@ -21,6 +21,7 @@ import dev.parley.protocol.LineFramer;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.protocol.WireFlows;
 import dev.parley.protocol.WriteQueue;
+import dev.parley.transport.nio.WriteMark;
 import java.util.function.Supplier;
 import scala.Tuple2;
 import scala.runtime.BoxedUnit;
@@ -111,7 +112,8 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
         inheritedAttributes
             .getAttribute(Target.class)
             .orElseThrow(() -> new IllegalStateException("no session given: SessionPort.Target"));
-    return new Logic(target.session());
+    return new Logic(
+        target.session(), inheritedAttributes.getAttribute(WriteMark.class).orElse(null));
   }
 
   private final class Logic extends GraphStageLogic {
@@ -137,9 +139,16 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
     /** The session has been told the end (completed or failed). */
     private boolean endTold;
 
-    private Logic(ActorRef<Session.Command> session) {
+    /** Where the socket learns whether the bytes handed down may wait; null: none given. */
+    private final WriteMark mark;
+
+    /** A frame of this connection's own is waiting (see {@link #mayWait}). */
+    private boolean ownWaiting;
+
+    private Logic(ActorRef<Session.Command> session, WriteMark mark) {
       super(shape);
       this.session = session;
+      this.mark = mark;
       setHandler(
           fromClient,
           new AbstractInHandler() {
@@ -261,6 +270,9 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
       if (writingEnds) {
         return;
       }
+      if (!mayWait(frame)) {
+        ownWaiting = true;
+      }
       if (!waiting.add(JsonCodec.SERVER.encode(frame))) {
         BufferOverflowException overflow = waiting.overflow();
         tellEnd(new Session.StreamFailed(overflow));
@@ -277,8 +289,27 @@ public final class SessionPort<I> extends GraphStage<FlowShape<I, ByteString>> {
       }
     }
 
+    /**
+     * Whether a frame may wait for the write hold ({@link WriteMark}): the frames shared by many
+     * connections; a broadcast's confirmation to its sender, part of the same load; and a
+     * heartbeat, which has seconds to arrive. At a fanout's peak, with thousands of connections,
+     * one of the last two is due on nearly every turn, and sent at once it would end every hold.
+     */
+    private static boolean mayWait(ServerMessage frame) {
+      return frame instanceof ServerMessage.Encoded
+          || frame instanceof ServerMessage.BroadcastSent
+          || frame instanceof ServerMessage.Heartbeat;
+    }
+
     private void write() {
-      push(toClient, waiting.nextWrite());
+      if (mark != null) {
+        mark.handedOn(!ownWaiting);
+      }
+      ByteString bytes = waiting.nextWrite();
+      // Until the last of them is written, every write counts as carrying them: at worst an
+      // earlier write goes out sooner, never one of them later.
+      ownWaiting = ownWaiting && !waiting.isEmpty();
+      push(toClient, bytes);
       if (writingEnds && waiting.isEmpty()) {
         complete(toClient);
         completeOnceWritten();

@@ -22,6 +22,7 @@ import dev.parley.transport.Fingerprint;
 import dev.parley.transport.ReportingEngine;
 import dev.parley.transport.ServerTls;
 import dev.parley.transport.TlsStage;
+import dev.parley.transport.nio.WriteMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -80,12 +81,21 @@ public final class SessionConnection {
       Layers layers,
       CompletableFuture<Done> written,
       Materializer materializer) {
-    connection.handleWith(
-        layers.stack.addAttributes(
-            Attributes.apply(new SessionPort.Target(session))
-                .and(new Remote(connection.remoteAddress()))
-                .and(new WireFlows.Written(written))),
-        materializer);
+    Attributes given =
+        Attributes.apply(new SessionPort.Target(session))
+            .and(new Remote(connection.remoteAddress()))
+            .and(new WireFlows.Written(written));
+    if (!layers.ownSockets) {
+      connection.handleWith(layers.stack.addAttributes(given), materializer);
+      return;
+    }
+    // The port tells the own sockets' stage which bytes may wait for the write hold.
+    Attributes marked = Attributes.apply(new WriteMark());
+    connection
+        .flow()
+        .addAttributes(marked)
+        .join(layers.stack.addAttributes(given.and(marked)))
+        .run(materializer);
   }
 
   /**
@@ -104,6 +114,9 @@ public final class SessionConnection {
     /** Completes a connection's {@link WireFlows.Written} when its last bytes are out. */
     private final Flow<ByteString, ByteString, NotUsed> stack;
 
+    /** The connections run on the own sockets ({@code socket-io = nio}), which hold writes. */
+    private final boolean ownSockets;
+
     /**
      * @param tls the connections' TLS engines; null for plain TCP
      * @param metrics where TLS handshakes are counted; null: not counted
@@ -121,6 +134,7 @@ public final class SessionConnection {
       // The session's last bytes (its goodbye, TLS's closing alert) have gone to the socket: what
       // a stopping node waits for before its actor system, and these streams, end.
       this.stack = WireFlows.lingeringClose(settings.closeTimeout()).join(stack);
+      this.ownSockets = settings.sockets().own();
     }
   }
 

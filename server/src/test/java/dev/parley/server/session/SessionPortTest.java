@@ -1,6 +1,7 @@
 package dev.parley.server.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,6 +30,7 @@ import dev.parley.protocol.JsonCodec;
 import dev.parley.protocol.ServerMessage;
 import dev.parley.server.testing.LogCapturingExtension;
 import dev.parley.server.testing.TestKits;
+import dev.parley.transport.nio.WriteMark;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,12 +71,16 @@ class SessionPortTest {
   }
 
   private Connection connect(ActorRef<Session.Command> session) {
+    return connect(Attributes.apply(new SessionPort.Target(session)));
+  }
+
+  private Connection connect(Attributes attributes) {
     var system = testKit.system().classicSystem();
     Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<ByteString>> run =
         TestSource.<ByteString>probe(system)
             .via(Flow.fromGraph(PORT))
             .toMat(TestSink.<ByteString>probe(system), Keep.both())
-            .addAttributes(Attributes.apply(new SessionPort.Target(session)))
+            .addAttributes(attributes)
             .run(materializer);
     return new Connection(run.first(), run.second());
   }
@@ -200,6 +206,34 @@ class SessionPortTest {
     assertSame(
         Session.StreamCompleted.INSTANCE,
         session.expectMessageClass(Session.StreamCompleted.class, PATIENCE));
+  }
+
+  @Test
+  void shouldTellTheSocketWhichWritesMayWaitForTheWriteHold() {
+    TestProbe<Session.Command> session = testKit.createTestProbe(Session.Command.class);
+    WriteMark mark = new WriteMark();
+    Connection connection =
+        connect(Attributes.apply(new SessionPort.Target(session.ref())).and(mark));
+    ActorRef<ServerMessage> outbound = started(session).outbound();
+    ServerMessage shared = new ServerMessage.Encoded(JsonCodec.SERVER.encode(notice(1)));
+    ServerMessage own = new ServerMessage.OnlineUsers(List.of("yoda"), null);
+    ServerMessage confirmed = new ServerMessage.BroadcastSent(true);
+
+    outbound.tell(shared);
+    assertEquals(List.of(notice(1)), written(connection, 1));
+    assertTrue(mark.mayWait(), "a broadcast, shared by every member, may wait");
+
+    outbound.tell(own);
+    assertEquals(List.of(own), written(connection, 1));
+    assertFalse(mark.mayWait(), "a reply of the connection's own may not");
+
+    outbound.tell(confirmed);
+    assertEquals(List.of(confirmed), written(connection, 1));
+    assertTrue(mark.mayWait(), "a broadcast's confirmation is part of the fanout's load");
+
+    outbound.tell(new ServerMessage.Heartbeat());
+    assertEquals(List.of(new ServerMessage.Heartbeat()), written(connection, 1));
+    assertTrue(mark.mayWait(), "a heartbeat has seconds to arrive");
   }
 
   @Test

@@ -32,7 +32,8 @@ import scala.runtime.BoxedUnit;
  * and meanwhile the stage goes on taking bytes, up to {@code gatherBytes}, which join that write.
  * Under load the frames made in between, the next broadcasts' included, go out in one system call,
  * as Akka's TCP stage gathers them while it waits for its acknowledgement (issue 11, fifteenth and
- * sixteenth rounds, docs/performance.md).
+ * sixteenth rounds, docs/performance.md). Only bytes that the stream's {@link WriteMark} says may
+ * wait are held so; the others go out on the flusher's next turn (the seventeenth round).
  *
  * <p>Backpressure both ways: the stage reads only while downstream has asked for bytes, and takes
  * no bytes to write beyond {@code gatherBytes} while the socket has not taken the previous ones.
@@ -86,7 +87,7 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     if (!materialized.compareAndSet(false, true)) {
       throw new IllegalStateException("a connection's flow can be materialized only once");
     }
-    return new Logic();
+    return new Logic(inheritedAttributes.getAttribute(WriteMark.class).orElse(null));
   }
 
   private final class Logic extends GraphStageLogic implements SelectorLoop.ReadyHandler {
@@ -118,17 +119,24 @@ final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     /** The sending side is shut (FIN sent). */
     private boolean outputShut;
 
-    private Logic() {
+    /** What the frames being written are, if the stream says ({@link WriteMark}). */
+    private final WriteMark mark;
+
+    private Logic(WriteMark mark) {
       super(shape);
+      this.mark = mark;
       setHandler(
           toSocket,
           new AbstractInHandler() {
             @Override
             public void onPush() {
               gathered = gathered.concat(grab(toSocket));
+              boolean mayWait = mark != null && mark.mayWait();
               if (!writeScheduled && unwritten == null) {
                 writeScheduled = true;
-                flusher.due(writeLater, turns);
+                flusher.due(writeLater, turns, mayWait);
+              } else if (writeScheduled && !mayWait) {
+                flusher.expedite();
               }
               if (gathered.size() < gatherBytes) {
                 pull(toSocket);

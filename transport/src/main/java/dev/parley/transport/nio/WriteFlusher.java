@@ -21,7 +21,9 @@ import java.util.function.LongSupplier;
  * acknowledgements under load, without its round trip when there is no load (issue 11, sixteenth
  * round, docs/performance.md). The hold bounds the latency it may add. Direct messages keep a
  * worker busy even at moderate rates (sessions, the registry, the store's replies), so their writes
- * wait the hold too: their p99 rose by up to the hold, where fanout's fell.
+ * would wait the hold too, for nothing (their p99 rose by up to the hold): a write that carries a
+ * connection's own frames may not wait ({@link WriteMark}), and the flush it is due in goes out on
+ * its first turn, with every write then due (the seventeenth round).
  *
  * <p>"Nothing else queued" is the local queue of the fork-join worker that runs the flusher: Akka's
  * dispatchers queue an actor's turn there when a message to it is sent from that thread, so the
@@ -46,6 +48,9 @@ final class WriteFlusher {
   /** When the first of the writes due was marked. */
   private volatile long firstDueAt;
 
+  /** A write due may not wait: the next flush goes out on its first turn. */
+  private volatile boolean expedited;
+
   private final Runnable flush = this::flush;
 
   /**
@@ -62,9 +67,12 @@ final class WriteFlusher {
 
   /**
    * Marks a connection's write due: {@code write} runs with the next flush, queued on {@code
-   * executor} if none is.
+   * executor} if none is. If it may not wait ({@link WriteMark}), that flush holds nothing back.
    */
-  void due(Runnable write, Executor executor) {
+  void due(Runnable write, Executor executor, boolean mayWait) {
+    if (!mayWait) {
+      expedited = true;
+    }
     due.add(write);
     if (queued.compareAndSet(false, true)) {
       firstDueAt = nanoClock.getAsLong();
@@ -73,13 +81,19 @@ final class WriteFlusher {
     }
   }
 
+  /** A write already due now holds bytes that may not wait: the next flush holds nothing back. */
+  void expedite() {
+    expedited = true;
+  }
+
   private void flush() {
-    if (queuedBehind() && nanoClock.getAsLong() - firstDueAt < holdNanos) {
+    if (!expedited && queuedBehind() && nanoClock.getAsLong() - firstDueAt < holdNanos) {
       executor.execute(flush);
       return;
     }
     // Cleared first: a write marked due from here on queues the next flush, even if this one
     // happens to take it.
+    expedited = false;
     queued.set(false);
     Runnable write;
     while ((write = due.poll()) != null) {
