@@ -85,17 +85,14 @@ public final class SessionConnection {
         Attributes.apply(new SessionPort.Target(session))
             .and(new Remote(connection.remoteAddress()))
             .and(new WireFlows.Written(written));
-    if (!layers.ownSockets) {
-      connection.handleWith(layers.stack.addAttributes(given), materializer);
-      return;
+    Flow<ByteString, ByteString, ?> socket = connection.flow();
+    if (layers.ownSockets) {
+      // The port tells the own sockets' stage which bytes may wait for the write hold.
+      WriteMark mark = new WriteMark();
+      socket = socket.addAttributes(Attributes.apply(mark));
+      given = given.and(mark);
     }
-    // The port tells the own sockets' stage which bytes may wait for the write hold.
-    Attributes marked = Attributes.apply(new WriteMark());
-    connection
-        .flow()
-        .addAttributes(marked)
-        .join(layers.stack.addAttributes(given.and(marked)))
-        .run(materializer);
+    socket.join(layers.stack.addAttributes(given)).run(materializer);
   }
 
   /**
