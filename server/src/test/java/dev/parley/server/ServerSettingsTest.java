@@ -24,7 +24,7 @@ class ServerSettingsTest {
             3331,
             4096,
             new ServerSettings.Sockets(
-                false, 1, 64 * 1024, 64 * 1024, Duration.ofMillis(20), Duration.ofMillis(100)),
+                true, 1, 64 * 1024, 64 * 1024, Duration.ofMillis(20), Duration.ofMillis(100)),
             2 * Runtime.getRuntime().availableProcessors(),
             3,
             Duration.ofSeconds(60),
@@ -125,11 +125,11 @@ class ServerSettingsTest {
   }
 
   @Test
-  void shouldTakeTheOwnSocketsWhenAskedAndRefuseAnyOtherName() {
+  void shouldTakeAkkasSocketsWhenAskedAndRefuseAnyOtherName() {
     assertEquals(
-        true,
+        false,
         ServerSettings.fromConfig(
-                ConfigFactory.parseString("parley.server.socket-io = nio")
+                ConfigFactory.parseString("parley.server.socket-io = akka")
                     .withFallback(ConfigFactory.defaultReference()))
             .sockets()
             .own());

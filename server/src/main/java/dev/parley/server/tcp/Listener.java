@@ -63,9 +63,9 @@ import java.util.regex.Pattern;
  * connection is closed without a word instead: a goodbye would first cost the server a handshake,
  * which is what the flood would then buy.
  *
- * <p>The sockets are Akka IO's TCP, or Parley's own with {@code socket-io = nio} ({@link SocketIo}:
- * each connection's stream reads and writes its socket itself); above the socket the two are the
- * same.
+ * <p>The sockets are Parley's own ({@code socket-io = nio}, {@link SocketIo}: each connection's
+ * stream reads and writes its socket itself), or Akka IO's TCP with {@code socket-io = akka}; above
+ * the socket the two are the same.
  *
  * <p>On {@link Drain} (the server is stopping) it unbinds, asks every session to say goodbye, and
  * answers once they have all ended.
