@@ -46,6 +46,12 @@ public final class Main {
   private static final int EXIT_CANNOT_START = 1;
   private static final int EXIT_USAGE = 2;
 
+  /**
+   * The coordinated shutdown's phase that flushes the logs (application.conf): after
+   * before-actor-system-terminate, whose tasks may still log.
+   */
+  private static final String FLUSH_LOGS_PHASE = "parley-flush-logs";
+
   /** The cluster downed this node, or it could not join: try again later (EX_TEMPFAIL). */
   static final int EXIT_REMOVED_FROM_CLUSTER = 75;
 
@@ -189,7 +195,7 @@ public final class Main {
           return CompletableFuture.completedFuture(Done.getInstance());
         });
     shutdown.addTask(
-        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        FLUSH_LOGS_PHASE,
         "flush-logs",
         () -> {
           flushLogs();
